@@ -1,0 +1,120 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "queue.h"
+
+struct Queue {
+        pthread_mutex_t lock;
+        pthread_cond_t nonempty;
+        QueueItem *head, *tail;
+        size_t length;
+        int fd;
+};
+
+int queue_new(bool with_fd, Queue **ret) {
+        Queue *q = calloc(1, sizeof *q);
+        if (!q)
+                return -ENOMEM;
+
+        q->fd = -1;
+        if (with_fd) {
+                q->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+                if (q->fd < 0) {
+                        int r = -errno;
+                        free(q);
+                        return r;
+                }
+        }
+        pthread_mutex_init(&q->lock, NULL);
+        pthread_cond_init(&q->nonempty, NULL);
+        *ret = q;
+        return 0;
+}
+
+Queue *queue_free(Queue *q, void (*free_item)(QueueItem *item)) {
+        QueueItem *i;
+
+        if (!q)
+                return NULL;
+        while ((i = queue_pop(q)))
+                if (free_item)
+                        free_item(i);
+        if (q->fd >= 0)
+                close(q->fd);
+        pthread_cond_destroy(&q->nonempty);
+        pthread_mutex_destroy(&q->lock);
+        free(q);
+        return NULL;
+}
+
+void queue_push(Queue *q, QueueItem *item) {
+        item->next = NULL;
+
+        pthread_mutex_lock(&q->lock);
+        if (q->tail)
+                q->tail->next = item;
+        else
+                q->head = item;
+        q->tail = item;
+        q->length++;
+        pthread_cond_signal(&q->nonempty);
+        pthread_mutex_unlock(&q->lock);
+
+        queue_kick(q);
+}
+
+void queue_kick(Queue *q) {
+        uint64_t one = 1;
+        /* Can only fail if the counter would overflow: it is then readable anyway. */
+        if (q->fd >= 0)
+                (void) !write(q->fd, &one, sizeof one);
+}
+
+static QueueItem *pop_locked(Queue *q) {
+        QueueItem *i = q->head;
+        if (!i)
+                return NULL;
+        q->head = i->next;
+        if (!q->head)
+                q->tail = NULL;
+        q->length--;
+        i->next = NULL;
+        return i;
+}
+
+QueueItem *queue_pop(Queue *q) {
+        pthread_mutex_lock(&q->lock);
+        QueueItem *i = pop_locked(q);
+        pthread_mutex_unlock(&q->lock);
+        return i;
+}
+
+QueueItem *queue_pop_wait(Queue *q) {
+        pthread_mutex_lock(&q->lock);
+        while (!q->head)
+                pthread_cond_wait(&q->nonempty, &q->lock);
+        QueueItem *i = pop_locked(q);
+        pthread_mutex_unlock(&q->lock);
+        return i;
+}
+
+size_t queue_length(Queue *q) {
+        pthread_mutex_lock(&q->lock);
+        size_t n = q->length;
+        pthread_mutex_unlock(&q->lock);
+        return n;
+}
+
+int queue_get_fd(Queue *q) {
+        return q->fd;
+}
+
+void queue_drain_fd(Queue *q) {
+        uint64_t value;
+        if (q->fd >= 0)
+                (void) !read(q->fd, &value, sizeof value);
+}

@@ -1,0 +1,33 @@
+#include <stdlib.h>
+
+#include "virt-message.h"
+
+void domain_info_done(DomainInfo *info) {
+        free(info->name);
+        info->name = NULL;
+}
+
+VirtMsg *virt_msg_new(VirtMsgType type) {
+        VirtMsg *m = calloc(1, sizeof *m);
+        if (!m)
+                return NULL;
+        m->type = type;
+        m->domain.id = -1;
+        return m;
+}
+
+VirtMsg *virt_msg_free(VirtMsg *m) {
+        if (!m)
+                return NULL;
+        for (size_t i = 0; i < m->n_domains; i++)
+                domain_info_done(&m->domains[i]);
+        free(m->domains);
+        domain_info_done(&m->domain);
+        free(m->error);
+        free(m);
+        return NULL;
+}
+
+void virt_msg_free_item(QueueItem *item) {
+        virt_msg_free(QUEUE_CONTAINER(item, VirtMsg, item));
+}

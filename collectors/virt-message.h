@@ -1,0 +1,44 @@
+/* What the libvirt side tells the main thread. Plain data: each message owns
+ * its strings and is freed by whoever pops it. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "domain-state.h"
+#include "queue.h"
+
+#include "uuid.h"
+
+typedef struct DomainInfo {
+        char uuid[UUID_STRING_MAX]; /* canonical lowercase form, from libvirt */
+        char *name;
+        DomainState state;
+        bool persistent;
+        int32_t id; /* -1 while inactive */
+} DomainInfo;
+
+typedef enum VirtMsgType {
+        VIRT_MSG_CONNECTED,      /* connected (again): domains[] is the full list */
+        VIRT_MSG_CONNECT_FAILED, /* error says why */
+        VIRT_MSG_DISCONNECTED,   /* the connection was lost; error says why */
+        VIRT_MSG_DOMAIN_UPDATED, /* domain holds its current values */
+        VIRT_MSG_DOMAIN_GONE,    /* domain.uuid no longer exists */
+        _VIRT_MSG_TYPE_MAX,
+} VirtMsgType;
+
+typedef struct VirtMsg {
+        QueueItem item;
+        VirtMsgType type;
+        char *error;
+        DomainInfo *domains;
+        size_t n_domains;
+        DomainInfo domain;
+} VirtMsg;
+
+void domain_info_done(DomainInfo *info);
+
+VirtMsg *virt_msg_new(VirtMsgType type);
+VirtMsg *virt_msg_free(VirtMsg *m);
+void virt_msg_free_item(QueueItem *item);

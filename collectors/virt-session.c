@@ -1,0 +1,328 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "virt-message.h"
+#include "virt-session.h"
+
+typedef enum JobType {
+        JOB_CONNECT,
+        JOB_CONNECTION_LOST,
+        JOB_REFRESH_DOMAIN,
+        JOB_STOP,
+} JobType;
+
+typedef struct Job {
+        QueueItem item;
+        JobType type;
+        virConnectPtr conn; /* CONNECTION_LOST: a reference to the connection that closed */
+        char uuid[UUID_STRING_MAX];
+        char *reason;
+} Job;
+
+struct VirtSession {
+        char *uri;
+        Queue *jobs;
+        Queue *results;
+        pthread_t thread;
+        /* Only the worker thread touches these. */
+        virConnectPtr conn;
+        int lifecycle_callback;
+};
+
+static Job *job_new(JobType type) {
+        Job *j = calloc(1, sizeof *j);
+        if (!j)
+                abort(); /* a job lost would be a silently wrong model: fail loudly */
+        j->type = type;
+        return j;
+}
+
+static void job_free_item(QueueItem *item) {
+        Job *j = QUEUE_CONTAINER(item, Job, item);
+        if (j->conn)
+                virConnectClose(j->conn);
+        free(j->reason);
+        free(j);
+}
+
+static VirtMsg *msg_new(VirtMsgType type) {
+        VirtMsg *m = virt_msg_new(type);
+        if (!m)
+                abort();
+        return m;
+}
+
+static char *last_error_message(void) {
+        const char *e = virGetLastErrorMessage();
+        return strdup(e ? e : "unknown libvirt error");
+}
+
+static bool last_error_is_no_domain(void) {
+        virErrorPtr e = virGetLastError();
+        return e && e->code == VIR_ERR_NO_DOMAIN;
+}
+
+/* Fills info from libvirt. Returns 0, -ENOENT if the domain vanished meanwhile,
+ * or -EIO. */
+static int read_domain_info(virDomainPtr dom, DomainInfo *info) {
+        int state, reason, persistent;
+        const char *name;
+
+        if (virDomainGetUUIDString(dom, info->uuid) < 0)
+                return -EIO;
+        name = virDomainGetName(dom);
+        if (!name)
+                return -EIO;
+        if (virDomainGetState(dom, &state, &reason, 0) < 0)
+                return last_error_is_no_domain() ? -ENOENT : -EIO;
+        persistent = virDomainIsPersistent(dom);
+        if (persistent < 0)
+                return last_error_is_no_domain() ? -ENOENT : -EIO;
+
+        info->name = strdup(name);
+        if (!info->name)
+                return -ENOMEM;
+        info->state = domain_state_from_libvirt(state);
+        info->persistent = persistent;
+        unsigned int id = virDomainGetID(dom);
+        info->id = id == (unsigned int) -1 ? -1 : (int32_t) id;
+        return 0;
+}
+
+static int list_domains(virConnectPtr conn, DomainInfo **ret, size_t *ret_n) {
+        virDomainPtr *doms = NULL;
+        int n = virConnectListAllDomains(conn, &doms, 0);
+        if (n < 0)
+                return -EIO;
+
+        DomainInfo *infos = calloc(n > 0 ? n : 1, sizeof *infos);
+        size_t k = 0;
+        int r = infos ? 0 : -ENOMEM;
+        for (int i = 0; i < n; i++) {
+                if (r >= 0) {
+                        int q = read_domain_info(doms[i], &infos[k]);
+                        if (q >= 0)
+                                k++;
+                        else {
+                                domain_info_done(&infos[k]);
+                                if (q != -ENOENT) /* vanished since listed: skip it */
+                                        r = q;
+                        }
+                }
+                virDomainFree(doms[i]);
+        }
+        free(doms);
+
+        if (r < 0) {
+                for (size_t i = 0; i < k; i++)
+                        domain_info_done(&infos[i]);
+                free(infos);
+                return r;
+        }
+        *ret = infos;
+        *ret_n = k;
+        return 0;
+}
+
+/* --- called on libvirt's event thread: only queue work --- */
+
+static void on_close(virConnectPtr conn, int reason, void *opaque) {
+        static const char *const reasons[] = {
+                [VIR_CONNECT_CLOSE_REASON_ERROR] = "connection error",
+                [VIR_CONNECT_CLOSE_REASON_EOF] = "end of file from libvirt",
+                [VIR_CONNECT_CLOSE_REASON_KEEPALIVE] = "keepalive timeout",
+                [VIR_CONNECT_CLOSE_REASON_CLIENT] = "closed by client",
+        };
+        VirtSession *s = opaque;
+        Job *j = job_new(JOB_CONNECTION_LOST);
+
+        virConnectRef(conn);
+        j->conn = conn;
+        j->reason = strdup(reason >= 0 && reason < (int) (sizeof reasons / sizeof *reasons) && reasons[reason]
+                                   ? reasons[reason]
+                                   : "unknown reason");
+        queue_push(s->jobs, &j->item);
+}
+
+static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque) {
+        VirtSession *s = opaque;
+        Job *j = job_new(JOB_REFRESH_DOMAIN);
+
+        /* Local: the UUID travels with the domain reference, no RPC. */
+        if (virDomainGetUUIDString(dom, j->uuid) < 0) {
+                free(j);
+                return 0;
+        }
+        queue_push(s->jobs, &j->item);
+        return 0;
+}
+
+/* --- the worker thread --- */
+
+static void disconnect(VirtSession *s) {
+        if (!s->conn)
+                return;
+        virConnectUnregisterCloseCallback(s->conn, on_close);
+        if (s->lifecycle_callback >= 0)
+                virConnectDomainEventDeregisterAny(s->conn, s->lifecycle_callback);
+        s->lifecycle_callback = -1;
+        virConnectClose(s->conn);
+        s->conn = NULL;
+}
+
+static void do_connect(VirtSession *s) {
+        VirtMsg *m;
+
+        if (!s->conn) {
+                s->conn = virConnectOpen(s->uri);
+                if (!s->conn) {
+                        m = msg_new(VIRT_MSG_CONNECT_FAILED);
+                        m->error = last_error_message();
+                        queue_push(s->results, &m->item);
+                        return;
+                }
+                /* Remote URIs: notice a dead peer within ~15 s. Local drivers say "unsupported". */
+                (void) virConnectSetKeepAlive(s->conn, 5, 3);
+                if (virConnectRegisterCloseCallback(s->conn, on_close, s, NULL) < 0)
+                        goto fail;
+                /* Register before listing: an event racing the list is then
+                 * queued behind this job and re-read afterwards. */
+                s->lifecycle_callback = virConnectDomainEventRegisterAny(
+                        s->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), s, NULL);
+                if (s->lifecycle_callback < 0)
+                        goto fail;
+        }
+
+        m = msg_new(VIRT_MSG_CONNECTED);
+        if (list_domains(s->conn, &m->domains, &m->n_domains) < 0) {
+                virt_msg_free(m);
+                goto fail;
+        }
+        queue_push(s->results, &m->item);
+        return;
+
+fail:
+        m = msg_new(VIRT_MSG_CONNECT_FAILED);
+        m->error = last_error_message();
+        disconnect(s);
+        queue_push(s->results, &m->item);
+}
+
+static void do_connection_lost(VirtSession *s, Job *j) {
+        if (!s->conn || s->conn != j->conn)
+                return; /* an old connection, already replaced */
+
+        disconnect(s);
+        VirtMsg *m = msg_new(VIRT_MSG_DISCONNECTED);
+        m->error = j->reason;
+        j->reason = NULL;
+        queue_push(s->results, &m->item);
+}
+
+static void do_refresh_domain(VirtSession *s, const char *uuid) {
+        VirtMsg *m;
+
+        if (!s->conn)
+                return; /* the re-sync after reconnecting covers it */
+
+        virDomainPtr dom = virDomainLookupByUUIDString(s->conn, uuid);
+        if (!dom) {
+                if (!last_error_is_no_domain())
+                        return; /* connection trouble: the close callback follows */
+                m = msg_new(VIRT_MSG_DOMAIN_GONE);
+                snprintf(m->domain.uuid, sizeof m->domain.uuid, "%s", uuid);
+                queue_push(s->results, &m->item);
+                return;
+        }
+
+        m = msg_new(VIRT_MSG_DOMAIN_UPDATED);
+        int r = read_domain_info(dom, &m->domain);
+        virDomainFree(dom);
+        if (r == -ENOENT) {
+                domain_info_done(&m->domain);
+                m->type = VIRT_MSG_DOMAIN_GONE;
+                snprintf(m->domain.uuid, sizeof m->domain.uuid, "%s", uuid);
+        } else if (r < 0) {
+                virt_msg_free(m);
+                return;
+        }
+        queue_push(s->results, &m->item);
+}
+
+static void *worker_main(void *userdata) {
+        VirtSession *s = userdata;
+
+        for (;;) {
+                QueueItem *item = queue_pop_wait(s->jobs);
+                Job *j = QUEUE_CONTAINER(item, Job, item);
+                bool stop = j->type == JOB_STOP;
+
+                switch (j->type) {
+                case JOB_CONNECT:
+                        do_connect(s);
+                        break;
+                case JOB_CONNECTION_LOST:
+                        do_connection_lost(s, j);
+                        break;
+                case JOB_REFRESH_DOMAIN:
+                        do_refresh_domain(s, j->uuid);
+                        break;
+                case JOB_STOP:
+                        disconnect(s);
+                        break;
+                }
+                job_free_item(item);
+                if (stop)
+                        return NULL;
+        }
+}
+
+int virt_session_new(const char *uri, Queue *results, VirtSession **ret) {
+        VirtSession *s = calloc(1, sizeof *s);
+        int r;
+
+        if (!s)
+                return -ENOMEM;
+        s->lifecycle_callback = -1;
+        s->results = results;
+        s->uri = strdup(uri);
+        if (!s->uri) {
+                free(s);
+                return -ENOMEM;
+        }
+        r = queue_new(false, &s->jobs);
+        if (r < 0)
+                goto fail;
+        r = -pthread_create(&s->thread, NULL, worker_main, s);
+        if (r < 0)
+                goto fail;
+        *ret = s;
+        return 0;
+
+fail:
+        queue_free(s->jobs, NULL);
+        free(s->uri);
+        free(s);
+        return r;
+}
+
+VirtSession *virt_session_free(VirtSession *s) {
+        if (!s)
+                return NULL;
+        queue_push(s->jobs, &job_new(JOB_STOP)->item);
+        pthread_join(s->thread, NULL);
+        queue_free(s->jobs, job_free_item);
+        free(s->uri);
+        free(s);
+        return NULL;
+}
+
+void virt_session_connect(VirtSession *s) {
+        queue_push(s->jobs, &job_new(JOB_CONNECT)->item);
+}

@@ -1,0 +1,9 @@
+/* The daemon's named D-Bus errors: the one list, for the daemon and its clients. */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#define BUS_ERROR_NO_SUCH_DOMAIN "org.guestinfod.GuestInfo1.Error.NoSuchDomain"
+#define BUS_ERROR_INVALID_ARGS "org.guestinfod.GuestInfo1.Error.InvalidArgs"
+
+extern const sd_bus_error_map bus_error_map[];

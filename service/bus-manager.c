@@ -1,0 +1,142 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-errors.h"
+#include "bus-manager.h"
+#include "bus-paths.h"
+#include "macro.h"
+#include "uuid.h"
+
+/* Longest domain name we look up; libvirt's own names are far shorter. */
+#define DOMAIN_NAME_MAX 1024
+
+static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", GUESTINFOD_VERSION);
+}
+
+static int property_get_uri(sd_bus *bus, const char *path, const char *interface, const char *property,
+                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "s", m->uri);
+}
+
+static int property_get_connected(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "b", m->connected);
+}
+
+static int property_get_domain_count(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "u", (uint32_t) manager_domain_count(m));
+}
+
+static int method_list_domains(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        Domain *d;
+        int r;
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(sso)");
+        if (r < 0)
+                return r;
+        HASHMAP_FOREACH(d, m->domains, i) {
+                _cleanup_(freep) char *path = NULL;
+                r = domain_object_path(d->uuid, &path);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_append(reply, "(sso)", d->name, d->uuid, path);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int reply_with_domain(sd_bus_message *message, Domain *d) {
+        _cleanup_(freep) char *path = NULL;
+        int r = domain_object_path(d->uuid, &path);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, "o", path);
+}
+
+static int method_get_domain_by_name(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &name);
+        if (r < 0)
+                return r;
+        if (!*name)
+                return sd_bus_error_set(error, BUS_ERROR_INVALID_ARGS, "Domain name must not be empty.");
+        if (strlen(name) > DOMAIN_NAME_MAX)
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGS, "Domain name is longer than %d bytes.",
+                                         DOMAIN_NAME_MAX);
+
+        Domain *d = manager_find_domain_by_name(m, name);
+        if (!d)
+                return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_DOMAIN, "No domain named '%s'.", name);
+        return reply_with_domain(message, d);
+}
+
+static int method_get_domain_by_uuid(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        char uuid[UUID_STRING_MAX];
+        const char *arg;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &arg);
+        if (r < 0)
+                return r;
+        if (uuid_normalize(arg, uuid) < 0)
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGS, "'%.64s%s' is not a UUID.", arg,
+                                         strlen(arg) > 64 ? "..." : "");
+
+        Domain *d = manager_get_domain(m, uuid);
+        if (!d)
+                return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_DOMAIN, "No domain with UUID %s.", uuid);
+        return reply_with_domain(message, d);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("URI", "s", property_get_uri, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Connected", "b", property_get_connected, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("DomainCount", "u", property_get_domain_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_ARGS("ListDomains", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sso)", domains),
+                                method_list_domains, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetDomainByName", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", domain),
+                                method_get_domain_by_name, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetDomainByUUID", SD_BUS_ARGS("s", uuid), SD_BUS_RESULT("o", domain),
+                                method_get_domain_by_uuid, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+void bus_manager_property_names(unsigned properties, const char **names) {
+        size_t k = 0;
+        if (properties & MANAGER_PROPERTY_CONNECTED)
+                names[k++] = "Connected";
+        if (properties & MANAGER_PROPERTY_DOMAIN_COUNT)
+                names[k++] = "DomainCount";
+        names[k] = NULL;
+}
+
+int bus_manager_register(sd_bus *bus, Manager *m) {
+        int r;
+
+        r = sd_bus_add_object_vtable(bus, NULL, MANAGER_PATH, MANAGER_INTERFACE, manager_vtable, m);
+        if (r < 0)
+                return r;
+        return sd_bus_add_object_manager(bus, NULL, MANAGER_PATH);
+}

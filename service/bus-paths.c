@@ -1,0 +1,23 @@
+#include <errno.h>
+#include <stdlib.h>
+
+#include <systemd/sd-bus.h>
+
+#include "bus-paths.h"
+
+int domain_object_path(const char *uuid, char **ret) {
+        return sd_bus_path_encode(DOMAIN_PATH_PREFIX, uuid, ret);
+}
+
+int domain_uuid_from_path(const char *path, char **ret) {
+        char *label = NULL;
+        int r = sd_bus_path_decode(path, DOMAIN_PATH_PREFIX, &label);
+        if (r < 0)
+                return r;
+        if (r == 0 || !label || !*label) {
+                free(label);
+                return -ENXIO;
+        }
+        *ret = label;
+        return 0;
+}

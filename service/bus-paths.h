@@ -1,0 +1,13 @@
+/* Names and object paths of the published API. */
+#pragma once
+
+#define BUS_NAME "org.guestinfod.GuestInfo1"
+#define MANAGER_PATH "/org/guestinfod/GuestInfo1"
+#define MANAGER_INTERFACE "org.guestinfod.GuestInfo1.Manager"
+#define DOMAIN_PATH_PREFIX "/org/guestinfod/GuestInfo1/domain"
+#define DOMAIN_INTERFACE "org.guestinfod.GuestInfo1.Domain"
+
+/* "/org/guestinfod/GuestInfo1/domain/<uuid escaped by sd_bus_path_encode>". */
+int domain_object_path(const char *uuid, char **ret);
+/* The inverse: the UUID label of a domain path, or -ENXIO if path is not one. */
+int domain_uuid_from_path(const char *path, char **ret);

@@ -1,0 +1,239 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "bus-domain.h"
+#include "bus-manager.h"
+#include "bus-paths.h"
+#include "bus-publisher.h"
+#include "log.h"
+
+struct Publisher {
+        sd_bus *bus;
+        sd_event *event;
+        Manager *manager;
+
+        /* Nothing is emitted before the name is ours: nobody can be listening. */
+        bool published;
+        sd_bus_slot *name_slot;
+        uint64_t start_usec;
+
+        /* Changes wait here until the end of the loop iteration, so a burst
+         * of updates becomes one PropertiesChanged per object. */
+        Domain *changes_head;
+        unsigned manager_changes;
+        sd_event_source *flush_source;
+};
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static void unqueue_domain(Publisher *p, Domain *d) {
+        if (!d->in_changes_queue)
+                return;
+        if (d->changes_prev)
+                d->changes_prev->changes_next = d->changes_next;
+        else
+                p->changes_head = d->changes_next;
+        if (d->changes_next)
+                d->changes_next->changes_prev = d->changes_prev;
+        d->changes_prev = d->changes_next = NULL;
+        d->in_changes_queue = false;
+        d->pending_changes = 0;
+}
+
+static void emit_domain_changes(Publisher *p, Domain *d) {
+        _cleanup_(freep) char *path = NULL;
+        const char *names[8];
+        int r;
+
+        bus_domain_property_names(d->pending_changes, names);
+        if (!names[0])
+                return;
+        r = domain_object_path(d->uuid, &path);
+        if (r >= 0)
+                r = sd_bus_emit_properties_changed_strv(p->bus, path, DOMAIN_INTERFACE, (char **) names);
+        if (r < 0)
+                log_warning_errno(r, "Failed to announce changes of domain '%s', ignoring: %m", d->name);
+}
+
+static int on_flush(sd_event_source *s, void *userdata) {
+        Publisher *p = userdata;
+
+        while (p->changes_head) {
+                Domain *d = p->changes_head;
+                emit_domain_changes(p, d);
+                unqueue_domain(p, d);
+        }
+        if (p->manager_changes) {
+                const char *names[4];
+                bus_manager_property_names(p->manager_changes, names);
+                p->manager_changes = 0;
+                int r = sd_bus_emit_properties_changed_strv(p->bus, MANAGER_PATH, MANAGER_INTERFACE, (char **) names);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to announce manager changes, ignoring: %m");
+        }
+        return 0;
+}
+
+static void schedule_flush(Publisher *p) {
+        int r = sd_event_source_set_enabled(p->flush_source, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_warning_errno(r, "Failed to schedule change signals, ignoring: %m");
+}
+
+static void on_domain_added(Manager *m, Domain *d, void *userdata) {
+        Publisher *p = userdata;
+        _cleanup_(freep) char *path = NULL;
+        int r;
+
+        if (!p->published)
+                return;
+        r = domain_object_path(d->uuid, &path);
+        if (r >= 0)
+                r = sd_bus_emit_object_added(p->bus, path);
+        if (r < 0)
+                log_warning_errno(r, "Failed to announce domain '%s', ignoring: %m", d->name);
+}
+
+static void on_domain_removed(Manager *m, Domain *d, void *userdata) {
+        Publisher *p = userdata;
+        _cleanup_(freep) char *path = NULL;
+        int r;
+
+        unqueue_domain(p, d);
+        if (!p->published)
+                return;
+        r = domain_object_path(d->uuid, &path);
+        if (r >= 0)
+                r = sd_bus_emit_object_removed(p->bus, path);
+        if (r < 0)
+                log_warning_errno(r, "Failed to announce removal of domain '%s', ignoring: %m", d->name);
+}
+
+static void on_domain_changed(Manager *m, Domain *d, unsigned properties, void *userdata) {
+        Publisher *p = userdata;
+
+        if (!p->published)
+                return;
+        d->pending_changes |= properties;
+        if (!d->in_changes_queue) {
+                d->changes_prev = NULL;
+                d->changes_next = p->changes_head;
+                if (p->changes_head)
+                        p->changes_head->changes_prev = d;
+                p->changes_head = d;
+                d->in_changes_queue = true;
+        }
+        schedule_flush(p);
+}
+
+static void on_manager_changed(Manager *m, unsigned properties, void *userdata) {
+        Publisher *p = userdata;
+
+        if (!p->published)
+                return;
+        p->manager_changes |= properties;
+        schedule_flush(p);
+}
+
+static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Publisher *p = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        uint32_t result = 0;
+
+        p->name_slot = sd_bus_slot_unref(p->name_slot);
+        if (e) {
+                log_error("Failed to acquire the bus name %s: %s", BUS_NAME, e->message ? e->message : e->name);
+                return sd_event_exit(p->event, EXIT_FAILURE);
+        }
+        /* 1: primary owner, 4: already the owner (see org.freedesktop.DBus.RequestName). */
+        if (sd_bus_message_read(reply, "u", &result) < 0 || (result != 1 && result != 4)) {
+                log_error("The bus name %s is already taken: is another guestinfod running?", BUS_NAME);
+                return sd_event_exit(p->event, EXIT_FAILURE);
+        }
+
+        p->published = true;
+        log_info("Publishing %zu domains of %s as %s (ready in %.3f s).", manager_domain_count(p->manager),
+                 p->manager->uri, BUS_NAME, (now_usec() - p->start_usec) / 1e6);
+        (void) sd_notifyf(false, "READY=1\nSTATUS=Publishing %zu domains.", manager_domain_count(p->manager));
+        return 0;
+}
+
+static void on_synced(Manager *m, void *userdata) {
+        Publisher *p = userdata;
+        int r;
+
+        /* Ask for the name only now: whoever sees it sees the complete tree. */
+        r = sd_bus_call_method_async(p->bus, &p->name_slot, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                     "org.freedesktop.DBus", "RequestName", on_name_acquired, p, "su", BUS_NAME,
+                                     4u /* DBUS_NAME_FLAG_DO_NOT_QUEUE */);
+        if (r < 0) {
+                log_error_errno(r, "Failed to request the bus name %s: %m", BUS_NAME);
+                sd_event_exit(p->event, EXIT_FAILURE);
+        }
+}
+
+static void on_connect_failed(Manager *m, const char *error, void *userdata) {
+        Publisher *p = userdata;
+        log_error("Failed to connect to libvirt at '%s': %s", m->uri, error);
+        sd_event_exit(p->event, EXIT_FAILURE);
+}
+
+static const ManagerHooks publisher_hooks = {
+        .domain_added = on_domain_added,
+        .domain_removed = on_domain_removed,
+        .domain_changed = on_domain_changed,
+        .manager_changed = on_manager_changed,
+        .synced = on_synced,
+        .connect_failed = on_connect_failed,
+};
+
+int publisher_new(sd_bus *bus, sd_event *event, Manager *m, Publisher **ret) {
+        _cleanup_(publisher_freep) Publisher *p = calloc(1, sizeof *p);
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        p->bus = sd_bus_ref(bus);
+        p->event = sd_event_ref(event);
+        p->manager = m;
+        p->start_usec = now_usec();
+
+        r = sd_event_add_defer(event, &p->flush_source, on_flush, p);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_enabled(p->flush_source, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
+        r = bus_manager_register(bus, m);
+        if (r < 0)
+                return r;
+        r = bus_domain_register(bus, m);
+        if (r < 0)
+                return r;
+
+        manager_set_hooks(m, &publisher_hooks, p);
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+Publisher *publisher_free(Publisher *p) {
+        if (!p)
+                return NULL;
+        if (p->manager && p->manager->hooks == &publisher_hooks)
+                manager_set_hooks(p->manager, NULL, NULL);
+        while (p->changes_head)
+                unqueue_domain(p, p->changes_head);
+        sd_bus_slot_unref(p->name_slot);
+        sd_event_source_disable_unref(p->flush_source);
+        sd_event_unref(p->event);
+        sd_bus_unref(p->bus);
+        free(p);
+        return NULL;
+}

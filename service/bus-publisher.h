@@ -1,0 +1,16 @@
+/* Publishes the model on the bus: registers the objects, turns model changes
+ * into InterfacesAdded/Removed and batched PropertiesChanged, owns the name
+ * and tells systemd when the daemon is ready. */
+#pragma once
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "macro.h"
+#include "manager.h"
+
+typedef struct Publisher Publisher;
+
+int publisher_new(sd_bus *bus, sd_event *event, Manager *m, Publisher **ret);
+Publisher *publisher_free(Publisher *p);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Publisher *, publisher_free);

@@ -1,0 +1,96 @@
+/* guestinfod: publishes what libvirt's guest agents report on D-Bus. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "bus-errors.h"
+#include "bus-publisher.h"
+#include "log.h"
+#include "manager.h"
+#include "options.h"
+
+static int open_bus(BusKind kind, sd_bus **ret) {
+        return kind == BUS_KIND_USER ? sd_bus_open_user(ret) : sd_bus_open_system(ret);
+}
+
+static int on_bus_disconnected(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        log_error("Lost the connection to the bus, exiting.");
+        sd_event *event = userdata;
+        return sd_event_exit(event, EXIT_FAILURE);
+}
+
+static int run(const Options *o) {
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(manager_freep) Manager *m = NULL;
+        _cleanup_(publisher_freep) Publisher *p = NULL;
+        sigset_t mask;
+        int r;
+
+        /* Block before any thread starts, so only sd-event sees these. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        r = sd_event_default(&event);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the event loop: %m");
+        (void) sd_event_add_signal(event, NULL, SIGTERM, NULL, NULL);
+        (void) sd_event_add_signal(event, NULL, SIGINT, NULL, NULL);
+
+        r = open_bus(o->bus, &bus);
+        if (r < 0)
+                return log_error_errno(r, "Failed to connect to the %s bus: %m",
+                                       o->bus == BUS_KIND_USER ? "session" : "system");
+        (void) sd_bus_error_add_map(bus_error_map);
+        r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+        /* Without the bus there is nothing to do: exit, the unit restarts us. */
+        r = sd_bus_match_signal_async(bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
+                                      "org.freedesktop.DBus.Local", "Disconnected", on_bus_disconnected, NULL,
+                                      event);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch the bus connection: %m");
+
+        r = manager_new(event, o->uri, &m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up: %m");
+        r = publisher_new(bus, event, m, &p);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register the bus objects: %m");
+        r = manager_start(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to start watching libvirt: %m");
+
+        (void) sd_notify(false, "STATUS=Connecting to libvirt.");
+        r = sd_event_loop(event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        (void) sd_notify(false, "STOPPING=1");
+        return r == 0 ? 0 : -EIO;
+}
+
+int main(int argc, char *argv[]) {
+        char error[512];
+        Options o;
+        int r;
+
+        r = options_parse(argc, argv, &o, error, sizeof error);
+        if (r == 0)
+                return EXIT_SUCCESS;
+        if (r < 0) {
+                fprintf(stderr, "guestinfod: %s (see --help)\n", error);
+                return 2;
+        }
+        log_set_max_level(o.log_level);
+
+        r = run(&o);
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,257 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "log.h"
+#include "manager.h"
+#include "virt-loop.h"
+
+#define RECONNECT_INITIAL_USEC (1 * 1000000ULL)
+#define RECONNECT_MAX_USEC (30 * 1000000ULL)
+/* Results handled per wake-up, so a burst of libvirt events cannot starve the bus. */
+#define INBOX_BATCH 256
+
+#define CALL_HOOK(m, name, ...)                                                                    \
+        do {                                                                                       \
+                if ((m)->hooks && (m)->hooks->name)                                                \
+                        (m)->hooks->name((m), __VA_ARGS__);                                        \
+        } while (0)
+
+int manager_new(sd_event *event, const char *uri, Manager **ret) {
+        _cleanup_(manager_freep) Manager *m = calloc(1, sizeof *m);
+        if (!m)
+                return -ENOMEM;
+
+        m->uri = strdup(uri);
+        m->domains = hashmap_new();
+        if (!m->uri || !m->domains)
+                return -ENOMEM;
+        backoff_init(&m->backoff, RECONNECT_INITIAL_USEC, RECONNECT_MAX_USEC);
+        if (event)
+                m->event = sd_event_ref(event);
+
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        Domain *d;
+
+        if (!m)
+                return NULL;
+
+        /* Stop the producers before the queue they write to. */
+        m->session = virt_session_free(m->session);
+        virt_loop_stop();
+        sd_event_source_disable_unref(m->inbox_source);
+        sd_event_source_disable_unref(m->reconnect_source);
+        queue_free(m->inbox, virt_msg_free_item);
+
+        HASHMAP_FOREACH(d, m->domains, i)
+                domain_free(d);
+        hashmap_free(m->domains);
+        sd_event_unref(m->event);
+        free(m->uri);
+        free(m);
+        return NULL;
+}
+
+void manager_set_hooks(Manager *m, const ManagerHooks *hooks, void *userdata) {
+        m->hooks = hooks;
+        m->hooks_userdata = userdata;
+}
+
+Domain *manager_get_domain(Manager *m, const char *uuid) {
+        return hashmap_get(m->domains, uuid);
+}
+
+Domain *manager_find_domain_by_name(Manager *m, const char *name) {
+        Domain *d;
+        /* Linear: name lookups are rare method calls, UUID is the key. */
+        HASHMAP_FOREACH(d, m->domains, i)
+                if (strcmp(d->name, name) == 0)
+                        return d;
+        return NULL;
+}
+
+size_t manager_domain_count(Manager *m) {
+        return hashmap_size(m->domains);
+}
+
+static void set_connected(Manager *m, bool connected) {
+        if (m->connected == connected)
+                return;
+        m->connected = connected;
+        CALL_HOOK(m, manager_changed, MANAGER_PROPERTY_CONNECTED, m->hooks_userdata);
+}
+
+static void add_or_update_domain(Manager *m, const DomainInfo *info) {
+        Domain *d = manager_get_domain(m, info->uuid);
+        int r;
+
+        if (d) {
+                d->seen = true;
+                r = domain_update(d, info);
+                if (r < 0)
+                        log_error_errno(r, "Failed to update domain '%s': %m", info->uuid);
+                else if (r > 0)
+                        CALL_HOOK(m, domain_changed, d, (unsigned) r, m->hooks_userdata);
+                return;
+        }
+
+        r = domain_new(info, &d);
+        if (r >= 0)
+                r = hashmap_put(m->domains, d->uuid, d);
+        if (r < 0) {
+                log_error_errno(r, "Failed to add domain '%s', ignoring: %m", info->uuid);
+                domain_free(d);
+                return;
+        }
+        d->seen = true;
+        log_debug("Domain '%s' (%s) appeared, %s.", d->name, d->uuid, domain_state_to_string(d->state));
+        CALL_HOOK(m, domain_added, d, m->hooks_userdata);
+        CALL_HOOK(m, manager_changed, MANAGER_PROPERTY_DOMAIN_COUNT, m->hooks_userdata);
+}
+
+static void remove_domain(Manager *m, Domain *d) {
+        log_debug("Domain '%s' (%s) is gone.", d->name, d->uuid);
+        CALL_HOOK(m, domain_removed, d, m->hooks_userdata);
+        hashmap_remove(m->domains, d->uuid);
+        domain_free(d);
+        CALL_HOOK(m, manager_changed, MANAGER_PROPERTY_DOMAIN_COUNT, m->hooks_userdata);
+}
+
+static void resync(Manager *m, const DomainInfo *domains, size_t n) {
+        Domain *d;
+        size_t n_gone = 0;
+
+        HASHMAP_FOREACH(d, m->domains, i)
+                d->seen = false;
+        for (size_t i = 0; i < n; i++)
+                add_or_update_domain(m, &domains[i]);
+
+        /* Collect first: the map may not change while we iterate it. */
+        HASHMAP_FOREACH(d, m->domains, i)
+                if (!d->seen)
+                        n_gone++;
+        if (n_gone == 0)
+                return;
+        Domain **gone = calloc(n_gone, sizeof *gone);
+        if (!gone) {
+                log_error("Out of memory while dropping vanished domains; they stay until the next resync.");
+                return;
+        }
+        size_t k = 0;
+        HASHMAP_FOREACH(d, m->domains, i)
+                if (!d->seen)
+                        gone[k++] = d;
+        for (size_t i = 0; i < k; i++)
+                remove_domain(m, gone[i]);
+        free(gone);
+}
+
+static int on_reconnect_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        log_debug("Reconnecting to libvirt at '%s'.", m->uri);
+        virt_session_connect(m->session);
+        return 0;
+}
+
+static void schedule_reconnect(Manager *m) {
+        uint64_t delay = backoff_next(&m->backoff);
+        int r;
+
+        log_info("Reconnecting to libvirt in %.0f s.", delay / 1e6);
+        if (!m->event || !m->session)
+                return;
+
+        sd_event_source_disable_unref(m->reconnect_source);
+        m->reconnect_source = NULL;
+        r = sd_event_add_time_relative(m->event, &m->reconnect_source, CLOCK_MONOTONIC, delay, 0,
+                                       on_reconnect_timer, m);
+        if (r < 0)
+                log_error_errno(r, "Failed to schedule reconnecting to libvirt: %m");
+}
+
+void manager_apply(Manager *m, VirtMsg *msg) {
+        Domain *d;
+
+        switch (msg->type) {
+        case VIRT_MSG_CONNECTED:
+                backoff_reset(&m->backoff);
+                resync(m, msg->domains, msg->n_domains);
+                if (m->synced)
+                        log_info("Reconnected to libvirt at '%s', %zu domains.", m->uri, manager_domain_count(m));
+                set_connected(m, true);
+                if (!m->synced) {
+                        m->synced = true;
+                        CALL_HOOK(m, synced, m->hooks_userdata);
+                }
+                break;
+
+        case VIRT_MSG_CONNECT_FAILED:
+                if (!m->synced) {
+                        CALL_HOOK(m, connect_failed, msg->error, m->hooks_userdata);
+                        break;
+                }
+                log_warning("Failed to reconnect to libvirt at '%s': %s", m->uri, msg->error);
+                schedule_reconnect(m);
+                break;
+
+        case VIRT_MSG_DISCONNECTED:
+                log_warning("Lost the connection to libvirt at '%s' (%s).", m->uri, msg->error);
+                set_connected(m, false);
+                schedule_reconnect(m);
+                break;
+
+        case VIRT_MSG_DOMAIN_UPDATED:
+                add_or_update_domain(m, &msg->domain);
+                break;
+
+        case VIRT_MSG_DOMAIN_GONE:
+                d = manager_get_domain(m, msg->domain.uuid);
+                if (d)
+                        remove_domain(m, d);
+                break;
+
+        default:
+                break;
+        }
+        virt_msg_free(msg);
+}
+
+static int on_inbox(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Manager *m = userdata;
+        QueueItem *item;
+
+        queue_drain_fd(m->inbox);
+        for (unsigned n = 0; n < INBOX_BATCH; n++) {
+                item = queue_pop(m->inbox);
+                if (!item)
+                        return 0;
+                manager_apply(m, QUEUE_CONTAINER(item, VirtMsg, item));
+        }
+        /* More left: come back after the bus had its turn. */
+        queue_kick(m->inbox);
+        return 0;
+}
+
+int manager_start(Manager *m) {
+        int r;
+
+        r = queue_new(true, &m->inbox);
+        if (r < 0)
+                return r;
+        r = sd_event_add_io(m->event, &m->inbox_source, queue_get_fd(m->inbox), EPOLLIN, on_inbox, m);
+        if (r < 0)
+                return r;
+        r = virt_loop_start();
+        if (r < 0)
+                return r;
+        r = virt_session_new(m->uri, m->inbox, &m->session);
+        if (r < 0)
+                return r;
+        virt_session_connect(m->session);
+        return 0;
+}
