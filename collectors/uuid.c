@@ -6,7 +6,7 @@
 
 int uuid_normalize(const char *in, char out[UUID_STRING_MAX]) {
         static const int dash_at[] = { 8, 13, 18, 23 };
-        size_t len, k = 0, d = 0;
+        size_t len, k = 0, d = 0, e = 0;
 
         if (!in)
                 return -EINVAL;
@@ -15,6 +15,7 @@ int uuid_normalize(const char *in, char out[UUID_STRING_MAX]) {
                 return -EINVAL;
 
         for (size_t i = 0; i < len; i++) {
+                /* d walks the dashes of the input, e those of the output */
                 if (len == 36 && d < 4 && (int) i == dash_at[d]) {
                         if (in[i] != '-')
                                 return -EINVAL;
@@ -23,9 +24,9 @@ int uuid_normalize(const char *in, char out[UUID_STRING_MAX]) {
                 }
                 if (!isxdigit((unsigned char) in[i]))
                         return -EINVAL;
-                if (len == 32 && d < 4 && (int) k == dash_at[d]) {
+                if (e < 4 && (int) k == dash_at[e]) {
                         out[k++] = '-';
-                        d++;
+                        e++;
                 }
                 out[k++] = (char) tolower((unsigned char) in[i]);
         }

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <systemd/sd-bus.h>
 
@@ -14,7 +15,8 @@ int domain_uuid_from_path(const char *path, char **ret) {
         int r = sd_bus_path_decode(path, DOMAIN_PATH_PREFIX, &label);
         if (r < 0)
                 return r;
-        if (r == 0 || !label || !*label) {
+        /* A deeper path ("…/domain/x/y") is not a domain object. */
+        if (r == 0 || !label || !*label || strchr(label, '/')) {
                 free(label);
                 return -ENXIO;
         }

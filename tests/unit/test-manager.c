@@ -1,0 +1,228 @@
+/* The model as a state machine: results from the collectors in, hook calls
+ * out. No libvirt, no bus: every call the bus layer would see is recorded. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "manager.h"
+
+#define UUID_A "00000000-0000-0000-0000-00000000000a"
+#define UUID_B "00000000-0000-0000-0000-00000000000b"
+#define UUID_C "00000000-0000-0000-0000-00000000000c"
+
+typedef struct Record {
+        char log[4096]; /* every hook call, one "event;" each */
+        int synced;
+        char connect_error[128];
+} Record;
+
+static void record(Record *r, const char *fmt, ...) {
+        va_list ap;
+        size_t n = strlen(r->log);
+        va_start(ap, fmt);
+        vsnprintf(r->log + n, sizeof r->log - n, fmt, ap);
+        va_end(ap);
+}
+
+static void on_added(Manager *m, Domain *d, void *u) {
+        record(u, "added %s %s %s;", d->uuid + 35, d->name, domain_state_to_string(d->state));
+}
+static void on_removed(Manager *m, Domain *d, void *u) {
+        /* still in the model while the bus announces it */
+        assert_ptr_equal(manager_get_domain(m, d->uuid), d);
+        record(u, "removed %s;", d->uuid + 35);
+}
+static void on_changed(Manager *m, Domain *d, unsigned props, void *u) {
+        record(u, "changed %s 0x%x;", d->uuid + 35, props);
+}
+static void on_manager_changed(Manager *m, unsigned props, void *u) {
+        record(u, "manager 0x%x;", props);
+}
+static void on_synced(Manager *m, void *u) {
+        ((Record *) u)->synced++;
+        record(u, "synced;");
+}
+static void on_connect_failed(Manager *m, const char *error, void *u) {
+        snprintf(((Record *) u)->connect_error, 128, "%s", error);
+}
+
+static const ManagerHooks hooks = {
+        .domain_added = on_added,
+        .domain_removed = on_removed,
+        .domain_changed = on_changed,
+        .manager_changed = on_manager_changed,
+        .synced = on_synced,
+        .connect_failed = on_connect_failed,
+};
+
+static DomainInfo info(const char *uuid, const char *name, DomainState state, bool persistent, int id) {
+        DomainInfo i = { .state = state, .persistent = persistent, .id = id };
+        snprintf(i.uuid, sizeof i.uuid, "%s", uuid);
+        i.name = strdup(name);
+        return i;
+}
+
+static VirtMsg *connected(size_t n, ...) {
+        VirtMsg *m = virt_msg_new(VIRT_MSG_CONNECTED);
+        va_list ap;
+        m->domains = calloc(n ? n : 1, sizeof *m->domains);
+        m->n_domains = n;
+        va_start(ap, n);
+        for (size_t i = 0; i < n; i++)
+                m->domains[i] = va_arg(ap, DomainInfo);
+        va_end(ap);
+        return m;
+}
+
+static VirtMsg *updated(DomainInfo i) {
+        VirtMsg *m = virt_msg_new(VIRT_MSG_DOMAIN_UPDATED);
+        m->domain = i;
+        return m;
+}
+
+static VirtMsg *simple(VirtMsgType type, const char *uuid, const char *error) {
+        VirtMsg *m = virt_msg_new(type);
+        if (uuid)
+                snprintf(m->domain.uuid, sizeof m->domain.uuid, "%s", uuid);
+        if (error)
+                m->error = strdup(error);
+        return m;
+}
+
+static int setup(void **state) {
+        Manager *m;
+        Record *r = calloc(1, sizeof *r);
+        assert_int_equal(manager_new(NULL, "test:///default", &m), 0);
+        manager_set_hooks(m, &hooks, r);
+        *state = m;
+        return 0;
+}
+
+static int teardown(void **state) {
+        Manager *m = *state;
+        free(m->hooks_userdata);
+        manager_free(m);
+        return 0;
+}
+
+#define LOG(m) (((Record *) (m)->hooks_userdata)->log)
+#define CLEAR(m) (LOG(m)[0] = '\0')
+
+static void test_first_sync(void **state) {
+        Manager *m = *state;
+
+        manager_apply(m, connected(2, info(UUID_A, "alpha", DOMAIN_STATE_RUNNING, true, 1),
+                                   info(UUID_B, "beta", DOMAIN_STATE_SHUTOFF, true, -1)));
+        assert_string_equal(LOG(m), "added a alpha running;manager 0x2;added b beta shutoff;manager 0x2;"
+                                    "manager 0x1;synced;");
+        assert_true(m->connected);
+        assert_int_equal(manager_domain_count(m), 2);
+        assert_ptr_equal(manager_find_domain_by_name(m, "beta"), manager_get_domain(m, UUID_B));
+        assert_null(manager_find_domain_by_name(m, "gamma"));
+}
+
+static void test_updates_signal_only_real_changes(void **state) {
+        Manager *m = *state;
+
+        manager_apply(m, connected(1, info(UUID_A, "alpha", DOMAIN_STATE_SHUTOFF, true, -1)));
+        CLEAR(m);
+
+        /* the same values again: nothing to say */
+        manager_apply(m, updated(info(UUID_A, "alpha", DOMAIN_STATE_SHUTOFF, true, -1)));
+        assert_string_equal(LOG(m), "");
+
+        /* start: State and Id */
+        manager_apply(m, updated(info(UUID_A, "alpha", DOMAIN_STATE_RUNNING, true, 3)));
+        assert_string_equal(LOG(m), "changed a 0xa;");
+}
+
+static void test_rename_keeps_one_object(void **state) {
+        Manager *m = *state;
+
+        manager_apply(m, connected(1, info(UUID_A, "alpha", DOMAIN_STATE_SHUTOFF, true, -1)));
+        CLEAR(m);
+        manager_apply(m, updated(info(UUID_A, "omega", DOMAIN_STATE_SHUTOFF, true, -1)));
+        assert_string_equal(LOG(m), "changed a 0x1;");
+        assert_int_equal(manager_domain_count(m), 1);
+        assert_string_equal(manager_get_domain(m, UUID_A)->name, "omega");
+        assert_null(manager_find_domain_by_name(m, "alpha"));
+}
+
+static void test_new_and_gone(void **state) {
+        Manager *m = *state;
+
+        manager_apply(m, connected(0));
+        CLEAR(m);
+        manager_apply(m, updated(info(UUID_C, "transient", DOMAIN_STATE_RUNNING, false, 7)));
+        assert_string_equal(LOG(m), "added c transient running;manager 0x2;");
+        CLEAR(m);
+        manager_apply(m, simple(VIRT_MSG_DOMAIN_GONE, UUID_C, NULL));
+        assert_string_equal(LOG(m), "removed c;manager 0x2;");
+        assert_int_equal(manager_domain_count(m), 0);
+        CLEAR(m);
+        /* gone twice (a late event): no second signal */
+        manager_apply(m, simple(VIRT_MSG_DOMAIN_GONE, UUID_C, NULL));
+        assert_string_equal(LOG(m), "");
+}
+
+static void test_disconnect_and_resync(void **state) {
+        Manager *m = *state;
+
+        manager_apply(m, connected(2, info(UUID_A, "alpha", DOMAIN_STATE_RUNNING, true, 1),
+                                   info(UUID_B, "beta", DOMAIN_STATE_SHUTOFF, true, -1)));
+        CLEAR(m);
+
+        manager_apply(m, simple(VIRT_MSG_DISCONNECTED, NULL, "end of file from libvirt"));
+        assert_string_equal(LOG(m), "manager 0x1;");
+        assert_false(m->connected);
+        /* objects stay while disconnected */
+        assert_int_equal(manager_domain_count(m), 2);
+        CLEAR(m);
+
+        /* a failed attempt changes nothing visible */
+        manager_apply(m, simple(VIRT_MSG_CONNECT_FAILED, NULL, "Connection refused"));
+        assert_string_equal(LOG(m), "");
+        assert_false(m->connected);
+
+        /* back: a stopped, b vanished, c new; no second "synced" */
+        manager_apply(m, connected(2, info(UUID_A, "alpha", DOMAIN_STATE_SHUTOFF, true, -1),
+                                   info(UUID_C, "gamma", DOMAIN_STATE_PAUSED, true, 4)));
+        assert_string_equal(LOG(m), "changed a 0xa;added c gamma paused;manager 0x2;removed b;manager 0x2;manager 0x1;");
+        assert_true(m->connected);
+        assert_int_equal(((Record *) m->hooks_userdata)->synced, 1);
+        assert_int_equal(manager_domain_count(m), 2);
+        CLEAR(m);
+
+        /* an identical resync says nothing at all */
+        manager_apply(m, connected(2, info(UUID_A, "alpha", DOMAIN_STATE_SHUTOFF, true, -1),
+                                   info(UUID_C, "gamma", DOMAIN_STATE_PAUSED, true, 4)));
+        assert_string_equal(LOG(m), "");
+}
+
+static void test_first_connect_failure(void **state) {
+        Manager *m = *state;
+        Record *r = m->hooks_userdata;
+
+        manager_apply(m, simple(VIRT_MSG_CONNECT_FAILED, NULL, "no such file"));
+        assert_string_equal(r->connect_error, "no such file");
+        assert_int_equal(r->synced, 0);
+        assert_false(m->connected);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_first_sync, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_updates_signal_only_real_changes, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_rename_keeps_one_object, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_new_and_gone, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_disconnect_and_resync, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_first_connect_failure, setup, teardown),
+        };
+        return cmocka_run_group_tests_name("manager", tests, NULL, NULL);
+}

@@ -1,0 +1,75 @@
+/* The daemon's command line: defaults, every flag, every kind of bad usage. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "options.h"
+
+#define PARSE(o, err, ...)                                                                         \
+        ({                                                                                         \
+                char *_argv[] = { "guestinfod", __VA_ARGS__, NULL };                               \
+                options_parse((int) (sizeof _argv / sizeof *_argv) - 1, _argv, (o), (err), sizeof(err)); \
+        })
+
+static void test_defaults(void **state) {
+        Options o;
+        char err[256];
+        char *argv[] = { "guestinfod", NULL };
+
+        assert_int_equal(options_parse(1, argv, &o, err, sizeof err), 1);
+        assert_string_equal(o.uri, "qemu:///system");
+        assert_int_equal(o.bus, BUS_KIND_SYSTEM);
+        assert_int_equal(o.log_level, LOG_LEVEL_INFO);
+}
+
+static void test_flags(void **state) {
+        Options o;
+        char err[256];
+
+        assert_int_equal(PARSE(&o, err, "--connect", "test:///default", "--user", "--log-level=debug"), 1);
+        assert_string_equal(o.uri, "test:///default");
+        assert_int_equal(o.bus, BUS_KIND_USER);
+        assert_int_equal(o.log_level, LOG_LEVEL_DEBUG);
+
+        assert_int_equal(PARSE(&o, err, "-c", "qemu+ssh://host/system", "--user", "--system", "-l", "error"), 1);
+        assert_string_equal(o.uri, "qemu+ssh://host/system");
+        assert_int_equal(o.bus, BUS_KIND_SYSTEM);
+        assert_int_equal(o.log_level, LOG_LEVEL_ERROR);
+}
+
+static void test_bad_usage(void **state) {
+        Options o;
+        char err[256];
+
+        assert_int_equal(PARSE(&o, err, "--bogus"), -EINVAL);
+        assert_string_equal(err, "unknown option '--bogus'");
+
+        assert_int_equal(PARSE(&o, err, "--connect"), -EINVAL);
+        assert_string_equal(err, "option '--connect' needs an argument");
+
+        assert_int_equal(PARSE(&o, err, "--connect="), -EINVAL);
+        assert_non_null(strstr(err, "needs a libvirt URI"));
+
+        assert_int_equal(PARSE(&o, err, "--log-level", "loud"), -EINVAL);
+        assert_non_null(strstr(err, "unknown log level 'loud'"));
+
+        assert_int_equal(PARSE(&o, err, "qemu:///system"), -EINVAL);
+        assert_string_equal(err, "unexpected argument 'qemu:///system'");
+
+        /* a later good parse is not confused by an earlier bad one */
+        assert_int_equal(PARSE(&o, err, "--user"), 1);
+        assert_int_equal(o.bus, BUS_KIND_USER);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_defaults),
+                cmocka_unit_test(test_flags),
+                cmocka_unit_test(test_bad_usage),
+        };
+        return cmocka_run_group_tests_name("options", tests, NULL, NULL);
+}

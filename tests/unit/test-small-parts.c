@@ -1,0 +1,147 @@
+/* Unit tests of the small pure parts: UUIDs, object paths, state names,
+ * reconnect backoff, the hash map. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "backoff.h"
+#include "bus-paths.h"
+#include "domain-state.h"
+#include "hashmap.h"
+#include "uuid.h"
+
+static void test_uuid_normalize(void **state) {
+        char out[UUID_STRING_MAX];
+
+        assert_int_equal(uuid_normalize("6695eb01-f6a4-8304-79aa-97f2502e193f", out), 0);
+        assert_string_equal(out, "6695eb01-f6a4-8304-79aa-97f2502e193f");
+        assert_int_equal(uuid_normalize("6695EB01-F6A4-8304-79AA-97F2502E193F", out), 0);
+        assert_string_equal(out, "6695eb01-f6a4-8304-79aa-97f2502e193f");
+        assert_int_equal(uuid_normalize("6695eb01f6a4830479aa97f2502e193f", out), 0);
+        assert_string_equal(out, "6695eb01-f6a4-8304-79aa-97f2502e193f");
+
+        assert_int_equal(uuid_normalize(NULL, out), -EINVAL);
+        assert_int_equal(uuid_normalize("", out), -EINVAL);
+        assert_int_equal(uuid_normalize("bad", out), -EINVAL);
+        /* right length, a dash out of place */
+        assert_int_equal(uuid_normalize("6695eb01f-6a4-8304-79aa-97f2502e193f", out), -EINVAL);
+        /* right shape, not hex */
+        assert_int_equal(uuid_normalize("6695eb01-f6a4-8304-79aa-97f2502e193g", out), -EINVAL);
+        /* too long */
+        assert_int_equal(uuid_normalize("6695eb01-f6a4-8304-79aa-97f2502e193f0", out), -EINVAL);
+        /* 32 characters but with dashes */
+        assert_int_equal(uuid_normalize("6695eb01-f6a4-8304-79aa-97f2502e", out), -EINVAL);
+}
+
+static void test_domain_paths(void **state) {
+        char *path = NULL, *uuid = NULL;
+
+        assert_int_equal(domain_object_path("6695eb01-f6a4-8304-79aa-97f2502e193f", &path), 0);
+        assert_string_equal(path, "/org/guestinfod/GuestInfo1/domain/_36695eb01_2df6a4_2d8304_2d79aa_2d97f2502e193f");
+        assert_int_equal(domain_uuid_from_path(path, &uuid), 0);
+        assert_string_equal(uuid, "6695eb01-f6a4-8304-79aa-97f2502e193f");
+        free(path);
+        free(uuid);
+
+        assert_int_equal(domain_uuid_from_path("/org/guestinfod/GuestInfo1", &uuid), -ENXIO);
+        assert_int_equal(domain_uuid_from_path("/org/guestinfod/GuestInfo1/domain", &uuid), -ENXIO);
+        assert_int_equal(domain_uuid_from_path("/org/other/domain/x", &uuid), -ENXIO);
+        /* one level deeper is not a domain */
+        assert_int_equal(domain_uuid_from_path("/org/guestinfod/GuestInfo1/domain/a/b", &uuid), -ENXIO);
+}
+
+static void test_domain_state_names(void **state) {
+        static const char *const names[] = { "nostate", "running", "blocked", "paused",
+                                             "shutdown", "shutoff", "crashed", "pmsuspended" };
+
+        for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+                DomainState s = domain_state_from_string(names[i]);
+                assert_true(s >= 0);
+                assert_string_equal(domain_state_to_string(s), names[i]);
+        }
+        assert_int_equal(domain_state_from_string("Running"), _DOMAIN_STATE_INVALID);
+        assert_int_equal(domain_state_from_string(NULL), _DOMAIN_STATE_INVALID);
+        assert_null(domain_state_to_string(_DOMAIN_STATE_MAX));
+
+        /* libvirt's numbering (virDomainState) */
+        assert_int_equal(domain_state_from_libvirt(1), DOMAIN_STATE_RUNNING);
+        assert_int_equal(domain_state_from_libvirt(3), DOMAIN_STATE_PAUSED);
+        assert_int_equal(domain_state_from_libvirt(5), DOMAIN_STATE_SHUTOFF);
+        assert_int_equal(domain_state_from_libvirt(7), DOMAIN_STATE_PMSUSPENDED);
+        assert_int_equal(domain_state_from_libvirt(99), DOMAIN_STATE_NOSTATE);
+}
+
+static void test_backoff(void **state) {
+        Backoff b;
+        const uint64_t s = 1000000;
+
+        backoff_init(&b, 1 * s, 30 * s);
+        assert_int_equal(backoff_next(&b), 1 * s);
+        assert_int_equal(backoff_next(&b), 2 * s);
+        assert_int_equal(backoff_next(&b), 4 * s);
+        assert_int_equal(backoff_next(&b), 8 * s);
+        assert_int_equal(backoff_next(&b), 16 * s);
+        assert_int_equal(backoff_next(&b), 30 * s);
+        assert_int_equal(backoff_next(&b), 30 * s);
+        backoff_reset(&b);
+        assert_int_equal(backoff_next(&b), 1 * s);
+
+        /* a cap below the start is raised to it, never loops at 0 */
+        backoff_init(&b, 5 * s, 1 * s);
+        assert_int_equal(backoff_next(&b), 5 * s);
+        assert_int_equal(backoff_next(&b), 5 * s);
+}
+
+static void test_hashmap(void **state) {
+        enum { N = 5000 };
+        char (*keys)[16] = calloc(N, sizeof *keys);
+        Hashmap *h = hashmap_new();
+        void *v;
+        size_t seen = 0;
+
+        assert_non_null(h);
+        for (int i = 0; i < N; i++) {
+                snprintf(keys[i], sizeof keys[i], "key-%d", i);
+                assert_int_equal(hashmap_put(h, keys[i], keys[i]), 0);
+        }
+        assert_int_equal(hashmap_size(h), N);
+        assert_int_equal(hashmap_put(h, "key-7", NULL), -EEXIST);
+        assert_ptr_equal(hashmap_get(h, "key-4999"), keys[4999]);
+        assert_null(hashmap_get(h, "key-5000"));
+
+        HASHMAP_FOREACH(v, h, i) {
+                assert_non_null(v);
+                seen++;
+        }
+        assert_int_equal(seen, N);
+
+        for (int i = 0; i < N; i += 2)
+                assert_ptr_equal(hashmap_remove(h, keys[i]), keys[i]);
+        assert_null(hashmap_remove(h, keys[0]));
+        assert_int_equal(hashmap_size(h), N / 2);
+        assert_null(hashmap_get(h, "key-0"));
+        assert_ptr_equal(hashmap_get(h, "key-1"), keys[1]);
+
+        seen = 0;
+        HASHMAP_FOREACH(v, h, i)
+                seen++;
+        assert_int_equal(seen, N / 2);
+
+        hashmap_free(h);
+        free(keys);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_uuid_normalize), cmocka_unit_test(test_domain_paths),
+                cmocka_unit_test(test_domain_state_names), cmocka_unit_test(test_backoff),
+                cmocka_unit_test(test_hashmap),
+        };
+        return cmocka_run_group_tests_name("small parts", tests, NULL, NULL);
+}
