@@ -1,0 +1,398 @@
+/* The daemon on a private bus, watching a hand-started libvirtd that serves
+ * libvirt's test hypervisor; virsh, a separate process, changes the domains. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "expect.h"
+#include "harness.h"
+
+#define MANAGER_PATH "/org/guestinfod/GuestInfo1"
+#define MANAGER_IFACE "org.guestinfod.GuestInfo1.Manager"
+#define DOMAIN_IFACE "org.guestinfod.GuestInfo1.Domain"
+#define TEST_UUID "6695eb01-f6a4-8304-79aa-97f2502e193f" /* the "test" domain of test:///default */
+#define VM1_UUID "11111111-2222-3333-4444-000000000001"
+#define VM2_UUID "11111111-2222-3333-4444-000000000002"
+#define TIMEOUT_MS 10000
+
+static Harness H;
+
+static int group_setup(void **state) {
+        assert_int_equal(harness_init(&H), 0);
+        assert_int_equal(harness_start_bus(&H), 0);
+        assert_int_equal(harness_start_libvirtd(&H, "test"), 0);
+        assert_int_equal(harness_connect_client(&H), 0);
+        int r = harness_start_daemon(&H, H.uri, 30, NULL);
+        if (r < 0)
+                fprintf(stderr, "guestinfod did not become ready (%d), see %s\n", r, H.daemon_log);
+        assert_int_equal(r, 0);
+        return 0;
+}
+
+static int group_teardown(void **state) {
+        harness_cleanup(&H);
+        return 0;
+}
+
+static int test_setup(void **state) {
+        harness_settle(&H, 100);
+        harness_clear_lines(&H);
+        return 0;
+}
+
+static int test_teardown(void **state) {
+        /* whatever a test did, the daemon must still be there */
+        assert_true(harness_daemon_running(&H));
+        return 0;
+}
+
+/* ListDomains as "name uuid path" lines, sorted. */
+static char *list_domains(void) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        char *buf = NULL;
+        size_t len = 0;
+        const char *name, *uuid, *path;
+
+        int r = sd_bus_call_method(H.bus, "org.guestinfod.GuestInfo1", MANAGER_PATH, MANAGER_IFACE, "ListDomains",
+                                   &error, &reply, "");
+        assert_int_equal(r, 1);
+        FILE *f = open_memstream(&buf, &len);
+        assert_true(sd_bus_message_enter_container(reply, 'a', "(sso)") > 0);
+        while (sd_bus_message_read(reply, "(sso)", &name, &uuid, &path) > 0) {
+                char *expected;
+                harness_domain_path(uuid, &expected);
+                assert_string_equal(path, expected);
+                free(expected);
+                fprintf(f, "%s %s\n", uuid, name);
+        }
+        fclose(f);
+        sd_bus_message_unref(reply);
+
+        /* sort the lines: the daemon's order is unspecified */
+        char *out = NULL;
+        char *argv[] = { "sh", "-c", "printf '%s' \"$0\" | sort", buf, NULL };
+        assert_int_equal(harness_run(argv, 10, &out), 0);
+        free(buf);
+        return out;
+}
+
+/* virsh's view, in the same form. */
+static char *virsh_domains(void) {
+        char *out = NULL;
+        char cmd[3000];
+        snprintf(cmd, sizeof cmd,
+                 "for u in $(virsh -q -c '%s' list --all --uuid); do echo \"$u $(virsh -q -c '%s' domname $u)\"; done | sort",
+                 H.uri, H.uri);
+        char *argv[] = { "sh", "-c", cmd, NULL };
+        assert_int_equal(harness_run(argv, 30, &out), 0);
+        return out;
+}
+
+static void test_initial_objects(void **state) {
+        char *uri = NULL, *version = NULL, *name = NULL, *path = NULL;
+        int connected = 0, persistent = 0;
+        uint32_t count = 0;
+        int32_t id = 0;
+
+        printf("# guestinfod ready %.3f s after start\n", H.ready_seconds);
+        assert_int_equal(harness_get_property(&H, MANAGER_PATH, MANAGER_IFACE, "URI", 's', &uri), 0);
+        assert_string_equal(uri, H.uri);
+        assert_int_equal(harness_get_property(&H, MANAGER_PATH, MANAGER_IFACE, "Version", 's', &version), 0);
+        assert_true(strlen(version) > 0);
+        assert_int_equal(harness_get_property(&H, MANAGER_PATH, MANAGER_IFACE, "Connected", 'b', &connected), 0);
+        assert_true(connected);
+        assert_int_equal(harness_get_property(&H, MANAGER_PATH, MANAGER_IFACE, "DomainCount", 'u', &count), 0);
+        assert_int_equal(count, 1);
+
+        char *ours = list_domains(), *theirs = virsh_domains();
+        assert_string_equal(ours, theirs);
+        assert_string_equal(ours, TEST_UUID " test\n");
+
+        harness_domain_path(TEST_UUID, &path);
+        assert_int_equal(harness_get_property(&H, path, DOMAIN_IFACE, "Name", 's', &name), 0);
+        assert_string_equal(name, "test");
+        assert_int_equal(harness_get_property(&H, path, DOMAIN_IFACE, "Persistent", 'b', &persistent), 0);
+        assert_true(persistent);
+        assert_int_equal(harness_get_property(&H, path, DOMAIN_IFACE, "Id", 'i', &id), 0);
+        assert_true(id > 0);
+        free(uri), free(version), free(name), free(path), free(ours), free(theirs);
+}
+
+static void test_lifecycle_signals(void **state) {
+        const char *xml = harness_test_domain_xml(&H, "vm1", VM1_UUID);
+
+        assert_int_equal(harness_virsh(&H, "define %s", xml), 0);
+        assert_true(harness_wait_line(&H, "DomainCount=2", TIMEOUT_MS));
+        harness_settle(&H, 300);
+        assert_lines(&H, "InterfacesAdded " VM1_UUID " Name=vm1 UUID=" VM1_UUID " State=shutoff Persistent=true Id=-1",
+                     "PropertiesChanged manager DomainCount=2");
+        harness_clear_lines(&H);
+
+        assert_int_equal(harness_virsh(&H, "start vm1"), 0);
+        assert_true(harness_wait_line(&H, "State=running", TIMEOUT_MS));
+        harness_settle(&H, 300);
+        assert_lines(&H, "PropertiesChanged " VM1_UUID " State=running Id=[1-9]*");
+        harness_clear_lines(&H);
+
+        assert_int_equal(harness_virsh(&H, "suspend vm1"), 0);
+        assert_true(harness_wait_line(&H, "State=paused", TIMEOUT_MS));
+        harness_settle(&H, 300);
+        assert_lines(&H, "PropertiesChanged " VM1_UUID " State=paused");
+        harness_clear_lines(&H);
+
+        assert_int_equal(harness_virsh(&H, "resume vm1"), 0);
+        assert_true(harness_wait_line(&H, "State=running", TIMEOUT_MS));
+        harness_settle(&H, 300);
+        assert_lines(&H, "PropertiesChanged " VM1_UUID " State=running");
+        harness_clear_lines(&H);
+
+        assert_int_equal(harness_virsh(&H, "destroy vm1"), 0);
+        assert_true(harness_wait_line(&H, "State=shutoff", TIMEOUT_MS));
+        harness_settle(&H, 300);
+        assert_lines(&H, "PropertiesChanged " VM1_UUID " State=shutoff Id=-1");
+        harness_clear_lines(&H);
+
+        assert_int_equal(harness_virsh(&H, "undefine vm1"), 0);
+        assert_true(harness_wait_line(&H, "DomainCount=1", TIMEOUT_MS));
+        harness_settle(&H, 300);
+        assert_lines(&H, "InterfacesRemoved " VM1_UUID, "PropertiesChanged manager DomainCount=1");
+}
+
+static void test_transient_domain(void **state) {
+        const char *xml = harness_test_domain_xml(&H, "vm2", VM2_UUID);
+
+        assert_int_equal(harness_virsh(&H, "create %s", xml), 0);
+        assert_true(harness_wait_line(&H, "DomainCount=2", TIMEOUT_MS));
+        harness_settle(&H, 300);
+        assert_lines(&H,
+                     "InterfacesAdded " VM2_UUID " Name=vm2 UUID=" VM2_UUID " State=running Persistent=false Id=[1-9]*",
+                     "PropertiesChanged manager DomainCount=2");
+        harness_clear_lines(&H);
+
+        assert_int_equal(harness_virsh(&H, "destroy vm2"), 0);
+        assert_true(harness_wait_line(&H, "DomainCount=1", TIMEOUT_MS));
+        harness_settle(&H, 300);
+        assert_lines(&H, "InterfacesRemoved " VM2_UUID, "PropertiesChanged manager DomainCount=1");
+}
+
+static void test_rename_keeps_object(void **state) {
+        const char *xml = harness_test_domain_xml(&H, "vm1", VM1_UUID);
+        char *path = NULL, *name = NULL;
+
+        assert_int_equal(harness_virsh(&H, "define %s", xml), 0);
+        assert_true(harness_wait_line(&H, "DomainCount=2", TIMEOUT_MS));
+        harness_clear_lines(&H);
+
+        assert_int_equal(harness_virsh(&H, "domrename vm1 vm1-renamed"), 0);
+        assert_true(harness_wait_line(&H, "Name=vm1-renamed", TIMEOUT_MS));
+        harness_settle(&H, 300);
+        /* the same object, a new name: no InterfacesRemoved/Added */
+        assert_lines(&H, "PropertiesChanged " VM1_UUID " Name=vm1-renamed");
+        harness_domain_path(VM1_UUID, &path);
+        assert_int_equal(harness_get_property(&H, path, DOMAIN_IFACE, "Name", 's', &name), 0);
+        assert_string_equal(name, "vm1-renamed");
+
+        harness_clear_lines(&H);
+        assert_int_equal(harness_virsh(&H, "undefine vm1-renamed"), 0);
+        assert_true(harness_wait_line(&H, "DomainCount=1", TIMEOUT_MS));
+        free(path), free(name);
+}
+
+static void call_expect_error(const char *method, const char *arg, const char *error_name) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        int r = sd_bus_call_method(H.bus, "org.guestinfod.GuestInfo1", MANAGER_PATH, MANAGER_IFACE, method, &error,
+                                   &reply, "s", arg);
+        assert_true(r < 0);
+        if (strcmp(error.name, error_name) != 0)
+                fprintf(stderr, "%s(%.40s): got %s (%s)\n", method, arg, error.name, error.message);
+        assert_string_equal(error.name, error_name);
+        assert_non_null(error.message);
+        sd_bus_error_free(&error);
+}
+
+static char *call_get_path(const char *method, const char *arg) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        const char *path;
+        int r = sd_bus_call_method(H.bus, "org.guestinfod.GuestInfo1", MANAGER_PATH, MANAGER_IFACE, method, &error,
+                                   &reply, "s", arg);
+        assert_int_equal(r, 1);
+        assert_int_equal(sd_bus_message_read(reply, "o", &path), 1);
+        char *copy = strdup(path);
+        sd_bus_message_unref(reply);
+        return copy;
+}
+
+static void test_lookups_and_bad_arguments(void **state) {
+        char *expected = NULL, *p;
+        char longname[5000];
+
+        harness_domain_path(TEST_UUID, &expected);
+        p = call_get_path("GetDomainByName", "test");
+        assert_string_equal(p, expected);
+        free(p);
+        p = call_get_path("GetDomainByUUID", TEST_UUID);
+        assert_string_equal(p, expected);
+        free(p);
+        /* upper case and without dashes are the same UUID */
+        p = call_get_path("GetDomainByUUID", "6695EB01F6A4830479AA97F2502E193F");
+        assert_string_equal(p, expected);
+        free(p);
+        free(expected);
+
+        call_expect_error("GetDomainByName", "", "org.guestinfod.GuestInfo1.Error.InvalidArgs");
+        call_expect_error("GetDomainByName", "no-such-vm", "org.guestinfod.GuestInfo1.Error.NoSuchDomain");
+        memset(longname, 'x', sizeof longname - 1);
+        longname[sizeof longname - 1] = '\0';
+        call_expect_error("GetDomainByName", longname, "org.guestinfod.GuestInfo1.Error.InvalidArgs");
+        call_expect_error("GetDomainByUUID", "", "org.guestinfod.GuestInfo1.Error.InvalidArgs");
+        call_expect_error("GetDomainByUUID", "not-a-uuid", "org.guestinfod.GuestInfo1.Error.InvalidArgs");
+        call_expect_error("GetDomainByUUID", longname, "org.guestinfod.GuestInfo1.Error.InvalidArgs");
+        call_expect_error("GetDomainByUUID", "00000000-0000-0000-0000-000000000000",
+                          "org.guestinfod.GuestInfo1.Error.NoSuchDomain");
+
+        /* wrong argument type: the bus layer refuses it, by name */
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r = sd_bus_call_method(H.bus, "org.guestinfod.GuestInfo1", MANAGER_PATH, MANAGER_IFACE,
+                                   "GetDomainByName", &error, NULL, "u", 42);
+        assert_true(r < 0);
+        assert_string_equal(error.name, "org.freedesktop.DBus.Error.InvalidArgs");
+        sd_bus_error_free(&error);
+
+        /* a domain path that does not exist */
+        char *missing = NULL, *name = NULL;
+        harness_domain_path("00000000-0000-0000-0000-000000000000", &missing);
+        r = sd_bus_get_property_string(H.bus, "org.guestinfod.GuestInfo1", missing, DOMAIN_IFACE, "Name", &error,
+                                       &name);
+        assert_true(r < 0);
+        assert_string_equal(error.name, "org.freedesktop.DBus.Error.UnknownObject");
+        sd_bus_error_free(&error);
+        free(missing);
+}
+
+/* The interface block <interface name="iface"> ... </interface> of xml, each
+ * line trimmed, comments dropped. */
+static char *interface_block(const char *xml, const char *iface) {
+        char start[256];
+        snprintf(start, sizeof start, "<interface name=\"%s\">", iface);
+        const char *b = strstr(xml, start), *e = b ? strstr(b, "</interface>") : NULL;
+        if (!b || !e)
+                return strdup("");
+        char *out = calloc(1, e - b + 16);
+        size_t k = 0;
+        for (const char *l = b; l < e;) {
+                const char *nl = memchr(l, '\n', e - l);
+                const char *end = nl ? nl : e;
+                while (l < end && (*l == ' ' || *l == '\t'))
+                        l++;
+                if (end > l && strncmp(l, "<!--", 4) != 0) {
+                        memcpy(out + k, l, end - l);
+                        k += end - l;
+                        out[k++] = '\n';
+                }
+                l = nl ? nl + 1 : e;
+        }
+        return out;
+}
+
+static void compare_introspection(const char *path, const char *iface) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        const char *xml;
+        char file[600], *contents = NULL;
+        size_t len = 0;
+
+        assert_int_equal(sd_bus_call_method(H.bus, "org.guestinfod.GuestInfo1", path,
+                                            "org.freedesktop.DBus.Introspectable", "Introspect", &error, &reply, ""),
+                         1);
+        assert_int_equal(sd_bus_message_read(reply, "s", &xml), 1);
+
+        snprintf(file, sizeof file, "%s/dbus/%s.xml", harness_source_root(), iface);
+        FILE *f = fopen(file, "re");
+        assert_non_null(f);
+        assert_int_equal(getdelim(&contents, &len, '\0', f) > 0, 1);
+        fclose(f);
+
+        char *live = interface_block(xml, iface), *documented = interface_block(contents, iface);
+        assert_true(strlen(live) > 0);
+        if (strcmp(live, documented) != 0)
+                fprintf(stderr, "%s differs from the running daemon. Daemon:\n%s\nFile:\n%s\n", file, live,
+                        documented);
+        assert_string_equal(live, documented);
+        free(live), free(documented), free(contents);
+        sd_bus_message_unref(reply);
+}
+
+static void test_introspection_matches_dbus_xml(void **state) {
+        char *path = NULL;
+        compare_introspection(MANAGER_PATH, MANAGER_IFACE);
+        harness_domain_path(TEST_UUID, &path);
+        compare_introspection(path, DOMAIN_IFACE);
+        free(path);
+}
+
+static void test_libvirtd_restart(void **state) {
+        const char *xml = harness_test_domain_xml(&H, "vm1", VM1_UUID);
+        int connected = 1;
+        char *path = NULL;
+
+        /* a domain that the restarted libvirtd will not know */
+        assert_int_equal(harness_virsh(&H, "define %s", xml), 0);
+        assert_true(harness_wait_line(&H, "DomainCount=2", TIMEOUT_MS));
+        harness_clear_lines(&H);
+
+        double t0 = harness_now();
+        assert_int_equal(harness_kill_libvirtd(&H), 0);
+        assert_true(harness_wait_line(&H, "Connected=false", TIMEOUT_MS));
+        printf("# libvirtd killed: Connected=false after %.3f s\n", harness_now() - t0);
+        harness_settle(&H, 200);
+        assert_lines(&H, "PropertiesChanged manager Connected=false");
+        assert_int_equal(harness_get_property(&H, MANAGER_PATH, MANAGER_IFACE, "Connected", 'b', &connected), 0);
+        assert_false(connected);
+        /* objects stay while disconnected */
+        char *p = call_get_path("GetDomainByName", "vm1");
+        free(p);
+        harness_clear_lines(&H);
+
+        t0 = harness_now();
+        assert_int_equal(harness_start_libvirtd(&H, "test"), 0);
+        assert_true(harness_wait_line(&H, "Connected=true", 40000));
+        printf("# libvirtd restarted: Connected=true after %.3f s\n", harness_now() - t0);
+        harness_settle(&H, 500);
+        /* the fresh test:///default has only "test", unchanged: vm1 goes, nothing
+         * else is said, nothing is added twice */
+        assert_lines(&H, "InterfacesRemoved " VM1_UUID, "PropertiesChanged manager Connected=true DomainCount=1");
+
+        char *ours = list_domains(), *theirs = virsh_domains();
+        assert_string_equal(ours, theirs);
+        free(ours), free(theirs);
+
+        /* and it follows the new libvirtd live */
+        harness_clear_lines(&H);
+        harness_domain_path(TEST_UUID, &path);
+        assert_int_equal(harness_virsh(&H, "suspend test"), 0);
+        assert_true(harness_wait_line(&H, "State=paused", TIMEOUT_MS));
+        assert_int_equal(harness_virsh(&H, "resume test"), 0);
+        assert_true(harness_wait_line(&H, "State=running", TIMEOUT_MS));
+        free(path);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_initial_objects, test_setup, test_teardown),
+                cmocka_unit_test_setup_teardown(test_introspection_matches_dbus_xml, test_setup, test_teardown),
+                cmocka_unit_test_setup_teardown(test_lifecycle_signals, test_setup, test_teardown),
+                cmocka_unit_test_setup_teardown(test_transient_domain, test_setup, test_teardown),
+                cmocka_unit_test_setup_teardown(test_rename_keeps_object, test_setup, test_teardown),
+                cmocka_unit_test_setup_teardown(test_lookups_and_bad_arguments, test_setup, test_teardown),
+                cmocka_unit_test_setup_teardown(test_libvirtd_restart, test_setup, test_teardown),
+        };
+        return cmocka_run_group_tests_name("bus: domains", tests, group_setup, group_teardown);
+}
