@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent-channel.h"
 #include "domain-state.h"
 #include "queue.h"
 
@@ -17,6 +18,8 @@ typedef struct DomainInfo {
         DomainState state;
         bool persistent;
         int32_t id; /* -1 while inactive */
+        AgentState agent;
+        uint64_t agent_probe_usec; /* CLOCK_REALTIME when agent was read or reported */
 } DomainInfo;
 
 typedef enum VirtMsgType {
@@ -25,6 +28,7 @@ typedef enum VirtMsgType {
         VIRT_MSG_DISCONNECTED,   /* the connection was lost; error says why */
         VIRT_MSG_DOMAIN_UPDATED, /* domain holds its current values */
         VIRT_MSG_DOMAIN_GONE,    /* domain.uuid no longer exists */
+        VIRT_MSG_AGENT_EVENT,    /* domain.uuid's agent: domain.agent at domain.agent_probe_usec */
         _VIRT_MSG_TYPE_MAX,
 } VirtMsgType;
 

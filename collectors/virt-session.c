@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -14,6 +15,7 @@ typedef enum JobType {
         JOB_CONNECT,
         JOB_CONNECTION_LOST,
         JOB_REFRESH_DOMAIN,
+        JOB_AGENT_EVENT,
         JOB_STOP,
 } JobType;
 
@@ -23,6 +25,8 @@ typedef struct Job {
         virConnectPtr conn; /* CONNECTION_LOST: a reference to the connection that closed */
         char uuid[UUID_STRING_MAX];
         char *reason;
+        AgentState agent;    /* AGENT_EVENT */
+        uint64_t event_usec; /* AGENT_EVENT: when libvirt told us */
 } Job;
 
 struct VirtSession {
@@ -33,7 +37,39 @@ struct VirtSession {
         /* Only the worker thread touches these. */
         virConnectPtr conn;
         int lifecycle_callback;
+        int agent_callback;
 };
+
+static bool last_error_is_no_domain(void) {
+        virErrorPtr e = virGetLastError();
+        return e && e->code == VIR_ERR_NO_DOMAIN;
+}
+
+static uint64_t realtime_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* The agent channel's state from the live XML. Returns 0, or -ENOENT if the
+ * domain vanished meanwhile; other failures leave AGENT_STATE_UNKNOWN. */
+static int read_agent_state(virDomainPtr dom, DomainInfo *info) {
+        info->agent_probe_usec = realtime_usec();
+        if (info->id < 0) {
+                info->agent = AGENT_STATE_INACTIVE;
+                return 0;
+        }
+
+        char *xml = virDomainGetXMLDesc(dom, 0);
+        if (!xml) {
+                info->agent = AGENT_STATE_UNKNOWN;
+                return last_error_is_no_domain() ? -ENOENT : 0;
+        }
+        if (agent_state_from_domain_xml(xml, strlen(xml), &info->agent) < 0)
+                info->agent = AGENT_STATE_UNKNOWN;
+        free(xml);
+        return 0;
+}
 
 static Job *job_new(JobType type) {
         Job *j = calloc(1, sizeof *j);
@@ -63,11 +99,6 @@ static char *last_error_message(void) {
         return strdup(e ? e : "unknown libvirt error");
 }
 
-static bool last_error_is_no_domain(void) {
-        virErrorPtr e = virGetLastError();
-        return e && e->code == VIR_ERR_NO_DOMAIN;
-}
-
 /* Fills info from libvirt. Returns 0, -ENOENT if the domain vanished meanwhile,
  * or -EIO. */
 static int read_domain_info(virDomainPtr dom, DomainInfo *info) {
@@ -92,7 +123,7 @@ static int read_domain_info(virDomainPtr dom, DomainInfo *info) {
         info->persistent = persistent;
         unsigned int id = virDomainGetID(dom);
         info->id = id == (unsigned int) -1 ? -1 : (int32_t) id;
-        return 0;
+        return read_agent_state(dom, info);
 }
 
 static int list_domains(virConnectPtr conn, DomainInfo **ret, size_t *ret_n) {
@@ -163,6 +194,21 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
         return 0;
 }
 
+static int on_agent_lifecycle(virConnectPtr conn, virDomainPtr dom, int state, int reason, void *opaque) {
+        VirtSession *s = opaque;
+        Job *j = job_new(JOB_AGENT_EVENT);
+
+        if (virDomainGetUUIDString(dom, j->uuid) < 0) {
+                free(j);
+                return 0;
+        }
+        j->agent = state == VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_STATE_CONNECTED ? AGENT_STATE_CONNECTED
+                                                                                      : AGENT_STATE_DISCONNECTED;
+        j->event_usec = realtime_usec();
+        queue_push(s->jobs, &j->item);
+        return 0;
+}
+
 /* --- the worker thread --- */
 
 static void disconnect(VirtSession *s) {
@@ -171,7 +217,9 @@ static void disconnect(VirtSession *s) {
         virConnectUnregisterCloseCallback(s->conn, on_close);
         if (s->lifecycle_callback >= 0)
                 virConnectDomainEventDeregisterAny(s->conn, s->lifecycle_callback);
-        s->lifecycle_callback = -1;
+        if (s->agent_callback >= 0)
+                virConnectDomainEventDeregisterAny(s->conn, s->agent_callback);
+        s->lifecycle_callback = s->agent_callback = -1;
         virConnectClose(s->conn);
         s->conn = NULL;
 }
@@ -197,6 +245,11 @@ static void do_connect(VirtSession *s) {
                         s->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), s, NULL);
                 if (s->lifecycle_callback < 0)
                         goto fail;
+                /* Not every driver has agent events (the test driver has none):
+                 * then the live XML read on every domain refresh is all we get. */
+                s->agent_callback = virConnectDomainEventRegisterAny(
+                        s->conn, NULL, VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE,
+                        VIR_DOMAIN_EVENT_CALLBACK(on_agent_lifecycle), s, NULL);
         }
 
         m = msg_new(VIRT_MSG_CONNECTED);
@@ -255,6 +308,16 @@ static void do_refresh_domain(VirtSession *s, const char *uuid) {
         queue_push(s->results, &m->item);
 }
 
+static void do_agent_event(VirtSession *s, Job *j) {
+        if (!s->conn)
+                return;
+        VirtMsg *m = msg_new(VIRT_MSG_AGENT_EVENT);
+        memcpy(m->domain.uuid, j->uuid, sizeof m->domain.uuid);
+        m->domain.agent = j->agent;
+        m->domain.agent_probe_usec = j->event_usec;
+        queue_push(s->results, &m->item);
+}
+
 static void *worker_main(void *userdata) {
         VirtSession *s = userdata;
 
@@ -273,6 +336,9 @@ static void *worker_main(void *userdata) {
                 case JOB_REFRESH_DOMAIN:
                         do_refresh_domain(s, j->uuid);
                         break;
+                case JOB_AGENT_EVENT:
+                        do_agent_event(s, j);
+                        break;
                 case JOB_STOP:
                         disconnect(s);
                         break;
@@ -289,7 +355,7 @@ int virt_session_new(const char *uri, Queue *results, VirtSession **ret) {
 
         if (!s)
                 return -ENOMEM;
-        s->lifecycle_callback = -1;
+        s->lifecycle_callback = s->agent_callback = -1;
         s->results = results;
         s->uri = strdup(uri);
         if (!s->uri) {

@@ -35,6 +35,26 @@ static int property_get_id(sd_bus *bus, const char *path, const char *interface,
         return sd_bus_message_append(reply, "i", d->id);
 }
 
+static int property_get_agent_connected(sd_bus *bus, const char *path, const char *interface,
+                                        const char *property, sd_bus_message *reply, void *userdata,
+                                        sd_bus_error *error) {
+        Domain *d = userdata;
+        return sd_bus_message_append(reply, "b", d->agent_connected);
+}
+
+static int property_get_agent_transition(sd_bus *bus, const char *path, const char *interface,
+                                         const char *property, sd_bus_message *reply, void *userdata,
+                                         sd_bus_error *error) {
+        Domain *d = userdata;
+        return sd_bus_message_append(reply, "t", d->agent_last_transition_usec);
+}
+
+static int property_get_agent_probe(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Domain *d = userdata;
+        return sd_bus_message_append(reply, "t", d->agent_last_probe_usec);
+}
+
 static const sd_bus_vtable domain_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Name", "s", property_get_name, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -42,6 +62,11 @@ static const sd_bus_vtable domain_vtable[] = {
         SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Persistent", "b", property_get_persistent, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Id", "i", property_get_id, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("AgentConnected", "b", property_get_agent_connected, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("AgentLastTransitionTime", "t", property_get_agent_transition, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("AgentLastProbeTime", "t", property_get_agent_probe, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END,
 };
 
@@ -55,6 +80,12 @@ void bus_domain_property_names(unsigned properties, const char **names) {
                 names[k++] = "Persistent";
         if (properties & DOMAIN_PROPERTY_ID)
                 names[k++] = "Id";
+        if (properties & DOMAIN_PROPERTY_AGENT_CONNECTED)
+                names[k++] = "AgentConnected";
+        if (properties & DOMAIN_PROPERTY_AGENT_LAST_TRANSITION_TIME)
+                names[k++] = "AgentLastTransitionTime";
+        if (properties & DOMAIN_PROPERTY_AGENT_LAST_PROBE_TIME)
+                names[k++] = "AgentLastProbeTime";
         names[k] = NULL;
 }
 

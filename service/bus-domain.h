@@ -8,5 +8,5 @@
 
 int bus_domain_register(sd_bus *bus, Manager *m);
 
-/* Fills names (room for 8 + NULL) with the property names for these bits. */
+/* Fills names (room for 16 + NULL) with the property names for these bits. */
 void bus_domain_property_names(unsigned properties, const char **names);

@@ -49,7 +49,7 @@ static void unqueue_domain(Publisher *p, Domain *d) {
 
 static void emit_domain_changes(Publisher *p, Domain *d) {
         _cleanup_(freep) char *path = NULL;
-        const char *names[8];
+        const char *names[16];
         int r;
 
         bus_domain_property_names(d->pending_changes, names);

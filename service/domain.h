@@ -12,6 +12,9 @@ typedef enum DomainProperty {
         DOMAIN_PROPERTY_STATE = 1u << 1,
         DOMAIN_PROPERTY_PERSISTENT = 1u << 2,
         DOMAIN_PROPERTY_ID = 1u << 3,
+        DOMAIN_PROPERTY_AGENT_CONNECTED = 1u << 4,
+        DOMAIN_PROPERTY_AGENT_LAST_TRANSITION_TIME = 1u << 5,
+        DOMAIN_PROPERTY_AGENT_LAST_PROBE_TIME = 1u << 6,
 } DomainProperty;
 
 typedef struct Domain Domain;
@@ -22,6 +25,12 @@ struct Domain {
         DomainState state;
         bool persistent;
         int32_t id;
+
+        /* KubeVirt's AgentConnected condition. Times: µs since the epoch,
+         * 0 until first known. */
+        bool agent_connected;
+        uint64_t agent_last_transition_usec;
+        uint64_t agent_last_probe_usec;
 
         /* Set by the model on every resync: domains not seen are gone. */
         bool seen;
@@ -38,3 +47,7 @@ Domain *domain_free(Domain *d);
 /* Copies info into d. Returns the DomainProperty bits whose value changed
  * (0 if none), or -ENOMEM. */
 int domain_update(Domain *d, const DomainInfo *info);
+
+/* Applies what is known about the agent (from the live XML or an agent
+ * event). Returns the DomainProperty bits that changed. */
+unsigned domain_update_agent(Domain *d, AgentState agent, uint64_t usec);

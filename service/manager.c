@@ -86,6 +86,12 @@ static void set_connected(Manager *m, bool connected) {
         CALL_HOOK(m, manager_changed, MANAGER_PROPERTY_CONNECTED, m->hooks_userdata);
 }
 
+static void domain_changed(Manager *m, Domain *d, unsigned properties) {
+        if (properties & DOMAIN_PROPERTY_AGENT_CONNECTED)
+                log_info("Guest agent of '%s' %s.", d->name, d->agent_connected ? "connected" : "disconnected");
+        CALL_HOOK(m, domain_changed, d, properties, m->hooks_userdata);
+}
+
 static void add_or_update_domain(Manager *m, const DomainInfo *info) {
         Domain *d = manager_get_domain(m, info->uuid);
         int r;
@@ -96,7 +102,7 @@ static void add_or_update_domain(Manager *m, const DomainInfo *info) {
                 if (r < 0)
                         log_error_errno(r, "Failed to update domain '%s': %m", info->uuid);
                 else if (r > 0)
-                        CALL_HOOK(m, domain_changed, d, (unsigned) r, m->hooks_userdata);
+                        domain_changed(m, d, (unsigned) r);
                 return;
         }
 
@@ -207,6 +213,16 @@ void manager_apply(Manager *m, VirtMsg *msg) {
 
         case VIRT_MSG_DOMAIN_UPDATED:
                 add_or_update_domain(m, &msg->domain);
+                break;
+
+        case VIRT_MSG_AGENT_EVENT:
+                /* An event for a domain not yet known: its first read covers it. */
+                d = manager_get_domain(m, msg->domain.uuid);
+                if (d) {
+                        unsigned changed = domain_update_agent(d, msg->domain.agent, msg->domain.agent_probe_usec);
+                        if (changed)
+                                domain_changed(m, d, changed);
+                }
                 break;
 
         case VIRT_MSG_DOMAIN_GONE:

@@ -48,6 +48,13 @@ static int test_setup(void **state) {
 static int test_teardown(void **state) {
         /* whatever a test did, the daemon must still be there */
         assert_true(harness_daemon_running(&H));
+        /* and a failed test leaves nothing behind for the next one */
+        const char *names[] = { "vm1", "vm1-renamed", "vm2" };
+        for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+                if (harness_virsh(&H, "domuuid %s", names[i]) == 0) {
+                        harness_virsh(&H, "destroy %s", names[i]);
+                        harness_virsh(&H, "undefine %s", names[i]);
+                }
         return 0;
 }
 
@@ -130,7 +137,8 @@ static void test_lifecycle_signals(void **state) {
         assert_int_equal(harness_virsh(&H, "define %s", xml), 0);
         assert_true(harness_wait_line(&H, "DomainCount=2", TIMEOUT_MS));
         harness_settle(&H, 300);
-        assert_lines(&H, "InterfacesAdded " VM1_UUID " Name=vm1 UUID=" VM1_UUID " State=shutoff Persistent=true Id=-1",
+        assert_lines(&H, "InterfacesAdded " VM1_UUID " Name=vm1 UUID=" VM1_UUID " State=shutoff Persistent=true Id=-1"
+                     " AgentConnected=false AgentLastTransitionTime=0 AgentLastProbeTime=0",
                      "PropertiesChanged manager DomainCount=2");
         harness_clear_lines(&H);
 
@@ -171,7 +179,8 @@ static void test_transient_domain(void **state) {
         assert_true(harness_wait_line(&H, "DomainCount=2", TIMEOUT_MS));
         harness_settle(&H, 300);
         assert_lines(&H,
-                     "InterfacesAdded " VM2_UUID " Name=vm2 UUID=" VM2_UUID " State=running Persistent=false Id=[1-9]*",
+                     "InterfacesAdded " VM2_UUID " Name=vm2 UUID=" VM2_UUID " State=running Persistent=false Id=[1-9]*"
+                     " AgentConnected=false AgentLastTransitionTime=0 AgentLastProbeTime=0",
                      "PropertiesChanged manager DomainCount=2");
         harness_clear_lines(&H);
 

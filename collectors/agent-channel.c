@@ -1,0 +1,80 @@
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "agent-channel.h"
+
+static const char *const state_names[_AGENT_STATE_MAX] = {
+        [AGENT_STATE_UNKNOWN] = "unknown",
+        [AGENT_STATE_NO_CHANNEL] = "no-channel",
+        [AGENT_STATE_INACTIVE] = "inactive",
+        [AGENT_STATE_DISCONNECTED] = "disconnected",
+        [AGENT_STATE_CONNECTED] = "connected",
+};
+
+const char *agent_state_to_string(AgentState s) {
+        if (s < 0 || s >= _AGENT_STATE_MAX)
+                return NULL;
+        return state_names[s];
+}
+
+static bool is_element(xmlNode *n, const char *name) {
+        return n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, (const xmlChar *) name) == 0;
+}
+
+/* The agent channel's <target>, or NULL. */
+static xmlNode *find_agent_target(xmlNode *domain) {
+        for (xmlNode *devices = domain->children; devices; devices = devices->next) {
+                if (!is_element(devices, "devices"))
+                        continue;
+                for (xmlNode *channel = devices->children; channel; channel = channel->next) {
+                        if (!is_element(channel, "channel"))
+                                continue;
+                        for (xmlNode *target = channel->children; target; target = target->next) {
+                                if (!is_element(target, "target"))
+                                        continue;
+                                xmlChar *name = xmlGetProp(target, (const xmlChar *) "name");
+                                bool match = name && xmlStrcmp(name, (const xmlChar *) AGENT_CHANNEL_NAME) == 0;
+                                xmlFree(name);
+                                if (match)
+                                        return target;
+                        }
+                }
+        }
+        return NULL;
+}
+
+int agent_state_from_domain_xml(const char *xml, size_t len, AgentState *ret) {
+        xmlDoc *doc;
+        xmlNode *root, *target;
+
+        if (!xml || len == 0 || len > INT32_MAX)
+                return -EINVAL;
+        /* No network, no entity expansion, no error printing. */
+        doc = xmlReadMemory(xml, (int) len, "domain.xml", NULL,
+                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        if (!doc)
+                return -EINVAL;
+
+        root = xmlDocGetRootElement(doc);
+        if (!root || !is_element(root, "domain")) {
+                xmlFreeDoc(doc);
+                return -EINVAL;
+        }
+
+        target = find_agent_target(root);
+        if (!target)
+                *ret = AGENT_STATE_NO_CHANNEL;
+        else {
+                xmlChar *state = xmlGetProp(target, (const xmlChar *) "state");
+                /* libvirt leaves state out until QEMU has reported one: not connected. */
+                *ret = state && xmlStrcmp(state, (const xmlChar *) "connected") == 0 ? AGENT_STATE_CONNECTED
+                                                                                      : AGENT_STATE_DISCONNECTED;
+                xmlFree(state);
+        }
+        xmlFreeDoc(doc);
+        return 0;
+}
