@@ -1,0 +1,230 @@
+/* End to end: real tiny VMs running the real qemu-ga under a hand-started
+ * libvirtd with the QEMU driver (TCG), guestinfod on a private bus.
+ *
+ * One scenario in order: boot, agent killed and back, daemon restarted, a VM
+ * without an agent, destroy. Each step prints how long it took. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "expect.h"
+#include "harness.h"
+
+#define DOMAIN_IFACE "org.guestinfod.GuestInfo1.Domain"
+#define AGENT_VM "e2e-agent"
+#define AGENT_UUID "e2e00000-0000-4000-8000-000000000001"
+#define PLAIN_VM "e2e-plain"
+#define PLAIN_UUID "e2e00000-0000-4000-8000-000000000002"
+
+static Harness H;
+static char agent_path[256], plain_path[256];
+
+static uint64_t realtime_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static void script_path(char *buf, size_t size, const char *name) {
+        snprintf(buf, size, "%s/tests/vm/%s", harness_source_root(), name);
+}
+
+static void define_vm(const char *name, const char *uuid, const char *guest_dir, bool agent) {
+        char script[512], spec[512], xml_path[512], *xml = NULL;
+
+        script_path(script, sizeof script, "domain-xml.sh");
+        script_path(spec, sizeof spec, "guest.env");
+        char *argv[] = { script, (char *) name, (char *) uuid, spec, (char *) guest_dir, agent ? NULL : "--no-agent",
+                         NULL };
+        assert_int_equal(harness_run(argv, 30, &xml), 0);
+        snprintf(xml_path, sizeof xml_path, "%s/%s.xml", H.dir, name);
+        FILE *f = fopen(xml_path, "we");
+        assert_non_null(f);
+        fputs(xml, f);
+        fclose(f);
+        free(xml);
+        assert_int_equal(harness_virsh(&H, "define %s", xml_path), 0);
+}
+
+static int group_setup(void **state) {
+        char script[512], spec[512], cache[512], guest_dir[512], libvirt_cache[600];
+        char *path;
+
+        assert_int_equal(harness_init(&H), 0);
+        assert_int_equal(harness_start_bus(&H), 0);
+        assert_int_equal(harness_connect_client(&H), 0);
+
+        /* The kernel package and QEMU's capabilities are cached in the build
+         * folder: only the first run downloads and probes. */
+        snprintf(cache, sizeof cache, "%s/vm-cache", harness_build_root());
+        snprintf(libvirt_cache, sizeof libvirt_cache, "%s/libvirt", cache);
+        snprintf(guest_dir, sizeof guest_dir, "%s/guest", H.dir);
+        setenv("LIBVIRT_CACHE_DIR", libvirt_cache, 1);
+        script_path(script, sizeof script, "build-guest.sh");
+        script_path(spec, sizeof spec, "guest.env");
+        double t0 = harness_now();
+        char *argv[] = { script, cache, guest_dir, spec, NULL };
+        assert_int_equal(harness_run(argv, 600, NULL), 0);
+        printf("# guest built in %.1f s\n", harness_now() - t0);
+
+        t0 = harness_now();
+        assert_int_equal(harness_start_libvirtd(&H, "qemu"), 0);
+        printf("# libvirtd (QEMU driver) up in %.1f s\n", harness_now() - t0);
+        define_vm(AGENT_VM, AGENT_UUID, guest_dir, true);
+        define_vm(PLAIN_VM, PLAIN_UUID, guest_dir, false);
+
+        assert_int_equal(harness_start_daemon(&H, H.uri, 60, NULL), 0);
+        harness_domain_path(AGENT_UUID, &path);
+        snprintf(agent_path, sizeof agent_path, "%s", path);
+        free(path);
+        harness_domain_path(PLAIN_UUID, &path);
+        snprintf(plain_path, sizeof plain_path, "%s", path);
+        free(path);
+        return 0;
+}
+
+static int group_teardown(void **state) {
+        harness_cleanup(&H);
+        return 0;
+}
+
+static int test_setup(void **state) {
+        harness_settle(&H, 50);
+        harness_clear_lines(&H);
+        return 0;
+}
+
+static int test_teardown(void **state) {
+        assert_true(harness_daemon_running(&H));
+        return 0;
+}
+
+static bool agent_connected(const char *path) {
+        int b = -1;
+        assert_int_equal(harness_get_property(&H, path, DOMAIN_IFACE, "AgentConnected", 'b', &b), 0);
+        return b;
+}
+
+static uint64_t property_t(const char *path, const char *name) {
+        uint64_t t = 0;
+        assert_int_equal(harness_get_property(&H, path, DOMAIN_IFACE, name, 't', &t), 0);
+        return t;
+}
+
+static void test_boot_agent_connects(void **state) {
+        char *s = NULL;
+
+        assert_false(agent_connected(agent_path));
+        assert_int_equal(property_t(agent_path, "AgentLastTransitionTime"), 0);
+
+        double t0 = harness_now();
+        uint64_t before = realtime_usec();
+        assert_int_equal(harness_virsh(&H, "start %s", AGENT_VM), 0);
+        assert_true(harness_wait_line(&H, "PropertiesChanged " AGENT_UUID " State=running", 30000));
+        printf("# start to State=running: %.1f s\n", harness_now() - t0);
+        assert_true(harness_wait_line(&H, "PropertiesChanged " AGENT_UUID " AgentConnected=true", 60000));
+        printf("# start to AgentConnected=true: %.1f s\n", harness_now() - t0);
+
+        assert_int_equal(harness_get_property(&H, agent_path, DOMAIN_IFACE, "State", 's', &s), 0);
+        assert_string_equal(s, "running");
+        free(s);
+        assert_true(agent_connected(agent_path));
+        uint64_t transition = property_t(agent_path, "AgentLastTransitionTime");
+        assert_true(transition >= before);
+        assert_true(transition <= realtime_usec());
+        assert_true(property_t(agent_path, "AgentLastProbeTime") >= transition);
+}
+
+static void test_agent_killed_and_back(void **state) {
+        char script[512];
+        uint64_t t1 = property_t(agent_path, "AgentLastTransitionTime");
+
+        assert_true(agent_connected(agent_path));
+        script_path(script, sizeof script, "kill-agent.sh");
+        char *argv[] = { script, H.uri, AGENT_VM, NULL };
+        double t0 = harness_now();
+        assert_int_equal(harness_run(argv, 60, NULL), 0);
+
+        assert_true(harness_wait_line(&H, "PropertiesChanged " AGENT_UUID " AgentConnected=false", 30000));
+        printf("# agent killed: AgentConnected=false after %.1f s\n", harness_now() - t0);
+        uint64_t t2 = property_t(agent_path, "AgentLastTransitionTime");
+        assert_true(t2 > t1);
+
+        assert_true(harness_wait_line(&H, "PropertiesChanged " AGENT_UUID " AgentConnected=true", 60000));
+        printf("# agent restarted in the guest: AgentConnected=true after %.1f s\n", harness_now() - t0);
+        uint64_t t3 = property_t(agent_path, "AgentLastTransitionTime");
+        assert_true(t3 > t2);
+        assert_true(agent_connected(agent_path));
+}
+
+static void test_daemon_restart_reads_live_xml(void **state) {
+        assert_int_equal(harness_stop_daemon(&H), 0);
+        assert_int_equal(harness_start_daemon(&H, H.uri, 60, NULL), 0);
+        printf("# guestinfod restarted, ready in %.3f s\n", H.ready_seconds);
+        /* no agent event fires for an agent that stays connected: the live XML says it */
+        assert_true(agent_connected(agent_path));
+        assert_true(property_t(agent_path, "AgentLastProbeTime") > 0);
+}
+
+static bool daemon_log_mentions(const char *needle) {
+        FILE *f = fopen(H.daemon_log, "re");
+        char line[4096];
+        bool found = false;
+        if (!f)
+                return false;
+        while (!found && fgets(line, sizeof line, f))
+                found = strstr(line, needle) != NULL;
+        fclose(f);
+        return found;
+}
+
+static void test_vm_without_agent(void **state) {
+        double t0 = harness_now();
+        assert_int_equal(harness_virsh(&H, "start %s", PLAIN_VM), 0);
+        assert_true(harness_wait_line(&H, "PropertiesChanged " PLAIN_UUID " State=running", 30000));
+        /* long enough for an agent to have connected if there were one */
+        harness_settle(&H, 15000);
+        printf("# VM without agent: %.1f s running, never connected\n", harness_now() - t0);
+
+        for (size_t i = 0; i < H.n_lines; i++)
+                if (strstr(H.lines[i], PLAIN_UUID))
+                        assert_null(strstr(H.lines[i], "Agent"));
+        assert_false(agent_connected(plain_path));
+        assert_int_equal(property_t(plain_path, "AgentLastTransitionTime"), 0);
+        assert_int_equal(property_t(plain_path, "AgentLastProbeTime"), 0);
+        /* no error, no noise: the daemon never even names it */
+        assert_false(daemon_log_mentions(PLAIN_VM));
+        assert_int_equal(harness_virsh(&H, "destroy %s", PLAIN_VM), 0);
+}
+
+static void test_destroy_clears_agent(void **state) {
+        uint64_t before = realtime_usec();
+        double t0 = harness_now();
+
+        assert_true(agent_connected(agent_path));
+        assert_int_equal(harness_virsh(&H, "destroy %s", AGENT_VM), 0);
+        /* libvirt sends no agent event on destroy: the stopped state clears it, in the same signal */
+        assert_true(harness_wait_line(&H, "PropertiesChanged " AGENT_UUID " State=shutoff", 30000));
+        printf("# destroy to State=shutoff AgentConnected=false: %.3f s\n", harness_now() - t0);
+        assert_lines(&H, "PropertiesChanged " AGENT_UUID " State=shutoff Id=-1 AgentConnected=false AgentLastTransitionTime=*");
+        assert_false(agent_connected(agent_path));
+        assert_true(property_t(agent_path, "AgentLastTransitionTime") >= before);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_boot_agent_connects, test_setup, test_teardown),
+                cmocka_unit_test_setup_teardown(test_agent_killed_and_back, test_setup, test_teardown),
+                cmocka_unit_test_setup_teardown(test_daemon_restart_reads_live_xml, test_setup, test_teardown),
+                cmocka_unit_test_setup_teardown(test_vm_without_agent, test_setup, test_teardown),
+                cmocka_unit_test_setup_teardown(test_destroy_clears_agent, test_setup, test_teardown),
+        };
+        return cmocka_run_group_tests_name("e2e: agent", tests, group_setup, group_teardown);
+}
