@@ -91,7 +91,7 @@ static void test_scale_in_process(void **state) {
         assert_int_equal(harness_start_daemon(&H, uri, 120, NULL), 0);
         printf("# %d domains, in-process test driver: READY after %.3f s\n", N_DOMAINS, H.ready_seconds);
         assert_all_published();
-        harness_stop_daemon(&H);
+        assert_int_equal(harness_stop_daemon(&H), 0);
 }
 
 static void test_scale_through_libvirtd(void **state) {
@@ -106,7 +106,7 @@ static void test_scale_through_libvirtd(void **state) {
         assert_int_equal(harness_start_daemon(&H, uri, 120, NULL), 0);
         printf("# %d domains through libvirtd: READY after %.3f s\n", N_DOMAINS, H.ready_seconds);
         assert_all_published();
-        harness_stop_daemon(&H);
+        assert_int_equal(harness_stop_daemon(&H), 0);
 }
 
 int main(void) {

@@ -91,7 +91,9 @@ static int group_setup(void **state) {
 }
 
 static int group_teardown(void **state) {
+        int status = harness_stop_daemon(&H);
         harness_cleanup(&H);
+        assert_int_equal(status, 0);
         return 0;
 }
 
@@ -165,7 +167,7 @@ static void test_agent_killed_and_back(void **state) {
 }
 
 static void test_daemon_restart_reads_live_xml(void **state) {
-        assert_int_equal(harness_stop_daemon(&H), 0);
+        assert_int_equal(harness_stop_daemon(&H), 0); /* exit status 0 */
         assert_int_equal(harness_start_daemon(&H, H.uri, 60, NULL), 0);
         printf("# guestinfod restarted, ready in %.3f s\n", H.ready_seconds);
         /* no agent event fires for an agent that stays connected: the live XML says it */

@@ -54,20 +54,25 @@ int harness_init(Harness *h) {
         return 0;
 }
 
-/* Sends TERM, waits up to 5 s, then KILL. Reaps the child. */
-static void stop_pid(pid_t *pid) {
+/* Sends TERM, waits up to 5 s, then KILL. Reaps the child and returns its
+ * exit status (128 + signal if killed), or 0 if there was none. */
+static int stop_pid(pid_t *pid) {
+        int status = 0;
+
         if (*pid <= 0)
-                return;
+                return 0;
         kill(*pid, SIGTERM);
         for (int i = 0; i < 500; i++) {
-                if (waitpid(*pid, NULL, WNOHANG) != 0)
+                if (waitpid(*pid, &status, WNOHANG) != 0)
                         goto done;
                 usleep(10000);
         }
+        fprintf(stderr, "harness: PID %d ignored SIGTERM for 5 s, killing it\n", (int) *pid);
         kill(*pid, SIGKILL);
-        waitpid(*pid, NULL, 0);
+        waitpid(*pid, &status, 0);
 done:
         *pid = 0;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 void harness_cleanup(Harness *h) {
@@ -358,8 +363,14 @@ int harness_start_daemon(Harness *h, const char *uri, int timeout_s, ...) {
 }
 
 int harness_stop_daemon(Harness *h) {
-        stop_pid(&h->daemon_pid);
-        return 0;
+        int status = stop_pid(&h->daemon_pid);
+        if (status != 0) {
+                /* sanitizer reports and crashes end up here: show them */
+                char *argv[] = { "cat", h->daemon_log, NULL };
+                fprintf(stderr, "harness: guestinfod exited with status %d; its log:\n", status);
+                harness_run(argv, 10, NULL);
+        }
+        return status;
 }
 
 bool harness_daemon_running(Harness *h) {

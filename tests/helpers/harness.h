@@ -46,6 +46,7 @@ int harness_kill_libvirtd(Harness *h);
 /* Starts guestinfod on the private bus (--user) for uri, waits for READY=1
  * (timeout_s). Extra arguments may follow, NULL-terminated. */
 int harness_start_daemon(Harness *h, const char *uri, int timeout_s, ...);
+/* SIGTERM; returns the daemon's exit status (0: a clean exit). */
 int harness_stop_daemon(Harness *h);
 bool harness_daemon_running(Harness *h);
 
