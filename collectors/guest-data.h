@@ -1,0 +1,194 @@
+/* What a guest agent reported, parsed, bounded and made valid UTF-8.
+ *
+ * Everything here comes from an untrusted guest. The parsers guarantee, for
+ * every value they produce:
+ *   - every string is valid UTF-8, contains no NUL, and is at most
+ *     GUEST_STRING_MAX bytes (a longer one is cut at a character boundary
+ *     and ends with "…", U+2026, to mark the cut);
+ *   - every list holds at most its *_MAX entries; the count the guest
+ *     claimed is kept separately (n_reported) so truncation can be reported;
+ *   - a missing string is NULL (never invented); a missing number is 0 with
+ *     its has_* flag false where 0 would be ambiguous.
+ * Plain data: no libvirt, no bus. Free with the matching *_free(). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GUEST_STRING_MAX 1024      /* bytes per string, after sanitizing */
+#define GUEST_USERS_MAX 256        /* users kept (full list) */
+#define GUEST_FILESYSTEMS_MAX 256  /* filesystems kept */
+#define GUEST_FS_DISKS_MAX 16      /* disks per filesystem */
+#define GUEST_INTERFACES_MAX 256   /* guest interfaces kept before merging */
+#define GUEST_ADDRESSES_MAX 32     /* addresses per interface */
+#define AGENT_COMMANDS_MAX 512     /* supported_commands kept */
+#define DOMAIN_NICS_MAX 256        /* NICs read from the domain XML */
+#define DOMAIN_DISKS_MAX 256       /* disks read from the domain XML */
+#define SUMMARY_MAX 10             /* KubeVirt's cap for summaries and guest-only interfaces */
+
+/* Kinds of guest data, collected and refreshed separately. */
+typedef enum GuestKind {
+        GUEST_KIND_AGENT = 1u << 0,       /* guest-info: version, supported commands */
+        GUEST_KIND_OS = 1u << 1,          /* guest-get-osinfo */
+        GUEST_KIND_HOSTNAME = 1u << 2,    /* guest-get-host-name */
+        GUEST_KIND_TIMEZONE = 1u << 3,    /* guest-get-timezone */
+        GUEST_KIND_USERS = 1u << 4,       /* guest-get-users */
+        GUEST_KIND_FILESYSTEMS = 1u << 5, /* guest-get-fsinfo (+ guest-get-disks) */
+        GUEST_KIND_INTERFACES = 1u << 6,  /* guest-network-get-interfaces */
+        GUEST_KIND_ALL = (1u << 7) - 1,
+} GuestKind;
+
+/* ---- agent: the raw guest-info command (JSON) ---- */
+
+typedef struct AgentCommand {
+        char *name;
+        bool enabled;
+} AgentCommand;
+
+typedef struct AgentInfo {
+        char *version;          /* NULL if the agent did not say */
+        AgentCommand *commands;
+        size_t n_commands;
+        size_t n_reported;      /* entries in the agent's list, before the cap */
+} AgentInfo;
+
+/* Parses the agent's reply to {"execute":"guest-info"}, i.e.
+ * {"return":{"version":"7.2.0","supported_commands":[{"name":...,"enabled":true,...}]}}.
+ * Unknown members are ignored; entries without a string name are skipped.
+ * Returns 0, -EINVAL (not JSON, no "return" object) or -ENOMEM. */
+int agent_info_parse_json(const char *json, size_t len, AgentInfo **ret);
+AgentInfo *agent_info_free(AgentInfo *a);
+/* true if the command is listed and enabled. */
+bool agent_info_supports(const AgentInfo *a, const char *command);
+/* The GuestKind bits whose commands a supports (GUEST_KIND_AGENT always). */
+unsigned agent_info_supported_kinds(const AgentInfo *a);
+
+/* ---- guest info: virDomainGetGuestInfo's typed parameters ---- */
+
+typedef struct GuestOS {
+        char *id, *name, *pretty_name, *version, *version_id;
+        char *kernel_release, *kernel_version, *machine, *variant, *variant_id;
+} GuestOS;
+
+typedef struct GuestUser {
+        char *name;
+        char *domain;      /* Windows guests; NULL otherwise */
+        double login_time; /* seconds since the epoch (libvirt gives ms) */
+} GuestUser;
+
+typedef struct GuestFsDisk {
+        char *serial;   /* NULL if unknown */
+        char *alias;    /* the domain's disk target, e.g. "vda" */
+        char *device;   /* guest device node, e.g. "/dev/vda" */
+        char *bus_type; /* filled from the domain XML by the collector, e.g. "virtio" */
+} GuestFsDisk;
+
+typedef struct GuestFilesystem {
+        char *disk_name;   /* fs.N.name, e.g. "vda1" */
+        char *mount_point;
+        char *fs_type;
+        uint64_t used_bytes, total_bytes;
+        bool has_bytes;    /* the guest reported sizes */
+        GuestFsDisk *disks;
+        size_t n_disks;
+} GuestFilesystem;
+
+typedef struct GuestInterface {
+        char *name;        /* guest's name, e.g. "eth0" */
+        char *mac;         /* lowercase, as reported; NULL if none */
+        char **addresses;  /* "10.0.2.15/24", "fd00::1/64": IPv4 first, then IPv6, else guest order */
+        size_t n_addresses;
+        size_t n_ipv4;     /* the first n_ipv4 addresses are IPv4 */
+} GuestInterface;
+
+typedef struct GuestInfo {
+        unsigned kinds;    /* GuestKind bits this reply covers */
+
+        GuestOS os;
+        char *hostname;
+        char *timezone_name;
+        int32_t timezone_offset; /* seconds east of UTC */
+        bool has_timezone_offset;
+
+        GuestUser *users;
+        size_t n_users, n_users_reported;
+        GuestFilesystem *filesystems;
+        size_t n_filesystems, n_filesystems_reported;
+        GuestInterface *interfaces;
+        size_t n_interfaces, n_interfaces_reported;
+} GuestInfo;
+
+GuestInfo *guest_info_new(void);
+GuestInfo *guest_info_free(GuestInfo *g);
+
+/* Moves the data of every kind in src->kinds from src into dst (dst's old
+ * data of those kinds is freed; src is left empty of them) and adds the kinds
+ * to dst->kinds. Other kinds of dst stay as they were. */
+void guest_info_take_kinds(GuestInfo *dst, GuestInfo *src);
+
+/* Deep equality, for "did this property change". NULL equals NULL. */
+bool guest_os_equal(const GuestOS *a, const GuestOS *b);
+bool guest_users_equal(const GuestUser *a, size_t na, const GuestUser *b, size_t nb);
+bool guest_filesystems_equal(const GuestFilesystem *a, size_t na, const GuestFilesystem *b, size_t nb);
+bool agent_commands_equal(const AgentInfo *a, const AgentInfo *b);
+
+/* ---- the domain's own view: its live XML ---- */
+
+typedef struct DomainNic {
+        char *alias;     /* <alias name='net0'/>; NULL if the domain is not running */
+        char *mac;       /* lowercase */
+        char **addresses;/* <ip address='' prefix=''/> of the NIC, as "a/p": rarely set */
+        size_t n_addresses;
+        size_t n_ipv4;
+} DomainNic;
+
+typedef struct DomainDisk {
+        char *target;    /* <target dev='vda'/> */
+        char *bus;       /* <target bus='virtio'/> */
+} DomainDisk;
+
+typedef struct DomainDevices {
+        DomainNic *nics;
+        size_t n_nics;
+        DomainDisk *disks;
+        size_t n_disks;
+} DomainDevices;
+
+/* Parses the <devices> of a domain XML. Returns 0, -EINVAL, -ENOMEM. */
+int domain_devices_parse_xml(const char *xml, size_t len, DomainDevices **ret);
+DomainDevices *domain_devices_free(DomainDevices *d);
+/* Sets each filesystem disk's bus_type from the domain disk whose target
+ * equals the disk's alias. */
+void guest_info_fill_bus_types(GuestInfo *g, const DomainDevices *devices);
+
+/* ---- merged interfaces, as KubeVirt's status.interfaces ---- */
+
+typedef struct MergedInterface {
+        char *name;           /* domain NIC alias ("" for guest-only) */
+        char *interface_name; /* guest's name (NULL for domain-only) */
+        char *mac;
+        char **ip_addresses;  /* IPv4 first */
+        size_t n_ip_addresses;
+        const char *info_source; /* static: "domain", "guest-agent", "domain, guest-agent" */
+} MergedInterface;
+
+typedef struct MergedInterfaces {
+        MergedInterface *items;
+        size_t n_items;
+        size_t n_guest_only_dropped; /* guest-only interfaces beyond SUMMARY_MAX */
+} MergedInterfaces;
+
+/* Merges the domain's NICs with the agent's interfaces (guest may be NULL:
+ * no agent data). See docs/dbus-api.md for the rules. */
+int interfaces_merge(const DomainDevices *devices, const GuestInfo *guest, MergedInterfaces **ret);
+MergedInterfaces *merged_interfaces_free(MergedInterfaces *m);
+bool merged_interfaces_equal(const MergedInterfaces *a, const MergedInterfaces *b);
+
+/* ---- UTF-8 ---- */
+
+/* Returns a copy of s (len bytes; s may hold NUL bytes and invalid UTF-8)
+ * that is valid UTF-8: invalid sequences become U+FFFD, NUL bytes are
+ * dropped, and the result is cut at a character boundary to at most max
+ * bytes, ending with "…" if cut. NULL on allocation failure. */
+char *utf8_sanitize(const char *s, size_t len, size_t max);
