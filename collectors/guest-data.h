@@ -180,7 +180,7 @@ typedef struct MergedInterfaces {
 } MergedInterfaces;
 
 /* Merges the domain's NICs with the agent's interfaces (guest may be NULL:
- * no agent data). See docs/dbus-api.md for the rules. */
+ * no agent data). Rules: docs/dbus-api.md, "Interfaces". */
 int interfaces_merge(const DomainDevices *devices, const GuestInfo *guest, MergedInterfaces **ret);
 MergedInterfaces *merged_interfaces_free(MergedInterfaces *m);
 bool merged_interfaces_equal(const MergedInterfaces *a, const MergedInterfaces *b);

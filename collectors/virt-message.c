@@ -5,6 +5,7 @@
 void domain_info_done(DomainInfo *info) {
         free(info->name);
         info->name = NULL;
+        info->devices = domain_devices_free(info->devices);
 }
 
 VirtMsg *virt_msg_new(VirtMsgType type) {
@@ -23,6 +24,9 @@ VirtMsg *virt_msg_free(VirtMsg *m) {
                 domain_info_done(&m->domains[i]);
         free(m->domains);
         domain_info_done(&m->domain);
+        agent_info_free(m->data.agent);
+        guest_info_free(m->data.guest);
+        domain_devices_free(m->data.devices);
         free(m->error);
         free(m);
         return NULL;

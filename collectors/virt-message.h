@@ -8,6 +8,7 @@
 
 #include "agent-channel.h"
 #include "domain-state.h"
+#include "guest-data.h"
 #include "queue.h"
 
 #include "uuid.h"
@@ -20,6 +21,7 @@ typedef struct DomainInfo {
         int32_t id; /* -1 while inactive */
         AgentState agent;
         uint64_t agent_probe_usec; /* CLOCK_REALTIME when agent was read or reported */
+        DomainDevices *devices;    /* NICs and disks of the XML just read; NULL if not read */
 } DomainInfo;
 
 typedef enum VirtMsgType {
@@ -29,16 +31,27 @@ typedef enum VirtMsgType {
         VIRT_MSG_DOMAIN_UPDATED, /* domain holds its current values */
         VIRT_MSG_DOMAIN_GONE,    /* domain.uuid no longer exists */
         VIRT_MSG_AGENT_EVENT,    /* domain.uuid's agent: domain.agent at domain.agent_probe_usec */
+        VIRT_MSG_GUEST_DATA,     /* a collection for domain.uuid finished: see GuestData */
         _VIRT_MSG_TYPE_MAX,
 } VirtMsgType;
+
+/* The result of one collection (VIRT_MSG_GUEST_DATA). */
+typedef struct GuestData {
+        unsigned kinds_requested; /* GuestKind bits asked for */
+        AgentInfo *agent;         /* set if GUEST_KIND_AGENT was collected */
+        GuestInfo *guest;         /* the kinds collected (guest->kinds); NULL if none */
+        DomainDevices *devices;   /* the live XML's devices, if read */
+        uint64_t duration_usec;   /* how long the collection took */
+} GuestData;
 
 typedef struct VirtMsg {
         QueueItem item;
         VirtMsgType type;
-        char *error;
+        char *error;             /* CONNECT_FAILED, DISCONNECTED; GUEST_DATA: the agent did not answer */
         DomainInfo *domains;
         size_t n_domains;
         DomainInfo domain;
+        GuestData data;
 } VirtMsg;
 
 void domain_info_done(DomainInfo *info);

@@ -34,7 +34,9 @@ struct VirtSession {
         Queue *jobs;
         Queue *results;
         pthread_t thread;
-        /* Only the worker thread touches these. */
+        /* Only the worker thread changes conn; others take references to it
+         * under conn_lock (virt_session_ref_conn). */
+        pthread_mutex_t conn_lock;
         virConnectPtr conn;
         int lifecycle_callback;
         int agent_callback;
@@ -51,22 +53,21 @@ static uint64_t realtime_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
 }
 
-/* The agent channel's state from the live XML. Returns 0, or -ENOENT if the
- * domain vanished meanwhile; other failures leave AGENT_STATE_UNKNOWN. */
-static int read_agent_state(virDomainPtr dom, DomainInfo *info) {
+/* The XML (live while running): the agent channel's state and the devices.
+ * Returns 0, or -ENOENT if the domain vanished meanwhile; other failures
+ * leave AGENT_STATE_UNKNOWN and no devices. */
+static int read_domain_xml(virDomainPtr dom, DomainInfo *info) {
         info->agent_probe_usec = realtime_usec();
-        if (info->id < 0) {
-                info->agent = AGENT_STATE_INACTIVE;
-                return 0;
-        }
+        info->agent = AGENT_STATE_UNKNOWN;
 
         char *xml = virDomainGetXMLDesc(dom, 0);
-        if (!xml) {
-                info->agent = AGENT_STATE_UNKNOWN;
+        if (!xml)
                 return last_error_is_no_domain() ? -ENOENT : 0;
-        }
-        if (agent_state_from_domain_xml(xml, strlen(xml), &info->agent) < 0)
+        if (info->id < 0)
+                info->agent = AGENT_STATE_INACTIVE;
+        else if (agent_state_from_domain_xml(xml, strlen(xml), &info->agent) < 0)
                 info->agent = AGENT_STATE_UNKNOWN;
+        (void) domain_devices_parse_xml(xml, strlen(xml), &info->devices);
         free(xml);
         return 0;
 }
@@ -123,7 +124,7 @@ static int read_domain_info(virDomainPtr dom, DomainInfo *info) {
         info->persistent = persistent;
         unsigned int id = virDomainGetID(dom);
         info->id = id == (unsigned int) -1 ? -1 : (int32_t) id;
-        return read_agent_state(dom, info);
+        return read_domain_xml(dom, info);
 }
 
 static int list_domains(virConnectPtr conn, DomainInfo **ret, size_t *ret_n) {
@@ -220,21 +221,27 @@ static void disconnect(VirtSession *s) {
         if (s->agent_callback >= 0)
                 virConnectDomainEventDeregisterAny(s->conn, s->agent_callback);
         s->lifecycle_callback = s->agent_callback = -1;
-        virConnectClose(s->conn);
+        pthread_mutex_lock(&s->conn_lock);
+        virConnectPtr conn = s->conn;
         s->conn = NULL;
+        pthread_mutex_unlock(&s->conn_lock);
+        virConnectClose(conn);
 }
 
 static void do_connect(VirtSession *s) {
         VirtMsg *m;
 
         if (!s->conn) {
-                s->conn = virConnectOpen(s->uri);
-                if (!s->conn) {
+                virConnectPtr conn = virConnectOpen(s->uri);
+                if (!conn) {
                         m = msg_new(VIRT_MSG_CONNECT_FAILED);
                         m->error = last_error_message();
                         queue_push(s->results, &m->item);
                         return;
                 }
+                pthread_mutex_lock(&s->conn_lock);
+                s->conn = conn;
+                pthread_mutex_unlock(&s->conn_lock);
                 /* Remote URIs: notice a dead peer within ~15 s. Local drivers say "unsupported". */
                 (void) virConnectSetKeepAlive(s->conn, 5, 3);
                 if (virConnectRegisterCloseCallback(s->conn, on_close, s, NULL) < 0)
@@ -356,6 +363,7 @@ int virt_session_new(const char *uri, Queue *results, VirtSession **ret) {
         if (!s)
                 return -ENOMEM;
         s->lifecycle_callback = s->agent_callback = -1;
+        pthread_mutex_init(&s->conn_lock, NULL);
         s->results = results;
         s->uri = strdup(uri);
         if (!s->uri) {
@@ -384,9 +392,19 @@ VirtSession *virt_session_free(VirtSession *s) {
         queue_push(s->jobs, &job_new(JOB_STOP)->item);
         pthread_join(s->thread, NULL);
         queue_free(s->jobs, job_free_item);
+        pthread_mutex_destroy(&s->conn_lock);
         free(s->uri);
         free(s);
         return NULL;
+}
+
+virConnectPtr virt_session_ref_conn(VirtSession *s) {
+        pthread_mutex_lock(&s->conn_lock);
+        virConnectPtr conn = s->conn;
+        if (conn)
+                virConnectRef(conn);
+        pthread_mutex_unlock(&s->conn_lock);
+        return conn;
 }
 
 void virt_session_connect(VirtSession *s) {

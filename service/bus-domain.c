@@ -1,58 +1,136 @@
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bus-domain.h"
+#include "bus-errors.h"
 #include "bus-paths.h"
+#include "kubevirt-json.h"
 #include "macro.h"
 
-static int property_get_name(sd_bus *bus, const char *path, const char *interface, const char *property,
-                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Domain *d = userdata;
-        return sd_bus_message_append(reply, "s", d->name);
+/* A Refresh() call waiting for collection number seq of a domain. */
+typedef struct Waiter {
+        struct Waiter *next;
+        char uuid[UUID_STRING_MAX];
+        uint64_t seq;
+        sd_bus_message *message;
+} Waiter;
+
+struct BusDomain {
+        sd_bus *bus;
+        Manager *manager;
+        Waiter *waiters;
+};
+
+/* Methods reach the context through the vtable's registration userdata; the
+ * per-object userdata (from the find callbacks) is the Domain. */
+static BusDomain *context_of(sd_bus_message *message) {
+        return sd_bus_slot_get_userdata(sd_bus_get_current_slot(sd_bus_message_get_bus(message)));
 }
 
-static int property_get_uuid(sd_bus *bus, const char *path, const char *interface, const char *property,
-                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Domain *d = userdata;
-        return sd_bus_message_append(reply, "s", d->uuid);
+static const char *str_or_empty(const char *s) {
+        return s ? s : "";
 }
 
-static int property_get_state(sd_bus *bus, const char *path, const char *interface, const char *property,
-                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+/* ---- org.guestinfod.GuestInfo1.Domain ---- */
+
+#define DEFINE_GETTER(fname, type, expr)                                                           \
+        static int fname(sd_bus *bus, const char *path, const char *interface, const char *property, \
+                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {             \
+                Domain *d = userdata;                                                              \
+                return sd_bus_message_append(reply, type, expr);                                   \
+        }
+
+DEFINE_GETTER(property_get_name, "s", d->name)
+DEFINE_GETTER(property_get_uuid, "s", d->uuid)
+DEFINE_GETTER(property_get_state, "s", domain_state_to_string(d->state))
+DEFINE_GETTER(property_get_persistent, "b", d->persistent)
+DEFINE_GETTER(property_get_id, "i", d->id)
+DEFINE_GETTER(property_get_agent_connected, "b", d->agent_connected)
+DEFINE_GETTER(property_get_agent_transition, "t", d->agent_last_transition_usec)
+DEFINE_GETTER(property_get_agent_probe, "t", d->agent_last_probe_usec)
+DEFINE_GETTER(property_get_agent_version, "s", str_or_empty(d->agent_info ? d->agent_info->version : NULL))
+
+static int property_get_agent_commands(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Domain *d = userdata;
-        return sd_bus_message_append(reply, "s", domain_state_to_string(d->state));
+        int r = sd_bus_message_open_container(reply, 'a', "(sb)");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; d->agent_info && i < d->agent_info->n_commands; i++) {
+                r = sd_bus_message_append(reply, "(sb)", d->agent_info->commands[i].name,
+                                          d->agent_info->commands[i].enabled);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
 }
 
-static int property_get_persistent(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int method_refresh(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        BusDomain *b = context_of(message);
         Domain *d = userdata;
-        return sd_bus_message_append(reply, "b", d->persistent);
+
+        int64_t seq = collect_refresh(b->manager, d);
+        if (seq < 0)
+                return sd_bus_error_setf(error, BUS_ERROR_NO_AGENT, "The guest agent of '%s' is not connected.",
+                                         d->name);
+
+        Waiter *w = calloc(1, sizeof *w);
+        if (!w)
+                return -ENOMEM;
+        memcpy(w->uuid, d->uuid, sizeof w->uuid);
+        w->seq = (uint64_t) seq;
+        w->message = sd_bus_message_ref(message);
+        w->next = b->waiters;
+        b->waiters = w;
+        /* Answered from bus_domain_collection_done(): the loop does not wait. */
+        return 1;
 }
 
-static int property_get_id(sd_bus *bus, const char *path, const char *interface, const char *property,
-                           sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Domain *d = userdata;
-        return sd_bus_message_append(reply, "i", d->id);
+static int reply_json(sd_bus_message *message, char *json, sd_bus_error *error) {
+        if (!json)
+                return -ENOMEM;
+        int r = sd_bus_reply_method_return(message, "s", json);
+        free(json);
+        return r;
 }
 
-static int property_get_agent_connected(sd_bus *bus, const char *path, const char *interface,
-                                        const char *property, sd_bus_message *reply, void *userdata,
-                                        sd_bus_error *error) {
-        Domain *d = userdata;
-        return sd_bus_message_append(reply, "b", d->agent_connected);
+static int require_agent_data(Domain *d, sd_bus_error *error) {
+        if (!d->guest_exported)
+                return sd_bus_error_setf(error, BUS_ERROR_NO_AGENT,
+                                         "No guest agent data for '%s': the agent is not connected or has not answered.",
+                                         d->name);
+        return 0;
 }
 
-static int property_get_agent_transition(sd_bus *bus, const char *path, const char *interface,
-                                         const char *property, sd_bus_message *reply, void *userdata,
-                                         sd_bus_error *error) {
+static int method_get_guest_os_info(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Domain *d = userdata;
-        return sd_bus_message_append(reply, "t", d->agent_last_transition_usec);
+        int r = require_agent_data(d, error);
+        if (r < 0)
+                return r;
+        return reply_json(message, kubevirt_guestosinfo_json(d->agent_info, d->guest), error);
 }
 
-static int property_get_agent_probe(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int method_get_user_list(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Domain *d = userdata;
-        return sd_bus_message_append(reply, "t", d->agent_last_probe_usec);
+        int r = require_agent_data(d, error);
+        if (r < 0)
+                return r;
+        return reply_json(message, kubevirt_userlist_json(d->guest), error);
+}
+
+static int method_get_filesystem_list(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Domain *d = userdata;
+        int r = require_agent_data(d, error);
+        if (r < 0)
+                return r;
+        return reply_json(message, kubevirt_filesystemlist_json(d->guest), error);
+}
+
+static int method_get_interfaces(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Domain *d = userdata;
+        return reply_json(message, kubevirt_interfaces_json(d->interfaces), error);
 }
 
 static const sd_bus_vtable domain_vtable[] = {
@@ -67,53 +145,247 @@ static const sd_bus_vtable domain_vtable[] = {
         SD_BUS_PROPERTY("AgentLastTransitionTime", "t", property_get_agent_transition, 0,
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("AgentLastProbeTime", "t", property_get_agent_probe, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("AgentVersion", "s", property_get_agent_version, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("AgentSupportedCommands", "a(sb)", property_get_agent_commands, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_METHOD_WITH_ARGS("Refresh", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_refresh,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetGuestOSInfo", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", json),
+                                method_get_guest_os_info, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetUserList", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", json), method_get_user_list,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetFilesystemList", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", json),
+                                method_get_filesystem_list, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetInterfaces", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", json), method_get_interfaces,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 
-void bus_domain_property_names(unsigned properties, const char **names) {
-        size_t k = 0;
-        if (properties & DOMAIN_PROPERTY_NAME)
-                names[k++] = "Name";
-        if (properties & DOMAIN_PROPERTY_STATE)
-                names[k++] = "State";
-        if (properties & DOMAIN_PROPERTY_PERSISTENT)
-                names[k++] = "Persistent";
-        if (properties & DOMAIN_PROPERTY_ID)
-                names[k++] = "Id";
-        if (properties & DOMAIN_PROPERTY_AGENT_CONNECTED)
-                names[k++] = "AgentConnected";
-        if (properties & DOMAIN_PROPERTY_AGENT_LAST_TRANSITION_TIME)
-                names[k++] = "AgentLastTransitionTime";
-        if (properties & DOMAIN_PROPERTY_AGENT_LAST_PROBE_TIME)
-                names[k++] = "AgentLastProbeTime";
-        names[k] = NULL;
+/* ---- org.guestinfod.GuestInfo1.OS ---- */
+
+static const GuestOS empty_os;
+#define OS(d) ((d)->guest ? &(d)->guest->os : &empty_os)
+
+DEFINE_GETTER(property_get_os_id, "s", str_or_empty(OS(d)->id))
+DEFINE_GETTER(property_get_os_name, "s", str_or_empty(OS(d)->name))
+DEFINE_GETTER(property_get_os_pretty_name, "s", str_or_empty(OS(d)->pretty_name))
+DEFINE_GETTER(property_get_os_version, "s", str_or_empty(OS(d)->version))
+DEFINE_GETTER(property_get_os_version_id, "s", str_or_empty(OS(d)->version_id))
+DEFINE_GETTER(property_get_os_kernel_release, "s", str_or_empty(OS(d)->kernel_release))
+DEFINE_GETTER(property_get_os_kernel_version, "s", str_or_empty(OS(d)->kernel_version))
+DEFINE_GETTER(property_get_os_machine, "s", str_or_empty(OS(d)->machine))
+DEFINE_GETTER(property_get_os_variant, "s", str_or_empty(OS(d)->variant))
+DEFINE_GETTER(property_get_os_variant_id, "s", str_or_empty(OS(d)->variant_id))
+DEFINE_GETTER(property_get_hostname, "s", str_or_empty(d->guest ? d->guest->hostname : NULL))
+DEFINE_GETTER(property_get_timezone_name, "s", str_or_empty(d->guest ? d->guest->timezone_name : NULL))
+DEFINE_GETTER(property_get_timezone_offset, "i", d->guest ? d->guest->timezone_offset : 0)
+
+#define OS_PROPERTY(name, getter)                                                                  \
+        SD_BUS_PROPERTY(name, "s", getter, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
+
+static const sd_bus_vtable os_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        OS_PROPERTY("Id", property_get_os_id),
+        OS_PROPERTY("Name", property_get_os_name),
+        OS_PROPERTY("PrettyName", property_get_os_pretty_name),
+        OS_PROPERTY("Version", property_get_os_version),
+        OS_PROPERTY("VersionId", property_get_os_version_id),
+        OS_PROPERTY("KernelRelease", property_get_os_kernel_release),
+        OS_PROPERTY("KernelVersion", property_get_os_kernel_version),
+        OS_PROPERTY("Machine", property_get_os_machine),
+        OS_PROPERTY("Variant", property_get_os_variant),
+        OS_PROPERTY("VariantId", property_get_os_variant_id),
+        OS_PROPERTY("Hostname", property_get_hostname),
+        OS_PROPERTY("TimezoneName", property_get_timezone_name),
+        SD_BUS_PROPERTY("TimezoneOffset", "i", property_get_timezone_offset, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_VTABLE_END,
+};
+
+/* ---- org.guestinfod.GuestInfo1.Users ---- */
+
+static int append_users(sd_bus_message *m, const GuestInfo *g, size_t max) {
+        int r = sd_bus_message_open_container(m, 'a', "(ssd)");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; g && i < g->n_users && i < max; i++) {
+                r = sd_bus_message_append(m, "(ssd)", str_or_empty(g->users[i].name), str_or_empty(g->users[i].domain),
+                                          g->users[i].login_time);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(m);
+}
+
+static int property_get_users(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Domain *d = userdata;
+        return append_users(reply, d->guest, SUMMARY_MAX);
+}
+
+DEFINE_GETTER(property_get_user_count, "u",
+              (uint32_t) (d->guest && d->guest->n_users_reported < UINT32_MAX ? d->guest->n_users_reported
+                          : d->guest                                         ? UINT32_MAX
+                                                                             : 0))
+
+static int method_list_users(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Domain *d = userdata;
+        int r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = append_users(reply, d->guest, SIZE_MAX);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static const sd_bus_vtable users_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Users", "a(ssd)", property_get_users, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("UserCount", "u", property_get_user_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_ARGS("ListUsers", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssd)", users), method_list_users,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+/* ---- org.guestinfod.GuestInfo1.Filesystems ---- */
+
+static int append_filesystems(sd_bus_message *m, const GuestInfo *g, size_t max) {
+        int r = sd_bus_message_open_container(m, 'a', "(ssstta(ss))");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; g && i < g->n_filesystems && i < max; i++) {
+                const GuestFilesystem *f = &g->filesystems[i];
+                r = sd_bus_message_open_container(m, 'r', "ssstta(ss)");
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "ssstt", str_or_empty(f->disk_name), str_or_empty(f->mount_point),
+                                                  str_or_empty(f->fs_type), f->used_bytes, f->total_bytes);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_open_container(m, 'a', "(ss)");
+                for (size_t k = 0; r >= 0 && k < f->n_disks; k++)
+                        r = sd_bus_message_append(m, "(ss)", str_or_empty(f->disks[k].serial),
+                                                  str_or_empty(f->disks[k].bus_type));
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(m);
+}
+
+static int property_get_filesystems(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Domain *d = userdata;
+        return append_filesystems(reply, d->guest, SUMMARY_MAX);
+}
+
+DEFINE_GETTER(property_get_filesystem_count, "u",
+              (uint32_t) (d->guest && d->guest->n_filesystems_reported < UINT32_MAX ? d->guest->n_filesystems_reported
+                          : d->guest                                               ? UINT32_MAX
+                                                                                   : 0))
+
+static int method_list_filesystems(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Domain *d = userdata;
+        int r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = append_filesystems(reply, d->guest, SIZE_MAX);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static const sd_bus_vtable filesystems_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Filesystems", "a(ssstta(ss))", property_get_filesystems, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("FilesystemCount", "u", property_get_filesystem_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_ARGS("ListFilesystems", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssstta(ss))", filesystems),
+                                method_list_filesystems, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+/* ---- org.guestinfod.GuestInfo1.Interfaces ---- */
+
+static int property_get_interfaces(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Domain *d = userdata;
+        const MergedInterfaces *m = d->interfaces;
+        int r = sd_bus_message_open_container(reply, 'a', "(ssssass)");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; m && i < m->n_items; i++) {
+                const MergedInterface *e = &m->items[i];
+                r = sd_bus_message_open_container(reply, 'r', "ssssass");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "ssss", str_or_empty(e->name), str_or_empty(e->interface_name),
+                                                  str_or_empty(e->mac),
+                                                  e->n_ip_addresses > 0 ? e->ip_addresses[0] : "");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(reply, 'a', "s");
+                for (size_t k = 0; r >= 0 && k < e->n_ip_addresses; k++)
+                        r = sd_bus_message_append(reply, "s", e->ip_addresses[k]);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "s", e->info_source);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+static const sd_bus_vtable interfaces_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Interfaces", "a(ssssass)", property_get_interfaces, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_VTABLE_END,
+};
+
+/* ---- lookups ---- */
+
+static Domain *find_domain(BusDomain *b, const char *path) {
+        _cleanup_(freep) char *uuid = NULL;
+        if (domain_uuid_from_path(path, &uuid) < 0)
+                return NULL;
+        return manager_get_domain(b->manager, uuid);
 }
 
 /* Answers "which domain lives at this path" from the model alone. */
 static int domain_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
                        sd_bus_error *error) {
-        Manager *m = userdata;
-        _cleanup_(freep) char *uuid = NULL;
-
-        if (domain_uuid_from_path(path, &uuid) < 0)
-                return 0;
-        Domain *d = manager_get_domain(m, uuid);
+        Domain *d = find_domain(userdata, path);
         if (!d)
                 return 0;
         *found = d;
         return 1;
 }
 
+/* The same, for OS/Users/Filesystems: present only while exported. */
+static int guest_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                      sd_bus_error *error) {
+        Domain *d = find_domain(userdata, path);
+        if (!d || !d->guest_exported)
+                return 0;
+        *found = d;
+        return 1;
+}
+
 static int domain_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
-        Manager *m = userdata;
-        size_t n = manager_domain_count(m), k = 0;
+        BusDomain *b = userdata;
+        size_t n = manager_domain_count(b->manager), k = 0;
         Domain *d;
         char **l = calloc(n + 1, sizeof *l);
         int r;
 
         if (!l)
                 return -ENOMEM;
-        HASHMAP_FOREACH(d, m->domains, i) {
+        HASHMAP_FOREACH(d, b->manager->domains, i) {
                 r = domain_object_path(d->uuid, &l[k]);
                 if (r < 0) {
                         for (size_t j = 0; j < k; j++)
@@ -127,12 +399,154 @@ static int domain_enumerate(sd_bus *bus, const char *path, void *userdata, char 
         return 1;
 }
 
-int bus_domain_register(sd_bus *bus, Manager *m) {
-        int r;
+/* ---- change signals ---- */
 
-        r = sd_bus_add_fallback_vtable(bus, NULL, DOMAIN_PATH_PREFIX, DOMAIN_INTERFACE, domain_vtable,
-                                       domain_find, m);
+static const struct {
+        unsigned bit;
+        const char *interface;
+        const char *name;
+} property_table[] = {
+        { DOMAIN_PROPERTY_NAME, DOMAIN_INTERFACE, "Name" },
+        { DOMAIN_PROPERTY_STATE, DOMAIN_INTERFACE, "State" },
+        { DOMAIN_PROPERTY_PERSISTENT, DOMAIN_INTERFACE, "Persistent" },
+        { DOMAIN_PROPERTY_ID, DOMAIN_INTERFACE, "Id" },
+        { DOMAIN_PROPERTY_AGENT_CONNECTED, DOMAIN_INTERFACE, "AgentConnected" },
+        { DOMAIN_PROPERTY_AGENT_LAST_TRANSITION_TIME, DOMAIN_INTERFACE, "AgentLastTransitionTime" },
+        { DOMAIN_PROPERTY_AGENT_LAST_PROBE_TIME, DOMAIN_INTERFACE, "AgentLastProbeTime" },
+        { DOMAIN_PROPERTY_AGENT_VERSION, DOMAIN_INTERFACE, "AgentVersion" },
+        { DOMAIN_PROPERTY_AGENT_SUPPORTED_COMMANDS, DOMAIN_INTERFACE, "AgentSupportedCommands" },
+        { DOMAIN_PROPERTY_OS_ID, OS_INTERFACE, "Id" },
+        { DOMAIN_PROPERTY_OS_NAME, OS_INTERFACE, "Name" },
+        { DOMAIN_PROPERTY_OS_PRETTY_NAME, OS_INTERFACE, "PrettyName" },
+        { DOMAIN_PROPERTY_OS_VERSION, OS_INTERFACE, "Version" },
+        { DOMAIN_PROPERTY_OS_VERSION_ID, OS_INTERFACE, "VersionId" },
+        { DOMAIN_PROPERTY_OS_KERNEL_RELEASE, OS_INTERFACE, "KernelRelease" },
+        { DOMAIN_PROPERTY_OS_KERNEL_VERSION, OS_INTERFACE, "KernelVersion" },
+        { DOMAIN_PROPERTY_OS_MACHINE, OS_INTERFACE, "Machine" },
+        { DOMAIN_PROPERTY_OS_VARIANT, OS_INTERFACE, "Variant" },
+        { DOMAIN_PROPERTY_OS_VARIANT_ID, OS_INTERFACE, "VariantId" },
+        { DOMAIN_PROPERTY_OS_HOSTNAME, OS_INTERFACE, "Hostname" },
+        { DOMAIN_PROPERTY_OS_TIMEZONE_NAME, OS_INTERFACE, "TimezoneName" },
+        { DOMAIN_PROPERTY_OS_TIMEZONE_OFFSET, OS_INTERFACE, "TimezoneOffset" },
+        { DOMAIN_PROPERTY_USERS, USERS_INTERFACE, "Users" },
+        { DOMAIN_PROPERTY_USER_COUNT, USERS_INTERFACE, "UserCount" },
+        { DOMAIN_PROPERTY_FILESYSTEMS, FILESYSTEMS_INTERFACE, "Filesystems" },
+        { DOMAIN_PROPERTY_FILESYSTEM_COUNT, FILESYSTEMS_INTERFACE, "FilesystemCount" },
+        { DOMAIN_PROPERTY_INTERFACES, INTERFACES_INTERFACE, "Interfaces" },
+};
+
+int bus_domain_emit_changes(BusDomain *b, Domain *d, unsigned properties) {
+        static const struct {
+                const char *name;
+                bool guest_only; /* exists only while the guest data is exported */
+        } interfaces[] = {
+                { DOMAIN_INTERFACE, false },     { OS_INTERFACE, true },         { USERS_INTERFACE, true },
+                { FILESYSTEMS_INTERFACE, true }, { INTERFACES_INTERFACE, false },
+        };
+        _cleanup_(freep) char *path = NULL;
+        int r = domain_object_path(d->uuid, &path);
         if (r < 0)
                 return r;
-        return sd_bus_add_node_enumerator(bus, NULL, DOMAIN_PATH_PREFIX, domain_enumerate, m);
+
+        for (size_t i = 0; i < ELEMENTSOF(interfaces); i++) {
+                const char *names[ELEMENTSOF(property_table) + 1];
+                size_t n = 0;
+                for (size_t k = 0; k < ELEMENTSOF(property_table); k++)
+                        if ((properties & property_table[k].bit) &&
+                            strcmp(property_table[k].interface, interfaces[i].name) == 0)
+                                names[n++] = property_table[k].name;
+                if (n == 0 || (interfaces[i].guest_only && !d->guest_exported))
+                        continue;
+                names[n] = NULL;
+                r = sd_bus_emit_properties_changed_strv(b->bus, path, interfaces[i].name, (char **) names);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int bus_domain_emit_guest_exported(BusDomain *b, Domain *d, bool exported) {
+        _cleanup_(freep) char *path = NULL;
+        int r = domain_object_path(d->uuid, &path);
+        if (r < 0)
+                return r;
+        if (exported)
+                return sd_bus_emit_interfaces_added(b->bus, path, OS_INTERFACE, USERS_INTERFACE, FILESYSTEMS_INTERFACE,
+                                                    NULL);
+        return sd_bus_emit_interfaces_removed(b->bus, path, OS_INTERFACE, USERS_INTERFACE, FILESYSTEMS_INTERFACE,
+                                              NULL);
+}
+
+/* ---- Refresh() waiters ---- */
+
+static void answer_waiters(BusDomain *b, const char *uuid, uint64_t up_to_seq, const char *error_name,
+                           const char *error) {
+        for (Waiter **p = &b->waiters; *p;) {
+                Waiter *w = *p;
+                if (strcmp(w->uuid, uuid) != 0 || w->seq > up_to_seq) {
+                        p = &w->next;
+                        continue;
+                }
+                if (error_name)
+                        (void) sd_bus_reply_method_errorf(w->message, error_name, "%s", error);
+                else
+                        (void) sd_bus_reply_method_return(w->message, "");
+                *p = w->next;
+                sd_bus_message_unref(w->message);
+                free(w);
+        }
+}
+
+void bus_domain_collection_done(BusDomain *b, Domain *d, uint64_t seq, const char *error) {
+        answer_waiters(b, d->uuid, seq, error ? BUS_ERROR_AGENT_FAILED : NULL, error);
+}
+
+void bus_domain_removed(BusDomain *b, Domain *d) {
+        answer_waiters(b, d->uuid, UINT64_MAX, BUS_ERROR_NO_SUCH_DOMAIN, "The domain is gone.");
+}
+
+int bus_domain_new(sd_bus *bus, Manager *m, BusDomain **ret) {
+        BusDomain *b = calloc(1, sizeof *b);
+        int r;
+
+        if (!b)
+                return -ENOMEM;
+        b->bus = sd_bus_ref(bus);
+        b->manager = m;
+
+        r = sd_bus_add_fallback_vtable(bus, NULL, DOMAIN_PATH_PREFIX, DOMAIN_INTERFACE, domain_vtable, domain_find, b);
+        if (r >= 0)
+                r = sd_bus_add_fallback_vtable(bus, NULL, DOMAIN_PATH_PREFIX, INTERFACES_INTERFACE, interfaces_vtable,
+                                               domain_find, b);
+        if (r >= 0)
+                r = sd_bus_add_fallback_vtable(bus, NULL, DOMAIN_PATH_PREFIX, OS_INTERFACE, os_vtable, guest_find, b);
+        if (r >= 0)
+                r = sd_bus_add_fallback_vtable(bus, NULL, DOMAIN_PATH_PREFIX, USERS_INTERFACE, users_vtable,
+                                               guest_find, b);
+        if (r >= 0)
+                r = sd_bus_add_fallback_vtable(bus, NULL, DOMAIN_PATH_PREFIX, FILESYSTEMS_INTERFACE,
+                                               filesystems_vtable, guest_find, b);
+        if (r >= 0)
+                r = sd_bus_add_node_enumerator(bus, NULL, DOMAIN_PATH_PREFIX, domain_enumerate, b);
+        if (r < 0) {
+                bus_domain_free(b);
+                return r;
+        }
+        *ret = b;
+        return 0;
+}
+
+BusDomain *bus_domain_free(BusDomain *b) {
+        if (!b)
+                return NULL;
+        while (b->waiters) {
+                Waiter *w = b->waiters;
+                b->waiters = w->next;
+                (void) sd_bus_reply_method_errorf(w->message, BUS_ERROR_AGENT_FAILED, "guestinfod is shutting down.");
+                sd_bus_message_unref(w->message);
+                free(w);
+        }
+        sd_bus_unref(b->bus);
+        free(b);
+        return NULL;
 }

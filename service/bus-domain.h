@@ -1,12 +1,24 @@
-/* The per-domain objects: org.guestinfod.GuestInfo1.Domain, served from the
- * model through one fallback vtable. */
+/* The per-domain objects, served from the model through fallback vtables:
+ * org.guestinfod.GuestInfo1.Domain and .Interfaces always, .OS, .Users and
+ * .Filesystems while the agent is connected and has answered. */
 #pragma once
 
 #include <systemd/sd-bus.h>
 
 #include "manager.h"
 
-int bus_domain_register(sd_bus *bus, Manager *m);
+typedef struct BusDomain BusDomain;
 
-/* Fills names (room for 16 + NULL) with the property names for these bits. */
-void bus_domain_property_names(unsigned properties, const char **names);
+int bus_domain_new(sd_bus *bus, Manager *m, BusDomain **ret);
+/* Answers every Refresh() still waiting with an error. Accepts NULL. */
+BusDomain *bus_domain_free(BusDomain *b);
+
+/* PropertiesChanged for the properties bits of d, one signal per interface. */
+int bus_domain_emit_changes(BusDomain *b, Domain *d, unsigned properties);
+/* InterfacesAdded / InterfacesRemoved for OS, Users, Filesystems. */
+int bus_domain_emit_guest_exported(BusDomain *b, Domain *d, bool exported);
+
+/* Answers the Refresh() calls that collection seq of d covers. */
+void bus_domain_collection_done(BusDomain *b, Domain *d, uint64_t seq, const char *error);
+/* d is going away: answers its waiting Refresh() calls. */
+void bus_domain_removed(BusDomain *b, Domain *d);

@@ -6,6 +6,10 @@
 #define MANAGER_INTERFACE "org.guestinfod.GuestInfo1.Manager"
 #define DOMAIN_PATH_PREFIX "/org/guestinfod/GuestInfo1/domain"
 #define DOMAIN_INTERFACE "org.guestinfod.GuestInfo1.Domain"
+#define OS_INTERFACE "org.guestinfod.GuestInfo1.OS"
+#define USERS_INTERFACE "org.guestinfod.GuestInfo1.Users"
+#define FILESYSTEMS_INTERFACE "org.guestinfod.GuestInfo1.Filesystems"
+#define INTERFACES_INTERFACE "org.guestinfod.GuestInfo1.Interfaces"
 
 /* "/org/guestinfod/GuestInfo1/domain/<uuid escaped by sd_bus_path_encode>". */
 int domain_object_path(const char *uuid, char **ret);

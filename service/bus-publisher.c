@@ -14,6 +14,7 @@ struct Publisher {
         sd_bus *bus;
         sd_event *event;
         Manager *manager;
+        BusDomain *domains;
 
         /* Nothing is emitted before the name is ours: nobody can be listening. */
         bool published;
@@ -48,16 +49,7 @@ static void unqueue_domain(Publisher *p, Domain *d) {
 }
 
 static void emit_domain_changes(Publisher *p, Domain *d) {
-        _cleanup_(freep) char *path = NULL;
-        const char *names[16];
-        int r;
-
-        bus_domain_property_names(d->pending_changes, names);
-        if (!names[0])
-                return;
-        r = domain_object_path(d->uuid, &path);
-        if (r >= 0)
-                r = sd_bus_emit_properties_changed_strv(p->bus, path, DOMAIN_INTERFACE, (char **) names);
+        int r = bus_domain_emit_changes(p->domains, d, d->pending_changes);
         if (r < 0)
                 log_warning_errno(r, "Failed to announce changes of domain '%s', ignoring: %m", d->name);
 }
@@ -107,6 +99,7 @@ static void on_domain_removed(Manager *m, Domain *d, void *userdata) {
         int r;
 
         unqueue_domain(p, d);
+        bus_domain_removed(p->domains, d);
         if (!p->published)
                 return;
         r = domain_object_path(d->uuid, &path);
@@ -140,6 +133,26 @@ static void on_manager_changed(Manager *m, unsigned properties, void *userdata) 
                 return;
         p->manager_changes |= properties;
         schedule_flush(p);
+}
+
+static void on_domain_guest_exported(Manager *m, Domain *d, bool exported, void *userdata) {
+        Publisher *p = userdata;
+
+        if (!p->published)
+                return;
+        /* Pending changes first, so no PropertiesChanged follows a removal. */
+        if (!exported && d->in_changes_queue) {
+                emit_domain_changes(p, d);
+                unqueue_domain(p, d);
+        }
+        int r = bus_domain_emit_guest_exported(p->domains, d, exported);
+        if (r < 0)
+                log_warning_errno(r, "Failed to announce the guest data of '%s', ignoring: %m", d->name);
+}
+
+static void on_collection_done(Manager *m, Domain *d, uint64_t seq, const char *error, void *userdata) {
+        Publisher *p = userdata;
+        bus_domain_collection_done(p->domains, d, seq, error);
 }
 
 static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
@@ -192,6 +205,8 @@ static const ManagerHooks publisher_hooks = {
         .manager_changed = on_manager_changed,
         .synced = on_synced,
         .connect_failed = on_connect_failed,
+        .domain_guest_exported = on_domain_guest_exported,
+        .collection_done = on_collection_done,
 };
 
 int publisher_new(sd_bus *bus, sd_event *event, Manager *m, Publisher **ret) {
@@ -214,7 +229,7 @@ int publisher_new(sd_bus *bus, sd_event *event, Manager *m, Publisher **ret) {
         r = bus_manager_register(bus, m);
         if (r < 0)
                 return r;
-        r = bus_domain_register(bus, m);
+        r = bus_domain_new(bus, m, &p->domains);
         if (r < 0)
                 return r;
 
@@ -230,6 +245,7 @@ Publisher *publisher_free(Publisher *p) {
                 manager_set_hooks(p->manager, NULL, NULL);
         while (p->changes_head)
                 unqueue_domain(p, p->changes_head);
+        bus_domain_free(p->domains);
         sd_bus_slot_unref(p->name_slot);
         sd_event_source_disable_unref(p->flush_source);
         sd_event_unref(p->event);

@@ -4,7 +4,17 @@
 
 #include "domain.h"
 
-int domain_new(const DomainInfo *info, Domain **ret) {
+static bool streq_null(const char *a, const char *b) {
+        if (!a || !b)
+                return a == b;
+        return strcmp(a, b) == 0;
+}
+
+static size_t min_size(size_t a, size_t b) {
+        return a < b ? a : b;
+}
+
+int domain_new(DomainInfo *info, Domain **ret) {
         Domain *d = calloc(1, sizeof *d);
         if (!d)
                 return -ENOMEM;
@@ -21,6 +31,9 @@ int domain_new(const DomainInfo *info, Domain **ret) {
         d->id = info->id;
         /* An agent seen connected at first sight counts as a transition. */
         domain_update_agent(d, info->agent, info->agent_probe_usec);
+        d->devices = info->devices;
+        info->devices = NULL;
+        (void) interfaces_merge(d->devices, NULL, &d->interfaces);
         *ret = d;
         return 0;
 }
@@ -28,12 +41,36 @@ int domain_new(const DomainInfo *info, Domain **ret) {
 Domain *domain_free(Domain *d) {
         if (!d)
                 return NULL;
+        agent_info_free(d->agent_info);
+        guest_info_free(d->guest);
+        domain_devices_free(d->devices);
+        merged_interfaces_free(d->interfaces);
         free(d->name);
         free(d);
         return NULL;
 }
 
-int domain_update(Domain *d, const DomainInfo *info) {
+bool domain_agent_usable(const Domain *d) {
+        return d->state == DOMAIN_STATE_RUNNING && d->agent_connected;
+}
+
+/* Recomputes the merged interfaces; DOMAIN_PROPERTY_INTERFACES if they changed. */
+static unsigned remerge_interfaces(Domain *d) {
+        const GuestInfo *guest = d->guest && (d->guest->kinds & GUEST_KIND_INTERFACES) ? d->guest : NULL;
+        MergedInterfaces *merged = NULL;
+
+        if (interfaces_merge(d->devices, guest, &merged) < 0)
+                return 0; /* out of memory: keep what is published */
+        if (d->interfaces && merged_interfaces_equal(d->interfaces, merged)) {
+                merged_interfaces_free(merged);
+                return 0;
+        }
+        merged_interfaces_free(d->interfaces);
+        d->interfaces = merged;
+        return DOMAIN_PROPERTY_INTERFACES;
+}
+
+int domain_update(Domain *d, DomainInfo *info) {
         unsigned changed = 0;
         const char *name = info->name ? info->name : "";
 
@@ -58,6 +95,12 @@ int domain_update(Domain *d, const DomainInfo *info) {
                 changed |= DOMAIN_PROPERTY_ID;
         }
         changed |= domain_update_agent(d, info->agent, info->agent_probe_usec);
+        if (info->devices) {
+                domain_devices_free(d->devices);
+                d->devices = info->devices;
+                info->devices = NULL;
+                changed |= remerge_interfaces(d);
+        }
         return (int) changed;
 }
 
@@ -89,5 +132,109 @@ unsigned domain_update_agent(Domain *d, AgentState agent, uint64_t usec) {
                 d->agent_last_transition_usec = usec;
                 changed |= DOMAIN_PROPERTY_AGENT_CONNECTED | DOMAIN_PROPERTY_AGENT_LAST_TRANSITION_TIME;
         }
+        return changed;
+}
+
+static unsigned os_changes(const GuestOS *a, const GuestOS *b) {
+        unsigned c = 0;
+        c |= streq_null(a->id, b->id) ? 0 : DOMAIN_PROPERTY_OS_ID;
+        c |= streq_null(a->name, b->name) ? 0 : DOMAIN_PROPERTY_OS_NAME;
+        c |= streq_null(a->pretty_name, b->pretty_name) ? 0 : DOMAIN_PROPERTY_OS_PRETTY_NAME;
+        c |= streq_null(a->version, b->version) ? 0 : DOMAIN_PROPERTY_OS_VERSION;
+        c |= streq_null(a->version_id, b->version_id) ? 0 : DOMAIN_PROPERTY_OS_VERSION_ID;
+        c |= streq_null(a->kernel_release, b->kernel_release) ? 0 : DOMAIN_PROPERTY_OS_KERNEL_RELEASE;
+        c |= streq_null(a->kernel_version, b->kernel_version) ? 0 : DOMAIN_PROPERTY_OS_KERNEL_VERSION;
+        c |= streq_null(a->machine, b->machine) ? 0 : DOMAIN_PROPERTY_OS_MACHINE;
+        c |= streq_null(a->variant, b->variant) ? 0 : DOMAIN_PROPERTY_OS_VARIANT;
+        c |= streq_null(a->variant_id, b->variant_id) ? 0 : DOMAIN_PROPERTY_OS_VARIANT_ID;
+        return c;
+}
+
+/* What changes on the bus when the kinds of `fresh` replace those of `old`. */
+static unsigned guest_changes(const GuestInfo *old, const GuestInfo *fresh) {
+        static const GuestInfo empty = { 0 };
+        unsigned c = 0, k = fresh->kinds;
+
+        if (!old)
+                old = &empty;
+        if (k & GUEST_KIND_OS)
+                c |= os_changes(&old->os, &fresh->os);
+        if ((k & GUEST_KIND_HOSTNAME) && !streq_null(old->hostname, fresh->hostname))
+                c |= DOMAIN_PROPERTY_OS_HOSTNAME;
+        if (k & GUEST_KIND_TIMEZONE) {
+                if (!streq_null(old->timezone_name, fresh->timezone_name))
+                        c |= DOMAIN_PROPERTY_OS_TIMEZONE_NAME;
+                if (old->timezone_offset != fresh->timezone_offset)
+                        c |= DOMAIN_PROPERTY_OS_TIMEZONE_OFFSET;
+        }
+        if (k & GUEST_KIND_USERS) {
+                /* The property is the summary: only its first SUMMARY_MAX count. */
+                if (!guest_users_equal(old->users, min_size(old->n_users, SUMMARY_MAX), fresh->users,
+                                       min_size(fresh->n_users, SUMMARY_MAX)))
+                        c |= DOMAIN_PROPERTY_USERS;
+                if (old->n_users_reported != fresh->n_users_reported)
+                        c |= DOMAIN_PROPERTY_USER_COUNT;
+        }
+        if (k & GUEST_KIND_FILESYSTEMS) {
+                if (!guest_filesystems_equal(old->filesystems, min_size(old->n_filesystems, SUMMARY_MAX),
+                                             fresh->filesystems, min_size(fresh->n_filesystems, SUMMARY_MAX)))
+                        c |= DOMAIN_PROPERTY_FILESYSTEMS;
+                if (old->n_filesystems_reported != fresh->n_filesystems_reported)
+                        c |= DOMAIN_PROPERTY_FILESYSTEM_COUNT;
+        }
+        return c;
+}
+
+unsigned domain_take_guest_data(Domain *d, GuestData *data) {
+        unsigned changed = 0;
+
+        if (data->agent) {
+                const char *old_version = d->agent_info ? d->agent_info->version : NULL;
+                if (!streq_null(old_version, data->agent->version))
+                        changed |= DOMAIN_PROPERTY_AGENT_VERSION;
+                if (!d->agent_info || !agent_commands_equal(d->agent_info, data->agent))
+                        changed |= DOMAIN_PROPERTY_AGENT_SUPPORTED_COMMANDS;
+                agent_info_free(d->agent_info);
+                d->agent_info = data->agent;
+                data->agent = NULL;
+        }
+
+        if (data->guest) {
+                changed |= guest_changes(d->guest, data->guest);
+                if (!d->guest) {
+                        d->guest = data->guest;
+                        data->guest = NULL;
+                } else
+                        guest_info_take_kinds(d->guest, data->guest);
+        } else if (!d->guest) {
+                /* The agent answered but supports none of the kinds: it still
+                 * answered, so the (empty) interfaces are shown. */
+                d->guest = guest_info_new();
+        }
+
+        if (data->devices) {
+                domain_devices_free(d->devices);
+                d->devices = data->devices;
+                data->devices = NULL;
+        }
+        changed |= remerge_interfaces(d);
+        return changed;
+}
+
+unsigned domain_drop_guest_data(Domain *d) {
+        unsigned changed = 0;
+
+        if (d->agent_info) {
+                if (d->agent_info->version)
+                        changed |= DOMAIN_PROPERTY_AGENT_VERSION;
+                if (d->agent_info->n_commands > 0)
+                        changed |= DOMAIN_PROPERTY_AGENT_SUPPORTED_COMMANDS;
+                d->agent_info = agent_info_free(d->agent_info);
+        }
+        /* OS, Users and Filesystems disappear as whole interfaces: no
+         * PropertiesChanged for them. */
+        d->guest = guest_info_free(d->guest);
+        d->agent_failing = false;
+        changed |= remerge_interfaces(d);
         return changed;
 }

@@ -4,10 +4,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "guest-data.h"
 #include "virt-message.h"
 
-/* Bits naming the properties that changed, for one PropertiesChanged. */
+/* Bits naming the properties that changed, for PropertiesChanged. Each bus
+ * interface owns a range (see bus-domain.c for the names). */
 typedef enum DomainProperty {
+        /* org.guestinfod.GuestInfo1.Domain */
         DOMAIN_PROPERTY_NAME = 1u << 0,
         DOMAIN_PROPERTY_STATE = 1u << 1,
         DOMAIN_PROPERTY_PERSISTENT = 1u << 2,
@@ -15,7 +18,33 @@ typedef enum DomainProperty {
         DOMAIN_PROPERTY_AGENT_CONNECTED = 1u << 4,
         DOMAIN_PROPERTY_AGENT_LAST_TRANSITION_TIME = 1u << 5,
         DOMAIN_PROPERTY_AGENT_LAST_PROBE_TIME = 1u << 6,
+        DOMAIN_PROPERTY_AGENT_VERSION = 1u << 7,
+        DOMAIN_PROPERTY_AGENT_SUPPORTED_COMMANDS = 1u << 8,
+        /* org.guestinfod.GuestInfo1.OS */
+        DOMAIN_PROPERTY_OS_ID = 1u << 9,
+        DOMAIN_PROPERTY_OS_NAME = 1u << 10,
+        DOMAIN_PROPERTY_OS_PRETTY_NAME = 1u << 11,
+        DOMAIN_PROPERTY_OS_VERSION = 1u << 12,
+        DOMAIN_PROPERTY_OS_VERSION_ID = 1u << 13,
+        DOMAIN_PROPERTY_OS_KERNEL_RELEASE = 1u << 14,
+        DOMAIN_PROPERTY_OS_KERNEL_VERSION = 1u << 15,
+        DOMAIN_PROPERTY_OS_MACHINE = 1u << 16,
+        DOMAIN_PROPERTY_OS_VARIANT = 1u << 17,
+        DOMAIN_PROPERTY_OS_VARIANT_ID = 1u << 18,
+        DOMAIN_PROPERTY_OS_HOSTNAME = 1u << 19,
+        DOMAIN_PROPERTY_OS_TIMEZONE_NAME = 1u << 20,
+        DOMAIN_PROPERTY_OS_TIMEZONE_OFFSET = 1u << 21,
+        /* org.guestinfod.GuestInfo1.Users */
+        DOMAIN_PROPERTY_USERS = 1u << 22,
+        DOMAIN_PROPERTY_USER_COUNT = 1u << 23,
+        /* org.guestinfod.GuestInfo1.Filesystems */
+        DOMAIN_PROPERTY_FILESYSTEMS = 1u << 24,
+        DOMAIN_PROPERTY_FILESYSTEM_COUNT = 1u << 25,
+        /* org.guestinfod.GuestInfo1.Interfaces */
+        DOMAIN_PROPERTY_INTERFACES = 1u << 26,
 } DomainProperty;
+
+#define GUEST_KIND_COUNT 7 /* bits of GuestKind */
 
 typedef struct Domain Domain;
 
@@ -32,6 +61,20 @@ struct Domain {
         uint64_t agent_last_transition_usec;
         uint64_t agent_last_probe_usec;
 
+        /* What the agent reported, cached: every bus read is served from here. */
+        AgentInfo *agent_info;        /* version, supported commands; NULL until answered */
+        GuestInfo *guest;             /* the kinds answered so far; NULL until answered */
+        DomainDevices *devices;       /* from the latest XML read */
+        MergedInterfaces *interfaces; /* devices merged with guest->interfaces */
+        bool guest_exported;          /* OS, Users, Filesystems are on the bus */
+
+        /* Collection scheduling (service/collect.c). */
+        bool collecting;              /* a collection is in flight */
+        unsigned pending_kinds;       /* asked for while one was in flight */
+        uint64_t collect_seq;         /* number of the latest collection submitted */
+        uint64_t due_usec[GUEST_KIND_COUNT]; /* CLOCK_MONOTONIC; 0: as soon as possible */
+        bool agent_failing;           /* the last collection failed (logged once) */
+
         /* Set by the model on every resync: domains not seen are gone. */
         bool seen;
 
@@ -41,13 +84,25 @@ struct Domain {
         bool in_changes_queue;
 };
 
-int domain_new(const DomainInfo *info, Domain **ret);
+/* Takes info->devices. */
+int domain_new(DomainInfo *info, Domain **ret);
 Domain *domain_free(Domain *d);
 
-/* Copies info into d. Returns the DomainProperty bits whose value changed
- * (0 if none), or -ENOMEM. */
-int domain_update(Domain *d, const DomainInfo *info);
+/* Copies info into d (takes info->devices). Returns the DomainProperty bits
+ * whose value changed (0 if none), or -ENOMEM. */
+int domain_update(Domain *d, DomainInfo *info);
 
 /* Applies what is known about the agent (from the live XML or an agent
  * event). Returns the DomainProperty bits that changed. */
 unsigned domain_update_agent(Domain *d, AgentState agent, uint64_t usec);
+
+/* Guest data can be collected: running, agent connected. */
+bool domain_agent_usable(const Domain *d);
+
+/* Moves a finished collection's data into the cache (data is left empty).
+ * Returns the DomainProperty bits that changed. */
+unsigned domain_take_guest_data(Domain *d, GuestData *data);
+
+/* Forgets everything the agent said (agent gone, domain stopped). Returns
+ * the DomainProperty bits that changed. */
+unsigned domain_drop_guest_data(Domain *d);

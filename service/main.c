@@ -64,6 +64,7 @@ static int run(const Options *o) {
         r = manager_new(event, o->uri, &m);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up: %m");
+        m->collect_config = o->collect;
         r = publisher_new(bus, event, m, &p);
         if (r < 0)
                 return log_error_errno(r, "Failed to register the bus objects: %m");

@@ -28,6 +28,7 @@ int manager_new(sd_event *event, const char *uri, Manager **ret) {
         if (!m->uri || !m->domains)
                 return -ENOMEM;
         backoff_init(&m->backoff, RECONNECT_INITIAL_USEC, RECONNECT_MAX_USEC);
+        collect_config_default(&m->collect_config);
         if (event)
                 m->event = sd_event_ref(event);
 
@@ -41,11 +42,14 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
 
-        /* Stop the producers before the queue they write to. */
+        /* Stop the producers before the queue they write to; the pool
+         * borrows the session's connection, so it goes first. */
+        m->pool = agent_pool_free(m->pool);
         m->session = virt_session_free(m->session);
         virt_loop_stop();
         sd_event_source_disable_unref(m->inbox_source);
         sd_event_source_disable_unref(m->reconnect_source);
+        sd_event_source_disable_unref(m->collect_timer);
         queue_free(m->inbox, virt_msg_free_item);
 
         HASHMAP_FOREACH(d, m->domains, i)
@@ -86,23 +90,25 @@ static void set_connected(Manager *m, bool connected) {
         CALL_HOOK(m, manager_changed, MANAGER_PROPERTY_CONNECTED, m->hooks_userdata);
 }
 
-static void domain_changed(Manager *m, Domain *d, unsigned properties) {
+void manager_domain_changed(Manager *m, Domain *d, unsigned properties) {
         if (properties & DOMAIN_PROPERTY_AGENT_CONNECTED)
                 log_info("Guest agent of '%s' %s.", d->name, d->agent_connected ? "connected" : "disconnected");
         CALL_HOOK(m, domain_changed, d, properties, m->hooks_userdata);
 }
 
-static void add_or_update_domain(Manager *m, const DomainInfo *info) {
+static void add_or_update_domain(Manager *m, DomainInfo *info) {
         Domain *d = manager_get_domain(m, info->uuid);
         int r;
 
         if (d) {
+                bool was_usable = domain_agent_usable(d);
                 d->seen = true;
                 r = domain_update(d, info);
                 if (r < 0)
                         log_error_errno(r, "Failed to update domain '%s': %m", info->uuid);
                 else if (r > 0)
-                        domain_changed(m, d, (unsigned) r);
+                        manager_domain_changed(m, d, (unsigned) r);
+                collect_domain_updated(m, d, was_usable);
                 return;
         }
 
@@ -118,6 +124,7 @@ static void add_or_update_domain(Manager *m, const DomainInfo *info) {
         log_debug("Domain '%s' (%s) appeared, %s.", d->name, d->uuid, domain_state_to_string(d->state));
         CALL_HOOK(m, domain_added, d, m->hooks_userdata);
         CALL_HOOK(m, manager_changed, MANAGER_PROPERTY_DOMAIN_COUNT, m->hooks_userdata);
+        collect_domain_updated(m, d, false);
 }
 
 static void remove_domain(Manager *m, Domain *d) {
@@ -128,7 +135,7 @@ static void remove_domain(Manager *m, Domain *d) {
         CALL_HOOK(m, manager_changed, MANAGER_PROPERTY_DOMAIN_COUNT, m->hooks_userdata);
 }
 
-static void resync(Manager *m, const DomainInfo *domains, size_t n) {
+static void resync(Manager *m, DomainInfo *domains, size_t n) {
         Domain *d;
         size_t n_gone = 0;
 
@@ -219,10 +226,19 @@ void manager_apply(Manager *m, VirtMsg *msg) {
                 /* An event for a domain not yet known: its first read covers it. */
                 d = manager_get_domain(m, msg->domain.uuid);
                 if (d) {
+                        bool was_usable = domain_agent_usable(d);
                         unsigned changed = domain_update_agent(d, msg->domain.agent, msg->domain.agent_probe_usec);
                         if (changed)
-                                domain_changed(m, d, changed);
+                                manager_domain_changed(m, d, changed);
+                        collect_domain_updated(m, d, was_usable);
                 }
+                break;
+
+        case VIRT_MSG_GUEST_DATA:
+                /* A late answer for a domain that is gone meanwhile: dropped. */
+                d = manager_get_domain(m, msg->domain.uuid);
+                if (d)
+                        collect_apply_result(m, d, msg);
                 break;
 
         case VIRT_MSG_DOMAIN_GONE:
@@ -266,6 +282,13 @@ int manager_start(Manager *m) {
         if (r < 0)
                 return r;
         r = virt_session_new(m->uri, m->inbox, &m->session);
+        if (r < 0)
+                return r;
+        AgentPoolConfig pool_config = {
+                .n_workers = m->collect_config.workers,
+                .response_timeout = m->collect_config.agent_timeout,
+        };
+        r = agent_pool_new(m->session, m->inbox, &pool_config, &m->pool);
         if (r < 0)
                 return r;
         virt_session_connect(m->session);

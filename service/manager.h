@@ -10,7 +10,9 @@
 
 #include <systemd/sd-event.h>
 
+#include "agent-pool.h"
 #include "backoff.h"
+#include "collect.h"
 #include "domain.h"
 #include "hashmap.h"
 #include "macro.h"
@@ -35,6 +37,10 @@ typedef struct ManagerHooks {
         void (*synced)(Manager *m, void *userdata);
         /* The very first connection failed: there is nothing to publish. */
         void (*connect_failed)(Manager *m, const char *error, void *userdata);
+        /* OS, Users and Filesystems appear (agent answered) or go. */
+        void (*domain_guest_exported)(Manager *m, Domain *d, bool exported, void *userdata);
+        /* Collection number seq of d ended; error NULL on success. */
+        void (*collection_done)(Manager *m, Domain *d, uint64_t seq, const char *error, void *userdata);
 } ManagerHooks;
 
 struct Manager {
@@ -50,6 +56,10 @@ struct Manager {
         Queue *inbox; /* VirtMsg from the collectors */
         sd_event_source *inbox_source;
         VirtSession *session;
+
+        CollectConfig collect_config;
+        AgentPool *pool;
+        sd_event_source *collect_timer;
 
         const ManagerHooks *hooks;
         void *hooks_userdata;
@@ -67,6 +77,9 @@ int manager_start(Manager *m);
 
 /* Applies one result from the collectors to the model. Takes ownership. */
 void manager_apply(Manager *m, VirtMsg *msg);
+
+/* Tells the hooks (and the log) that properties of d changed. */
+void manager_domain_changed(Manager *m, Domain *d, unsigned properties);
 
 Domain *manager_get_domain(Manager *m, const char *uuid);
 Domain *manager_find_domain_by_name(Manager *m, const char *name);

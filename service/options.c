@@ -1,5 +1,8 @@
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "options.h"
@@ -13,9 +16,30 @@ void options_help(const char *program) {
                "      --system          publish on the system bus (default)\n"
                "      --user            publish on the session bus (development, tests)\n"
                "  -l, --log-level=LEVEL error, warning, notice, info or debug (default: info)\n"
+               "      --workers=N       threads asking guest agents, 1-%d (default: 4)\n"
+               "      --agent-timeout=SECONDS|keep\n"
+               "                        how long an agent may take to answer, 1-%d (default: 10);\n"
+               "                        set on each domain before asking (libvirt keeps it per\n"
+               "                        domain, for every client); 'keep' leaves libvirt's setting\n"
+               "      --interval=KIND=SECONDS\n"
+               "                        how often to refresh one kind of data, 1-%d; KIND is\n"
+               "                        agent (default 300), os, hostname, timezone, filesystems\n"
+               "                        (60), users, interfaces (10); may be repeated\n"
                "  -h, --help            show this help\n"
                "  -V, --version         show the version\n",
-               program, "org.guestinfod.GuestInfo1", DEFAULT_URI);
+               program, "org.guestinfod.GuestInfo1", DEFAULT_URI, COLLECT_WORKERS_MAX, COLLECT_TIMEOUT_MAX,
+               COLLECT_INTERVAL_MAX_SEC);
+}
+
+/* A whole decimal number in [min, max], nothing else. */
+static int parse_number(const char *s, long min, long max, long *ret) {
+        char *end;
+        errno = 0;
+        long v = strtol(s, &end, 10);
+        if (errno != 0 || end == s || *end != '\0' || s[0] == '+' || s[0] == ' ' || v < min || v > max)
+                return -EINVAL;
+        *ret = v;
+        return 0;
 }
 
 int options_parse(int argc, char **argv, Options *o, char *error_buf, size_t error_size) {
@@ -26,11 +50,16 @@ int options_parse(int argc, char **argv, Options *o, char *error_buf, size_t err
                 { "log-level", required_argument, NULL, 'l' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
+                { "workers", required_argument, NULL, 'w' },
+                { "agent-timeout", required_argument, NULL, 't' },
+                { "interval", required_argument, NULL, 'i' },
                 {}
         };
         int c;
+        long v;
 
         *o = (Options){ .uri = DEFAULT_URI, .bus = BUS_KIND_SYSTEM, .log_level = LOG_LEVEL_INFO };
+        collect_config_default(&o->collect);
         error_buf[0] = '\0';
 
         optind = 0; /* full reset, so the parser can run more than once (tests) */
@@ -59,6 +88,48 @@ int options_parse(int argc, char **argv, Options *o, char *error_buf, size_t err
                                 return -EINVAL;
                         }
                         break;
+                case 'w':
+                        if (parse_number(optarg, 1, COLLECT_WORKERS_MAX, &v) < 0) {
+                                snprintf(error_buf, error_size, "--workers needs a number from 1 to %d, got '%s'",
+                                         COLLECT_WORKERS_MAX, optarg);
+                                return -EINVAL;
+                        }
+                        o->collect.workers = (unsigned) v;
+                        break;
+                case 't':
+                        if (strcmp(optarg, "keep") == 0)
+                                o->collect.agent_timeout = -1;
+                        else if (parse_number(optarg, 1, COLLECT_TIMEOUT_MAX, &v) < 0) {
+                                snprintf(error_buf, error_size,
+                                         "--agent-timeout needs seconds from 1 to %d or 'keep', got '%s'",
+                                         COLLECT_TIMEOUT_MAX, optarg);
+                                return -EINVAL;
+                        } else
+                                o->collect.agent_timeout = (int) v;
+                        break;
+                case 'i': {
+                        char kind[32];
+                        const char *eq = strchr(optarg, '=');
+                        int k = -EINVAL;
+                        if (eq && (size_t) (eq - optarg) < sizeof kind) {
+                                snprintf(kind, sizeof kind, "%.*s", (int) (eq - optarg), optarg);
+                                k = collect_kind_from_string(kind);
+                        }
+                        if (k < 0) {
+                                snprintf(error_buf, error_size,
+                                         "--interval needs KIND=SECONDS with KIND one of agent, os, hostname, "
+                                         "timezone, users, filesystems, interfaces; got '%s'",
+                                         optarg);
+                                return -EINVAL;
+                        }
+                        if (parse_number(eq + 1, 1, COLLECT_INTERVAL_MAX_SEC, &v) < 0) {
+                                snprintf(error_buf, error_size, "--interval %s needs seconds from 1 to %d, got '%s'",
+                                         kind, COLLECT_INTERVAL_MAX_SEC, eq + 1);
+                                return -EINVAL;
+                        }
+                        o->collect.interval_usec[k] = (uint64_t) v * 1000000ULL;
+                        break;
+                }
                 case 'h':
                         options_help(argv[0]);
                         return 0;

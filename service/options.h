@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 
+#include "collect.h"
 #include "log.h"
 
 #define DEFAULT_URI "qemu:///system"
@@ -16,6 +17,7 @@ typedef struct Options {
         const char *uri;
         BusKind bus;
         LogLevel log_level;
+        CollectConfig collect;
 } Options;
 
 /* Returns 1: run with *o; 0: done, exit successfully (--help, --version

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "expect.h"
+#include "guest.h"
 #include "harness.h"
 
 #define DOMAIN_IFACE "org.guestinfod.GuestInfo1.Domain"
@@ -32,53 +33,23 @@ static uint64_t realtime_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
 }
 
-static void script_path(char *buf, size_t size, const char *name) {
-        snprintf(buf, size, "%s/tests/vm/%s", harness_source_root(), name);
-}
-
-static void define_vm(const char *name, const char *uuid, const char *guest_dir, bool agent) {
-        char script[512], spec[512], xml_path[512], *xml = NULL;
-
-        script_path(script, sizeof script, "domain-xml.sh");
-        script_path(spec, sizeof spec, "guest.env");
-        char *argv[] = { script, (char *) name, (char *) uuid, spec, (char *) guest_dir, agent ? NULL : "--no-agent",
-                         NULL };
-        assert_int_equal(harness_run(argv, 30, &xml), 0);
-        snprintf(xml_path, sizeof xml_path, "%s/%s.xml", H.dir, name);
-        FILE *f = fopen(xml_path, "we");
-        assert_non_null(f);
-        fputs(xml, f);
-        fclose(f);
-        free(xml);
-        assert_int_equal(harness_virsh(&H, "define %s", xml_path), 0);
-}
-
 static int group_setup(void **state) {
-        char script[512], spec[512], cache[512], guest_dir[512], libvirt_cache[600];
-        char *path;
+        char guest_dir[512], *path;
 
         assert_int_equal(harness_init(&H), 0);
         assert_int_equal(harness_start_bus(&H), 0);
         assert_int_equal(harness_connect_client(&H), 0);
 
-        /* The kernel package and QEMU's capabilities are cached in the build
-         * folder: only the first run downloads and probes. */
-        snprintf(cache, sizeof cache, "%s/vm-cache", harness_build_root());
-        snprintf(libvirt_cache, sizeof libvirt_cache, "%s/libvirt", cache);
         snprintf(guest_dir, sizeof guest_dir, "%s/guest", H.dir);
-        setenv("LIBVIRT_CACHE_DIR", libvirt_cache, 1);
-        script_path(script, sizeof script, "build-guest.sh");
-        script_path(spec, sizeof spec, "guest.env");
         double t0 = harness_now();
-        char *argv[] = { script, cache, guest_dir, spec, NULL };
-        assert_int_equal(harness_run(argv, 600, NULL), 0);
+        assert_int_equal(guest_build(&H, "guest.env", guest_dir), 0);
         printf("# guest built in %.1f s\n", harness_now() - t0);
 
         t0 = harness_now();
         assert_int_equal(harness_start_libvirtd(&H, "qemu"), 0);
         printf("# libvirtd (QEMU driver) up in %.1f s\n", harness_now() - t0);
-        define_vm(AGENT_VM, AGENT_UUID, guest_dir, true);
-        define_vm(PLAIN_VM, PLAIN_UUID, guest_dir, false);
+        assert_int_equal(guest_define(&H, AGENT_VM, AGENT_UUID, "guest.env", guest_dir, true), 0);
+        assert_int_equal(guest_define(&H, PLAIN_VM, PLAIN_UUID, "guest.env", guest_dir, false), 0);
 
         assert_int_equal(harness_start_daemon(&H, H.uri, 60, NULL), 0);
         harness_domain_path(AGENT_UUID, &path);
@@ -145,14 +116,11 @@ static void test_boot_agent_connects(void **state) {
 }
 
 static void test_agent_killed_and_back(void **state) {
-        char script[512];
         uint64_t t1 = property_t(agent_path, "AgentLastTransitionTime");
 
         assert_true(agent_connected(agent_path));
-        script_path(script, sizeof script, "kill-agent.sh");
-        char *argv[] = { script, H.uri, AGENT_VM, NULL };
         double t0 = harness_now();
-        assert_int_equal(harness_run(argv, 60, NULL), 0);
+        assert_int_equal(guest_kill_agent(&H, AGENT_VM), 0);
 
         assert_true(harness_wait_line(&H, "PropertiesChanged " AGENT_UUID " AgentConnected=false", 30000));
         printf("# agent killed: AgentConnected=false after %.1f s\n", harness_now() - t0);

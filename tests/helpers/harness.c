@@ -399,7 +399,10 @@ int harness_virsh(Harness *h, const char *fmt, ...) {
         for (char *save = NULL, *t = strtok_r(cmd, " ", &save); t && n < 63; t = strtok_r(NULL, " ", &save))
                 argv[n++] = t;
         argv[n] = NULL;
-        return harness_run(argv, 60, NULL);
+        char *out = NULL;
+        int r = harness_run(argv, 60, &out);
+        free(out);
+        return r;
 }
 
 const char *harness_test_domain_xml(Harness *h, const char *name, const char *uuid) {
@@ -426,8 +429,10 @@ static void add_line(Harness *h, char *line) {
         h->lines[h->n_lines++] = line;
 }
 
-/* Appends " Name=value" for each entry of an a{sv} the message is at. */
-static int append_props(sd_bus_message *m, char **buf, size_t *len, FILE *f) {
+/* Appends "Name=value" for each entry of an a{sv} the message is at,
+ * separated by spaces (and one before the first with leading_space). */
+static int append_props(sd_bus_message *m, bool leading_space, FILE *f) {
+        bool first = true;
         int r = sd_bus_message_enter_container(m, 'a', "{sv}");
         if (r < 0)
                 return r;
@@ -437,7 +442,8 @@ static int append_props(sd_bus_message *m, char **buf, size_t *len, FILE *f) {
                 sd_bus_message_read(m, "s", &name);
                 sd_bus_message_peek_type(m, &type, &contents);
                 sd_bus_message_enter_container(m, 'v', contents);
-                fprintf(f, " %s=", name);
+                fprintf(f, "%s%s=", first && !leading_space ? "" : " ", name);
+                first = false;
                 switch (contents[0]) {
                 case 's':
                 case 'o': {
@@ -480,6 +486,10 @@ static int append_props(sd_bus_message *m, char **buf, size_t *len, FILE *f) {
         return sd_bus_message_exit_container(m);
 }
 
+static int compare_strings(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
 static void path_label(const char *path, char *out, size_t size) {
         char *label = NULL;
         if (strcmp(path, "/org/guestinfod/GuestInfo1") == 0)
@@ -505,8 +515,12 @@ static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 path_label(sd_bus_message_get_path(m), label, sizeof label);
                 sd_bus_message_read(m, "s", &iface);
                 fprintf(f, "PropertiesChanged %s", label);
-                append_props(m, &buf, &len, f);
+                append_props(m, true, f);
         } else if (strcmp(member, "InterfacesAdded") == 0) {
+                /* "Iface(props)" per interface of ours, sorted by name: the
+                 * order on the wire is not part of the contract */
+                char *parts[16];
+                size_t n = 0;
                 const char *path;
                 sd_bus_message_read(m, "o", &path);
                 path_label(path, label, sizeof label);
@@ -515,17 +529,39 @@ static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 while (sd_bus_message_enter_container(m, 'e', "sa{sv}") > 0) {
                         const char *iface;
                         sd_bus_message_read(m, "s", &iface);
-                        if (strncmp(iface, DAEMON_INTERFACE_PREFIX, strlen(DAEMON_INTERFACE_PREFIX)) == 0)
-                                append_props(m, &buf, &len, f);
-                        else
+                        if (n < 16 && strncmp(iface, DAEMON_INTERFACE_PREFIX, strlen(DAEMON_INTERFACE_PREFIX)) == 0) {
+                                char *pbuf = NULL;
+                                size_t plen = 0;
+                                FILE *pf = open_memstream(&pbuf, &plen);
+                                fprintf(pf, "%s(", iface + strlen(DAEMON_INTERFACE_PREFIX));
+                                append_props(m, false, pf);
+                                fputc(')', pf);
+                                fclose(pf);
+                                parts[n++] = pbuf;
+                        } else
                                 sd_bus_message_skip(m, "a{sv}");
                         sd_bus_message_exit_container(m);
                 }
+                qsort(parts, n, sizeof *parts, compare_strings);
+                for (size_t i = 0; i < n; i++) {
+                        fprintf(f, " %s", parts[i]);
+                        free(parts[i]);
+                }
         } else if (strcmp(member, "InterfacesRemoved") == 0) {
-                const char *path;
+                const char *path, *iface;
                 sd_bus_message_read(m, "o", &path);
                 path_label(path, label, sizeof label);
                 fprintf(f, "InterfacesRemoved %s", label);
+                /* our interfaces, short names, sorted: "Domain Interfaces" */
+                char *names[16];
+                size_t n = 0;
+                sd_bus_message_enter_container(m, 'a', "s");
+                while (sd_bus_message_read(m, "s", &iface) > 0)
+                        if (n < 16 && strncmp(iface, DAEMON_INTERFACE_PREFIX, strlen(DAEMON_INTERFACE_PREFIX)) == 0)
+                                names[n++] = (char *) iface + strlen(DAEMON_INTERFACE_PREFIX);
+                qsort(names, n, sizeof *names, compare_strings);
+                for (size_t i = 0; i < n; i++)
+                        fprintf(f, " %s", names[i]);
         } else
                 fprintf(f, "%s %s", member, sd_bus_message_get_path(m));
         fclose(f);
@@ -614,3 +650,68 @@ int harness_get_property(Harness *h, const char *path, const char *iface, const 
         sd_bus_error_free(&error);
         return r;
 }
+
+/* --- introspection --- */
+
+/* The interface block <interface name="iface"> ... </interface> of xml, each
+ * line trimmed, comments dropped. */
+static char *interface_block(const char *xml, const char *iface) {
+        char start[256];
+        snprintf(start, sizeof start, "<interface name=\"%s\">", iface);
+        const char *b = strstr(xml, start), *e = b ? strstr(b, "</interface>") : NULL;
+        if (!b || !e)
+                return strdup("");
+        char *out = calloc(1, e - b + 16);
+        size_t k = 0;
+        for (const char *l = b; l < e;) {
+                const char *nl = memchr(l, '\n', e - l);
+                const char *end = nl ? nl : e;
+                while (l < end && (*l == ' ' || *l == '\t'))
+                        l++;
+                if (end > l && strncmp(l, "<!--", 4) != 0) {
+                        memcpy(out + k, l, end - l);
+                        k += end - l;
+                        out[k++] = '\n';
+                }
+                l = nl ? nl + 1 : e;
+        }
+        return out;
+}
+
+int harness_introspection_matches(Harness *h, const char *path, const char *iface) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        const char *xml;
+        char file[600], *contents = NULL;
+        size_t len = 0;
+
+        if (sd_bus_call_method(h->bus, "org.guestinfod.GuestInfo1", path, "org.freedesktop.DBus.Introspectable",
+                               "Introspect", &error, &reply, "") < 0 ||
+            sd_bus_message_read(reply, "s", &xml) < 0) {
+                fprintf(stderr, "Introspect %s failed: %s\n", path, error.message);
+                sd_bus_error_free(&error);
+                sd_bus_message_unref(reply);
+                return -EIO;
+        }
+
+        snprintf(file, sizeof file, "%s/dbus/%s.xml", harness_source_root(), iface);
+        FILE *f = fopen(file, "re");
+        if (!f || getdelim(&contents, &len, '\0', f) <= 0) {
+                fprintf(stderr, "cannot read %s\n", file);
+                if (f)
+                        fclose(f);
+                sd_bus_message_unref(reply);
+                return -EIO;
+        }
+        fclose(f);
+
+        char *live = interface_block(xml, iface), *documented = interface_block(contents, iface);
+        int r = strlen(live) > 0 && strcmp(live, documented) == 0 ? 0 : -EBADMSG;
+        if (r < 0)
+                fprintf(stderr, "%s differs from the running daemon. Daemon:\n%s\nFile:\n%s\n", file, live,
+                        documented);
+        free(live), free(documented), free(contents);
+        sd_bus_message_unref(reply);
+        return r;
+}
+

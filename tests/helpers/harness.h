@@ -60,7 +60,7 @@ const char *harness_test_domain_xml(Harness *h, const char *name, const char *uu
 
 /* Signal recording. Lines look like:
  *   InterfacesAdded <uuid> Name=vm1 UUID=... State=shutoff Persistent=true Id=-1
- *   InterfacesRemoved <uuid>
+ *   InterfacesRemoved <uuid> Domain Interfaces      (our interfaces, short names)
  *   PropertiesChanged <uuid> State=running Id=3
  *   PropertiesChanged manager Connected=false
  * where <uuid> is the domain's UUID decoded from its object path. */
@@ -78,5 +78,10 @@ const char *harness_lines(Harness *h);
 /* Convenience reads through the client connection. */
 int harness_get_property(Harness *h, const char *path, const char *iface, const char *prop, char type, void *ret);
 int harness_domain_path(const char *uuid, char **ret);
+
+/* 0 if the running daemon's Introspect of path has exactly the interface
+ * block of dbus/<iface>.xml (lines trimmed, comments ignored); prints both
+ * otherwise. */
+int harness_introspection_matches(Harness *h, const char *path, const char *iface);
 
 double harness_now(void);

@@ -24,6 +24,11 @@ static void test_defaults(void **state) {
         assert_string_equal(o.uri, "qemu:///system");
         assert_int_equal(o.bus, BUS_KIND_SYSTEM);
         assert_int_equal(o.log_level, LOG_LEVEL_INFO);
+        assert_int_equal(o.collect.workers, 4);
+        assert_int_equal(o.collect.agent_timeout, 10);
+        assert_int_equal(o.collect.interval_usec[collect_kind_from_string("users")], 10000000);
+        assert_int_equal(o.collect.interval_usec[collect_kind_from_string("os")], 60000000);
+        assert_int_equal(o.collect.interval_usec[collect_kind_from_string("agent")], 300000000);
 }
 
 static void test_flags(void **state) {
@@ -39,6 +44,19 @@ static void test_flags(void **state) {
         assert_string_equal(o.uri, "qemu+ssh://host/system");
         assert_int_equal(o.bus, BUS_KIND_SYSTEM);
         assert_int_equal(o.log_level, LOG_LEVEL_ERROR);
+
+        assert_int_equal(PARSE(&o, err, "--workers=8", "--agent-timeout", "3", "--interval", "users=2",
+                               "--interval=filesystems=120"),
+                         1);
+        assert_int_equal(o.collect.workers, 8);
+        assert_int_equal(o.collect.agent_timeout, 3);
+        assert_int_equal(o.collect.interval_usec[collect_kind_from_string("users")], 2000000);
+        assert_int_equal(o.collect.interval_usec[collect_kind_from_string("filesystems")], 120000000);
+        /* the others keep their defaults */
+        assert_int_equal(o.collect.interval_usec[collect_kind_from_string("interfaces")], 10000000);
+
+        assert_int_equal(PARSE(&o, err, "--agent-timeout=keep"), 1);
+        assert_true(o.collect.agent_timeout < 0);
 }
 
 static void test_bad_usage(void **state) {
@@ -59,6 +77,28 @@ static void test_bad_usage(void **state) {
 
         assert_int_equal(PARSE(&o, err, "qemu:///system"), -EINVAL);
         assert_string_equal(err, "unexpected argument 'qemu:///system'");
+
+        const char *bad_values[][2] = {
+                { "--workers=0", "--workers needs a number from 1 to 64, got '0'" },
+                { "--workers=65", NULL },
+                { "--workers=4x", NULL },
+                { "--workers=", NULL },
+                { "--workers=-1", NULL },
+                { "--agent-timeout=0", NULL },
+                { "--agent-timeout=301", NULL },
+                { "--agent-timeout=forever", NULL },
+                { "--interval=users", NULL },
+                { "--interval=cpu=5", NULL },
+                { "--interval=users=0", "--interval users needs seconds from 1 to 86400, got '0'" },
+                { "--interval=users=99999999999999999999", NULL },
+                { "--interval==5", NULL },
+        };
+        for (size_t i = 0; i < sizeof bad_values / sizeof *bad_values; i++) {
+                assert_int_equal(PARSE(&o, err, (char *) bad_values[i][0]), -EINVAL);
+                assert_true(strlen(err) > 0);
+                if (bad_values[i][1])
+                        assert_string_equal(err, bad_values[i][1]);
+        }
 
         /* a later good parse is not confused by an earlier bad one */
         assert_int_equal(PARSE(&o, err, "--user"), 1);

@@ -1,0 +1,222 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libvirt/libvirt-qemu.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "agent-pool.h"
+#include "guest-info-params.h"
+#include "virt-message.h"
+
+typedef struct Request {
+        QueueItem item;
+        bool stop;
+        char uuid[UUID_STRING_MAX];
+        unsigned kinds;
+        unsigned supported;
+} Request;
+
+struct AgentPool {
+        VirtSession *session;
+        Queue *requests;
+        Queue *results;
+        AgentPoolConfig config;
+        pthread_t *threads;
+        unsigned n_threads;
+};
+
+static uint64_t monotonic_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static char *error_message(const char *what) {
+        const char *e = virGetLastErrorMessage();
+        char *s = NULL;
+        if (asprintf(&s, "%s: %s", what, e ? e : "unknown error") < 0)
+                return NULL;
+        return s;
+}
+
+/* GuestKind bits → virDomainGetGuestInfo types. */
+static unsigned guest_info_types(unsigned kinds) {
+        unsigned types = 0;
+        if (kinds & GUEST_KIND_OS)
+                types |= VIR_DOMAIN_GUEST_INFO_OS;
+        if (kinds & GUEST_KIND_HOSTNAME)
+                types |= VIR_DOMAIN_GUEST_INFO_HOSTNAME;
+        if (kinds & GUEST_KIND_TIMEZONE)
+                types |= VIR_DOMAIN_GUEST_INFO_TIMEZONE;
+        if (kinds & GUEST_KIND_USERS)
+                types |= VIR_DOMAIN_GUEST_INFO_USERS;
+        if (kinds & GUEST_KIND_FILESYSTEMS)
+                types |= VIR_DOMAIN_GUEST_INFO_FILESYSTEM;
+        if (kinds & GUEST_KIND_INTERFACES)
+                types |= VIR_DOMAIN_GUEST_INFO_INTERFACES;
+        return types;
+}
+
+static void collect(AgentPool *p, const Request *req, VirtMsg *m) {
+        virConnectPtr conn = virt_session_ref_conn(p->session);
+        virDomainPtr dom = NULL;
+        unsigned supported = req->supported;
+        char *text = NULL;
+
+        if (!conn) {
+                m->error = strdup("not connected to libvirt");
+                return;
+        }
+        dom = virDomainLookupByUUIDString(conn, req->uuid);
+        if (!dom) {
+                m->error = error_message("domain lookup failed");
+                goto out;
+        }
+
+        /* Bounds how long a hung agent holds this worker. It is libvirtd's
+         * per-domain setting, shared with every client: see docs. */
+        if (p->config.response_timeout >= 0)
+                (void) virDomainAgentSetResponseTimeout(dom, p->config.response_timeout, 0);
+
+        if ((req->kinds & GUEST_KIND_AGENT) || supported == 0) {
+                text = virDomainQemuAgentCommand(dom, "{\"execute\":\"guest-info\"}",
+                                                 VIR_DOMAIN_QEMU_AGENT_COMMAND_DEFAULT, 0);
+                if (!text) {
+                        m->error = error_message("guest-info failed");
+                        goto out;
+                }
+                if (agent_info_parse_json(text, strlen(text), &m->data.agent) < 0) {
+                        m->error = strdup("the agent's guest-info reply is not valid");
+                        goto out;
+                }
+                supported = agent_info_supported_kinds(m->data.agent);
+        }
+
+        /* Only what the agent supports: an agent without guest-get-users has
+         * no user data, and that is not an error. */
+        unsigned want = req->kinds & supported & ~(unsigned) GUEST_KIND_AGENT;
+        if (want) {
+                virTypedParameterPtr params = NULL;
+                int n = 0;
+                if (virDomainGetGuestInfo(dom, guest_info_types(want), &params, &n, 0) < 0) {
+                        m->error = error_message("guest info failed");
+                        goto out;
+                }
+                int r = guest_info_from_typed_params(params, n, want, &m->data.guest);
+                virTypedParamsFree(params, n);
+                if (r < 0) {
+                        m->error = strdup("out of memory parsing guest info");
+                        goto out;
+                }
+        }
+
+        /* The NICs for the merged interfaces, and the disks' bus types. */
+        free(text);
+        text = virDomainGetXMLDesc(dom, 0);
+        if (text && domain_devices_parse_xml(text, strlen(text), &m->data.devices) >= 0 && m->data.guest)
+                guest_info_fill_bus_types(m->data.guest, m->data.devices);
+
+out:
+        free(text);
+        if (dom)
+                virDomainFree(dom);
+        virConnectClose(conn);
+}
+
+static void request_free_item(QueueItem *item) {
+        free(QUEUE_CONTAINER(item, Request, item));
+}
+
+static void *worker_main(void *userdata) {
+        AgentPool *p = userdata;
+
+        for (;;) {
+                Request *req = QUEUE_CONTAINER(queue_pop_wait(p->requests), Request, item);
+                if (req->stop) {
+                        free(req);
+                        return NULL;
+                }
+
+                VirtMsg *m = virt_msg_new(VIRT_MSG_GUEST_DATA);
+                if (!m)
+                        abort(); /* the domain would wait for its answer forever */
+                memcpy(m->domain.uuid, req->uuid, sizeof m->domain.uuid);
+                m->data.kinds_requested = req->kinds;
+                uint64_t start = monotonic_usec();
+                collect(p, req, m);
+                m->data.duration_usec = monotonic_usec() - start;
+                free(req);
+                queue_push(p->results, &m->item);
+        }
+}
+
+int agent_pool_new(VirtSession *session, Queue *results, const AgentPoolConfig *config, AgentPool **ret) {
+        AgentPool *p = calloc(1, sizeof *p);
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        p->session = session;
+        p->results = results;
+        p->config = *config;
+        if (p->config.n_workers < 1)
+                p->config.n_workers = 1;
+
+        r = queue_new(false, &p->requests);
+        if (r < 0)
+                goto fail;
+        p->threads = calloc(p->config.n_workers, sizeof *p->threads);
+        if (!p->threads) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        for (; p->n_threads < p->config.n_workers; p->n_threads++) {
+                r = -pthread_create(&p->threads[p->n_threads], NULL, worker_main, p);
+                if (r < 0)
+                        goto fail;
+        }
+        *ret = p;
+        return 0;
+
+fail:
+        agent_pool_free(p);
+        return r;
+}
+
+AgentPool *agent_pool_free(AgentPool *p) {
+        QueueItem *item;
+
+        if (!p)
+                return NULL;
+        /* Drop what has not started: nobody waits for it any more. */
+        while ((item = queue_pop(p->requests)))
+                request_free_item(item);
+        for (unsigned i = 0; i < p->n_threads; i++) {
+                Request *req = calloc(1, sizeof *req);
+                if (!req)
+                        abort();
+                req->stop = true;
+                queue_push(p->requests, &req->item);
+        }
+        for (unsigned i = 0; i < p->n_threads; i++)
+                pthread_join(p->threads[i], NULL);
+        free(p->threads);
+        queue_free(p->requests, request_free_item);
+        free(p);
+        return NULL;
+}
+
+void agent_pool_submit(AgentPool *p, const char *uuid, unsigned kinds, unsigned supported) {
+        Request *req = calloc(1, sizeof *req);
+        if (!req)
+                abort();
+        snprintf(req->uuid, sizeof req->uuid, "%s", uuid);
+        req->kinds = kinds;
+        req->supported = supported;
+        queue_push(p->requests, &req->item);
+}

@@ -1,0 +1,28 @@
+/* A bounded pool of worker threads that ask guest agents for their data.
+ *
+ * Agent calls block for as long as the agent takes (up to the response
+ * timeout), so they never run on the main thread and never on the session
+ * worker. Each finished collection is pushed as a VIRT_MSG_GUEST_DATA on the
+ * results queue. The caller keeps at most one collection per domain in
+ * flight, so a hung agent holds at most one worker. */
+#pragma once
+
+#include "queue.h"
+#include "virt-session.h"
+
+typedef struct AgentPool AgentPool;
+
+typedef struct AgentPoolConfig {
+        unsigned n_workers;        /* threads, >= 1 */
+        int response_timeout;      /* seconds, set on the domain before each collection
+                                    * (virDomainAgentSetResponseTimeout); < 0: leave it alone */
+} AgentPoolConfig;
+
+int agent_pool_new(VirtSession *session, Queue *results, const AgentPoolConfig *config, AgentPool **ret);
+/* Stops the workers (waiting for calls in flight: at most the response timeout). */
+AgentPool *agent_pool_free(AgentPool *p);
+
+/* Queues a collection of kinds (GuestKind bits) for the domain. supported:
+ * the GuestKind bits the agent is known to support, or 0 if unknown (then
+ * the agent's command list is read first). */
+void agent_pool_submit(AgentPool *p, const char *uuid, unsigned kinds, unsigned supported);

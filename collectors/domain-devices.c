@@ -1,0 +1,234 @@
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "guest-data.h"
+
+static bool is_element(xmlNode *n, const char *name) {
+        return n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, (const xmlChar *) name) == 0;
+}
+
+static xmlNode *first_child(xmlNode *parent, const char *name) {
+        for (xmlNode *n = parent->children; n; n = n->next)
+                if (is_element(n, name))
+                        return n;
+        return NULL;
+}
+
+/* An attribute, sanitized. Returns 0 (*ret NULL if absent) or -ENOMEM. */
+static int get_attr(xmlNode *n, const char *name, char **ret) {
+        xmlChar *v;
+
+        *ret = NULL;
+        if (!n)
+                return 0;
+        v = xmlGetProp(n, (const xmlChar *) name);
+        if (!v)
+                return 0;
+        *ret = utf8_sanitize((const char *) v, strlen((const char *) v), GUEST_STRING_MAX);
+        xmlFree(v);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static void ascii_lower(char *s) {
+        for (; s && *s; s++)
+                if (*s >= 'A' && *s <= 'Z')
+                        *s = (char) (*s - 'A' + 'a');
+}
+
+static void nic_done(DomainNic *nic) {
+        free(nic->alias);
+        free(nic->mac);
+        for (size_t i = 0; i < nic->n_addresses; i++)
+                free(nic->addresses[i]);
+        free(nic->addresses);
+}
+
+DomainDevices *domain_devices_free(DomainDevices *d) {
+        if (!d)
+                return NULL;
+        for (size_t i = 0; i < d->n_nics; i++)
+                nic_done(&d->nics[i]);
+        free(d->nics);
+        for (size_t i = 0; i < d->n_disks; i++) {
+                free(d->disks[i].target);
+                free(d->disks[i].bus);
+        }
+        free(d->disks);
+        free(d);
+        return NULL;
+}
+
+/* "address/prefix" of an <ip>, or the bare address without a usable
+ * prefix; *ret NULL if it has no address. Returns 0 or -ENOMEM. */
+static int ip_to_string(xmlNode *ip, bool ipv4, char **ret) {
+        xmlChar *addr, *prefix;
+        char *s = NULL, *end;
+        int r = 0;
+
+        *ret = NULL;
+        addr = xmlGetProp(ip, (const xmlChar *) "address");
+        if (!addr)
+                return 0;
+        prefix = xmlGetProp(ip, (const xmlChar *) "prefix");
+
+        unsigned long p = ULONG_MAX;
+        if (prefix && prefix[0] >= '0' && prefix[0] <= '9') {
+                errno = 0;
+                p = strtoul((const char *) prefix, &end, 10);
+                if (errno != 0 || *end != '\0')
+                        p = ULONG_MAX;
+        }
+        if (p <= (ipv4 ? 32u : 128u))
+                r = asprintf(&s, "%s/%lu", (const char *) addr, p) < 0 ? -ENOMEM : 0;
+        else if (!(s = strdup((const char *) addr)))
+                r = -ENOMEM;
+        xmlFree(addr);
+        xmlFree(prefix);
+        if (r < 0)
+                return r;
+
+        *ret = utf8_sanitize(s, strlen(s), GUEST_STRING_MAX);
+        free(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* An <ip>'s family: its family= attribute, else guessed from the address.
+ * Returns 4, 6, or 0 for neither. */
+static int ip_family(xmlNode *ip) {
+        xmlChar *family = xmlGetProp(ip, (const xmlChar *) "family");
+        int f = 0;
+
+        if (family) {
+                if (xmlStrcmp(family, (const xmlChar *) "ipv4") == 0)
+                        f = 4;
+                else if (xmlStrcmp(family, (const xmlChar *) "ipv6") == 0)
+                        f = 6;
+                xmlFree(family);
+                return f;
+        }
+        xmlChar *addr = xmlGetProp(ip, (const xmlChar *) "address");
+        if (addr)
+                f = xmlStrchr(addr, ':') ? 6 : 4;
+        xmlFree(addr);
+        return f;
+}
+
+/* The <ip> children of an <interface>: IPv4 first, then IPv6, each in
+ * document order, at most GUEST_ADDRESSES_MAX. */
+static int parse_nic_addresses(xmlNode *iface, DomainNic *nic) {
+        size_t n = 0;
+
+        for (xmlNode *c = iface->children; c; c = c->next)
+                if (is_element(c, "ip") && n < GUEST_ADDRESSES_MAX)
+                        n++;
+        if (n == 0)
+                return 0;
+        nic->addresses = calloc(n, sizeof *nic->addresses);
+        if (!nic->addresses)
+                return -ENOMEM;
+
+        for (int pass = 4; pass <= 6; pass += 2)
+                for (xmlNode *c = iface->children; c && nic->n_addresses < n; c = c->next) {
+                        char *s;
+
+                        if (!is_element(c, "ip") || ip_family(c) != pass)
+                                continue;
+                        if (ip_to_string(c, pass == 4, &s) < 0)
+                                return -ENOMEM;
+                        if (!s)
+                                continue;
+                        nic->addresses[nic->n_addresses++] = s;
+                        if (pass == 4)
+                                nic->n_ipv4++;
+                }
+        return 0;
+}
+
+static int parse_nic(xmlNode *iface, DomainNic *nic) {
+        if (get_attr(first_child(iface, "mac"), "address", &nic->mac) < 0 ||
+            get_attr(first_child(iface, "alias"), "name", &nic->alias) < 0)
+                return -ENOMEM;
+        ascii_lower(nic->mac);
+        return parse_nic_addresses(iface, nic);
+}
+
+static int parse_devices(xmlNode *devices, DomainDevices *d) {
+        size_t nics = 0, disks = 0;
+
+        for (xmlNode *c = devices->children; c; c = c->next) {
+                if (is_element(c, "interface") && nics < DOMAIN_NICS_MAX)
+                        nics++;
+                else if (is_element(c, "disk") && disks < DOMAIN_DISKS_MAX)
+                        disks++;
+        }
+        if (nics > 0 && !(d->nics = calloc(nics, sizeof *d->nics)))
+                return -ENOMEM;
+        if (disks > 0 && !(d->disks = calloc(disks, sizeof *d->disks)))
+                return -ENOMEM;
+
+        for (xmlNode *c = devices->children; c; c = c->next) {
+                if (is_element(c, "interface") && d->n_nics < nics) {
+                        /* Counted first, so that a failure frees what it set. */
+                        DomainNic *nic = &d->nics[d->n_nics++];
+                        if (parse_nic(c, nic) < 0)
+                                return -ENOMEM;
+                } else if (is_element(c, "disk") && d->n_disks < disks) {
+                        xmlNode *target = first_child(c, "target");
+                        DomainDisk *disk = &d->disks[d->n_disks];
+
+                        if (get_attr(target, "dev", &disk->target) < 0)
+                                return -ENOMEM;
+                        /* Only the target names a disk for the guest's fsinfo. */
+                        if (!disk->target)
+                                continue;
+                        d->n_disks++;
+                        if (get_attr(target, "bus", &disk->bus) < 0)
+                                return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+int domain_devices_parse_xml(const char *xml, size_t len, DomainDevices **ret) {
+        DomainDevices *d;
+        xmlDoc *doc;
+        xmlNode *root;
+        int r = 0;
+
+        if (!xml || len == 0 || len > INT32_MAX)
+                return -EINVAL;
+        /* No network, no entity expansion, no error printing. */
+        doc = xmlReadMemory(xml, (int) len, "domain.xml", NULL,
+                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        if (!doc)
+                return -EINVAL;
+        root = xmlDocGetRootElement(doc);
+        if (!root || !is_element(root, "domain")) {
+                xmlFreeDoc(doc);
+                return -EINVAL;
+        }
+
+        d = calloc(1, sizeof *d);
+        if (!d) {
+                xmlFreeDoc(doc);
+                return -ENOMEM;
+        }
+        /* libvirt writes one <devices>; take the first. */
+        xmlNode *devices = first_child(root, "devices");
+        if (devices)
+                r = parse_devices(devices, d);
+        xmlFreeDoc(doc);
+        if (r < 0) {
+                domain_devices_free(d);
+                return r;
+        }
+        *ret = d;
+        return 0;
+}

@@ -1,0 +1,840 @@
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guest-info-params.h"
+
+static bool streq_ptr(const char *a, const char *b) {
+        if (!a || !b)
+                return a == b;
+        return strcmp(a, b) == 0;
+}
+
+/* ---- allocation, moving, comparing ---- */
+
+static const size_t os_fields[] = {
+        offsetof(GuestOS, id),
+        offsetof(GuestOS, name),
+        offsetof(GuestOS, pretty_name),
+        offsetof(GuestOS, version),
+        offsetof(GuestOS, version_id),
+        offsetof(GuestOS, kernel_release),
+        offsetof(GuestOS, kernel_version),
+        offsetof(GuestOS, machine),
+        offsetof(GuestOS, variant),
+        offsetof(GuestOS, variant_id),
+};
+#define N_OS_FIELDS (sizeof os_fields / sizeof *os_fields)
+
+static char **os_field(GuestOS *os, size_t i) {
+        return (char **) ((char *) os + os_fields[i]);
+}
+
+static const char *os_field_const(const GuestOS *os, size_t i) {
+        return *(char *const *) ((const char *) os + os_fields[i]);
+}
+
+static void os_done(GuestOS *os) {
+        for (size_t i = 0; i < N_OS_FIELDS; i++)
+                free(*os_field(os, i));
+        memset(os, 0, sizeof *os);
+}
+
+static void users_free(GuestUser *users, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(users[i].name);
+                free(users[i].domain);
+        }
+        free(users);
+}
+
+static void fs_disk_done(GuestFsDisk *d) {
+        free(d->serial);
+        free(d->alias);
+        free(d->device);
+        free(d->bus_type);
+}
+
+static void filesystem_done(GuestFilesystem *fs) {
+        free(fs->disk_name);
+        free(fs->mount_point);
+        free(fs->fs_type);
+        for (size_t i = 0; i < fs->n_disks; i++)
+                fs_disk_done(&fs->disks[i]);
+        free(fs->disks);
+}
+
+static void filesystems_free(GuestFilesystem *fss, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                filesystem_done(&fss[i]);
+        free(fss);
+}
+
+static void interface_done(GuestInterface *iface) {
+        free(iface->name);
+        free(iface->mac);
+        for (size_t i = 0; i < iface->n_addresses; i++)
+                free(iface->addresses[i]);
+        free(iface->addresses);
+}
+
+static void interfaces_free(GuestInterface *ifaces, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                interface_done(&ifaces[i]);
+        free(ifaces);
+}
+
+GuestInfo *guest_info_new(void) {
+        return calloc(1, sizeof(GuestInfo));
+}
+
+GuestInfo *guest_info_free(GuestInfo *g) {
+        if (!g)
+                return NULL;
+        os_done(&g->os);
+        free(g->hostname);
+        free(g->timezone_name);
+        users_free(g->users, g->n_users);
+        filesystems_free(g->filesystems, g->n_filesystems);
+        interfaces_free(g->interfaces, g->n_interfaces);
+        free(g);
+        return NULL;
+}
+
+void guest_info_take_kinds(GuestInfo *dst, GuestInfo *src) {
+        unsigned k;
+
+        if (!dst || !src || dst == src)
+                return;
+        k = src->kinds;
+        /* src->kinds stays: the caller may still want to know what moved. */
+        if (k & GUEST_KIND_OS) {
+                os_done(&dst->os);
+                dst->os = src->os;
+                memset(&src->os, 0, sizeof src->os);
+        }
+        if (k & GUEST_KIND_HOSTNAME) {
+                free(dst->hostname);
+                dst->hostname = src->hostname;
+                src->hostname = NULL;
+        }
+        if (k & GUEST_KIND_TIMEZONE) {
+                free(dst->timezone_name);
+                dst->timezone_name = src->timezone_name;
+                dst->timezone_offset = src->timezone_offset;
+                dst->has_timezone_offset = src->has_timezone_offset;
+                src->timezone_name = NULL;
+                src->timezone_offset = 0;
+                src->has_timezone_offset = false;
+        }
+        if (k & GUEST_KIND_USERS) {
+                users_free(dst->users, dst->n_users);
+                dst->users = src->users;
+                dst->n_users = src->n_users;
+                dst->n_users_reported = src->n_users_reported;
+                src->users = NULL;
+                src->n_users = src->n_users_reported = 0;
+        }
+        if (k & GUEST_KIND_FILESYSTEMS) {
+                filesystems_free(dst->filesystems, dst->n_filesystems);
+                dst->filesystems = src->filesystems;
+                dst->n_filesystems = src->n_filesystems;
+                dst->n_filesystems_reported = src->n_filesystems_reported;
+                src->filesystems = NULL;
+                src->n_filesystems = src->n_filesystems_reported = 0;
+        }
+        if (k & GUEST_KIND_INTERFACES) {
+                interfaces_free(dst->interfaces, dst->n_interfaces);
+                dst->interfaces = src->interfaces;
+                dst->n_interfaces = src->n_interfaces;
+                dst->n_interfaces_reported = src->n_interfaces_reported;
+                src->interfaces = NULL;
+                src->n_interfaces = src->n_interfaces_reported = 0;
+        }
+        dst->kinds |= k;
+}
+
+bool guest_os_equal(const GuestOS *a, const GuestOS *b) {
+        if (!a || !b)
+                return a == b;
+        for (size_t i = 0; i < N_OS_FIELDS; i++)
+                if (!streq_ptr(os_field_const(a, i), os_field_const(b, i)))
+                        return false;
+        return true;
+}
+
+bool guest_users_equal(const GuestUser *a, size_t na, const GuestUser *b, size_t nb) {
+        if (na != nb)
+                return false;
+        for (size_t i = 0; i < na; i++)
+                if (!streq_ptr(a[i].name, b[i].name) || !streq_ptr(a[i].domain, b[i].domain) ||
+                    a[i].login_time != b[i].login_time)
+                        return false;
+        return true;
+}
+
+static bool fs_disks_equal(const GuestFsDisk *a, const GuestFsDisk *b) {
+        return streq_ptr(a->serial, b->serial) && streq_ptr(a->alias, b->alias) &&
+               streq_ptr(a->device, b->device) && streq_ptr(a->bus_type, b->bus_type);
+}
+
+bool guest_filesystems_equal(const GuestFilesystem *a, size_t na, const GuestFilesystem *b, size_t nb) {
+        if (na != nb)
+                return false;
+        for (size_t i = 0; i < na; i++) {
+                const GuestFilesystem *x = &a[i], *y = &b[i];
+
+                if (!streq_ptr(x->disk_name, y->disk_name) || !streq_ptr(x->mount_point, y->mount_point) ||
+                    !streq_ptr(x->fs_type, y->fs_type) || x->used_bytes != y->used_bytes ||
+                    x->total_bytes != y->total_bytes || x->has_bytes != y->has_bytes ||
+                    x->n_disks != y->n_disks)
+                        return false;
+                for (size_t j = 0; j < x->n_disks; j++)
+                        if (!fs_disks_equal(&x->disks[j], &y->disks[j]))
+                                return false;
+        }
+        return true;
+}
+
+void guest_info_fill_bus_types(GuestInfo *g, const DomainDevices *devices) {
+        if (!g || !devices)
+                return;
+        for (size_t i = 0; i < g->n_filesystems; i++) {
+                GuestFilesystem *fs = &g->filesystems[i];
+
+                for (size_t j = 0; j < fs->n_disks; j++) {
+                        GuestFsDisk *disk = &fs->disks[j];
+                        const char *bus = NULL;
+
+                        for (size_t k = 0; disk->alias && k < devices->n_disks; k++)
+                                if (streq_ptr(devices->disks[k].target, disk->alias)) {
+                                        bus = devices->disks[k].bus;
+                                        break;
+                                }
+                        free(disk->bus_type);
+                        /* No way to report a failed copy: the bus stays unknown. */
+                        disk->bus_type = bus ? strdup(bus) : NULL;
+                }
+        }
+}
+
+/* ---- typed parameters ---- */
+
+/* libvirt's indexes are ints; more digits than this is garbage. */
+#define INDEX_DIGITS_MAX 9
+/* Stands for "count" where an index would be ("user.count", "if.0.addr.count"). */
+#define INDEX_COUNT SIZE_MAX
+
+typedef enum List {
+        LIST_NONE = -1,
+        LIST_USER,
+        LIST_FS,
+        LIST_IF,
+        _LIST_MAX,
+} List;
+
+static const struct {
+        const char *prefix;
+        const char *sub_prefix; /* the nested list, NULL if none */
+        size_t cap, sub_cap;
+        GuestKind kind;
+} lists[_LIST_MAX] = {
+        [LIST_USER] = { "user.", NULL, GUEST_USERS_MAX, 0, GUEST_KIND_USERS },
+        [LIST_FS] = { "fs.", "disk.", GUEST_FILESYSTEMS_MAX, GUEST_FS_DISKS_MAX, GUEST_KIND_FILESYSTEMS },
+        [LIST_IF] = { "if.", "addr.", GUEST_INTERFACES_MAX, GUEST_ADDRESSES_MAX, GUEST_KIND_INTERFACES },
+};
+
+/* A key of a list, "fs.1.disk.0.serial" = { LIST_FS, 1, sub, 0, "serial" }. */
+typedef struct Key {
+        List list;         /* LIST_NONE: see field */
+        size_t index;      /* N, or INDEX_COUNT */
+        bool sub;          /* fs.N.disk.*, if.N.addr.* */
+        size_t sub_index;  /* M, or INDEX_COUNT */
+        const char *field; /* what follows the indexes; for LIST_NONE the whole
+                            * key if it may be a top-level one, else NULL */
+} Key;
+
+/* What the guest said about the size of a list (or of one nested list). */
+typedef struct Extent {
+        bool has_count;
+        uint64_t count;
+        size_t end;        /* 1 + the highest index seen below the cap */
+} Extent;
+
+typedef struct Address {
+        int family;        /* 4, 6, 0 if unknown */
+        char *addr;
+        bool has_prefix;
+        uint64_t prefix;
+} Address;
+
+typedef struct Parser {
+        const virTypedParameter *params;
+        size_t n;
+        Key *keys;
+        Extent extent[_LIST_MAX];
+        size_t slots[_LIST_MAX];   /* entries allocated per list */
+        Extent *sub_extent[_LIST_MAX]; /* per slot of LIST_FS and LIST_IF */
+        bool *has_total, *has_used;    /* per filesystem slot */
+        Address **addrs;               /* per interface slot */
+        size_t *n_addrs;
+        GuestInfo *g;
+} Parser;
+
+static bool startswith(const char *s, const char *prefix, const char **rest) {
+        size_t l = strlen(prefix);
+
+        if (strncmp(s, prefix, l) != 0)
+                return false;
+        *rest = s + l;
+        return true;
+}
+
+/* A strict decimal index followed by '.': no sign, no leading zero, no
+ * space, at most INDEX_DIGITS_MAX digits. Advances *p past the dot. */
+static bool parse_index(const char **p, size_t *ret) {
+        const char *s = *p;
+        size_t v = 0, i = 0;
+
+        for (; s[i] >= '0' && s[i] <= '9'; i++) {
+                if (i == INDEX_DIGITS_MAX)
+                        return false;
+                v = v * 10 + (size_t) (s[i] - '0');
+        }
+        if (i == 0 || s[i] != '.' || (i > 1 && s[0] == '0'))
+                return false;
+        *p = s + i + 1;
+        *ret = v;
+        return true;
+}
+
+/* false: not a key of a list, or a malformed one. */
+static bool parse_key(const char *name, Key *k) {
+        const char *rest, *sub;
+
+        for (List l = 0; l < _LIST_MAX; l++) {
+                if (!startswith(name, lists[l].prefix, &rest))
+                        continue;
+                *k = (Key) { .list = l };
+                if (strcmp(rest, "count") == 0) {
+                        k->index = INDEX_COUNT;
+                        k->field = rest;
+                        return true;
+                }
+                if (!parse_index(&rest, &k->index))
+                        return false;
+                if (lists[l].sub_prefix && startswith(rest, lists[l].sub_prefix, &sub)) {
+                        k->sub = true;
+                        if (strcmp(sub, "count") == 0)
+                                k->sub_index = INDEX_COUNT;
+                        else if (!parse_index(&sub, &k->sub_index))
+                                return false;
+                        rest = sub;
+                }
+                k->field = rest;
+                return *rest != '\0';
+        }
+        return false;
+}
+
+/* Any integer parameter as an unsigned number; false if negative or not an integer. */
+static bool param_uint(const virTypedParameter *p, uint64_t *ret) {
+        switch (p->type) {
+        case VIR_TYPED_PARAM_INT:
+                if (p->value.i < 0)
+                        return false;
+                *ret = (uint64_t) p->value.i;
+                return true;
+        case VIR_TYPED_PARAM_UINT:
+                *ret = p->value.ui;
+                return true;
+        case VIR_TYPED_PARAM_LLONG:
+                if (p->value.l < 0)
+                        return false;
+                *ret = (uint64_t) p->value.l;
+                return true;
+        case VIR_TYPED_PARAM_ULLONG:
+                *ret = p->value.ul;
+                return true;
+        default:
+                return false;
+        }
+}
+
+static bool param_int(const virTypedParameter *p, int64_t *ret) {
+        switch (p->type) {
+        case VIR_TYPED_PARAM_INT:
+                *ret = p->value.i;
+                return true;
+        case VIR_TYPED_PARAM_UINT:
+                *ret = p->value.ui;
+                return true;
+        case VIR_TYPED_PARAM_LLONG:
+                *ret = p->value.l;
+                return true;
+        case VIR_TYPED_PARAM_ULLONG:
+                if (p->value.ul > INT64_MAX)
+                        return false;
+                *ret = (int64_t) p->value.ul;
+                return true;
+        default:
+                return false;
+        }
+}
+
+/* Replaces *dst by the parameter's string, sanitized. A parameter of
+ * another type is ignored. Returns 0 or -ENOMEM. */
+static int set_string(char **dst, const virTypedParameter *p) {
+        char *s;
+
+        if (p->type != VIR_TYPED_PARAM_STRING || !p->value.s)
+                return 0;
+        s = utf8_sanitize(p->value.s, strlen(p->value.s), GUEST_STRING_MAX);
+        if (!s)
+                return -ENOMEM;
+        free(*dst);
+        *dst = s;
+        return 0;
+}
+
+static size_t saturate(uint64_t v) {
+        return v > SIZE_MAX ? SIZE_MAX : (size_t) v;
+}
+
+/* Entries to allocate: the highest index seen, within the cap and the count. */
+static size_t extent_slots(const Extent *e, size_t cap) {
+        size_t n = e->end < cap ? e->end : cap;
+
+        if (e->has_count && e->count < n)
+                n = (size_t) e->count;
+        return n;
+}
+
+static void extent_add(Extent *e, size_t index, const virTypedParameter *p, size_t cap) {
+        if (index == INDEX_COUNT) {
+                uint64_t v;
+
+                /* A count that is not a non-negative integer is no count. */
+                if (param_uint(p, &v)) {
+                        e->has_count = true;
+                        e->count = v;
+                }
+        } else if (index < cap && index + 1 > e->end)
+                e->end = index + 1;
+}
+
+static int cmp_size(const void *a, const void *b) {
+        size_t x = *(const size_t *) a, y = *(const size_t *) b;
+
+        return x < y ? -1 : x > y;
+}
+
+/* How many entries the guest sent in list l, without a count: the distinct
+ * indexes, wherever they are. */
+static int distinct_indexes(Parser *p, List l, size_t *ret) {
+        size_t *idx, n = 0, distinct = 0;
+
+        idx = malloc(p->n * sizeof *idx);
+        if (!idx)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->n; i++)
+                if (p->keys[i].list == l && p->keys[i].index != INDEX_COUNT)
+                        idx[n++] = p->keys[i].index;
+        qsort(idx, n, sizeof *idx, cmp_size);
+        for (size_t i = 0; i < n; i++)
+                if (i == 0 || idx[i] != idx[i - 1])
+                        distinct++;
+        free(idx);
+        *ret = distinct;
+        return 0;
+}
+
+static void parser_done(Parser *p) {
+        free(p->keys);
+        for (List l = 0; l < _LIST_MAX; l++)
+                free(p->sub_extent[l]);
+        free(p->has_total);
+        free(p->has_used);
+        for (size_t i = 0; p->addrs && p->n_addrs && i < p->slots[LIST_IF]; i++) {
+                for (size_t j = 0; j < p->n_addrs[i]; j++)
+                        free(p->addrs[i][j].addr);
+                free(p->addrs[i]);
+        }
+        free(p->addrs);
+        free(p->n_addrs);
+}
+
+static void *calloc_or_null(size_t n, size_t size, bool *oom) {
+        void *v;
+
+        if (n == 0)
+                return NULL;
+        v = calloc(n, size);
+        if (!v)
+                *oom = true;
+        return v;
+}
+
+/* The lists' sizes, and their arrays, all zeroed. */
+static int allocate_lists(Parser *p) {
+        GuestInfo *g = p->g;
+        bool oom = false;
+
+        for (size_t i = 0; i < p->n; i++) {
+                const Key *k = &p->keys[i];
+
+                if (k->list != LIST_NONE && !k->sub)
+                        extent_add(&p->extent[k->list], k->index, &p->params[i], lists[k->list].cap);
+        }
+        for (List l = 0; l < _LIST_MAX; l++)
+                p->slots[l] = extent_slots(&p->extent[l], lists[l].cap);
+
+        g->users = calloc_or_null(p->slots[LIST_USER], sizeof *g->users, &oom);
+        g->n_users = g->users ? p->slots[LIST_USER] : 0;
+        g->filesystems = calloc_or_null(p->slots[LIST_FS], sizeof *g->filesystems, &oom);
+        g->n_filesystems = g->filesystems ? p->slots[LIST_FS] : 0;
+        g->interfaces = calloc_or_null(p->slots[LIST_IF], sizeof *g->interfaces, &oom);
+        g->n_interfaces = g->interfaces ? p->slots[LIST_IF] : 0;
+        p->sub_extent[LIST_FS] = calloc_or_null(p->slots[LIST_FS], sizeof(Extent), &oom);
+        p->has_total = calloc_or_null(p->slots[LIST_FS], sizeof(bool), &oom);
+        p->has_used = calloc_or_null(p->slots[LIST_FS], sizeof(bool), &oom);
+        p->sub_extent[LIST_IF] = calloc_or_null(p->slots[LIST_IF], sizeof(Extent), &oom);
+        p->addrs = calloc_or_null(p->slots[LIST_IF], sizeof *p->addrs, &oom);
+        p->n_addrs = calloc_or_null(p->slots[LIST_IF], sizeof *p->n_addrs, &oom);
+        if (oom)
+                return -ENOMEM;
+
+        /* The nested lists, within the entries kept. */
+        for (size_t i = 0; i < p->n; i++) {
+                const Key *k = &p->keys[i];
+
+                if (k->list != LIST_NONE && k->sub && k->index < p->slots[k->list])
+                        extent_add(&p->sub_extent[k->list][k->index], k->sub_index, &p->params[i],
+                                   lists[k->list].sub_cap);
+        }
+        for (size_t i = 0; i < p->slots[LIST_FS]; i++) {
+                GuestFilesystem *fs = &g->filesystems[i];
+                size_t n = extent_slots(&p->sub_extent[LIST_FS][i], GUEST_FS_DISKS_MAX);
+
+                fs->disks = calloc_or_null(n, sizeof *fs->disks, &oom);
+                fs->n_disks = fs->disks ? n : 0;
+        }
+        for (size_t i = 0; i < p->slots[LIST_IF]; i++) {
+                size_t n = extent_slots(&p->sub_extent[LIST_IF][i], GUEST_ADDRESSES_MAX);
+
+                p->addrs[i] = calloc_or_null(n, sizeof **p->addrs, &oom);
+                p->n_addrs[i] = p->addrs[i] ? n : 0;
+        }
+        return oom ? -ENOMEM : 0;
+}
+
+/* os.*, hostname, timezone.*: name is the parameter's field. */
+static int fill_top(Parser *p, const char *name, const virTypedParameter *param, unsigned kinds) {
+        static const char *const os_keys[N_OS_FIELDS] = {
+                "os.id", "os.name", "os.pretty-name", "os.version", "os.version-id",
+                "os.kernel-release", "os.kernel-version", "os.machine", "os.variant", "os.variant-id",
+        };
+        GuestInfo *g = p->g;
+
+        if ((kinds & GUEST_KIND_OS) && strncmp(name, "os.", 3) == 0) {
+                for (size_t i = 0; i < N_OS_FIELDS; i++)
+                        if (strcmp(name, os_keys[i]) == 0)
+                                return set_string(os_field(&g->os, i), param);
+        } else if ((kinds & GUEST_KIND_HOSTNAME) && strcmp(name, "hostname") == 0)
+                return set_string(&g->hostname, param);
+        else if ((kinds & GUEST_KIND_TIMEZONE) && strcmp(name, "timezone.name") == 0)
+                return set_string(&g->timezone_name, param);
+        else if ((kinds & GUEST_KIND_TIMEZONE) && strcmp(name, "timezone.offset") == 0) {
+                int64_t v;
+
+                if (param_int(param, &v) && v >= INT32_MIN && v <= INT32_MAX) {
+                        g->timezone_offset = (int32_t) v;
+                        g->has_timezone_offset = true;
+                }
+        }
+        return 0;
+}
+
+static int fill_user(Parser *p, const Key *k, const virTypedParameter *param) {
+        GuestUser *u = &p->g->users[k->index];
+        uint64_t ms;
+
+        if (strcmp(k->field, "name") == 0)
+                return set_string(&u->name, param);
+        if (strcmp(k->field, "domain") == 0)
+                return set_string(&u->domain, param);
+        if (strcmp(k->field, "login-time") == 0 && param_uint(param, &ms))
+                /* Whole seconds and the rest apart, so large values keep their ms. */
+                u->login_time = (double) (ms / 1000) + (double) (ms % 1000) / 1000.0;
+        return 0;
+}
+
+static int fill_filesystem(Parser *p, const Key *k, const virTypedParameter *param) {
+        GuestFilesystem *fs = &p->g->filesystems[k->index];
+        uint64_t v;
+
+        if (k->sub) {
+                GuestFsDisk *d;
+
+                if (k->sub_index >= fs->n_disks)
+                        return 0;
+                d = &fs->disks[k->sub_index];
+                if (strcmp(k->field, "alias") == 0)
+                        return set_string(&d->alias, param);
+                if (strcmp(k->field, "serial") == 0)
+                        return set_string(&d->serial, param);
+                if (strcmp(k->field, "device") == 0)
+                        return set_string(&d->device, param);
+                return 0;
+        }
+        if (strcmp(k->field, "name") == 0)
+                return set_string(&fs->disk_name, param);
+        if (strcmp(k->field, "mountpoint") == 0)
+                return set_string(&fs->mount_point, param);
+        if (strcmp(k->field, "fstype") == 0)
+                return set_string(&fs->fs_type, param);
+        if (strcmp(k->field, "total-bytes") == 0 && param_uint(param, &v)) {
+                fs->total_bytes = v;
+                p->has_total[k->index] = true;
+        } else if (strcmp(k->field, "used-bytes") == 0 && param_uint(param, &v)) {
+                fs->used_bytes = v;
+                p->has_used[k->index] = true;
+        }
+        return 0;
+}
+
+static int fill_interface(Parser *p, const Key *k, const virTypedParameter *param) {
+        GuestInterface *iface = &p->g->interfaces[k->index];
+
+        if (k->sub) {
+                Address *a;
+
+                if (k->sub_index >= p->n_addrs[k->index])
+                        return 0;
+                a = &p->addrs[k->index][k->sub_index];
+                if (strcmp(k->field, "type") == 0) {
+                        if (param->type != VIR_TYPED_PARAM_STRING || !param->value.s)
+                                return 0;
+                        a->family = strcmp(param->value.s, "ipv4") == 0 ? 4 :
+                                    strcmp(param->value.s, "ipv6") == 0 ? 6 : 0;
+                } else if (strcmp(k->field, "addr") == 0)
+                        return set_string(&a->addr, param);
+                else if (strcmp(k->field, "prefix") == 0)
+                        a->has_prefix = param_uint(param, &a->prefix);
+                return 0;
+        }
+        if (strcmp(k->field, "name") == 0)
+                return set_string(&iface->name, param);
+        if (strcmp(k->field, "hwaddr") == 0)
+                return set_string(&iface->mac, param);
+        return 0;
+}
+
+static int fill(Parser *p, unsigned kinds) {
+        for (size_t i = 0; i < p->n; i++) {
+                const Key *k = &p->keys[i];
+                const virTypedParameter *param = &p->params[i];
+                int r = 0;
+
+                if (k->list == LIST_NONE) {
+                        if (k->field)
+                                r = fill_top(p, k->field, param, kinds);
+                } else if (k->index >= p->slots[k->list])
+                        continue; /* counts, and entries beyond the cap or the count */
+                else if (k->list == LIST_USER)
+                        r = fill_user(p, k, param);
+                else if (k->list == LIST_FS)
+                        r = fill_filesystem(p, k, param);
+                else
+                        r = fill_interface(p, k, param);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static void ascii_lower(char *s) {
+        for (; s && *s; s++)
+                if (*s >= 'A' && *s <= 'Z')
+                        *s = (char) (*s - 'A' + 'a');
+}
+
+/* "addr/prefix", or the bare address if the prefix is missing or out of
+ * range; takes a->addr. NULL on allocation failure. */
+static char *address_string(Address *a) {
+        char *s, *cut;
+
+        if (!a->has_prefix || a->prefix > (a->family == 4 ? 32u : 128u)) {
+                s = a->addr;
+                a->addr = NULL;
+                return s;
+        }
+        if (asprintf(&s, "%s/%" PRIu64, a->addr, a->prefix) < 0)
+                return NULL;
+        if (strlen(s) <= GUEST_STRING_MAX)
+                return s;
+        cut = utf8_sanitize(s, strlen(s), GUEST_STRING_MAX);
+        free(s);
+        return cut;
+}
+
+/* The interface's addresses: IPv4 first, then IPv6, each in the guest's
+ * order; entries without a known type or an address are dropped. */
+static int build_addresses(GuestInterface *iface, Address *addrs, size_t n) {
+        size_t count = 0;
+
+        for (size_t i = 0; i < n; i++)
+                if (addrs[i].family != 0 && addrs[i].addr)
+                        count++;
+        if (count == 0)
+                return 0;
+        iface->addresses = calloc(count, sizeof *iface->addresses);
+        if (!iface->addresses)
+                return -ENOMEM;
+        for (int family = 4; family <= 6; family += 2)
+                for (size_t i = 0; i < n; i++) {
+                        char *s;
+
+                        if (addrs[i].family != family || !addrs[i].addr)
+                                continue;
+                        s = address_string(&addrs[i]);
+                        if (!s)
+                                return -ENOMEM;
+                        iface->addresses[iface->n_addresses++] = s;
+                        if (family == 4)
+                                iface->n_ipv4++;
+                }
+        return 0;
+}
+
+/* Drops the entries the guest left incomplete, and finishes the rest. */
+static int compact(Parser *p) {
+        GuestInfo *g = p->g;
+        size_t n;
+
+        /* A user is nothing without a name. */
+        n = 0;
+        for (size_t i = 0; i < g->n_users; i++) {
+                if (!g->users[i].name) {
+                        free(g->users[i].domain);
+                        continue;
+                }
+                g->users[n++] = g->users[i];
+        }
+        g->n_users = n;
+
+        /* A filesystem is known by its mount point; a disk by any of its names. */
+        n = 0;
+        for (size_t i = 0; i < g->n_filesystems; i++) {
+                GuestFilesystem *fs = &g->filesystems[i];
+                size_t m = 0;
+
+                if (!fs->mount_point) {
+                        filesystem_done(fs);
+                        continue;
+                }
+                for (size_t j = 0; j < fs->n_disks; j++) {
+                        GuestFsDisk *d = &fs->disks[j];
+
+                        if (!d->alias && !d->serial && !d->device)
+                                continue;
+                        fs->disks[m++] = *d;
+                }
+                fs->n_disks = m;
+                /* Sizes come in pairs; half a pair is no size. */
+                fs->has_bytes = p->has_total[i] && p->has_used[i];
+                if (!fs->has_bytes)
+                        fs->total_bytes = fs->used_bytes = 0;
+                g->filesystems[n++] = *fs;
+        }
+        g->n_filesystems = n;
+
+        /* An interface is nothing without a name. Every slot is either
+         * moved or emptied, so that a failure can free them all. */
+        n = 0;
+        for (size_t i = 0; i < g->n_interfaces; i++) {
+                GuestInterface *iface = &g->interfaces[i];
+
+                if (!iface->name) {
+                        interface_done(iface);
+                        memset(iface, 0, sizeof *iface);
+                        continue;
+                }
+                if (n != i) {
+                        g->interfaces[n] = *iface;
+                        memset(iface, 0, sizeof *iface);
+                }
+                iface = &g->interfaces[n++];
+                ascii_lower(iface->mac);
+                if (build_addresses(iface, p->addrs[i], p->n_addrs[i]) < 0)
+                        return -ENOMEM;
+        }
+        g->n_interfaces = n;
+        return 0;
+}
+
+int guest_info_from_typed_params(const virTypedParameter *params, int n, unsigned kinds, GuestInfo **ret) {
+        Parser p = { .params = params, .n = params && n > 0 ? (size_t) n : 0 };
+        int r;
+
+        p.g = guest_info_new();
+        if (!p.g)
+                return -ENOMEM;
+        p.g->kinds = kinds;
+
+        if (p.n > 0) {
+                p.keys = calloc(p.n, sizeof *p.keys);
+                if (!p.keys) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+        }
+        for (size_t i = 0; i < p.n; i++) {
+                Key *k = &p.keys[i];
+
+                /* libvirt terminates the field; do not count on it. */
+                if (strnlen(params[i].field, VIR_TYPED_PARAM_FIELD_LENGTH) == VIR_TYPED_PARAM_FIELD_LENGTH)
+                        *k = (Key) { .list = LIST_NONE };
+                else if (!parse_key(params[i].field, k))
+                        *k = (Key) { .list = LIST_NONE, .field = params[i].field };
+                else if (!(kinds & lists[k->list].kind))
+                        *k = (Key) { .list = LIST_NONE };
+        }
+
+        r = allocate_lists(&p);
+        if (r < 0)
+                goto fail;
+        r = fill(&p, kinds);
+        if (r < 0)
+                goto fail;
+
+        {
+                size_t *reported[_LIST_MAX] = {
+                        [LIST_USER] = &p.g->n_users_reported,
+                        [LIST_FS] = &p.g->n_filesystems_reported,
+                        [LIST_IF] = &p.g->n_interfaces_reported,
+                };
+                for (List l = 0; l < _LIST_MAX; l++) {
+                        if (p.extent[l].has_count)
+                                *reported[l] = saturate(p.extent[l].count);
+                        else if ((r = distinct_indexes(&p, l, reported[l])) < 0)
+                                goto fail;
+                }
+        }
+
+        r = compact(&p);
+        if (r < 0)
+                goto fail;
+        parser_done(&p);
+        *ret = p.g;
+        return 0;
+
+fail:
+        parser_done(&p);
+        guest_info_free(p.g);
+        return r;
+}

@@ -1,0 +1,222 @@
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "collect.h"
+#include "log.h"
+#include "manager.h"
+
+/* Kinds falling due within this much of each other go in one collection. */
+#define COALESCE_USEC (500 * 1000ULL)
+
+static const char *const kind_names[GUEST_KIND_COUNT] = {
+        "agent", "os", "hostname", "timezone", "users", "filesystems", "interfaces",
+};
+
+void collect_config_default(CollectConfig *c) {
+        static const unsigned seconds[GUEST_KIND_COUNT] = {
+                [0] = 300, /* agent version, supported commands */
+                [1] = 60,  /* os */
+                [2] = 60,  /* hostname */
+                [3] = 60,  /* timezone */
+                [4] = 10,  /* users */
+                [5] = 60,  /* filesystems */
+                [6] = 10,  /* interfaces */
+        };
+        c->workers = 4;
+        c->agent_timeout = 10;
+        for (int i = 0; i < GUEST_KIND_COUNT; i++)
+                c->interval_usec[i] = seconds[i] * 1000000ULL;
+}
+
+int collect_kind_from_string(const char *s) {
+        for (int i = 0; i < GUEST_KIND_COUNT; i++)
+                if (s && strcmp(s, kind_names[i]) == 0)
+                        return i;
+        return -EINVAL;
+}
+
+const char *collect_kind_to_string(int index) {
+        return index >= 0 && index < GUEST_KIND_COUNT ? kind_names[index] : NULL;
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static void submit(Manager *m, Domain *d, unsigned kinds) {
+        d->collecting = true;
+        d->pending_kinds = 0;
+        d->collect_seq++;
+        if (m->pool)
+                agent_pool_submit(m->pool, d->uuid, kinds,
+                                  d->agent_info ? agent_info_supported_kinds(d->agent_info) : 0);
+}
+
+static unsigned kinds_due(const Domain *d, uint64_t until) {
+        unsigned kinds = 0;
+        for (int i = 0; i < GUEST_KIND_COUNT; i++)
+                if (d->due_usec[i] <= until)
+                        kinds |= 1u << i;
+        return kinds;
+}
+
+static uint64_t next_due(const Domain *d) {
+        uint64_t t = UINT64_MAX;
+        for (int i = 0; i < GUEST_KIND_COUNT; i++)
+                if (d->due_usec[i] < t)
+                        t = d->due_usec[i];
+        return t;
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        collect_schedule(userdata);
+        return 0;
+}
+
+/* Makes the timer fire no later than at. */
+static void arm_timer(Manager *m, uint64_t at) {
+        uint64_t current;
+        int r;
+
+        if (!m->event || at == UINT64_MAX)
+                return;
+        if (!m->collect_timer) {
+                r = sd_event_add_time(m->event, &m->collect_timer, CLOCK_MONOTONIC, at, COALESCE_USEC, on_timer, m);
+                if (r < 0)
+                        log_error_errno(r, "Failed to set up the collection timer: %m");
+                return;
+        }
+        if (sd_event_source_get_enabled(m->collect_timer, NULL) > 0 &&
+            sd_event_source_get_time(m->collect_timer, &current) >= 0 && current <= at)
+                return;
+        (void) sd_event_source_set_time(m->collect_timer, at);
+        (void) sd_event_source_set_enabled(m->collect_timer, SD_EVENT_ONESHOT);
+}
+
+void collect_schedule(Manager *m) {
+        uint64_t now = now_usec(), next = UINT64_MAX;
+        Domain *d;
+
+        if (m->collect_timer)
+                (void) sd_event_source_set_enabled(m->collect_timer, SD_EVENT_OFF);
+        HASHMAP_FOREACH(d, m->domains, i) {
+                if (!domain_agent_usable(d) || d->collecting)
+                        continue;
+                unsigned kinds = kinds_due(d, now + COALESCE_USEC);
+                if (kinds)
+                        submit(m, d, kinds);
+                else if (next_due(d) < next)
+                        next = next_due(d);
+        }
+        arm_timer(m, next);
+}
+
+static void drop_guest_data(Manager *m, Domain *d) {
+        if (d->guest_exported) {
+                d->guest_exported = false;
+                if (m->hooks && m->hooks->domain_guest_exported)
+                        m->hooks->domain_guest_exported(m, d, false, m->hooks_userdata);
+        }
+        unsigned changed = domain_drop_guest_data(d);
+        if (changed)
+                manager_domain_changed(m, d, changed);
+}
+
+void collect_domain_updated(Manager *m, Domain *d, bool was_usable) {
+        bool usable = domain_agent_usable(d);
+
+        if (usable == was_usable)
+                return;
+        if (!usable) {
+                drop_guest_data(m, d);
+                return;
+        }
+        /* Agent (re)connected, domain started or resumed: everything, now. */
+        memset(d->due_usec, 0, sizeof d->due_usec);
+        if (d->collecting)
+                d->pending_kinds = GUEST_KIND_ALL;
+        else
+                submit(m, d, GUEST_KIND_ALL);
+}
+
+static void finished(Manager *m, Domain *d, uint64_t seq, const char *error) {
+        if (m->hooks && m->hooks->collection_done)
+                m->hooks->collection_done(m, d, seq, error, m->hooks_userdata);
+}
+
+void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg) {
+        uint64_t now = now_usec(), seq = d->collect_seq;
+        unsigned requested = msg->data.kinds_requested;
+
+        d->collecting = false;
+        for (int i = 0; i < GUEST_KIND_COUNT; i++)
+                if (requested & (1u << i))
+                        d->due_usec[i] = now + m->collect_config.interval_usec[i];
+
+        if (!domain_agent_usable(d)) {
+                /* The agent went away while we asked: what it said is stale. */
+                finished(m, d, seq, "the guest agent disconnected");
+                if (d->pending_kinds) {
+                        d->pending_kinds = 0;
+                        finished(m, d, seq + 1, "the guest agent disconnected");
+                }
+                return;
+        }
+
+        if (msg->error) {
+                /* Once per failure streak, not once per poll. */
+                if (!d->agent_failing)
+                        log_warning("Guest agent of '%s' did not answer, will keep asking: %s", d->name,
+                                    msg->error);
+                else
+                        log_debug("Guest agent of '%s' still does not answer: %s", d->name, msg->error);
+                d->agent_failing = true;
+                finished(m, d, seq, msg->error);
+        } else {
+                if (d->agent_failing)
+                        log_info("Guest agent of '%s' answers again.", d->name);
+                d->agent_failing = false;
+                log_debug("Collected %#x from the agent of '%s' in %.3f s.", requested, d->name,
+                          msg->data.duration_usec / 1e6);
+
+                unsigned changed = domain_take_guest_data(d, &msg->data);
+                if (!d->guest_exported) {
+                        /* InterfacesAdded carries these values already. */
+                        changed &= ~(unsigned) (DOMAIN_PROPERTY_OS_ID | DOMAIN_PROPERTY_OS_NAME |
+                                                DOMAIN_PROPERTY_OS_PRETTY_NAME | DOMAIN_PROPERTY_OS_VERSION |
+                                                DOMAIN_PROPERTY_OS_VERSION_ID | DOMAIN_PROPERTY_OS_KERNEL_RELEASE |
+                                                DOMAIN_PROPERTY_OS_KERNEL_VERSION | DOMAIN_PROPERTY_OS_MACHINE |
+                                                DOMAIN_PROPERTY_OS_VARIANT | DOMAIN_PROPERTY_OS_VARIANT_ID |
+                                                DOMAIN_PROPERTY_OS_HOSTNAME | DOMAIN_PROPERTY_OS_TIMEZONE_NAME |
+                                                DOMAIN_PROPERTY_OS_TIMEZONE_OFFSET | DOMAIN_PROPERTY_USERS |
+                                                DOMAIN_PROPERTY_USER_COUNT | DOMAIN_PROPERTY_FILESYSTEMS |
+                                                DOMAIN_PROPERTY_FILESYSTEM_COUNT);
+                        d->guest_exported = true;
+                        if (m->hooks && m->hooks->domain_guest_exported)
+                                m->hooks->domain_guest_exported(m, d, true, m->hooks_userdata);
+                }
+                if (changed)
+                        manager_domain_changed(m, d, changed);
+                finished(m, d, seq, NULL);
+        }
+
+        if (d->pending_kinds)
+                submit(m, d, d->pending_kinds);
+        else
+                arm_timer(m, next_due(d));
+}
+
+int64_t collect_refresh(Manager *m, Domain *d) {
+        if (!domain_agent_usable(d))
+                return -ENODEV;
+        memset(d->due_usec, 0, sizeof d->due_usec);
+        if (d->collecting) {
+                d->pending_kinds = GUEST_KIND_ALL;
+                return (int64_t) d->collect_seq + 1;
+        }
+        submit(m, d, GUEST_KIND_ALL);
+        return (int64_t) d->collect_seq;
+}

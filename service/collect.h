@@ -1,0 +1,38 @@
+/* When to ask each guest agent for what: a full collection as soon as an
+ * agent becomes usable, then periodic refreshes per kind of data, one
+ * collection in flight per domain, none for paused or stopped domains or
+ * disconnected agents. Part of the model: runs on the main thread. */
+#pragma once
+
+#include <stdint.h>
+
+#include "domain.h"
+
+typedef struct Manager Manager;
+
+typedef struct CollectConfig {
+        unsigned workers;       /* agent worker threads */
+        int agent_timeout;      /* seconds; < 0: leave libvirt's setting alone */
+        uint64_t interval_usec[GUEST_KIND_COUNT]; /* by GuestKind bit index */
+} CollectConfig;
+
+#define COLLECT_WORKERS_MAX 64
+#define COLLECT_TIMEOUT_MAX 300
+#define COLLECT_INTERVAL_MAX_SEC 86400
+
+void collect_config_default(CollectConfig *c);
+/* "users", "os", ...: the GuestKind bit index, or -EINVAL. */
+int collect_kind_from_string(const char *s);
+const char *collect_kind_to_string(int index);
+
+/* After d changed (or appeared: was_usable false): starts a full collection
+ * when its agent became usable, forgets the agent's data when it stopped
+ * being usable. */
+void collect_domain_updated(Manager *m, Domain *d, bool was_usable);
+/* A VIRT_MSG_GUEST_DATA for d. */
+void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg);
+/* Refresh(): collect everything now. Returns the number of the collection
+ * whose end answers the caller, or -ENODEV if the agent is not usable. */
+int64_t collect_refresh(Manager *m, Domain *d);
+/* The periodic timer's work, also called once at start. */
+void collect_schedule(Manager *m);

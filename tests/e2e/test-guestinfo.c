@@ -1,0 +1,475 @@
+/* End to end: what real guest agents report, published. Three real VMs: one
+ * built from tests/vm/guest.env, one from guest-many.env (more than the
+ * summaries hold), one without an agent. Every expected value is read from
+ * the spec the guest was built from. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "guest.h"
+#include "harness.h"
+
+#define BUS_NAME "org.guestinfod.GuestInfo1"
+#define DOMAIN_IFACE "org.guestinfod.GuestInfo1.Domain"
+#define OS_IFACE "org.guestinfod.GuestInfo1.OS"
+#define USERS_IFACE "org.guestinfod.GuestInfo1.Users"
+#define FS_IFACE "org.guestinfod.GuestInfo1.Filesystems"
+#define IFACES_IFACE "org.guestinfod.GuestInfo1.Interfaces"
+
+#define FULL_VM "gi-full"
+#define FULL_UUID "91000000-0000-4000-8000-000000000001"
+#define MANY_VM "gi-many"
+#define MANY_UUID "91000000-0000-4000-8000-000000000002"
+#define PLAIN_VM "gi-plain"
+#define PLAIN_UUID "91000000-0000-4000-8000-000000000003"
+
+static Harness H;
+static char full_path[256], many_path[256], plain_path[256], full_dir[512];
+
+static void set_path(char *buf, size_t size, const char *uuid) {
+        char *p = NULL;
+        harness_domain_path(uuid, &p);
+        snprintf(buf, size, "%s", p);
+        free(p);
+}
+
+static int group_setup(void **state) {
+        char many_dir[512];
+
+        assert_int_equal(harness_init(&H), 0);
+        assert_int_equal(harness_start_bus(&H), 0);
+        assert_int_equal(harness_connect_client(&H), 0);
+        snprintf(full_dir, sizeof full_dir, "%s/full", H.dir);
+        snprintf(many_dir, sizeof many_dir, "%s/many", H.dir);
+        assert_int_equal(guest_build(&H, "guest.env", full_dir), 0);
+        assert_int_equal(guest_build(&H, "guest-many.env", many_dir), 0);
+        assert_int_equal(harness_start_libvirtd(&H, "qemu"), 0);
+        assert_int_equal(guest_define(&H, FULL_VM, FULL_UUID, "guest.env", full_dir, true), 0);
+        assert_int_equal(guest_define(&H, MANY_VM, MANY_UUID, "guest-many.env", many_dir, true), 0);
+        assert_int_equal(guest_define(&H, PLAIN_VM, PLAIN_UUID, "guest.env", full_dir, false), 0);
+        set_path(full_path, sizeof full_path, FULL_UUID);
+        set_path(many_path, sizeof many_path, MANY_UUID);
+        set_path(plain_path, sizeof plain_path, PLAIN_UUID);
+
+        assert_int_equal(harness_start_daemon(&H, H.uri, 60, NULL), 0);
+        double t0 = harness_now();
+        assert_int_equal(harness_virsh(&H, "start %s", FULL_VM), 0);
+        assert_int_equal(harness_virsh(&H, "start %s", MANY_VM), 0);
+        assert_int_equal(harness_virsh(&H, "start %s", PLAIN_VM), 0);
+
+        /* agent connected → OS, Users, Filesystems appear */
+        assert_true(harness_wait_line(&H, "PropertiesChanged " FULL_UUID " AgentConnected=true", 90000));
+        double t1 = harness_now();
+        assert_true(harness_wait_line(&H, "InterfacesAdded " FULL_UUID " Filesystems(", 30000));
+        printf("# boot to agent connected %.1f s; agent connected to OS interface %.3f s\n", t1 - t0,
+               harness_now() - t1);
+        assert_true(harness_wait_line(&H, "InterfacesAdded " MANY_UUID " Filesystems(", 90000));
+        return 0;
+}
+
+static int group_teardown(void **state) {
+        int status = harness_stop_daemon(&H);
+        harness_cleanup(&H);
+        assert_int_equal(status, 0);
+        return 0;
+}
+
+static int test_teardown(void **state) {
+        assert_true(harness_daemon_running(&H));
+        return 0;
+}
+
+static char *get_s(const char *path, const char *iface, const char *prop) {
+        char *s = NULL;
+        int r = harness_get_property(&H, path, iface, prop, 's', &s);
+        if (r < 0)
+                fprintf(stderr, "reading %s.%s failed: %d\n", iface, prop, r);
+        assert_int_equal(r, 0);
+        return s;
+}
+
+static void assert_prop_equals_spec(const char *path, const char *iface, const char *prop, const char *spec,
+                                    const char *expr) {
+        char *want = spec_value(spec, expr), *got = get_s(path, iface, prop);
+        assert_non_null(want);
+        if (strcmp(want, got) != 0)
+                fprintf(stderr, "%s.%s: got '%s', the guest was built with '%s'\n", iface, prop, got, want);
+        assert_string_equal(got, want);
+        free(want), free(got);
+}
+
+static sd_bus_message *get_property_message(const char *path, const char *iface, const char *prop,
+                                            const char *type) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        int r = sd_bus_get_property(H.bus, BUS_NAME, path, iface, prop, &error, &reply, type);
+        if (r < 0)
+                fprintf(stderr, "%s.%s: %s\n", iface, prop, error.message);
+        assert_true(r >= 0);
+        sd_bus_error_free(&error);
+        return reply;
+}
+
+static sd_bus_message *call(const char *path, const char *iface, const char *method) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        int r = sd_bus_call_method(H.bus, BUS_NAME, path, iface, method, &error, &reply, "");
+        if (r < 0)
+                fprintf(stderr, "%s.%s: %s: %s\n", iface, method, error.name, error.message);
+        assert_true(r >= 0);
+        sd_bus_error_free(&error);
+        return reply;
+}
+
+static json_t *call_json(const char *path, const char *method) {
+        sd_bus_message *reply = call(path, DOMAIN_IFACE, method);
+        const char *s;
+        assert_int_equal(sd_bus_message_read(reply, "s", &s), 1);
+        json_error_t e;
+        json_t *j = json_loads(s, 0, &e);
+        assert_non_null(j);
+        sd_bus_message_unref(reply);
+        return j;
+}
+
+/* Users as "name@login" lines, from an a(ssd) the message is at. */
+static size_t read_users(sd_bus_message *m, char *out, size_t size) {
+        const char *name, *domain;
+        double login;
+        size_t n = 0, k = 0;
+        out[0] = '\0';
+        assert_true(sd_bus_message_enter_container(m, 'a', "(ssd)") > 0);
+        while (sd_bus_message_read(m, "(ssd)", &name, &domain, &login) > 0) {
+                k += snprintf(out + k, size - k, "%s:%.2f ", name, login);
+                n++;
+        }
+        return n;
+}
+
+static void test_os_is_what_the_guest_was_built_with(void **state) {
+        char krel_path[600], krel[256] = "";
+
+        assert_prop_equals_spec(full_path, OS_IFACE, "Hostname", "guest.env", "$GUEST_HOSTNAME");
+        assert_prop_equals_spec(full_path, OS_IFACE, "Id", "guest.env", "$OS_ID");
+        assert_prop_equals_spec(full_path, OS_IFACE, "Name", "guest.env", "$OS_NAME");
+        assert_prop_equals_spec(full_path, OS_IFACE, "PrettyName", "guest.env", "$OS_PRETTY_NAME");
+        assert_prop_equals_spec(full_path, OS_IFACE, "Version", "guest.env", "$OS_VERSION");
+        assert_prop_equals_spec(full_path, OS_IFACE, "VersionId", "guest.env", "$OS_VERSION_ID");
+        assert_prop_equals_spec(full_path, OS_IFACE, "Variant", "guest.env", "$OS_VARIANT");
+        assert_prop_equals_spec(full_path, OS_IFACE, "VariantId", "guest.env", "$OS_VARIANT_ID");
+        /* the agent reports the zone's abbreviation and offset */
+        assert_prop_equals_spec(full_path, OS_IFACE, "TimezoneName", "guest.env", "$(TZ=$GUEST_TIMEZONE date +%Z)");
+        char *offset = spec_value("guest.env", "$(TZ=$GUEST_TIMEZONE date +%z)"); /* +0900 */
+        int32_t got_offset = 0;
+        assert_int_equal(harness_get_property(&H, full_path, OS_IFACE, "TimezoneOffset", 'i', &got_offset), 0);
+        int hh = (offset[1] - '0') * 10 + (offset[2] - '0'), mm = (offset[3] - '0') * 10 + (offset[4] - '0');
+        assert_int_equal(got_offset, (offset[0] == '-' ? -1 : 1) * (hh * 3600 + mm * 60));
+        free(offset);
+
+        snprintf(krel_path, sizeof krel_path, "%s/kernel-release", full_dir);
+        FILE *f = fopen(krel_path, "re");
+        assert_non_null(f);
+        assert_non_null(fgets(krel, sizeof krel, f));
+        fclose(f);
+        krel[strcspn(krel, "\n")] = '\0';
+        char *s = get_s(full_path, OS_IFACE, "KernelRelease");
+        assert_string_equal(s, krel);
+        free(s);
+        s = get_s(full_path, OS_IFACE, "Machine");
+        assert_string_equal(s, "x86_64");
+        free(s);
+        s = get_s(full_path, OS_IFACE, "KernelVersion");
+        assert_non_null(strstr(s, "SMP"));
+        free(s);
+}
+
+static void test_introspection_matches_dbus_xml(void **state) {
+        assert_int_equal(harness_introspection_matches(&H, full_path, OS_IFACE), 0);
+        assert_int_equal(harness_introspection_matches(&H, full_path, USERS_IFACE), 0);
+        assert_int_equal(harness_introspection_matches(&H, full_path, FS_IFACE), 0);
+        assert_int_equal(harness_introspection_matches(&H, full_path, DOMAIN_IFACE), 0);
+        assert_int_equal(harness_introspection_matches(&H, full_path, IFACES_IFACE), 0);
+}
+
+static void test_agent_version_and_commands(void **state) {
+        char *version = get_s(full_path, DOMAIN_IFACE, "AgentVersion"), *out = NULL;
+        char *argv[] = { "qemu-ga", "--version", NULL };
+        assert_int_equal(harness_run(argv, 10, &out), 0);
+        /* the guest runs the host's qemu-ga: "QEMU Guest Agent 7.2.22" */
+        assert_true(strlen(version) > 0);
+        assert_non_null(strstr(out, version));
+        free(out), free(version);
+
+        sd_bus_message *m = get_property_message(full_path, DOMAIN_IFACE, "AgentSupportedCommands", "a(sb)");
+        const char *name;
+        int enabled;
+        bool osinfo = false, devices_disabled = false;
+        size_t n = 0;
+        assert_true(sd_bus_message_enter_container(m, 'a', "(sb)") > 0);
+        while (sd_bus_message_read(m, "(sb)", &name, &enabled) > 0) {
+                osinfo |= strcmp(name, "guest-get-osinfo") == 0 && enabled;
+                devices_disabled |= strcmp(name, "guest-get-devices") == 0 && !enabled;
+                n++;
+        }
+        assert_true(n > 20);
+        assert_true(osinfo);
+        assert_true(devices_disabled);
+        sd_bus_message_unref(m);
+}
+
+static void test_users(void **state) {
+        char got[4096], want[4096] = "", *spec_users = spec_value("guest.env", "$GUEST_USERS");
+        uint32_t count = 0;
+
+        /* "alice:1700000000 bob:1700000100.5" → "alice:1700000000.00 bob:1700000100.50 " */
+        size_t k = 0;
+        for (char *save = NULL, *t = strtok_r(spec_users, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
+                char *colon = strchr(t, ':');
+                *colon = '\0';
+                k += snprintf(want + k, sizeof want - k, "%s:%.2f ", t, strtod(colon + 1, NULL));
+        }
+        free(spec_users);
+
+        sd_bus_message *m = get_property_message(full_path, USERS_IFACE, "Users", "a(ssd)");
+        assert_int_equal(read_users(m, got, sizeof got), 3);
+        assert_string_equal(got, want);
+        sd_bus_message_unref(m);
+        assert_int_equal(harness_get_property(&H, full_path, USERS_IFACE, "UserCount", 'u', &count), 0);
+        assert_int_equal(count, 3);
+}
+
+static void test_filesystems(void **state) {
+        char *serial = spec_value("guest.env", "$DATA_DISK_SERIAL");
+        char *mounts = spec_value("guest.env", "$DATA_DISK_MOUNT $(echo $GUEST_EXTRA_MOUNTS | tr ' ' '\\n' | "
+                                               "sed -n 's/^bind://p' | tr '\\n' ' ')");
+        sd_bus_message *m = get_property_message(full_path, FS_IFACE, "Filesystems", "a(ssstta(ss))");
+        const char *disk, *mount, *type, *s, *bus;
+        uint64_t used, total;
+        size_t n = 0;
+
+        assert_true(sd_bus_message_enter_container(m, 'a', "(ssstta(ss))") > 0);
+        while (sd_bus_message_enter_container(m, 'r', "ssstta(ss)") > 0) {
+                assert_int_equal(sd_bus_message_read(m, "ssstt", &disk, &mount, &type, &used, &total), 1);
+                assert_string_equal(type, "ext4");
+                assert_non_null(strstr(mounts, mount));
+                assert_true(total > 0 && used <= total);
+                assert_true(sd_bus_message_enter_container(m, 'a', "(ss)") > 0);
+                assert_int_equal(sd_bus_message_read(m, "(ss)", &s, &bus), 1);
+                assert_string_equal(s, serial);
+                assert_string_equal(bus, "virtio");
+                sd_bus_message_exit_container(m);
+                sd_bus_message_exit_container(m);
+                n++;
+        }
+        /* the data disk and its two bind mounts */
+        assert_int_equal(n, 3);
+        sd_bus_message_unref(m);
+        free(serial), free(mounts);
+}
+
+static void test_interfaces_merged(void **state) {
+        char *mac = spec_value("guest.env", "$GUEST_MAC"), *ipv4 = spec_value("guest.env", "$GUEST_IPV4"),
+             *ipv6 = spec_value("guest.env", "$GUEST_IPV6"),
+             *extra = spec_value("guest.env", "$GUEST_EXTRA_NICS"); /* dummy0,10.99.0.5/24,fd00:99::5/64,MAC */
+        sd_bus_message *m = get_property_message(full_path, IFACES_IFACE, "Interfaces", "a(ssssass)");
+        const char *name, *ifname, *imac, *ip, *source, *a;
+        char addrs[1024];
+        size_t n = 0;
+
+        assert_true(sd_bus_message_enter_container(m, 'a', "(ssssass)") > 0);
+        while (sd_bus_message_enter_container(m, 'r', "ssssass") > 0) {
+                assert_int_equal(sd_bus_message_read(m, "ssss", &name, &ifname, &imac, &ip), 1);
+                size_t k = 0;
+                addrs[0] = '\0';
+                assert_true(sd_bus_message_enter_container(m, 'a', "s") > 0);
+                while (sd_bus_message_read(m, "s", &a) > 0)
+                        k += snprintf(addrs + k, sizeof addrs - k, "%s ", a);
+                sd_bus_message_exit_container(m);
+                assert_int_equal(sd_bus_message_read(m, "s", &source), 1);
+                sd_bus_message_exit_container(m);
+
+                if (n == 0) {
+                        /* the domain's NIC, merged with eth0 by MAC */
+                        assert_string_equal(name, "net0");
+                        assert_string_equal(ifname, "eth0");
+                        assert_string_equal(imac, mac);
+                        assert_string_equal(ip, ipv4);
+                        assert_string_equal(source, "domain, guest-agent");
+                        assert_int_equal(strncmp(addrs, ipv4, strlen(ipv4)), 0); /* IPv4 first */
+                        assert_non_null(strstr(addrs, ipv6));
+                } else {
+                        /* the guest-only dummy interface; lo is dropped */
+                        assert_string_equal(name, "");
+                        assert_int_equal(strncmp(extra, ifname, strlen(ifname)), 0);
+                        assert_string_equal(source, "guest-agent");
+                        assert_non_null(strstr(extra, ip));
+                }
+                n++;
+        }
+        assert_int_equal(n, 2);
+        sd_bus_message_unref(m);
+        free(mac), free(ipv4), free(ipv6), free(extra);
+}
+
+static void test_kubevirt_json(void **state) {
+        json_t *j = call_json(full_path, "GetGuestOSInfo");
+        char *hostname = spec_value("guest.env", "$GUEST_HOSTNAME");
+        char *pretty = spec_value("guest.env", "$OS_PRETTY_NAME");
+        char *tz = spec_value("guest.env", "$(TZ=$GUEST_TIMEZONE date +%Z)");
+        char *version = get_s(full_path, DOMAIN_IFACE, "AgentVersion");
+
+        assert_string_equal(json_string_value(json_object_get(j, "hostname")), hostname);
+        assert_string_equal(json_string_value(json_object_get(j, "guestAgentVersion")), version);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(j, "os"), "prettyName")), pretty);
+        const char *timezone = json_string_value(json_object_get(j, "timezone"));
+        assert_non_null(timezone);
+        assert_int_equal(strncmp(timezone, tz, strlen(tz)), 0);
+        assert_non_null(strstr(timezone, ", "));
+        assert_int_equal(json_array_size(json_object_get(j, "userList")), 3);
+        assert_true(json_is_real(json_object_get(json_array_get(json_object_get(j, "userList"), 1), "loginTime")));
+        assert_int_equal(json_array_size(json_object_get(json_object_get(j, "fsInfo"), "disks")), 3);
+        assert_true(json_array_size(json_object_get(j, "supportedCommands")) > 20);
+        json_decref(j);
+
+        j = call_json(full_path, "GetUserList");
+        assert_int_equal(json_array_size(json_object_get(j, "items")), 3);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "items"), 0), "userName")),
+                            "alice");
+        json_decref(j);
+        j = call_json(full_path, "GetFilesystemList");
+        assert_int_equal(json_array_size(json_object_get(j, "items")), 3);
+        json_decref(j);
+        j = call_json(full_path, "GetInterfaces");
+        assert_int_equal(json_array_size(j), 2);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(j, 0), "infoSource")),
+                            "domain, guest-agent");
+        json_decref(j);
+        free(hostname), free(pretty), free(tz), free(version);
+}
+
+static void test_summaries_cap_at_ten(void **state) {
+        char users[8192];
+        uint32_t count = 0;
+
+        assert_prop_equals_spec(many_path, OS_IFACE, "Hostname", "guest-many.env", "$GUEST_HOSTNAME");
+        sd_bus_message *m = get_property_message(many_path, USERS_IFACE, "Users", "a(ssd)");
+        assert_int_equal(read_users(m, users, sizeof users), 10);
+        sd_bus_message_unref(m);
+        assert_int_equal(harness_get_property(&H, many_path, USERS_IFACE, "UserCount", 'u', &count), 0);
+        assert_int_equal(count, 12);
+        m = call(many_path, USERS_IFACE, "ListUsers");
+        assert_int_equal(read_users(m, users, sizeof users), 12);
+        sd_bus_message_unref(m);
+
+        m = get_property_message(many_path, FS_IFACE, "Filesystems", "a(ssstta(ss))");
+        size_t n = 0;
+        assert_true(sd_bus_message_enter_container(m, 'a', "(ssstta(ss))") > 0);
+        while (sd_bus_message_skip(m, "(ssstta(ss))") > 0)
+                n++;
+        assert_int_equal(n, 10);
+        sd_bus_message_unref(m);
+        assert_int_equal(harness_get_property(&H, many_path, FS_IFACE, "FilesystemCount", 'u', &count), 0);
+        assert_int_equal(count, 12); /* /data and 11 bind mounts; tmpfs is not listed */
+
+        /* the domain NIC plus at most 10 guest-only interfaces (of 12) */
+        json_t *j = call_json(many_path, "GetInterfaces");
+        assert_int_equal(json_array_size(j), 11);
+        json_decref(j);
+        j = call_json(many_path, "GetGuestOSInfo");
+        assert_int_equal(json_array_size(json_object_get(j, "userList")), 10);
+        assert_int_equal(json_array_size(json_object_get(json_object_get(j, "fsInfo"), "disks")), 10);
+        json_decref(j);
+        j = call_json(many_path, "GetUserList");
+        assert_int_equal(json_array_size(json_object_get(j, "items")), 12);
+        json_decref(j);
+}
+
+static bool daemon_log_mentions(const char *needle) {
+        FILE *f = fopen(H.daemon_log, "re");
+        char line[4096];
+        bool found = false;
+        if (!f)
+                return false;
+        while (!found && fgets(line, sizeof line, f))
+                found = strstr(line, needle) != NULL;
+        fclose(f);
+        return found;
+}
+
+static void test_vm_without_agent(void **state) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        char *s = NULL;
+
+        /* domain-only interfaces */
+        json_t *j = call_json(plain_path, "GetInterfaces");
+        assert_int_equal(json_array_size(j), 1);
+        json_t *e = json_array_get(j, 0);
+        assert_string_equal(json_string_value(json_object_get(e, "infoSource")), "domain");
+        assert_string_equal(json_string_value(json_object_get(e, "name")), "net0");
+        assert_null(json_object_get(e, "interfaceName"));
+        json_decref(j);
+
+        /* no OS interface at all, and a named error for the JSON */
+        int r = sd_bus_get_property_string(H.bus, BUS_NAME, plain_path, OS_IFACE, "Hostname", &error, &s);
+        assert_true(r < 0);
+        sd_bus_error_free(&error);
+        r = sd_bus_call_method(H.bus, BUS_NAME, plain_path, DOMAIN_IFACE, "GetGuestOSInfo", &error, NULL, "");
+        assert_true(r < 0);
+        assert_string_equal(error.name, "org.guestinfod.GuestInfo1.Error.NoAgent");
+        sd_bus_error_free(&error);
+        r = sd_bus_call_method(H.bus, BUS_NAME, plain_path, DOMAIN_IFACE, "Refresh", &error, NULL, "");
+        assert_true(r < 0);
+        assert_string_equal(error.name, "org.guestinfod.GuestInfo1.Error.NoAgent");
+        sd_bus_error_free(&error);
+        /* and no noise about it */
+        assert_false(daemon_log_mentions(PLAIN_VM));
+}
+
+static void test_refresh(void **state) {
+        double t0 = harness_now();
+        sd_bus_message *m = call(full_path, DOMAIN_IFACE, "Refresh");
+        printf("# Refresh() answered in %.3f s\n", harness_now() - t0);
+        sd_bus_message_unref(m);
+}
+
+static void test_agent_killed_and_back(void **state) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        char *s = NULL;
+
+        harness_clear_lines(&H);
+        double t0 = harness_now();
+        assert_int_equal(guest_kill_agent(&H, FULL_VM), 0);
+        assert_true(harness_wait_line(&H, "InterfacesRemoved " FULL_UUID " Filesystems OS Users", 30000));
+        printf("# agent killed: OS/Users/Filesystems removed after %.1f s\n", harness_now() - t0);
+        int r = sd_bus_get_property_string(H.bus, BUS_NAME, full_path, OS_IFACE, "Hostname", &error, &s);
+        assert_true(r < 0);
+        sd_bus_error_free(&error);
+
+        assert_true(harness_wait_line(&H, "InterfacesAdded " FULL_UUID " Filesystems(", 60000));
+        printf("# agent back: OS/Users/Filesystems again after %.1f s\n", harness_now() - t0);
+        assert_prop_equals_spec(full_path, OS_IFACE, "Hostname", "guest.env", "$GUEST_HOSTNAME");
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_teardown(test_os_is_what_the_guest_was_built_with, test_teardown),
+                cmocka_unit_test_teardown(test_introspection_matches_dbus_xml, test_teardown),
+                cmocka_unit_test_teardown(test_agent_version_and_commands, test_teardown),
+                cmocka_unit_test_teardown(test_users, test_teardown),
+                cmocka_unit_test_teardown(test_filesystems, test_teardown),
+                cmocka_unit_test_teardown(test_interfaces_merged, test_teardown),
+                cmocka_unit_test_teardown(test_kubevirt_json, test_teardown),
+                cmocka_unit_test_teardown(test_summaries_cap_at_ten, test_teardown),
+                cmocka_unit_test_teardown(test_vm_without_agent, test_teardown),
+                cmocka_unit_test_teardown(test_refresh, test_teardown),
+                cmocka_unit_test_teardown(test_agent_killed_and_back, test_teardown),
+        };
+        return cmocka_run_group_tests_name("e2e: guest info", tests, group_setup, group_teardown);
+}

@@ -1,0 +1,223 @@
+/* The collection state machine: when agents are asked, what is exported,
+ * what Refresh() waits for. No libvirt, no bus, no pool: submissions are
+ * visible as collect_seq/collecting, hook calls are recorded. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "manager.h"
+
+#define UUID_A "00000000-0000-0000-0000-00000000000a"
+
+static char log_buf[4096];
+
+static void record(const char *fmt, ...) {
+        va_list ap;
+        size_t n = strlen(log_buf);
+        va_start(ap, fmt);
+        vsnprintf(log_buf + n, sizeof log_buf - n, fmt, ap);
+        va_end(ap);
+}
+
+static void on_exported(Manager *m, Domain *d, bool exported, void *u) {
+        record("%s;", exported ? "exported" : "unexported");
+}
+static void on_done(Manager *m, Domain *d, uint64_t seq, const char *error, void *u) {
+        record("done %llu %s;", (unsigned long long) seq, error ? error : "ok");
+}
+static void on_changed(Manager *m, Domain *d, unsigned props, void *u) {
+        if (props & DOMAIN_PROPERTY_OS_HOSTNAME)
+                record("hostname;");
+        if (props & DOMAIN_PROPERTY_AGENT_VERSION)
+                record("version;");
+}
+
+static const ManagerHooks hooks = {
+        .domain_guest_exported = on_exported,
+        .collection_done = on_done,
+        .domain_changed = on_changed,
+};
+
+static VirtMsg *domain_msg(DomainState state, AgentState agent) {
+        VirtMsg *m = virt_msg_new(VIRT_MSG_DOMAIN_UPDATED);
+        snprintf(m->domain.uuid, sizeof m->domain.uuid, "%s", UUID_A);
+        m->domain.name = strdup("vm");
+        m->domain.state = state;
+        m->domain.id = state == DOMAIN_STATE_SHUTOFF ? -1 : 1;
+        m->domain.agent = agent;
+        m->domain.agent_probe_usec = 1;
+        return m;
+}
+
+static VirtMsg *result(unsigned kinds, const char *hostname, const char *error) {
+        VirtMsg *m = virt_msg_new(VIRT_MSG_GUEST_DATA);
+        snprintf(m->domain.uuid, sizeof m->domain.uuid, "%s", UUID_A);
+        m->data.kinds_requested = kinds;
+        if (error) {
+                m->error = strdup(error);
+                return m;
+        }
+        m->data.guest = guest_info_new();
+        m->data.guest->kinds = kinds & ~(unsigned) GUEST_KIND_AGENT;
+        if (hostname)
+                m->data.guest->hostname = strdup(hostname);
+        if (kinds & GUEST_KIND_AGENT) {
+                m->data.agent = calloc(1, sizeof *m->data.agent);
+                m->data.agent->version = strdup("7.2.22");
+        }
+        return m;
+}
+
+static int setup(void **state) {
+        Manager *m;
+        assert_int_equal(manager_new(NULL, "test:///default", &m), 0);
+        manager_set_hooks(m, &hooks, NULL);
+        manager_apply(m, virt_msg_new(VIRT_MSG_CONNECTED));
+        log_buf[0] = '\0';
+        *state = m;
+        return 0;
+}
+
+static int teardown(void **state) {
+        manager_free(*state);
+        return 0;
+}
+
+static Domain *dom(Manager *m) {
+        Domain *d = manager_get_domain(m, UUID_A);
+        assert_non_null(d);
+        return d;
+}
+
+static void test_full_collection_when_agent_connects(void **state) {
+        Manager *m = *state;
+
+        /* running, no agent yet: nothing asked */
+        manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_DISCONNECTED));
+        assert_false(dom(m)->collecting);
+        assert_int_equal(dom(m)->collect_seq, 0);
+
+        /* agent connects: one full collection */
+        VirtMsg *e = virt_msg_new(VIRT_MSG_AGENT_EVENT);
+        snprintf(e->domain.uuid, sizeof e->domain.uuid, "%s", UUID_A);
+        e->domain.agent = AGENT_STATE_CONNECTED;
+        e->domain.agent_probe_usec = 2;
+        manager_apply(m, e);
+        assert_true(dom(m)->collecting);
+        assert_int_equal(dom(m)->collect_seq, 1);
+
+        /* it answers: OS/Users/Filesystems exported, values not re-announced */
+        manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
+        assert_string_equal(log_buf, "exported;version;done 1 ok;");
+        assert_false(dom(m)->collecting);
+        assert_true(dom(m)->guest_exported);
+        assert_string_equal(dom(m)->guest->hostname, "guest");
+        for (int i = 0; i < GUEST_KIND_COUNT; i++)
+                assert_true(dom(m)->due_usec[i] > 0);
+
+        /* a later change of the hostname is announced */
+        log_buf[0] = '\0';
+        dom(m)->collecting = true;
+        manager_apply(m, result(GUEST_KIND_HOSTNAME, "renamed", NULL));
+        assert_string_equal(log_buf, "hostname;done 1 ok;");
+        /* the same again: nothing */
+        log_buf[0] = '\0';
+        dom(m)->collecting = true;
+        manager_apply(m, result(GUEST_KIND_HOSTNAME, "renamed", NULL));
+        assert_string_equal(log_buf, "done 1 ok;");
+}
+
+static void test_agent_gone_drops_everything(void **state) {
+        Manager *m = *state;
+
+        manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
+        manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
+        log_buf[0] = '\0';
+
+        /* destroyed: no agent event, the stopped state drops it */
+        manager_apply(m, domain_msg(DOMAIN_STATE_SHUTOFF, AGENT_STATE_INACTIVE));
+        assert_string_equal(log_buf, "unexported;version;");
+        assert_false(dom(m)->guest_exported);
+        assert_null(dom(m)->guest);
+        assert_null(dom(m)->agent_info);
+        assert_int_equal(collect_refresh(m, dom(m)), -ENODEV);
+}
+
+static void test_paused_and_resumed(void **state) {
+        Manager *m = *state;
+
+        manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
+        manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
+        manager_apply(m, domain_msg(DOMAIN_STATE_PAUSED, AGENT_STATE_CONNECTED));
+        assert_false(dom(m)->guest_exported);
+        uint64_t seq = dom(m)->collect_seq;
+        /* resumed: everything again, at once */
+        manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
+        assert_true(dom(m)->collecting);
+        assert_int_equal(dom(m)->collect_seq, seq + 1);
+}
+
+static void test_refresh_waits_for_a_fresh_collection(void **state) {
+        Manager *m = *state;
+
+        manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
+        assert_int_equal(dom(m)->collect_seq, 1);
+        /* asked while collection 1 runs: answered by collection 2 */
+        assert_int_equal(collect_refresh(m, dom(m)), 2);
+        manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
+        assert_true(dom(m)->collecting);
+        assert_int_equal(dom(m)->collect_seq, 2);
+        log_buf[0] = '\0';
+        manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
+        assert_string_equal(log_buf, "done 2 ok;");
+        assert_false(dom(m)->collecting);
+        /* idle: starts one now */
+        assert_int_equal(collect_refresh(m, dom(m)), 3);
+        assert_true(dom(m)->collecting);
+}
+
+static void test_failing_agent(void **state) {
+        Manager *m = *state;
+
+        manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
+        manager_apply(m, result(GUEST_KIND_ALL, NULL, "Guest agent is not responding"));
+        assert_string_equal(log_buf, "done 1 Guest agent is not responding;");
+        assert_true(dom(m)->agent_failing);
+        /* nothing shown for an agent that never answered */
+        assert_false(dom(m)->guest_exported);
+        /* the next try is scheduled, not immediate */
+        assert_false(dom(m)->collecting);
+        assert_true(dom(m)->due_usec[0] > 0);
+}
+
+static void test_agent_disconnects_during_collection(void **state) {
+        Manager *m = *state;
+
+        manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
+        assert_int_equal(collect_refresh(m, dom(m)), 2);
+        manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_DISCONNECTED));
+        log_buf[0] = '\0';
+        /* the late answer is stale: dropped, and both waiters are answered */
+        manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
+        assert_string_equal(log_buf, "done 1 the guest agent disconnected;done 2 the guest agent disconnected;");
+        assert_false(dom(m)->guest_exported);
+        assert_false(dom(m)->collecting);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_full_collection_when_agent_connects, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_agent_gone_drops_everything, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_paused_and_resumed, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_refresh_waits_for_a_fresh_collection, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_failing_agent, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_agent_disconnects_during_collection, setup, teardown),
+        };
+        return cmocka_run_group_tests_name("collect", tests, NULL, NULL);
+}
