@@ -58,7 +58,8 @@ static int group_setup(void **state) {
         set_path(many_path, sizeof many_path, MANY_UUID);
         set_path(plain_path, sizeof plain_path, PLAIN_UUID);
 
-        assert_int_equal(harness_start_daemon(&H, H.uri, 60, NULL), 0);
+        /* a short agent timeout, so the hung-agent test is quick */
+        assert_int_equal(harness_start_daemon(&H, H.uri, 60, "--agent-timeout=3", NULL), 0);
         double t0 = harness_now();
         assert_int_equal(harness_virsh(&H, "start %s", FULL_VM), 0);
         assert_int_equal(harness_virsh(&H, "start %s", MANY_VM), 0);
@@ -439,6 +440,54 @@ static void test_refresh(void **state) {
         sd_bus_message_unref(m);
 }
 
+static void test_hung_agent_delays_nobody_else(void **state) {
+        sd_bus_slot *slot = NULL;
+        sd_bus_message *m;
+        bool *answered = calloc(1, sizeof(bool));
+        char *error_name = NULL;
+
+        /* qemu-ga of gi-full frozen for 15 s: the channel stays connected */
+        assert_int_equal(guest_hang_agent(&H, FULL_VM, 15), 0);
+        harness_settle(&H, 1000);
+
+        /* gi-full's Refresh() waits for its agent... */
+        double t0 = harness_now();
+        assert_true(sd_bus_call_method_async(H.bus, &slot, BUS_NAME, full_path, DOMAIN_IFACE, "Refresh",
+                                             NULL, NULL, "") >= 0);
+        /* ...while gi-many's is answered at once, and the bus with it */
+        m = call(many_path, DOMAIN_IFACE, "Refresh");
+        double other = harness_now() - t0;
+        sd_bus_message_unref(m);
+        m = call(full_path, "org.freedesktop.DBus.Peer", "Ping");
+        sd_bus_message_unref(m);
+        printf("# hung agent: another VM's Refresh() took %.3f s, Ping %.3f s after\n", other, harness_now() - t0);
+        assert_true(other < 2.0);
+
+        /* the hung one fails by the agent timeout, with a named error */
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        t0 = harness_now();
+        int r = sd_bus_call_method(H.bus, BUS_NAME, full_path, DOMAIN_IFACE, "Refresh", &error, NULL, "");
+        printf("# hung agent: its own Refresh() failed after %.1f s: %s\n", harness_now() - t0,
+               r < 0 ? error.message : "(it did not fail)");
+        assert_true(r < 0);
+        error_name = strdup(error.name);
+        assert_string_equal(error_name, "org.guestinfod.GuestInfo1.Error.AgentFailed");
+        sd_bus_error_free(&error);
+        free(error_name);
+        sd_bus_slot_unref(slot);
+        free(answered);
+
+        /* once it thaws, the agent answers again */
+        for (int i = 0; i < 30; i++) {
+                r = sd_bus_call_method(H.bus, BUS_NAME, full_path, DOMAIN_IFACE, "Refresh", &error, NULL, "");
+                sd_bus_error_free(&error);
+                if (r >= 0)
+                        break;
+                harness_settle(&H, 1000);
+        }
+        assert_true(r >= 0);
+}
+
 static void test_agent_killed_and_back(void **state) {
         sd_bus_error error = SD_BUS_ERROR_NULL;
         char *s = NULL;
@@ -469,6 +518,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_summaries_cap_at_ten, test_teardown),
                 cmocka_unit_test_teardown(test_vm_without_agent, test_teardown),
                 cmocka_unit_test_teardown(test_refresh, test_teardown),
+                cmocka_unit_test_teardown(test_hung_agent_delays_nobody_else, test_teardown),
                 cmocka_unit_test_teardown(test_agent_killed_and_back, test_teardown),
         };
         return cmocka_run_group_tests_name("e2e: guest info", tests, group_setup, group_teardown);

@@ -65,3 +65,11 @@ int guest_kill_agent(Harness *h, const char *name) {
         char *argv[] = { script, h->uri, (char *) name, NULL };
         return harness_run(argv, 60, NULL);
 }
+
+int guest_hang_agent(Harness *h, const char *name, int seconds) {
+        char script[512], secs[16];
+        vm_file(script, sizeof script, "kill-agent.sh");
+        snprintf(secs, sizeof secs, "%d", seconds);
+        char *argv[] = { script, h->uri, (char *) name, "--hang", secs, NULL };
+        return harness_run(argv, 60, NULL);
+}

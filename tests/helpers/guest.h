@@ -19,3 +19,5 @@ char *spec_value(const char *spec, const char *expr);
 
 /* Runs tests/vm/kill-agent.sh for the domain. */
 int guest_kill_agent(Harness *h, const char *name);
+/* Freezes the domain's qemu-ga (SIGSTOP) for seconds, then lets it go. */
+int guest_hang_agent(Harness *h, const char *name, int seconds);
