@@ -6,6 +6,7 @@
 #include "bus-domain.h"
 #include "bus-errors.h"
 #include "bus-paths.h"
+#include "bus-polkit.h"
 #include "kubevirt-json.h"
 #include "macro.h"
 
@@ -21,7 +22,12 @@ struct BusDomain {
         sd_bus *bus;
         Manager *manager;
         Waiter *waiters;
+        bool use_polkit;
 };
+
+#define POLKIT_ACTION_REFRESH "org.guestinfod.guestinfo1.refresh"
+
+static Domain *find_domain(BusDomain *b, const char *path);
 
 /* Methods reach the context through the vtable's registration userdata; the
  * per-object userdata (from the find callbacks) is the Domain. */
@@ -67,10 +73,8 @@ static int property_get_agent_commands(sd_bus *bus, const char *path, const char
         return sd_bus_message_close_container(reply);
 }
 
-static int method_refresh(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        BusDomain *b = context_of(message);
-        Domain *d = userdata;
-
+/* Starts a collection and parks the call until it ends. */
+static int start_refresh(BusDomain *b, Domain *d, sd_bus_message *message, sd_bus_error *error) {
         int64_t seq = collect_refresh(b->manager, d);
         if (seq < 0)
                 return sd_bus_error_setf(error, BUS_ERROR_NO_AGENT, "The guest agent of '%s' is not connected.",
@@ -85,6 +89,45 @@ static int method_refresh(sd_bus_message *message, void *userdata, sd_bus_error 
         w->next = b->waiters;
         b->waiters = w;
         /* Answered from bus_domain_collection_done(): the loop does not wait. */
+        return 1;
+}
+
+static void on_refresh_authorized(sd_bus_message *message, int result, const char *why, void *userdata) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        BusDomain *b = userdata;
+        Domain *d;
+        int r;
+
+        if (result <= 0) {
+                (void) sd_bus_reply_method_errorf(message, SD_BUS_ERROR_ACCESS_DENIED, "Refresh is not allowed: %s.",
+                                                  why);
+                return;
+        }
+        /* The domain may have gone while polkit thought. */
+        d = find_domain(b, sd_bus_message_get_path(message));
+        if (!d) {
+                (void) sd_bus_reply_method_errorf(message, BUS_ERROR_NO_SUCH_DOMAIN, "The domain is gone.");
+                return;
+        }
+        r = start_refresh(b, d, message, &error);
+        if (r < 0 && sd_bus_error_is_set(&error))
+                (void) sd_bus_reply_method_error(message, &error);
+        else if (r < 0)
+                (void) sd_bus_reply_method_errno(message, r, NULL);
+        sd_bus_error_free(&error);
+}
+
+static int method_refresh(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        BusDomain *b = context_of(message);
+        Domain *d = userdata;
+
+        if (!b->use_polkit)
+                return start_refresh(b, d, message, error);
+
+        /* It costs the guest work: polkit decides, and answers later. */
+        int r = bus_polkit_check_async(message, POLKIT_ACTION_REFRESH, on_refresh_authorized, b);
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Cannot ask polkit: %s", strerror(-r));
         return 1;
 }
 
@@ -505,7 +548,7 @@ void bus_domain_removed(BusDomain *b, Domain *d) {
         answer_waiters(b, d->uuid, UINT64_MAX, BUS_ERROR_NO_SUCH_DOMAIN, "The domain is gone.");
 }
 
-int bus_domain_new(sd_bus *bus, Manager *m, BusDomain **ret) {
+int bus_domain_new(sd_bus *bus, Manager *m, bool use_polkit, BusDomain **ret) {
         BusDomain *b = calloc(1, sizeof *b);
         int r;
 
@@ -513,6 +556,7 @@ int bus_domain_new(sd_bus *bus, Manager *m, BusDomain **ret) {
                 return -ENOMEM;
         b->bus = sd_bus_ref(bus);
         b->manager = m;
+        b->use_polkit = use_polkit;
 
         r = sd_bus_add_fallback_vtable(bus, NULL, DOMAIN_PATH_PREFIX, DOMAIN_INTERFACE, domain_vtable, domain_find, b);
         if (r >= 0)

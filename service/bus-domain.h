@@ -9,7 +9,8 @@
 
 typedef struct BusDomain BusDomain;
 
-int bus_domain_new(sd_bus *bus, Manager *m, BusDomain **ret);
+/* use_polkit: Refresh() asks polkit first (the system bus). */
+int bus_domain_new(sd_bus *bus, Manager *m, bool use_polkit, BusDomain **ret);
 /* Answers every Refresh() still waiting with an error. Accepts NULL. */
 BusDomain *bus_domain_free(BusDomain *b);
 

@@ -209,7 +209,7 @@ static const ManagerHooks publisher_hooks = {
         .collection_done = on_collection_done,
 };
 
-int publisher_new(sd_bus *bus, sd_event *event, Manager *m, Publisher **ret) {
+int publisher_new(sd_bus *bus, sd_event *event, Manager *m, bool use_polkit, Publisher **ret) {
         _cleanup_(publisher_freep) Publisher *p = calloc(1, sizeof *p);
         int r;
 
@@ -229,7 +229,7 @@ int publisher_new(sd_bus *bus, sd_event *event, Manager *m, Publisher **ret) {
         r = bus_manager_register(bus, m);
         if (r < 0)
                 return r;
-        r = bus_domain_new(bus, m, &p->domains);
+        r = bus_domain_new(bus, m, use_polkit, &p->domains);
         if (r < 0)
                 return r;
 

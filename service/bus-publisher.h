@@ -11,6 +11,7 @@
 
 typedef struct Publisher Publisher;
 
-int publisher_new(sd_bus *bus, sd_event *event, Manager *m, Publisher **ret);
+/* use_polkit: methods that cost the guests work ask polkit (system bus). */
+int publisher_new(sd_bus *bus, sd_event *event, Manager *m, bool use_polkit, Publisher **ret);
 Publisher *publisher_free(Publisher *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Publisher *, publisher_free);

@@ -65,7 +65,8 @@ static int run(const Options *o) {
         if (r < 0)
                 return log_error_errno(r, "Failed to set up: %m");
         m->collect_config = o->collect;
-        r = publisher_new(bus, event, m, &p);
+        /* On the session bus everybody is the same user: no polkit there. */
+        r = publisher_new(bus, event, m, o->bus == BUS_KIND_SYSTEM, &p);
         if (r < 0)
                 return log_error_errno(r, "Failed to register the bus objects: %m");
         r = manager_start(m);

@@ -171,9 +171,10 @@ int harness_run(char *const argv[], int timeout_s, char **out) {
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+static int start_bus_with_config(Harness *h, const char *conf, const char *env_name);
+
 int harness_start_bus(Harness *h) {
-        char conf[300], sock[300], arg[320];
-        int pipefd[2];
+        char conf[300], sock[300];
         FILE *f;
 
         snprintf(conf, sizeof conf, "%s/bus.conf", h->dir);
@@ -191,10 +192,17 @@ int harness_start_bus(Harness *h) {
                    sock);
         fclose(f);
 
+        /* The daemon and busctl find it through the environment. */
+        return start_bus_with_config(h, conf, "DBUS_SESSION_BUS_ADDRESS");
+}
+
+static int start_bus_with_config(Harness *h, const char *conf, const char *env_name) {
+        char arg[320], fdarg[32];
+        int pipefd[2];
+
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return -errno;
         snprintf(arg, sizeof arg, "--config-file=%s", conf);
-        char fdarg[32];
         snprintf(fdarg, sizeof fdarg, "--print-address=%d", pipefd[1]);
         char *argv[] = { "dbus-daemon", arg, "--nofork", "--nopidfile", fdarg, NULL };
         h->bus_pid = spawn(argv, NULL, -1, pipefd[1]);
@@ -211,9 +219,43 @@ int harness_start_bus(Harness *h) {
                 return -ETIME;
         h->bus_address[n] = '\0';
         h->bus_address[strcspn(h->bus_address, "\n")] = '\0';
-        /* The daemon and busctl find it through the environment. */
-        setenv("DBUS_SESSION_BUS_ADDRESS", h->bus_address, 1);
+        setenv(env_name, h->bus_address, 1);
         return 0;
+}
+
+int harness_start_system_bus(Harness *h, const char *includedir) {
+        char conf[300], sock[300];
+        FILE *f;
+
+        snprintf(conf, sizeof conf, "%s/system-bus.conf", h->dir);
+        snprintf(sock, sizeof sock, "%s/system_bus_socket", h->dir);
+        f = fopen(conf, "we");
+        if (!f)
+                return -errno;
+        /* Debian's system bus policy in short: deny by default, services
+         * punch holes with their own files (ours and polkit's). */
+        fprintf(f,
+                "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
+                " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+                "<busconfig>\n  <type>system</type>\n  <listen>unix:path=%s</listen>\n  <auth>EXTERNAL</auth>\n"
+                "  <policy context=\"default\">\n"
+                "    <allow user=\"*\"/>\n    <deny own=\"*\"/>\n    <deny send_type=\"method_call\"/>\n"
+                "    <allow send_type=\"signal\"/>\n"
+                "    <allow send_requested_reply=\"true\" send_type=\"method_return\"/>\n"
+                "    <allow send_requested_reply=\"true\" send_type=\"error\"/>\n"
+                "    <allow receive_type=\"method_call\"/>\n    <allow receive_type=\"method_return\"/>\n"
+                "    <allow receive_type=\"error\"/>\n    <allow receive_type=\"signal\"/>\n"
+                "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus\"/>\n"
+                "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus.Introspectable\"/>\n"
+                "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus.Properties\"/>\n"
+                "  </policy>\n"
+                "  <policy user=\"root\">\n    <allow send_type=\"method_call\" send_destination=\"org.freedesktop.DBus\"/>\n  </policy>\n"
+                "  <includedir>/usr/share/dbus-1/system.d</includedir>\n"
+                "  <includedir>%s</includedir>\n"
+                "</busconfig>\n",
+                sock, includedir);
+        fclose(f);
+        return start_bus_with_config(h, conf, "DBUS_SYSTEM_BUS_ADDRESS");
 }
 
 int harness_start_libvirtd(Harness *h, const char *driver) {
@@ -281,14 +323,10 @@ int harness_kill_libvirtd(Harness *h) {
         return 0;
 }
 
-int harness_start_daemon(Harness *h, const char *uri, int timeout_s, ...) {
-        char notify_path[108], notify_env[128], exe[512];
-        char *argv[32];
-        size_t n = 0;
-        va_list ap;
+int harness_start_daemon_argv(Harness *h, char *const argv[], int timeout_s) {
+        char notify_path[108], notify_env[128];
         int fd, r = 0;
 
-        snprintf(exe, sizeof exe, "%s/service/guestinfod", harness_build_root());
         if (snprintf(notify_path, sizeof notify_path, "%s/notify.sock", h->dir) >= (int) sizeof notify_path)
                 return -ENAMETOOLONG;
         snprintf(h->daemon_log, sizeof h->daemon_log, "%s/guestinfod.log", h->dir);
@@ -305,18 +343,7 @@ int harness_start_daemon(Harness *h, const char *uri, int timeout_s, ...) {
                 return r;
         }
 
-        argv[n++] = exe;
-        argv[n++] = "--user";
-        argv[n++] = "--connect";
-        argv[n++] = (char *) uri;
-        va_start(ap, timeout_s);
-        for (char *a; n < 30 && (a = va_arg(ap, char *));)
-                argv[n++] = a;
-        va_end(ap);
-        argv[n] = NULL;
-
         snprintf(notify_env, sizeof notify_env, "NOTIFY_SOCKET=%s", notify_path);
-        char *env[] = { notify_env, NULL };
         int log_fd = open(h->daemon_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         double start = harness_now();
         pid_t pid = fork();
@@ -326,9 +353,8 @@ int harness_start_daemon(Harness *h, const char *uri, int timeout_s, ...) {
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
                 signal(SIGTERM, SIG_DFL);
                 signal(SIGINT, SIG_DFL);
-                for (size_t i = 0; env[i]; i++)
-                        putenv(env[i]);
-                execv(exe, argv);
+                putenv(notify_env);
+                execvp(argv[0], argv);
                 _exit(127);
         }
         close(log_fd);
@@ -360,6 +386,25 @@ int harness_start_daemon(Harness *h, const char *uri, int timeout_s, ...) {
         h->ready_seconds = harness_now() - start;
         close(fd);
         return r;
+}
+
+int harness_start_daemon(Harness *h, const char *uri, int timeout_s, ...) {
+        char exe[512];
+        char *argv[32];
+        size_t n = 0;
+        va_list ap;
+
+        snprintf(exe, sizeof exe, "%s/service/guestinfod", harness_build_root());
+        argv[n++] = exe;
+        argv[n++] = "--user";
+        argv[n++] = "--connect";
+        argv[n++] = (char *) uri;
+        va_start(ap, timeout_s);
+        for (char *a; n < 30 && (a = va_arg(ap, char *));)
+                argv[n++] = a;
+        va_end(ap);
+        argv[n] = NULL;
+        return harness_start_daemon_argv(h, argv, timeout_s);
 }
 
 int harness_stop_daemon(Harness *h) {

@@ -38,6 +38,9 @@ int harness_init(Harness *h);
 void harness_cleanup(Harness *h);
 
 int harness_start_bus(Harness *h);
+/* A system-type bus (deny by default, like Debian's), including
+ * /usr/share/dbus-1/system.d and includedir; sets DBUS_SYSTEM_BUS_ADDRESS. */
+int harness_start_system_bus(Harness *h, const char *includedir);
 /* driver: "test" or "qemu". Sets h->uri. */
 int harness_start_libvirtd(Harness *h, const char *driver);
 int harness_stop_libvirtd(Harness *h);
@@ -46,6 +49,8 @@ int harness_kill_libvirtd(Harness *h);
 /* Starts guestinfod on the private bus (--user) for uri, waits for READY=1
  * (timeout_s). Extra arguments may follow, NULL-terminated. */
 int harness_start_daemon(Harness *h, const char *uri, int timeout_s, ...);
+/* The same with a full command line of one's own. */
+int harness_start_daemon_argv(Harness *h, char *const argv[], int timeout_s);
 /* SIGTERM; returns the daemon's exit status (0: a clean exit). */
 int harness_stop_daemon(Harness *h);
 bool harness_daemon_running(Harness *h);
