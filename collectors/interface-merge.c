@@ -72,8 +72,10 @@ static int add_domain_nic(const DomainNic *nic, const GuestInterface *g, MergedI
         if (r < 0)
                 return r;
         size_t d4 = ipv4_count(nic->n_ipv4, nic->n_addresses), d6 = nic->n_addresses - d4;
+        /* NULL + 0 is undefined in C: only offset real arrays. */
+        char **d_v6 = nic->addresses ? nic->addresses + d4 : NULL;
         if (!g)
-                return copy_addresses(nic->addresses, d4, nic->addresses + d4, d6, m);
+                return copy_addresses(nic->addresses, d4, d_v6, d6, m);
 
         r = strdup_or_null(g->name, &m->interface_name);
         if (r < 0)
@@ -82,7 +84,7 @@ static int add_domain_nic(const DomainNic *nic, const GuestInterface *g, MergedI
          * family does not erase what the domain knows of it. */
         size_t g4 = ipv4_count(g->n_ipv4, g->n_addresses), g6 = g->n_addresses - g4;
         return copy_addresses(g4 ? g->addresses : nic->addresses, g4 ? g4 : d4,
-                              g6 ? g->addresses + g4 : nic->addresses + d4, g6 ? g6 : d6, m);
+                              g6 ? g->addresses + g4 : d_v6, g6 ? g6 : d6, m); /* g6 > 0: addresses is set */
 }
 
 static int add_guest_only(const GuestInterface *g, MergedInterface *m) {
@@ -99,7 +101,7 @@ static int add_guest_only(const GuestInterface *g, MergedInterface *m) {
         if (r < 0)
                 return r;
         size_t g4 = ipv4_count(g->n_ipv4, g->n_addresses);
-        return copy_addresses(g->addresses, g4, g->addresses + g4, g->n_addresses - g4, m);
+        return copy_addresses(g->addresses, g4, g->addresses ? g->addresses + g4 : NULL, g->n_addresses - g4, m);
 }
 
 int interfaces_merge(const DomainDevices *devices, const GuestInfo *guest, MergedInterfaces **ret) {

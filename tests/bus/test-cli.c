@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -87,12 +90,45 @@ static void test_sigterm_is_a_clean_exit(void **state) {
         assert_int_equal(harness_stop_daemon(&H), 0);
 }
 
+static bool log_mentions(const char *needle) {
+        FILE *f = fopen(H.daemon_log, "re");
+        char line[1024];
+        bool found = false;
+        while (f && !found && fgets(line, sizeof line, f))
+                found = strstr(line, needle) != NULL;
+        if (f)
+                fclose(f);
+        return found;
+}
+
+/* dbus-daemon gone: a clear message and exit 1 (the unit restarts it), not a spin. */
+static void test_bus_gone_is_a_clean_exit(void **state) {
+        assert_int_equal(harness_start_daemon(&H, "test:///default", 30, NULL), 0);
+        kill(H.bus_pid, SIGKILL);
+        waitpid(H.bus_pid, NULL, 0);
+        H.bus_pid = 0;
+
+        int status = -1;
+        double t0 = harness_now();
+        while (harness_now() - t0 < 5) {
+                if (waitpid(H.daemon_pid, &status, WNOHANG) == H.daemon_pid)
+                        break;
+                usleep(20000);
+        }
+        assert_true(WIFEXITED(status));
+        printf("# bus killed: guestinfod exited %d after %.3f s\n", WEXITSTATUS(status), harness_now() - t0);
+        assert_int_equal(WEXITSTATUS(status), 1);
+        H.daemon_pid = 0;
+        assert_true(log_mentions("Lost the connection to the bus"));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_help_and_version),
                 cmocka_unit_test(test_bad_flags),
                 cmocka_unit_test(test_unreachable_uri),
                 cmocka_unit_test(test_sigterm_is_a_clean_exit),
+                cmocka_unit_test(test_bus_gone_is_a_clean_exit), /* last: it takes the bus away */
         };
         return cmocka_run_group_tests_name("bus: command line", tests, group_setup, group_teardown);
 }

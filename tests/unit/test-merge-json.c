@@ -920,6 +920,33 @@ static void test_rejected_string(void **state) {
         guest_info_free(g);
 }
 
+/* Found by tools/fuzz (fuzz-domain-xml, fuzz-guest-info): a NIC or a guest
+ * interface without any address has a NULL array, and offsetting it was
+ * undefined behaviour (UBSan: "applying zero offset to null pointer"). */
+static void test_fuzz_regression_no_addresses(void **state) {
+        DomainNic nic = { .alias = (char *) "net0", .mac = (char *) "52:54:00:00:00:01" };
+        DomainDevices devices = { .nics = &nic, .n_nics = 1 };
+        GuestInterface ifaces[] = {
+                { .name = (char *) "eth0", .mac = (char *) "52:54:00:00:00:01" },
+                { .name = (char *) "eth1", .mac = (char *) "52:54:00:00:00:02" },
+        };
+        GuestInfo guest = { .kinds = GUEST_KIND_INTERFACES, .interfaces = ifaces, .n_interfaces = 2 };
+        MergedInterfaces *m = NULL;
+
+        assert_int_equal(interfaces_merge(&devices, NULL, &m), 0);
+        assert_int_equal(m->n_items, 1);
+        assert_int_equal(m->items[0].n_ip_addresses, 0);
+        merged_interfaces_free(m);
+
+        assert_int_equal(interfaces_merge(&devices, &guest, &m), 0);
+        assert_int_equal(m->n_items, 2);
+        assert_int_equal(m->items[0].n_ip_addresses, 0);
+        assert_string_equal(m->items[0].info_source, "domain, guest-agent");
+        assert_string_equal(m->items[1].info_source, "guest-agent");
+        assert_int_equal(m->items[1].n_ip_addresses, 0);
+        merged_interfaces_free(m);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_merge_harness),
@@ -937,6 +964,7 @@ int main(void) {
                 cmocka_unit_test(test_null_strings_omitted),
                 cmocka_unit_test(test_big_numbers),
                 cmocka_unit_test(test_rejected_string),
+                cmocka_unit_test(test_fuzz_regression_no_addresses),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
