@@ -329,10 +329,10 @@ static void test_kubevirt_json(void **state) {
         assert_string_equal(json_string_value(json_object_get(j, "hostname")), hostname);
         assert_string_equal(json_string_value(json_object_get(j, "guestAgentVersion")), version);
         assert_string_equal(json_string_value(json_object_get(json_object_get(j, "os"), "prettyName")), pretty);
-        const char *timezone = json_string_value(json_object_get(j, "timezone"));
-        assert_non_null(timezone);
-        assert_int_equal(strncmp(timezone, tz, strlen(tz)), 0);
-        assert_non_null(strstr(timezone, ", "));
+        const char *tz_field = json_string_value(json_object_get(j, "timezone"));
+        assert_non_null(tz_field);
+        assert_int_equal(strncmp(tz_field, tz, strlen(tz)), 0);
+        assert_non_null(strstr(tz_field, ", "));
         assert_int_equal(json_array_size(json_object_get(j, "userList")), 3);
         assert_true(json_is_real(json_object_get(json_array_get(json_object_get(j, "userList"), 1), "loginTime")));
         assert_int_equal(json_array_size(json_object_get(json_object_get(j, "fsInfo"), "disks")), 3);

@@ -57,6 +57,7 @@ static void bind(const char *from, const char *to) {
         die_unless(mount(from, to, NULL, MS_BIND, NULL) == 0, to);
 }
 
+static int run_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int run_sh(const char *fmt, ...) {
         char cmd[4096];
         va_list ap;
@@ -67,6 +68,7 @@ static int run_sh(const char *fmt, ...) {
         return harness_run(argv, 120, NULL);
 }
 
+static char *run_sh_out(int *status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static char *run_sh_out(int *status, const char *fmt, ...) {
         char cmd[4096], *out = NULL;
         va_list ap;

@@ -17,6 +17,7 @@
 
 static char log_buf[4096];
 
+static void record(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void record(const char *fmt, ...) {
         va_list ap;
         size_t n = strlen(log_buf);

@@ -22,6 +22,7 @@ typedef struct Record {
         char connect_error[128];
 } Record;
 
+static void record(Record *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void record(Record *r, const char *fmt, ...) {
         va_list ap;
         size_t n = strlen(r->log);
