@@ -51,7 +51,7 @@ static int group_setup(void **state) {
         assert_int_equal(guest_define(&H, AGENT_VM, AGENT_UUID, "guest.env", guest_dir, true), 0);
         assert_int_equal(guest_define(&H, PLAIN_VM, PLAIN_UUID, "guest.env", guest_dir, false), 0);
 
-        assert_int_equal(harness_start_daemon(&H, H.uri, 60, NULL), 0);
+        assert_int_equal(harness_start_daemon(&H, H.uri, 60, "--interval=users=1", "--interval=interfaces=1", NULL), 0);
         harness_domain_path(AGENT_UUID, &path);
         snprintf(agent_path, sizeof agent_path, "%s", path);
         free(path);
@@ -136,7 +136,7 @@ static void test_agent_killed_and_back(void **state) {
 
 static void test_daemon_restart_reads_live_xml(void **state) {
         assert_int_equal(harness_stop_daemon(&H), 0); /* exit status 0 */
-        assert_int_equal(harness_start_daemon(&H, H.uri, 60, NULL), 0);
+        assert_int_equal(harness_start_daemon(&H, H.uri, 60, "--interval=users=1", "--interval=interfaces=1", NULL), 0);
         printf("# guestinfod restarted, ready in %.3f s\n", H.ready_seconds);
         /* no agent event fires for an agent that stays connected: the live XML says it */
         assert_true(agent_connected(agent_path));
@@ -174,6 +174,42 @@ static void test_vm_without_agent(void **state) {
         assert_int_equal(harness_virsh(&H, "destroy %s", PLAIN_VM), 0);
 }
 
+/* libvirtd crashes while the VM runs and collections are in flight (users
+ * and interfaces are asked for every second here); a new libvirtd picks the
+ * QEMU up again. */
+static void test_libvirtd_killed_and_restarted(void **state) {
+        uint32_t count_before = 0, count_after = 0;
+
+        assert_true(agent_connected(agent_path));
+        assert_int_equal(harness_get_property(&H, "/org/guestinfod/GuestInfo1", "org.guestinfod.GuestInfo1.Manager",
+                                              "DomainCount", 'u', &count_before),
+                         0);
+        assert_int_equal(harness_kill_libvirtd(&H), 0);
+        assert_true(harness_wait_line(&H, "PropertiesChanged manager Connected=false", 20000));
+
+        double t0 = harness_now();
+        setenv("LIBVIRTD_KEEP_STATE", "1", 1);
+        int r = harness_start_libvirtd(&H, "qemu");
+        unsetenv("LIBVIRTD_KEEP_STATE");
+        assert_int_equal(r, 0);
+        assert_true(harness_wait_line(&H, "PropertiesChanged manager Connected=true", 60000));
+        printf("# libvirtd SIGKILLed and restarted: reconnected and re-synced in %.1f s\n", harness_now() - t0);
+        harness_settle(&H, 1000);
+
+        /* nothing added twice, nothing lost, the agent still connected */
+        for (size_t i = 0; i < H.n_lines; i++)
+                assert_null(strstr(H.lines[i], "InterfacesAdded " AGENT_UUID " Domain("));
+        assert_int_equal(harness_get_property(&H, "/org/guestinfod/GuestInfo1", "org.guestinfod.GuestInfo1.Manager",
+                                              "DomainCount", 'u', &count_after),
+                         0);
+        assert_int_equal(count_after, count_before);
+        assert_true(agent_connected(agent_path));
+        char *s = NULL;
+        assert_int_equal(harness_get_property(&H, agent_path, DOMAIN_IFACE, "State", 's', &s), 0);
+        assert_string_equal(s, "running");
+        free(s);
+}
+
 static void test_destroy_clears_agent(void **state) {
         uint64_t before = realtime_usec();
         double t0 = harness_now();
@@ -194,6 +230,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_agent_killed_and_back, test_setup, test_teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_restart_reads_live_xml, test_setup, test_teardown),
                 cmocka_unit_test_setup_teardown(test_vm_without_agent, test_setup, test_teardown),
+                cmocka_unit_test_setup_teardown(test_libvirtd_killed_and_restarted, test_setup, test_teardown),
                 cmocka_unit_test_setup_teardown(test_destroy_clears_agent, test_setup, test_teardown),
         };
         return cmocka_run_group_tests_name("e2e: agent", tests, group_setup, group_teardown);

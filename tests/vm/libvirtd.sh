@@ -20,6 +20,8 @@ Environment:
   LIBVIRTD_DRIVER    "qemu" (default) or "test": libvirt's built-in test
                      hypervisor served over the socket, no QEMU at all; the
                      URI is then test+unix:///default?socket=...
+  LIBVIRTD_KEEP_STATE  1: keep the runtime state of the previous libvirtd
+                     (restart after a crash: it reconnects to running QEMUs)
   LIBVIRT_CACHE_DIR  optional folder used as /var/cache/libvirt, to keep QEMU's
                      capabilities between runs (saves the ~4 s first probe)
 EOF
@@ -135,7 +137,9 @@ start() {
     [ "$DRIVER" = test ] || ensure_qemu_user
     # Runtime state of an earlier run (stale QEMU pidfiles and status XML)
     # must not be picked up: a real /run does not survive a reboot either.
-    rm -rf "$STATE/run"
+    # LIBVIRTD_KEEP_STATE=1 keeps it: a restart after a crash, where libvirtd
+    # reconnects to the QEMUs still running.
+    [ "${LIBVIRTD_KEEP_STATE:-}" = 1 ] || rm -rf "$STATE/run"
     write_configs
     rm -f "$PIDFILE" "$SOCKET"
 
