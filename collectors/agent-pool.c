@@ -22,7 +22,7 @@ typedef struct Request {
 } Request;
 
 struct AgentPool {
-        VirtSession *session;
+        char *uri;
         Queue *requests;
         Queue *results;
         AgentPoolConfig config;
@@ -62,14 +62,25 @@ static unsigned guest_info_types(unsigned kinds) {
         return types;
 }
 
-static void collect(AgentPool *p, const Request *req, VirtMsg *m) {
-        virConnectPtr conn = virt_session_ref_conn(p->session);
+/* The worker's own connection, (re)opened when missing or dead. */
+static virConnectPtr worker_conn(AgentPool *p, virConnectPtr *conn) {
+        if (*conn && virConnectIsAlive(*conn) != 1) {
+                virConnectClose(*conn);
+                *conn = NULL;
+        }
+        if (!*conn)
+                *conn = virConnectOpen(p->uri);
+        return *conn;
+}
+
+static void collect(AgentPool *p, virConnectPtr *worker_connection, const Request *req, VirtMsg *m) {
+        virConnectPtr conn = worker_conn(p, worker_connection);
         virDomainPtr dom = NULL;
         unsigned supported = req->supported;
         char *text = NULL;
 
         if (!conn) {
-                m->error = strdup("not connected to libvirt");
+                m->error = error_message("cannot connect to libvirt");
                 return;
         }
         dom = virDomainLookupByUUIDString(conn, req->uuid);
@@ -125,7 +136,6 @@ out:
         free(text);
         if (dom)
                 virDomainFree(dom);
-        virConnectClose(conn);
 }
 
 static void request_free_item(QueueItem *item) {
@@ -134,11 +144,14 @@ static void request_free_item(QueueItem *item) {
 
 static void *worker_main(void *userdata) {
         AgentPool *p = userdata;
+        virConnectPtr conn = NULL;
 
         for (;;) {
                 Request *req = QUEUE_CONTAINER(queue_pop_wait(p->requests), Request, item);
                 if (req->stop) {
                         free(req);
+                        if (conn)
+                                virConnectClose(conn);
                         return NULL;
                 }
 
@@ -148,22 +161,27 @@ static void *worker_main(void *userdata) {
                 memcpy(m->domain.uuid, req->uuid, sizeof m->domain.uuid);
                 m->data.kinds_requested = req->kinds;
                 uint64_t start = monotonic_usec();
-                collect(p, req, m);
+                collect(p, &conn, req, m);
                 m->data.duration_usec = monotonic_usec() - start;
                 free(req);
                 queue_push(p->results, &m->item);
         }
 }
 
-int agent_pool_new(VirtSession *session, Queue *results, const AgentPoolConfig *config, AgentPool **ret) {
+int agent_pool_new(Queue *results, const AgentPoolConfig *config, AgentPool **ret) {
         AgentPool *p = calloc(1, sizeof *p);
         int r;
 
         if (!p)
                 return -ENOMEM;
-        p->session = session;
         p->results = results;
         p->config = *config;
+        p->uri = strdup(config->uri);
+        if (!p->uri) {
+                free(p);
+                return -ENOMEM;
+        }
+        p->config.uri = p->uri;
         if (p->config.n_workers < 1)
                 p->config.n_workers = 1;
 
@@ -207,6 +225,7 @@ AgentPool *agent_pool_free(AgentPool *p) {
                 pthread_join(p->threads[i], NULL);
         free(p->threads);
         queue_free(p->requests, request_free_item);
+        free(p->uri);
         free(p);
         return NULL;
 }

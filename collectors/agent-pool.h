@@ -4,21 +4,25 @@
  * timeout), so they never run on the main thread and never on the session
  * worker. Each finished collection is pushed as a VIRT_MSG_GUEST_DATA on the
  * results queue. The caller keeps at most one collection per domain in
- * flight, so a hung agent holds at most one worker. */
+ * flight, so a hung agent holds at most one worker.
+ *
+ * Each worker has a libvirt connection of its own: calls sharing one
+ * connection queue behind a hung agent call (measured with libvirt 9.0: a
+ * GetXMLDesc of another domain waited the whole agent timeout). */
 #pragma once
 
 #include "queue.h"
-#include "virt-session.h"
 
 typedef struct AgentPool AgentPool;
 
 typedef struct AgentPoolConfig {
+        const char *uri;           /* libvirt URI; each worker connects itself */
         unsigned n_workers;        /* threads, >= 1 */
         int response_timeout;      /* seconds, set on the domain before each collection
                                     * (virDomainAgentSetResponseTimeout); < 0: leave it alone */
 } AgentPoolConfig;
 
-int agent_pool_new(VirtSession *session, Queue *results, const AgentPoolConfig *config, AgentPool **ret);
+int agent_pool_new(Queue *results, const AgentPoolConfig *config, AgentPool **ret);
 /* Stops the workers (waiting for calls in flight: at most the response timeout). */
 AgentPool *agent_pool_free(AgentPool *p);
 

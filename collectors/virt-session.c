@@ -34,9 +34,7 @@ struct VirtSession {
         Queue *jobs;
         Queue *results;
         pthread_t thread;
-        /* Only the worker thread changes conn; others take references to it
-         * under conn_lock (virt_session_ref_conn). */
-        pthread_mutex_t conn_lock;
+        /* Only the worker thread touches these. */
         virConnectPtr conn;
         int lifecycle_callback;
         int agent_callback;
@@ -221,27 +219,21 @@ static void disconnect(VirtSession *s) {
         if (s->agent_callback >= 0)
                 virConnectDomainEventDeregisterAny(s->conn, s->agent_callback);
         s->lifecycle_callback = s->agent_callback = -1;
-        pthread_mutex_lock(&s->conn_lock);
-        virConnectPtr conn = s->conn;
+        virConnectClose(s->conn);
         s->conn = NULL;
-        pthread_mutex_unlock(&s->conn_lock);
-        virConnectClose(conn);
 }
 
 static void do_connect(VirtSession *s) {
         VirtMsg *m;
 
         if (!s->conn) {
-                virConnectPtr conn = virConnectOpen(s->uri);
-                if (!conn) {
+                s->conn = virConnectOpen(s->uri);
+                if (!s->conn) {
                         m = msg_new(VIRT_MSG_CONNECT_FAILED);
                         m->error = last_error_message();
                         queue_push(s->results, &m->item);
                         return;
                 }
-                pthread_mutex_lock(&s->conn_lock);
-                s->conn = conn;
-                pthread_mutex_unlock(&s->conn_lock);
                 /* Remote URIs: notice a dead peer within ~15 s. Local drivers say "unsupported". */
                 (void) virConnectSetKeepAlive(s->conn, 5, 3);
                 if (virConnectRegisterCloseCallback(s->conn, on_close, s, NULL) < 0)
@@ -363,7 +355,6 @@ int virt_session_new(const char *uri, Queue *results, VirtSession **ret) {
         if (!s)
                 return -ENOMEM;
         s->lifecycle_callback = s->agent_callback = -1;
-        pthread_mutex_init(&s->conn_lock, NULL);
         s->results = results;
         s->uri = strdup(uri);
         if (!s->uri) {
@@ -392,19 +383,9 @@ VirtSession *virt_session_free(VirtSession *s) {
         queue_push(s->jobs, &job_new(JOB_STOP)->item);
         pthread_join(s->thread, NULL);
         queue_free(s->jobs, job_free_item);
-        pthread_mutex_destroy(&s->conn_lock);
         free(s->uri);
         free(s);
         return NULL;
-}
-
-virConnectPtr virt_session_ref_conn(VirtSession *s) {
-        pthread_mutex_lock(&s->conn_lock);
-        virConnectPtr conn = s->conn;
-        if (conn)
-                virConnectRef(conn);
-        pthread_mutex_unlock(&s->conn_lock);
-        return conn;
 }
 
 void virt_session_connect(VirtSession *s) {

@@ -5,8 +5,6 @@
  * VirtMsg results on the main thread's queue, in order. */
 #pragma once
 
-#include <libvirt/libvirt.h>
-
 #include "queue.h"
 
 typedef struct VirtSession VirtSession;
@@ -21,7 +19,3 @@ VirtSession *virt_session_free(VirtSession *s);
  * VIRT_MSG_CONNECT_FAILED. A no-op answer (CONNECTED with a fresh list) if
  * already connected. */
 void virt_session_connect(VirtSession *s);
-
-/* A new reference to the current connection (release it with
- * virConnectClose), or NULL while disconnected. Any thread. */
-virConnectPtr virt_session_ref_conn(VirtSession *s);

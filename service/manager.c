@@ -42,8 +42,7 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
 
-        /* Stop the producers before the queue they write to; the pool
-         * borrows the session's connection, so it goes first. */
+        /* Stop the producers before the queue they write to. */
         m->pool = agent_pool_free(m->pool);
         m->session = virt_session_free(m->session);
         virt_loop_stop();
@@ -285,10 +284,11 @@ int manager_start(Manager *m) {
         if (r < 0)
                 return r;
         AgentPoolConfig pool_config = {
+                .uri = m->uri,
                 .n_workers = m->collect_config.workers,
                 .response_timeout = m->collect_config.agent_timeout,
         };
-        r = agent_pool_new(m->session, m->inbox, &pool_config, &m->pool);
+        r = agent_pool_new(m->inbox, &pool_config, &m->pool);
         if (r < 0)
                 return r;
         virt_session_connect(m->session);

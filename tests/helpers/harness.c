@@ -354,6 +354,10 @@ int harness_start_daemon_argv(Harness *h, char *const argv[], int timeout_s) {
                 signal(SIGTERM, SIG_DFL);
                 signal(SIGINT, SIG_DFL);
                 putenv(notify_env);
+                /* Leak checking for the daemon even when the tests themselves
+                 * run without it (tools/check's sanitizer build). */
+                if (getenv("DAEMON_ASAN_OPTIONS"))
+                        setenv("ASAN_OPTIONS", getenv("DAEMON_ASAN_OPTIONS"), 1);
                 execvp(argv[0], argv);
                 _exit(127);
         }
