@@ -1,0 +1,43 @@
+/* guestinfoctl: what every part of the client shares — the exit codes, the
+ * parsed command line, and the one way to report an error. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "macro.h"
+
+#define PROGRAM_NAME "guestinfoctl"
+
+/* Documented in guestinfoctl --help and guestinfoctl(1); scripts rely on them. */
+typedef enum ExitCode {
+        EXIT_OK = 0,
+        EXIT_FAILED = 1,         /* anything not listed below, e.g. the agent did not answer */
+        EXIT_USAGE = 2,          /* bad command line */
+        EXIT_NO_SUCH_VM = 3,     /* no VM with that name or UUID */
+        EXIT_NOT_RUNNING = 4,    /* guestinfod is not on the bus, or the bus cannot be reached */
+        EXIT_ACCESS_DENIED = 5,  /* the bus policy or polkit said no */
+        EXIT_NO_AGENT = 6,       /* the VM's guest agent is not connected or has not answered */
+        EXIT_TIMEOUT = 7,        /* guestinfod (or the bus) did not answer in time */
+} ExitCode;
+
+typedef enum BusTarget {
+        BUS_TARGET_SYSTEM,
+        BUS_TARGET_USER,
+        BUS_TARGET_ADDRESS,
+        BUS_TARGET_REMOTE,
+} BusTarget;
+
+typedef struct CliOptions {
+        BusTarget target;
+        const char *address;  /* --address */
+        const char *host;     /* -H */
+        uint64_t timeout_usec; /* 0: the command's default */
+        bool ask_password;    /* polkit may ask interactively */
+        bool json;
+        bool names;           /* list --names, for shell completion */
+} CliOptions;
+
+/* Prints "guestinfoctl: MESSAGE" as one line on stderr and returns code, so
+ * callers can write "return cli_error(EXIT_USAGE, ...)". */
+int cli_error(int code, const char *format, ...) _printf_(2, 3);

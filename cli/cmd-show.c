@@ -1,0 +1,314 @@
+/* guestinfoctl show VM: everything known about one VM, grouped. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "output.h"
+#include "vm-data.h"
+
+#define LABEL_WIDTH 17
+
+/* "  Label:           value", value escaped; nothing for an empty value
+ * unless always. */
+static void field(const char *label, const char *value, bool always) {
+        _cleanup_(freep) char *escaped = NULL;
+        char l[64];
+
+        if (!always && (!value || !value[0]))
+                return;
+        escaped = text_escape(value ? value : "");
+        snprintf(l, sizeof l, "%s:", label);
+        printf("  %-*s %s\n", LABEL_WIDTH, l, escaped ? escaped : "");
+}
+
+static const char *yes_no(int b) {
+        return b ? "yes" : "no";
+}
+
+static void print_domain(const Vm *vm) {
+        char id[16];
+
+        snprintf(id, sizeof id, "%d", vm->id);
+        printf("Domain\n");
+        field("Name", vm->name, true);
+        field("UUID", vm->uuid, true);
+        field("State", vm->state, true);
+        field("Id", vm->id >= 0 ? id : "-", true);
+        field("Persistent", yes_no(vm->persistent), true);
+}
+
+static void print_agent(const Vm *vm) {
+        char buf[128];
+        size_t enabled = 0;
+
+        printf("\nAgent\n");
+        field("Connected", yes_no(vm->agent_connected), true);
+        if (vm->agent_transition_usec > 0) {
+                format_time_usec(vm->agent_transition_usec, buf, sizeof buf);
+                field("Last transition", buf, true);
+        }
+        if (vm->agent_probe_usec > 0) {
+                format_time_usec(vm->agent_probe_usec, buf, sizeof buf);
+                field("Last probe", buf, true);
+        }
+        field("Version", vm->agent_version, false);
+        if (vm->n_commands > 0) {
+                for (size_t i = 0; i < vm->n_commands; i++)
+                        enabled += vm->commands[i].enabled != 0;
+                snprintf(buf, sizeof buf, "%zu (%zu enabled)", vm->n_commands, enabled);
+                field("Commands", buf, true);
+        }
+}
+
+static void print_os(const Vm *vm) {
+        char tz[128], offset[16];
+
+        printf("\nOS\n");
+        field("Pretty name", vm->os_pretty_name, false);
+        field("Name", vm->os_name, false);
+        field("Id", vm->os_id, false);
+        field("Version", vm->os_version, false);
+        field("Version id", vm->os_version_id, false);
+        field("Variant", vm->variant, false);
+        field("Variant id", vm->variant_id, false);
+        field("Kernel release", vm->kernel_release, false);
+        field("Kernel version", vm->kernel_version, false);
+        field("Machine", vm->machine, false);
+        field("Hostname", vm->hostname, false);
+        format_utc_offset(vm->timezone_offset, offset, sizeof offset);
+        snprintf(tz, sizeof tz, "%s (UTC%s)", vm->timezone_name ? vm->timezone_name : "", offset);
+        field("Timezone", tz, true);
+}
+
+/* Prints the table under a heading; false when out of memory. */
+static bool print_table(const char *heading, Table *t) {
+        if (!t)
+                return false;
+        printf("\n%s\n", heading);
+        table_print(t, true, "  ");
+        table_free(t);
+        return true;
+}
+
+static Table *interfaces_table(const Vm *vm) {
+        static const char *const headers[] = { "NAME", "INTERFACE", "MAC", "IP ADDRESSES", "SOURCE" };
+        Table *t = table_new(ELEMENTSOF(headers), headers);
+
+        for (size_t i = 0; t && i < vm->n_interfaces; i++) {
+                const VmInterface *e = &vm->interfaces[i];
+                char *ips = NULL;
+                size_t len = 0;
+                FILE *f = open_memstream(&ips, &len);
+                for (size_t k = 0; f && k < e->n_ip_addresses; k++)
+                        fprintf(f, "%s%s", k ? " " : "", e->ip_addresses[k]);
+                if (f)
+                        fclose(f);
+                const char *row[] = { e->name, e->interface_name, e->mac, ips, e->info_source };
+                int r = ips ? table_add_row(t, row) : -1;
+                free(ips);
+                if (r < 0) {
+                        table_free(t);
+                        return NULL;
+                }
+        }
+        return t;
+}
+
+static Table *filesystems_table(const Vm *vm) {
+        static const char *const headers[] = { "MOUNT POINT", "TYPE", "DEVICE", "USED", "TOTAL", "DISKS" };
+        Table *t = table_new(ELEMENTSOF(headers), headers);
+
+        for (size_t i = 0; t && i < vm->n_filesystems; i++) {
+                const VmFilesystem *f = &vm->filesystems[i];
+                char used[32], total[32], *disks = NULL;
+                size_t len = 0;
+                FILE *m = open_memstream(&disks, &len);
+                for (size_t k = 0; m && k < f->n_disks; k++)
+                        fprintf(m, "%s%s (%s)", k ? ", " : "", f->disks[k].serial[0] ? f->disks[k].serial : "-",
+                                f->disks[k].bus_type[0] ? f->disks[k].bus_type : "-");
+                if (m)
+                        fclose(m);
+                format_bytes(f->used_bytes, used, sizeof used);
+                format_bytes(f->total_bytes, total, sizeof total);
+                const char *row[] = { f->mount_point, f->type, f->disk_name, used, total, disks };
+                int r = disks ? table_add_row(t, row) : -1;
+                free(disks);
+                if (r < 0) {
+                        table_free(t);
+                        return NULL;
+                }
+        }
+        return t;
+}
+
+static Table *users_table(const Vm *vm) {
+        static const char *const headers[] = { "NAME", "DOMAIN", "LOGIN TIME" };
+        Table *t = table_new(ELEMENTSOF(headers), headers);
+
+        for (size_t i = 0; t && i < vm->n_users; i++) {
+                const VmUser *u = &vm->users[i];
+                char login[64];
+                format_time_usec((uint64_t) (u->login_time * 1e6), login, sizeof login);
+                const char *row[] = { u->name, u->domain, login };
+                if (table_add_row(t, row) < 0) {
+                        table_free(t);
+                        return NULL;
+                }
+        }
+        return t;
+}
+
+/* "Users (3)", or "Users (300, 256 listed)" when the daemon kept fewer. */
+static void heading(char *buf, size_t size, const char *what, uint32_t count, size_t listed) {
+        if (count > listed)
+                snprintf(buf, size, "%s (%u, %zu listed)", what, count, listed);
+        else
+                snprintf(buf, size, "%s (%zu)", what, listed);
+}
+
+static int print_text(const Vm *vm) {
+        char h[64];
+
+        print_domain(vm);
+        print_agent(vm);
+        if (vm->has_guest_data)
+                print_os(vm);
+        else if (!vm->agent_connected)
+                printf("\nNo guest data: the guest agent is not connected.\n");
+        else if (vm->state && !streq(vm->state, "running"))
+                /* guestinfod asks agents of running VMs only */
+                printf("\nNo guest data while the VM is %s.\n", vm->state);
+        else
+                printf("\nNo guest data: the guest agent is connected but has not answered yet.\n");
+        if (!print_table("Interfaces", interfaces_table(vm)))
+                return cli_error(EXIT_FAILED, "Out of memory.");
+        if (vm->has_guest_data) {
+                heading(h, sizeof h, "Filesystems", vm->filesystem_count, vm->n_filesystems);
+                if (!print_table(h, filesystems_table(vm)))
+                        return cli_error(EXIT_FAILED, "Out of memory.");
+                heading(h, sizeof h, "Users", vm->user_count, vm->n_users);
+                if (!print_table(h, users_table(vm)))
+                        return cli_error(EXIT_FAILED, "Out of memory.");
+        }
+        return output_flush();
+}
+
+/* ---- JSON ---- */
+
+static json_int_t json_bytes(uint64_t v) {
+        return v > (uint64_t) INT64_MAX ? (json_int_t) INT64_MAX : (json_int_t) v;
+}
+
+static json_t *commands_json(const Vm *vm) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < vm->n_commands; i++)
+                if (json_array_append_new(a, json_pack("{s:s, s:b}", "name", vm->commands[i].name, "enabled",
+                                                       vm->commands[i].enabled)) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        return a;
+}
+
+static json_t *interfaces_json(const Vm *vm) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < vm->n_interfaces; i++) {
+                const VmInterface *e = &vm->interfaces[i];
+                json_t *ips = json_array();
+                for (size_t k = 0; ips && k < e->n_ip_addresses; k++)
+                        if (json_array_append_new(ips, json_string(e->ip_addresses[k])) < 0) {
+                                json_decref(ips);
+                                ips = NULL;
+                        }
+                if (json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "name", e->name,
+                                                       "interfaceName", e->interface_name, "mac", e->mac,
+                                                       "ipAddress", e->ip_address, "ipAddresses", ips,
+                                                       "infoSource", e->info_source)) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
+static json_t *filesystems_json(const Vm *vm) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < vm->n_filesystems; i++) {
+                const VmFilesystem *f = &vm->filesystems[i];
+                json_t *disks = json_array();
+                for (size_t k = 0; disks && k < f->n_disks; k++)
+                        if (json_array_append_new(disks, json_pack("{s:s, s:s}", "serial", f->disks[k].serial,
+                                                                   "busType", f->disks[k].bus_type)) < 0) {
+                                json_decref(disks);
+                                disks = NULL;
+                        }
+                if (json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:I, s:I, s:o}", "diskName", f->disk_name,
+                                                       "mountPoint", f->mount_point, "fileSystemType", f->type,
+                                                       "usedBytes", json_bytes(f->used_bytes), "totalBytes",
+                                                       json_bytes(f->total_bytes), "disk", disks)) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
+static json_t *users_json(const Vm *vm) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < vm->n_users; i++)
+                if (json_array_append_new(a, json_pack("{s:s, s:s, s:f}", "userName", vm->users[i].name,
+                                                       "domain", vm->users[i].domain, "loginTime",
+                                                       vm->users[i].login_time)) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        return a;
+}
+
+static json_t *os_json(const Vm *vm) {
+        return json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "id", vm->os_id, "name",
+                         vm->os_name, "prettyName", vm->os_pretty_name, "version", vm->os_version, "versionId",
+                         vm->os_version_id, "kernelRelease", vm->kernel_release, "kernelVersion", vm->kernel_version,
+                         "machine", vm->machine, "variant", vm->variant, "variantId", vm->variant_id);
+}
+
+static int print_json(const Vm *vm) {
+        bool g = vm->has_guest_data;
+        json_t *agent = json_pack("{s:b, s:o, s:o, s:s?, s:o}", "connected", vm->agent_connected,
+                                  "lastTransitionTime", json_time_usec(vm->agent_transition_usec), "lastProbeTime",
+                                  json_time_usec(vm->agent_probe_usec), "version",
+                                  vm->agent_version && vm->agent_version[0] ? vm->agent_version : NULL,
+                                  "supportedCommands", commands_json(vm));
+        json_t *tz = g ? json_pack("{s:s?, s:i}", "name", vm->timezone_name, "offset", vm->timezone_offset)
+                             : json_null();
+
+        /* without guest data its keys are null, so a script can tell "no
+         * agent" from "no users" */
+        return json_print(json_pack("{s:s?, s:s?, s:s?, s:b, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "name",
+                                    vm->name, "uuid", vm->uuid, "state", vm->state, "persistent", vm->persistent, "id",
+                                    vm->id, "agent", agent, "os", g ? os_json(vm) : json_null(), "hostname",
+                                    json_string_or_null(g ? vm->hostname : NULL), "timezone", tz,
+                                    "interfaces", interfaces_json(vm), "filesystems",
+                                    g ? filesystems_json(vm) : json_null(), "filesystemCount",
+                                    g ? json_integer(vm->filesystem_count) : json_null(), "users",
+                                    g ? users_json(vm) : json_null(), "userCount",
+                                    g ? json_integer(vm->user_count) : json_null()),
+                          true);
+}
+
+int cmd_show(BusClient *c, const CliOptions *o, const char *name) {
+        _cleanup_(freep) char *path = NULL;
+        Vm vm;
+        int r;
+
+        r = bus_client_find_vm(c, name, &path);
+        if (r != 0)
+                return r;
+        r = vm_load(c, path, name, &vm);
+        if (r != 0)
+                return r;
+        r = o->json ? print_json(&vm) : print_text(&vm);
+        vm_done(&vm);
+        return r;
+}

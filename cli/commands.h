@@ -1,0 +1,13 @@
+/* The commands; each returns the process's exit code, having printed why it
+ * failed. */
+#pragma once
+
+#include "bus-client.h"
+#include "cli.h"
+
+int cmd_list(BusClient *c, const CliOptions *o);
+int cmd_show(BusClient *c, const CliOptions *o, const char *vm);
+/* guestosinfo, userlist, filesystemlist, interfaces */
+int cmd_kubevirt(BusClient *c, const char *command, const char *vm);
+int cmd_refresh(BusClient *c, const char *vm);
+int cmd_watch(BusClient *c, const CliOptions *o, const char *vm);

@@ -1,0 +1,204 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include "cli.h"
+#include "output.h"
+
+int cli_error(int code, const char *format, ...) {
+        char *message = NULL;
+        va_list ap;
+
+        va_start(ap, format);
+        if (vasprintf(&message, format, ap) < 0)
+                message = NULL;
+        va_end(ap);
+        /* one line, whatever a daemon's message contained */
+        for (char *p = message; p && *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                        *p = ' ';
+        fprintf(stderr, "%s: %s\n", PROGRAM_NAME, message ? message : format);
+        free(message);
+        return code;
+}
+
+bool output_is_terminal(void) {
+        return isatty(STDOUT_FILENO) > 0;
+}
+
+char *text_escape(const char *s) {
+        size_t len = strlen(s);
+        char *out = malloc(len * 6 + 1), *o = out; /* "\u0085" for 2 bytes, "\x1b" for 1 */
+
+        if (!out)
+                return NULL;
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+                if (*p < 0x20 || *p == 0x7f)
+                        o += sprintf(o, "\\x%02x", *p);
+                else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) { /* U+0080..U+009F */
+                        o += sprintf(o, "\\u%04x", p[1]);
+                        p++;
+                } else
+                        *o++ = (char) *p;
+        }
+        *o = '\0';
+        return out;
+}
+
+size_t text_width(const char *s) {
+        size_t width = 0;
+
+        for (const unsigned char *p = (const unsigned char *) s; *p;) {
+                /* decode one UTF-8 sequence (D-Bus strings are valid UTF-8) */
+                unsigned n = *p < 0x80 ? 1 : *p < 0xe0 ? 2 : *p < 0xf0 ? 3 : 4;
+                wchar_t cp = n == 1 ? *p : *p & (0x3f >> (n - 1));
+                size_t k = 1;
+                for (; k < n && (p[k] & 0xc0) == 0x80; k++)
+                        cp = (cp << 6) | (p[k] & 0x3f);
+                p += k;
+                int w = wcwidth(cp);
+                width += w < 0 ? 1 : (size_t) w; /* unknown to the locale: assume one column */
+        }
+        return width;
+}
+
+void format_bytes(uint64_t bytes, char *buf, size_t size) {
+        static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+        double v = (double) bytes;
+        size_t u = 0;
+
+        if (bytes < 1024) {
+                snprintf(buf, size, "%llu B", (unsigned long long) bytes);
+                return;
+        }
+        v /= 1024;
+        while (v >= 1024 && u + 1 < ELEMENTSOF(units)) {
+                v /= 1024;
+                u++;
+        }
+        snprintf(buf, size, "%.1f %s", v, units[u]);
+}
+
+void format_time_usec(uint64_t usec, char *buf, size_t size) {
+        time_t t = (time_t) (usec / 1000000);
+        struct tm tm;
+
+        if (!localtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+                snprintf(buf, size, "@%llu", (unsigned long long) (usec / 1000000));
+}
+
+void format_utc_offset(int32_t seconds, char *buf, size_t size) {
+        long a = labs((long) seconds);
+        snprintf(buf, size, "%c%02ld:%02ld", seconds < 0 ? '-' : '+', a / 3600, a % 3600 / 60);
+}
+
+json_t *json_time_usec(uint64_t usec) {
+        time_t t = (time_t) (usec / 1000000);
+        struct tm tm;
+        char buf[64];
+
+        if (usec == 0 || !gmtime_r(&t, &tm) || strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                return json_null();
+        return json_string(buf);
+}
+
+json_t *json_string_or_null(const char *s) {
+        return s ? json_string(s) : json_null();
+}
+
+int output_flush(void) {
+        if (fflush(stdout) != 0 || ferror(stdout))
+                return cli_error(EXIT_FAILED, "Failed to write the output: %s", strerror(errno));
+        return EXIT_OK;
+}
+
+int json_print(json_t *j, bool indent) {
+        int r;
+
+        if (!j)
+                return cli_error(EXIT_FAILED, "Out of memory.");
+        r = json_dumpf(j, stdout, indent ? JSON_INDENT(2) : JSON_COMPACT);
+        json_decref(j);
+        if (r < 0 || putchar('\n') == EOF)
+                return cli_error(EXIT_FAILED, "Failed to write the output: %s", strerror(errno));
+        return output_flush();
+}
+
+struct Table {
+        size_t n_columns;
+        const char *const *headers;
+        char **cells; /* n_rows × n_columns */
+        size_t n_rows;
+};
+
+Table *table_new(size_t n_columns, const char *const *headers) {
+        Table *t = calloc(1, sizeof *t);
+        if (!t)
+                return NULL;
+        t->n_columns = n_columns;
+        t->headers = headers;
+        return t;
+}
+
+void table_free(Table *t) {
+        if (!t)
+                return;
+        for (size_t i = 0; i < t->n_rows * t->n_columns; i++)
+                free(t->cells[i]);
+        free(t->cells);
+        free(t);
+}
+
+int table_add_row(Table *t, const char *const *cells) {
+        char **grown = realloc(t->cells, (t->n_rows + 1) * t->n_columns * sizeof *grown);
+        if (!grown)
+                return -ENOMEM;
+        t->cells = grown;
+        char **row = t->cells + t->n_rows * t->n_columns;
+        for (size_t i = 0; i < t->n_columns; i++) {
+                row[i] = text_escape(cells[i] && cells[i][0] ? cells[i] : "-");
+                if (!row[i]) {
+                        for (size_t k = 0; k < i; k++)
+                                free(row[k]);
+                        return -ENOMEM;
+                }
+        }
+        t->n_rows++;
+        return 0;
+}
+
+static void print_row(const Table *t, const char *const *row, const size_t *widths, bool aligned,
+                      const char *indent) {
+        fputs(aligned ? indent : "", stdout);
+        for (size_t i = 0; i < t->n_columns; i++) {
+                fputs(row[i], stdout);
+                if (i + 1 == t->n_columns)
+                        break;
+                if (aligned)
+                        printf("%*s", (int) (widths[i] - text_width(row[i]) + 2), "");
+                else
+                        putchar('\t');
+        }
+        putchar('\n');
+}
+
+void table_print(const Table *t, bool aligned, const char *indent) {
+        size_t widths[t->n_columns];
+
+        for (size_t i = 0; i < t->n_columns; i++) {
+                widths[i] = text_width(t->headers[i]);
+                for (size_t r = 0; r < t->n_rows; r++) {
+                        size_t w = text_width(t->cells[r * t->n_columns + i]);
+                        if (w > widths[i])
+                                widths[i] = w;
+                }
+        }
+        if (aligned)
+                print_row(t, t->headers, widths, true, indent);
+        for (size_t r = 0; r < t->n_rows; r++)
+                print_row(t, (const char *const *) t->cells + r * t->n_columns, widths, aligned, indent);
+}

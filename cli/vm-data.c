@@ -1,0 +1,494 @@
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-paths.h"
+#include "vm-data.h"
+
+/* ---- freeing ---- */
+
+static void strv_free(char **l) {
+        for (char **p = l; p && *p; p++)
+                free(*p);
+        free(l);
+}
+
+static void free_commands(Vm *vm) {
+        for (size_t i = 0; i < vm->n_commands; i++)
+                free(vm->commands[i].name);
+        free(vm->commands);
+        vm->commands = NULL;
+        vm->n_commands = 0;
+}
+
+static void free_interfaces(Vm *vm) {
+        for (size_t i = 0; i < vm->n_interfaces; i++) {
+                VmInterface *e = &vm->interfaces[i];
+                free(e->name), free(e->interface_name), free(e->mac), free(e->ip_address), free(e->info_source);
+                strv_free(e->ip_addresses);
+        }
+        free(vm->interfaces);
+        vm->interfaces = NULL;
+        vm->n_interfaces = 0;
+}
+
+static void free_users(Vm *vm) {
+        for (size_t i = 0; i < vm->n_users; i++)
+                free(vm->users[i].name), free(vm->users[i].domain);
+        free(vm->users);
+        vm->users = NULL;
+        vm->n_users = 0;
+}
+
+static void free_filesystems(Vm *vm) {
+        for (size_t i = 0; i < vm->n_filesystems; i++) {
+                VmFilesystem *f = &vm->filesystems[i];
+                free(f->disk_name), free(f->mount_point), free(f->type);
+                for (size_t k = 0; k < f->n_disks; k++)
+                        free(f->disks[k].serial), free(f->disks[k].bus_type);
+                free(f->disks);
+        }
+        free(vm->filesystems);
+        vm->filesystems = NULL;
+        vm->n_filesystems = 0;
+}
+
+void vm_done(Vm *vm) {
+        char **strings[] = {
+                &vm->path,           &vm->name,          &vm->uuid,           &vm->state,          &vm->agent_version,
+                &vm->os_id,          &vm->os_name,       &vm->os_pretty_name, &vm->os_version,     &vm->os_version_id,
+                &vm->kernel_release, &vm->kernel_version, &vm->machine,       &vm->variant,        &vm->variant_id,
+                &vm->hostname,       &vm->timezone_name,
+        };
+        for (size_t i = 0; i < ELEMENTSOF(strings); i++)
+                free(*strings[i]);
+        free_commands(vm);
+        free_interfaces(vm);
+        free_users(vm);
+        free_filesystems(vm);
+        *vm = (Vm){};
+}
+
+void vm_free_many(Vm *vms, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                vm_done(&vms[i]);
+        free(vms);
+}
+
+/* ---- reading ---- */
+
+/* Appends one zeroed element; NULL when out of memory. */
+static void *grow(void **array, size_t *n, size_t size) {
+        char *a = realloc(*array, (*n + 1) * size);
+        if (!a)
+                return NULL;
+        *array = a;
+        memset(a + *n * size, 0, size);
+        return a + (*n)++ * size;
+}
+
+static int set_string(char **field, const char *s) {
+        char *copy = strdup(s);
+        if (!copy)
+                return -ENOMEM;
+        free(*field);
+        *field = copy;
+        return 0;
+}
+
+typedef int (*PropertyReader)(sd_bus_message *m, Vm *vm, size_t offset);
+
+typedef struct Property {
+        const char *name;
+        const char *signature;
+        PropertyReader read;
+        size_t offset; /* of the field in Vm, for the basic types */
+} Property;
+
+static int read_string(sd_bus_message *m, Vm *vm, size_t offset) {
+        const char *s;
+        int r = sd_bus_message_read_basic(m, 's', &s);
+        return r < 0 ? r : set_string((char **) ((char *) vm + offset), s);
+}
+
+/* b, i, u, t: sd-bus writes an int, int32_t, uint32_t, uint64_t. */
+#define DEFINE_BASIC_READER(fname, type)                                                           \
+        static int fname(sd_bus_message *m, Vm *vm, size_t offset) {                               \
+                return sd_bus_message_read_basic(m, type, (char *) vm + offset);                    \
+        }
+DEFINE_BASIC_READER(read_bool, 'b')
+DEFINE_BASIC_READER(read_int32, 'i')
+DEFINE_BASIC_READER(read_uint32, 'u')
+DEFINE_BASIC_READER(read_uint64, 't')
+
+static int read_commands(sd_bus_message *m, Vm *vm, size_t offset) {
+        const char *name;
+        int enabled, r;
+
+        free_commands(vm);
+        r = sd_bus_message_enter_container(m, 'a', "(sb)");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(m, "(sb)", &name, &enabled)) > 0) {
+                VmCommand *c = grow((void **) &vm->commands, &vm->n_commands, sizeof *c);
+                if (!c || !(c->name = strdup(name)))
+                        return -ENOMEM;
+                c->enabled = enabled;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+static int read_interfaces(sd_bus_message *m, Vm *vm, size_t offset) {
+        const char *name, *interface_name, *mac, *ip, *source;
+        int r;
+
+        free_interfaces(vm);
+        r = sd_bus_message_enter_container(m, 'a', "(ssssass)");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'r', "ssssass")) > 0) {
+                VmInterface *e = grow((void **) &vm->interfaces, &vm->n_interfaces, sizeof *e);
+                if (!e)
+                        return -ENOMEM;
+                r = sd_bus_message_read(m, "ssss", &name, &interface_name, &mac, &ip);
+                if (r < 0)
+                        return r;
+                if (set_string(&e->name, name) < 0 || set_string(&e->interface_name, interface_name) < 0 ||
+                    set_string(&e->mac, mac) < 0 || set_string(&e->ip_address, ip) < 0)
+                        return -ENOMEM;
+                r = sd_bus_message_read_strv(m, &e->ip_addresses);
+                if (r < 0)
+                        return r;
+                while (e->ip_addresses && e->ip_addresses[e->n_ip_addresses])
+                        e->n_ip_addresses++;
+                r = sd_bus_message_read(m, "s", &source);
+                if (r < 0)
+                        return r;
+                if (set_string(&e->info_source, source) < 0)
+                        return -ENOMEM;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+static int read_users(sd_bus_message *m, Vm *vm, size_t offset) {
+        const char *name, *domain;
+        double login;
+        int r;
+
+        free_users(vm);
+        r = sd_bus_message_enter_container(m, 'a', "(ssd)");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(m, "(ssd)", &name, &domain, &login)) > 0) {
+                VmUser *u = grow((void **) &vm->users, &vm->n_users, sizeof *u);
+                if (!u || set_string(&u->name, name) < 0 || set_string(&u->domain, domain) < 0)
+                        return -ENOMEM;
+                u->login_time = login;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+static int read_filesystems(sd_bus_message *m, Vm *vm, size_t offset) {
+        const char *disk, *mount, *type, *serial, *bus_type;
+        int r;
+
+        free_filesystems(vm);
+        r = sd_bus_message_enter_container(m, 'a', "(ssstta(ss))");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'r', "ssstta(ss)")) > 0) {
+                VmFilesystem *f = grow((void **) &vm->filesystems, &vm->n_filesystems, sizeof *f);
+                if (!f)
+                        return -ENOMEM;
+                r = sd_bus_message_read(m, "ssstt", &disk, &mount, &type, &f->used_bytes, &f->total_bytes);
+                if (r < 0)
+                        return r;
+                if (set_string(&f->disk_name, disk) < 0 || set_string(&f->mount_point, mount) < 0 ||
+                    set_string(&f->type, type) < 0)
+                        return -ENOMEM;
+                r = sd_bus_message_enter_container(m, 'a', "(ss)");
+                if (r < 0)
+                        return r;
+                while ((r = sd_bus_message_read(m, "(ss)", &serial, &bus_type)) > 0) {
+                        VmDisk *d = grow((void **) &f->disks, &f->n_disks, sizeof *d);
+                        if (!d || set_string(&d->serial, serial) < 0 || set_string(&d->bus_type, bus_type) < 0)
+                                return -ENOMEM;
+                }
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+#define FIELD(name, sig, reader, member) { name, sig, reader, offsetof(Vm, member) }
+#define LIST(name, sig, reader) { name, sig, reader, 0 }
+
+static const Property domain_properties[] = {
+        FIELD("Name", "s", read_string, name),
+        FIELD("UUID", "s", read_string, uuid),
+        FIELD("State", "s", read_string, state),
+        FIELD("Persistent", "b", read_bool, persistent),
+        FIELD("Id", "i", read_int32, id),
+        FIELD("AgentConnected", "b", read_bool, agent_connected),
+        FIELD("AgentLastTransitionTime", "t", read_uint64, agent_transition_usec),
+        FIELD("AgentLastProbeTime", "t", read_uint64, agent_probe_usec),
+        FIELD("AgentVersion", "s", read_string, agent_version),
+        LIST("AgentSupportedCommands", "a(sb)", read_commands),
+        {},
+};
+
+static const Property interfaces_properties[] = {
+        LIST("Interfaces", "a(ssssass)", read_interfaces),
+        {},
+};
+
+static const Property os_properties[] = {
+        FIELD("Id", "s", read_string, os_id),
+        FIELD("Name", "s", read_string, os_name),
+        FIELD("PrettyName", "s", read_string, os_pretty_name),
+        FIELD("Version", "s", read_string, os_version),
+        FIELD("VersionId", "s", read_string, os_version_id),
+        FIELD("KernelRelease", "s", read_string, kernel_release),
+        FIELD("KernelVersion", "s", read_string, kernel_version),
+        FIELD("Machine", "s", read_string, machine),
+        FIELD("Variant", "s", read_string, variant),
+        FIELD("VariantId", "s", read_string, variant_id),
+        FIELD("Hostname", "s", read_string, hostname),
+        FIELD("TimezoneName", "s", read_string, timezone_name),
+        FIELD("TimezoneOffset", "i", read_int32, timezone_offset),
+        {},
+};
+
+static const Property users_properties[] = {
+        LIST("Users", "a(ssd)", read_users),
+        FIELD("UserCount", "u", read_uint32, user_count),
+        {},
+};
+
+static const Property filesystems_properties[] = {
+        LIST("Filesystems", "a(ssstta(ss))", read_filesystems),
+        FIELD("FilesystemCount", "u", read_uint32, filesystem_count),
+        {},
+};
+
+static const Property *properties_of(const char *interface) {
+        static const struct {
+                const char *interface;
+                const Property *properties;
+        } table[] = {
+                { DOMAIN_INTERFACE, domain_properties },
+                { INTERFACES_INTERFACE, interfaces_properties },
+                { OS_INTERFACE, os_properties },
+                { USERS_INTERFACE, users_properties },
+                { FILESYSTEMS_INTERFACE, filesystems_properties },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (streq(table[i].interface, interface))
+                        return table[i].properties;
+        return NULL;
+}
+
+int vm_read_properties(sd_bus_message *m, const char *interface, Vm *vm) {
+        const Property *properties = properties_of(interface);
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const Property *p = NULL;
+                const char *name, *contents;
+
+                r = sd_bus_message_read(m, "s", &name);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_peek_type(m, NULL, &contents);
+                if (r < 0)
+                        return r;
+                for (const Property *q = properties; q && q->name; q++)
+                        if (streq(q->name, name) && streq(q->signature, contents))
+                                p = q;
+                if (p) {
+                        r = sd_bus_message_enter_container(m, 'v', contents);
+                        if (r >= 0)
+                                r = p->read(m, vm, p->offset);
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(m);
+                } else
+                        r = sd_bus_message_skip(m, "v");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+const char *vm_primary_ip(const Vm *vm) {
+        for (size_t i = 0; i < vm->n_interfaces; i++)
+                if (vm->interfaces[i].ip_address && vm->interfaces[i].ip_address[0])
+                        return vm->interfaces[i].ip_address;
+        return NULL;
+}
+
+/* ---- loading ---- */
+
+static int parse_failed(int r) {
+        return cli_error(EXIT_FAILED, "Failed to parse guestinfod's answer: %s", strerror(-r));
+}
+
+/* One object of GetManagedObjects: the a{sa{sv}} m is at. */
+static int read_object(sd_bus_message *m, Vm *vm) {
+        const char *interface;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sa{sv}")) > 0) {
+                r = sd_bus_message_read(m, "s", &interface);
+                if (r < 0)
+                        return r;
+                if (streq(interface, OS_INTERFACE))
+                        vm->has_guest_data = true;
+                r = properties_of(interface) ? vm_read_properties(m, interface, vm) : sd_bus_message_skip(m, "a{sv}");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+static int compare_by_name(const void *a, const void *b) {
+        const Vm *x = a, *y = b;
+        return strcmp(x->name ? x->name : "", y->name ? y->name : "");
+}
+
+int vm_load_all(BusClient *c, Vm **ret, size_t *ret_n) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Vm *vms = NULL;
+        size_t n = 0;
+        const char *path;
+        int r;
+
+        r = bus_client_call(c, MANAGER_PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", &error, &reply,
+                            NULL);
+        if (r < 0)
+                return bus_client_report(c, r, &error, NULL);
+
+        r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) > 0) {
+                r = sd_bus_message_read(reply, "o", &path);
+                if (r < 0)
+                        break;
+                if (strncmp(path, DOMAIN_PATH_PREFIX "/", strlen(DOMAIN_PATH_PREFIX "/")) == 0) {
+                        Vm *vm = grow((void **) &vms, &n, sizeof *vm);
+                        r = vm ? set_string(&vm->path, path) : -ENOMEM;
+                        if (r >= 0)
+                                r = read_object(reply, vm);
+                } else
+                        r = sd_bus_message_skip(reply, "a{sa{sv}}");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+        }
+        if (r < 0) {
+                vm_free_many(vms, n);
+                return parse_failed(r);
+        }
+        if (n > 0)
+                qsort(vms, n, sizeof *vms, compare_by_name);
+        *ret = vms;
+        *ret_n = n;
+        return 0;
+}
+
+/* GetAll of one interface into vm. Returns 1 if read, 0 if the object has
+ * no such interface now, or the exit code (negated) having said why. */
+static int load_interface(BusClient *c, const char *path, const char *interface, const char *vm_name, Vm *vm) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = bus_client_get_all(c, path, interface, &error, &reply);
+        if (r < 0 && bus_error_is_absent(&error) && !streq(interface, DOMAIN_INTERFACE))
+                return 0;
+        if (r < 0)
+                return -bus_client_report(c, r, &error, vm_name);
+        r = vm_read_properties(reply, interface, vm);
+        if (r < 0)
+                return -parse_failed(r);
+        return 1;
+}
+
+/* ListUsers or ListFilesystems: the full list, replacing the summary. */
+static int load_list(BusClient *c, const char *path, const char *interface, const char *method, PropertyReader read,
+                     const char *vm_name, Vm *vm) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = bus_client_call(c, path, interface, method, &error, &reply, NULL);
+        if (r < 0 && bus_error_is_absent(&error))
+                return 0;
+        if (r < 0)
+                return -bus_client_report(c, r, &error, vm_name);
+        r = read(reply, vm, 0);
+        if (r < 0)
+                return -parse_failed(r);
+        return 1;
+}
+
+int vm_load(BusClient *c, const char *path, const char *vm_name, Vm *ret) {
+        Vm vm = {};
+        int r;
+
+        if (set_string(&vm.path, path) < 0)
+                return cli_error(EXIT_FAILED, "Out of memory.");
+        r = load_interface(c, path, DOMAIN_INTERFACE, vm_name, &vm);
+        if (r > 0)
+                r = load_interface(c, path, INTERFACES_INTERFACE, vm_name, &vm);
+        if (r >= 0)
+                r = load_interface(c, path, OS_INTERFACE, vm_name, &vm);
+        /* The agent may go away between two calls: then there is no guest
+         * data, rather than half of it. */
+        if (r > 0)
+                r = load_interface(c, path, USERS_INTERFACE, vm_name, &vm);
+        if (r > 0)
+                r = load_list(c, path, USERS_INTERFACE, "ListUsers", read_users, vm_name, &vm);
+        if (r > 0)
+                r = load_interface(c, path, FILESYSTEMS_INTERFACE, vm_name, &vm);
+        if (r > 0)
+                r = load_list(c, path, FILESYSTEMS_INTERFACE, "ListFilesystems", read_filesystems, vm_name, &vm);
+        if (r < 0) {
+                vm_done(&vm);
+                return -r;
+        }
+        vm.has_guest_data = r > 0;
+        *ret = vm;
+        return 0;
+}

@@ -1,0 +1,108 @@
+/* A VM as guestinfod publishes it, read from the bus into plain C. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <systemd/sd-bus.h>
+
+#include "bus-client.h"
+
+typedef struct VmCommand {
+        char *name;
+        int enabled;
+} VmCommand;
+
+typedef struct VmInterface {
+        char *name;           /* the domain NIC's alias, "" for guest-only entries */
+        char *interface_name; /* the guest's */
+        char *mac;
+        char *ip_address;
+        char **ip_addresses;
+        size_t n_ip_addresses;
+        char *info_source;
+} VmInterface;
+
+typedef struct VmUser {
+        char *name;
+        char *domain;
+        double login_time; /* seconds since the epoch */
+} VmUser;
+
+typedef struct VmDisk {
+        char *serial;
+        char *bus_type;
+} VmDisk;
+
+typedef struct VmFilesystem {
+        char *disk_name;
+        char *mount_point;
+        char *type;
+        uint64_t used_bytes;
+        uint64_t total_bytes;
+        VmDisk *disks;
+        size_t n_disks;
+} VmFilesystem;
+
+typedef struct Vm {
+        char *path;
+
+        /* Domain */
+        char *name;
+        char *uuid;
+        char *state;
+        int persistent;
+        int32_t id;
+        int agent_connected;
+        uint64_t agent_transition_usec;
+        uint64_t agent_probe_usec;
+        char *agent_version;
+        VmCommand *commands;
+        size_t n_commands;
+
+        /* Interfaces */
+        VmInterface *interfaces;
+        size_t n_interfaces;
+
+        /* OS, Users, Filesystems: exported only while the agent is connected
+         * and has answered */
+        bool has_guest_data;
+        char *os_id;
+        char *os_name;
+        char *os_pretty_name;
+        char *os_version;
+        char *os_version_id;
+        char *kernel_release;
+        char *kernel_version;
+        char *machine;
+        char *variant;
+        char *variant_id;
+        char *hostname;
+        char *timezone_name;
+        int32_t timezone_offset;
+        VmUser *users;
+        size_t n_users;
+        uint32_t user_count;
+        VmFilesystem *filesystems;
+        size_t n_filesystems;
+        uint32_t filesystem_count;
+} Vm;
+
+void vm_done(Vm *vm);
+void vm_free_many(Vm *vms, size_t n);
+
+/* Reads the a{sv} m is at into vm, for one of guestinfod's interfaces.
+ * Properties it does not know, or of another type, are skipped. */
+int vm_read_properties(sd_bus_message *m, const char *interface, Vm *vm);
+
+/* The first IP address of the first interface that has one, or NULL. */
+const char *vm_primary_ip(const Vm *vm);
+
+/* Every VM, sorted by name, from one GetManagedObjects call (summaries of
+ * users and filesystems). Returns 0 or the exit code, having said why. */
+int vm_load_all(BusClient *c, Vm **ret, size_t *ret_n);
+
+/* One VM with its full lists of users and filesystems. Returns 0 or the
+ * exit code, having said why; vm_name is for messages. */
+int vm_load(BusClient *c, const char *path, const char *vm_name, Vm *ret);

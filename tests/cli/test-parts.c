@@ -1,0 +1,139 @@
+/* The client's pure parts: which exit status each bus error gives (access
+ * denied included: a real denial needs the system bus policy and polkit, see
+ * the system suite), terminal escaping, widths and formats. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bus-client.h"
+#include "bus-errors.h"
+#include "output.h"
+
+static int code_for_name(const char *name) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r = sd_bus_error_set(&e, name, "some message");
+        int code = exit_code_for_error(r, &e);
+        sd_bus_error_free(&e);
+        return code;
+}
+
+static void test_exit_codes_by_error_name(void **state) {
+        static const struct {
+                const char *name;
+                int code;
+        } table[] = {
+                { BUS_ERROR_NO_SUCH_DOMAIN, EXIT_NO_SUCH_VM },
+                { "org.freedesktop.DBus.Error.UnknownObject", EXIT_NO_SUCH_VM },
+                { BUS_ERROR_NO_AGENT, EXIT_NO_AGENT },
+                { BUS_ERROR_AGENT_FAILED, EXIT_FAILED },
+                { BUS_ERROR_INVALID_ARGS, EXIT_USAGE },
+                { "org.freedesktop.DBus.Error.ServiceUnknown", EXIT_NOT_RUNNING },
+                { "org.freedesktop.DBus.Error.NameHasNoOwner", EXIT_NOT_RUNNING },
+                { "org.freedesktop.DBus.Error.Spawn.ChildExited", EXIT_NOT_RUNNING },
+                { "org.freedesktop.systemd1.UnitMasked", EXIT_NOT_RUNNING },
+                { "org.freedesktop.DBus.Error.Disconnected", EXIT_NOT_RUNNING },
+                /* the bus policy, and the daemon's polkit refusal */
+                { "org.freedesktop.DBus.Error.AccessDenied", EXIT_ACCESS_DENIED },
+                { "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired", EXIT_ACCESS_DENIED },
+                { "org.freedesktop.DBus.Error.AuthFailed", EXIT_ACCESS_DENIED },
+                { "org.freedesktop.DBus.Error.NoReply", EXIT_TIMEOUT },
+                { "org.freedesktop.DBus.Error.Timeout", EXIT_TIMEOUT },
+                { "org.freedesktop.DBus.Error.Failed", EXIT_FAILED },
+                { "org.example.Whatever", EXIT_FAILED },
+        };
+        for (size_t i = 0; i < sizeof table / sizeof *table; i++) {
+                int code = code_for_name(table[i].name);
+                if (code != table[i].code)
+                        fprintf(stderr, "%s: exit %d, expected %d\n", table[i].name, code, table[i].code);
+                assert_int_equal(code, table[i].code);
+        }
+}
+
+static void test_exit_codes_by_errno(void **state) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+
+        /* no error name: sd-bus failing locally */
+        assert_int_equal(exit_code_for_error(-ETIMEDOUT, NULL), EXIT_TIMEOUT);
+        assert_int_equal(exit_code_for_error(-ECONNRESET, NULL), EXIT_NOT_RUNNING);
+        assert_int_equal(exit_code_for_error(-ENOENT, NULL), EXIT_NOT_RUNNING);
+        assert_int_equal(exit_code_for_error(-EACCES, NULL), EXIT_ACCESS_DENIED);
+        assert_int_equal(exit_code_for_error(-ENOMEM, NULL), EXIT_FAILED);
+        /* sd-bus's "System.Error.E..." wrapping an errno */
+        assert_int_equal(exit_code_for_error(sd_bus_error_set_errno(&e, ECONNRESET), &e), EXIT_NOT_RUNNING);
+        sd_bus_error_free(&e);
+        assert_int_equal(exit_code_for_error(sd_bus_error_set_errno(&e, ETIMEDOUT), &e), EXIT_TIMEOUT);
+        sd_bus_error_free(&e);
+}
+
+static void test_escape_keeps_the_terminal_safe(void **state) {
+        char *s;
+
+        s = text_escape("plain ünïcode");
+        assert_string_equal(s, "plain ünïcode");
+        free(s);
+        /* ESC, BEL, newline, tab, DEL */
+        s = text_escape("a\x1b]0;pwned\x07" "b\nc\td\x7f");
+        assert_string_equal(s, "a\\x1b]0;pwned\\x07b\\x0ac\\x09d\\x7f");
+        free(s);
+        /* C1 controls: U+009B is a CSI on some terminals */
+        s = text_escape("x\xc2\x9b" "31my");
+        assert_string_equal(s, "x\\u009b31my");
+        free(s);
+}
+
+static void test_widths(void **state) {
+        assert_int_equal(text_width(""), 0);
+        assert_int_equal(text_width("abc"), 3);
+        /* one column per character, whatever the bytes */
+        assert_int_equal(text_width("ünï"), 3);
+}
+
+static void test_formats(void **state) {
+        char buf[64];
+
+        format_bytes(0, buf, sizeof buf);
+        assert_string_equal(buf, "0 B");
+        format_bytes(1023, buf, sizeof buf);
+        assert_string_equal(buf, "1023 B");
+        format_bytes(1536, buf, sizeof buf);
+        assert_string_equal(buf, "1.5 KiB");
+        format_bytes(16ULL * 1024 * 1024, buf, sizeof buf);
+        assert_string_equal(buf, "16.0 MiB");
+        format_bytes(3927900160ULL, buf, sizeof buf);
+        assert_string_equal(buf, "3.7 GiB");
+
+        setenv("TZ", "UTC", 1);
+        format_time_usec(1700000000ULL * 1000000ULL, buf, sizeof buf);
+        assert_string_equal(buf, "2023-11-14 22:13:20 UTC");
+        format_utc_offset(32400, buf, sizeof buf);
+        assert_string_equal(buf, "+09:00");
+        format_utc_offset(-12600, buf, sizeof buf);
+        assert_string_equal(buf, "-03:30");
+        format_utc_offset(0, buf, sizeof buf);
+        assert_string_equal(buf, "+00:00");
+
+        json_t *t = json_time_usec(1700000000ULL * 1000000ULL + 500000);
+        assert_string_equal(json_string_value(t), "2023-11-14T22:13:20Z");
+        json_decref(t);
+        t = json_time_usec(0);
+        assert_true(json_is_null(t));
+        json_decref(t);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_exit_codes_by_error_name),
+                cmocka_unit_test(test_exit_codes_by_errno),
+                cmocka_unit_test(test_escape_keeps_the_terminal_safe),
+                cmocka_unit_test(test_widths),
+                cmocka_unit_test(test_formats),
+        };
+        return cmocka_run_group_tests_name("cli: parts", tests, NULL, NULL);
+}
