@@ -190,7 +190,9 @@ char *kubevirt_filesystemlist_json(const GuestInfo *guest) {
 static json_t *interface_json(const MergedInterface *m) {
         json_t *o, *addresses;
 
-        o = json_pack("{s:s*, s:s*, s:s*}", "name", m->name, "interfaceName", m->interface_name, "mac", m->mac);
+        /* KubeVirt's omitempty: no "name" for guest-only entries or NICs without an alias */
+        o = json_pack("{s:s*, s:s*, s:s*}", "name", m->name && *m->name ? m->name : NULL, "interfaceName",
+                      m->interface_name, "mac", m->mac);
         if (!o)
                 return NULL;
         /* ipAddress and ipAddresses are omitempty in KubeVirt. */

@@ -125,15 +125,20 @@ static void drop_guest_data(Manager *m, Domain *d) {
                 manager_domain_changed(m, d, changed);
 }
 
+/* What the agent said stays valid while it is connected and the domain
+ * exists as a running (or paused) machine; a paused one is just not asked. */
+static bool keeps_guest_data(const Domain *d) {
+        return d->agent_connected && d->state != DOMAIN_STATE_SHUTOFF && d->state != DOMAIN_STATE_CRASHED &&
+               d->state != DOMAIN_STATE_NOSTATE && d->id >= 0;
+}
+
 void collect_domain_updated(Manager *m, Domain *d, bool was_usable) {
         bool usable = domain_agent_usable(d);
 
-        if (usable == was_usable)
-                return;
-        if (!usable) {
+        if (!keeps_guest_data(d) && (d->guest_exported || d->guest || d->agent_info))
                 drop_guest_data(m, d);
+        if (usable == was_usable || !usable)
                 return;
-        }
         /* Agent (re)connected, domain started or resumed: everything, now. */
         memset(d->due_usec, 0, sizeof d->due_usec);
         if (d->collecting)

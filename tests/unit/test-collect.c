@@ -155,8 +155,13 @@ static void test_paused_and_resumed(void **state) {
 
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
         manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
+        log_buf[0] = '\0';
         manager_apply(m, domain_msg(DOMAIN_STATE_PAUSED, AGENT_STATE_CONNECTED));
-        assert_false(dom(m)->guest_exported);
+        /* paused: kept as it was, just not asked */
+        assert_true(dom(m)->guest_exported);
+        assert_string_equal(log_buf, "");
+        assert_false(dom(m)->collecting);
+        assert_int_equal(collect_refresh(m, dom(m)), -ENODEV);
         uint64_t seq = dom(m)->collect_seq;
         /* resumed: everything again, at once */
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
