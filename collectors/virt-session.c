@@ -122,6 +122,11 @@ static int read_domain_info(virDomainPtr dom, DomainInfo *info) {
         info->persistent = persistent;
         unsigned int id = virDomainGetID(dom);
         info->id = id == (unsigned int) -1 ? -1 : (int32_t) id;
+        /* The id came with the lookup, the state after it: a domain stopping
+         * in between (its Stopped event may fire first) still carries its
+         * old id. Trust the later answer. */
+        if (info->state == DOMAIN_STATE_SHUTOFF)
+                info->id = -1;
         return read_domain_xml(dom, info);
 }
 
