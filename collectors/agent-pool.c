@@ -36,14 +36,6 @@ static uint64_t monotonic_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
 }
 
-static char *error_message(const char *what) {
-        const char *e = virGetLastErrorMessage();
-        char *s = NULL;
-        if (asprintf(&s, "%s: %s", what, e ? e : "unknown error") < 0)
-                return NULL;
-        return s;
-}
-
 /* GuestKind bits → virDomainGetGuestInfo types. */
 static unsigned guest_info_types(unsigned kinds) {
         unsigned types = 0;
@@ -61,6 +53,67 @@ static unsigned guest_info_types(unsigned kinds) {
                 types |= VIR_DOMAIN_GUEST_INFO_INTERFACES;
         return types;
 }
+
+/* libvirt's last error, fit for a log line: it may quote what the guest
+ * sent (terminal escapes, invalid UTF-8, whole lines of JSON). */
+static char *error_message(const char *what) {
+        const char *e = virGetLastErrorMessage();
+        char *s = NULL, *safe;
+        if (asprintf(&s, "%s: %s", what, e ? e : "unknown error") < 0)
+                return NULL;
+        safe = text_for_log(s, 300);
+        free(s);
+        return safe;
+}
+
+static bool last_error_is_unresponsive_agent(void) {
+        virErrorPtr e = virGetLastError();
+        return e && (e->code == VIR_ERR_AGENT_UNRESPONSIVE || e->code == VIR_ERR_OPERATION_TIMEOUT);
+}
+
+/* libvirt answers success but leaves a kind out when the agent's reply for
+ * it came too late or was too big: then its count key is missing. */
+static bool kind_answered(virTypedParameterPtr params, int n, unsigned kind) {
+        const char *key = kind == GUEST_KIND_USERS         ? "user.count"
+                          : kind == GUEST_KIND_FILESYSTEMS ? "fs.count"
+                          : kind == GUEST_KIND_INTERFACES  ? "if.count"
+                          : kind == GUEST_KIND_HOSTNAME    ? "hostname"
+                          : kind == GUEST_KIND_TIMEZONE    ? "timezone.offset"
+                                                           : NULL;
+        return !key || virTypedParamsGet(params, n, key) != NULL;
+}
+
+/* One kind of guest data, added to m's GuestInfo. Returns 0, or -EIO with
+ * the reason in m->data.failed_error (kept from the first failure). */
+static int collect_kind(virDomainPtr dom, unsigned kind, VirtMsg *m) {
+        virTypedParameterPtr params = NULL;
+        GuestInfo *g = NULL;
+        int n = 0, r;
+
+        if (virDomainGetGuestInfo(dom, guest_info_types(kind), &params, &n, 0) < 0) {
+                if (!m->data.failed_error)
+                        m->data.failed_error = error_message("guest info failed");
+                return -EIO;
+        }
+        if (!kind_answered(params, n, kind)) {
+                virTypedParamsFree(params, n);
+                if (!m->data.failed_error)
+                        m->data.failed_error = strdup("libvirt left it out of its answer (too large or too late)");
+                return -EIO;
+        }
+        r = guest_info_from_typed_params(params, n, kind, &g);
+        virTypedParamsFree(params, n);
+        if (r < 0)
+                return r;
+        if (!m->data.guest)
+                m->data.guest = g;
+        else {
+                guest_info_take_kinds(m->data.guest, g);
+                guest_info_free(g);
+        }
+        return 0;
+}
+
 
 /* The worker's own connection, (re)opened when missing or dead. */
 static virConnectPtr worker_conn(AgentPool *p, virConnectPtr *conn) {
@@ -102,27 +155,36 @@ static void collect(AgentPool *p, virConnectPtr *worker_connection, const Reques
                         goto out;
                 }
                 if (agent_info_parse_json(text, strlen(text), &m->data.agent) < 0) {
-                        m->error = strdup("the agent's guest-info reply is not valid");
-                        goto out;
-                }
-                supported = agent_info_supported_kinds(m->data.agent);
+                        /* A garbled command list (invalid UTF-8, say) does not
+                         * make the rest of the guest's data unreadable: ask
+                         * for every kind and see what answers. */
+                        m->data.failed_kinds |= GUEST_KIND_AGENT;
+                        m->data.failed_error = strdup("its guest-info reply is not valid JSON");
+                        supported = GUEST_KIND_ALL;
+                } else
+                        supported = agent_info_supported_kinds(m->data.agent);
         }
 
         /* Only what the agent supports: an agent without guest-get-users has
-         * no user data, and that is not an error. */
+         * no user data, and that is not an error. One call per kind: libvirt
+         * refuses a whole answer over 2048 entries, and one guest with
+         * 100000 users must not cost its OS and hostname too. */
         unsigned want = req->kinds & supported & ~(unsigned) GUEST_KIND_AGENT;
-        if (want) {
-                virTypedParameterPtr params = NULL;
-                int n = 0;
-                if (virDomainGetGuestInfo(dom, guest_info_types(want), &params, &n, 0) < 0) {
-                        m->error = error_message("guest info failed");
-                        goto out;
-                }
-                int r = guest_info_from_typed_params(params, n, want, &m->data.guest);
-                virTypedParamsFree(params, n);
-                if (r < 0) {
+        for (unsigned kind = 1; kind <= want; kind <<= 1) {
+                if (!(want & kind))
+                        continue;
+                int r = collect_kind(dom, kind, m);
+                if (r == -ENOMEM) {
                         m->error = strdup("out of memory parsing guest info");
                         goto out;
+                }
+                if (r < 0) {
+                        m->data.failed_kinds |= kind;
+                        /* A hung agent: the other kinds would each wait the timeout too. */
+                        if (last_error_is_unresponsive_agent()) {
+                                m->data.failed_kinds |= want & ~(kind - 1);
+                                break;
+                        }
                 }
         }
 

@@ -188,7 +188,12 @@ bool merged_interfaces_equal(const MergedInterfaces *a, const MergedInterfaces *
 /* ---- UTF-8 ---- */
 
 /* Returns a copy of s (len bytes; s may hold NUL bytes and invalid UTF-8)
- * that is valid UTF-8: invalid sequences become U+FFFD, NUL bytes are
- * dropped, and the result is cut at a character boundary to at most max
+ * that is valid UTF-8 as D-Bus accepts it: invalid sequences and
+ * noncharacters (U+FDD0..U+FDEF, U+xFFFE/U+xFFFF) become U+FFFD, NUL bytes
+ * are dropped, and the result is cut at a character boundary to at most max
  * bytes, ending with "…" if cut. NULL on allocation failure. */
 char *utf8_sanitize(const char *s, size_t len, size_t max);
+
+/* Like utf8_sanitize, for log lines quoting untrusted text: also replaces
+ * control characters (terminal escapes, newlines) with '?'. */
+char *text_for_log(const char *s, size_t max);

@@ -7,7 +7,7 @@
 #define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD */
 #define ELLIPSIS "\xe2\x80\xa6"    /* U+2026 */
 
-/* Length of the well-formed UTF-8 character at s[0..len), or 0 if there is
+/* Length of the well-formed UTF-8 character at s[0..len) that D-Bus accepts, or 0 if there is
  * none there; then *skip is the length of its maximal ill-formed subpart
  * (Unicode 15, §3.9 "U+FFFD Substitution of Maximal Subparts"), which
  * becomes one U+FFFD. The ranges are those of Table 3-7: they exclude
@@ -42,6 +42,18 @@ static size_t utf8_char_len(const uint8_t *s, size_t len, size_t *skip) {
                         *skip = i;
                         return 0;
                 }
+        }
+
+        /* Noncharacters (U+FDD0..U+FDEF, U+xFFFE, U+xFFFF) are valid UTF-8
+         * but sd-bus refuses them in a string: one would make every
+         * GetManagedObjects fail. They become U+FFFD like the rest. */
+        uint32_t cp = need == 3 ? (uint32_t) (s[0] & 0x0f) << 12 | (uint32_t) (s[1] & 0x3f) << 6 | (s[2] & 0x3f)
+                      : need == 4 ? (uint32_t) (s[0] & 0x07) << 18 | (uint32_t) (s[1] & 0x3f) << 12 |
+                                            (uint32_t) (s[2] & 0x3f) << 6 | (s[3] & 0x3f)
+                                  : 0;
+        if ((cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe) {
+                *skip = need;
+                return 0;
         }
         return need;
 }
@@ -96,4 +108,14 @@ char *utf8_sanitize(const char *s, size_t len, size_t max) {
         }
         out[n] = '\0';
         return out;
+}
+
+char *text_for_log(const char *s, size_t max) {
+        char *t = utf8_sanitize(s, s ? strlen(s) : 0, max);
+        if (!t)
+                return NULL;
+        for (char *p = t; *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                        *p = '?';
+        return t;
 }

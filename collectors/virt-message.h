@@ -42,6 +42,8 @@ typedef struct GuestData {
         GuestInfo *guest;         /* the kinds collected (guest->kinds); NULL if none */
         DomainDevices *devices;   /* the live XML's devices, if read */
         uint64_t duration_usec;   /* how long the collection took */
+        unsigned failed_kinds;    /* kinds asked for that did not come */
+        char *failed_error;       /* why the first of them did not (safe to log) */
 } GuestData;
 
 typedef struct VirtMsg {

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -114,6 +115,15 @@ void collect_schedule(Manager *m) {
         arm_timer(m, next);
 }
 
+static void kinds_to_string(unsigned kinds, char *buf, size_t size) {
+        size_t k = 0;
+        buf[0] = '\0';
+        for (int i = 0; i < GUEST_KIND_COUNT; i++)
+                if (kinds & (1u << i))
+                        k += (size_t) snprintf(buf + k, k < size ? size - k : 0, "%s%s", k ? ", " : "",
+                                               kind_names[i]);
+}
+
 static void drop_guest_data(Manager *m, Domain *d) {
         if (d->guest_exported) {
                 d->guest_exported = false;
@@ -171,24 +181,30 @@ void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg) {
                 return;
         }
 
+        /* Logged when a kind starts failing and when it comes back, not per poll. */
+        unsigned failed = msg->error ? requested : msg->data.failed_kinds;
+        unsigned answered = requested & ~failed;
+        const char *why = msg->error ? msg->error : msg->data.failed_error;
+        char names[128];
+        if (failed & ~d->failing_kinds) {
+                kinds_to_string(failed & ~d->failing_kinds, names, sizeof names);
+                log_warning("Guest agent of '%s' gave no %s (%s); will keep asking.", d->name, names,
+                            why ? why : "no reason given");
+        }
+        if (answered & d->failing_kinds) {
+                kinds_to_string(answered & d->failing_kinds, names, sizeof names);
+                log_info("Guest agent of '%s' answers about %s again.", d->name, names);
+        }
+        d->failing_kinds = (d->failing_kinds | failed) & ~answered;
+
         if (msg->error) {
-                /* Once per failure streak, not once per poll. */
-                if (!d->agent_failing)
-                        log_warning("Guest agent of '%s' did not answer, will keep asking: %s", d->name,
-                                    msg->error);
-                else
-                        log_debug("Guest agent of '%s' still does not answer: %s", d->name, msg->error);
-                d->agent_failing = true;
                 finished(m, d, seq, msg->error);
         } else {
-                if (d->agent_failing)
-                        log_info("Guest agent of '%s' answers again.", d->name);
-                d->agent_failing = false;
-                log_debug("Collected %#x from the agent of '%s' in %.3f s.", requested, d->name,
+                log_debug("Collected %#x from the agent of '%s' in %.3f s.", answered, d->name,
                           msg->data.duration_usec / 1e6);
 
                 unsigned changed = domain_take_guest_data(d, &msg->data);
-                if (!d->guest_exported) {
+                if (!d->guest_exported && d->guest) {
                         /* InterfacesAdded carries these values already. */
                         changed &= ~(unsigned) (DOMAIN_PROPERTY_OS_ID | DOMAIN_PROPERTY_OS_NAME |
                                                 DOMAIN_PROPERTY_OS_PRETTY_NAME | DOMAIN_PROPERTY_OS_VERSION |
@@ -205,7 +221,8 @@ void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg) {
                 }
                 if (changed)
                         manager_domain_changed(m, d, changed);
-                finished(m, d, seq, NULL);
+                /* Something came back: Refresh() succeeded, even if a kind is missing. */
+                finished(m, d, seq, answered ? NULL : why);
         }
 
         if (d->pending_kinds)

@@ -206,10 +206,6 @@ unsigned domain_take_guest_data(Domain *d, GuestData *data) {
                         data->guest = NULL;
                 } else
                         guest_info_take_kinds(d->guest, data->guest);
-        } else if (!d->guest) {
-                /* The agent answered but supports none of the kinds: it still
-                 * answered, so the (empty) interfaces are shown. */
-                d->guest = guest_info_new();
         }
 
         if (data->devices) {
@@ -233,8 +229,8 @@ unsigned domain_drop_guest_data(Domain *d) {
         }
         /* OS, Users and Filesystems disappear as whole interfaces: no
          * PropertiesChanged for them. */
+        /* failing_kinds stays: a flapping agent is not re-reported each time */
         d->guest = guest_info_free(d->guest);
-        d->agent_failing = false;
         changed |= remerge_interfaces(d);
         return changed;
 }

@@ -73,7 +73,11 @@ struct Domain {
         unsigned pending_kinds;       /* asked for while one was in flight */
         uint64_t collect_seq;         /* number of the latest collection submitted */
         uint64_t due_usec[GUEST_KIND_COUNT]; /* CLOCK_MONOTONIC; 0: as soon as possible */
-        bool agent_failing;           /* the last collection failed (logged once) */
+        unsigned failing_kinds;       /* kinds whose last collection failed (logged once) */
+
+        /* Agent (dis)connections are logged at most once per AGENT_LOG_QUIET_USEC. */
+        uint64_t agent_log_usec;
+        unsigned agent_log_suppressed;
 
         /* Set by the model on every resync: domains not seen are gone. */
         bool seen;

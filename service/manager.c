@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 
 #include "log.h"
 #include "manager.h"
@@ -89,9 +90,36 @@ static void set_connected(Manager *m, bool connected) {
         CALL_HOOK(m, manager_changed, MANAGER_PROPERTY_CONNECTED, m->hooks_userdata);
 }
 
+/* A guest whose agent connects and disconnects all the time gets one line
+ * per this long, with a count of what was left out. */
+#define AGENT_LOG_QUIET_USEC (60 * 1000000ULL)
+
+static uint64_t monotonic_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static void log_agent_transition(Domain *d) {
+        uint64_t now = monotonic_usec();
+
+        if (d->agent_log_usec != 0 && now - d->agent_log_usec < AGENT_LOG_QUIET_USEC) {
+                d->agent_log_suppressed++;
+                log_debug("Guest agent of '%s' %s.", d->name, d->agent_connected ? "connected" : "disconnected");
+                return;
+        }
+        if (d->agent_log_suppressed > 0)
+                log_info("Guest agent of '%s' %s (%u more changes in the last minute not logged).", d->name,
+                         d->agent_connected ? "connected" : "disconnected", d->agent_log_suppressed);
+        else
+                log_info("Guest agent of '%s' %s.", d->name, d->agent_connected ? "connected" : "disconnected");
+        d->agent_log_usec = now;
+        d->agent_log_suppressed = 0;
+}
+
 void manager_domain_changed(Manager *m, Domain *d, unsigned properties) {
         if (properties & DOMAIN_PROPERTY_AGENT_CONNECTED)
-                log_info("Guest agent of '%s' %s.", d->name, d->agent_connected ? "connected" : "disconnected");
+                log_agent_transition(d);
         CALL_HOOK(m, domain_changed, d, properties, m->hooks_userdata);
 }
 

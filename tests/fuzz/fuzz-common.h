@@ -10,7 +10,8 @@
 
 #include "guest-data.h"
 
-/* Strict UTF-8: no overlongs, surrogates or code points past U+10FFFF. */
+/* UTF-8 as D-Bus takes it: no overlongs, surrogates, code points past
+ * U+10FFFF or noncharacters. */
 static inline bool utf8_valid(const char *s, size_t len) {
         const unsigned char *p = (const unsigned char *) s, *end = p + len;
         while (p < end) {
@@ -36,6 +37,9 @@ static inline bool utf8_valid(const char *s, size_t len) {
                         c = (c << 6) | (p[i] & 0x3f);
                 }
                 if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+                        return false;
+                /* noncharacters: sd-bus refuses them */
+                if ((c >= 0xfdd0 && c <= 0xfdef) || (c & 0xfffe) == 0xfffe)
                         return false;
                 p += n + 1;
         }

@@ -194,7 +194,7 @@ static void test_failing_agent(void **state) {
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
         manager_apply(m, result(GUEST_KIND_ALL, NULL, "Guest agent is not responding"));
         assert_string_equal(log_buf, "done 1 Guest agent is not responding;");
-        assert_true(dom(m)->agent_failing);
+        assert_int_equal(dom(m)->failing_kinds, GUEST_KIND_ALL);
         /* nothing shown for an agent that never answered */
         assert_false(dom(m)->guest_exported);
         /* the next try is scheduled, not immediate */

@@ -245,6 +245,9 @@ static bool valid_utf8(const char *s) {
                 }
                 if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
                         return false;
+                /* noncharacters: valid UTF-8, but sd-bus refuses them */
+                if ((cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe)
+                        return false;
                 p += n;
         }
         return true;
@@ -1197,6 +1200,25 @@ static void check_sanitize(const char *in, size_t len, size_t max, const char *e
 
 #define CHECK(in, max, expected) check_sanitize(in, sizeof(in) - 1, max, expected)
 
+/* Found by the hostile-guest e2e test: U+FFFF went through, and sd-bus
+ * refused the string, failing GetManagedObjects for every client. */
+static void test_utf8_noncharacters(void **state) {
+        CHECK("a\xef\xbf\xbfz", 100, "a\xef\xbf\xbd" "z");         /* U+FFFF */
+        CHECK("a\xef\xbf\xbez", 100, "a\xef\xbf\xbd" "z");         /* U+FFFE */
+        CHECK("a\xef\xb7\x90z", 100, "a\xef\xbf\xbd" "z");         /* U+FDD0 */
+        CHECK("a\xef\xb7\xafz", 100, "a\xef\xbf\xbd" "z");         /* U+FDEF */
+        CHECK("a\xf4\x8f\xbf\xbfz", 100, "a\xef\xbf\xbd" "z");     /* U+10FFFF */
+        CHECK("a\xf0\x9f\xbf\xbez", 100, "a\xef\xbf\xbd" "z");     /* U+1FFFE */
+        CHECK("a\xef\xb7\xb0z", 100, "a\xef\xb7\xb0" "z");         /* U+FDF0 is fine */
+        CHECK("a\xef\xbf\xbdz", 100, "a\xef\xbf\xbd" "z");         /* U+FFFD itself is fine */
+}
+
+static void test_text_for_log(void **state) {
+        char *s = text_for_log("\x1b[31mFAKE\x1b[0m\xfe" "\nnext line", 100);
+        assert_string_equal(s, "?[31mFAKE?[0m\xef\xbf\xbd" "?next line");
+        free(s);
+}
+
 static void test_utf8(void **state) {
         CHECK("plain ascii", 100, "plain ascii");
         CHECK("", 100, "");
@@ -1211,7 +1233,7 @@ static void test_utf8(void **state) {
         CHECK("\xed\xbf\xbf", 100, FFFD FFFD FFFD);
         CHECK("\xed\x9f\xbf", 100, "\xed\x9f\xbf"); /* U+D7FF is fine */
         /* the 4-byte maximum, and beyond */
-        CHECK("\xf4\x8f\xbf\xbf", 100, "\xf4\x8f\xbf\xbf");
+        CHECK("\xf4\x8f\xbf\xbd", 100, "\xf4\x8f\xbf\xbd"); /* U+10FFFD, the last character D-Bus takes */
         CHECK("\xf4\x90\x80\x80", 100, FFFD FFFD FFFD FFFD);
         CHECK("\xf5\x80\x80\x80", 100, FFFD FFFD FFFD FFFD);
         CHECK("\xff\xfe", 100, FFFD FFFD);
@@ -1299,6 +1321,8 @@ int main(void) {
                 cmocka_unit_test(test_domain_caps),
                 cmocka_unit_test(test_domain_garbage),
                 cmocka_unit_test(test_utf8),
+                cmocka_unit_test(test_utf8_noncharacters),
+                cmocka_unit_test(test_text_for_log),
                 cmocka_unit_test(test_utf8_random),
         };
         /* The virTypedParams* calls use libvirt's per-thread error. */

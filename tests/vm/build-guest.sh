@@ -1,6 +1,7 @@
 #!/bin/sh
 # Build the test guest: a Debian kernel (cached), an initramfs running the real
-# qemu-ga, and a small ext4 data disk. See tests/vm/README.md.
+# qemu-ga (or, with GUEST_AGENT=hostile in the spec, hostile-agent.c built
+# here with cc -static), and a small ext4 data disk. See tests/vm/README.md.
 set -eu
 
 usage() {
@@ -9,7 +10,8 @@ usage: $0 CACHE_DIR OUT_DIR SPEC_FILE
 
 Builds a tiny guest for libvirt's QEMU driver (TCG):
   OUT_DIR/vmlinuz      Debian's linux-image-6.1.0-N-amd64 kernel
-  OUT_DIR/initrd.img   busybox + qemu-ga + modules, /init from guest-init.sh
+  OUT_DIR/initrd.img   busybox + qemu-ga (or hostile-agent) + modules, /init
+                       from guest-init.sh
   OUT_DIR/data.img     16 MiB raw ext4 data disk
   OUT_DIR/spec.env     the spec the guest was built from
 CACHE_DIR keeps the downloaded kernel package (fetched once with
@@ -38,6 +40,12 @@ for var in GUEST_HOSTNAME OS_ID OS_NAME OS_PRETTY_NAME OS_VERSION OS_VERSION_ID 
            DATA_DISK_MOUNT GUEST_EXTRA_MOUNTS; do
     eval "[ \"\${$var+set}\" = set ]" || die "$SPEC_FILE does not set $var"
 done
+# Optional: which agent runs in the guest (guest-hostile.env documents it).
+GUEST_AGENT=${GUEST_AGENT:-qemu-ga}
+case $GUEST_AGENT in
+    qemu-ga|hostile) ;;
+    *) die "GUEST_AGENT must be qemu-ga or hostile, not '$GUEST_AGENT'" ;;
+esac
 
 for tool in apt-get dpkg-deb tar cpio gzip cc mkfs.ext4 truncate flock; do
     command -v "$tool" >/dev/null ||
@@ -156,14 +164,25 @@ for applet in $(bin/busybox --list-full); do
     [ -e "$applet" ] || [ -L "$applet" ] || ln -s /bin/busybox "$applet"
 done
 
-# qemu-ga and the libraries it links (same paths as on the host), loader too.
-QGA=/usr/sbin/qemu-ga
-[ -x "$QGA" ] || die "$QGA not found (package qemu-guest-agent)"
-cp "$QGA" usr/sbin/qemu-ga
-for lib in $(ldd "$QGA" | awk '/=> \// { print $3 } /^[[:space:]]*\// { print $1 }'); do
-    mkdir -p ".$(dirname "$lib")"
-    cp -L "$lib" ".$lib"
-done
+WORK=$OUT_DIR/work
+rm -rf "$WORK"
+mkdir -p "$WORK"
+
+if [ "$GUEST_AGENT" = hostile ]; then
+    # Our own agent instead of qemu-ga: static, so no libraries at all.
+    cc -static -O2 -Wall -Wextra -Werror -std=gnu11 -o usr/sbin/hostile-agent \
+        "$HERE/hostile-agent.c" ||
+        die "cannot build hostile-agent.c (static libc: package libc6-dev)"
+else
+    # qemu-ga and the libraries it links (same paths as on the host), loader too.
+    QGA=/usr/sbin/qemu-ga
+    [ -x "$QGA" ] || die "$QGA not found (package qemu-guest-agent)"
+    cp "$QGA" usr/sbin/qemu-ga
+    for lib in $(ldd "$QGA" | awk '/=> \// { print $3 } /^[[:space:]]*\// { print $1 }'); do
+        mkdir -p ".$(dirname "$lib")"
+        cp -L "$lib" ".$lib"
+    done
+fi
 
 for m in $ALL_MODULES; do
     cp "$CACHE_DIR/kernel/modules/$m.ko" lib/modules/
@@ -178,7 +197,7 @@ chmod 755 init sbin/shutdown
 # The spec as the guest's /init reads it (single-quoted values).
 shq() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 for var in GUEST_HOSTNAME GUEST_IPV4 GUEST_IPV6 GUEST_EXTRA_NICS \
-           DATA_DISK_SERIAL DATA_DISK_MOUNT GUEST_EXTRA_MOUNTS; do
+           DATA_DISK_SERIAL DATA_DISK_MOUNT GUEST_EXTRA_MOUNTS GUEST_AGENT; do
     eval "printf '%s=%s\n' $var \"\$(shq \"\$$var\")\""
 done > etc/guest.env
 
@@ -212,9 +231,6 @@ for entry in $GUEST_USERS; do
     echo "$name:x:$uid:" >> etc/group
     uid=$((uid + 1))
 done
-WORK=$OUT_DIR/work
-rm -rf "$WORK"
-mkdir -p "$WORK"
 cc -O2 -Wall -o "$WORK/mkutmp" "$HERE/mkutmp.c"
 # shellcheck disable=SC2086 # one argument per user
 "$WORK/mkutmp" run/utmp $GUEST_USERS

@@ -4,7 +4,7 @@ set -eu
 
 usage() {
     cat <<EOF
-usage: $0 NAME UUID SPEC_FILE GUEST_DIR [--no-agent]
+usage: $0 NAME UUID SPEC_FILE GUEST_DIR [--no-agent] [--agent-mode MODE]
 
 Prints a <domain type='qemu'> (TCG, 256 MiB, 1 vCPU, ACPI) that boots
 GUEST_DIR/vmlinuz + GUEST_DIR/initrd.img, with:
@@ -14,25 +14,33 @@ GUEST_DIR/vmlinuz + GUEST_DIR/initrd.img, with:
     copied from GUEST_DIR/data.img if missing, so no two domains share a
     writable disk,
   - the serial console written to GUEST_DIR/NAME-console.log.
+For a guest built with GUEST_AGENT=hostile, the kernel command line gets
+hostile=MODE: the misbehaviour of tests/vm/hostile-agent.c, from
+--agent-mode MODE, else the spec's GUEST_AGENT_MODE, else "good".
 EOF
 }
 
 die() { echo "domain-xml: $*" >&2; exit 1; }
 
 case ${1:-} in -h|--help) usage; exit 0 ;; esac
-AGENT=yes
-if [ $# -eq 5 ] && [ "$5" = --no-agent ]; then
-    AGENT=no
-elif [ $# -ne 4 ]; then
-    usage >&2
-    exit 2
-fi
+[ $# -ge 4 ] || { usage >&2; exit 2; }
 NAME=$1
 UUID=$2
 SPEC_FILE=$3
+GUEST_DIR_ARG=$4
+shift 4
+AGENT=yes
+MODE_ARG=
+while [ $# -gt 0 ]; do
+    case $1 in
+        --no-agent) AGENT=no; shift ;;
+        --agent-mode) [ $# -ge 2 ] || { usage >&2; exit 2; }; MODE_ARG=$2; shift 2 ;;
+        *) usage >&2; exit 2 ;;
+    esac
+done
 # "." searches PATH for a bare file name.
 case $SPEC_FILE in */*) ;; *) SPEC_FILE=./$SPEC_FILE ;; esac
-GUEST_DIR=$(cd "$4" && pwd)
+GUEST_DIR=$(cd "$GUEST_DIR_ARG" && pwd)
 case $GUEST_DIR in *[\&\<\>\'\"]*) die "GUEST_DIR has XML special characters" ;; esac
 
 # Values go into XML unescaped: allow only plain characters.
@@ -45,6 +53,16 @@ echo "$UUID" | grep -qxE '[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}' ||
 echo "$GUEST_MAC" | grep -qxE '([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}' || die "bad GUEST_MAC '$GUEST_MAC'"
 echo "$DATA_DISK_SERIAL" | grep -qxE '[A-Za-z0-9_.-]{1,20}' ||
     die "bad DATA_DISK_SERIAL '$DATA_DISK_SERIAL'"
+
+CMDLINE="console=ttyS0 loglevel=4"
+if [ "${GUEST_AGENT:-qemu-ga}" = hostile ]; then
+    MODE=${MODE_ARG:-${GUEST_AGENT_MODE:-good}}
+    # hostile-agent.c checks the name; here it only has to be one word
+    echo "$MODE" | grep -qxE '[a-z0-9]+' || die "bad agent mode '$MODE'"
+    CMDLINE="$CMDLINE hostile=$MODE"
+elif [ -n "$MODE_ARG" ]; then
+    die "--agent-mode needs a spec with GUEST_AGENT=hostile"
+fi
 
 for f in vmlinuz initrd.img data.img; do
     [ -f "$GUEST_DIR/$f" ] || die "$GUEST_DIR/$f missing: run build-guest.sh first"
@@ -64,7 +82,7 @@ cat <<EOF
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$GUEST_DIR/vmlinuz</kernel>
     <initrd>$GUEST_DIR/initrd.img</initrd>
-    <cmdline>console=ttyS0 loglevel=4</cmdline>
+    <cmdline>$CMDLINE</cmdline>
   </os>
   <features>
     <acpi/>

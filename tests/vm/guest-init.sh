@@ -102,14 +102,22 @@ link_ports() {
 }
 
 log "up: $(hostname), agent loop starting"
-# qemu-ga in a restart loop: tests kill it and expect it back ~1 s later.
+# The agent in a restart loop: tests kill it and expect it back ~1 s later.
 # Without an agent channel (a --no-agent domain) this just waits.
+# GUEST_AGENT=hostile (guest-hostile.env) runs tests/vm/hostile-agent.c
+# instead of qemu-ga; it reads its mode (hostile=MODE) from /proc/cmdline.
 agent_port=/dev/virtio-ports/org.qemu.guest_agent.0
+agent=qemu-ga
+[ "${GUEST_AGENT:-qemu-ga}" != hostile ] || agent=hostile-agent
 while :; do
     link_ports
     if [ -e "$agent_port" ]; then
-        qemu-ga -m virtio-serial -p "$agent_port"
-        log "qemu-ga exited ($?), restarting"
+        if [ "$agent" = qemu-ga ]; then
+            qemu-ga -m virtio-serial -p "$agent_port"
+        else
+            hostile-agent
+        fi
+        log "$agent exited ($?), restarting"
     fi
     sleep 1
 done
