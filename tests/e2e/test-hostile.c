@@ -177,10 +177,11 @@ static long daemon_rss_kib(void) {
 }
 
 /* Daemon log lines naming the VM ('name', as the daemon quotes it); in
- * *failures those saying a failure streak begins. */
+ * *failures the most times one kind of data was reported missing ("gave no
+ * users ..."): 1 is a failure reported once, more is once per poll. */
 static size_t log_lines_about(const Vm *vm, bool print, size_t *failures) {
-        char needle[64], line[8192];
-        size_t n = 0;
+        char needle[64], line[8192], kinds[16][32];
+        size_t n = 0, n_kinds = 0, times[16] = { 0 };
         *failures = 0;
         snprintf(needle, sizeof needle, "'%s'", vm->name);
         FILE *f = fopen(H.daemon_log, "re");
@@ -188,8 +189,18 @@ static size_t log_lines_about(const Vm *vm, bool print, size_t *failures) {
                 return 0;
         while (fgets(line, sizeof line, f))
                 if (strstr(line, needle)) {
-                        if (strstr(line, "gave no"))
-                                (*failures)++;
+                        const char *g = strstr(line, "gave no ");
+                        if (g) {
+                                char kind[32];
+                                snprintf(kind, sizeof kind, "%.*s", (int) strcspn(g + 8, " ("), g + 8);
+                                size_t k = 0;
+                                while (k < n_kinds && strcmp(kinds[k], kind) != 0)
+                                        k++;
+                                if (k == n_kinds && n_kinds < 16)
+                                        snprintf(kinds[n_kinds++], sizeof kinds[0], "%s", kind);
+                                if (k < 16 && ++times[k] > *failures)
+                                        *failures = times[k];
+                        }
                         if (print && n < 12)
                                 printf("#   log: %s\n", shown(line));
                         n++;
@@ -694,13 +705,14 @@ static bool wait_guest_data(const Vm *vm, int timeout_s) {
 /* What every mode must satisfy, after its mode-specific checks. */
 static void finish_mode(const Vm *vm) {
         size_t failures, n = log_lines_about(vm, true, &failures);
-        printf("# %s: %zu daemon log lines name it (at most %d allowed), %zu say it does not answer\n", vm->name, n,
-               LOG_LINES_MAX, failures);
+        printf("# %s: %zu daemon log lines name it (at most %d allowed); one kind reported missing at most %zu "
+               "times\n",
+               vm->name, n, LOG_LINES_MAX, failures);
         if (n > LOG_LINES_MAX)
                 problem("%s: the daemon log names it %zu times: once per poll or event, not once", vm->name, n);
         /* every mode but flap misbehaves the same way all along: one streak */
         if (failures > 1 && strcmp(vm->mode, "flap") != 0)
-                problem("%s: the daemon logged %zu times that it does not answer: one failure, logged again and "
+                problem("%s: the daemon reported the same missing data %zu times: one failure, logged again and "
                         "again",
                         vm->name, failures);
         if (!harness_daemon_running(&H))
