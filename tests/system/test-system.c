@@ -395,6 +395,31 @@ static void test_outsider_is_refused_by_the_bus(void **state) {
         free(path);
 }
 
+/* guestinfoctl's exit codes for the people the policy concerns. */
+static void test_guestinfoctl_exit_codes(void **state) {
+        char pre[200], cmd[1024];
+        const struct {
+                const char *who, *args;
+                int want;
+        } cases[] = {
+                { "root", "list --names", 0 },
+                { "member", "list --names", 0 },
+                { "outsider", "list", 5 },   /* refused by the bus: access denied */
+                { "member", "refresh test", 5 }, /* refused by polkit's default */
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+                user_prefix(cases[i].who, pre, sizeof pre);
+                snprintf(cmd, sizeof cmd, "%s'%s/cli/guestinfoctl' --system --no-ask-password %s >/dev/null 2>&1", pre,
+                         harness_build_root(), cases[i].args);
+                char *argv[] = { "sh", "-c", cmd, NULL };
+                int status = harness_run(argv, 60, NULL);
+                if (status != cases[i].want)
+                        fprintf(stderr, "%s: guestinfoctl %s exited %d, want %d\n", cases[i].who, cases[i].args,
+                                status, cases[i].want);
+                assert_int_equal(status, cases[i].want);
+        }
+}
+
 static void test_only_root_owns_the_name(void **state) {
         const char *request = "call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus RequestName su "
                               "org.guestinfod.GuestInfo1 4";
@@ -491,6 +516,7 @@ int main(void) {
                 cmocka_unit_test(test_root_may_do_everything),
                 cmocka_unit_test(test_outsider_is_refused_by_the_bus),
                 cmocka_unit_test(test_only_root_owns_the_name),
+                cmocka_unit_test(test_guestinfoctl_exit_codes),
                 cmocka_unit_test(test_member_reads_and_polkit_gates_refresh),
                 cmocka_unit_test(test_signals_reach_only_allowed_users),
                 cmocka_unit_test(test_polkit_gone_is_a_clear_denial),
