@@ -50,7 +50,11 @@
 
 /* What this test asserts. */
 #define AGENT_TIMEOUT_S "3"         /* --agent-timeout */
-#define RSS_MAX_KIB (200 * 1024)   /* daemon VmRSS, every sample */
+/* Daemon VmRSS, every sample. Under AddressSanitizer (tools/check's second
+ * pass sets DAEMON_ASAN_OPTIONS) shadow memory and the free quarantine
+ * dominate RSS and say nothing about the daemon's own bound: that pass only
+ * checks it stays sane; the normal build checks the real bound. */
+#define RSS_MAX_KIB (getenv("DAEMON_ASAN_OPTIONS") ? 1024 * 1024 : 200 * 1024)
 #define PING_MEDIAN_MAX_MS 100.0   /* during a batch */
 #define REFRESH_MAX_S 5.0          /* the good VM's Refresh(), during a batch */
 #define BAD_REFRESH_MAX_S 12.0     /* a bad VM's Refresh() answers (it may fail) */
@@ -719,7 +723,7 @@ static void finish_mode(const Vm *vm) {
                 problem("guestinfod is not running any more");
         long rss = daemon_rss_kib();
         if (rss > RSS_MAX_KIB)
-                problem("guestinfod VmRSS %ld KiB, more than %d KiB", rss, RSS_MAX_KIB);
+                problem("guestinfod VmRSS %ld KiB, more than %d KiB", rss, (int) RSS_MAX_KIB);
         fflush(stdout);
         assert_int_equal(n_problems, 0);
 }
@@ -913,7 +917,7 @@ static void run_batch(int batch) {
         if (!alive)
                 problem("guestinfod died during batch %d", batch);
         if (rss_max > RSS_MAX_KIB)
-                problem("guestinfod VmRSS %ld KiB during batch %d, more than %d KiB", rss_max, batch, RSS_MAX_KIB);
+                problem("guestinfod VmRSS %ld KiB during batch %d, more than %d KiB", rss_max, batch, (int) RSS_MAX_KIB);
         if (ping_errors > 0)
                 problem("%zu Pings failed during batch %d", ping_errors, batch);
         if (percentile(ping, 50) > PING_MEDIAN_MAX_MS)
