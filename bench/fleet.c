@@ -1,0 +1,369 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "fleet.h"
+
+/* --- guestinfod --- */
+
+static int read_string_variant(sd_bus_message *m, const char **s) {
+        return sd_bus_message_read(m, "v", "s", s);
+}
+
+/* Interfaces a(ssssass): name, interface name, MAC, first IP, IPs, source. */
+static int read_interfaces(sd_bus_message *m, size_t *n_ips) {
+        int r = sd_bus_message_enter_container(m, 'v', "a(ssssass)");
+        if (r >= 0)
+                r = sd_bus_message_enter_container(m, 'a', "(ssssass)");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'r', "ssssass")) > 0) {
+                const char *a, *b, *c, *d, *ip;
+                r = sd_bus_message_read(m, "ssss", &a, &b, &c, &d);
+                if (r >= 0)
+                        r = sd_bus_message_enter_container(m, 'a', "s");
+                while (r >= 0 && (r = sd_bus_message_read(m, "s", &ip)) > 0)
+                        (*n_ips)++;
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_read(m, "s", &a);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        return r;
+}
+
+static int read_object(sd_bus_message *m, FleetCount *c) {
+        const char *path, *name = NULL, *hostname = NULL;
+        size_t ips = 0;
+        int r;
+
+        r = sd_bus_message_read(m, "o", &path);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sa{sv}")) > 0) {
+                const char *iface;
+                r = sd_bus_message_read(m, "s", &iface);
+                if (r < 0)
+                        return r;
+                bool domain = strcmp(iface, BENCH_DOMAIN_IFACE) == 0, os = strcmp(iface, BENCH_OS_IFACE) == 0,
+                     ifaces = strcmp(iface, BENCH_IFACES_IFACE) == 0;
+                if (!domain && !os && !ifaces)
+                        r = sd_bus_message_skip(m, "a{sv}");
+                else {
+                        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+                        while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                                const char *prop;
+                                r = sd_bus_message_read(m, "s", &prop);
+                                if (r < 0)
+                                        return r;
+                                if (domain && strcmp(prop, "Name") == 0)
+                                        r = read_string_variant(m, &name);
+                                else if (os && strcmp(prop, "Hostname") == 0)
+                                        r = read_string_variant(m, &hostname);
+                                else if (ifaces && strcmp(prop, "Interfaces") == 0)
+                                        r = read_interfaces(m, &ips);
+                                else
+                                        r = sd_bus_message_skip(m, "v");
+                                if (r >= 0)
+                                        r = sd_bus_message_exit_container(m);
+                        }
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(m);
+                }
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        if (strncmp(path, BENCH_DOMAIN_PREFIX "/", strlen(BENCH_DOMAIN_PREFIX "/")) != 0 || !name)
+                return 0;
+        c->vms++;
+        c->with_hostname += hostname && *hostname;
+        c->with_ip += ips > 0;
+        c->ips += ips;
+        return 0;
+}
+
+int fleet_read_guestinfod(sd_bus *bus, FleetCount *c) {
+        sd_bus_message *reply = NULL;
+        int r;
+
+        memset(c, 0, sizeof *c);
+        double t0 = bench_now();
+        r = bench_call(bus, BENCH_BUS_NAME, BENCH_MANAGER_PATH, "org.freedesktop.DBus.ObjectManager",
+                       "GetManagedObjects", 120, &reply, NULL);
+        c->call_s = bench_now() - t0;
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) > 0) {
+                r = read_object(reply, c);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+        }
+        sd_bus_message_unref(reply);
+        if (r < 0)
+                c->errors++;
+        return r < 0 ? r : 0;
+}
+
+/* --- libvirt-dbus --- */
+
+typedef struct Pipeline {
+        sd_bus *bus;
+        char **paths;
+        size_t n_paths;
+        unsigned source;
+        size_t window, next, in_flight, done, total;
+        FleetCount *c;
+        size_t *ips_per_domain;
+} Pipeline;
+
+static void issue(Pipeline *p);
+
+static int on_hostname(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Pipeline *p = userdata;
+        const char *h = NULL;
+        if (sd_bus_message_is_method_error(m, NULL) || sd_bus_message_read(m, "s", &h) < 0)
+                p->c->errors++;
+        else if (h && *h)
+                p->c->with_hostname++;
+        p->in_flight--;
+        p->done++;
+        issue(p);
+        return 1;
+}
+
+/* a(ssa(isu)): name, hwaddr, addresses (type, address, prefix). */
+static int on_addresses(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Pipeline *p = userdata;
+        size_t ips = 0;
+        int r = sd_bus_message_is_method_error(m, NULL) ? -EIO : 0;
+
+        if (r >= 0)
+                r = sd_bus_message_enter_container(m, 'a', "(ssa(isu))");
+        while (r >= 0 && (r = sd_bus_message_enter_container(m, 'r', "ssa(isu)")) > 0) {
+                const char *name, *hw, *addr;
+                int type;
+                unsigned prefix;
+                r = sd_bus_message_read(m, "ss", &name, &hw);
+                if (r >= 0)
+                        r = sd_bus_message_enter_container(m, 'a', "(isu)");
+                while (r >= 0 && (r = sd_bus_message_read(m, "(isu)", &type, &addr, &prefix)) > 0)
+                        ips++;
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+        }
+        if (r < 0)
+                p->c->errors++;
+        else {
+                p->c->with_ip += ips > 0;
+                p->c->ips += ips;
+        }
+        p->in_flight--;
+        p->done++;
+        issue(p);
+        return 1;
+}
+
+static void issue(Pipeline *p) {
+        while (p->in_flight < p->window && p->next < p->total) {
+                size_t k = p->next++;
+                const char *path = p->paths[k / 2];
+                int r;
+                if (k % 2 == 0)
+                        r = sd_bus_call_method_async(p->bus, NULL, "org.libvirt", path, "org.libvirt.Domain",
+                                                     "GetHostname", on_hostname, p, "u", 0u);
+                else
+                        r = sd_bus_call_method_async(p->bus, NULL, "org.libvirt", path, "org.libvirt.Domain",
+                                                     "InterfaceAddresses", on_addresses, p, "uu", p->source, 0u);
+                if (r < 0) {
+                        p->c->errors++;
+                        p->done++;
+                        continue;
+                }
+                p->in_flight++;
+        }
+}
+
+int fleet_read_libvirt_dbus(sd_bus *bus, const char *root, unsigned source, size_t window, FleetCount *c) {
+        sd_bus_message *reply = NULL;
+        Pipeline p = { .bus = bus, .source = source, .window = window ? window : 1, .c = c };
+        size_t cap = 0;
+        int r;
+
+        memset(c, 0, sizeof *c);
+        r = bench_call(bus, "org.libvirt", root, "org.libvirt.Connect", "ListDomains", 120, &reply, "u", 0u);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "o");
+        const char *path;
+        while (r >= 0 && (r = sd_bus_message_read(reply, "o", &path)) > 0) {
+                if (p.n_paths == cap) {
+                        cap = cap ? cap * 2 : 1024;
+                        char **np = realloc(p.paths, cap * sizeof *np);
+                        if (!np) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        p.paths = np;
+                }
+                p.paths[p.n_paths++] = strdup(path);
+        }
+        sd_bus_message_unref(reply);
+        if (r < 0) {
+                c->errors++;
+                goto out;
+        }
+
+        c->vms = p.n_paths;
+        p.total = 2 * p.n_paths;
+        issue(&p);
+        double deadline = bench_now() + 600;
+        while (p.done < p.total) {
+                r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        break;
+                if (r > 0)
+                        continue;
+                if (bench_now() > deadline) {
+                        r = -ETIME;
+                        break;
+                }
+                sd_bus_wait(bus, 1000000);
+        }
+        if (r < 0)
+                c->errors++;
+out:
+        for (size_t i = 0; i < p.n_paths; i++)
+                free(p.paths[i]);
+        free(p.paths);
+        return r < 0 ? r : 0;
+}
+
+/* --- virsh --- */
+
+void fleet_strv_free(char **l) {
+        for (size_t i = 0; l && l[i]; i++)
+                free(l[i]);
+        free(l);
+}
+
+int fleet_virsh_list(const char *uri, double *list_s, char ***names, size_t *n_names) {
+        char *out = NULL;
+        char *argv[] = { "virsh", "-q", "-c", (char *) uri, "list", "--name", NULL };
+        double t0 = bench_now();
+        int r = bench_run(argv, 120, &out);
+        *list_s = bench_now() - t0;
+        if (r != 0) {
+                free(out);
+                return r < 0 ? r : -EIO;
+        }
+        if (names) {
+                size_t n = 0, cap = 16;
+                char **l = calloc(cap, sizeof *l);
+                for (char *save = NULL, *t = strtok_r(out, "\n", &save); l && t; t = strtok_r(NULL, "\n", &save)) {
+                        if (!*t)
+                                continue;
+                        if (n + 1 >= cap) {
+                                cap *= 2;
+                                char **nl = realloc(l, cap * sizeof *nl);
+                                if (!nl)
+                                        break;
+                                l = nl;
+                        }
+                        l[n++] = strdup(t);
+                        l[n] = NULL;
+                }
+                *names = l;
+                *n_names = n;
+        }
+        free(out);
+        return 0;
+}
+
+int fleet_virsh_pair(const char *uri, const char *name, bool agent_source, double *pair_s, FleetCount *c) {
+        char *host = NULL, *addrs = NULL;
+        char *argv1[] = { "virsh", "-q", "-c", (char *) uri, "domhostname", (char *) name, NULL };
+        char *argv2[] = { "virsh", "-q", "-c", (char *) uri, "domifaddr", (char *) name,
+                          agent_source ? "--source" : NULL, "agent", NULL };
+        double t0 = bench_now();
+        int r1 = bench_run(argv1, 60, &host);
+        int r2 = bench_run(argv2, 60, &addrs);
+        *pair_s = bench_now() - t0;
+
+        c->vms++;
+        if (r1 == 0 && host && host[0] && host[0] != '\n')
+                c->with_hostname++;
+        else
+                c->errors++;
+        size_t ips = 0;
+        /* " Name  MAC address  Protocol  Address" rows: one per address */
+        for (char *save = NULL, *t = addrs ? strtok_r(addrs, "\n", &save) : NULL; t; t = strtok_r(NULL, "\n", &save))
+                if (strstr(t, "ipv4") || strstr(t, "ipv6"))
+                        ips++;
+        if (r2 != 0)
+                c->errors++;
+        c->with_ip += ips > 0;
+        c->ips += ips;
+        free(host);
+        free(addrs);
+        return r1 == 0 && r2 == 0 ? 0 : -EIO;
+}
+
+/* --- guestinfoctl --- */
+
+const char *fleet_guestinfoctl_path(void) {
+        static const char *p;
+        if (!p)
+                p = bench_build_path("cli/guestinfoctl");
+        return access(p, X_OK) == 0 ? p : NULL;
+}
+
+int fleet_read_guestinfoctl(FleetCount *c) {
+        const char *exe = fleet_guestinfoctl_path();
+        char *out = NULL;
+
+        memset(c, 0, sizeof *c);
+        if (!exe)
+                return -ENOENT;
+        char *argv[] = { (char *) exe, "--user", "list", NULL };
+        int r = bench_run(argv, 120, &out);
+        if (r != 0) {
+                c->errors++;
+                free(out);
+                return r < 0 ? r : -EIO;
+        }
+        /* Not a terminal: NAME STATE AGENT OS HOSTNAME IP, tab-separated, '-' if unknown. */
+        for (char *save = NULL, *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *f[6] = { 0 };
+                size_t k = 0;
+                for (char *s2 = NULL, *t = strtok_r(line, "\t", &s2); t && k < 6; t = strtok_r(NULL, "\t", &s2))
+                        f[k++] = t;
+                c->vms++;
+                c->with_hostname += f[4] && strcmp(f[4], "-") != 0;
+                if (f[5] && strcmp(f[5], "-") != 0) {
+                        c->with_ip++;
+                        c->ips++;
+                }
+        }
+        free(out);
+        return 0;
+}
