@@ -90,17 +90,6 @@ static void test_sigterm_is_a_clean_exit(void **state) {
         assert_int_equal(harness_stop_daemon(&H), 0);
 }
 
-static bool log_mentions(const char *needle) {
-        FILE *f = fopen(H.daemon_log, "re");
-        char line[1024];
-        bool found = false;
-        while (f && !found && fgets(line, sizeof line, f))
-                found = strstr(line, needle) != NULL;
-        if (f)
-                fclose(f);
-        return found;
-}
-
 /* dbus-daemon gone: a clear message and exit 1 (the unit restarts it), not a spin. */
 static void test_bus_gone_is_a_clean_exit(void **state) {
         assert_int_equal(harness_start_daemon(&H, "test:///default", 30, NULL), 0);
@@ -119,7 +108,7 @@ static void test_bus_gone_is_a_clean_exit(void **state) {
         printf("# bus killed: guestinfod exited %d after %.3f s\n", WEXITSTATUS(status), harness_now() - t0);
         assert_int_equal(WEXITSTATUS(status), 1);
         H.daemon_pid = 0;
-        assert_true(log_mentions("Lost the connection to the bus"));
+        assert_true(harness_daemon_log_contains(&H, "Lost the connection to the bus"));
 }
 
 int main(void) {

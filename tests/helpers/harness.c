@@ -432,6 +432,17 @@ bool harness_daemon_running(Harness *h) {
         return true;
 }
 
+bool harness_daemon_log_contains(Harness *h, const char *needle) {
+        char line[4096];
+        bool found = false;
+        FILE *f = fopen(h->daemon_log, "re");
+        while (f && !found && fgets(line, sizeof line, f))
+                found = strstr(line, needle) != NULL;
+        if (f)
+                fclose(f);
+        return found;
+}
+
 int harness_virsh(Harness *h, const char *fmt, ...) {
         char cmd[2048], *argv[64];
         size_t n = 0;

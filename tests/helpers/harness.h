@@ -54,6 +54,8 @@ int harness_start_daemon_argv(Harness *h, char *const argv[], int timeout_s);
 /* SIGTERM; returns the daemon's exit status (0: a clean exit). */
 int harness_stop_daemon(Harness *h);
 bool harness_daemon_running(Harness *h);
+/* Some line of the daemon's log (stdout and stderr) contains needle. */
+bool harness_daemon_log_contains(Harness *h, const char *needle);
 
 /* Runs argv with a time limit; stdout goes to *out if given (malloc'ed).
  * Returns the exit status, or -ETIME / -errno. */
