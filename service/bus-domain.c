@@ -393,8 +393,10 @@ static const sd_bus_vtable interfaces_vtable[] = {
 /* ---- lookups ---- */
 
 static Domain *find_domain(BusDomain *b, const char *path) {
-        _cleanup_(freep) char *uuid = NULL;
-        if (domain_uuid_from_path(path, &uuid) < 0)
+        char uuid[UUID_STRING_MAX];
+        /* Called once per vtable (5) for every object of GetManagedObjects:
+         * no allocation here (a profile put the allocating decode at 17 %). */
+        if (domain_uuid_from_path_buf(path, uuid) < 0)
                 return NULL;
         return manager_get_domain(b->manager, uuid);
 }

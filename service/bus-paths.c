@@ -23,3 +23,39 @@ int domain_uuid_from_path(const char *path, char **ret) {
         *ret = label;
         return 0;
 }
+
+static int unhex(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+int domain_uuid_from_path_buf(const char *path, char ret[static 37]) {
+        static const char prefix[] = DOMAIN_PATH_PREFIX "/";
+        size_t k = 0;
+
+        if (strncmp(path, prefix, sizeof prefix - 1) != 0)
+                return -ENXIO;
+        /* sd_bus_path_encode() keeps [A-Za-z0-9] and writes anything else as _XX. */
+        for (const char *p = path + sizeof prefix - 1; *p; p++) {
+                if (k >= 36 || *p == '/')
+                        return -ENXIO;
+                if (*p != '_') {
+                        ret[k++] = *p;
+                        continue;
+                }
+                int hi = unhex(p[1]), lo = hi < 0 ? -1 : unhex(p[2]);
+                if (lo < 0)
+                        return -ENXIO;
+                ret[k++] = (char) (hi << 4 | lo);
+                p += 2;
+        }
+        if (k == 0)
+                return -ENXIO;
+        ret[k] = '\0';
+        return 0;
+}

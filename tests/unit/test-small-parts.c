@@ -49,6 +49,26 @@ static void test_domain_paths(void **state) {
         free(path);
         free(uuid);
 
+        /* the allocation-free decoder agrees */
+        char buf[UUID_STRING_MAX];
+        assert_int_equal(domain_uuid_from_path_buf(
+                                 "/org/guestinfod/GuestInfo1/domain/_36695eb01_2df6a4_2d8304_2d79aa_2d97f2502e193f", buf),
+                         0);
+        assert_string_equal(buf, "6695eb01-f6a4-8304-79aa-97f2502e193f");
+        assert_int_equal(domain_uuid_from_path_buf("/org/guestinfod/GuestInfo1/domain/abc", buf), 0);
+        assert_string_equal(buf, "abc");
+        assert_int_equal(domain_uuid_from_path_buf("/org/guestinfod/GuestInfo1/domain", buf), -ENXIO);
+        assert_int_equal(domain_uuid_from_path_buf("/org/guestinfod/GuestInfo1/domain/", buf), -ENXIO);
+        assert_int_equal(domain_uuid_from_path_buf("/org/guestinfod/GuestInfo1/domain/a/b", buf), -ENXIO);
+        assert_int_equal(domain_uuid_from_path_buf("/org/guestinfod/GuestInfo1/domain/_zz", buf), -ENXIO);
+        assert_int_equal(domain_uuid_from_path_buf("/org/guestinfod/GuestInfo1/domain/_3", buf), -ENXIO);
+        assert_int_equal(domain_uuid_from_path_buf("/org/other/x", buf), -ENXIO);
+        /* longer than any UUID: refused, never written past the buffer */
+        assert_int_equal(domain_uuid_from_path_buf("/org/guestinfod/GuestInfo1/domain/"
+                                                   "0123456789012345678901234567890123456789",
+                                                   buf),
+                         -ENXIO);
+
         assert_int_equal(domain_uuid_from_path("/org/guestinfod/GuestInfo1", &uuid), -ENXIO);
         assert_int_equal(domain_uuid_from_path("/org/guestinfod/GuestInfo1/domain", &uuid), -ENXIO);
         assert_int_equal(domain_uuid_from_path("/org/other/domain/x", &uuid), -ENXIO);
