@@ -6,6 +6,7 @@
 #include <libxml/tree.h>
 
 #include "agent-channel.h"
+#include "domain-xml.h"
 
 static const char *const state_names[_AGENT_STATE_MAX] = {
         [AGENT_STATE_UNKNOWN] = "unknown",
@@ -51,19 +52,9 @@ int agent_state_from_domain_xml(const char *xml, size_t len, AgentState *ret) {
         xmlDoc *doc;
         xmlNode *root, *target;
 
-        if (!xml || len == 0 || len > INT32_MAX)
-                return -EINVAL;
-        /* No network, no entity expansion, no error printing. */
-        doc = xmlReadMemory(xml, (int) len, "domain.xml", NULL,
-                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        doc = domain_xml_read(xml, len, &root);
         if (!doc)
                 return -EINVAL;
-
-        root = xmlDocGetRootElement(doc);
-        if (!root || !is_element(root, "domain")) {
-                xmlFreeDoc(doc);
-                return -EINVAL;
-        }
 
         target = find_agent_target(root);
         if (!target)

@@ -8,6 +8,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "domain-xml.h"
 #include "guest-data.h"
 
 static bool is_element(xmlNode *n, const char *name) {
@@ -202,18 +203,9 @@ int domain_devices_parse_xml(const char *xml, size_t len, DomainDevices **ret) {
         xmlNode *root;
         int r = 0;
 
-        if (!xml || len == 0 || len > INT32_MAX)
-                return -EINVAL;
-        /* No network, no entity expansion, no error printing. */
-        doc = xmlReadMemory(xml, (int) len, "domain.xml", NULL,
-                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        doc = domain_xml_read(xml, len, &root);
         if (!doc)
                 return -EINVAL;
-        root = xmlDocGetRootElement(doc);
-        if (!root || !is_element(root, "domain")) {
-                xmlFreeDoc(doc);
-                return -EINVAL;
-        }
 
         d = calloc(1, sizeof *d);
         if (!d) {
