@@ -48,24 +48,25 @@ static xmlNode *find_agent_target(xmlNode *domain) {
         return NULL;
 }
 
-int agent_state_from_domain_xml(const char *xml, size_t len, AgentState *ret) {
-        xmlDoc *doc;
-        xmlNode *root, *target;
+AgentState agent_state_from_domain_node(xmlNode *root) {
+        xmlNode *target = find_agent_target(root);
+        if (!target)
+                return AGENT_STATE_NO_CHANNEL;
 
-        doc = domain_xml_read(xml, len, &root);
+        xmlChar *state = xmlGetProp(target, (const xmlChar *) "state");
+        /* libvirt leaves state out until QEMU has reported one: not connected. */
+        AgentState r = state && xmlStrcmp(state, (const xmlChar *) "connected") == 0 ? AGENT_STATE_CONNECTED
+                                                                                      : AGENT_STATE_DISCONNECTED;
+        xmlFree(state);
+        return r;
+}
+
+int agent_state_from_domain_xml(const char *xml, size_t len, AgentState *ret) {
+        xmlNode *root;
+        xmlDoc *doc = domain_xml_read(xml, len, &root);
         if (!doc)
                 return -EINVAL;
-
-        target = find_agent_target(root);
-        if (!target)
-                *ret = AGENT_STATE_NO_CHANNEL;
-        else {
-                xmlChar *state = xmlGetProp(target, (const xmlChar *) "state");
-                /* libvirt leaves state out until QEMU has reported one: not connected. */
-                *ret = state && xmlStrcmp(state, (const xmlChar *) "connected") == 0 ? AGENT_STATE_CONNECTED
-                                                                                      : AGENT_STATE_DISCONNECTED;
-                xmlFree(state);
-        }
+        *ret = agent_state_from_domain_node(root);
         xmlFreeDoc(doc);
         return 0;
 }

@@ -197,30 +197,30 @@ static int parse_devices(xmlNode *devices, DomainDevices *d) {
         return 0;
 }
 
-int domain_devices_parse_xml(const char *xml, size_t len, DomainDevices **ret) {
-        DomainDevices *d;
-        xmlDoc *doc;
-        xmlNode *root;
+int domain_devices_from_node(xmlNode *root, DomainDevices **ret) {
+        DomainDevices *d = calloc(1, sizeof *d);
         int r = 0;
 
-        doc = domain_xml_read(xml, len, &root);
-        if (!doc)
-                return -EINVAL;
-
-        d = calloc(1, sizeof *d);
-        if (!d) {
-                xmlFreeDoc(doc);
+        if (!d)
                 return -ENOMEM;
-        }
         /* libvirt writes one <devices>; take the first. */
         xmlNode *devices = first_child(root, "devices");
         if (devices)
                 r = parse_devices(devices, d);
-        xmlFreeDoc(doc);
         if (r < 0) {
                 domain_devices_free(d);
                 return r;
         }
         *ret = d;
         return 0;
+}
+
+int domain_devices_parse_xml(const char *xml, size_t len, DomainDevices **ret) {
+        xmlNode *root;
+        xmlDoc *doc = domain_xml_read(xml, len, &root);
+        if (!doc)
+                return -EINVAL;
+        int r = domain_devices_from_node(root, ret);
+        xmlFreeDoc(doc);
+        return r;
 }

@@ -8,6 +8,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "domain-xml.h"
 #include "virt-message.h"
 #include "virt-session.h"
 
@@ -51,9 +52,9 @@ static uint64_t realtime_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
 }
 
-/* The XML (live while running): the agent channel's state and the devices.
- * Returns 0, or -ENOENT if the domain vanished meanwhile; other failures
- * leave AGENT_STATE_UNKNOWN and no devices. */
+/* The XML (live while running), parsed once: the agent channel's state and
+ * the devices. Returns 0, or -ENOENT if the domain vanished meanwhile; other
+ * failures leave AGENT_STATE_UNKNOWN and no devices. */
 static int read_domain_xml(virDomainPtr dom, DomainInfo *info) {
         info->agent_probe_usec = realtime_usec();
         info->agent = AGENT_STATE_UNKNOWN;
@@ -61,12 +62,14 @@ static int read_domain_xml(virDomainPtr dom, DomainInfo *info) {
         char *xml = virDomainGetXMLDesc(dom, 0);
         if (!xml)
                 return last_error_is_no_domain() ? -ENOENT : 0;
-        if (info->id < 0)
-                info->agent = AGENT_STATE_INACTIVE;
-        else if (agent_state_from_domain_xml(xml, strlen(xml), &info->agent) < 0)
-                info->agent = AGENT_STATE_UNKNOWN;
-        (void) domain_devices_parse_xml(xml, strlen(xml), &info->devices);
+        xmlNode *root;
+        xmlDoc *doc = domain_xml_read(xml, strlen(xml), &root);
         free(xml);
+        if (!doc)
+                return 0;
+        info->agent = info->id < 0 ? AGENT_STATE_INACTIVE : agent_state_from_domain_node(root);
+        (void) domain_devices_from_node(root, &info->devices);
+        xmlFreeDoc(doc);
         return 0;
 }
 
@@ -98,23 +101,15 @@ static char *last_error_message(void) {
         return strdup(e ? e : "unknown libvirt error");
 }
 
-/* Fills info from libvirt. Returns 0, -ENOENT if the domain vanished meanwhile,
- * or -EIO. */
-static int read_domain_info(virDomainPtr dom, DomainInfo *info) {
-        int state, reason, persistent;
-        const char *name;
-
+/* Fills info from a domain handle and its state and persistence, then
+ * reads its XML. Returns 0, -ENOENT if the domain vanished meanwhile, or
+ * -EIO. */
+static int fill_domain_info(virDomainPtr dom, int state, bool persistent, DomainInfo *info) {
         if (virDomainGetUUIDString(dom, info->uuid) < 0)
                 return -EIO;
-        name = virDomainGetName(dom);
+        const char *name = virDomainGetName(dom);
         if (!name)
                 return -EIO;
-        if (virDomainGetState(dom, &state, &reason, 0) < 0)
-                return last_error_is_no_domain() ? -ENOENT : -EIO;
-        persistent = virDomainIsPersistent(dom);
-        if (persistent < 0)
-                return last_error_is_no_domain() ? -ENOENT : -EIO;
-
         info->name = strdup(name);
         if (!info->name)
                 return -ENOMEM;
@@ -122,7 +117,7 @@ static int read_domain_info(virDomainPtr dom, DomainInfo *info) {
         info->persistent = persistent;
         unsigned int id = virDomainGetID(dom);
         info->id = id == (unsigned int) -1 ? -1 : (int32_t) id;
-        /* The id came with the lookup, the state after it: a domain stopping
+        /* The id came with the handle, the state after it: a domain stopping
          * in between (its Stopped event may fire first) still carries its
          * old id. Trust the later answer. */
         if (info->state == DOMAIN_STATE_SHUTOFF)
@@ -130,38 +125,131 @@ static int read_domain_info(virDomainPtr dom, DomainInfo *info) {
         return read_domain_xml(dom, info);
 }
 
-static int list_domains(virConnectPtr conn, DomainInfo **ret, size_t *ret_n) {
+/* One domain, asking libvirt for each part. */
+static int read_domain_info(virDomainPtr dom, DomainInfo *info) {
+        int state, reason, persistent;
+
+        if (virDomainGetState(dom, &state, &reason, 0) < 0)
+                return last_error_is_no_domain() ? -ENOENT : -EIO;
+        persistent = virDomainIsPersistent(dom);
+        if (persistent < 0)
+                return last_error_is_no_domain() ? -ENOENT : -EIO;
+        return fill_domain_info(dom, state, persistent, info);
+}
+
+/* Collects infos[0..k) one domain at a time; a domain that vanished since it
+ * was listed is skipped. Returns 0 or the first other failure. */
+typedef struct DomainList {
+        DomainInfo *infos;
+        size_t k;
+} DomainList;
+
+static int domain_list_add(DomainList *l, int q) {
+        if (q >= 0) {
+                l->k++;
+                return 0;
+        }
+        domain_info_done(&l->infos[l->k]);
+        return q == -ENOENT ? 0 : q;
+}
+
+static int uuid_compare(const void *a, const void *b) {
+        return memcmp(a, b, VIR_UUID_BUFLEN);
+}
+
+/* The raw UUIDs of the persistent domains, sorted. */
+static int list_persistent(virConnectPtr conn, unsigned char (**ret)[VIR_UUID_BUFLEN], size_t *ret_n) {
+        virDomainPtr *doms = NULL;
+        int n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_PERSISTENT);
+        if (n < 0)
+                return -EIO;
+
+        unsigned char (*uuids)[VIR_UUID_BUFLEN] = calloc(n > 0 ? n : 1, sizeof *uuids);
+        int r = uuids ? 0 : -ENOMEM;
+        for (int i = 0; i < n; i++) {
+                if (r >= 0 && virDomainGetUUID(doms[i], uuids[i]) < 0)
+                        r = -EIO;
+                virDomainFree(doms[i]);
+        }
+        free(doms);
+        if (r < 0) {
+                free(uuids);
+                return r;
+        }
+        qsort(uuids, n, sizeof *uuids, uuid_compare);
+        *ret = uuids;
+        *ret_n = n;
+        return 0;
+}
+
+/* Every domain with its state and persistence in two calls, then one XML
+ * each: three round trips per domain would make start-up wait on libvirtd.
+ * Returns -EOPNOTSUPP if the driver has no bulk stats. */
+static int list_domains_bulk(virConnectPtr conn, DomainList *l) {
+        virDomainStatsRecordPtr *records = NULL;
+        unsigned char (*persistent)[VIR_UUID_BUFLEN] = NULL;
+        size_t n_persistent = 0;
+
+        int n = virConnectGetAllDomainStats(conn, VIR_DOMAIN_STATS_STATE, &records, 0);
+        if (n < 0) {
+                virErrorPtr e = virGetLastError();
+                return e && e->code == VIR_ERR_NO_SUPPORT ? -EOPNOTSUPP : -EIO;
+        }
+        int r = list_persistent(conn, &persistent, &n_persistent);
+        if (r >= 0 && !(l->infos = calloc(n > 0 ? n : 1, sizeof *l->infos)))
+                r = -ENOMEM;
+        for (int i = 0; r >= 0 && i < n; i++) {
+                virDomainPtr dom = records[i]->dom;
+                unsigned char uuid[VIR_UUID_BUFLEN];
+                int state;
+
+                if (virDomainGetUUID(dom, uuid) < 0) {
+                        r = -EIO;
+                        break;
+                }
+                /* A domain defined after the second list, or made transient
+                 * since the first, is put right by its own event. */
+                bool is_persistent = bsearch(uuid, persistent, n_persistent, sizeof *persistent, uuid_compare);
+                if (virTypedParamsGetInt(records[i]->params, records[i]->nparams, "state.state", &state) == 1)
+                        r = domain_list_add(l, fill_domain_info(dom, state, is_persistent, &l->infos[l->k]));
+                else
+                        r = domain_list_add(l, read_domain_info(dom, &l->infos[l->k]));
+        }
+        free(persistent);
+        virDomainStatsRecordListFree(records);
+        return r;
+}
+
+/* The fallback: every part of every domain asked for on its own. */
+static int list_domains_each(virConnectPtr conn, DomainList *l) {
         virDomainPtr *doms = NULL;
         int n = virConnectListAllDomains(conn, &doms, 0);
         if (n < 0)
                 return -EIO;
 
-        DomainInfo *infos = calloc(n > 0 ? n : 1, sizeof *infos);
-        size_t k = 0;
-        int r = infos ? 0 : -ENOMEM;
+        int r = (l->infos = calloc(n > 0 ? n : 1, sizeof *l->infos)) ? 0 : -ENOMEM;
         for (int i = 0; i < n; i++) {
-                if (r >= 0) {
-                        int q = read_domain_info(doms[i], &infos[k]);
-                        if (q >= 0)
-                                k++;
-                        else {
-                                domain_info_done(&infos[k]);
-                                if (q != -ENOENT) /* vanished since listed: skip it */
-                                        r = q;
-                        }
-                }
+                if (r >= 0)
+                        r = domain_list_add(l, read_domain_info(doms[i], &l->infos[l->k]));
                 virDomainFree(doms[i]);
         }
         free(doms);
+        return r;
+}
 
+static int list_domains(virConnectPtr conn, DomainInfo **ret, size_t *ret_n) {
+        DomainList l = {};
+        int r = list_domains_bulk(conn, &l);
+        if (r == -EOPNOTSUPP)
+                r = list_domains_each(conn, &l);
         if (r < 0) {
-                for (size_t i = 0; i < k; i++)
-                        domain_info_done(&infos[i]);
-                free(infos);
+                for (size_t i = 0; i < l.k; i++)
+                        domain_info_done(&l.infos[i]);
+                free(l.infos);
                 return r;
         }
-        *ret = infos;
-        *ret_n = k;
+        *ret = l.infos;
+        *ret_n = l.k;
         return 0;
 }
 

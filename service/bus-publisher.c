@@ -22,11 +22,17 @@ struct Publisher {
         uint64_t start_usec;
 
         /* Changes wait here until the end of the loop iteration, so a burst
-         * of updates becomes one PropertiesChanged per object. */
+         * of updates becomes one PropertiesChanged per object; a domain that
+         * signalled less than CHANGES_WINDOW_USEC ago waits for the window's
+         * end (window_source), so a flapping domain cannot flood its
+         * listeners. The last signal always carries the final values. */
         Domain *changes_head;
         unsigned manager_changes;
         sd_event_source *flush_source;
+        sd_event_source *window_source;
 };
+
+#define CHANGES_WINDOW_USEC (10 * 1000ULL)
 
 static uint64_t now_usec(void) {
         struct timespec ts;
@@ -54,14 +60,44 @@ static void emit_domain_changes(Publisher *p, Domain *d) {
                 log_warning_errno(r, "Failed to announce changes of domain '%s', ignoring: %m", d->name);
 }
 
-static int on_flush(sd_event_source *s, void *userdata) {
-        Publisher *p = userdata;
+static int on_window_end(sd_event_source *s, uint64_t usec, void *userdata);
 
-        while (p->changes_head) {
-                Domain *d = p->changes_head;
+static void arm_window_timer(Publisher *p, uint64_t when) {
+        int r;
+
+        if (p->window_source) {
+                r = sd_event_source_set_time(p->window_source, when);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(p->window_source, SD_EVENT_ONESHOT);
+        } else
+                r = sd_event_add_time(p->event, &p->window_source, CLOCK_MONOTONIC, when, 1000,
+                                      on_window_end, p);
+        if (r < 0)
+                log_warning_errno(r, "Failed to schedule delayed change signals, ignoring: %m");
+}
+
+/* Sends what is queued for every domain whose window is over; the others
+ * stay queued until the earliest of their windows ends. */
+static int flush_changes(Publisher *p) {
+        uint64_t now, next = UINT64_MAX;
+
+        if (sd_event_now(p->event, CLOCK_MONOTONIC, &now) < 0)
+                now = now_usec();
+        for (Domain *d = p->changes_head, *following; d; d = following) {
+                following = d->changes_next;
+                uint64_t window_end = d->changes_emitted_usec + CHANGES_WINDOW_USEC;
+                if (d->changes_emitted_usec != 0 && now < window_end) {
+                        if (window_end < next)
+                                next = window_end;
+                        continue;
+                }
                 emit_domain_changes(p, d);
+                d->changes_emitted_usec = now;
                 unqueue_domain(p, d);
         }
+        if (next != UINT64_MAX)
+                arm_window_timer(p, next);
+
         if (p->manager_changes) {
                 const char *names[4];
                 bus_manager_property_names(p->manager_changes, names);
@@ -71,6 +107,14 @@ static int on_flush(sd_event_source *s, void *userdata) {
                         log_warning_errno(r, "Failed to announce manager changes, ignoring: %m");
         }
         return 0;
+}
+
+static int on_window_end(sd_event_source *s, uint64_t usec, void *userdata) {
+        return flush_changes(userdata);
+}
+
+static int on_flush(sd_event_source *s, void *userdata) {
+        return flush_changes(userdata);
 }
 
 static void schedule_flush(Publisher *p) {
@@ -143,6 +187,7 @@ static void on_domain_guest_exported(Manager *m, Domain *d, bool exported, void 
         /* Pending changes first, so no PropertiesChanged follows a removal. */
         if (!exported && d->in_changes_queue) {
                 emit_domain_changes(p, d);
+                (void) sd_event_now(p->event, CLOCK_MONOTONIC, &d->changes_emitted_usec);
                 unqueue_domain(p, d);
         }
         int r = bus_domain_emit_guest_exported(p->domains, d, exported);
@@ -248,6 +293,7 @@ Publisher *publisher_free(Publisher *p) {
         bus_domain_free(p->domains);
         sd_bus_slot_unref(p->name_slot);
         sd_event_source_disable_unref(p->flush_source);
+        sd_event_source_disable_unref(p->window_source);
         sd_event_unref(p->event);
         sd_bus_unref(p->bus);
         free(p);

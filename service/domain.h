@@ -86,6 +86,7 @@ struct Domain {
         unsigned pending_changes;
         Domain *changes_prev, *changes_next;
         bool in_changes_queue;
+        uint64_t changes_emitted_usec; /* CLOCK_MONOTONIC of its latest PropertiesChanged */
 };
 
 /* Takes info->devices. */

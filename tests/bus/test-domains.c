@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <libvirt/libvirt.h>
 
 #include "expect.h"
 #include "harness.h"
@@ -308,6 +309,103 @@ static void test_introspection_matches_dbus_xml(void **state) {
         /* OS, Users and Filesystems need a real agent: tests/e2e compares them */
 }
 
+/* The start-up list reads state and persistence in bulk: every mix must come
+ * out as libvirt says, as it does for domains followed live. */
+static void check_domain(const char *uuid, const char *state, bool persistent, bool running) {
+        char *path = NULL, *s = NULL;
+        int p = -1;
+        int32_t id = 0;
+
+        harness_domain_path(uuid, &path);
+        assert_int_equal(harness_get_property(&H, path, DOMAIN_IFACE, "State", 's', &s), 0);
+        assert_string_equal(s, state);
+        assert_int_equal(harness_get_property(&H, path, DOMAIN_IFACE, "Persistent", 'b', &p), 0);
+        assert_int_equal(p, persistent);
+        assert_int_equal(harness_get_property(&H, path, DOMAIN_IFACE, "Id", 'i', &id), 0);
+        if (running)
+                assert_true(id > 0);
+        else
+                assert_int_equal(id, -1);
+        free(path), free(s);
+}
+
+static void test_start_reads_every_state(void **state) {
+        /* libvirtd drops test:///default with its last connection: hold one
+         * while guestinfod restarts. */
+        virConnectPtr keep = virConnectOpen(H.uri);
+        assert_non_null(keep);
+        assert_int_equal(harness_virsh(&H, "define %s", harness_test_domain_xml(&H, "vm1", VM1_UUID)), 0);
+        assert_int_equal(harness_virsh(&H, "create %s", harness_test_domain_xml(&H, "vm2", VM2_UUID)), 0);
+        assert_int_equal(harness_virsh(&H, "suspend test"), 0);
+        assert_true(harness_wait_line(&H, "DomainCount=3", TIMEOUT_MS));
+        assert_true(harness_wait_line(&H, "State=paused", TIMEOUT_MS));
+
+        assert_int_equal(harness_stop_daemon(&H), 0);
+        int r = harness_start_daemon(&H, H.uri, 30, NULL);
+        assert_int_equal(r, 0);
+
+        check_domain(TEST_UUID, "paused", true, true);
+        check_domain(VM1_UUID, "shutoff", true, false);
+        check_domain(VM2_UUID, "running", false, true);
+        char *ours = list_domains(), *theirs = virsh_domains();
+        assert_string_equal(ours, theirs);
+        free(ours), free(theirs);
+
+        assert_int_equal(harness_virsh(&H, "resume test"), 0);
+        assert_true(harness_wait_line(&H, "State=running", TIMEOUT_MS));
+        virConnectClose(keep);
+}
+
+/* A burst of state changes on one domain: at most one PropertiesChanged per
+ * 10 ms window, the last one with the final value. Bounded by the time the
+ * signals took to arrive, whatever the load: n signals need at least
+ * (n - 1) windows between the burst's start and the last one's arrival. */
+static void test_burst_is_throttled(void **state) {
+        const size_t changes = 400;
+        virConnectPtr conn = virConnectOpen(H.uri);
+        assert_non_null(conn);
+        virDomainPtr dom = virDomainLookupByName(conn, "test");
+        assert_non_null(dom);
+
+        double t0 = harness_now();
+        for (size_t i = 0; i < changes; i += 2) {
+                assert_int_equal(virDomainSuspend(dom), 0);
+                assert_int_equal(virDomainResume(dom), 0);
+        }
+        double burst = harness_now() - t0, last = t0;
+        size_t seen = 0;
+        /* until nothing has come for half a second */
+        while (harness_now() - last < 0.5 && harness_now() - t0 < 30) {
+                harness_settle(&H, 10);
+                if (H.n_lines != seen) {
+                        seen = H.n_lines;
+                        last = harness_now();
+                }
+        }
+
+        size_t signals = 0;
+        const char *final = NULL;
+        for (size_t i = 0; i < H.n_lines; i++)
+                if (strstr(H.lines[i], "PropertiesChanged " TEST_UUID) && strstr(H.lines[i], "State=")) {
+                        signals++;
+                        final = H.lines[i];
+                }
+        printf("# %zu changes in %.3f s: %zu signals, the last %.3f s after the start\n", changes, burst, signals,
+               last - t0);
+        assert_non_null(final);
+        assert_non_null(strstr(final, "State=running"));
+        assert_true(signals >= 1);
+        assert_true((double) (signals - 1) * 0.010 <= last - t0);
+        char *s = NULL;
+        char *path = NULL;
+        harness_domain_path(TEST_UUID, &path);
+        assert_int_equal(harness_get_property(&H, path, DOMAIN_IFACE, "State", 's', &s), 0);
+        assert_string_equal(s, "running");
+        free(s), free(path);
+        virDomainFree(dom);
+        virConnectClose(conn);
+}
+
 static void test_libvirtd_restart(void **state) {
         const char *xml = harness_test_domain_xml(&H, "vm1", VM1_UUID);
         int connected = 1;
@@ -362,6 +460,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_transient_domain, test_setup, test_teardown),
                 cmocka_unit_test_setup_teardown(test_rename_keeps_object, test_setup, test_teardown),
                 cmocka_unit_test_setup_teardown(test_lookups_and_bad_arguments, test_setup, test_teardown),
+                cmocka_unit_test_setup_teardown(test_start_reads_every_state, test_setup, test_teardown),
+                cmocka_unit_test_setup_teardown(test_burst_is_throttled, test_setup, test_teardown),
                 cmocka_unit_test_setup_teardown(test_libvirtd_restart, test_setup, test_teardown),
         };
         return cmocka_run_group_tests_name("bus: domains", tests, group_setup, group_teardown);
