@@ -268,12 +268,11 @@ fail:
         return r;
 }
 
-AgentPool *agent_pool_free(AgentPool *p) {
+/* Drops what has not started (nobody waits for it any more) and asks every
+ * worker to stop once it is done with its current call. */
+static void request_stop(AgentPool *p) {
         QueueItem *item;
 
-        if (!p)
-                return NULL;
-        /* Drop what has not started: nobody waits for it any more. */
         while ((item = queue_pop(p->requests)))
                 request_free_item(item);
         for (unsigned i = 0; i < p->n_threads; i++) {
@@ -283,13 +282,46 @@ AgentPool *agent_pool_free(AgentPool *p) {
                 req->stop = true;
                 queue_push(p->requests, &req->item);
         }
-        for (unsigned i = 0; i < p->n_threads; i++)
-                pthread_join(p->threads[i], NULL);
+}
+
+static void pool_release(AgentPool *p) {
         free(p->threads);
         queue_free(p->requests, request_free_item);
         free(p->uri);
         free(p);
+}
+
+AgentPool *agent_pool_free(AgentPool *p) {
+        if (!p)
+                return NULL;
+        request_stop(p);
+        for (unsigned i = 0; i < p->n_threads; i++)
+                pthread_join(p->threads[i], NULL);
+        pool_release(p);
         return NULL;
+}
+
+int agent_pool_stop(AgentPool *p, unsigned wait_ms) {
+        struct timespec deadline;
+        bool all_joined = true;
+
+        if (!p)
+                return 0;
+        request_stop(p);
+        clock_gettime(CLOCK_REALTIME, &deadline); /* pthread_timedjoin_np's clock */
+        deadline.tv_sec += wait_ms / 1000;
+        deadline.tv_nsec += (long) (wait_ms % 1000) * 1000000L;
+        if (deadline.tv_nsec >= 1000000000L) {
+                deadline.tv_sec++;
+                deadline.tv_nsec -= 1000000000L;
+        }
+        for (unsigned i = 0; i < p->n_threads; i++)
+                if (pthread_timedjoin_np(p->threads[i], NULL, &deadline) != 0)
+                        all_joined = false;
+        if (!all_joined)
+                return -ETIMEDOUT;
+        pool_release(p);
+        return 0;
 }
 
 void agent_pool_submit(AgentPool *p, const char *uuid, unsigned kinds, unsigned supported) {

@@ -25,6 +25,12 @@ typedef struct AgentPoolConfig {
 int agent_pool_new(Queue *results, const AgentPoolConfig *config, AgentPool **ret);
 /* Stops the workers (waiting for calls in flight: at most the response timeout). */
 AgentPool *agent_pool_free(AgentPool *p);
+/* The same, waiting at most wait_ms for calls in flight. Returns 0 once
+ * everything is freed, or -ETIMEDOUT if a worker is still inside a libvirt
+ * call (a long or disabled response timeout): then nothing is freed, since
+ * that worker still uses the pool and will push to the results queue; the
+ * caller is exiting and leaves both to the exit. */
+int agent_pool_stop(AgentPool *p, unsigned wait_ms);
 
 /* Queues a collection of kinds (GuestKind bits) for the domain. supported:
  * the GuestKind bits the agent is known to support, or 0 if unknown (then

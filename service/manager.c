@@ -12,6 +12,14 @@
 #define RECONNECT_MAX_USEC (30 * 1000000ULL)
 /* Results handled per wake-up, so a burst of libvirt events cannot starve the bus. */
 #define INBOX_BATCH 256
+/* How long a stop waits for agent calls in flight: well inside a service
+ * manager's stop timeout. */
+#define POOL_STOP_WAIT_MS 2000
+
+/* A pool whose worker outlived the stop, and the queue it writes to: kept
+ * reachable until the process exits. */
+static AgentPool *abandoned_pool;
+static Queue *abandoned_inbox;
 
 #define CALL_HOOK(m, name, ...)                                                                    \
         do {                                                                                       \
@@ -43,8 +51,17 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
 
-        /* Stop the producers before the queue they write to. */
-        m->pool = agent_pool_free(m->pool);
+        /* Stop the producers before the queue they write to. A worker inside
+         * an agent call that may last long (--agent-timeout) is not waited
+         * for: it keeps the pool and the queue, left for the exit. */
+        if (agent_pool_stop(m->pool, POOL_STOP_WAIT_MS) < 0) {
+                log_warning("An agent call was still in flight %.1f s after the stop; not waiting for it.",
+                            POOL_STOP_WAIT_MS / 1000.0);
+                abandoned_pool = m->pool;
+                abandoned_inbox = m->inbox;
+                m->inbox = NULL;
+        }
+        m->pool = NULL;
         m->session = virt_session_free(m->session);
         virt_loop_stop();
         sd_event_source_disable_unref(m->inbox_source);

@@ -694,6 +694,18 @@ static bool log_says(const Vm *vm, const char *what) {
         return found;
 }
 
+/* How many lines of the daemon log contain what. */
+static size_t log_count(const char *what) {
+        char line[8192];
+        size_t n = 0;
+        FILE *f = fopen(H.daemon_log, "re");
+        while (f && fgets(line, sizeof line, f))
+                n += strstr(line, what) != NULL;
+        if (f)
+                fclose(f);
+        return n;
+}
+
 /* Waits until the Users interface (a sign of guest data) is exported. */
 static bool wait_guest_data(const Vm *vm, int timeout_s) {
         double end = harness_now() + timeout_s;
@@ -742,6 +754,14 @@ static void check_bad_refresh(const Vm *vm, const char *want_error) {
 
 /* ---- setup ---- */
 
+/* short intervals, so that "once per poll" would show in the log */
+static int start_daemon(void) {
+        return harness_start_daemon(&H, H.uri, 60, "--agent-timeout=" AGENT_TIMEOUT_S, "--interval", "users=2",
+                                    "--interval", "interfaces=2", "--interval", "os=2", "--interval", "hostname=2",
+                                    "--interval", "timezone=2", "--interval", "filesystems=2", "--interval", "agent=6",
+                                    NULL);
+}
+
 static int group_setup(void **state) {
         char good_dir[512], *p = NULL;
 
@@ -769,12 +789,7 @@ static int group_setup(void **state) {
                 assert_int_equal(define_hostile(vm), 0);
         }
 
-        /* short intervals, so that "once per poll" would show in the log */
-        assert_int_equal(harness_start_daemon(&H, H.uri, 60, "--agent-timeout=" AGENT_TIMEOUT_S, "--interval", "users=2", "--interval",
-                                              "interfaces=2", "--interval", "os=2", "--interval", "hostname=2",
-                                              "--interval", "timezone=2", "--interval", "filesystems=2", "--interval",
-                                              "agent=6", NULL),
-                         0);
+        assert_int_equal(start_daemon(), 0);
         double t0 = harness_now();
         assert_int_equal(harness_virsh(&H, "start %s", GOOD_VM), 0);
         assert_true(harness_wait_line(&H, "InterfacesAdded " GOOD_UUID " Filesystems(", BOOT_TIMEOUT_MS));
@@ -996,6 +1011,31 @@ static void test_flap(void **state) {
         finish_mode(vm);
 }
 
+/* A worker stuck in an agent call (here a 300 s response timeout against the
+ * silent agent) must not hold up a stop: SIGTERM still ends the daemon
+ * cleanly within stop_daemon()'s 5 s, saying what it left behind. */
+static void test_stop_with_agent_call_in_flight(void **state) {
+        Vm *vm = vm_by_mode("silent");
+        assert_int_equal(stop_daemon(), 0);
+        assert_int_equal(harness_start_daemon(&H, H.uri, 60, "--agent-timeout=300", NULL), 0);
+        /* READY comes after the first list; the silent agent's first
+         * collection starts right after it and never ends */
+        harness_settle(&H, 2000);
+        assert_true(vm->path[0] != '\0');
+        size_t said = log_count("still in flight");
+
+        double t0 = harness_now();
+        int status = stop_daemon();
+        double took = harness_now() - t0;
+        printf("# SIGTERM with a call in flight: exit status %d after %.2f s\n", status, took);
+        assert_int_equal(status, 0);
+        assert_int_equal(log_count("still in flight"), said + 1);
+
+        /* the usual daemon for the tests that follow (it sets the 3 s timeout
+         * on each domain again before asking) */
+        assert_int_equal(start_daemon(), 0);
+}
+
 /* 100000 users, 10000 filesystems, 5000 interfaces. libvirt 9.0 cannot carry
  * such an answer (its RPC refuses more than 2048 typed parameters, and it
  * drops a kind whose reply is late), so the promise is: the rest of the
@@ -1190,6 +1230,7 @@ int main(void) {
                 cmocka_unit_test_setup(test_slow, reset_problems),
                 cmocka_unit_test_setup(test_badjson, reset_problems),
                 cmocka_unit_test_setup(test_flap, reset_problems),
+                cmocka_unit_test_setup(test_stop_with_agent_call_in_flight, reset_problems),
                 cmocka_unit_test_setup(test_batch2_users_filesystems_interfaces_longstrings, reset_problems),
                 cmocka_unit_test_setup(test_users, reset_problems),
                 cmocka_unit_test_setup(test_filesystems, reset_problems),
