@@ -37,10 +37,23 @@ const char *harness_build_root(void) {
 }
 
 static void on_fatal_signal(int sig) {
-        if (active)
-                harness_cleanup(active);
+        Harness *h = active;
+        active = NULL; /* once: a crash inside the cleanup must not loop */
+        if (h)
+                harness_cleanup(h);
         signal(sig, SIG_DFL);
         raise(sig);
+}
+
+/* Under a sanitizer, a report with halt_on_error ends the process through
+ * its own exit, not a signal: it calls this first. Weak: absent otherwise. */
+extern void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
+
+static void on_sanitizer_death(void) {
+        Harness *h = active;
+        active = NULL;
+        if (h)
+                harness_cleanup(h);
 }
 
 int harness_init(Harness *h) {
@@ -49,8 +62,13 @@ int harness_init(Harness *h) {
         if (!mkdtemp(h->dir))
                 return -errno;
         active = h;
-        signal(SIGTERM, on_fatal_signal);
-        signal(SIGINT, on_fatal_signal);
+        /* libvirtd and QEMU run in sessions of their own and would outlive
+         * a crashed test: stop them on every way out we can catch. */
+        const int fatal[] = { SIGTERM, SIGINT, SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL };
+        for (size_t i = 0; i < sizeof fatal / sizeof *fatal; i++)
+                signal(fatal[i], on_fatal_signal);
+        if (__sanitizer_set_death_callback)
+                __sanitizer_set_death_callback(on_sanitizer_death);
         return 0;
 }
 
