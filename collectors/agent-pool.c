@@ -83,14 +83,63 @@ static bool kind_answered(virTypedParameterPtr params, int n, unsigned kind) {
         return !key || virTypedParamsGet(params, n, key) != NULL;
 }
 
-/* One kind of guest data, added to m's GuestInfo. Returns 0, or -EIO with
- * the reason in m->data.failed_error (kept from the first failure). */
-static int collect_kind(virDomainPtr dom, unsigned kind, VirtMsg *m) {
+static void add_guest_info(VirtMsg *m, GuestInfo *g) {
+        if (!m->data.guest)
+                m->data.guest = g;
+        else {
+                guest_info_take_kinds(m->data.guest, g);
+                guest_info_free(g);
+        }
+}
+
+/* The agent's own command for a list kind, or NULL. */
+static const char *raw_command(unsigned kind) {
+        return kind == GUEST_KIND_USERS         ? "{\"execute\":\"guest-get-users\"}"
+               : kind == GUEST_KIND_FILESYSTEMS ? "{\"execute\":\"guest-get-fsinfo\"}"
+               : kind == GUEST_KIND_INTERFACES  ? "{\"execute\":\"guest-network-get-interfaces\"}"
+                                                : NULL;
+}
+
+/* A list kind straight from the agent, parsed by us: for a list too long
+ * for libvirt's typed parameters. Returns 0, -EIO or -ENOMEM. */
+static int collect_kind_raw(virDomainPtr dom, unsigned kind, VirtMsg *m) {
+        const char *command = raw_command(kind);
+        GuestInfo *g = NULL;
+
+        if (!command)
+                return -EIO;
+        char *text = virDomainQemuAgentCommand(dom, command, VIR_DOMAIN_QEMU_AGENT_COMMAND_DEFAULT, 0);
+        if (!text)
+                return -EIO;
+        int r = guest_info_from_agent_json(kind, text, strlen(text), &g);
+        free(text);
+        if (r < 0)
+                return r == -ENOMEM ? r : -EIO;
+        add_guest_info(m, g);
+        return 0;
+}
+
+static bool last_error_is_too_big(void) {
+        virErrorPtr e = virGetLastError();
+        /* libvirt's RPC refuses an answer over its typed-parameter limit */
+        return e && e->code == VIR_ERR_RPC;
+}
+
+/* One kind of guest data, added to m's GuestInfo. Returns 0; -E2BIG when
+ * libvirt could not carry a list kind's answer (the first such reason goes
+ * to *too_big_reason); or -EIO with the reason in m->data.failed_error
+ * (kept from the first failure). */
+static int collect_kind(virDomainPtr dom, unsigned kind, VirtMsg *m, char **too_big_reason) {
         virTypedParameterPtr params = NULL;
         GuestInfo *g = NULL;
         int n = 0, r;
 
         if (virDomainGetGuestInfo(dom, guest_info_types(kind), &params, &n, 0) < 0) {
+                if (raw_command(kind) && last_error_is_too_big()) {
+                        if (!*too_big_reason)
+                                *too_big_reason = error_message("guest info failed");
+                        return -E2BIG;
+                }
                 if (!m->data.failed_error)
                         m->data.failed_error = error_message("guest info failed");
                 return -EIO;
@@ -105,15 +154,9 @@ static int collect_kind(virDomainPtr dom, unsigned kind, VirtMsg *m) {
         virTypedParamsFree(params, n);
         if (r < 0)
                 return r;
-        if (!m->data.guest)
-                m->data.guest = g;
-        else {
-                guest_info_take_kinds(m->data.guest, g);
-                guest_info_free(g);
-        }
+        add_guest_info(m, g);
         return 0;
 }
-
 
 /* The worker's own connection, (re)opened when missing or dead. */
 static virConnectPtr worker_conn(AgentPool *p, virConnectPtr *conn) {
@@ -170,22 +213,51 @@ static void collect(AgentPool *p, virConnectPtr *worker_connection, const Reques
          * refuses a whole answer over 2048 entries, and one guest with
          * 100000 users must not cost its OS and hostname too. */
         unsigned want = req->kinds & supported & ~(unsigned) GUEST_KIND_AGENT;
+        unsigned too_big = 0;
+        char *too_big_reason = NULL;
+        bool oom = false;
         for (unsigned kind = 1; kind <= want; kind <<= 1) {
                 if (!(want & kind))
                         continue;
-                int r = collect_kind(dom, kind, m);
-                if (r == -ENOMEM) {
-                        m->error = strdup("out of memory parsing guest info");
-                        goto out;
+                int r = collect_kind(dom, kind, m, &too_big_reason);
+                if ((oom = r == -ENOMEM)) {
+                        too_big = 0;
+                        break;
                 }
-                if (r < 0) {
+                if (r == -E2BIG)
+                        too_big |= kind;
+                else if (r < 0) {
                         m->data.failed_kinds |= kind;
                         /* A hung agent: the other kinds would each wait the timeout too. */
                         if (last_error_is_unresponsive_agent()) {
-                                m->data.failed_kinds |= want & ~(kind - 1);
+                                m->data.failed_kinds |= (want & ~(kind - 1)) | too_big;
+                                too_big = 0;
                                 break;
                         }
                 }
+        }
+        /* Lists too long for libvirt, from the agent itself: last, so that a
+         * guest slow to send megabytes costs no other kind. */
+        for (unsigned kind = 1; kind <= too_big; kind <<= 1) {
+                int r = (too_big & kind) ? collect_kind_raw(dom, kind, m) : 0;
+                if ((oom = r == -ENOMEM))
+                        break;
+                if (r < 0) {
+                        m->data.failed_kinds |= kind;
+                        if (!m->data.failed_error) {
+                                m->data.failed_error = too_big_reason;
+                                too_big_reason = NULL;
+                        }
+                        if (last_error_is_unresponsive_agent()) {
+                                m->data.failed_kinds |= too_big & ~(kind - 1);
+                                break;
+                        }
+                }
+        }
+        free(too_big_reason);
+        if (oom) {
+                m->error = strdup("out of memory parsing guest info");
+                goto out;
         }
 
         /* The NICs for the merged interfaces, and the disks' bus types. */

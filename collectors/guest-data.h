@@ -122,6 +122,20 @@ typedef struct GuestInfo {
 GuestInfo *guest_info_new(void);
 GuestInfo *guest_info_free(GuestInfo *g);
 
+/* ---- guest info: the agent's own JSON replies (the fallback) ---- */
+
+/* Bigger replies are not read; libvirt carries at most 4 MiB anyway. */
+#define AGENT_REPLY_JSON_MAX (8u * 1024 * 1024)
+
+/* Parses the agent's reply to guest-get-users, guest-get-fsinfo or
+ * guest-network-get-interfaces (kind: GUEST_KIND_USERS, _FILESYSTEMS or
+ * _INTERFACES), i.e. {"return":[...]}, into a GuestInfo of that kind with
+ * the same bounds and rules as guest_info_from_typed_params(). Only the
+ * first *_MAX entries are parsed; all are counted (n_*_reported). A disk's
+ * bus type is the agent's own (it has no domain alias). Returns 0, -EINVAL
+ * (not such a reply), -E2BIG (over AGENT_REPLY_JSON_MAX) or -ENOMEM. */
+int guest_info_from_agent_json(unsigned kind, const char *json, size_t len, GuestInfo **ret);
+
 /* Moves the data of every kind in src->kinds from src into dst (dst's old
  * data of those kinds is freed; src is left empty of them) and adds the kinds
  * to dst->kinds. Other kinds of dst stay as they were. */
@@ -159,7 +173,7 @@ typedef struct DomainDevices {
 int domain_devices_parse_xml(const char *xml, size_t len, DomainDevices **ret);
 DomainDevices *domain_devices_free(DomainDevices *d);
 /* Sets each filesystem disk's bus_type from the domain disk whose target
- * equals the disk's alias. */
+ * equals the disk's alias (a disk without an alias keeps its own). */
 void guest_info_fill_bus_types(GuestInfo *g, const DomainDevices *devices);
 
 /* ---- merged interfaces, as KubeVirt's status.interfaces ---- */

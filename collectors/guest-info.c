@@ -210,7 +210,10 @@ void guest_info_fill_bus_types(GuestInfo *g, const DomainDevices *devices) {
                         GuestFsDisk *disk = &fs->disks[j];
                         const char *bus = NULL;
 
-                        for (size_t k = 0; disk->alias && k < devices->n_disks; k++)
+                        /* Without an alias (the agent's own reply) its bus type stands. */
+                        if (!disk->alias)
+                                continue;
+                        for (size_t k = 0; k < devices->n_disks; k++)
                                 if (streq_ptr(devices->disks[k].target, disk->alias)) {
                                         bus = devices->disks[k].bus;
                                         break;

@@ -1037,11 +1037,13 @@ static void test_stop_with_agent_call_in_flight(void **state) {
 }
 
 /* 100000 users, 10000 filesystems, 5000 interfaces. libvirt 9.0 cannot carry
- * such an answer (its RPC refuses more than 2048 typed parameters, and it
- * drops a kind whose reply is late), so the promise is: the rest of the
- * guest's data is published all the same, the lists stay bounded, and the
- * missing kind is reported once in the log — or, if it does come through,
- * the count is the guest's and the lists are capped. */
+ * such an answer as typed parameters (its RPC refuses more than 2048), so the
+ * daemon reads the agent's own reply, which libvirt carries up to 4 MiB
+ * (10000 filesystems: 2.6 MB; 100000 users: 7 MB, too much), and a guest
+ * slow to send it may hit the agent timeout. The promise: the rest of the
+ * guest's data is published all the same, the lists stay bounded, and a
+ * kind that could not be read is reported once in the log — or, when it
+ * does come through, the count is the guest's and the lists are capped. */
 static void check_big_list(const Vm *vm, const char *kind, uint32_t count, uint32_t want, size_t summary,
                            size_t list) {
         char what[64];
@@ -1080,8 +1082,7 @@ static void test_filesystems(void **state) {
         finish_mode(vm);
 }
 
-/* 5000 guest interfaces + lo + eth0: at most the domain NIC and 10
- * guest-only ones. */
+/* 5000 guest interfaces + lo + eth0: the domain NIC and 10 guest-only ones. */
 static void test_interfaces(void **state) {
         Vm *vm = vm_by_mode("interfaces");
         Published p;
@@ -1093,8 +1094,11 @@ static void test_interfaces(void **state) {
         if (p.n_ifaces > 1 + SUMMARY_MAX || p.n_guest_only > SUMMARY_MAX)
                 problem("%s: Interfaces has %zu entries, %zu guest-only: want at most 1 + %d", vm->name, p.n_ifaces,
                         p.n_guest_only, SUMMARY_MAX);
-        if (p.n_guest_only == 0 && !log_says(vm, "gave no interfaces"))
-                problem("%s: no guest interfaces, and the log does not say they could not be read", vm->name);
+        /* Too many for libvirt's typed parameters (5000 × 15), well within
+         * what it carries of the agent's own reply (~750 KB): read that way. */
+        if (p.n_guest_only != SUMMARY_MAX)
+                problem("%s: %zu guest-only interfaces, want %d: the agent's own reply was not read", vm->name,
+                        p.n_guest_only, SUMMARY_MAX);
         finish_mode(vm);
 }
 
