@@ -442,6 +442,14 @@ int main(int argc, char *argv[]) {
         double gi_t = bench_median(tg, 21);
         printf("# guestinfod GetManagedObjects: median %s; %zu VMs, %zu with a hostname, %zu with an IP (%zu)\n",
                bench_fmt_time(gi_t), c.vms, c.with_hostname, c.with_ip, c.ips);
+        for (k = 0; k < 21; k++) {
+                double a = bench_now();
+                fleet_read_guestinfod_summaries(bus, &c);
+                tg[k] = bench_now() - a;
+        }
+        double gs_t = bench_median(tg, 21);
+        printf("# guestinfod ListSummaries: median %s; %zu VMs, %zu with a hostname, %zu with an IP (%zu)\n",
+               bench_fmt_time(gs_t), c.vms, c.with_hostname, c.with_ip, c.ips);
         double ctl_t = NAN;
         if (fleet_guestinfoctl_path()) {
                 for (k = 0; k < 11; k++) {
@@ -484,6 +492,9 @@ int main(int argc, char *argv[]) {
                   bench_fmt_ratio(ld_t / gi_t), "-", "-");
         bench_row(metric, bench_fmt_time(gi_t), "virsh loop (agent)", bench_fmt_time(vs_t),
                   bench_fmt_ratio(vs_t / gi_t), "-", "-");
+        bench_row("fleet read, 3 real VMs: ListSummaries", bench_fmt_time(gs_t),
+                  "libvirt-dbus, per-domain calls (agent)", bench_fmt_time(ld_t), bench_fmt_ratio(ld_t / gs_t), "-",
+                  "-");
         if (!isnan(ctl_t))
                 bench_row("fleet read, 3 real VMs: guestinfoctl list", bench_fmt_time(ctl_t),
                           "libvirt-dbus, per-domain calls (agent)", bench_fmt_time(ld_t),

@@ -18,6 +18,7 @@
 
 #define BENCH_BUS_NAME "org.guestinfod.GuestInfo1"
 #define BENCH_MANAGER_PATH "/org/guestinfod/GuestInfo1"
+#define BENCH_MANAGER_IFACE "org.guestinfod.GuestInfo1.Manager"
 #define BENCH_DOMAIN_PREFIX "/org/guestinfod/GuestInfo1/domain"
 #define BENCH_DOMAIN_IFACE "org.guestinfod.GuestInfo1.Domain"
 #define BENCH_OS_IFACE "org.guestinfod.GuestInfo1.OS"

@@ -13,7 +13,8 @@ static int read_string_variant(sd_bus_message *m, const char **s) {
         return sd_bus_message_read(m, "v", "s", s);
 }
 
-/* Interfaces a(ssssass): name, interface name, MAC, first IP, IPs, source. */
+/* Interfaces a(ssssass): name, interface name, MAC, first IP, IPs, source.
+ * Counts the non-empty addresses, as ListSummaries gives them. */
 static int read_interfaces(sd_bus_message *m, size_t *n_ips) {
         int r = sd_bus_message_enter_container(m, 'v', "a(ssssass)");
         if (r >= 0)
@@ -26,7 +27,7 @@ static int read_interfaces(sd_bus_message *m, size_t *n_ips) {
                 if (r >= 0)
                         r = sd_bus_message_enter_container(m, 'a', "s");
                 while (r >= 0 && (r = sd_bus_message_read(m, "s", &ip)) > 0)
-                        (*n_ips)++;
+                        *n_ips += *ip != '\0';
                 if (r >= 0)
                         r = sd_bus_message_exit_container(m);
                 if (r >= 0)
@@ -114,6 +115,51 @@ int fleet_read_guestinfod(sd_bus *bus, FleetCount *c) {
                 r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
         while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) > 0) {
                 r = read_object(reply, c);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+        }
+        sd_bus_message_unref(reply);
+        if (r < 0)
+                c->errors++;
+        return r < 0 ? r : 0;
+}
+
+/* (osssbbssas): path, name, UUID, state, AgentConnected, GuestData, OS,
+ * hostname, addresses. */
+static int read_summary(sd_bus_message *m, FleetCount *c) {
+        const char *path, *name, *uuid, *state, *os, *hostname, *ip;
+        int agent, guest_data, r;
+        size_t ips = 0;
+
+        r = sd_bus_message_read(m, "osssbbss", &path, &name, &uuid, &state, &agent, &guest_data, &os, &hostname);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(m, 'a', "s");
+        while (r >= 0 && (r = sd_bus_message_read_basic(m, 's', &ip)) > 0)
+                ips++;
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        c->vms++;
+        c->with_hostname += *hostname != '\0';
+        c->with_ip += ips > 0;
+        c->ips += ips;
+        return 0;
+}
+
+int fleet_read_guestinfod_summaries(sd_bus *bus, FleetCount *c) {
+        sd_bus_message *reply = NULL;
+        int r;
+
+        memset(c, 0, sizeof *c);
+        double t0 = bench_now();
+        r = bench_call(bus, BENCH_BUS_NAME, BENCH_MANAGER_PATH, BENCH_MANAGER_IFACE, "ListSummaries", 120, &reply,
+                       NULL);
+        c->call_s = bench_now() - t0;
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(osssbbssas)");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "osssbbssas")) > 0) {
+                r = read_summary(reply, c);
                 if (r >= 0)
                         r = sd_bus_message_exit_container(reply);
         }

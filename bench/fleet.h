@@ -1,9 +1,9 @@
 /* "The hostname and IP addresses of every VM", read three ways: from
- * guestinfod (one GetManagedObjects, or guestinfoctl list), from
- * libvirt-dbus (ListDomains, then GetHostname + InterfaceAddresses per
- * domain) and from a virsh loop (virsh list, then virsh domhostname +
- * virsh domifaddr per domain). Shared by bench-fleet (test driver) and
- * bench-vms (real guests). */
+ * guestinfod (one GetManagedObjects, one ListSummaries, or guestinfoctl
+ * list), from libvirt-dbus (ListDomains, then GetHostname +
+ * InterfaceAddresses per domain) and from a virsh loop (virsh list, then
+ * virsh domhostname + virsh domifaddr per domain). Shared by bench-fleet
+ * (test driver) and bench-vms (real guests). */
 #pragma once
 
 #include <stdbool.h>
@@ -24,6 +24,10 @@ typedef struct FleetCount {
 /* One GetManagedObjects, every object's Name, OS.Hostname and the
  * addresses of Interfaces read out of the reply. */
 int fleet_read_guestinfod(sd_bus *bus, FleetCount *c);
+
+/* One ListSummaries, every summary's name, hostname and addresses read out
+ * of the reply. */
+int fleet_read_guestinfod_summaries(sd_bus *bus, FleetCount *c);
 
 /* libvirt-dbus: ListDomains on root (e.g. /org/libvirt/Test), then
  * GetHostname(0) and InterfaceAddresses(source, 0) for every domain, up to

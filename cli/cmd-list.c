@@ -1,4 +1,5 @@
 /* guestinfoctl list: one line per VM. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -64,12 +65,21 @@ static int print_table(const Vm *vms, size_t n) {
         return output_flush();
 }
 
+/* One ListSummaries call; GetManagedObjects, as before it, when guestinfod
+ * is older. */
+static int load_vms(BusClient *c, Vm **vms, size_t *n) {
+        int r = vm_load_summaries(c, vms, n);
+        if (r != -EOPNOTSUPP)
+                return r;
+        return vm_load_all(c, vms, n);
+}
+
 int cmd_list(BusClient *c, const CliOptions *o) {
         Vm *vms = NULL;
         size_t n = 0;
         int r;
 
-        r = vm_load_all(c, &vms, &n);
+        r = load_vms(c, &vms, &n);
         if (r != 0)
                 return r;
         if (o->names) {

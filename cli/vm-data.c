@@ -67,6 +67,7 @@ void vm_done(Vm *vm) {
         free_interfaces(vm);
         free_users(vm);
         free_filesystems(vm);
+        strv_free(vm->ip_addresses);
         *vm = (Vm){};
 }
 
@@ -344,11 +345,20 @@ int vm_read_properties(sd_bus_message *m, const char *interface, Vm *vm) {
         return sd_bus_message_exit_container(m);
 }
 
-const char *vm_primary_ip(const Vm *vm) {
-        for (size_t i = 0; i < vm->n_interfaces; i++)
-                if (vm->interfaces[i].ip_address && vm->interfaces[i].ip_address[0])
-                        return vm->interfaces[i].ip_address;
+static const char *first_nonempty(char *const *l, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (l[i][0])
+                        return l[i];
         return NULL;
+}
+
+const char *vm_primary_ip(const Vm *vm) {
+        for (size_t i = 0; i < vm->n_interfaces; i++) {
+                const char *ip = first_nonempty(vm->interfaces[i].ip_addresses, vm->interfaces[i].n_ip_addresses);
+                if (ip)
+                        return ip;
+        }
+        return first_nonempty(vm->ip_addresses, vm->n_ip_addresses);
 }
 
 /* ---- loading ---- */
@@ -413,6 +423,64 @@ int vm_load_all(BusClient *c, Vm **ret, size_t *ret_n) {
                                 r = read_object(reply, vm);
                 } else
                         r = sd_bus_message_skip(reply, "a{sa{sv}}");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+        }
+        if (r < 0) {
+                vm_free_many(vms, n);
+                return parse_failed(r);
+        }
+        if (n > 0)
+                qsort(vms, n, sizeof *vms, compare_by_name);
+        *ret = vms;
+        *ret_n = n;
+        return 0;
+}
+
+/* One struct of ListSummaries, (osssbbssas), into vm. */
+static int read_summary(sd_bus_message *m, Vm *vm) {
+        const char *path, *name, *uuid, *state, *pretty_name, *hostname;
+        int agent_connected, guest_data, r;
+
+        r = sd_bus_message_read(m, "osssbbss", &path, &name, &uuid, &state, &agent_connected, &guest_data,
+                                &pretty_name, &hostname);
+        if (r < 0)
+                return r;
+        if (set_string(&vm->path, path) < 0 || set_string(&vm->name, name) < 0 || set_string(&vm->uuid, uuid) < 0 ||
+            set_string(&vm->state, state) < 0)
+                return -ENOMEM;
+        vm->agent_connected = agent_connected;
+        vm->has_guest_data = guest_data;
+        if (vm->has_guest_data &&
+            (set_string(&vm->os_pretty_name, pretty_name) < 0 || set_string(&vm->hostname, hostname) < 0))
+                return -ENOMEM;
+
+        r = sd_bus_message_read_strv(m, &vm->ip_addresses);
+        if (r < 0)
+                return r;
+        while (vm->ip_addresses && vm->ip_addresses[vm->n_ip_addresses])
+                vm->n_ip_addresses++;
+        return 0;
+}
+
+int vm_load_summaries(BusClient *c, Vm **ret, size_t *ret_n) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Vm *vms = NULL;
+        size_t n = 0;
+        int r;
+
+        r = bus_client_call(c, MANAGER_PATH, MANAGER_INTERFACE, "ListSummaries", &error, &reply, NULL);
+        /* An older guestinfod: its Manager interface has no such method. */
+        if (r < 0 && sd_bus_error_has_names(&error, SD_BUS_ERROR_UNKNOWN_METHOD, SD_BUS_ERROR_UNKNOWN_INTERFACE))
+                return -EOPNOTSUPP;
+        if (r < 0)
+                return bus_client_report(c, r, &error, NULL);
+
+        r = sd_bus_message_enter_container(reply, 'a', "(osssbbssas)");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "osssbbssas")) > 0) {
+                Vm *vm = grow((void **) &vms, &n, sizeof *vm);
+                r = vm ? read_summary(reply, vm) : -ENOMEM;
                 if (r >= 0)
                         r = sd_bus_message_exit_container(reply);
         }

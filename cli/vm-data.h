@@ -64,6 +64,10 @@ typedef struct Vm {
         /* Interfaces */
         VmInterface *interfaces;
         size_t n_interfaces;
+        /* Every non-empty address of the interfaces in their order, as
+         * ListSummaries gives them (it gives no interfaces). */
+        char **ip_addresses;
+        size_t n_ip_addresses;
 
         /* OS, Users, Filesystems: exported only while the agent is connected
          * and has answered */
@@ -96,12 +100,20 @@ void vm_free_many(Vm *vms, size_t n);
  * Properties it does not know, or of another type, are skipped. */
 int vm_read_properties(sd_bus_message *m, const char *interface, Vm *vm);
 
-/* The first IP address of the first interface that has one, or NULL. */
+/* The first non-empty address of the interfaces, in their order (for a VM
+ * read by vm_load_summaries(), of ip_addresses), or NULL. */
 const char *vm_primary_ip(const Vm *vm);
 
 /* Every VM, sorted by name, from one GetManagedObjects call (summaries of
  * users and filesystems). Returns 0 or the exit code, having said why. */
 int vm_load_all(BusClient *c, Vm **ret, size_t *ret_n);
+
+/* Every VM, sorted by name, from one ListSummaries call: path, name, UUID,
+ * state, AgentConnected, has_guest_data, and with guest data the OS's pretty
+ * name and the hostname; ip_addresses; nothing else. Returns 0; -EOPNOTSUPP,
+ * having said nothing, if guestinfod is older than ListSummaries; or the
+ * exit code, having said why. */
+int vm_load_summaries(BusClient *c, Vm **ret, size_t *ret_n);
 
 /* One VM with its full lists of users and filesystems. Returns 0 or the
  * exit code, having said why; vm_name is for messages. */

@@ -61,6 +61,74 @@ static int method_list_domains(sd_bus_message *message, void *userdata, sd_bus_e
         return sd_bus_send(NULL, reply, NULL);
 }
 
+/* Appends one domain's summary: the values its properties give (bus-domain.c),
+ * 10 marshalled elements and one per address instead of the ~110 of its
+ * GetManagedObjects entry. No allocation of our own. */
+static int append_summary(sd_bus_message *reply, const Domain *d) {
+        char path[DOMAIN_OBJECT_PATH_MAX];
+        const char *pretty_name = "", *hostname = "";
+        int r;
+
+        r = domain_object_path_buf(d->uuid, path);
+        if (r < 0)
+                return r;
+        /* OS, Users and Filesystems are on the bus exactly while
+         * guest_exported (guest_find()); OS.PrettyName and OS.Hostname then. */
+        if (d->guest_exported && d->guest) {
+                pretty_name = d->guest->os.pretty_name ? d->guest->os.pretty_name : "";
+                hostname = d->guest->hostname ? d->guest->hostname : "";
+        }
+        r = sd_bus_message_open_container(reply, 'r', "osssbbssas");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(reply, "osssbbss", path, d->name, d->uuid, domain_state_to_string(d->state),
+                                  d->agent_connected, d->guest_exported, pretty_name, hostname);
+        if (r < 0)
+                return r;
+        /* Every non-empty address of Interfaces, interface by interface, in
+         * its order ("" comes only from a guest reporting a null address). */
+        r = sd_bus_message_open_container(reply, 'a', "s");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; d->interfaces && i < d->interfaces->n_items; i++) {
+                const MergedInterface *e = &d->interfaces->items[i];
+                for (size_t k = 0; k < e->n_ip_addresses; k++) {
+                        if (!e->ip_addresses[k][0])
+                                continue;
+                        r = sd_bus_message_append_basic(reply, 's', e->ip_addresses[k]);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+static int method_list_summaries(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        Domain *d;
+        int r;
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(osssbbssas)");
+        if (r < 0)
+                return r;
+        HASHMAP_FOREACH(d, m->domains, i) {
+                r = append_summary(reply, d);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 static int reply_with_domain(sd_bus_message *message, Domain *d) {
         _cleanup_(freep) char *path = NULL;
         int r = domain_object_path(d->uuid, &path);
@@ -116,6 +184,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("DomainCount", "u", property_get_domain_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("ListDomains", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sso)", domains),
                                 method_list_domains, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListSummaries", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(osssbbssas)", summaries),
+                                method_list_summaries, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetDomainByName", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", domain),
                                 method_get_domain_by_name, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetDomainByUUID", SD_BUS_ARGS("s", uuid), SD_BUS_RESULT("o", domain),

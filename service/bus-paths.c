@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,30 @@
 
 int domain_object_path(const char *uuid, char **ret) {
         return sd_bus_path_encode(DOMAIN_PATH_PREFIX, uuid, ret);
+}
+
+int domain_object_path_buf(const char *uuid, char ret[static DOMAIN_OBJECT_PATH_MAX]) {
+        static const char prefix[] = DOMAIN_PATH_PREFIX "/", hex[] = "0123456789abcdef";
+        size_t n = strlen(uuid), k = sizeof prefix - 1;
+
+        if (n == 0 || n > 36)
+                return -EINVAL;
+        memcpy(ret, prefix, k);
+        /* sd_bus_path_encode()'s escaping: letters stay, digits too except
+         * first, anything else becomes _XX (lowercase hex). */
+        for (size_t i = 0; i < n; i++) {
+                unsigned char c = (unsigned char) uuid[i];
+                bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'), digit = c >= '0' && c <= '9';
+                if (alpha || (digit && i > 0))
+                        ret[k++] = (char) c;
+                else {
+                        ret[k++] = '_';
+                        ret[k++] = hex[c >> 4];
+                        ret[k++] = hex[c & 15];
+                }
+        }
+        ret[k] = '\0';
+        return 0;
 }
 
 int domain_uuid_from_path(const char *path, char **ret) {

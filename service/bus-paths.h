@@ -13,6 +13,11 @@
 
 /* "/org/guestinfod/GuestInfo1/domain/<uuid escaped by sd_bus_path_encode>". */
 int domain_object_path(const char *uuid, char **ret);
+/* Room for the path of a label of up to 36 characters, each escaped (_XX). */
+#define DOMAIN_OBJECT_PATH_MAX (sizeof(DOMAIN_PATH_PREFIX "/") + 3 * 36)
+/* The same path into a caller's buffer, without allocating (ListSummaries
+ * writes one per domain): -EINVAL if uuid is empty or longer than a UUID. */
+int domain_object_path_buf(const char *uuid, char ret[static DOMAIN_OBJECT_PATH_MAX]);
 /* The inverse: the UUID label of a domain path, or -ENXIO if path is not one. */
 int domain_uuid_from_path(const char *path, char **ret);
 /* The same into a caller's buffer, without allocating (the bus looks a

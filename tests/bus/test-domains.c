@@ -2,8 +2,10 @@
  * libvirt's test hypervisor; virsh, a separate process, changes the domains. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +14,7 @@
 
 #include "expect.h"
 #include "harness.h"
+#include "summaries.h"
 
 #define MANAGER_PATH "/org/guestinfod/GuestInfo1"
 #define MANAGER_IFACE "org.guestinfod.GuestInfo1.Manager"
@@ -406,6 +409,103 @@ static void test_burst_is_throttled(void **state) {
         virConnectClose(conn);
 }
 
+/* ---- ListSummaries ---- */
+
+#define VM1_XML_NICS                                                                                               \
+        "    <interface type='network'>\n"                                                                         \
+        "      <mac address='52:54:00:00:51:01'/><source network='default'/>\n"                                    \
+        "      <ip address='2001:db8::10' family='ipv6' prefix='64'/>\n"                                           \
+        "      <ip address='192.0.2.10' family='ipv4' prefix='24'/>\n"                                             \
+        "    </interface>\n"                                                                                       \
+        "    <interface type='network'>\n"                                                                         \
+        "      <mac address='52:54:00:00:51:02'/><source network='default'/>\n"                                    \
+        "    </interface>\n"                                                                                       \
+        "    <interface type='network'>\n"                                                                         \
+        "      <mac address='52:54:00:00:51:03'/><source network='default'/>\n"                                    \
+        "      <ip address='198.51.100.7'/>\n"                                                                     \
+        "    </interface>\n"
+#define VM2_XML_NICS                                                                                               \
+        "    <interface type='network'>\n"                                                                         \
+        "      <mac address='52:54:00:00:52:01'/><source network='default'/>\n"                                    \
+        "      <ip address='203.0.113.5' family='ipv4' prefix='32'/>\n"                                            \
+        "    </interface>\n"                                                                                       \
+        "    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>\n"
+
+/* A test-driver domain with these devices; returns the XML file's path (static). */
+static const char *domain_xml_with(const char *name, const char *uuid, const char *devices) {
+        static char path[400];
+        snprintf(path, sizeof path, "%s/%s-devices.xml", H.dir, name);
+        FILE *f = fopen(path, "we");
+        assert_non_null(f);
+        fprintf(f,
+                "<domain type='test'>\n  <name>%s</name>\n  <uuid>%s</uuid>\n  <memory>8192</memory>\n"
+                "  <os><type>hvm</type></os>\n  <devices>\n%s  </devices>\n</domain>\n",
+                name, uuid, devices);
+        fclose(f);
+        return path;
+}
+
+static void test_list_summaries_match_properties(void **state) {
+        /* vm1 defined and shut off, three NICs; vm2 transient and running,
+         * with an agent channel (the test hypervisor has no agent: no guest
+         * data, AgentConnected false); "test" running */
+        assert_int_equal(harness_virsh(&H, "define %s", domain_xml_with("vm1", VM1_UUID, VM1_XML_NICS)), 0);
+        assert_int_equal(harness_virsh(&H, "create %s", domain_xml_with("vm2", VM2_UUID, VM2_XML_NICS)), 0);
+        assert_true(harness_wait_line(&H, "DomainCount=3", TIMEOUT_MS));
+        harness_settle(&H, 300);
+
+        size_t n_summaries = 0, n_objects = 0;
+        char *summaries = summaries_text(H.bus, &n_summaries), *objects = managed_objects_text(H.bus, &n_objects);
+        printf("# ListSummaries:\n%s", summaries);
+        assert_int_equal(n_summaries, 3);
+        assert_int_equal(n_objects, 3);
+        assert_string_equal(summaries, objects);
+
+        /* the values themselves: IPv4 first per NIC, NICs in XML order, none
+         * for a NIC without <ip>; the same from Properties.Get */
+        char *vm1 = properties_line(H.bus, VM1_UUID), *vm2 = properties_line(H.bus, VM2_UUID),
+             *test = properties_line(H.bus, TEST_UUID);
+        assert_string_equal(vm1,
+                            "vm1|" VM1_UUID "|shutoff|false|false|||[192.0.2.10/24],[2001:db8::10/64],[198.51.100.7]");
+        assert_string_equal(vm2, "vm2|" VM2_UUID "|running|false|false|||[203.0.113.5/32]");
+        /* test:///default's own domain: one NIC, no <ip> */
+        assert_string_equal(test, "test|" TEST_UUID "|running|false|false|||");
+        char expected[1024];
+        snprintf(expected, sizeof expected, "%s\n%s\n%s\n", test, vm1, vm2);
+        assert_string_equal(summaries, expected);
+
+        /* it follows changes like the properties do */
+        harness_clear_lines(&H);
+        assert_int_equal(harness_virsh(&H, "start vm1"), 0);
+        assert_true(harness_wait_line(&H, "PropertiesChanged " VM1_UUID " State=running", TIMEOUT_MS));
+        free(summaries), free(objects), free(vm1);
+        summaries = summaries_text(H.bus, &n_summaries);
+        objects = managed_objects_text(H.bus, &n_objects);
+        assert_string_equal(summaries, objects);
+        vm1 = properties_line(H.bus, VM1_UUID);
+        assert_string_equal(vm1,
+                            "vm1|" VM1_UUID "|running|false|false|||[192.0.2.10/24],[2001:db8::10/64],[198.51.100.7]");
+        assert_non_null(strstr(summaries, vm1));
+
+        free(summaries), free(objects), free(vm1), free(vm2), free(test);
+}
+
+/* No domain at all: an empty array. It takes the test hypervisor's own
+ * "test" domain away for good, so it runs last. */
+static void test_list_summaries_of_an_empty_host(void **state) {
+        assert_int_equal(harness_virsh(&H, "destroy test"), 0);
+        assert_int_equal(harness_virsh(&H, "undefine test"), 0);
+        assert_true(harness_wait_line(&H, "DomainCount=0", TIMEOUT_MS));
+
+        size_t n_summaries = 1, n_objects = 1;
+        char *summaries = summaries_text(H.bus, &n_summaries), *objects = managed_objects_text(H.bus, &n_objects);
+        assert_int_equal(n_summaries, 0);
+        assert_int_equal(n_objects, 0);
+        assert_string_equal(summaries, "");
+        assert_string_equal(objects, "");
+        free(summaries), free(objects);
+}
+
 static void test_libvirtd_restart(void **state) {
         const char *xml = harness_test_domain_xml(&H, "vm1", VM1_UUID);
         int connected = 1;
@@ -462,7 +562,10 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_lookups_and_bad_arguments, test_setup, test_teardown),
                 cmocka_unit_test_setup_teardown(test_start_reads_every_state, test_setup, test_teardown),
                 cmocka_unit_test_setup_teardown(test_burst_is_throttled, test_setup, test_teardown),
+                cmocka_unit_test_setup_teardown(test_list_summaries_match_properties, test_setup, test_teardown),
                 cmocka_unit_test_setup_teardown(test_libvirtd_restart, test_setup, test_teardown),
+                /* last: it leaves the host without domains */
+                cmocka_unit_test_setup_teardown(test_list_summaries_of_an_empty_host, test_setup, test_teardown),
         };
         return cmocka_run_group_tests_name("bus: domains", tests, group_setup, group_teardown);
 }

@@ -69,6 +69,24 @@ static void test_domain_paths(void **state) {
                                                    buf),
                          -ENXIO);
 
+        /* the allocation-free encoder writes what sd_bus_path_encode() writes */
+        static const char *const labels[] = {
+                "6695eb01-f6a4-8304-79aa-97f2502e193f", "C0FFEE00-0000-4000-8000-00000000002A", "abc", "9", "a9",
+                "_", "x/y.z", "\x7f\x80\xff", "012345678901234567890123456789012345",
+                "------------------------------------",
+        };
+        for (size_t i = 0; i < sizeof labels / sizeof *labels; i++) {
+                char out[DOMAIN_OBJECT_PATH_MAX];
+                assert_int_equal(domain_object_path(labels[i], &path), 0);
+                assert_int_equal(domain_object_path_buf(labels[i], out), 0);
+                assert_string_equal(out, path);
+                assert_true(strlen(out) < sizeof out);
+                free(path);
+        }
+        char out[DOMAIN_OBJECT_PATH_MAX];
+        assert_int_equal(domain_object_path_buf("", out), -EINVAL);
+        assert_int_equal(domain_object_path_buf("0123456789012345678901234567890123456", out), -EINVAL);
+
         assert_int_equal(domain_uuid_from_path("/org/guestinfod/GuestInfo1", &uuid), -ENXIO);
         assert_int_equal(domain_uuid_from_path("/org/guestinfod/GuestInfo1/domain", &uuid), -ENXIO);
         assert_int_equal(domain_uuid_from_path("/org/other/domain/x", &uuid), -ENXIO);

@@ -1,0 +1,213 @@
+/* guestinfoctl list reads one ListSummaries call, and prints exactly what it
+ * prints from GetManagedObjects, which it still reads from an older
+ * guestinfod (no ListSummaries). With guest data, which the test hypervisor
+ * cannot give: the daemon's own bus code serves a model built the way the
+ * daemon builds it (tests/helpers/fake-daemon.c) on a private bus, once as
+ * it is and once as an older guestinfod; the real guestinfoctl runs against
+ * both. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ctl.h"
+#include "fake-daemon.h"
+#include "harness.h"
+
+#define T 30 /* seconds any one guestinfoctl run may take */
+#define UUID(n) "b0000000-0000-4000-8000-00000000000" #n
+#define NIC(mac, ips) "<interface type='network'><mac address='" mac "'/><source network='default'/>" ips "</interface>"
+
+static const char *const alpha_guest[] = {
+        "os.pretty-name=Debian GNU/Linux 12 (bookworm)", "hostname=alpha.example",
+        "if.count=2",
+        "if.0.name=eth0", "if.0.hwaddr=52:54:00:aa:00:01", "if.0.addr.count=2",
+        "if.0.addr.0.type=ipv6", "if.0.addr.0.addr=fe80::1", "if.0.addr.0.prefix=64",
+        "if.0.addr.1.type=ipv4", "if.0.addr.1.addr=10.0.0.2", "if.0.addr.1.prefix=24",
+        "if.1.name=docker0", "if.1.hwaddr=02:42:00:00:00:01", "if.1.addr.count=1",
+        "if.1.addr.0.type=ipv4", "if.1.addr.0.addr=172.17.0.1", "if.1.addr.0.prefix=16",
+        NULL,
+};
+static const char *const charlie_guest[] = { "hostname=charlie", NULL };
+static const char *const foxtrot_guest[] = {
+        "os.pretty-name=Fedora Linux 40 (Server Edition)", "hostname=foxtrot", NULL,
+};
+static const char *const hotel_guest[] = {
+        "os.pretty-name=Hotel \xef\xbf\xbf OS", "hostname=hotel\xff\x1b[31m", NULL,
+};
+/* OS and hostname did not come: exported, both "" */
+static const char *const bravo_guest[] = { "if.count=0", NULL };
+/* the first address of its only interface is "": the next one is the IP */
+static const char *const golf_guest[] = {
+        "os.pretty-name=Alpine Linux v3.20", "hostname=golf",
+        "if.count=1", "if.0.name=eth0", "if.0.hwaddr=52:54:00:99:00:01", "if.0.addr.count=2",
+        "if.0.addr.0.type=ipv4", "if.0.addr.0.addr=",
+        "if.0.addr.1.type=ipv4", "if.0.addr.1.addr=10.9.9.9", "if.0.addr.1.prefix=8",
+        NULL,
+};
+
+static const FakeVm fleet[] = {
+        { "alpha", UUID(1), DOMAIN_STATE_RUNNING, true,
+          NIC("52:54:00:aa:00:01", "") NIC("52:54:00:aa:00:02", "<ip address='192.0.2.50' prefix='24'/>"),
+          alpha_guest, 0 },
+        /* the OS interface without a name or hostname: JSON says "" */
+        { "bravo", UUID(2), DOMAIN_STATE_RUNNING, true, NIC("52:54:00:bb:00:01", ""), bravo_guest,
+          GUEST_KIND_OS | GUEST_KIND_HOSTNAME },
+        { "charlie", UUID(3), DOMAIN_STATE_RUNNING, true, NULL, charlie_guest, GUEST_KIND_OS },
+        /* agent connected, no guest data yet: JSON says null */
+        { "delta", UUID(4), DOMAIN_STATE_RUNNING, true, NULL, NULL, 0 },
+        { "echo", UUID(5), DOMAIN_STATE_SHUTOFF, false,
+          NIC("52:54:00:ee:00:01",
+              "<ip address='2001:db8::5' family='ipv6' prefix='64'/><ip address='198.51.100.5' family='ipv4'/>"),
+          NULL, 0 },
+        { "foxtrot", UUID(6), DOMAIN_STATE_PAUSED, true, NULL, foxtrot_guest, 0 },
+        /* its first NIC's addresses: "", 10.9.9.9/8 (the agent's IPv4
+         * replacing the XML's); its second's: 192.0.2.77 */
+        { "golf", UUID(7), DOMAIN_STATE_RUNNING, true,
+          NIC("52:54:00:99:00:01", "<ip address='192.0.2.99'/>") NIC("52:54:00:77:00:01", "<ip address='192.0.2.77'/>"),
+          golf_guest, 0 },
+        { "hotel", UUID(8), DOMAIN_STATE_RUNNING, true, NIC("52:54:00:88:00:01", ""), hotel_guest, 0 },
+        { "\xc3\xad" "ndia", UUID(9), DOMAIN_STATE_SHUTOFF, false, NULL, NULL, 0 },
+};
+
+static Harness H;
+
+static int group_setup(void **state) {
+        assert_int_equal(harness_init(&H), 0);
+        assert_int_equal(harness_start_bus(&H), 0);
+        assert_int_equal(harness_connect_client(&H), 0);
+        return 0;
+}
+
+static int group_teardown(void **state) {
+        harness_cleanup(&H);
+        return 0;
+}
+
+typedef struct Run {
+        CtlResult result;
+        unsigned list_summaries, get_managed_objects; /* calls the daemon saw */
+} Run;
+
+/* guestinfoctl --user list ARGS (up to two) against the model, served as
+ * guestinfod does it now (old: false) or did before ListSummaries. */
+static void run_list(Manager *m, bool old, bool tty, const char *arg1, const char *arg2, Run *run) {
+        FakeDaemon f;
+        assert_int_equal(fake_daemon_start(&f, m, old), 0);
+        int status = ctl_run(&run->result, tty, T, "--user", "list", arg1, arg2, NULL);
+        run->list_summaries = atomic_load(&f.list_summaries_calls);
+        run->get_managed_objects = atomic_load(&f.get_managed_objects_calls);
+        fake_daemon_stop(&f);
+        if (status != 0 || run->result.err[0])
+                fprintf(stderr, "guestinfoctl list %s %s: exit %d, stderr: %s\n", arg1 ? arg1 : "", arg2 ? arg2 : "",
+                        status, run->result.err);
+        assert_int_equal(status, 0);
+        assert_string_equal(run->result.err, "");
+}
+
+/* The output now equals the output from an older guestinfod byte for
+ * byte; now it took one ListSummaries and nothing else. Returns the output. */
+static char *same_as_before(Manager *m, bool tty, const char *arg) {
+        Run now, before;
+
+        run_list(m, false, tty, arg, NULL, &now);
+        run_list(m, true, tty, arg, NULL, &before);
+        if (strcmp(now.result.out, before.result.out) != 0)
+                fprintf(stderr, "list %s%s, now:\n%s\nbefore ListSummaries:\n%s\n", arg ? arg : "",
+                        tty ? " (terminal)" : "", now.result.out, before.result.out);
+        assert_string_equal(now.result.out, before.result.out);
+        assert_int_equal(now.list_summaries, 1);
+        assert_int_equal(now.get_managed_objects, 0);
+        /* the older one answered UnknownMethod, and was read as before */
+        assert_int_equal(before.list_summaries, 1);
+        assert_int_equal(before.get_managed_objects, 1);
+
+        char *out = strdup(now.result.out);
+        ctl_result_free(&now.result);
+        ctl_result_free(&before.result);
+        return out;
+}
+
+static void test_older_daemon_answers_unknown_method(void **state) {
+        Manager *m = NULL;
+        FakeDaemon f;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+
+        assert_int_equal(fake_model_new(fleet, 1, &m), 0);
+        assert_int_equal(fake_daemon_start(&f, m, true), 0);
+        int r = sd_bus_call_method(H.bus, "org.guestinfod.GuestInfo1", "/org/guestinfod/GuestInfo1",
+                                   "org.guestinfod.GuestInfo1.Manager", "ListSummaries", &error, NULL, "");
+        fake_daemon_stop(&f);
+        assert_true(r < 0);
+        assert_string_equal(error.name, SD_BUS_ERROR_UNKNOWN_METHOD);
+        sd_bus_error_free(&error);
+        manager_free(m);
+}
+
+static void test_list_from_summaries(void **state) {
+        Manager *m = NULL;
+        char *out;
+
+        assert_int_equal(fake_model_new(fleet, sizeof fleet / sizeof *fleet, &m), 0);
+
+        out = same_as_before(m, false, NULL);
+        /* the first non-empty address of the interfaces, in order: the
+         * guest's IPv4 before its IPv6, golf's second address; "" guest data
+         * shows as "-"; escaped */
+        assert_string_equal(out, "alpha\trunning\tyes\tDebian GNU/Linux 12 (bookworm)\talpha.example\t10.0.0.2/24\n"
+                                 "bravo\trunning\tyes\t-\t-\t-\n"
+                                 "charlie\trunning\tyes\t-\tcharlie\t-\n"
+                                 "delta\trunning\tyes\t-\t-\t-\n"
+                                 "echo\tshutoff\tno\t-\t-\t198.51.100.5\n"
+                                 "foxtrot\tpaused\tyes\tFedora Linux 40 (Server Edition)\tfoxtrot\t-\n"
+                                 "golf\trunning\tyes\tAlpine Linux v3.20\tgolf\t10.9.9.9/8\n"
+                                 "hotel\trunning\tyes\tHotel \xef\xbf\xbd OS\thotel\xef\xbf\xbd\\x1b[31m\t-\n"
+                                 "\xc3\xad" "ndia\tshutoff\tno\t-\t-\t-\n");
+        free(out);
+
+        out = same_as_before(m, true, NULL);
+        /* widths in columns: U+FFFD is one, the escaped ESC four */
+        assert_string_equal(out, "NAME     STATE    AGENT  OS                                HOSTNAME        IP\n"
+                                 "alpha    running  yes    Debian GNU/Linux 12 (bookworm)    alpha.example   10.0.0.2/24\n"
+                                 "bravo    running  yes    -                                 -               -\n"
+                                 "charlie  running  yes    -                                 charlie         -\n"
+                                 "delta    running  yes    -                                 -               -\n"
+                                 "echo     shutoff  no     -                                 -               198.51.100.5\n"
+                                 "foxtrot  paused   yes    Fedora Linux 40 (Server Edition)  foxtrot         -\n"
+                                 "golf     running  yes    Alpine Linux v3.20                golf            10.9.9.9/8\n"
+                                 "hotel    running  yes    Hotel \xef\xbf\xbd OS                        hotel\xef\xbf\xbd\\x1b[31m  -\n"
+                                 "\xc3\xad" "ndia    shutoff  no     -                                 -               -\n");
+        free(out);
+
+        out = same_as_before(m, false, "--json");
+        /* charlie's OS is there, without a name: "", not null */
+        assert_non_null(strstr(out, "\"name\": \"charlie\""));
+        assert_non_null(strstr(out, "\"osPrettyName\": \"\",\n    \"hostname\": \"charlie\""));
+        assert_non_null(strstr(out, "\"osPrettyName\": null,\n    \"hostname\": null,\n    \"ipAddress\": \"198.51.100.5\""));
+        /* bravo's OS is there without a name or hostname, delta's is not */
+        assert_non_null(strstr(out, "\"name\": \"bravo\",\n    \"uuid\": \"" UUID(2) "\",\n    \"state\": \"running\",\n"
+                                    "    \"agentConnected\": true,\n    \"osPrettyName\": \"\",\n    \"hostname\": \"\""));
+        assert_non_null(strstr(out, "\"name\": \"delta\",\n    \"uuid\": \"" UUID(4) "\",\n    \"state\": \"running\",\n"
+                                    "    \"agentConnected\": true,\n    \"osPrettyName\": null,\n    \"hostname\": null"));
+        assert_non_null(strstr(out, "\"hostname\": \"golf\",\n    \"ipAddress\": \"10.9.9.9/8\""));
+        free(out);
+
+        out = same_as_before(m, false, "--names");
+        assert_string_equal(out, "alpha\nbravo\ncharlie\ndelta\necho\nfoxtrot\ngolf\nhotel\n\xc3\xad" "ndia\n");
+        free(out);
+
+        manager_free(m);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_older_daemon_answers_unknown_method),
+                cmocka_unit_test(test_list_from_summaries),
+        };
+        return cmocka_run_group_tests_name("cli: list from ListSummaries", tests, group_setup, group_teardown);
+}

@@ -1,0 +1,198 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libvirt/libvirt.h>
+
+#include "bus-manager.h"
+#include "bus-paths.h"
+#include "fake-daemon.h"
+#include "guest-info-params.h"
+
+/* ---- the model ---- */
+
+static bool ends_with(const char *s, const char *suffix) {
+        size_t a = strlen(s), b = strlen(suffix);
+        return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static int typed_params(const char *const *kv, virTypedParameterPtr *params, int *n) {
+        int max = 0;
+
+        for (; *kv; kv++) {
+                const char *eq = strchr(*kv, '=');
+                char key[VIR_TYPED_PARAM_FIELD_LENGTH];
+                int r;
+
+                if (!eq || (size_t) (eq - *kv) >= sizeof key)
+                        return -EINVAL;
+                snprintf(key, sizeof key, "%.*s", (int) (eq - *kv), *kv);
+                if (ends_with(key, "count") || ends_with(key, "prefix"))
+                        r = virTypedParamsAddUInt(params, n, &max, key, (unsigned) strtoul(eq + 1, NULL, 10));
+                else if (strcmp(key, "timezone.offset") == 0)
+                        r = virTypedParamsAddInt(params, n, &max, key, (int) strtol(eq + 1, NULL, 10));
+                else
+                        r = virTypedParamsAddString(params, n, &max, key, eq + 1);
+                if (r < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int parse_devices(const FakeVm *vm, DomainDevices **ret) {
+        char *xml = NULL;
+        int r;
+
+        if (asprintf(&xml, "<domain type='kvm'><name>%s</name><devices>%s</devices></domain>", vm->name,
+                     vm->devices ? vm->devices : "") < 0)
+                return -ENOMEM;
+        r = domain_devices_parse_xml(xml, strlen(xml), ret);
+        free(xml);
+        return r;
+}
+
+/* One collection's result into d, as collect_apply_result() takes it. */
+static int collect(Domain *d, const FakeVm *vm) {
+        unsigned kinds = GUEST_KIND_ALL & ~(unsigned) GUEST_KIND_AGENT;
+        GuestData data = { .kinds_requested = kinds, .failed_kinds = vm->failed_kinds & kinds };
+        virTypedParameterPtr params = NULL;
+        int n = 0, r;
+
+        r = typed_params(vm->guest, &params, &n);
+        if (r >= 0)
+                r = guest_info_from_typed_params(params, n, kinds & ~data.failed_kinds, &data.guest);
+        virTypedParamsFree(params, n);
+        if (r >= 0)
+                r = parse_devices(vm, &data.devices);
+        if (r >= 0) {
+                (void) domain_take_guest_data(d, &data);
+                d->guest_exported = d->guest != NULL;
+        }
+        guest_info_free(data.guest);
+        domain_devices_free(data.devices);
+        return r;
+}
+
+static int add_vm(Manager *m, const FakeVm *vm) {
+        DomainInfo info = {
+                .state = vm->state,
+                .persistent = true,
+                .id = vm->state == DOMAIN_STATE_SHUTOFF ? -1 : 1,
+                .agent = vm->agent_connected ? AGENT_STATE_CONNECTED : AGENT_STATE_NO_CHANNEL,
+                .agent_probe_usec = 1700000000000000ULL,
+        };
+        Domain *d = NULL;
+        int r;
+
+        snprintf(info.uuid, sizeof info.uuid, "%s", vm->uuid);
+        info.name = strdup(vm->name);
+        if (!info.name)
+                return -ENOMEM;
+        r = parse_devices(vm, &info.devices);
+        if (r >= 0)
+                r = domain_new(&info, &d);
+        domain_info_done(&info);
+        if (r >= 0)
+                r = hashmap_put(m->domains, d->uuid, d);
+        if (r < 0) {
+                domain_free(d);
+                return r;
+        }
+        return vm->guest ? collect(d, vm) : 0;
+}
+
+int fake_model_new(const FakeVm *vms, size_t n, Manager **ret) {
+        Manager *m = NULL;
+        int r;
+
+        /* libvirt's typed parameters need it, as the daemon has it (virt-loop.c) */
+        if (virInitialize() < 0)
+                return -EIO;
+        r = manager_new(NULL, "test:///fake", &m);
+
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = add_vm(m, &vms[i]);
+        if (r < 0) {
+                manager_free(m);
+                return r;
+        }
+        m->connected = true;
+        m->synced = true;
+        *ret = m;
+        return 0;
+}
+
+/* ---- the bus side ---- */
+
+static int old_property_get_connected(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "b", m->connected);
+}
+
+static const sd_bus_vtable old_manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Connected", "b", old_property_get_connected, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_VTABLE_END,
+};
+
+static int count_calls(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        FakeDaemon *f = userdata;
+        if (sd_bus_message_is_method_call(message, MANAGER_INTERFACE, "ListSummaries"))
+                atomic_fetch_add(&f->list_summaries_calls, 1);
+        else if (sd_bus_message_is_method_call(message, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects"))
+                atomic_fetch_add(&f->get_managed_objects_calls, 1);
+        return 0;
+}
+
+static void *serve(void *userdata) {
+        FakeDaemon *f = userdata;
+        while (!atomic_load(&f->stop)) {
+                int r = sd_bus_process(f->bus, NULL);
+                if (r < 0)
+                        break;
+                if (r == 0)
+                        (void) sd_bus_wait(f->bus, 50 * 1000);
+        }
+        return NULL;
+}
+
+int fake_daemon_start(FakeDaemon *f, Manager *m, bool old) {
+        int r;
+
+        *f = (FakeDaemon){};
+        r = sd_bus_open_user(&f->bus);
+        if (r >= 0)
+                r = sd_bus_add_filter(f->bus, NULL, count_calls, f);
+        if (r >= 0 && old) {
+                r = sd_bus_add_object_vtable(f->bus, NULL, MANAGER_PATH, MANAGER_INTERFACE, old_manager_vtable, m);
+                if (r >= 0)
+                        r = sd_bus_add_object_manager(f->bus, NULL, MANAGER_PATH);
+        } else if (r >= 0)
+                r = bus_manager_register(f->bus, m);
+        if (r >= 0)
+                r = bus_domain_new(f->bus, m, false, &f->domains);
+        if (r >= 0)
+                r = sd_bus_request_name(f->bus, BUS_NAME, 0);
+        if (r >= 0)
+                r = -pthread_create(&f->thread, NULL, serve, f);
+        if (r < 0) {
+                fake_daemon_stop(f);
+                return r;
+        }
+        f->running = true;
+        return 0;
+}
+
+void fake_daemon_stop(FakeDaemon *f) {
+        if (f->running) {
+                atomic_store(&f->stop, true);
+                pthread_join(f->thread, NULL);
+                f->running = false;
+        }
+        if (f->bus)
+                (void) sd_bus_release_name(f->bus, BUS_NAME);
+        f->domains = bus_domain_free(f->domains);
+        f->bus = sd_bus_flush_close_unref(f->bus);
+}

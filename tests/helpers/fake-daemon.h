@@ -1,0 +1,56 @@
+/* The daemon's own bus code (libguestinfod-internal) serving a model the
+ * test builds, for what the test hypervisor cannot give: guest data (it has
+ * no guest agent), and an older guestinfod (no ListSummaries). It takes
+ * guestinfod's bus name on the harness's private bus (the session bus of
+ * the test) and answers from a thread of the test. */
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <systemd/sd-bus.h>
+
+#include "bus-domain.h"
+#include "manager.h"
+
+typedef struct FakeVm {
+        const char *name;
+        const char *uuid;
+        DomainState state;
+        bool agent_connected;
+        /* What goes inside the domain XML's <devices> (its <interface>s). */
+        const char *devices;
+        /* One collection's result as libvirt's typed parameters, "key=value"
+         * with libvirt 9.0's keys ("hostname=vm1", "if.0.addr.count=2"),
+         * NULL-terminated: keys ending in "count" or "prefix" are unsigned,
+         * "timezone.offset" an int, the rest strings. NULL: nothing
+         * collected, the guest data is not exported. */
+        const char *const *guest;
+        /* GuestKind bits that this collection did not get (not parsed). */
+        unsigned failed_kinds;
+} FakeVm;
+
+/* A Manager holding these domains, filled as the daemon fills it
+ * (domain_new, domain_take_guest_data), connected to libvirt. */
+int fake_model_new(const FakeVm *vms, size_t n, Manager **ret);
+
+typedef struct FakeDaemon {
+        sd_bus *bus;
+        BusDomain *domains;
+        pthread_t thread;
+        bool running;
+        atomic_bool stop;
+        /* Calls seen, by the daemon's side. */
+        atomic_uint list_summaries_calls;
+        atomic_uint get_managed_objects_calls;
+} FakeDaemon;
+
+/* Connects to the session bus, registers the daemon's vtables for m (old:
+ * a Manager interface as guestinfod had it before ListSummaries, with only
+ * the Connected property of it), takes the bus name and serves until
+ * fake_daemon_stop(). m must outlive it and not change meanwhile. */
+int fake_daemon_start(FakeDaemon *f, Manager *m, bool old);
+/* Stops serving, gives the name back, disconnects. */
+void fake_daemon_stop(FakeDaemon *f);

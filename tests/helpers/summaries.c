@@ -1,0 +1,255 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "summaries.h"
+
+#define BUS_NAME "org.guestinfod.GuestInfo1"
+#define MANAGER_PATH "/org/guestinfod/GuestInfo1"
+#define MANAGER_IFACE "org.guestinfod.GuestInfo1.Manager"
+#define DOMAIN_IFACE "org.guestinfod.GuestInfo1.Domain"
+#define OS_IFACE "org.guestinfod.GuestInfo1.OS"
+#define IFACES_IFACE "org.guestinfod.GuestInfo1.Interfaces"
+
+/* Lines are sorted before comparing: the daemon's order is unspecified. */
+static int compare_lines(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static char *sorted_text(char **lines, size_t n) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        if (n > 0)
+                qsort(lines, n, sizeof *lines, compare_lines);
+        for (size_t i = 0; i < n; i++) {
+                fprintf(f, "%s\n", lines[i]);
+                free(lines[i]);
+        }
+        fclose(f);
+        free(lines);
+        return buf;
+}
+
+/* One domain as a line, the same from every source:
+ * "name|uuid|state|agent|guest data|pretty name|hostname|address,...". The
+ * addresses are appended by the caller; each is bracketed, so "" shows. */
+static FILE *start_line(char **buf, size_t *len, const char *name, const char *uuid, const char *state, int agent,
+                        int guest_data, const char *pretty_name, const char *hostname) {
+        FILE *f = open_memstream(buf, len);
+        fprintf(f, "%s|%s|%s|%s|%s|%s|%s|", name, uuid, state, agent ? "true" : "false", guest_data ? "true" : "false",
+                pretty_name, hostname);
+        return f;
+}
+
+/* ListSummaries as sorted lines; each path is checked against the UUID. */
+char *summaries_text(sd_bus *bus, size_t *ret_n) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        char **lines = NULL;
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "ListSummaries",
+                               &error, &reply, "");
+        if (r < 0)
+                fprintf(stderr, "ListSummaries: %s: %s\n", error.name, error.message);
+        assert_int_equal(r, 1);
+        assert_string_equal(sd_bus_message_get_signature(reply, true), "a(osssbbssas)");
+        assert_int_equal(sd_bus_message_enter_container(reply, 'a', "(osssbbssas)"), 1);
+        while ((r = sd_bus_message_enter_container(reply, 'r', "osssbbssas")) > 0) {
+                const char *path, *name, *uuid, *state, *pretty_name, *hostname, *address;
+                int agent, guest_data;
+                char *line = NULL, *expected_path = NULL;
+                size_t len = 0;
+
+                assert_int_equal(sd_bus_message_read(reply, "osssbbss", &path, &name, &uuid, &state, &agent,
+                                                     &guest_data, &pretty_name, &hostname),
+                                 1);
+                harness_domain_path(uuid, &expected_path);
+                assert_string_equal(path, expected_path);
+                free(expected_path);
+                FILE *f = start_line(&line, &len, name, uuid, state, agent, guest_data, pretty_name, hostname);
+                assert_int_equal(sd_bus_message_enter_container(reply, 'a', "s"), 1);
+                for (bool first = true; sd_bus_message_read(reply, "s", &address) > 0; first = false)
+                        fprintf(f, "%s[%s]", first ? "" : ",", address);
+                fclose(f);
+                assert_int_equal(sd_bus_message_exit_container(reply), 1);
+                assert_int_equal(sd_bus_message_exit_container(reply), 1);
+                lines = realloc(lines, (n + 1) * sizeof *lines);
+                lines[n++] = line;
+        }
+        assert_int_equal(r, 0);
+        assert_int_equal(sd_bus_message_exit_container(reply), 1);
+        sd_bus_message_unref(reply);
+        *ret_n = n;
+        return sorted_text(lines, n);
+}
+
+/* Reads the string variant of an a{sv} entry into *ret (a pointer into m). */
+static void read_string_variant(sd_bus_message *m, const char **ret) {
+        assert_int_equal(sd_bus_message_read(m, "v", "s", ret), 1);
+}
+
+/* The non-empty addresses of Interfaces, the a(ssssass) m is at, bracketed:
+ * what ListSummaries gives ("" says nothing). */
+static void write_interface_addresses(sd_bus_message *m, FILE *f) {
+        bool first = true;
+        const char *address;
+        assert_int_equal(sd_bus_message_enter_container(m, 'a', "(ssssass)"), 1);
+        while (sd_bus_message_enter_container(m, 'r', "ssssass") > 0) {
+                assert_true(sd_bus_message_skip(m, "ssss") >= 0);
+                assert_int_equal(sd_bus_message_enter_container(m, 'a', "s"), 1);
+                while (sd_bus_message_read(m, "s", &address) > 0)
+                        if (address[0]) {
+                                fprintf(f, "%s[%s]", first ? "" : ",", address);
+                                first = false;
+                        }
+                assert_int_equal(sd_bus_message_exit_container(m), 1);
+                assert_true(sd_bus_message_skip(m, "s") >= 0);
+                assert_int_equal(sd_bus_message_exit_container(m), 1);
+        }
+        assert_int_equal(sd_bus_message_exit_container(m), 1);
+}
+
+/* GetManagedObjects as the same lines: Domain's Name, UUID, State,
+ * AgentConnected; whether the object has OS; OS's PrettyName and Hostname
+ * if it has, else ""; every non-empty address of Interfaces. */
+char *managed_objects_text(sd_bus *bus, size_t *ret_n) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        char **lines = NULL;
+        size_t n = 0;
+
+        assert_int_equal(sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH,
+                                            "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", &error, &reply,
+                                            ""),
+                         1);
+        assert_int_equal(sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}"), 1);
+        while (sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}") > 0) {
+                const char *path, *name = NULL, *uuid = NULL, *state = NULL, *pretty_name = "", *hostname = "";
+                int agent = -1;
+                bool guest_data = false;
+                char *addresses = NULL, *line = NULL;
+                size_t alen = 0;
+                FILE *af = open_memstream(&addresses, &alen);
+
+                assert_int_equal(sd_bus_message_read(reply, "o", &path), 1);
+                assert_int_equal(sd_bus_message_enter_container(reply, 'a', "{sa{sv}}"), 1);
+                while (sd_bus_message_enter_container(reply, 'e', "sa{sv}") > 0) {
+                        const char *iface, *prop;
+                        assert_int_equal(sd_bus_message_read(reply, "s", &iface), 1);
+                        if (strcmp(iface, OS_IFACE) == 0)
+                                guest_data = true;
+                        assert_int_equal(sd_bus_message_enter_container(reply, 'a', "{sv}"), 1);
+                        while (sd_bus_message_enter_container(reply, 'e', "sv") > 0) {
+                                assert_int_equal(sd_bus_message_read(reply, "s", &prop), 1);
+                                bool domain = strcmp(iface, DOMAIN_IFACE) == 0, os = strcmp(iface, OS_IFACE) == 0;
+                                if (domain && strcmp(prop, "Name") == 0)
+                                        read_string_variant(reply, &name);
+                                else if (domain && strcmp(prop, "UUID") == 0)
+                                        read_string_variant(reply, &uuid);
+                                else if (domain && strcmp(prop, "State") == 0)
+                                        read_string_variant(reply, &state);
+                                else if (domain && strcmp(prop, "AgentConnected") == 0)
+                                        assert_int_equal(sd_bus_message_read(reply, "v", "b", &agent), 1);
+                                else if (os && strcmp(prop, "PrettyName") == 0)
+                                        read_string_variant(reply, &pretty_name);
+                                else if (os && strcmp(prop, "Hostname") == 0)
+                                        read_string_variant(reply, &hostname);
+                                else if (strcmp(iface, IFACES_IFACE) == 0 && strcmp(prop, "Interfaces") == 0) {
+                                        assert_int_equal(sd_bus_message_enter_container(reply, 'v', "a(ssssass)"), 1);
+                                        write_interface_addresses(reply, af);
+                                        assert_int_equal(sd_bus_message_exit_container(reply), 1);
+                                }
+                                else
+                                        assert_true(sd_bus_message_skip(reply, "v") >= 0);
+                                assert_int_equal(sd_bus_message_exit_container(reply), 1);
+                        }
+                        assert_int_equal(sd_bus_message_exit_container(reply), 1);
+                        assert_int_equal(sd_bus_message_exit_container(reply), 1);
+                }
+                assert_int_equal(sd_bus_message_exit_container(reply), 1);
+                assert_int_equal(sd_bus_message_exit_container(reply), 1);
+                fclose(af);
+                if (strncmp(path, MANAGER_PATH "/domain/", strlen(MANAGER_PATH "/domain/")) != 0) {
+                        free(addresses);
+                        continue;
+                }
+                assert_non_null(name);
+                assert_non_null(uuid);
+                assert_non_null(state);
+                assert_true(agent >= 0);
+                size_t len = 0;
+                FILE *f = start_line(&line, &len, name, uuid, state, agent, guest_data, pretty_name, hostname);
+                fputs(addresses, f);
+                fclose(f);
+                free(addresses);
+                lines = realloc(lines, (n + 1) * sizeof *lines);
+                lines[n++] = line;
+        }
+        assert_int_equal(sd_bus_message_exit_container(reply), 1);
+        sd_bus_message_unref(reply);
+        *ret_n = n;
+        return sorted_text(lines, n);
+}
+
+/* A string property; with absent (else NULL), "" if the object has no such
+ * interface, and *absent says so. */
+static char *get_string(sd_bus *bus, const char *path, const char *iface, const char *prop, bool *absent) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        char *s = NULL;
+        int r = sd_bus_get_property_string(bus, BUS_NAME, path, iface, prop, &error, &s);
+        if (absent)
+                *absent = false;
+        if (r < 0 && absent &&
+            sd_bus_error_has_names(&error, SD_BUS_ERROR_UNKNOWN_INTERFACE, SD_BUS_ERROR_UNKNOWN_OBJECT,
+                                   SD_BUS_ERROR_UNKNOWN_PROPERTY)) {
+                *absent = true;
+                s = strdup("");
+        }
+        else if (r < 0)
+                fprintf(stderr, "%s %s.%s: %s\n", path, iface, prop, error.message);
+        sd_bus_error_free(&error);
+        assert_non_null(s);
+        return s;
+}
+
+/* One domain's line from Properties.Get, property by property; guest data
+ * false and OS's "" when the object has no OS interface. */
+char *properties_line(sd_bus *bus, const char *uuid) {
+        char *path = NULL, *name = NULL, *id = NULL, *state = NULL, *pretty_name = NULL, *hostname = NULL,
+             *line = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        int agent = -1;
+        bool no_os = false, no_hostname = false;
+        size_t len = 0;
+
+        harness_domain_path(uuid, &path);
+        name = get_string(bus, path, DOMAIN_IFACE, "Name", NULL);
+        id = get_string(bus, path, DOMAIN_IFACE, "UUID", NULL);
+        state = get_string(bus, path, DOMAIN_IFACE, "State", NULL);
+        assert_true(sd_bus_get_property_trivial(bus, BUS_NAME, path, DOMAIN_IFACE, "AgentConnected", &error, 'b',
+                                                &agent) >= 0);
+        pretty_name = get_string(bus, path, OS_IFACE, "PrettyName", &no_os);
+        hostname = get_string(bus, path, OS_IFACE, "Hostname", &no_hostname);
+        assert_int_equal(no_os, no_hostname);
+        FILE *f = start_line(&line, &len, name, id, state, agent, !no_os, pretty_name, hostname);
+        /* the reply is at the value, inside the variant */
+        assert_true(sd_bus_get_property(bus, BUS_NAME, path, IFACES_IFACE, "Interfaces", &error,
+                                        &reply, "a(ssssass)") >= 0);
+        write_interface_addresses(reply, f);
+        fclose(f);
+        sd_bus_message_unref(reply);
+        free(path), free(name), free(id), free(state), free(pretty_name), free(hostname);
+        return line;
+}
