@@ -34,31 +34,13 @@ static int property_get_domain_count(sd_bus *bus, const char *path, const char *
         return sd_bus_message_append(reply, "u", (uint32_t) manager_domain_count(m));
 }
 
-static int method_list_domains(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Manager *m = userdata;
-        Domain *d;
-        int r;
-
-        r = sd_bus_message_new_method_return(message, &reply);
+/* One (sso) of ListDomains: name, UUID, object path. */
+static int append_domain_entry(sd_bus_message *reply, const Domain *d) {
+        char path[DOMAIN_OBJECT_PATH_MAX];
+        int r = domain_object_path_buf(d->uuid, path);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "(sso)");
-        if (r < 0)
-                return r;
-        HASHMAP_FOREACH(d, m->domains, i) {
-                _cleanup_(freep) char *path = NULL;
-                r = domain_object_path(d->uuid, &path);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_append(reply, "(sso)", d->name, d->uuid, path);
-                if (r < 0)
-                        return r;
-        }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return sd_bus_message_append(reply, "(sso)", d->name, d->uuid, path);
 }
 
 /* Appends one domain's summary: the values its properties give (bus-domain.c),
@@ -106,20 +88,22 @@ static int append_summary(sd_bus_message *reply, const Domain *d) {
         return sd_bus_message_close_container(reply);
 }
 
-static int method_list_summaries(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+/* Replies with an array of one entry per domain (contents: the entry's
+ * signature), each written by append. */
+static int reply_with_every_domain(sd_bus_message *message, Manager *m, const char *contents,
+                                   int (*append)(sd_bus_message *reply, const Domain *d)) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Manager *m = userdata;
         Domain *d;
         int r;
 
         r = sd_bus_message_new_method_return(message, &reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "(osssbbssas)");
+        r = sd_bus_message_open_container(reply, 'a', contents);
         if (r < 0)
                 return r;
         HASHMAP_FOREACH(d, m->domains, i) {
-                r = append_summary(reply, d);
+                r = append(reply, d);
                 if (r < 0)
                         return r;
         }
@@ -127,6 +111,14 @@ static int method_list_summaries(sd_bus_message *message, void *userdata, sd_bus
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_list_domains(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return reply_with_every_domain(message, userdata, "(sso)", append_domain_entry);
+}
+
+static int method_list_summaries(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return reply_with_every_domain(message, userdata, "(osssbbssas)", append_summary);
 }
 
 static int reply_with_domain(sd_bus_message *message, Domain *d) {
