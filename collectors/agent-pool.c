@@ -19,6 +19,7 @@ typedef struct Request {
         char uuid[UUID_STRING_MAX];
         unsigned kinds;
         unsigned supported;
+        unsigned raw;
 } Request;
 
 struct AgentPool {
@@ -101,20 +102,29 @@ static const char *raw_command(unsigned kind) {
 }
 
 /* A list kind straight from the agent, parsed by us: for a list too long
- * for libvirt's typed parameters. Returns 0, -EIO or -ENOMEM. */
+ * for libvirt's typed parameters. Returns 0, or -EIO / -ENOMEM with the
+ * reason in m->data.failed_error (kept from the first failure). */
 static int collect_kind_raw(virDomainPtr dom, unsigned kind, VirtMsg *m) {
         const char *command = raw_command(kind);
         GuestInfo *g = NULL;
+        int r;
 
-        if (!command)
+        char *text = command ? virDomainQemuAgentCommand(dom, command, VIR_DOMAIN_QEMU_AGENT_COMMAND_DEFAULT, 0)
+                             : NULL;
+        if (!text) {
+                if (!m->data.failed_error)
+                        m->data.failed_error = error_message("its own reply failed");
                 return -EIO;
-        char *text = virDomainQemuAgentCommand(dom, command, VIR_DOMAIN_QEMU_AGENT_COMMAND_DEFAULT, 0);
-        if (!text)
-                return -EIO;
-        int r = guest_info_from_agent_json(kind, text, strlen(text), &g);
+        }
+        r = guest_info_from_agent_json(kind, text, strlen(text), &g);
         free(text);
-        if (r < 0)
-                return r == -ENOMEM ? r : -EIO;
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                if (!m->data.failed_error)
+                        m->data.failed_error = strdup("its own reply is not the list it should be");
+                return -EIO;
+        }
         add_guest_info(m, g);
         return 0;
 }
@@ -125,24 +135,19 @@ static bool last_error_is_too_big(void) {
         return e && e->code == VIR_ERR_RPC;
 }
 
-/* One kind of guest data, added to m's GuestInfo. Returns 0; -E2BIG when
- * libvirt could not carry a list kind's answer (the first such reason goes
- * to *too_big_reason); or -EIO with the reason in m->data.failed_error
- * (kept from the first failure). */
-static int collect_kind(virDomainPtr dom, unsigned kind, VirtMsg *m, char **too_big_reason) {
+/* One kind of guest data, added to m's GuestInfo. Returns 0, or -EIO (or
+ * -E2BIG for a list libvirt could not carry) with the reason in
+ * m->data.failed_error (kept from the first failure). */
+static int collect_kind(virDomainPtr dom, unsigned kind, VirtMsg *m) {
         virTypedParameterPtr params = NULL;
         GuestInfo *g = NULL;
         int n = 0, r;
 
         if (virDomainGetGuestInfo(dom, guest_info_types(kind), &params, &n, 0) < 0) {
-                if (raw_command(kind) && last_error_is_too_big()) {
-                        if (!*too_big_reason)
-                                *too_big_reason = error_message("guest info failed");
-                        return -E2BIG;
-                }
+                r = raw_command(kind) && last_error_is_too_big() ? -E2BIG : -EIO;
                 if (!m->data.failed_error)
                         m->data.failed_error = error_message("guest info failed");
-                return -EIO;
+                return r;
         }
         if (!kind_answered(params, n, kind)) {
                 virTypedParamsFree(params, n);
@@ -213,48 +218,40 @@ static void collect(AgentPool *p, virConnectPtr *worker_connection, const Reques
          * refuses a whole answer over 2048 entries, and one guest with
          * 100000 users must not cost its OS and hostname too. */
         unsigned want = req->kinds & supported & ~(unsigned) GUEST_KIND_AGENT;
-        unsigned too_big = 0;
-        char *too_big_reason = NULL;
+        /* Lists known to be too long for libvirt come from the agent itself,
+         * after the rest: a guest slow to send megabytes costs no other kind. */
+        unsigned raw = want & req->raw;
         bool oom = false;
         for (unsigned kind = 1; kind <= want; kind <<= 1) {
-                if (!(want & kind))
+                if (!(want & kind) || (raw & kind))
                         continue;
-                int r = collect_kind(dom, kind, m, &too_big_reason);
-                if ((oom = r == -ENOMEM)) {
-                        too_big = 0;
+                int r = collect_kind(dom, kind, m);
+                if ((oom = r == -ENOMEM))
                         break;
-                }
                 if (r == -E2BIG)
-                        too_big |= kind;
-                else if (r < 0) {
+                        m->data.too_big_kinds |= kind;
+                if (r < 0) {
                         m->data.failed_kinds |= kind;
                         /* A hung agent: the other kinds would each wait the timeout too. */
                         if (last_error_is_unresponsive_agent()) {
-                                m->data.failed_kinds |= (want & ~(kind - 1)) | too_big;
-                                too_big = 0;
+                                m->data.failed_kinds |= (want & ~(kind - 1)) | raw;
+                                raw = 0;
                                 break;
                         }
                 }
         }
-        /* Lists too long for libvirt, from the agent itself: last, so that a
-         * guest slow to send megabytes costs no other kind. */
-        for (unsigned kind = 1; kind <= too_big; kind <<= 1) {
-                int r = (too_big & kind) ? collect_kind_raw(dom, kind, m) : 0;
+        for (unsigned kind = 1; !oom && kind <= raw; kind <<= 1) {
+                int r = (raw & kind) ? collect_kind_raw(dom, kind, m) : 0;
                 if ((oom = r == -ENOMEM))
                         break;
                 if (r < 0) {
                         m->data.failed_kinds |= kind;
-                        if (!m->data.failed_error) {
-                                m->data.failed_error = too_big_reason;
-                                too_big_reason = NULL;
-                        }
                         if (last_error_is_unresponsive_agent()) {
-                                m->data.failed_kinds |= too_big & ~(kind - 1);
+                                m->data.failed_kinds |= raw & ~(kind - 1);
                                 break;
                         }
                 }
         }
-        free(too_big_reason);
         if (oom) {
                 m->error = strdup("out of memory parsing guest info");
                 goto out;
@@ -396,12 +393,13 @@ int agent_pool_stop(AgentPool *p, unsigned wait_ms) {
         return 0;
 }
 
-void agent_pool_submit(AgentPool *p, const char *uuid, unsigned kinds, unsigned supported) {
+void agent_pool_submit(AgentPool *p, const char *uuid, unsigned kinds, unsigned supported, unsigned raw) {
         Request *req = calloc(1, sizeof *req);
         if (!req)
                 abort();
         snprintf(req->uuid, sizeof req->uuid, "%s", uuid);
         req->kinds = kinds;
         req->supported = supported;
+        req->raw = raw;
         queue_push(p->requests, &req->item);
 }

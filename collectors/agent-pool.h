@@ -34,5 +34,7 @@ int agent_pool_stop(AgentPool *p, unsigned wait_ms);
 
 /* Queues a collection of kinds (GuestKind bits) for the domain. supported:
  * the GuestKind bits the agent is known to support, or 0 if unknown (then
- * the agent's command list is read first). */
-void agent_pool_submit(AgentPool *p, const char *uuid, unsigned kinds, unsigned supported);
+ * the agent's command list is read first). raw: list kinds to read from the
+ * agent's own reply (they were too long for libvirt's typed parameters
+ * before: see VirtMsg's too_big_kinds), after the others. */
+void agent_pool_submit(AgentPool *p, const char *uuid, unsigned kinds, unsigned supported, unsigned raw);

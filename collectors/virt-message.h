@@ -43,6 +43,7 @@ typedef struct GuestData {
         DomainDevices *devices;   /* the live XML's devices, if read */
         uint64_t duration_usec;   /* how long the collection took */
         unsigned failed_kinds;    /* kinds asked for that did not come */
+        unsigned too_big_kinds;   /* of those, lists too long for libvirt: ask the agent itself */
         char *failed_error;       /* why the first of them did not (safe to log) */
 } GuestData;
 

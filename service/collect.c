@@ -53,7 +53,7 @@ static void submit(Manager *m, Domain *d, unsigned kinds) {
         d->collect_seq++;
         if (m->pool)
                 agent_pool_submit(m->pool, d->uuid, kinds,
-                                  d->agent_info ? agent_info_supported_kinds(d->agent_info) : 0);
+                                  d->agent_info ? agent_info_supported_kinds(d->agent_info) : 0, d->raw_kinds);
 }
 
 static unsigned kinds_due(const Domain *d, uint64_t until) {
@@ -125,6 +125,8 @@ static void kinds_to_string(unsigned kinds, char *buf, size_t size) {
 }
 
 static void drop_guest_data(Manager *m, Domain *d) {
+        /* a new agent session may have shorter lists */
+        d->raw_kinds = d->raw_failed_kinds = 0;
         if (d->guest_exported) {
                 d->guest_exported = false;
                 if (m->hooks && m->hooks->domain_guest_exported)
@@ -196,6 +198,19 @@ void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg) {
                 log_info("Guest agent of '%s' answers about %s again.", d->name, names);
         }
         d->failing_kinds = (d->failing_kinds | failed) & ~answered;
+
+        /* Lists libvirt could not carry: from now on read from the agent's
+         * own reply, and right away. Once only: a reply too big for libvirt
+         * even so (over 4 MiB), or too slow for the agent timeout, costs the
+         * guest's other kinds a collection while the agent catches up. */
+        unsigned raw_failed = msg->error ? 0 : failed & d->raw_kinds & requested;
+        d->raw_failed_kinds |= raw_failed;
+        d->raw_kinds &= ~raw_failed;
+        unsigned too_big = msg->error ? 0 : msg->data.too_big_kinds & ~d->raw_kinds & ~d->raw_failed_kinds;
+        d->raw_kinds |= too_big;
+        for (int i = 0; i < GUEST_KIND_COUNT; i++)
+                if (too_big & (1u << i))
+                        d->due_usec[i] = 0;
 
         if (msg->error) {
                 finished(m, d, seq, msg->error);

@@ -74,6 +74,8 @@ struct Domain {
         uint64_t collect_seq;         /* number of the latest collection submitted */
         uint64_t due_usec[GUEST_KIND_COUNT]; /* CLOCK_MONOTONIC; 0: as soon as possible */
         unsigned failing_kinds;       /* kinds whose last collection failed (logged once) */
+        unsigned raw_kinds;           /* lists too long for libvirt: read from the agent's own reply */
+        unsigned raw_failed_kinds;    /* ... and those whose own reply failed too: not tried again */
 
         /* Agent (dis)connections are logged at most once per AGENT_LOG_QUIET_USEC. */
         uint64_t agent_log_usec;

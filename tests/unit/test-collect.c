@@ -216,6 +216,52 @@ static void test_agent_disconnects_during_collection(void **state) {
         assert_false(dom(m)->collecting);
 }
 
+/* A list libvirt could not carry: failed this time (logged once), asked
+ * again right away and from then on from the agent's own reply, until the
+ * agent goes. */
+static void test_too_big_list_goes_raw(void **state) {
+        Manager *m = *state;
+
+        manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
+        VirtMsg *r = result(GUEST_KIND_ALL, "guest", NULL);
+        r->data.failed_kinds = r->data.too_big_kinds = GUEST_KIND_FILESYSTEMS;
+        r->data.failed_error = strdup("guest info failed: too many parameters '90001' for limit '2048'");
+        manager_apply(m, r);
+        Domain *d = dom(m);
+        assert_true(d->guest_exported);
+        assert_int_equal(d->raw_kinds, GUEST_KIND_FILESYSTEMS);
+        assert_int_equal(d->failing_kinds, GUEST_KIND_FILESYSTEMS);
+        for (int i = 0; i < GUEST_KIND_COUNT; i++) {
+                if ((1u << i) == GUEST_KIND_FILESYSTEMS)
+                        assert_int_equal(d->due_usec[i], 0);
+                else
+                        assert_true(d->due_usec[i] > 0);
+        }
+
+        /* the raw read answers: no longer failing, still read raw */
+        manager_apply(m, result(GUEST_KIND_FILESYSTEMS, NULL, NULL));
+        assert_int_equal(dom(m)->failing_kinds, 0);
+        assert_int_equal(dom(m)->raw_kinds, GUEST_KIND_FILESYSTEMS);
+
+        /* its own reply fails: not tried again, libvirt's typed answer it is */
+        VirtMsg *f = result(GUEST_KIND_FILESYSTEMS, NULL, NULL);
+        f->data.failed_kinds = GUEST_KIND_FILESYSTEMS;
+        f->data.failed_error = strdup("its own reply failed: Guest agent is not responding");
+        manager_apply(m, f);
+        assert_int_equal(dom(m)->raw_kinds, 0);
+        assert_int_equal(dom(m)->raw_failed_kinds, GUEST_KIND_FILESYSTEMS);
+        assert_int_equal(dom(m)->failing_kinds, GUEST_KIND_FILESYSTEMS);
+        VirtMsg *again = result(GUEST_KIND_FILESYSTEMS, NULL, NULL);
+        again->data.failed_kinds = again->data.too_big_kinds = GUEST_KIND_FILESYSTEMS;
+        manager_apply(m, again);
+        assert_int_equal(dom(m)->raw_kinds, 0);
+
+        /* a new agent session starts from libvirt's typed answers again */
+        manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_DISCONNECTED));
+        assert_int_equal(dom(m)->raw_kinds, 0);
+        assert_int_equal(dom(m)->raw_failed_kinds, 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_full_collection_when_agent_connects, setup, teardown),
@@ -224,6 +270,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_refresh_waits_for_a_fresh_collection, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_failing_agent, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_agent_disconnects_during_collection, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_too_big_list_goes_raw, setup, teardown),
         };
         return cmocka_run_group_tests_name("collect", tests, NULL, NULL);
 }
