@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "guest-data.h"
+#include "json-scan.h"
 
 /* A guest-info reply is a few KiB; anything this big is not one. */
 #define AGENT_INFO_JSON_MAX (4u * 1024 * 1024)
@@ -44,24 +45,75 @@ static char *json_sanitized(json_t *s) {
         return utf8_sanitize(json_string_value(s), json_string_length(s), GUEST_STRING_MAX);
 }
 
+static void append_span(char **p, const char *json, JsonSpan span) {
+        memcpy(*p, json + span.start, span.end - span.start);
+        *p += span.end - span.start;
+}
+
+/* The parts of a guest-info reply the daemon reads, as a small document of
+ * their own: {"version":V,"supported_commands":[its first
+ * AGENT_COMMANDS_MAX]}, so that a reply of megabytes never reaches jansson
+ * whole (json-scan.h). *ret_count: the list's real length, 0 if there is no
+ * list. Returns the parsed object, or NULL with -EINVAL / -ENOMEM. */
+static json_t *load_reply(const char *json, size_t len, size_t *ret_count, int *ret_error) {
+        static const char version_key[] = "{\"version\":", commands_key[] = ",\"supported_commands\":[";
+        JsonSpan doc, reply, version, commands, kept = { 0, 0 };
+        size_t count = 0;
+
+        *ret_error = -EINVAL;
+        if (json_scan_document(json, len, &doc) < 0 || json_scan_member(json, len, doc, "return", &reply) < 0 ||
+            !json_span_is(json, reply, '{'))
+                return NULL;
+        int has_version = json_scan_member(json, len, reply, "version", &version);
+        int has_commands = json_scan_member(json, len, reply, "supported_commands", &commands);
+        if (has_version == -EINVAL || has_commands == -EINVAL)
+                return NULL;
+        /* Anything but an array (a number, an object) lists no commands. */
+        if (has_commands == 0 && json_span_is(json, commands, '[') &&
+            json_scan_array(json, len, commands, AGENT_COMMANDS_MAX, &kept, &count) < 0)
+                return NULL;
+        if (has_version != 0)
+                version = (JsonSpan) { 0, 0 };
+
+        size_t size = sizeof version_key + (version.end - version.start) + 4 + sizeof commands_key +
+                      (kept.end - kept.start) + 2;
+        char *text = malloc(size), *p = text;
+        if (!text) {
+                *ret_error = -ENOMEM;
+                return NULL;
+        }
+        p = stpcpy(p, version_key);
+        if (has_version == 0)
+                append_span(&p, json, version);
+        else
+                p = stpcpy(p, "null");
+        p = stpcpy(p, commands_key);
+        append_span(&p, json, kept);
+        p = stpcpy(p, "]}");
+        json_t *reply_object = json_loadb(text, (size_t) (p - text), JSON_ALLOW_NUL, NULL);
+        free(text);
+        if (!json_is_object(reply_object)) {
+                json_decref(reply_object);
+                return NULL;
+        }
+        *ret_count = count;
+        return reply_object;
+}
+
 int agent_info_parse_json(const char *json, size_t len, AgentInfo **ret) {
-        json_t *root, *reply, *version, *commands;
+        json_t *reply, *version, *commands;
         AgentInfo *a;
-        size_t n;
+        size_t n, count = 0;
+        int r;
 
         if (!json || len == 0)
                 return -EINVAL;
         if (len > AGENT_INFO_JSON_MAX)
                 return -E2BIG;
 
-        root = json_loadb(json, len, JSON_ALLOW_NUL, NULL);
-        if (!root)
-                return -EINVAL;
-        reply = json_object_get(root, "return");
-        if (!json_is_object(reply)) {
-                json_decref(root);
-                return -EINVAL;
-        }
+        reply = load_reply(json, len, &count, &r);
+        if (!reply)
+                return r;
 
         a = calloc(1, sizeof *a);
         if (!a)
@@ -74,18 +126,16 @@ int agent_info_parse_json(const char *json, size_t len, AgentInfo **ret) {
                         goto oom;
         }
 
-        /* Anything but an array (a number, an object) lists no commands. */
+        /* at most AGENT_COMMANDS_MAX of them were parsed */
         commands = json_object_get(reply, "supported_commands");
-        n = json_is_array(commands) ? json_array_size(commands) : 0;
-        a->n_reported = n;
-        if (n > AGENT_COMMANDS_MAX)
-                n = AGENT_COMMANDS_MAX;
+        n = json_array_size(commands);
+        a->n_reported = count;
         if (n > 0) {
                 a->commands = calloc(n, sizeof *a->commands);
                 if (!a->commands)
                         goto oom;
         }
-        for (size_t i = 0; i < a->n_reported && a->n_commands < n; i++) {
+        for (size_t i = 0; i < n; i++) {
                 json_t *entry = json_array_get(commands, i);
                 json_t *name = json_object_get(entry, "name");
                 AgentCommand *c = &a->commands[a->n_commands];
@@ -100,13 +150,13 @@ int agent_info_parse_json(const char *json, size_t len, AgentInfo **ret) {
                 a->n_commands++;
         }
 
-        json_decref(root);
+        json_decref(reply);
         *ret = a;
         return 0;
 
 oom:
         agent_info_free(a);
-        json_decref(root);
+        json_decref(reply);
         return -ENOMEM;
 }
 

@@ -3,9 +3,9 @@
  * 2048 of them: ~680 users, ~200 filesystems, ~130 interfaces).
  *
  * A reply can be megabytes, and jansson needs about ten times the text in
- * memory for many small objects. So the text is first only scanned: the
- * elements of its "return" array are counted and just the first *_MAX of
- * them are handed to jansson. */
+ * memory for many small objects. So the text is first only scanned
+ * (json-scan.h): the elements of its "return" array are counted and just the
+ * first *_MAX of them are handed to jansson. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,153 +15,39 @@
 #include <jansson.h>
 
 #include "guest-data.h"
-
-typedef struct Scan {
-        const char *s;
-        size_t len, pos;
-} Scan;
-
-static void skip_ws(Scan *c) {
-        while (c->pos < c->len && strchr(" \t\r\n", c->s[c->pos]) && c->s[c->pos])
-                c->pos++;
-}
-
-static bool at(Scan *c, char ch) {
-        return c->pos < c->len && c->s[c->pos] == ch;
-}
-
-/* At a '"': past its closing quote. */
-static bool skip_string(Scan *c) {
-        if (!at(c, '"'))
-                return false;
-        for (c->pos++; c->pos < c->len; c->pos++) {
-                if (c->s[c->pos] == '\\')
-                        c->pos++;
-                else if (c->s[c->pos] == '"') {
-                        c->pos++;
-                        return true;
-                }
-        }
-        return false;
-}
-
-/* Past one value. Containers are only balanced, not checked: what is kept
- * is parsed by jansson, what is only counted needs no more. */
-static bool skip_value(Scan *c) {
-        if (at(c, '"'))
-                return skip_string(c);
-        if (at(c, '{') || at(c, '[')) {
-                size_t depth = 0;
-                while (c->pos < c->len) {
-                        char ch = c->s[c->pos];
-                        if (ch == '"') {
-                                if (!skip_string(c))
-                                        return false;
-                                continue;
-                        }
-                        if (ch == '{' || ch == '[')
-                                depth++;
-                        else if (ch == '}' || ch == ']') {
-                                if (--depth == 0) {
-                                        c->pos++;
-                                        return true;
-                                }
-                        }
-                        c->pos++;
-                }
-                return false;
-        }
-        size_t start = c->pos;
-        while (c->pos < c->len && !strchr(",]} \t\r\n", c->s[c->pos]))
-                c->pos++;
-        return c->pos > start;
-}
-
-/* The array at c->pos: its element count, and [*first, *cut) the text of
- * its first `keep` elements. */
-static int scan_array(Scan *c, size_t keep, size_t *first, size_t *cut, size_t *count) {
-        c->pos++; /* '[' */
-        skip_ws(c);
-        *first = *cut = c->pos;
-        *count = 0;
-        if (at(c, ']'))
-                return 0;
-        for (;;) {
-                if (!skip_value(c))
-                        return -EINVAL;
-                if (++*count <= keep)
-                        *cut = c->pos;
-                skip_ws(c);
-                if (at(c, ']'))
-                        return 0;
-                if (!at(c, ','))
-                        return -EINVAL;
-                c->pos++;
-                skip_ws(c);
-        }
-}
-
-/* {"return": [...], ...}: finds the array and scans it. */
-static int scan_return(Scan *c, size_t keep, size_t *first, size_t *cut, size_t *count) {
-        static const char key[] = "\"return\"";
-
-        skip_ws(c);
-        if (!at(c, '{'))
-                return -EINVAL;
-        c->pos++;
-        for (;;) {
-                skip_ws(c);
-                size_t start = c->pos;
-                if (!skip_string(c))
-                        return -EINVAL;
-                bool is_return = c->pos - start == strlen(key) && memcmp(c->s + start, key, strlen(key)) == 0;
-                skip_ws(c);
-                if (!at(c, ':'))
-                        return -EINVAL;
-                c->pos++;
-                skip_ws(c);
-                if (is_return)
-                        return at(c, '[') ? scan_array(c, keep, first, cut, count) : -EINVAL;
-                if (!skip_value(c))
-                        return -EINVAL;
-                skip_ws(c);
-                if (!at(c, ','))
-                        return -EINVAL; /* the end, or garbage: no "return" */
-                c->pos++;
-        }
-}
+#include "json-scan.h"
 
 /* The first `keep` elements of the reply's "return" array, parsed, and how
  * many it has in all. */
 static int load_return(const char *json, size_t len, size_t keep, json_t **ret, size_t *ret_count) {
-        Scan c = { .s = json, .len = len };
-        size_t first, cut, count;
-        int r;
+        JsonSpan doc, array, kept;
+        size_t count;
 
         if (!json || len == 0)
                 return -EINVAL;
         if (len > AGENT_REPLY_JSON_MAX)
                 return -E2BIG;
-        r = scan_return(&c, keep, &first, &cut, &count);
-        if (r < 0)
-                return r;
+        if (json_scan_document(json, len, &doc) < 0 || json_scan_member(json, len, doc, "return", &array) < 0 ||
+            json_scan_array(json, len, array, keep, &kept, &count) < 0)
+                return -EINVAL;
 
         /* jansson refuses invalid UTF-8 anywhere: one bad name would cost
          * the whole list. Made valid first (U+FFFD: up to 3 bytes for 1). */
-        char *elements = utf8_sanitize(json + first, cut - first, 3 * (cut - first) + 1);
+        size_t n = kept.end - kept.start;
+        char *elements = utf8_sanitize(json + kept.start, n, 3 * n + 1);
         char *text = NULL;
         if (!elements || asprintf(&text, "[%s]", elements) < 0)
                 text = NULL;
         free(elements);
         if (!text)
                 return -ENOMEM;
-        json_t *array = json_loadb(text, strlen(text), JSON_ALLOW_NUL, NULL);
+        json_t *parsed = json_loadb(text, strlen(text), JSON_ALLOW_NUL, NULL);
         free(text);
-        if (!json_is_array(array)) {
-                json_decref(array);
+        if (!json_is_array(parsed)) {
+                json_decref(parsed);
                 return -EINVAL;
         }
-        *ret = array;
+        *ret = parsed;
         *ret_count = count;
         return 0;
 }

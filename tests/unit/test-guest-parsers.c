@@ -1033,6 +1033,30 @@ static void test_agent_many_commands(void **state) {
         assert_false(agent_info_supports(a, "cmd-512"));
         agent_info_free(a);
         free(json);
+
+        /* Near the 4 MiB bound: 100000 commands and a big member after them.
+         * Only the first AGENT_COMMANDS_MAX reach the JSON parser; all are
+         * counted, and the rest of the reply is only scanned. */
+        size = 4 * 1024 * 1024;
+        json = malloc(size);
+        assert_non_null(json);
+        n = (size_t) snprintf(json, size, "{\"return\":{\"supported_commands\":[");
+        for (int i = 0; i < 100000; i++)
+                n += (size_t) snprintf(json + n, size - n, "%s{\"name\":\"c%d\"}", i ? "," : "", i);
+        n += (size_t) snprintf(json + n, size - n, "],\"junk\":[");
+        for (int i = 0; i < 100000; i++)
+                n += (size_t) snprintf(json + n, size - n, "%s[\"]\\\"\"]", i ? "," : "");
+        n += (size_t) snprintf(json + n, size - n, "],\"version\":\"10.0\"}}");
+        assert_true(n < size);
+        assert_int_equal(agent_info_parse_json(json, n, &a), 0);
+        assert_int_equal(a->n_reported, 100000);
+        assert_int_equal(a->n_commands, AGENT_COMMANDS_MAX);
+        assert_str(a->version, "10.0");
+        assert_str(a->commands[AGENT_COMMANDS_MAX - 1].name, "c511");
+        agent_info_free(a);
+        /* and cut short, it is no reply */
+        assert_int_equal(agent_info_parse_json(json, n - 1, &a), -EINVAL);
+        free(json);
 }
 
 /* ---- domain XML ---- */
