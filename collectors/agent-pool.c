@@ -246,6 +246,7 @@ static void collect(AgentPool *p, virConnectPtr *worker_connection, const Reques
                         break;
                 if (r < 0) {
                         m->data.failed_kinds |= kind;
+                        m->data.raw_failed_kinds |= kind;
                         if (last_error_is_unresponsive_agent()) {
                                 m->data.failed_kinds |= raw & ~(kind - 1);
                                 break;

@@ -44,6 +44,7 @@ typedef struct GuestData {
         uint64_t duration_usec;   /* how long the collection took */
         unsigned failed_kinds;    /* kinds asked for that did not come */
         unsigned too_big_kinds;   /* of those, lists too long for libvirt: ask the agent itself */
+        unsigned raw_failed_kinds;/* of those, lists whose own reply was asked for and failed */
         char *failed_error;       /* why the first of them did not (safe to log) */
 } GuestData;
 

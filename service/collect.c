@@ -203,7 +203,7 @@ void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg) {
          * own reply, and right away. Once only: a reply too big for libvirt
          * even so (over 4 MiB), or too slow for the agent timeout, costs the
          * guest's other kinds a collection while the agent catches up. */
-        unsigned raw_failed = msg->error ? 0 : failed & d->raw_kinds & requested;
+        unsigned raw_failed = msg->error ? 0 : msg->data.raw_failed_kinds & d->raw_kinds;
         d->raw_failed_kinds |= raw_failed;
         d->raw_kinds &= ~raw_failed;
         unsigned too_big = msg->error ? 0 : msg->data.too_big_kinds & ~d->raw_kinds & ~d->raw_failed_kinds;
