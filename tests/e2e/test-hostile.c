@@ -1021,7 +1021,10 @@ static void test_stop_with_agent_call_in_flight(void **state) {
         /* READY comes after the first list; the silent agent's first
          * collection starts right after it and never ends */
         harness_settle(&H, 2000);
-        assert_true(vm->path[0] != '\0');
+        /* its agent is connected, so its first collection is in flight */
+        int connected = 0;
+        assert_int_equal(harness_get_property(&H, vm->path, DOMAIN_IFACE, "AgentConnected", 'b', &connected), 0);
+        assert_true(connected);
         size_t said = log_count("still in flight");
 
         double t0 = harness_now();
