@@ -75,7 +75,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                 digits = v[i] >= '0' && v[i] <= '9';
                         if (digits) {
                                 t->type = VIR_TYPED_PARAM_ULLONG;
-                                t->value.ul = strtoull(v, NULL, 10);
+                                /* the value ends at line_end, not at a NUL: no strtoull */
+                                t->value.ul = 0;
+                                for (size_t i = 0; i < vlen; i++)
+                                        t->value.ul = t->value.ul * 10 + (unsigned) (v[i] - '0');
                         } else {
                                 t->type = VIR_TYPED_PARAM_STRING;
                                 t->value.s = strndup(v, vlen);
