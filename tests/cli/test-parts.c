@@ -86,6 +86,17 @@ static void test_escape_keeps_the_terminal_safe(void **state) {
         s = text_escape("x\xc2\x9b" "31my");
         assert_string_equal(s, "x\\u009b31my");
         free(s);
+        /* bidi controls and invisible characters: a hostname that shows as
+         * another one on screen */
+        s = text_escape("evil\xe2\x80\xaegpj.exe \xe2\x81\xa6x\xe2\x81\xa9 a\xe2\x80\x8b" "b \xef\xbb\xbf"
+                        "\xd8\x9c\xe2\x80\x8f\xe2\x81\xa0 t\xf3\xa0\x80\x81");
+        assert_string_equal(s, "evil\\u202egpj.exe \\u2066x\\u2069 a\\u200bb \\ufeff\\u061c\\u200f\\u2060 "
+                               "t\\U000e0001");
+        free(s);
+        /* letters of every length are kept */
+        s = text_escape("\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xe2\x82\xac \xf0\x9f\x98\x80");
+        assert_string_equal(s, "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xe2\x82\xac \xf0\x9f\x98\x80");
+        free(s);
 }
 
 static void test_widths(void **state) {
