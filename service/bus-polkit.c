@@ -30,7 +30,6 @@ typedef struct Entry {
 
 struct BusPolkit {
         Hashmap *entries; /* by Entry.key */
-        uint64_t checks;
 };
 
 static uint64_t now_usec(void) {
@@ -127,7 +126,7 @@ static void purge_expired(BusPolkit *p, uint64_t now) {
         free(gone);
 }
 
-static int send_check(BusPolkit *p, Entry *e, sd_bus_message *request, const char *sender, const char *action,
+static int send_check(Entry *e, sd_bus_message *request, const char *sender, const char *action,
                       bool interactive) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
         sd_bus *bus = sd_bus_message_get_bus(request);
@@ -143,10 +142,7 @@ static int send_check(BusPolkit *p, Entry *e, sd_bus_message *request, const cha
         if (r < 0)
                 return r;
         /* Interactive authentication may take a person a while. */
-        r = sd_bus_call_async(bus, &e->slot, call, on_reply, e, 120 * 1000000ULL);
-        if (r >= 0)
-                p->checks++;
-        return r;
+        return sd_bus_call_async(bus, &e->slot, call, on_reply, e, 120 * 1000000ULL);
 }
 
 int bus_polkit_check_async(BusPolkit *p, sd_bus_message *request, const char *action, PolkitCallback cb,
@@ -195,7 +191,7 @@ int bus_polkit_check_async(BusPolkit *p, sd_bus_message *request, const char *ac
                         e->key = TAKE_PTR(key);
                         e->owner = p;
                         e->tail = &e->waiters;
-                        r = send_check(p, e, request, sender, action, interactive);
+                        r = send_check(e, request, sender, action, interactive);
                         if (r >= 0)
                                 r = hashmap_put(p->entries, e->key, e);
                         if (r < 0)
@@ -211,10 +207,6 @@ int bus_polkit_check_async(BusPolkit *p, sd_bus_message *request, const char *ac
         e->tail = &w->next;
         e->n_waiters++;
         return 0;
-}
-
-uint64_t bus_polkit_checks_sent(const BusPolkit *p) {
-        return p ? p->checks : 0;
 }
 
 int bus_polkit_new(BusPolkit **ret) {

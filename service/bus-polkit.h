@@ -34,6 +34,3 @@ BusPolkit *bus_polkit_free(BusPolkit *p);
  * -EBUSY if too many calls of that sender wait already. */
 int bus_polkit_check_async(BusPolkit *p, sd_bus_message *request, const char *action, PolkitCallback cb,
                            void *userdata);
-
-/* Checks sent to polkit so far (for the tests' and the log's sake). */
-uint64_t bus_polkit_checks_sent(const BusPolkit *p);
