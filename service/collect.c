@@ -52,6 +52,8 @@ static void submit(Manager *m, Domain *d, unsigned kinds) {
         d->pending_kinds = 0;
         d->collect_seq++;
         d->collect_job = ++m->last_job;
+        d->collect_kinds = kinds;
+        d->collect_started_usec = now_usec();
         if (m->pool)
                 agent_pool_submit(m->pool, d->uuid, d->collect_job, kinds,
                                   d->agent_info ? agent_info_supported_kinds(d->agent_info) : 0, d->raw_kinds);
@@ -240,7 +242,7 @@ void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg) {
         if (msg->error) {
                 finished(m, d, seq, msg->error);
         } else {
-                log_debug("Collected %#x from the agent of '%s' in %.3f s.", answered, d->name,
+                log_debug("Collected %#x of %#x from the agent of '%s' in %.3f s.", answered, requested, d->name,
                           msg->data.duration_usec / 1e6);
 
                 unsigned changed = domain_take_guest_data(d, &msg->data);
@@ -272,13 +274,21 @@ void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg) {
 }
 
 int collect_refresh(Manager *m, Domain *d, uint64_t *ret_seq, const char **ret_error) {
+        uint64_t now = now_usec();
+
         if (!domain_agent_usable(d))
                 return -ENODEV;
-        if (d->full_done_usec && now_usec() - d->full_done_usec < REFRESH_REUSE_USEC) {
+        if (d->full_done_usec && now - d->full_done_usec < REFRESH_REUSE_USEC) {
                 /* Fresh enough: a client calling in a loop costs the guest
                  * one collection per window, not one per call. */
                 *ret_error = d->full_error;
                 return 0;
+        }
+        if (d->collecting && (d->collect_kinds & GUEST_KIND_ALL) == GUEST_KIND_ALL &&
+            now - d->collect_started_usec < REFRESH_REUSE_USEC) {
+                /* One of everything just started: its answer is as fresh. */
+                *ret_seq = d->collect_seq;
+                return 1;
         }
         memset(d->due_usec, 0, sizeof d->due_usec);
         if (d->collecting) {

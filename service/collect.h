@@ -36,8 +36,9 @@ void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg);
 #define REFRESH_REUSE_USEC (2 * 1000000ULL)
 
 /* Refresh(): collect everything now. Returns 1 with *ret_seq the number of
- * the collection whose end answers the caller (all calls during one
- * collection share the next); 0 if the latest collection of everything
+ * the collection whose end answers the caller: the one in flight if it asks
+ * for everything and started less than REFRESH_REUSE_USEC ago, else the
+ * next (shared by all calls meanwhile); 0 if the latest collection of everything
  * ended less than REFRESH_REUSE_USEC ago: *ret_error is its outcome (NULL:
  * the agent answered), valid until the model changes; -ENODEV if the agent
  * is not usable. */

@@ -187,7 +187,11 @@ static void test_refresh_waits_for_a_fresh_collection(void **state) {
 
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
         assert_int_equal(dom(m)->collect_seq, 1);
-        /* asked while collection 1 runs: answered by collection 2 */
+        /* asked while collection 1 of everything runs, just started: answered by it */
+        assert_int_equal(refresh(m, dom(m)), 1);
+        assert_int_equal(dom(m)->pending_kinds, 0);
+        /* one started longer ago: answered by collection 2 */
+        dom(m)->collect_started_usec -= REFRESH_REUSE_USEC;
         assert_int_equal(refresh(m, dom(m)), 2);
         manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
         assert_true(dom(m)->collecting);
@@ -236,6 +240,12 @@ static void test_refresh_flood_costs_one_collection(void **state) {
         dom(m)->collecting = true;
         manager_apply(m, result(GUEST_KIND_USERS, NULL, NULL));
         assert_true(refresh(m, dom(m)) > 0);
+
+        /* calls during a collection of everything share it */
+        uint64_t inflight = dom(m)->collect_seq;
+        for (int i = 0; i < 50; i++)
+                assert_int_equal(refresh(m, dom(m)), (int64_t) inflight);
+        assert_int_equal(dom(m)->pending_kinds, 0);
 
         /* nor is one from before the agent reconnected */
         manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
@@ -293,6 +303,7 @@ static void test_agent_disconnects_during_collection(void **state) {
         Manager *m = *state;
 
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
+        dom(m)->collect_started_usec -= REFRESH_REUSE_USEC;
         assert_int_equal(refresh(m, dom(m)), 2);
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_DISCONNECTED));
         log_buf[0] = '\0';
