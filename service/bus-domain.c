@@ -85,8 +85,10 @@ static int start_refresh(BusDomain *b, Domain *d, sd_bus_message *message, sd_bu
                                          bus_error_quote(d->name, quote, sizeof quote));
         if (r == 0 && outcome)
                 return sd_bus_error_set(error, BUS_ERROR_AGENT_FAILED, outcome);
-        if (r == 0)
-                return sd_bus_reply_method_return(message, "");
+        if (r == 0) {
+                r = sd_bus_reply_method_return(message, "");
+                return r < 0 ? r : 1;
+        }
 
         Waiter *w = calloc(1, sizeof *w);
         if (!w)
