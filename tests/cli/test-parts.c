@@ -10,10 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include <cmocka.h>
 
 #include "bus-client.h"
 #include "bus-errors.h"
+#include "cli.h"
 #include "output.h"
 
 static int code_for_name(const char *name) {
@@ -99,6 +102,28 @@ static void test_escape_keeps_the_terminal_safe(void **state) {
         free(s);
 }
 
+/* An error line quoting what a daemon said (a domain name, a guest's
+ * text): one line, nothing that drives the terminal or reorders text. */
+static void test_error_line_is_safe_text(void **state) {
+        char path[] = "/tmp/test-cli-parts.XXXXXX", line[512] = "";
+        int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+        assert_true(fd >= 0 && saved >= 0);
+        fflush(stderr);
+        assert_true(dup2(fd, STDERR_FILENO) >= 0);
+        assert_int_equal(cli_error(3, "No domain named '%s'.", "www.bank\xe2\x80\xaemoc\xc2\x9b\x1b[2J\nx\xe2\x80\x8b"),
+                         3);
+        fflush(stderr);
+        dup2(saved, STDERR_FILENO);
+        close(saved);
+        FILE *f = fdopen(fd, "r");
+        rewind(f);
+        assert_non_null(fgets(line, sizeof line, f));
+        assert_null(fgets(line + strlen(line), (int) (sizeof line - strlen(line)), f)); /* one line */
+        fclose(f);
+        unlink(path);
+        assert_string_equal(line, "guestinfoctl: No domain named 'www.bank\\u202emoc\\u009b [2J x\\u200b'.\n");
+}
+
 static void test_widths(void **state) {
         assert_int_equal(text_width(""), 0);
         assert_int_equal(text_width("abc"), 3);
@@ -143,6 +168,7 @@ int main(void) {
                 cmocka_unit_test(test_exit_codes_by_error_name),
                 cmocka_unit_test(test_exit_codes_by_errno),
                 cmocka_unit_test(test_escape_keeps_the_terminal_safe),
+                cmocka_unit_test(test_error_line_is_safe_text),
                 cmocka_unit_test(test_widths),
                 cmocka_unit_test(test_formats),
         };
