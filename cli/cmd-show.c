@@ -1,4 +1,5 @@
 /* guestinfoctl show VM: everything known about one VM, grouped. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,15 +143,27 @@ static Table *filesystems_table(const Vm *vm) {
         return t;
 }
 
+/* A guest's login time (seconds) as µs since the epoch, if it is a time a
+ * clock shows (years 1970 to 9999): converting NaN, a negative or a huge
+ * double to an integer is undefined. */
+static bool login_time_usec(double seconds, uint64_t *ret) {
+        if (!(seconds >= 0 && seconds < 253402300800.0))
+                return false;
+        *ret = (uint64_t) (seconds * 1e6);
+        return true;
+}
+
 static Table *users_table(const Vm *vm) {
         static const char *const headers[] = { "NAME", "DOMAIN", "LOGIN TIME" };
         Table *t = table_new(ELEMENTSOF(headers), headers);
 
         for (size_t i = 0; t && i < vm->n_users; i++) {
                 const VmUser *u = &vm->users[i];
-                char login[64];
-                format_time_usec((uint64_t) (u->login_time * 1e6), login, sizeof login);
-                const char *row[] = { u->name, u->domain, login };
+                char login[64] = "";
+                uint64_t usec;
+                if (login_time_usec(u->login_time, &usec))
+                        format_time_usec(usec, login, sizeof login);
+                const char *row[] = { u->name, u->domain, login }; /* "" shows as "-" */
                 if (table_add_row(t, row) < 0) {
                         table_free(t);
                         return NULL;
@@ -257,9 +270,12 @@ static json_t *filesystems_json(const Vm *vm) {
 static json_t *users_json(const Vm *vm) {
         json_t *a = json_array();
         for (size_t i = 0; a && i < vm->n_users; i++)
-                if (json_array_append_new(a, json_pack("{s:s, s:s, s:f}", "userName", vm->users[i].name,
+                /* as the daemon has it; JSON has no NaN or infinity: null */
+                if (json_array_append_new(a, json_pack("{s:s, s:s, s:o}", "userName", vm->users[i].name,
                                                        "domain", vm->users[i].domain, "loginTime",
-                                                       vm->users[i].login_time)) < 0) {
+                                                       isfinite(vm->users[i].login_time)
+                                                               ? json_real(vm->users[i].login_time)
+                                                               : json_null())) < 0) {
                         json_decref(a);
                         return NULL;
                 }

@@ -17,11 +17,14 @@ int cli_error(int code, const char *format, ...) {
         if (vasprintf(&message, format, ap) < 0)
                 message = NULL;
         va_end(ap);
-        /* one line, whatever a daemon's message contained */
+        /* one line, whatever a daemon's message contained, and nothing in
+         * it that drives the terminal or reorders what it shows */
         for (char *p = message; p && *p; p++)
                 if ((unsigned char) *p < 0x20 || *p == 0x7f)
                         *p = ' ';
-        fprintf(stderr, "%s: %s\n", PROGRAM_NAME, message ? message : format);
+        char *safe = message ? text_escape(message) : NULL;
+        fprintf(stderr, "%s: %s\n", PROGRAM_NAME, safe ? safe : message ? message : format);
+        free(safe);
         free(message);
         return code;
 }
@@ -30,20 +33,39 @@ bool output_is_terminal(void) {
         return isatty(STDOUT_FILENO) > 0;
 }
 
+/* Characters that reorder or hide text on a screen (a hostname shown as
+ * another one): bidi controls, zero-width and other invisible format
+ * characters. C0, DEL and C1 are handled before. */
+static bool hides_text(uint32_t cp) {
+        return cp == 0xad || cp == 0x61c || cp == 0x180e || (cp >= 0x200b && cp <= 0x200f) ||
+               (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff ||
+               (cp >= 0xfff9 && cp <= 0xfffb) || (cp >= 0xe0000 && cp <= 0xe007f);
+}
+
 char *text_escape(const char *s) {
         size_t len = strlen(s);
-        char *out = malloc(len * 6 + 1), *o = out; /* "\u0085" for 2 bytes, "\x1b" for 1 */
+        /* at most 6 bytes out per byte in: "\u0085" for 2, "\x1b" for 1 */
+        char *out = malloc(len * 6 + 1), *o = out;
 
         if (!out)
                 return NULL;
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
-                if (*p < 0x20 || *p == 0x7f)
-                        o += sprintf(o, "\\x%02x", *p);
-                else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) { /* U+0080..U+009F */
-                        o += sprintf(o, "\\u%04x", p[1]);
-                        p++;
-                } else
-                        *o++ = (char) *p;
+        for (const unsigned char *p = (const unsigned char *) s; *p;) {
+                /* one UTF-8 sequence (D-Bus strings are valid UTF-8) */
+                size_t n = *p < 0x80 ? 1 : *p < 0xe0 ? 2 : *p < 0xf0 ? 3 : 4, k = 1;
+                uint32_t cp = n == 1 ? *p : (uint32_t) (*p & (0x7f >> n));
+                for (; k < n && (p[k] & 0xc0) == 0x80; k++)
+                        cp = cp << 6 | (p[k] & 0x3f);
+                if (cp < 0x20 || cp == 0x7f)
+                        o += sprintf(o, "\\x%02x", (unsigned) cp);
+                else if ((cp >= 0x80 && cp <= 0x9f) || (hides_text(cp) && cp <= 0xffff))
+                        o += sprintf(o, "\\u%04x", (unsigned) cp);
+                else if (hides_text(cp))
+                        o += sprintf(o, "\\U%08x", (unsigned) cp);
+                else {
+                        memcpy(o, p, k);
+                        o += k;
+                }
+                p += k;
         }
         *o = '\0';
         return out;

@@ -11,8 +11,11 @@
 /* stdout is a terminal: tables get a header and aligned columns. */
 bool output_is_terminal(void);
 
-/* s with control characters (C0, DEL, C1) written as \xNN, so nothing a
- * guest reports can drive the terminal. malloc'ed; NULL only without memory. */
+/* s with control characters (C0, DEL as \xNN, C1 as \uNNNN) and characters
+ * that reorder or hide text (bidi controls, zero-width and other invisible
+ * format characters, as \uNNNN or \UNNNNNNNN) escaped, so nothing a guest
+ * reports can drive the terminal or pass for other text. malloc'ed; NULL
+ * only without memory. */
 char *text_escape(const char *s);
 
 /* Columns the escaped string takes on a terminal. */

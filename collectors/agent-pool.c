@@ -17,6 +17,7 @@ typedef struct Request {
         QueueItem item;
         bool stop;
         char uuid[UUID_STRING_MAX];
+        uint64_t job;
         unsigned kinds;
         unsigned supported;
         unsigned raw;
@@ -291,6 +292,7 @@ static void *worker_main(void *userdata) {
                 if (!m)
                         abort(); /* the domain would wait for its answer forever */
                 memcpy(m->domain.uuid, req->uuid, sizeof m->domain.uuid);
+                m->data.job = req->job;
                 m->data.kinds_requested = req->kinds;
                 uint64_t start = monotonic_usec();
                 collect(p, &conn, req, m);
@@ -394,11 +396,13 @@ int agent_pool_stop(AgentPool *p, unsigned wait_ms) {
         return 0;
 }
 
-void agent_pool_submit(AgentPool *p, const char *uuid, unsigned kinds, unsigned supported, unsigned raw) {
+void agent_pool_submit(AgentPool *p, const char *uuid, uint64_t job, unsigned kinds, unsigned supported,
+                       unsigned raw) {
         Request *req = calloc(1, sizeof *req);
         if (!req)
                 abort();
         snprintf(req->uuid, sizeof req->uuid, "%s", uuid);
+        req->job = job;
         req->kinds = kinds;
         req->supported = supported;
         req->raw = raw;

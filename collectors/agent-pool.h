@@ -11,6 +11,8 @@
  * GetXMLDesc of another domain waited the whole agent timeout). */
 #pragma once
 
+#include <stdint.h>
+
 #include "queue.h"
 
 typedef struct AgentPool AgentPool;
@@ -36,5 +38,7 @@ int agent_pool_stop(AgentPool *p, unsigned wait_ms);
  * the GuestKind bits the agent is known to support, or 0 if unknown (then
  * the agent's command list is read first). raw: list kinds to read from the
  * agent's own reply (they were too long for libvirt's typed parameters
- * before: see VirtMsg's too_big_kinds), after the others. */
-void agent_pool_submit(AgentPool *p, const char *uuid, unsigned kinds, unsigned supported, unsigned raw);
+ * before: see VirtMsg's too_big_kinds), after the others. job comes back in
+ * the result's GuestData. */
+void agent_pool_submit(AgentPool *p, const char *uuid, uint64_t job, unsigned kinds, unsigned supported,
+                       unsigned raw);

@@ -208,6 +208,12 @@ bool merged_interfaces_equal(const MergedInterfaces *a, const MergedInterfaces *
  * bytes, ending with "…" if cut. NULL on allocation failure. */
 char *utf8_sanitize(const char *s, size_t len, size_t max);
 
-/* Like utf8_sanitize, for log lines quoting untrusted text: also replaces
- * control characters (terminal escapes, newlines) with '?'. */
+/* Characters that drive a terminal or hide or reorder text on a screen: C0,
+ * DEL and C1 controls, bidi controls, zero-width and other invisible
+ * format characters. */
+bool utf8_hides_text(uint32_t cp);
+
+/* Like utf8_sanitize, for log lines and error messages quoting untrusted
+ * text: also replaces each character utf8_hides_text() names (terminal
+ * escapes, newlines, bidi overrides, zero-width spaces) with '?'. */
 char *text_for_log(const char *s, size_t max);

@@ -110,12 +110,37 @@ char *utf8_sanitize(const char *s, size_t len, size_t max) {
         return out;
 }
 
+bool utf8_hides_text(uint32_t cp) {
+        return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || /* C0, DEL, C1 */
+               cp == 0xad ||                                /* soft hyphen */
+               cp == 0x61c || cp == 0x180e ||               /* Arabic letter mark, Mongolian vowel separator */
+               (cp >= 0x200b && cp <= 0x200f) ||            /* zero-width, LRM, RLM */
+               (cp >= 0x2028 && cp <= 0x202e) ||            /* line/paragraph separators, bidi embeddings */
+               (cp >= 0x2060 && cp <= 0x206f) ||            /* word joiner, invisible operators, bidi isolates */
+               cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb) || /* BOM, interlinear annotations */
+               (cp >= 0xe0000 && cp <= 0xe007f);            /* tags */
+}
+
 char *text_for_log(const char *s, size_t max) {
         char *t = utf8_sanitize(s, s ? strlen(s) : 0, max);
         if (!t)
                 return NULL;
-        for (char *p = t; *p; p++)
-                if ((unsigned char) *p < 0x20 || *p == 0x7f)
-                        *p = '?';
+        /* Valid UTF-8 now: decode, and write each hiding character as one
+         * '?' (never longer than what it replaces, so in place). */
+        uint8_t *in = (uint8_t *) t, *out = in;
+        while (*in) {
+                size_t n = *in < 0x80 ? 1 : *in < 0xe0 ? 2 : *in < 0xf0 ? 3 : 4;
+                uint32_t cp = n == 1 ? *in : (uint32_t) (*in & (0x7f >> n));
+                for (size_t k = 1; k < n; k++)
+                        cp = cp << 6 | (in[k] & 0x3f);
+                if (utf8_hides_text(cp))
+                        *out++ = '?';
+                else {
+                        memmove(out, in, n);
+                        out += n;
+                }
+                in += n;
+        }
+        *out = '\0';
         return t;
 }

@@ -37,6 +37,7 @@ typedef enum VirtMsgType {
 
 /* The result of one collection (VIRT_MSG_GUEST_DATA). */
 typedef struct GuestData {
+        uint64_t job;             /* the number the job was submitted with */
         unsigned kinds_requested; /* GuestKind bits asked for */
         AgentInfo *agent;         /* set if GUEST_KIND_AGENT was collected */
         GuestInfo *guest;         /* the kinds collected (guest->kinds); NULL if none */

@@ -22,7 +22,7 @@ struct BusDomain {
         sd_bus *bus;
         Manager *manager;
         Waiter *waiters;
-        bool use_polkit;
+        BusPolkit *polkit; /* NULL: Refresh() is not gated (the session bus) */
 };
 
 #define POLKIT_ACTION_REFRESH "org.guestinfod.guestinfo1.refresh"
@@ -73,18 +73,28 @@ static int property_get_agent_commands(sd_bus *bus, const char *path, const char
         return sd_bus_message_close_container(reply);
 }
 
-/* Starts a collection and parks the call until it ends. */
+/* Starts a collection and parks the call until it ends, or answers it from
+ * a collection that just ended. */
 static int start_refresh(BusDomain *b, Domain *d, sd_bus_message *message, sd_bus_error *error) {
-        int64_t seq = collect_refresh(b->manager, d);
-        if (seq < 0)
+        char quote[BUS_ERROR_QUOTE_MAX];
+        const char *outcome = NULL;
+        uint64_t seq = 0;
+        int r = collect_refresh(b->manager, d, &seq, &outcome);
+        if (r < 0)
                 return sd_bus_error_setf(error, BUS_ERROR_NO_AGENT, "The guest agent of '%s' is not connected.",
-                                         d->name);
+                                         bus_error_quote(d->name, quote, sizeof quote));
+        if (r == 0 && outcome)
+                return sd_bus_error_set(error, BUS_ERROR_AGENT_FAILED, outcome);
+        if (r == 0) {
+                r = sd_bus_reply_method_return(message, "");
+                return r < 0 ? r : 1;
+        }
 
         Waiter *w = calloc(1, sizeof *w);
         if (!w)
                 return -ENOMEM;
         memcpy(w->uuid, d->uuid, sizeof w->uuid);
-        w->seq = (uint64_t) seq;
+        w->seq = seq;
         w->message = sd_bus_message_ref(message);
         w->next = b->waiters;
         b->waiters = w;
@@ -99,8 +109,10 @@ static void on_refresh_authorized(sd_bus_message *message, int result, const cha
         int r;
 
         if (result <= 0) {
+                char quote[300];
                 (void) sd_bus_reply_method_errorf(message, SD_BUS_ERROR_ACCESS_DENIED, "Refresh is not allowed: %s.",
-                                                  why);
+                                                  bus_error_quote(why ? why : "no reason given", quote,
+                                                                  sizeof quote));
                 return;
         }
         /* The domain may have gone while polkit thought. */
@@ -121,11 +133,15 @@ static int method_refresh(sd_bus_message *message, void *userdata, sd_bus_error 
         BusDomain *b = context_of(message);
         Domain *d = userdata;
 
-        if (!b->use_polkit)
+        if (!b->polkit)
                 return start_refresh(b, d, message, error);
 
-        /* It costs the guest work: polkit decides, and answers later. */
-        int r = bus_polkit_check_async(message, POLKIT_ACTION_REFRESH, on_refresh_authorized, b);
+        /* It costs the guest work: polkit decides, and answers later (or
+         * now, from the answer it gave this sender a moment ago). */
+        int r = bus_polkit_check_async(b->polkit, message, POLKIT_ACTION_REFRESH, on_refresh_authorized, b);
+        if (r == -EBUSY)
+                return sd_bus_error_set(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                        "Too many Refresh calls of this caller wait for polkit.");
         if (r < 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Cannot ask polkit: %s", strerror(-r));
         return 1;
@@ -140,10 +156,11 @@ static int reply_json(sd_bus_message *message, char *json, sd_bus_error *error) 
 }
 
 static int require_agent_data(Domain *d, sd_bus_error *error) {
+        char quote[BUS_ERROR_QUOTE_MAX];
         if (!d->guest_exported)
                 return sd_bus_error_setf(error, BUS_ERROR_NO_AGENT,
                                          "No guest agent data for '%s': the agent is not connected or has not answered.",
-                                         d->name);
+                                         bus_error_quote(d->name, quote, sizeof quote));
         return 0;
 }
 
@@ -558,7 +575,11 @@ int bus_domain_new(sd_bus *bus, Manager *m, bool use_polkit, BusDomain **ret) {
                 return -ENOMEM;
         b->bus = sd_bus_ref(bus);
         b->manager = m;
-        b->use_polkit = use_polkit;
+        r = use_polkit ? bus_polkit_new(&b->polkit) : 0;
+        if (r < 0) {
+                bus_domain_free(b);
+                return r;
+        }
 
         r = sd_bus_add_fallback_vtable(bus, NULL, DOMAIN_PATH_PREFIX, DOMAIN_INTERFACE, domain_vtable, domain_find, b);
         if (r >= 0)
@@ -585,6 +606,8 @@ int bus_domain_new(sd_bus *bus, Manager *m, bool use_polkit, BusDomain **ret) {
 BusDomain *bus_domain_free(BusDomain *b) {
         if (!b)
                 return NULL;
+        /* Calls still waiting for polkit are denied: they need b. */
+        b->polkit = bus_polkit_free(b->polkit);
         while (b->waiters) {
                 Waiter *w = b->waiters;
                 b->waiters = w->next;

@@ -144,8 +144,10 @@ static int method_get_domain_by_name(sd_bus_message *message, void *userdata, sd
                                          DOMAIN_NAME_MAX);
 
         Domain *d = manager_find_domain_by_name(m, name);
+        char quote[BUS_ERROR_QUOTE_MAX];
         if (!d)
-                return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_DOMAIN, "No domain named '%s'.", name);
+                return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_DOMAIN, "No domain named '%s'.",
+                                         bus_error_quote(name, quote, sizeof quote));
         return reply_with_domain(message, d);
 }
 
@@ -158,9 +160,10 @@ static int method_get_domain_by_uuid(sd_bus_message *message, void *userdata, sd
         r = sd_bus_message_read(message, "s", &arg);
         if (r < 0)
                 return r;
+        char quote[BUS_ERROR_QUOTE_MAX];
         if (uuid_normalize(arg, uuid) < 0)
-                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGS, "'%.64s%s' is not a UUID.", arg,
-                                         strlen(arg) > 64 ? "..." : "");
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGS, "'%s' is not a UUID.",
+                                         bus_error_quote(arg, quote, sizeof quote));
 
         Domain *d = manager_get_domain(m, uuid);
         if (!d)

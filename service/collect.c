@@ -51,8 +51,11 @@ static void submit(Manager *m, Domain *d, unsigned kinds) {
         d->collecting = true;
         d->pending_kinds = 0;
         d->collect_seq++;
+        d->collect_job = ++m->last_job;
+        d->collect_kinds = kinds;
+        d->collect_started_usec = now_usec();
         if (m->pool)
-                agent_pool_submit(m->pool, d->uuid, kinds,
+                agent_pool_submit(m->pool, d->uuid, d->collect_job, kinds,
                                   d->agent_info ? agent_info_supported_kinds(d->agent_info) : 0, d->raw_kinds);
 }
 
@@ -124,6 +127,20 @@ static void kinds_to_string(unsigned kinds, char *buf, size_t size) {
                                                kind_names[i]);
 }
 
+/* A Refresh() is no longer answered from the latest full collection. */
+static void forget_full_collection(Domain *d) {
+        d->full_done_usec = 0;
+        free(d->full_error);
+        d->full_error = NULL;
+}
+
+static void remember_full_collection(Domain *d, uint64_t now, const char *error) {
+        forget_full_collection(d);
+        d->full_error = error ? strdup(error) : NULL;
+        /* without its reason, it is not reused */
+        d->full_done_usec = error && !d->full_error ? 0 : now;
+}
+
 static void drop_guest_data(Manager *m, Domain *d) {
         /* a new agent session may have shorter lists */
         d->raw_kinds = d->raw_failed_kinds = 0;
@@ -149,6 +166,8 @@ void collect_domain_updated(Manager *m, Domain *d, bool was_usable) {
 
         if (!keeps_guest_data(d) && (d->guest_exported || d->guest || d->agent_info))
                 drop_guest_data(m, d);
+        if (usable != was_usable)
+                forget_full_collection(d);
         if (usable == was_usable || !usable)
                 return;
         /* Agent (re)connected, domain started or resumed: everything, now. */
@@ -168,6 +187,12 @@ void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg) {
         uint64_t now = now_usec(), seq = d->collect_seq;
         unsigned requested = msg->data.kinds_requested;
 
+        if (!d->collecting || msg->data.job != d->collect_job) {
+                /* Asked of a Domain object that was removed meanwhile (this
+                 * one has the same UUID): not about this one. */
+                log_debug("Dropped a late collection result for '%s'.", d->uuid);
+                return;
+        }
         d->collecting = false;
         for (int i = 0; i < GUEST_KIND_COUNT; i++)
                 if (requested & (1u << i))
@@ -212,10 +237,12 @@ void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg) {
                 if (too_big & (1u << i))
                         d->due_usec[i] = 0;
 
+        if ((requested & GUEST_KIND_ALL) == GUEST_KIND_ALL)
+                remember_full_collection(d, now, msg->error ? msg->error : answered ? NULL : why);
         if (msg->error) {
                 finished(m, d, seq, msg->error);
         } else {
-                log_debug("Collected %#x from the agent of '%s' in %.3f s.", answered, d->name,
+                log_debug("Collected %#x of %#x from the agent of '%s' in %.3f s.", answered, requested, d->name,
                           msg->data.duration_usec / 1e6);
 
                 unsigned changed = domain_take_guest_data(d, &msg->data);
@@ -246,14 +273,31 @@ void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg) {
                 arm_timer(m, next_due(d));
 }
 
-int64_t collect_refresh(Manager *m, Domain *d) {
+int collect_refresh(Manager *m, Domain *d, uint64_t *ret_seq, const char **ret_error) {
+        uint64_t now = now_usec();
+
         if (!domain_agent_usable(d))
                 return -ENODEV;
+        if (d->full_done_usec && now - d->full_done_usec < REFRESH_REUSE_USEC) {
+                /* Fresh enough: a client calling in a loop costs the guest
+                 * one collection per window, not one per call. */
+                *ret_error = d->full_error;
+                return 0;
+        }
+        if (d->collecting && (d->collect_kinds & GUEST_KIND_ALL) == GUEST_KIND_ALL &&
+            now - d->collect_started_usec < REFRESH_REUSE_USEC) {
+                /* One of everything just started: its answer is as fresh. */
+                *ret_seq = d->collect_seq;
+                return 1;
+        }
         memset(d->due_usec, 0, sizeof d->due_usec);
         if (d->collecting) {
+                /* Every Refresh() meanwhile waits for this same one. */
                 d->pending_kinds = GUEST_KIND_ALL;
-                return (int64_t) d->collect_seq + 1;
+                *ret_seq = d->collect_seq + 1;
+                return 1;
         }
         submit(m, d, GUEST_KIND_ALL);
-        return (int64_t) d->collect_seq;
+        *ret_seq = d->collect_seq;
+        return 1;
 }

@@ -31,8 +31,17 @@ const char *collect_kind_to_string(int index);
 void collect_domain_updated(Manager *m, Domain *d, bool was_usable);
 /* A VIRT_MSG_GUEST_DATA for d. */
 void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg);
-/* Refresh(): collect everything now. Returns the number of the collection
- * whose end answers the caller, or -ENODEV if the agent is not usable. */
-int64_t collect_refresh(Manager *m, Domain *d);
+/* A Refresh() this soon after a collection of everything ended is answered
+ * with that collection's outcome, without asking the agent again. */
+#define REFRESH_REUSE_USEC (2 * 1000000ULL)
+
+/* Refresh(): collect everything now. Returns 1 with *ret_seq the number of
+ * the collection whose end answers the caller: the one in flight if it asks
+ * for everything and started less than REFRESH_REUSE_USEC ago, else the
+ * next (shared by all calls meanwhile); 0 if the latest collection of everything
+ * ended less than REFRESH_REUSE_USEC ago: *ret_error is its outcome (NULL:
+ * the agent answered), valid until the model changes; -ENODEV if the agent
+ * is not usable. */
+int collect_refresh(Manager *m, Domain *d, uint64_t *ret_seq, const char **ret_error);
 /* The periodic timer's work, also called once at start. */
 void collect_schedule(Manager *m);

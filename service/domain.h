@@ -72,6 +72,13 @@ struct Domain {
         bool collecting;              /* a collection is in flight */
         unsigned pending_kinds;       /* asked for while one was in flight */
         uint64_t collect_seq;         /* number of the latest collection submitted */
+        unsigned collect_kinds;       /* what the one in flight asks for */
+        uint64_t collect_started_usec;/* CLOCK_MONOTONIC when it was submitted */
+        uint64_t collect_job;         /* the job in flight (Manager.last_job): a result of another is
+                                       * late, for an object removed and added again, and dropped */
+        uint64_t full_done_usec;      /* CLOCK_MONOTONIC when the latest collection of everything
+                                       * ended in this agent session; 0: none */
+        char *full_error;             /* its outcome: NULL if the agent answered */
         uint64_t due_usec[GUEST_KIND_COUNT]; /* CLOCK_MONOTONIC; 0: as soon as possible */
         unsigned failing_kinds;       /* kinds whose last collection failed (logged once) */
         unsigned raw_kinds;           /* lists too long for libvirt: read from the agent's own reply */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guest-data.h"
 #include "log.h"
 
 static LogLevel max_level = LOG_LEVEL_INFO;
@@ -61,13 +62,17 @@ int log_internal(LogLevel level, int error, const char *file, int line, const ch
         va_start(ap, format);
         vsnprintf(buf, sizeof buf, format, ap);
         va_end(ap);
+        /* Lines quote names from libvirt and text from guests: one line,
+         * valid UTF-8, nothing that drives a terminal or reorders text. */
+        char *safe = text_for_log(buf, sizeof buf);
 
         /* Under systemd, stderr goes to the journal: tag the level the way it understands. */
         const char *prefix = getenv("JOURNAL_STREAM") ? level_prefix[level] : "";
         if (max_level >= LOG_LEVEL_DEBUG)
-                fprintf(stderr, "%s%s:%d: %s\n", prefix, file, line, buf);
+                fprintf(stderr, "%s%s:%d: %s\n", prefix, file, line, safe ? safe : buf);
         else
-                fprintf(stderr, "%s%s\n", prefix, buf);
+                fprintf(stderr, "%s%s\n", prefix, safe ? safe : buf);
+        free(safe);
 
         return error < 0 ? error : -error;
 }

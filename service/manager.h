@@ -60,6 +60,7 @@ struct Manager {
         CollectConfig collect_config;
         AgentPool *pool;
         sd_event_source *collect_timer;
+        uint64_t last_job; /* number of the latest collection job, all domains */
 
         const ManagerHooks *hooks;
         void *hooks_userdata;

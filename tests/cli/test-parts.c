@@ -10,10 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include <cmocka.h>
 
 #include "bus-client.h"
 #include "bus-errors.h"
+#include "cli.h"
 #include "output.h"
 
 static int code_for_name(const char *name) {
@@ -86,6 +89,39 @@ static void test_escape_keeps_the_terminal_safe(void **state) {
         s = text_escape("x\xc2\x9b" "31my");
         assert_string_equal(s, "x\\u009b31my");
         free(s);
+        /* bidi controls and invisible characters: a hostname that shows as
+         * another one on screen */
+        s = text_escape("evil\xe2\x80\xaegpj.exe \xe2\x81\xa6x\xe2\x81\xa9 a\xe2\x80\x8b" "b \xef\xbb\xbf"
+                        "\xd8\x9c\xe2\x80\x8f\xe2\x81\xa0 t\xf3\xa0\x80\x81");
+        assert_string_equal(s, "evil\\u202egpj.exe \\u2066x\\u2069 a\\u200bb \\ufeff\\u061c\\u200f\\u2060 "
+                               "t\\U000e0001");
+        free(s);
+        /* letters of every length are kept */
+        s = text_escape("\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xe2\x82\xac \xf0\x9f\x98\x80");
+        assert_string_equal(s, "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xe2\x82\xac \xf0\x9f\x98\x80");
+        free(s);
+}
+
+/* An error line quoting what a daemon said (a domain name, a guest's
+ * text): one line, nothing that drives the terminal or reorders text. */
+static void test_error_line_is_safe_text(void **state) {
+        char path[] = "/tmp/test-cli-parts.XXXXXX", line[512] = "";
+        int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+        assert_true(fd >= 0 && saved >= 0);
+        fflush(stderr);
+        assert_true(dup2(fd, STDERR_FILENO) >= 0);
+        assert_int_equal(cli_error(3, "No domain named '%s'.", "www.bank\xe2\x80\xaemoc\xc2\x9b\x1b[2J\nx\xe2\x80\x8b"),
+                         3);
+        fflush(stderr);
+        dup2(saved, STDERR_FILENO);
+        close(saved);
+        FILE *f = fdopen(fd, "r");
+        rewind(f);
+        assert_non_null(fgets(line, sizeof line, f));
+        assert_null(fgets(line + strlen(line), (int) (sizeof line - strlen(line)), f)); /* one line */
+        fclose(f);
+        unlink(path);
+        assert_string_equal(line, "guestinfoctl: No domain named 'www.bank\\u202emoc\\u009b [2J x\\u200b'.\n");
 }
 
 static void test_widths(void **state) {
@@ -132,6 +168,7 @@ int main(void) {
                 cmocka_unit_test(test_exit_codes_by_error_name),
                 cmocka_unit_test(test_exit_codes_by_errno),
                 cmocka_unit_test(test_escape_keeps_the_terminal_safe),
+                cmocka_unit_test(test_error_line_is_safe_text),
                 cmocka_unit_test(test_widths),
                 cmocka_unit_test(test_formats),
         };

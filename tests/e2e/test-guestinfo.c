@@ -426,6 +426,8 @@ static void test_vm_without_agent(void **state) {
 }
 
 static void test_refresh(void **state) {
+        /* past the window in which the latest collection would answer it */
+        harness_settle(&H, 2500);
         double t0 = harness_now();
         sd_bus_message *m = call(full_path, DOMAIN_IFACE, "Refresh");
         printf("# Refresh() answered in %.3f s\n", harness_now() - t0);
@@ -460,7 +462,9 @@ static void test_hung_agent_delays_nobody_else(void **state) {
 
         /* qemu-ga of gi-full frozen for 15 s: the channel stays connected */
         assert_int_equal(guest_hang_agent(&H, FULL_VM, 15), 0);
-        harness_settle(&H, 1000);
+        /* and the latest collection older than the window in which it
+         * would answer a Refresh() */
+        harness_settle(&H, 2500);
 
         /* gi-full's Refresh() waits for its agent (the timeout is 3 s)... */
         snprintf(done_file, sizeof done_file, "%s/hung-refresh.done", H.dir);
@@ -527,6 +531,81 @@ static void test_agent_killed_and_back(void **state) {
         assert_prop_equals_spec(full_path, OS_IFACE, "Hostname", "guest.env", "$GUEST_HOSTNAME");
 }
 
+/* Collections of everything (kinds 0x7f asked; before the log said what
+ * was asked: 0x7f answered) of gi-full the daemon's debug log shows so far. */
+static unsigned full_collections(void) {
+        char line[4096];
+        unsigned n = 0;
+        FILE *f = fopen(H.daemon_log, "re");
+        while (f && fgets(line, sizeof line, f))
+                if ((strstr(line, " of 0x7f from ") || strstr(line, "Collected 0x7f from ")) &&
+                    strstr(line, "from the agent of '" FULL_VM "'"))
+                        n++;
+        if (f)
+                fclose(f);
+        return n;
+}
+
+static unsigned refresh_replies, refresh_errors;
+
+static int on_refresh_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        refresh_replies++;
+        if (sd_bus_message_is_method_error(m, NULL))
+                refresh_errors++;
+        return 0;
+}
+
+/* One client calling Refresh() on a real guest as fast as it is answered,
+ * and 50 calls at once: what reaches the agent is counted in the daemon's
+ * debug log. Before, every call was a full collection (62 a second); now a
+ * Refresh() within 2 s of one is answered from it, and calls during one
+ * share the next. */
+static void test_refresh_flood_reaches_the_agent_once_per_window(void **state) {
+        const double flood_s = 4.0;
+
+        /* the same daemon, telling its collections */
+        assert_int_equal(harness_stop_daemon(&H), 0);
+        harness_clear_lines(&H);
+        assert_int_equal(harness_start_daemon(&H, H.uri, 60, "--agent-timeout=3", "--log-level=debug", NULL), 0);
+        assert_true(harness_wait_line(&H, "InterfacesAdded " FULL_UUID " Filesystems(", 60000));
+        harness_settle(&H, 2500); /* the first collection is older than the window */
+
+        unsigned before = full_collections(), calls = 0;
+        double t0 = harness_now();
+        while (harness_now() - t0 < flood_s) {
+                sd_bus_message *m = call(full_path, DOMAIN_IFACE, "Refresh");
+                sd_bus_message_unref(m);
+                calls++;
+        }
+        harness_settle(&H, 200);
+        unsigned sequential = full_collections() - before;
+        printf("# Refresh() flood on a real guest: %u calls in %.0f s, %u full collections\n", calls, flood_s,
+               sequential);
+
+        /* 50 at once, after the window: one collection answers them all */
+        harness_settle(&H, 2500);
+        before = full_collections();
+        refresh_replies = refresh_errors = 0;
+        for (int i = 0; i < 50; i++)
+                assert_true(sd_bus_call_method_async(H.bus, NULL, BUS_NAME, full_path, DOMAIN_IFACE, "Refresh",
+                                                     on_refresh_reply, NULL, "") >= 0);
+        double deadline = harness_now() + 30;
+        while (refresh_replies < 50 && harness_now() < deadline)
+                if (sd_bus_process(H.bus, NULL) == 0)
+                        sd_bus_wait(H.bus, 100000);
+        harness_settle(&H, 200);
+        unsigned burst = full_collections() - before;
+        printf("# 50 Refresh() calls at once: %u answered (%u errors), %u full collections\n", refresh_replies,
+               refresh_errors, burst);
+
+        assert_true(calls >= 10);
+        /* one per 2 s window, the window starting when one ends */
+        assert_true(sequential >= 1 && sequential <= 3);
+        assert_int_equal(refresh_replies, 50);
+        assert_int_equal(refresh_errors, 0);
+        assert_int_equal(burst, 1);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_teardown(test_os_is_what_the_guest_was_built_with, test_teardown),
@@ -541,6 +620,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_refresh, test_teardown),
                 cmocka_unit_test_teardown(test_hung_agent_delays_nobody_else, test_teardown),
                 cmocka_unit_test_teardown(test_agent_killed_and_back, test_teardown),
+                cmocka_unit_test_teardown(test_refresh_flood_reaches_the_agent_once_per_window, test_teardown),
         };
         return cmocka_run_group_tests_name("e2e: guest info", tests, group_setup, group_teardown);
 }

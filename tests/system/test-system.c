@@ -427,6 +427,74 @@ static void test_only_root_owns_the_name(void **state) {
         expect("member", request, 0, "Access denied");
 }
 
+/* dbus-monitor (root may monitor the bus) writing every CheckAuthorization
+ * call to a file; returns its PID. */
+static pid_t monitor_polkit_checks(const char *log) {
+        pid_t pid = fork();
+        if (pid == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
+                        _exit(127);
+                execlp("dbus-monitor", "dbus-monitor", "--system",
+                       "type='method_call',interface='org.freedesktop.PolicyKit1.Authority',"
+                       "member='CheckAuthorization'",
+                       NULL);
+                _exit(127);
+        }
+        /* it is listening once it printed its own NameAcquired */
+        for (int i = 0; i < 100; i++) {
+                struct stat st;
+                if (stat(log, &st) == 0 && st.st_size > 0)
+                        break;
+                usleep(50000);
+        }
+        usleep(200000);
+        return pid;
+}
+
+static unsigned count_in_file(const char *path, const char *needle) {
+        char line[4096];
+        unsigned n = 0;
+        FILE *f = fopen(path, "re");
+        while (f && fgets(line, sizeof line, f))
+                if (strstr(line, needle))
+                        n++;
+        if (f)
+                fclose(f);
+        return n;
+}
+
+/* A caller polkit denies, sending Refresh() as fast as the bus carries it:
+ * 100 calls at once, then one after the other for 2 s. Before, each call
+ * was one polkit check (335 a second); now one check is in flight per
+ * caller and its answer serves that caller for POLKIT_CACHE_USEC (5 s). */
+static void test_denied_flood_costs_polkit_one_check(void **state) {
+        char log[600], pre[200], cmd[1200], *path = domain_path(), *out = NULL;
+        unsigned calls = 0, denied = 0, other = 0;
+
+        snprintf(log, sizeof log, "%s/polkit-checks.log", H.dir);
+        pid_t monitor = monitor_polkit_checks(log);
+        user_prefix("member", pre, sizeof pre);
+        snprintf(cmd, sizeof cmd, "%s'%s/tests/system/flood-refresh' '%s' 100 2", pre, harness_build_root(), path);
+        char *argv[] = { "sh", "-c", cmd, NULL };
+        int status = harness_run(argv, 120, &out);
+        usleep(300000);
+        kill(monitor, SIGTERM);
+        waitpid(monitor, NULL, 0);
+
+        unsigned checks = count_in_file(log, "member=CheckAuthorization");
+        assert_int_equal(status, 0);
+        assert_int_equal(sscanf(out ? out : "", "calls %u denied %u other %u", &calls, &denied, &other), 3);
+        printf("# a denied caller's flood: %u Refresh() calls in 2 s, %u polkit checks\n", calls, checks);
+        /* every call answered, with the denial */
+        assert_true(calls >= 100);
+        assert_int_equal(denied, calls);
+        assert_true(checks >= 1);
+        assert_true(checks <= 2);
+        free(out), free(path);
+}
+
 static void test_member_reads_and_polkit_gates_refresh(void **state) {
         char rule[1024], rule_path[600];
 
@@ -517,6 +585,7 @@ int main(void) {
                 cmocka_unit_test(test_outsider_is_refused_by_the_bus),
                 cmocka_unit_test(test_only_root_owns_the_name),
                 cmocka_unit_test(test_guestinfoctl_exit_codes),
+                cmocka_unit_test(test_denied_flood_costs_polkit_one_check),
                 cmocka_unit_test(test_member_reads_and_polkit_gates_refresh),
                 cmocka_unit_test(test_signals_reach_only_allowed_users),
                 cmocka_unit_test(test_polkit_gone_is_a_clear_denial),

@@ -16,6 +16,16 @@
 #define UUID_A "00000000-0000-0000-0000-00000000000a"
 
 static char log_buf[4096];
+static Manager *current;
+
+/* collect_refresh() as a number: the collection that answers, 0 if answered
+ * now from the latest one, -ENODEV. */
+static int64_t refresh(Manager *m, Domain *d) {
+        uint64_t seq = 0;
+        const char *outcome = NULL;
+        int r = collect_refresh(m, d, &seq, &outcome);
+        return r < 0 ? r : r == 0 ? 0 : (int64_t) seq;
+}
 
 static void record(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void record(const char *fmt, ...) {
@@ -56,9 +66,12 @@ static VirtMsg *domain_msg(DomainState state, AgentState agent) {
         return m;
 }
 
+/* The result of the job in flight for the domain now in the model. */
 static VirtMsg *result(unsigned kinds, const char *hostname, const char *error) {
         VirtMsg *m = virt_msg_new(VIRT_MSG_GUEST_DATA);
         snprintf(m->domain.uuid, sizeof m->domain.uuid, "%s", UUID_A);
+        Domain *d = manager_get_domain(current, UUID_A);
+        m->data.job = d ? d->collect_job : 0;
         m->data.kinds_requested = kinds;
         if (error) {
                 m->error = strdup(error);
@@ -81,7 +94,7 @@ static int setup(void **state) {
         manager_set_hooks(m, &hooks, NULL);
         manager_apply(m, virt_msg_new(VIRT_MSG_CONNECTED));
         log_buf[0] = '\0';
-        *state = m;
+        *state = current = m;
         return 0;
 }
 
@@ -147,7 +160,7 @@ static void test_agent_gone_drops_everything(void **state) {
         assert_false(dom(m)->guest_exported);
         assert_null(dom(m)->guest);
         assert_null(dom(m)->agent_info);
-        assert_int_equal(collect_refresh(m, dom(m)), -ENODEV);
+        assert_int_equal(refresh(m, dom(m)), -ENODEV);
 }
 
 static void test_paused_and_resumed(void **state) {
@@ -161,7 +174,7 @@ static void test_paused_and_resumed(void **state) {
         assert_true(dom(m)->guest_exported);
         assert_string_equal(log_buf, "");
         assert_false(dom(m)->collecting);
-        assert_int_equal(collect_refresh(m, dom(m)), -ENODEV);
+        assert_int_equal(refresh(m, dom(m)), -ENODEV);
         uint64_t seq = dom(m)->collect_seq;
         /* resumed: everything again, at once */
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
@@ -174,8 +187,12 @@ static void test_refresh_waits_for_a_fresh_collection(void **state) {
 
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
         assert_int_equal(dom(m)->collect_seq, 1);
-        /* asked while collection 1 runs: answered by collection 2 */
-        assert_int_equal(collect_refresh(m, dom(m)), 2);
+        /* asked while collection 1 of everything runs, just started: answered by it */
+        assert_int_equal(refresh(m, dom(m)), 1);
+        assert_int_equal(dom(m)->pending_kinds, 0);
+        /* one started longer ago: answered by collection 2 */
+        dom(m)->collect_started_usec -= REFRESH_REUSE_USEC;
+        assert_int_equal(refresh(m, dom(m)), 2);
         manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
         assert_true(dom(m)->collecting);
         assert_int_equal(dom(m)->collect_seq, 2);
@@ -183,9 +200,89 @@ static void test_refresh_waits_for_a_fresh_collection(void **state) {
         manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
         assert_string_equal(log_buf, "done 2 ok;");
         assert_false(dom(m)->collecting);
-        /* idle: starts one now */
-        assert_int_equal(collect_refresh(m, dom(m)), 3);
+        /* idle, but collection 2 just ended: answered from it, nothing asked */
+        assert_int_equal(refresh(m, dom(m)), 0);
+        assert_false(dom(m)->collecting);
+        assert_int_equal(dom(m)->collect_seq, 2);
+        /* once it is older than the window: a new one */
+        dom(m)->full_done_usec -= REFRESH_REUSE_USEC;
+        assert_int_equal(refresh(m, dom(m)), 3);
         assert_true(dom(m)->collecting);
+}
+
+/* A client calling Refresh() in a loop: one collection per window. */
+static void test_refresh_flood_costs_one_collection(void **state) {
+        Manager *m = *state;
+
+        manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
+        manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
+        uint64_t seq = dom(m)->collect_seq;
+        for (int i = 0; i < 1000; i++) {
+                int64_t r = refresh(m, dom(m));
+                if (r > 0) /* the scheduler asked the agent: it answers at once */
+                        manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
+        }
+        printf("# 1000 Refresh() calls in a row: %llu collections\n",
+               (unsigned long long) (dom(m)->collect_seq - seq));
+        assert_int_equal(dom(m)->collect_seq, seq);
+
+        /* the outcome reused is the collection's, failure included */
+        dom(m)->full_done_usec -= REFRESH_REUSE_USEC;
+        assert_int_equal(refresh(m, dom(m)), (int64_t) seq + 1);
+        manager_apply(m, result(GUEST_KIND_ALL, NULL, "Guest agent is not responding"));
+        uint64_t s2 = 0;
+        const char *outcome = NULL;
+        assert_int_equal(collect_refresh(m, dom(m), &s2, &outcome), 0);
+        assert_string_equal(outcome, "Guest agent is not responding");
+
+        /* a periodic collection of some kinds is no answer to a Refresh() */
+        dom(m)->full_done_usec -= REFRESH_REUSE_USEC;
+        dom(m)->collecting = true;
+        manager_apply(m, result(GUEST_KIND_USERS, NULL, NULL));
+        assert_true(refresh(m, dom(m)) > 0);
+
+        /* calls during a collection of everything share it */
+        uint64_t inflight = dom(m)->collect_seq;
+        for (int i = 0; i < 50; i++)
+                assert_int_equal(refresh(m, dom(m)), (int64_t) inflight);
+        assert_int_equal(dom(m)->pending_kinds, 0);
+
+        /* nor is one from before the agent reconnected */
+        manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
+        assert_int_equal(refresh(m, dom(m)), 0);
+        manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_DISCONNECTED));
+        manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
+        manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
+        dom(m)->full_done_usec = 0; /* as if the reconnect's collection were still running */
+        assert_true(refresh(m, dom(m)) > 0);
+}
+
+/* The domain is undefined and defined again with the same UUID while its
+ * agent is asked: the late answer is about the old object. */
+static void test_late_result_for_a_removed_domain(void **state) {
+        Manager *m = *state;
+
+        manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
+        assert_true(dom(m)->collecting);
+        VirtMsg *late = result(GUEST_KIND_ALL, "old-guest", NULL);
+
+        VirtMsg *gone = virt_msg_new(VIRT_MSG_DOMAIN_GONE);
+        snprintf(gone->domain.uuid, sizeof gone->domain.uuid, "%s", UUID_A);
+        manager_apply(m, gone);
+        manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
+        assert_true(dom(m)->collecting);
+        log_buf[0] = '\0';
+
+        manager_apply(m, late);
+        /* not applied: nothing exported, its own collection still awaited */
+        assert_string_equal(log_buf, "");
+        assert_null(dom(m)->guest);
+        assert_false(dom(m)->guest_exported);
+        assert_true(dom(m)->collecting);
+
+        manager_apply(m, result(GUEST_KIND_ALL, "new-guest", NULL));
+        assert_string_equal(dom(m)->guest->hostname, "new-guest");
+        assert_false(dom(m)->collecting);
 }
 
 static void test_failing_agent(void **state) {
@@ -206,7 +303,8 @@ static void test_agent_disconnects_during_collection(void **state) {
         Manager *m = *state;
 
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
-        assert_int_equal(collect_refresh(m, dom(m)), 2);
+        dom(m)->collect_started_usec -= REFRESH_REUSE_USEC;
+        assert_int_equal(refresh(m, dom(m)), 2);
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_DISCONNECTED));
         log_buf[0] = '\0';
         /* the late answer is stale: dropped, and both waiters are answered */
@@ -239,6 +337,7 @@ static void test_too_big_list_goes_raw(void **state) {
         }
 
         /* the raw read answers: no longer failing, still read raw */
+        dom(m)->collecting = true; /* as the timer would */
         manager_apply(m, result(GUEST_KIND_FILESYSTEMS, NULL, NULL));
         assert_int_equal(dom(m)->failing_kinds, 0);
         assert_int_equal(dom(m)->raw_kinds, GUEST_KIND_FILESYSTEMS);
@@ -247,6 +346,7 @@ static void test_too_big_list_goes_raw(void **state) {
         VirtMsg *h = result(GUEST_KIND_ALL, NULL, NULL);
         h->data.failed_kinds = GUEST_KIND_ALL;
         h->data.failed_error = strdup("guest info failed: Guest agent is not responding");
+        dom(m)->collecting = true; /* as the timer would */
         manager_apply(m, h);
         assert_int_equal(dom(m)->raw_kinds, GUEST_KIND_FILESYSTEMS);
         assert_int_equal(dom(m)->raw_failed_kinds, 0);
@@ -255,12 +355,14 @@ static void test_too_big_list_goes_raw(void **state) {
         VirtMsg *f = result(GUEST_KIND_FILESYSTEMS, NULL, NULL);
         f->data.failed_kinds = f->data.raw_failed_kinds = GUEST_KIND_FILESYSTEMS;
         f->data.failed_error = strdup("its own reply failed: Guest agent is not responding");
+        dom(m)->collecting = true; /* as the timer would */
         manager_apply(m, f);
         assert_int_equal(dom(m)->raw_kinds, 0);
         assert_int_equal(dom(m)->raw_failed_kinds, GUEST_KIND_FILESYSTEMS);
         assert_true(dom(m)->failing_kinds & GUEST_KIND_FILESYSTEMS);
         VirtMsg *again = result(GUEST_KIND_FILESYSTEMS, NULL, NULL);
         again->data.failed_kinds = again->data.too_big_kinds = GUEST_KIND_FILESYSTEMS;
+        dom(m)->collecting = true; /* as the timer would */
         manager_apply(m, again);
         assert_int_equal(dom(m)->raw_kinds, 0);
 
@@ -276,6 +378,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_agent_gone_drops_everything, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_paused_and_resumed, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refresh_waits_for_a_fresh_collection, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_refresh_flood_costs_one_collection, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_late_result_for_a_removed_domain, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_failing_agent, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_agent_disconnects_during_collection, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_too_big_list_goes_raw, setup, teardown),

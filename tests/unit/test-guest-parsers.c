@@ -1241,6 +1241,24 @@ static void test_text_for_log(void **state) {
         char *s = text_for_log("\x1b[31mFAKE\x1b[0m\xfe" "\nnext line", 100);
         assert_string_equal(s, "?[31mFAKE?[0m\xef\xbf\xbd" "?next line");
         free(s);
+
+        /* What passes for other text on a screen: a C1 CSI, a right-to-left
+         * override spoofing "exe.jpg", isolates, zero-width and invisible
+         * characters, a tag character; each becomes one '?'. */
+        s = text_for_log("csi\xc2\x9b" "31m nel\xc2\x85 evil\xe2\x80\xaegpj.exe lri\xe2\x81\xa6x\xe2\x81\xa9 "
+                         "alm\xd8\x9c lrm\xe2\x80\x8e zw\xe2\x80\x8b\xe2\x80\x8c\xe2\x80\x8d wj\xe2\x81\xa0 "
+                         "bom\xef\xbb\xbf ls\xe2\x80\xa8 tag\xf3\xa0\x80\x81 shy\xc2\xad",
+                         200);
+        assert_string_equal(s, "csi?31m nel? evil?gpj.exe lri?x? alm? lrm? zw??? wj? bom? ls? tag? shy?");
+        free(s);
+        /* letters of every length are kept */
+        s = text_for_log("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80 \xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d", 100);
+        assert_string_equal(s, "h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80 \xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d");
+        free(s);
+        /* cut first, then replaced: still within max */
+        s = text_for_log("\xe2\x80\xae\xe2\x80\xae\xe2\x80\xae\xe2\x80\xae", 7);
+        assert_string_equal(s, "?\xe2\x80\xa6");
+        free(s);
 }
 
 static void test_utf8(void **state) {

@@ -1,5 +1,5 @@
 /* Unit tests of the small pure parts: UUIDs, object paths, state names,
- * reconnect backoff, the hash map. */
+ * reconnect backoff, the hash map, log lines and error quotes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,10 +10,14 @@
 
 #include <cmocka.h>
 
+#include <unistd.h>
+
 #include "backoff.h"
+#include "bus-errors.h"
 #include "bus-paths.h"
 #include "domain-state.h"
 #include "hashmap.h"
+#include "log.h"
 #include "uuid.h"
 
 static void test_uuid_normalize(void **state) {
@@ -175,11 +179,49 @@ static void test_hashmap(void **state) {
         free(keys);
 }
 
+/* A log line quoting a name libvirt took: what reaches stderr. */
+static void test_log_lines_are_safe_text(void **state) {
+        char path[] = "/tmp/test-small-parts-log.XXXXXX", line[512] = "";
+        int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+        assert_true(fd >= 0 && saved >= 0);
+        fflush(stderr);
+        assert_true(dup2(fd, STDERR_FILENO) >= 0);
+        log_info("Guest agent of '%s' connected.", "www.bank\xe2\x80\xaemoc.evil\xc2\x9b\x1b[2J\n\xef\xb7\x90\xff");
+        fflush(stderr);
+        dup2(saved, STDERR_FILENO);
+        close(saved);
+        FILE *f = fdopen(fd, "r");
+        rewind(f);
+        assert_non_null(fgets(line, sizeof line, f));
+        fclose(f);
+        unlink(path);
+        assert_string_equal(line, "Guest agent of 'www.bank?moc.evil??[2J?\xef\xbf\xbd\xef\xbf\xbd' connected.\n");
+}
+
+/* Quotes in error replies: bounded, whole characters, safe text. */
+static void test_error_quotes(void **state) {
+        char buf[BUS_ERROR_QUOTE_MAX], arg[200];
+        memset(arg, 'a', 63);
+        snprintf(arg + 63, sizeof arg - 63, "\xc3\xa9\xe2\x80\xae%s", "tail");
+        /* the old cut at byte 64 fell inside the é */
+        assert_string_equal(bus_error_quote(arg, buf, sizeof buf),
+                            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9?tail");
+        memset(arg, 'b', 199);
+        arg[199] = '\0';
+        assert_int_equal(strlen(bus_error_quote(arg, buf, sizeof buf)), BUS_ERROR_QUOTE_MAX - 1);
+        assert_string_equal(buf + BUS_ERROR_QUOTE_MAX - 4, "\xe2\x80\xa6"); /* cut: an ellipsis */
+        char small[8];
+        assert_string_equal(bus_error_quote("\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac", small, sizeof small),
+                            "\xe2\x82\xac\xe2\x80\xa6");
+        assert_string_equal(bus_error_quote(NULL, small, sizeof small), "");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_uuid_normalize), cmocka_unit_test(test_domain_paths),
                 cmocka_unit_test(test_domain_state_names), cmocka_unit_test(test_backoff),
-                cmocka_unit_test(test_hashmap),
+                cmocka_unit_test(test_hashmap), cmocka_unit_test(test_log_lines_are_safe_text),
+                cmocka_unit_test(test_error_quotes),
         };
         return cmocka_run_group_tests_name("small parts", tests, NULL, NULL);
 }
