@@ -96,9 +96,14 @@ static VirtMsg *msg_new(VirtMsgType type) {
         return m;
 }
 
+/* Bytes of a libvirt error message kept for a log line. */
+#define ERROR_MESSAGE_MAX 1024
+
+/* libvirt's messages quote domain names, URIs, paths: made safe to log
+ * here, once, for every reader. */
 static char *last_error_message(void) {
         const char *e = virGetLastErrorMessage();
-        return strdup(e ? e : "unknown libvirt error");
+        return text_for_log(e ? e : "unknown libvirt error", ERROR_MESSAGE_MAX);
 }
 
 /* Fills info from a domain handle and its state and persistence, then

@@ -88,12 +88,21 @@ Domain *manager_get_domain(Manager *m, const char *uuid) {
 }
 
 Domain *manager_find_domain_by_name(Manager *m, const char *name) {
-        Domain *d;
-        /* Linear: name lookups are rare method calls, UUID is the key. */
-        HASHMAP_FOREACH(d, m->domains, i)
-                if (strcmp(d->name, name) == 0)
+        Domain *d, *published = NULL;
+        size_t n_published = 0;
+
+        /* Linear: name lookups are rare method calls, UUID is the key.
+         * libvirt's own name first; else the published one, if no other
+         * domain's name was made the same (two names can sanitize alike). */
+        HASHMAP_FOREACH(d, m->domains, i) {
+                if (domain_has_libvirt_name(d, name))
                         return d;
-        return NULL;
+                if (domain_has_published_name(d, name)) {
+                        published = d;
+                        n_published++;
+                }
+        }
+        return n_published == 1 ? published : NULL;
 }
 
 size_t manager_domain_count(Manager *m) {
@@ -122,14 +131,14 @@ static void log_agent_transition(Domain *d) {
 
         if (d->agent_log_usec != 0 && now - d->agent_log_usec < AGENT_LOG_QUIET_USEC) {
                 d->agent_log_suppressed++;
-                log_debug("Guest agent of '%s' %s.", d->name, d->agent_connected ? "connected" : "disconnected");
+                log_debug("Guest agent of '%s' %s.", d->log_name, d->agent_connected ? "connected" : "disconnected");
                 return;
         }
         if (d->agent_log_suppressed > 0)
-                log_info("Guest agent of '%s' %s (%u more changes in the last minute not logged).", d->name,
+                log_info("Guest agent of '%s' %s (%u more changes in the last minute not logged).", d->log_name,
                          d->agent_connected ? "connected" : "disconnected", d->agent_log_suppressed);
         else
-                log_info("Guest agent of '%s' %s.", d->name, d->agent_connected ? "connected" : "disconnected");
+                log_info("Guest agent of '%s' %s.", d->log_name, d->agent_connected ? "connected" : "disconnected");
         d->agent_log_usec = now;
         d->agent_log_suppressed = 0;
 }
@@ -165,14 +174,14 @@ static void add_or_update_domain(Manager *m, DomainInfo *info) {
                 return;
         }
         d->seen = true;
-        log_debug("Domain '%s' (%s) appeared, %s.", d->name, d->uuid, domain_state_to_string(d->state));
+        log_debug("Domain '%s' (%s) appeared, %s.", d->log_name, d->uuid, domain_state_to_string(d->state));
         CALL_HOOK(m, domain_added, d, m->hooks_userdata);
         CALL_HOOK(m, manager_changed, MANAGER_PROPERTY_DOMAIN_COUNT, m->hooks_userdata);
         collect_domain_updated(m, d, false);
 }
 
 static void remove_domain(Manager *m, Domain *d) {
-        log_debug("Domain '%s' (%s) is gone.", d->name, d->uuid);
+        log_debug("Domain '%s' (%s) is gone.", d->log_name, d->uuid);
         CALL_HOOK(m, domain_removed, d, m->hooks_userdata);
         hashmap_remove(m->domains, d->uuid);
         domain_free(d);
