@@ -26,12 +26,12 @@ static int set_names(Domain *d, const char *libvirt) {
         char *name = utf8_sanitize(libvirt, len, DOMAIN_NAME_PUBLISHED_MAX);
         char *log_name = name ? text_for_log(name, DOMAIN_NAME_LOG_MAX) : NULL;
         bool is_libvirts = name && strcmp(name, libvirt) == 0;
-        char *libvirt_name = NULL;
-        if (name && log_name && !is_libvirts && len <= DOMAIN_NAME_LOOKUP_MAX)
-                libvirt_name = strdup(libvirt);
-        if (!name || !log_name || (!is_libvirts && len <= DOMAIN_NAME_LOOKUP_MAX && !libvirt_name)) {
+        bool keep = !is_libvirts && len <= DOMAIN_NAME_LOOKUP_MAX;
+        char *libvirt_name = keep ? strdup(libvirt) : NULL;
+        if (!name || !log_name || (keep && !libvirt_name)) {
                 free(name);
                 free(log_name);
+                free(libvirt_name);
                 return -ENOMEM;
         }
 
