@@ -176,14 +176,44 @@ static int uuid_compare(const void *a, const void *b) {
  * have no such limit. */
 #define RPC_DOMAIN_LIST_MAX 16384
 
-/* The list functions below return -E2BIG when a one-call list itself
- * failed, as it does past RPC_DOMAIN_LIST_MAX: list_domains() then lists
- * one kind at a time. */
+/* Which domains a list takes: all, or one kind. */
+typedef enum ListKind {
+        LIST_ALL,
+        LIST_ACTIVE,   /* running, paused, ... */
+        LIST_INACTIVE, /* shut off */
+} ListKind;
 
-/* The raw UUIDs of the persistent domains, sorted. */
-static int list_persistent(virConnectPtr conn, unsigned char (**ret)[VIR_UUID_BUFLEN], size_t *ret_n) {
+static unsigned list_flags(ListKind kind) {
+        return kind == LIST_ACTIVE ? VIR_CONNECT_LIST_DOMAINS_ACTIVE
+               : kind == LIST_INACTIVE ? VIR_CONNECT_LIST_DOMAINS_INACTIVE
+                                       : 0;
+}
+
+static unsigned stats_flags(ListKind kind) {
+        return kind == LIST_ACTIVE ? VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE
+               : kind == LIST_INACTIVE ? VIR_CONNECT_GET_ALL_DOMAINS_STATS_INACTIVE
+                                       : 0;
+}
+
+/* Room for n more infos. */
+static int domain_list_reserve(DomainList *l, size_t n) {
+        DomainInfo *grown = realloc(l->infos, (l->k + n + 1) * sizeof *grown);
+        if (!grown)
+                return -ENOMEM;
+        l->infos = grown;
+        memset(l->infos + l->k, 0, (n + 1) * sizeof *grown);
+        return 0;
+}
+
+/* The list functions below add to l and return how many domains libvirt
+ * listed, or -E2BIG when a one-call list itself failed, as it does past
+ * RPC_DOMAIN_LIST_MAX: list_domains() then lists one kind at a time. */
+
+/* The raw UUIDs of the persistent domains of a kind, sorted. */
+static int list_persistent(virConnectPtr conn, ListKind kind, unsigned char (**ret)[VIR_UUID_BUFLEN],
+                           size_t *ret_n) {
         virDomainPtr *doms = NULL;
-        int n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_PERSISTENT);
+        int n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_PERSISTENT | list_flags(kind));
         if (n < 0)
                 return -E2BIG;
 
@@ -205,23 +235,23 @@ static int list_persistent(virConnectPtr conn, unsigned char (**ret)[VIR_UUID_BU
         return 0;
 }
 
-/* Every domain with its state and persistence in two calls, then one XML
- * each: three round trips per domain would make start-up wait on libvirtd.
- * Returns -EOPNOTSUPP if the driver has no bulk stats. */
-static int list_domains_bulk(VirtSession *s, DomainList *l) {
+/* Every domain of a kind with its state and persistence in two calls, then
+ * one XML each: three round trips per domain would make start-up wait on
+ * libvirtd. Returns -EOPNOTSUPP if the driver has no bulk stats. */
+static int list_domains_bulk(VirtSession *s, ListKind kind, DomainList *l) {
         virConnectPtr conn = s->conn;
         virDomainStatsRecordPtr *records = NULL;
         unsigned char (*persistent)[VIR_UUID_BUFLEN] = NULL;
         size_t n_persistent = 0;
 
-        int n = virConnectGetAllDomainStats(conn, VIR_DOMAIN_STATS_STATE, &records, 0);
+        int n = virConnectGetAllDomainStats(conn, VIR_DOMAIN_STATS_STATE, &records, stats_flags(kind));
         if (n < 0) {
                 virErrorPtr e = virGetLastError();
                 return e && e->code == VIR_ERR_NO_SUPPORT ? -EOPNOTSUPP : -E2BIG;
         }
-        int r = list_persistent(conn, &persistent, &n_persistent);
-        if (r >= 0 && !(l->infos = calloc(n > 0 ? n : 1, sizeof *l->infos)))
-                r = -ENOMEM;
+        int r = list_persistent(conn, kind, &persistent, &n_persistent);
+        if (r >= 0)
+                r = domain_list_reserve(l, (size_t) n);
         for (int i = 0; r >= 0 && i < n && !stopping(s); i++) {
                 virDomainPtr dom = records[i]->dom;
                 unsigned char uuid[VIR_UUID_BUFLEN];
@@ -241,63 +271,42 @@ static int list_domains_bulk(VirtSession *s, DomainList *l) {
         }
         free(persistent);
         virDomainStatsRecordListFree(records);
-        return r;
+        return r < 0 ? r : n;
 }
 
 /* The fallback: every part of every domain asked for on its own. */
-static int list_domains_each(VirtSession *s, DomainList *l) {
+static int list_domains_each(VirtSession *s, ListKind kind, DomainList *l) {
         virDomainPtr *doms = NULL;
-        int n = virConnectListAllDomains(s->conn, &doms, 0);
+        int n = virConnectListAllDomains(s->conn, &doms, list_flags(kind));
         if (n < 0)
                 return -E2BIG;
 
-        int r = (l->infos = calloc(n > 0 ? n : 1, sizeof *l->infos)) ? 0 : -ENOMEM;
+        int r = domain_list_reserve(l, (size_t) n);
         for (int i = 0; i < n; i++) {
                 if (r >= 0 && !stopping(s))
                         r = domain_list_add(l, read_domain_info(doms[i], &l->infos[l->k]));
                 virDomainFree(doms[i]);
         }
         free(doms);
-        return r;
+        return r < 0 ? r : n;
 }
 
-/* Room for n more infos. */
-static int domain_list_reserve(DomainList *l, size_t n) {
-        DomainInfo *grown = realloc(l->infos, (l->k + n + 1) * sizeof *grown);
-        if (!grown)
-                return -ENOMEM;
-        l->infos = grown;
-        memset(l->infos + l->k, 0, (n + 1) * sizeof *grown);
-        return 0;
+/* Every domain of a kind in one call: bulk, else one by one. */
+static int list_domains_one_call(VirtSession *s, ListKind kind, DomainList *l) {
+        int r = list_domains_bulk(s, kind, l);
+        return r == -EOPNOTSUPP ? list_domains_each(s, kind, l) : r;
 }
 
-/* One kind of domains (active: running or paused; else shut off) for
- * list_domains_by_kind(): in one call if that kind fits, else with the
- * older call, up to RPC_DOMAIN_LIST_MAX: IDs of active domains, names of
- * the others, each looked up. *ret_listed: how many the list named; 0 if it
+/* One kind (active or not) with the older calls, when even its one-call
+ * list fails: up to RPC_DOMAIN_LIST_MAX IDs of active domains, or names of
+ * the others, each looked up. Returns how many the list named; 0 if it
  * failed (a reply too big for libvirt's messages): counted, not fatal. */
-static int list_kind(VirtSession *s, bool active, DomainList *l, size_t *ret_listed) {
+static int list_kind_by_handle(VirtSession *s, bool active, DomainList *l) {
         virConnectPtr conn = s->conn;
-        virDomainPtr *doms = NULL;
-        int r, n;
-
-        *ret_listed = 0;
-        n = virConnectListAllDomains(conn, &doms, active ? VIR_CONNECT_LIST_DOMAINS_ACTIVE
-                                                         : VIR_CONNECT_LIST_DOMAINS_INACTIVE);
-        if (n >= 0) {
-                r = domain_list_reserve(l, (size_t) n);
-                for (int i = 0; i < n; i++) {
-                        if (r >= 0 && !stopping(s))
-                                r = domain_list_add(l, read_domain_info(doms[i], &l->infos[l->k]));
-                        virDomainFree(doms[i]);
-                }
-                free(doms);
-                *ret_listed = (size_t) n;
-                return r;
-        }
-
         int *ids = NULL;
         char **names = NULL;
+        int r, n;
+
         if (active) {
                 if (!(ids = calloc(RPC_DOMAIN_LIST_MAX, sizeof *ids)))
                         return -ENOMEM;
@@ -323,8 +332,14 @@ static int list_kind(VirtSession *s, bool active, DomainList *l, size_t *ret_lis
                 free(names[i]);
         free(names);
         free(ids);
-        *ret_listed = n > 0 ? (size_t) n : 0;
-        return r;
+        if (r < 0)
+                return r;
+        return n > 0 ? n : 0;
+}
+
+static int list_kind(VirtSession *s, bool active, DomainList *l) {
+        int r = list_domains_one_call(s, active ? LIST_ACTIVE : LIST_INACTIVE, l);
+        return r == -E2BIG ? list_kind_by_handle(s, active, l) : r;
 }
 
 /* When the one-call list of every domain fails: one kind at a time.
@@ -332,20 +347,21 @@ static int list_kind(VirtSession *s, bool active, DomainList *l, size_t *ret_lis
  * list. Fails if neither kind could be listed. */
 static int list_domains_by_kind(VirtSession *s, DomainList *l, size_t *ret_total, size_t *ret_unlisted) {
         int n_active = virConnectNumOfDomains(s->conn), n_inactive = virConnectNumOfDefinedDomains(s->conn);
-        size_t listed_active, listed_inactive;
-        int r;
+        int listed_active, listed_inactive;
 
         if (n_active < 0 || n_inactive < 0)
                 return -EIO;
-        r = list_kind(s, true, l, &listed_active);
-        if (r >= 0)
-                r = list_kind(s, false, l, &listed_inactive);
-        if (r < 0)
-                return r;
+        listed_active = list_kind(s, true, l);
+        if (listed_active < 0)
+                return listed_active;
+        listed_inactive = list_kind(s, false, l);
+        if (listed_inactive < 0)
+                return listed_inactive;
         if (listed_active + listed_inactive == 0 && n_active + n_inactive > 0)
                 return -EIO;
 
-        size_t total = (size_t) n_active + (size_t) n_inactive, listed = listed_active + listed_inactive;
+        size_t total = (size_t) n_active + (size_t) n_inactive;
+        size_t listed = (size_t) listed_active + (size_t) listed_inactive;
         *ret_total = total;
         *ret_unlisted = total > listed ? total - listed : 0;
         return 0;
@@ -361,9 +377,7 @@ static void domain_list_clear(DomainList *l) {
 
 static int list_domains(VirtSession *s, VirtMsg *m) {
         DomainList l = {};
-        int r = list_domains_bulk(s, &l);
-        if (r == -EOPNOTSUPP)
-                r = list_domains_each(s, &l);
+        int r = list_domains_one_call(s, LIST_ALL, &l);
         if (r == -E2BIG) {
                 domain_list_clear(&l);
                 /* A lost connection fails every list: no point in more. */
