@@ -55,6 +55,10 @@ typedef struct VirtMsg {
         char *error;             /* CONNECT_FAILED, DISCONNECTED; GUEST_DATA: the agent did not answer */
         DomainInfo *domains;
         size_t n_domains;
+        /* CONNECTED, when libvirt could not list every domain in one call:
+         * how many it counts, and how many did not fit in any list. */
+        size_t n_libvirt;
+        size_t n_unlisted;
         DomainInfo domain;
         GuestData data;
 } VirtMsg;

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,11 +36,18 @@ struct VirtSession {
         Queue *jobs;
         Queue *results;
         pthread_t thread;
+        atomic_bool stop;  /* asked to stop: skip queued jobs, end a list early */
+        bool stop_queued;  /* the JOB_STOP is queued (main thread only) */
+        bool joined;       /* the worker has ended (main thread only) */
         /* Only the worker thread touches these. */
         virConnectPtr conn;
         int lifecycle_callback;
         int agent_callback;
 };
+
+static bool stopping(VirtSession *s) {
+        return atomic_load(&s->stop);
+}
 
 static bool last_error_is_no_domain(void) {
         virErrorPtr e = virGetLastError();
@@ -96,9 +104,14 @@ static VirtMsg *msg_new(VirtMsgType type) {
         return m;
 }
 
+/* Bytes of a libvirt error message kept for a log line. */
+#define ERROR_MESSAGE_MAX 1024
+
+/* libvirt's messages quote domain names, URIs, paths: made safe to log
+ * here, once, for every reader. */
 static char *last_error_message(void) {
         const char *e = virGetLastErrorMessage();
-        return strdup(e ? e : "unknown libvirt error");
+        return text_for_log(e ? e : "unknown libvirt error", ERROR_MESSAGE_MAX);
 }
 
 /* Fills info from a domain handle and its state and persistence, then
@@ -157,12 +170,52 @@ static int uuid_compare(const void *a, const void *b) {
         return memcmp(a, b, VIR_UUID_BUFLEN);
 }
 
-/* The raw UUIDs of the persistent domains, sorted. */
-static int list_persistent(virConnectPtr conn, unsigned char (**ret)[VIR_UUID_BUFLEN], size_t *ret_n) {
+/* libvirt's remote protocol carries at most this many domains in one list
+ * (REMOTE_DOMAIN_LIST_MAX in libvirt 9.0): past it virConnectListAllDomains
+ * and virConnectGetAllDomainStats fail, whoever asks. In-process drivers
+ * have no such limit. */
+#define RPC_DOMAIN_LIST_MAX 16384
+
+/* Which domains a list takes: all, or one kind. */
+typedef enum ListKind {
+        LIST_ALL,
+        LIST_ACTIVE,   /* running, paused, ... */
+        LIST_INACTIVE, /* shut off */
+} ListKind;
+
+static unsigned list_flags(ListKind kind) {
+        return kind == LIST_ACTIVE ? VIR_CONNECT_LIST_DOMAINS_ACTIVE
+               : kind == LIST_INACTIVE ? VIR_CONNECT_LIST_DOMAINS_INACTIVE
+                                       : 0;
+}
+
+static unsigned stats_flags(ListKind kind) {
+        return kind == LIST_ACTIVE ? VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE
+               : kind == LIST_INACTIVE ? VIR_CONNECT_GET_ALL_DOMAINS_STATS_INACTIVE
+                                       : 0;
+}
+
+/* Room for n more infos. */
+static int domain_list_reserve(DomainList *l, size_t n) {
+        DomainInfo *grown = realloc(l->infos, (l->k + n + 1) * sizeof *grown);
+        if (!grown)
+                return -ENOMEM;
+        l->infos = grown;
+        memset(l->infos + l->k, 0, (n + 1) * sizeof *grown);
+        return 0;
+}
+
+/* The list functions below add to l and return how many domains libvirt
+ * listed, or -E2BIG when a one-call list itself failed, as it does past
+ * RPC_DOMAIN_LIST_MAX: list_domains() then lists one kind at a time. */
+
+/* The raw UUIDs of the persistent domains of a kind, sorted. */
+static int list_persistent(virConnectPtr conn, ListKind kind, unsigned char (**ret)[VIR_UUID_BUFLEN],
+                           size_t *ret_n) {
         virDomainPtr *doms = NULL;
-        int n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_PERSISTENT);
+        int n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_PERSISTENT | list_flags(kind));
         if (n < 0)
-                return -EIO;
+                return -E2BIG;
 
         unsigned char (*uuids)[VIR_UUID_BUFLEN] = calloc(n > 0 ? n : 1, sizeof *uuids);
         int r = uuids ? 0 : -ENOMEM;
@@ -182,23 +235,24 @@ static int list_persistent(virConnectPtr conn, unsigned char (**ret)[VIR_UUID_BU
         return 0;
 }
 
-/* Every domain with its state and persistence in two calls, then one XML
- * each: three round trips per domain would make start-up wait on libvirtd.
- * Returns -EOPNOTSUPP if the driver has no bulk stats. */
-static int list_domains_bulk(virConnectPtr conn, DomainList *l) {
+/* Every domain of a kind with its state and persistence in two calls, then
+ * one XML each: three round trips per domain would make start-up wait on
+ * libvirtd. Returns -EOPNOTSUPP if the driver has no bulk stats. */
+static int list_domains_bulk(VirtSession *s, ListKind kind, DomainList *l) {
+        virConnectPtr conn = s->conn;
         virDomainStatsRecordPtr *records = NULL;
         unsigned char (*persistent)[VIR_UUID_BUFLEN] = NULL;
         size_t n_persistent = 0;
 
-        int n = virConnectGetAllDomainStats(conn, VIR_DOMAIN_STATS_STATE, &records, 0);
+        int n = virConnectGetAllDomainStats(conn, VIR_DOMAIN_STATS_STATE, &records, stats_flags(kind));
         if (n < 0) {
                 virErrorPtr e = virGetLastError();
-                return e && e->code == VIR_ERR_NO_SUPPORT ? -EOPNOTSUPP : -EIO;
+                return e && e->code == VIR_ERR_NO_SUPPORT ? -EOPNOTSUPP : -E2BIG;
         }
-        int r = list_persistent(conn, &persistent, &n_persistent);
-        if (r >= 0 && !(l->infos = calloc(n > 0 ? n : 1, sizeof *l->infos)))
-                r = -ENOMEM;
-        for (int i = 0; r >= 0 && i < n; i++) {
+        int r = list_persistent(conn, kind, &persistent, &n_persistent);
+        if (r >= 0)
+                r = domain_list_reserve(l, (size_t) n);
+        for (int i = 0; r >= 0 && i < n && !stopping(s); i++) {
                 virDomainPtr dom = records[i]->dom;
                 unsigned char uuid[VIR_UUID_BUFLEN];
                 int state;
@@ -217,39 +271,125 @@ static int list_domains_bulk(virConnectPtr conn, DomainList *l) {
         }
         free(persistent);
         virDomainStatsRecordListFree(records);
-        return r;
+        return r < 0 ? r : n;
 }
 
 /* The fallback: every part of every domain asked for on its own. */
-static int list_domains_each(virConnectPtr conn, DomainList *l) {
+static int list_domains_each(VirtSession *s, ListKind kind, DomainList *l) {
         virDomainPtr *doms = NULL;
-        int n = virConnectListAllDomains(conn, &doms, 0);
+        int n = virConnectListAllDomains(s->conn, &doms, list_flags(kind));
         if (n < 0)
-                return -EIO;
+                return -E2BIG;
 
-        int r = (l->infos = calloc(n > 0 ? n : 1, sizeof *l->infos)) ? 0 : -ENOMEM;
+        int r = domain_list_reserve(l, (size_t) n);
         for (int i = 0; i < n; i++) {
-                if (r >= 0)
+                if (r >= 0 && !stopping(s))
                         r = domain_list_add(l, read_domain_info(doms[i], &l->infos[l->k]));
                 virDomainFree(doms[i]);
         }
         free(doms);
-        return r;
+        return r < 0 ? r : n;
 }
 
-static int list_domains(virConnectPtr conn, DomainInfo **ret, size_t *ret_n) {
+/* Every domain of a kind in one call: bulk, else one by one. */
+static int list_domains_one_call(VirtSession *s, ListKind kind, DomainList *l) {
+        int r = list_domains_bulk(s, kind, l);
+        return r == -EOPNOTSUPP ? list_domains_each(s, kind, l) : r;
+}
+
+/* One kind (active or not) with the older calls, when even its one-call
+ * list fails: up to RPC_DOMAIN_LIST_MAX IDs of active domains, or names of
+ * the others, each looked up. Returns how many the list named; 0 if it
+ * failed (a reply too big for libvirt's messages): counted, not fatal. */
+static int list_kind_by_handle(VirtSession *s, bool active, DomainList *l) {
+        virConnectPtr conn = s->conn;
+        int *ids = NULL;
+        char **names = NULL;
+        int r, n;
+
+        if (active) {
+                if (!(ids = calloc(RPC_DOMAIN_LIST_MAX, sizeof *ids)))
+                        return -ENOMEM;
+                n = virConnectListDomains(conn, ids, RPC_DOMAIN_LIST_MAX);
+        } else {
+                if (!(names = calloc(RPC_DOMAIN_LIST_MAX, sizeof *names)))
+                        return -ENOMEM;
+                n = virConnectListDefinedDomains(conn, names, RPC_DOMAIN_LIST_MAX);
+        }
+        r = n > 0 ? domain_list_reserve(l, (size_t) n) : 0;
+        for (int i = 0; r >= 0 && i < n && !stopping(s); i++) {
+                virDomainPtr dom = active ? virDomainLookupByID(conn, ids[i]) : virDomainLookupByName(conn, names[i]);
+                if (!dom) {
+                        /* Stopped, started, renamed or gone since it was listed: its event follows. */
+                        if (!last_error_is_no_domain())
+                                r = -EIO;
+                        continue;
+                }
+                r = domain_list_add(l, read_domain_info(dom, &l->infos[l->k]));
+                virDomainFree(dom);
+        }
+        for (int i = 0; names && i < n; i++)
+                free(names[i]);
+        free(names);
+        free(ids);
+        if (r < 0)
+                return r;
+        return n > 0 ? n : 0;
+}
+
+static int list_kind(VirtSession *s, bool active, DomainList *l) {
+        int r = list_domains_one_call(s, active ? LIST_ACTIVE : LIST_INACTIVE, l);
+        return r == -E2BIG ? list_kind_by_handle(s, active, l) : r;
+}
+
+/* When the one-call list of every domain fails: one kind at a time.
+ * *ret_total: domains libvirt counts; *ret_unlisted: those that fit in no
+ * list. Fails if neither kind could be listed. */
+static int list_domains_by_kind(VirtSession *s, DomainList *l, size_t *ret_total, size_t *ret_unlisted) {
+        int n_active = virConnectNumOfDomains(s->conn), n_inactive = virConnectNumOfDefinedDomains(s->conn);
+        int listed_active, listed_inactive;
+
+        if (n_active < 0 || n_inactive < 0)
+                return -EIO;
+        listed_active = list_kind(s, true, l);
+        if (listed_active < 0)
+                return listed_active;
+        listed_inactive = list_kind(s, false, l);
+        if (listed_inactive < 0)
+                return listed_inactive;
+        if (listed_active + listed_inactive == 0 && n_active + n_inactive > 0)
+                return -EIO;
+
+        size_t total = (size_t) n_active + (size_t) n_inactive;
+        size_t listed = (size_t) listed_active + (size_t) listed_inactive;
+        *ret_total = total;
+        *ret_unlisted = total > listed ? total - listed : 0;
+        return 0;
+}
+
+static void domain_list_clear(DomainList *l) {
+        for (size_t i = 0; i < l->k; i++)
+                domain_info_done(&l->infos[i]);
+        free(l->infos);
+        l->infos = NULL;
+        l->k = 0;
+}
+
+static int list_domains(VirtSession *s, VirtMsg *m) {
         DomainList l = {};
-        int r = list_domains_bulk(conn, &l);
-        if (r == -EOPNOTSUPP)
-                r = list_domains_each(conn, &l);
+        int r = list_domains_one_call(s, LIST_ALL, &l);
+        if (r == -E2BIG) {
+                domain_list_clear(&l);
+                /* A lost connection fails every list: no point in more. */
+                r = virConnectIsAlive(s->conn) == 1 ? list_domains_by_kind(s, &l, &m->n_libvirt, &m->n_unlisted)
+                                                    : -EIO;
+        }
         if (r < 0) {
-                for (size_t i = 0; i < l.k; i++)
-                        domain_info_done(&l.infos[i]);
-                free(l.infos);
+                domain_list_clear(&l);
                 return r;
         }
-        *ret = l.infos;
-        *ret_n = l.k;
+        m->domains = l.infos;
+        m->n_domains = l.k;
         return 0;
 }
 
@@ -345,7 +485,7 @@ static void do_connect(VirtSession *s) {
         }
 
         m = msg_new(VIRT_MSG_CONNECTED);
-        if (list_domains(s->conn, &m->domains, &m->n_domains) < 0) {
+        if (list_domains(s, m) < 0) {
                 virt_msg_free(m);
                 goto fail;
         }
@@ -418,6 +558,12 @@ static void *worker_main(void *userdata) {
                 Job *j = QUEUE_CONTAINER(item, Job, item);
                 bool stop = j->type == JOB_STOP;
 
+                /* Nobody waits for the answers any more. */
+                if (stopping(s) && !stop) {
+                        job_free_item(item);
+                        continue;
+                }
+
                 switch (j->type) {
                 case JOB_CONNECT:
                         do_connect(s);
@@ -470,11 +616,44 @@ fail:
         return r;
 }
 
+void virt_session_request_stop(VirtSession *s) {
+        QueueItem *item;
+
+        if (!s || s->stop_queued)
+                return;
+        atomic_store(&s->stop, true);
+        while ((item = queue_pop(s->jobs)))
+                job_free_item(item);
+        queue_push(s->jobs, &job_new(JOB_STOP)->item);
+        s->stop_queued = true;
+}
+
+int virt_session_stop(VirtSession *s, unsigned wait_ms) {
+        struct timespec deadline;
+
+        if (!s || s->joined)
+                return 0;
+        virt_session_request_stop(s);
+        clock_gettime(CLOCK_REALTIME, &deadline); /* pthread_timedjoin_np's clock */
+        deadline.tv_sec += wait_ms / 1000;
+        deadline.tv_nsec += (long) (wait_ms % 1000) * 1000000L;
+        if (deadline.tv_nsec >= 1000000000L) {
+                deadline.tv_sec++;
+                deadline.tv_nsec -= 1000000000L;
+        }
+        if (pthread_timedjoin_np(s->thread, NULL, &deadline) != 0)
+                return -ETIMEDOUT;
+        s->joined = true;
+        return 0;
+}
+
 VirtSession *virt_session_free(VirtSession *s) {
         if (!s)
                 return NULL;
-        queue_push(s->jobs, &job_new(JOB_STOP)->item);
-        pthread_join(s->thread, NULL);
+        if (!s->joined) {
+                virt_session_request_stop(s);
+                pthread_join(s->thread, NULL);
+        }
         queue_free(s->jobs, job_free_item);
         free(s->uri);
         free(s);

@@ -12,7 +12,18 @@ typedef struct VirtSession VirtSession;
 /* results: where VirtMsg items are pushed. Starts the worker thread; the
  * libvirt event loop must already run (virt_loop_start). */
 int virt_session_new(const char *uri, Queue *results, VirtSession **ret);
-/* Stops the worker and closes the connection. Accepts NULL. */
+/* Asks the worker to stop: queued jobs are dropped, a list in progress ends
+ * after the call in flight, then the worker closes the connection (while
+ * libvirt's event loop still runs, as libvirt expects). Does not wait. */
+void virt_session_request_stop(VirtSession *s);
+/* Asks (if not yet) and waits up to wait_ms for the worker to end. Returns
+ * -ETIMEDOUT if it is still inside a libvirt call: then s must not be freed,
+ * since the worker still uses it and pushes to the results queue. */
+int virt_session_stop(VirtSession *s, unsigned wait_ms);
+/* Frees the session, stopping the worker first if that was not done (then
+ * without a bound). Call it only after libvirt's event loop has stopped
+ * (virt_loop_stop): until then a callback may be running with s. Accepts
+ * NULL. */
 VirtSession *virt_session_free(VirtSession *s);
 
 /* Ask for a connection attempt; answered by VIRT_MSG_CONNECTED or

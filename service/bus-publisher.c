@@ -57,7 +57,7 @@ static void unqueue_domain(Publisher *p, Domain *d) {
 static void emit_domain_changes(Publisher *p, Domain *d) {
         int r = bus_domain_emit_changes(p->domains, d, d->pending_changes);
         if (r < 0)
-                log_warning_errno(r, "Failed to announce changes of domain '%s', ignoring: %m", d->name);
+                log_warning_errno(r, "Failed to announce changes of domain '%s', ignoring: %m", d->log_name);
 }
 
 static int on_window_end(sd_event_source *s, uint64_t usec, void *userdata);
@@ -134,7 +134,7 @@ static void on_domain_added(Manager *m, Domain *d, void *userdata) {
         if (r >= 0)
                 r = sd_bus_emit_object_added(p->bus, path);
         if (r < 0)
-                log_warning_errno(r, "Failed to announce domain '%s', ignoring: %m", d->name);
+                log_warning_errno(r, "Failed to announce domain '%s', ignoring: %m", d->log_name);
 }
 
 static void on_domain_removed(Manager *m, Domain *d, void *userdata) {
@@ -150,7 +150,7 @@ static void on_domain_removed(Manager *m, Domain *d, void *userdata) {
         if (r >= 0)
                 r = sd_bus_emit_object_removed(p->bus, path);
         if (r < 0)
-                log_warning_errno(r, "Failed to announce removal of domain '%s', ignoring: %m", d->name);
+                log_warning_errno(r, "Failed to announce removal of domain '%s', ignoring: %m", d->log_name);
 }
 
 static void on_domain_changed(Manager *m, Domain *d, unsigned properties, void *userdata) {
@@ -192,7 +192,7 @@ static void on_domain_guest_exported(Manager *m, Domain *d, bool exported, void 
         }
         int r = bus_domain_emit_guest_exported(p->domains, d, exported);
         if (r < 0)
-                log_warning_errno(r, "Failed to announce the guest data of '%s', ignoring: %m", d->name);
+                log_warning_errno(r, "Failed to announce the guest data of '%s', ignoring: %m", d->log_name);
 }
 
 static void on_collection_done(Manager *m, Domain *d, uint64_t seq, const char *error, void *userdata) {

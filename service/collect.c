@@ -215,12 +215,12 @@ void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg) {
         char names[128];
         if (failed & ~d->failing_kinds) {
                 kinds_to_string(failed & ~d->failing_kinds, names, sizeof names);
-                log_warning("Guest agent of '%s' gave no %s (%s); will keep asking.", d->name, names,
+                log_warning("Guest agent of '%s' gave no %s (%s); will keep asking.", d->log_name, names,
                             why ? why : "no reason given");
         }
         if (answered & d->failing_kinds) {
                 kinds_to_string(answered & d->failing_kinds, names, sizeof names);
-                log_info("Guest agent of '%s' answers about %s again.", d->name, names);
+                log_info("Guest agent of '%s' answers about %s again.", d->log_name, names);
         }
         d->failing_kinds = (d->failing_kinds | failed) & ~answered;
 
@@ -242,7 +242,7 @@ void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg) {
         if (msg->error) {
                 finished(m, d, seq, msg->error);
         } else {
-                log_debug("Collected %#x of %#x from the agent of '%s' in %.3f s.", answered, requested, d->name,
+                log_debug("Collected %#x of %#x from the agent of '%s' in %.3f s.", answered, requested, d->log_name,
                           msg->data.duration_usec / 1e6);
 
                 unsigned changed = domain_take_guest_data(d, &msg->data);

@@ -14,6 +14,48 @@ static size_t min_size(size_t a, size_t b) {
         return a < b ? a : b;
 }
 
+/* Derives the names of d from libvirt's (see domain.h). Returns
+ * DOMAIN_PROPERTY_NAME if the published one changed, 0, or -ENOMEM. */
+static int set_names(Domain *d, const char *libvirt) {
+        size_t len = strlen(libvirt);
+
+        if (d->name && (d->libvirt_name || d->name_is_libvirts) &&
+            strcmp(libvirt, d->libvirt_name ? d->libvirt_name : d->name) == 0)
+                return 0;
+
+        char *name = utf8_sanitize(libvirt, len, DOMAIN_NAME_PUBLISHED_MAX);
+        char *log_name = name ? text_for_log(name, DOMAIN_NAME_LOG_MAX) : NULL;
+        bool is_libvirts = name && strcmp(name, libvirt) == 0;
+        bool keep = !is_libvirts && len <= DOMAIN_NAME_LOOKUP_MAX;
+        char *libvirt_name = keep ? strdup(libvirt) : NULL;
+        if (!name || !log_name || (keep && !libvirt_name)) {
+                free(name);
+                free(log_name);
+                free(libvirt_name);
+                return -ENOMEM;
+        }
+
+        int changed = !d->name || strcmp(d->name, name) != 0 ? DOMAIN_PROPERTY_NAME : 0;
+        free(d->name);
+        free(d->libvirt_name);
+        free(d->log_name);
+        d->name = name;
+        d->libvirt_name = libvirt_name;
+        d->log_name = log_name;
+        d->name_is_libvirts = is_libvirts;
+        return changed;
+}
+
+bool domain_has_libvirt_name(const Domain *d, const char *name) {
+        if (d->libvirt_name)
+                return strcmp(d->libvirt_name, name) == 0;
+        return d->name_is_libvirts && strcmp(d->name, name) == 0;
+}
+
+bool domain_has_published_name(const Domain *d, const char *name) {
+        return strcmp(d->name, name) == 0;
+}
+
 int domain_new(DomainInfo *info, Domain **ret) {
         Domain *d = calloc(1, sizeof *d);
         if (!d)
@@ -21,8 +63,7 @@ int domain_new(DomainInfo *info, Domain **ret) {
 
         memcpy(d->uuid, info->uuid, sizeof d->uuid);
         d->uuid[UUID_STRING_MAX - 1] = '\0';
-        d->name = strdup(info->name ? info->name : "");
-        if (!d->name) {
+        if (set_names(d, info->name ? info->name : "") < 0) {
                 free(d);
                 return -ENOMEM;
         }
@@ -47,6 +88,8 @@ Domain *domain_free(Domain *d) {
         merged_interfaces_free(d->interfaces);
         free(d->full_error);
         free(d->name);
+        free(d->libvirt_name);
+        free(d->log_name);
         free(d);
         return NULL;
 }
@@ -72,17 +115,10 @@ static unsigned remerge_interfaces(Domain *d) {
 }
 
 int domain_update(Domain *d, DomainInfo *info) {
-        unsigned changed = 0;
-        const char *name = info->name ? info->name : "";
-
-        if (strcmp(d->name, name) != 0) {
-                char *n = strdup(name);
-                if (!n)
-                        return -ENOMEM;
-                free(d->name);
-                d->name = n;
-                changed |= DOMAIN_PROPERTY_NAME;
-        }
+        int r = set_names(d, info->name ? info->name : "");
+        if (r < 0)
+                return r;
+        unsigned changed = (unsigned) r;
         if (d->state != info->state) {
                 d->state = info->state;
                 changed |= DOMAIN_PROPERTY_STATE;

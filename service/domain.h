@@ -46,11 +46,32 @@ typedef enum DomainProperty {
 
 #define GUEST_KIND_COUNT 7 /* bits of GuestKind */
 
+/* The longest name published, in bytes after sanitizing (a longer one is
+ * cut and ends with "…"). Every name a QEMU domain can have fits unchanged:
+ * its files are named after it, and a file name has at most 255 bytes. */
+#define DOMAIN_NAME_PUBLISHED_MAX 256
+/* The longest libvirt name kept for lookups by name (GetDomainByName takes
+ * no longer argument); a longer one is found by its published name. */
+#define DOMAIN_NAME_LOOKUP_MAX 1024
+/* Bytes of a name quoted in a log line. */
+#define DOMAIN_NAME_LOG_MAX 256
+
 typedef struct Domain Domain;
 
 struct Domain {
         char uuid[UUID_STRING_MAX];
+        /* libvirt's name is untrusted: it may be any string libvirt's XML
+         * parser accepts, noncharacters (which sd-bus refuses) included.
+         * name: valid for D-Bus, at most DOMAIN_NAME_PUBLISHED_MAX; what the
+         *       bus shows and error messages quote.
+         * libvirt_name: libvirt's own, when it differs from name and is at
+         *       most DOMAIN_NAME_LOOKUP_MAX; NULL otherwise (then
+         *       name_is_libvirts says whether name is libvirt's own).
+         * log_name: name made safe for a log line (text_for_log). */
         char *name;
+        char *libvirt_name;
+        char *log_name;
+        bool name_is_libvirts; /* name is libvirt's own, unchanged */
         DomainState state;
         bool persistent;
         int32_t id;
@@ -109,6 +130,10 @@ int domain_update(Domain *d, DomainInfo *info);
 /* Applies what is known about the agent (from the live XML or an agent
  * event). Returns the DomainProperty bits that changed. */
 unsigned domain_update_agent(Domain *d, AgentState agent, uint64_t usec);
+
+/* d is named name: by libvirt's name, or by its published one. */
+bool domain_has_libvirt_name(const Domain *d, const char *name);
+bool domain_has_published_name(const Domain *d, const char *name);
 
 /* Guest data can be collected: running, agent connected. */
 bool domain_agent_usable(const Domain *d);

@@ -16,10 +16,13 @@
  * manager's stop timeout. */
 #define POOL_STOP_WAIT_MS 2000
 
-/* A pool whose worker outlived the stop, and the queue it writes to: kept
- * reachable until the process exits. */
+/* A pool or a session whose worker outlived the stop, and the queue it
+ * writes to: kept reachable until the process exits. */
 static AgentPool *abandoned_pool;
+static VirtSession *abandoned_session;
 static Queue *abandoned_inbox;
+
+static uint64_t monotonic_usec(void);
 
 #define CALL_HOOK(m, name, ...)                                                                    \
         do {                                                                                       \
@@ -51,9 +54,12 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
 
-        /* Stop the producers before the queue they write to. A worker inside
-         * an agent call that may last long (--agent-timeout) is not waited
-         * for: it keeps the pool and the queue, left for the exit. */
+        /* Stop the producers before the queue they write to, both at once
+         * and within one bound. A worker inside a call that may last long
+         * (--agent-timeout, a libvirtd that stopped answering) is not waited
+         * for: it keeps what it uses and the queue, left for the exit. */
+        uint64_t deadline = monotonic_usec() + POOL_STOP_WAIT_MS * 1000ULL;
+        virt_session_request_stop(m->session);
         if (agent_pool_stop(m->pool, POOL_STOP_WAIT_MS) < 0) {
                 log_warning("An agent call was still in flight %.1f s after the stop; not waiting for it.",
                             POOL_STOP_WAIT_MS / 1000.0);
@@ -62,8 +68,20 @@ Manager *manager_free(Manager *m) {
                 m->inbox = NULL;
         }
         m->pool = NULL;
-        m->session = virt_session_free(m->session);
+        uint64_t now = monotonic_usec();
+        if (virt_session_stop(m->session, now < deadline ? (unsigned) ((deadline - now) / 1000) : 0) < 0) {
+                log_warning("A libvirt call was still in flight %.1f s after the stop; not waiting for it.",
+                            POOL_STOP_WAIT_MS / 1000.0);
+                abandoned_session = m->session;
+                m->session = NULL;
+                if (m->inbox)
+                        abandoned_inbox = m->inbox;
+                m->inbox = NULL;
+        }
+        /* The connection is closed. Once libvirt's loop has stopped no
+         * callback can run with the session any more: only then free it. */
         virt_loop_stop();
+        m->session = virt_session_free(m->session);
         sd_event_source_disable_unref(m->inbox_source);
         sd_event_source_disable_unref(m->reconnect_source);
         sd_event_source_disable_unref(m->collect_timer);
@@ -88,12 +106,21 @@ Domain *manager_get_domain(Manager *m, const char *uuid) {
 }
 
 Domain *manager_find_domain_by_name(Manager *m, const char *name) {
-        Domain *d;
-        /* Linear: name lookups are rare method calls, UUID is the key. */
-        HASHMAP_FOREACH(d, m->domains, i)
-                if (strcmp(d->name, name) == 0)
+        Domain *d, *published = NULL;
+        size_t n_published = 0;
+
+        /* Linear: name lookups are rare method calls, UUID is the key.
+         * libvirt's own name first; else the published one, if no other
+         * domain's name was made the same (two names can sanitize alike). */
+        HASHMAP_FOREACH(d, m->domains, i) {
+                if (domain_has_libvirt_name(d, name))
                         return d;
-        return NULL;
+                if (domain_has_published_name(d, name)) {
+                        published = d;
+                        n_published++;
+                }
+        }
+        return n_published == 1 ? published : NULL;
 }
 
 size_t manager_domain_count(Manager *m) {
@@ -122,14 +149,14 @@ static void log_agent_transition(Domain *d) {
 
         if (d->agent_log_usec != 0 && now - d->agent_log_usec < AGENT_LOG_QUIET_USEC) {
                 d->agent_log_suppressed++;
-                log_debug("Guest agent of '%s' %s.", d->name, d->agent_connected ? "connected" : "disconnected");
+                log_debug("Guest agent of '%s' %s.", d->log_name, d->agent_connected ? "connected" : "disconnected");
                 return;
         }
         if (d->agent_log_suppressed > 0)
-                log_info("Guest agent of '%s' %s (%u more changes in the last minute not logged).", d->name,
+                log_info("Guest agent of '%s' %s (%u more changes in the last minute not logged).", d->log_name,
                          d->agent_connected ? "connected" : "disconnected", d->agent_log_suppressed);
         else
-                log_info("Guest agent of '%s' %s.", d->name, d->agent_connected ? "connected" : "disconnected");
+                log_info("Guest agent of '%s' %s.", d->log_name, d->agent_connected ? "connected" : "disconnected");
         d->agent_log_usec = now;
         d->agent_log_suppressed = 0;
 }
@@ -165,14 +192,14 @@ static void add_or_update_domain(Manager *m, DomainInfo *info) {
                 return;
         }
         d->seen = true;
-        log_debug("Domain '%s' (%s) appeared, %s.", d->name, d->uuid, domain_state_to_string(d->state));
+        log_debug("Domain '%s' (%s) appeared, %s.", d->log_name, d->uuid, domain_state_to_string(d->state));
         CALL_HOOK(m, domain_added, d, m->hooks_userdata);
         CALL_HOOK(m, manager_changed, MANAGER_PROPERTY_DOMAIN_COUNT, m->hooks_userdata);
         collect_domain_updated(m, d, false);
 }
 
 static void remove_domain(Manager *m, Domain *d) {
-        log_debug("Domain '%s' (%s) is gone.", d->name, d->uuid);
+        log_debug("Domain '%s' (%s) is gone.", d->log_name, d->uuid);
         CALL_HOOK(m, domain_removed, d, m->hooks_userdata);
         hashmap_remove(m->domains, d->uuid);
         domain_free(d);
@@ -208,6 +235,19 @@ static void resync(Manager *m, DomainInfo *domains, size_t n) {
         free(gone);
 }
 
+/* Said once, and again only if the figure changes: a host past libvirt's
+ * list limit would otherwise repeat it on every reconnection. */
+static void log_unlisted(Manager *m, const VirtMsg *msg) {
+        if (msg->n_unlisted == m->unlisted_logged)
+                return;
+        m->unlisted_logged = msg->n_unlisted;
+        if (msg->n_unlisted == 0)
+                return;
+        log_warning("libvirt at '%s' has %zu domains but lists at most 16384 of each kind (running, shut off) "
+                    "in one call: %zu are not published until libvirt reports an event for them.",
+                    m->uri, msg->n_libvirt, msg->n_unlisted);
+}
+
 static int on_reconnect_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
         log_debug("Reconnecting to libvirt at '%s'.", m->uri);
@@ -238,6 +278,7 @@ void manager_apply(Manager *m, VirtMsg *msg) {
         case VIRT_MSG_CONNECTED:
                 backoff_reset(&m->backoff);
                 resync(m, msg->domains, msg->n_domains);
+                log_unlisted(m, msg);
                 if (m->synced)
                         log_info("Reconnected to libvirt at '%s', %zu domains.", m->uri, manager_domain_count(m));
                 set_connected(m, true);

@@ -50,6 +50,7 @@ struct Manager {
 
         bool connected;
         bool synced; /* the first full list has arrived */
+        size_t unlisted_logged; /* domains libvirt could not list, as last logged */
         Backoff backoff;
         sd_event_source *reconnect_source;
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guest-data.h"
 #include "options.h"
 
 void options_help(const char *program) {
@@ -42,6 +43,15 @@ static int parse_number(const char *s, long min, long max, long *ret) {
         return 0;
 }
 
+/* The URI goes out as the URI property and into log lines as it is: it must
+ * be text both accept. */
+static bool uri_is_text(const char *uri) {
+        char *t = text_for_log(uri, strlen(uri));
+        bool ok = t && strcmp(t, uri) == 0;
+        free(t);
+        return ok;
+}
+
 int options_parse(int argc, char **argv, Options *o, char *error_buf, size_t error_size) {
         static const struct option longopts[] = {
                 { "connect", required_argument, NULL, 'c' },
@@ -69,6 +79,11 @@ int options_parse(int argc, char **argv, Options *o, char *error_buf, size_t err
                 case 'c':
                         if (!*optarg) {
                                 snprintf(error_buf, error_size, "--connect needs a libvirt URI, got an empty string");
+                                return -EINVAL;
+                        }
+                        if (!uri_is_text(optarg)) {
+                                snprintf(error_buf, error_size,
+                                         "--connect needs a URI of printable UTF-8 text (it is published on the bus)");
                                 return -EINVAL;
                         }
                         o->uri = optarg;

@@ -1210,6 +1210,25 @@ static void test_domain_garbage(void **state) {
         assert_null(d);
 }
 
+/* libvirt's XML parser accepts noncharacters, which sd-bus refuses: every
+ * string taken from the domain XML is sanitized like guest text. */
+static void test_domain_noncharacters(void **state) {
+        DomainDevices *d = parse_xml("<domain><devices>"
+                                     "<interface><mac address='52:54:00:&#xFDD0;'/><alias name='ua-&#xFDD0;&#x1FFFF;'/>"
+                                     "<ip address='10.0.0.1&#x1FFFE;' prefix='8'/></interface>"
+                                     "<disk><target dev='vd&#xFDEF;a' bus='vir&#x10FFFF;tio'/></disk>"
+                                     "</devices></domain>");
+        assert_int_equal(d->n_nics, 1);
+        assert_str(d->nics[0].mac, "52:54:00:\xef\xbf\xbd");
+        assert_str(d->nics[0].alias, "ua-\xef\xbf\xbd\xef\xbf\xbd");
+        assert_int_equal(d->nics[0].n_addresses, 1);
+        assert_str(d->nics[0].addresses[0], "10.0.0.1\xef\xbf\xbd/8");
+        assert_int_equal(d->n_disks, 1);
+        assert_str(d->disks[0].target, "vd\xef\xbf\xbd" "a");
+        assert_str(d->disks[0].bus, "vir\xef\xbf\xbd" "tio");
+        domain_devices_free(d);
+}
+
 /* ---- UTF-8 ---- */
 
 static void check_sanitize(const char *in, size_t len, size_t max, const char *expected) {
@@ -1362,6 +1381,7 @@ int main(void) {
                 cmocka_unit_test(test_domain_nics),
                 cmocka_unit_test(test_domain_caps),
                 cmocka_unit_test(test_domain_garbage),
+                cmocka_unit_test(test_domain_noncharacters),
                 cmocka_unit_test(test_utf8),
                 cmocka_unit_test(test_utf8_noncharacters),
                 cmocka_unit_test(test_text_for_log),

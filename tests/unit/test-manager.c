@@ -155,6 +155,64 @@ static void test_rename_keeps_one_object(void **state) {
         assert_null(manager_find_domain_by_name(m, "alpha"));
 }
 
+/* libvirt's names are untrusted: the model publishes a sanitized, bounded
+ * one and still finds a domain by libvirt's own. */
+static void test_untrusted_names(void **state) {
+        Manager *m = *state;
+        char long_name[1100], cut[300];
+        Domain *d;
+
+        memset(long_name, 'x', 1000);
+        long_name[1000] = '\0';
+        manager_apply(m, connected(3, info(UUID_A, "a\xef\xb7\x90" "b", DOMAIN_STATE_SHUTOFF, true, -1),
+                                   info(UUID_B, long_name, DOMAIN_STATE_SHUTOFF, true, -1),
+                                   info(UUID_C, "a\xef\xb7\x91" "b", DOMAIN_STATE_SHUTOFF, true, -1)));
+        d = manager_get_domain(m, UUID_A);
+        assert_string_equal(d->name, "a\xef\xbf\xbd" "b");
+        assert_string_equal(d->log_name, "a\xef\xbf\xbd" "b");
+        assert_ptr_equal(manager_find_domain_by_name(m, "a\xef\xb7\x90" "b"), d);
+        assert_ptr_equal(manager_find_domain_by_name(m, "a\xef\xb7\x91" "b"), manager_get_domain(m, UUID_C));
+        /* both publish "a\uFFFDb": that name picks neither */
+        assert_null(manager_find_domain_by_name(m, "a\xef\xbf\xbd" "b"));
+
+        d = manager_get_domain(m, UUID_B);
+        assert_int_equal(strlen(d->name), DOMAIN_NAME_PUBLISHED_MAX);
+        memset(cut, 'x', DOMAIN_NAME_PUBLISHED_MAX - 3);
+        strcpy(cut + DOMAIN_NAME_PUBLISHED_MAX - 3, "\xe2\x80\xa6");
+        assert_string_equal(d->name, cut);
+        assert_ptr_equal(manager_find_domain_by_name(m, long_name), d);
+        assert_ptr_equal(manager_find_domain_by_name(m, cut), d);
+
+        /* a change that the published name does not show is no rename on
+         * the bus, but the lookup follows it */
+        CLEAR(m);
+        long_name[999] = 'y';
+        manager_apply(m, updated(info(UUID_B, long_name, DOMAIN_STATE_SHUTOFF, true, -1)));
+        assert_string_equal(LOG(m), "");
+        assert_ptr_equal(manager_find_domain_by_name(m, long_name), d);
+        long_name[999] = 'x';
+        assert_null(manager_find_domain_by_name(m, long_name));
+
+        /* one too long to look up is found by its published name */
+        char longer[DOMAIN_NAME_LOOKUP_MAX + 2];
+        memset(longer, 'z', sizeof longer - 1);
+        longer[sizeof longer - 1] = '\0';
+        manager_apply(m, updated(info(UUID_A, longer, DOMAIN_STATE_SHUTOFF, true, -1)));
+        d = manager_get_domain(m, UUID_A);
+        assert_null(d->libvirt_name);
+        assert_null(manager_find_domain_by_name(m, longer));
+        assert_ptr_equal(manager_find_domain_by_name(m, d->name), d);
+
+        /* control characters are kept on the bus, not in logs */
+        manager_apply(m, updated(info(UUID_C, "c\rd\x1b[0m", DOMAIN_STATE_SHUTOFF, true, -1)));
+        d = manager_get_domain(m, UUID_C);
+        assert_string_equal(d->name, "c\rd\x1b[0m");
+        assert_null(d->libvirt_name);
+        assert_null(strchr(d->log_name, '\r'));
+        assert_null(strchr(d->log_name, '\x1b'));
+        assert_ptr_equal(manager_find_domain_by_name(m, "c\rd\x1b[0m"), d);
+}
+
 static void test_new_and_gone(void **state) {
         Manager *m = *state;
 
@@ -221,6 +279,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_first_sync, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_updates_signal_only_real_changes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_rename_keeps_one_object, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_untrusted_names, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_new_and_gone, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_disconnect_and_resync, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_first_connect_failure, setup, teardown),

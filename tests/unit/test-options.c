@@ -71,6 +71,11 @@ static void test_bad_usage(void **state) {
 
         assert_int_equal(PARSE(&o, err, "--connect="), -EINVAL);
         assert_non_null(strstr(err, "needs a libvirt URI"));
+        /* it is published and logged as it is: text only */
+        assert_int_equal(PARSE(&o, err, "--connect=test:///\xef\xb7\x90"), -EINVAL);
+        assert_non_null(strstr(err, "printable UTF-8"));
+        assert_int_equal(PARSE(&o, err, "--connect=test:///\x1b[2J"), -EINVAL);
+        assert_int_equal(PARSE(&o, err, "--connect=test:///caf\xc3\xa9"), 1);
 
         assert_int_equal(PARSE(&o, err, "--log-level", "loud"), -EINVAL);
         assert_non_null(strstr(err, "unknown log level 'loud'"));
