@@ -9,9 +9,11 @@
  *     4 interfaces with 4 addresses) and the recorded guest-info reply;
  *   - a maxed-out one: every list far past its cap (1000 users, 1000
  *     filesystems with 20 disks each, 1000 interfaces with 40 addresses
- *     each, 1000 agent commands) and every string longer than any cap
- *     (STRING_LEN bytes): one NIC whose MAC the guest's first interface
- *     has, so that its addresses merge in.
+ *     each, 1000 agent commands) and every string at its cap or past it:
+ *     text longer than any cap (STRING_LEN bytes), MACs, addresses and
+ *     command names exactly at theirs (a longer one is dropped); one NIC
+ *     whose MAC the guest's first interface has, so that its addresses
+ *     merge in.
  * Reported per VM: the bodies of Properties.GetAll for each of its
  * interfaces (what GetManagedObjects and InterfacesAdded carry of it),
  * summed; Get(AgentSupportedCommands); ListUsers() and ListFilesystems();
@@ -28,6 +30,7 @@
 #include "bus-domain.h"
 #include "bus-manager.h"
 #include "bus-paths.h"
+#include "guest-builder.h"
 #include "guest-info-params.h"
 #include "log.h"
 #include "manager.h"
@@ -39,13 +42,17 @@
 #define MAXED_ADDRESSES 40
 #define NIC_MAC "52:54:00:00:00:01"
 
-static char *long_string(char c) {
-        char *s = malloc(STRING_LEN + 1);
+static char *string_of(char c, size_t len) {
+        char *s = malloc(len + 1);
         if (s) {
-                memset(s, c, STRING_LEN);
-                s[STRING_LEN] = '\0';
+                memset(s, c, len);
+                s[len] = '\0';
         }
         return s;
+}
+
+static char *long_string(char c) {
+        return string_of(c, STRING_LEN);
 }
 
 /* ---- the two guests ---- */
@@ -122,16 +129,18 @@ static int add_params_maxed(virTypedParameterPtr *params, int *n, int *max) {
                                                "os.variant-id", "hostname",       "timezone.name" };
         char key[80];
         char *s = long_string('x');
-        char *mac = long_string('a');
+        char *mac = string_of('a', GUEST_MAC_MAX);
+        char *addr = string_of('f', GUEST_ADDRESS_MAX);
         int r = 0;
 
-        if (!s || !mac) {
+        if (!s || !mac || !addr) {
                 free(s);
                 free(mac);
+                free(addr);
                 return -ENOMEM;
         }
-        /* a hardware address in form, far too long: "aa:aa:..." */
-        for (size_t i = 2; i < STRING_LEN; i += 3)
+        /* a hardware address in form, as long as one may be: "aa:aa:..." */
+        for (size_t i = 2; i < GUEST_MAC_MAX; i += 3)
                 mac[i] = ':';
         for (size_t i = 0; i < sizeof os_keys / sizeof *os_keys; i++)
                 S(os_keys[i], s);
@@ -176,7 +185,7 @@ static int add_params_maxed(virTypedParameterPtr *params, int *n, int *max) {
                         snprintf(key, sizeof key, "if.%d.addr.%d.type", i, a);
                         S(key, a % 2 ? "ipv6" : "ipv4");
                         snprintf(key, sizeof key, "if.%d.addr.%d.addr", i, a);
-                        S(key, s);
+                        S(key, addr);
                         snprintf(key, sizeof key, "if.%d.addr.%d.prefix", i, a);
                         U(key, 24);
                 }
@@ -185,21 +194,23 @@ static int add_params_maxed(virTypedParameterPtr *params, int *n, int *max) {
 #undef U
         free(s);
         free(mac);
+        free(addr);
         return r < 0 ? -ENOMEM : 0;
 }
 
 static char *guest_info_json(bool maxed) {
-        char *json = NULL, *name = long_string('c');
+        char *json = NULL, *name = string_of('c', AGENT_COMMAND_NAME_MAX), *version = long_string('v');
         size_t len = 0;
         FILE *f = open_memstream(&json, &len);
-        if (!f || !name) {
+        if (!f || !name || !version) {
                 free(name);
+                free(version);
                 if (f)
                         fclose(f);
                 free(json);
                 return NULL;
         }
-        fprintf(f, "{\"return\":{\"version\":\"%s\",\"supported_commands\":[", maxed ? name : "7.2.0");
+        fprintf(f, "{\"return\":{\"version\":\"%s\",\"supported_commands\":[", maxed ? version : "7.2.0");
         for (int i = 0; i < (maxed ? MAXED_COUNT : 50); i++) {
                 if (maxed)
                         name[0] = (char) ('a' + i % 26), name[1] = (char) ('a' + i / 26 % 26);
@@ -209,6 +220,7 @@ static char *guest_info_json(bool maxed) {
         fputs("]}}", f);
         fclose(f);
         free(name);
+        free(version);
         return json;
 }
 

@@ -56,8 +56,9 @@
  *
  * What the guest can make the daemon publish about its VM, counted as it
  * travels on D-Bus (the dbus-1 marshalling of ListUsers, ListFilesystems,
- * the agent's commands, an interface's name, MAC and addresses; the disks'
- * alias and device count too though only KubeVirt's JSON shows them). Each
+ * the agent's commands, an interface's name, MAC and addresses as the
+ * merged Interfaces carry them; a disk's alias and device count too, as
+ * they are kept, though not published). Each
  * list has its own share, so that one kind never costs another (they are
  * collected and replaced separately): once a list's share is spent, the
  * rest of that list is dropped — the entry that does not fit and every one
