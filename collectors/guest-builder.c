@@ -237,12 +237,16 @@ void guest_builder_set_timezone_offset(GuestBuilder *b, int64_t seconds) {
 }
 
 int guest_builder_set_agent_version(GuestBuilder *b, GuestText v) {
+        if (!b->agent)
+                return 0;
         return replace(&b->agent->version, v, AGENT_VERSION_MAX);
 }
 
 void guest_builder_set_reported(GuestBuilder *b, GuestList list, uint64_t n) {
         size_t v = n > SIZE_MAX ? SIZE_MAX : (size_t) n;
 
+        if (!b->guest && list != GUEST_LIST_COMMANDS)
+                return;
         switch (list) {
         case GUEST_LIST_USERS:
                 b->guest->n_users_reported = v;
@@ -254,7 +258,8 @@ void guest_builder_set_reported(GuestBuilder *b, GuestList list, uint64_t n) {
                 b->guest->n_interfaces_reported = v;
                 break;
         case GUEST_LIST_COMMANDS:
-                b->agent->n_reported = v;
+                if (b->agent)
+                        b->agent->n_reported = v;
                 break;
         default:
                 break;
