@@ -368,7 +368,10 @@ static void reply_fsinfo(void) {
                         out_padded("virtio", 'b', 40);
                         out_str(", \"dev\": ");
                         out_padded("/dev/vd", 'd', 300);
-                        out_str("}");
+                        /* libvirt refuses a disk without its address */
+                        out_fmt(", \"bus\": 0, \"target\": 0, \"unit\": %u, \"pci-controller\": {\"domain\": 0, "
+                                "\"bus\": 0, \"slot\": 4, \"function\": 0}}",
+                                d);
                 }
                 out_str("]}");
         }
