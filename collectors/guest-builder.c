@@ -131,6 +131,14 @@ static size_t interface_cost(const GuestInterface *iface) {
         return ENTRY_PAD + str_cost(iface->name) + str_cost(iface->mac) + 4 * 8 + 4;
 }
 
+size_t guest_interface_cost(const GuestInterface *iface) {
+        size_t cost = interface_cost(iface);
+
+        for (size_t i = 0; i < iface->n_addresses; i++)
+                cost += str_cost(iface->addresses[i]) * (i == 0 ? 2 : 1);
+        return cost;
+}
+
 static size_t command_cost(const char *name) {
         return ENTRY_PAD + str_cost(name) + 4;
 }

@@ -176,6 +176,11 @@ int guest_builder_add_filesystem(GuestBuilder *b, const GuestFilesystemIn *fs);
 int guest_builder_add_interface(GuestBuilder *b, const GuestInterfaceIn *iface);
 int agent_builder_add_command(GuestBuilder *b, GuestText name, bool enabled);
 
+/* What an interface of the guest costs of GUEST_INTERFACES_BUDGET, its
+ * addresses included: the merged interfaces hold the guest's part to the
+ * same share when NICs share a MAC (interface-merge.c). */
+size_t guest_interface_cost(const GuestInterface *iface);
+
 /* Hands over what was built (and forgets it). */
 GuestInfo *guest_builder_take_guest(GuestBuilder *b);
 AgentInfo *guest_builder_take_agent(GuestBuilder *b);
