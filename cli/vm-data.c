@@ -531,6 +531,25 @@ static int load_list(BusClient *c, const char *path, const char *interface, cons
         return 1;
 }
 
+/* AgentSupportedCommands: not in GetAll (it is big and rarely needed), so
+ * asked for by name. */
+static int load_commands(BusClient *c, const char *path, const char *vm_name, Vm *vm) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = bus_client_call(c, path, "org.freedesktop.DBus.Properties", "Get", &error, &reply, "ss", DOMAIN_INTERFACE,
+                            "AgentSupportedCommands");
+        if (r < 0)
+                return -bus_client_report(c, r, &error, vm_name);
+        r = sd_bus_message_enter_container(reply, 'v', "a(sb)");
+        if (r >= 0)
+                r = read_commands(reply, vm, 0);
+        if (r < 0)
+                return -parse_failed(r);
+        return 1;
+}
+
 int vm_load(BusClient *c, const char *path, const char *vm_name, Vm *ret) {
         Vm vm = {};
         int r;
@@ -538,6 +557,8 @@ int vm_load(BusClient *c, const char *path, const char *vm_name, Vm *ret) {
         if (set_string(&vm.path, path) < 0)
                 return cli_error(EXIT_FAILED, "Out of memory.");
         r = load_interface(c, path, DOMAIN_INTERFACE, vm_name, &vm);
+        if (r > 0)
+                r = load_commands(c, path, vm_name, &vm);
         if (r > 0)
                 r = load_interface(c, path, INTERFACES_INTERFACE, vm_name, &vm);
         if (r >= 0)

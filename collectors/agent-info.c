@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 
+#include "guest-builder.h"
 #include "guest-data.h"
 #include "json-scan.h"
 
@@ -37,12 +38,6 @@ AgentInfo *agent_info_free(AgentInfo *a) {
         free(a->version);
         free(a);
         return NULL;
-}
-
-/* A JSON string as sanitized UTF-8 (jansson allows \u0000 inside with
- * JSON_ALLOW_NUL; utf8_sanitize drops it). */
-static char *json_sanitized(json_t *s) {
-        return utf8_sanitize(json_string_value(s), json_string_length(s), GUEST_STRING_MAX);
 }
 
 static void append_span(char **p, const char *json, JsonSpan span) {
@@ -100,10 +95,18 @@ static json_t *load_reply(const char *json, size_t len, size_t *ret_count, int *
         return reply_object;
 }
 
+/* A JSON string as the guest's text (jansson allows \u0000 inside with
+ * JSON_ALLOW_NUL; the builder drops it); absent if not a string. */
+static GuestText json_text(json_t *s) {
+        if (!json_is_string(s))
+                return GUEST_TEXT_NONE;
+        return (GuestText) { json_string_value(s), json_string_length(s) };
+}
+
 int agent_info_parse_json(const char *json, size_t len, AgentInfo **ret) {
-        json_t *reply, *version, *commands;
-        AgentInfo *a;
-        size_t n, count = 0;
+        GuestBuilder b = { 0 };
+        json_t *reply, *commands;
+        size_t count = 0;
         int r;
 
         if (!json || len == 0)
@@ -115,49 +118,28 @@ int agent_info_parse_json(const char *json, size_t len, AgentInfo **ret) {
         if (!reply)
                 return r;
 
-        a = calloc(1, sizeof *a);
-        if (!a)
-                goto oom;
-
-        version = json_object_get(reply, "version");
-        if (json_is_string(version)) {
-                a->version = json_sanitized(version);
-                if (!a->version)
-                        goto oom;
-        }
+        r = guest_builder_begin_agent(&b);
+        if (r >= 0)
+                r = guest_builder_set_agent_version(&b, json_text(json_object_get(reply, "version")));
+        if (r >= 0)
+                guest_builder_set_reported(&b, GUEST_LIST_COMMANDS, count);
 
         /* at most AGENT_COMMANDS_MAX of them were parsed */
         commands = json_object_get(reply, "supported_commands");
-        n = json_array_size(commands);
-        a->n_reported = count;
-        if (n > 0) {
-                a->commands = calloc(n, sizeof *a->commands);
-                if (!a->commands)
-                        goto oom;
-        }
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; r >= 0 && i < json_array_size(commands); i++) {
                 json_t *entry = json_array_get(commands, i);
-                json_t *name = json_object_get(entry, "name");
-                AgentCommand *c = &a->commands[a->n_commands];
 
-                if (!json_is_string(name))
-                        continue;
-                c->name = json_sanitized(name);
-                if (!c->name)
-                        goto oom;
                 /* qemu-ga always says; when it does not, do not call it. */
-                c->enabled = json_is_true(json_object_get(entry, "enabled"));
-                a->n_commands++;
+                r = agent_builder_add_command(&b, json_text(json_object_get(entry, "name")),
+                                              json_is_true(json_object_get(entry, "enabled")));
         }
-
         json_decref(reply);
-        *ret = a;
+        if (r < 0) {
+                guest_builder_done(&b);
+                return r;
+        }
+        *ret = guest_builder_take_agent(&b);
         return 0;
-
-oom:
-        agent_info_free(a);
-        json_decref(reply);
-        return -ENOMEM;
 }
 
 bool agent_info_supports(const AgentInfo *a, const char *command) {

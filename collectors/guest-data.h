@@ -1,11 +1,14 @@
 /* What a guest agent reported, parsed, bounded and made valid UTF-8.
  *
- * Everything here comes from an untrusted guest. The parsers guarantee, for
- * every value they produce:
- *   - every string is valid UTF-8, contains no NUL, and is at most
- *     GUEST_STRING_MAX bytes (a longer one is cut at a character boundary
- *     and ends with "…", U+2026, to mark the cut);
- *   - every list holds at most its *_MAX entries; the count the guest
+ * Everything here comes from an untrusted guest, and only the builder
+ * (guest-builder.h) writes it. It guarantees, for every value:
+ *   - every string is valid UTF-8, contains no NUL, and is at most its
+ *     field's cap (guest-builder.h), never more than GUEST_STRING_MAX bytes
+ *     (a longer text is cut at a character boundary and ends with "…",
+ *     U+2026, to mark the cut; a longer MAC, address or command name is
+ *     dropped);
+ *   - every list holds at most its *_MAX entries and, with the others, at
+ *     most the VM's byte budget (GUEST_DATA_BUDGET); the count the guest
  *     claimed is kept separately (n_reported) so truncation can be reported;
  *   - a missing string is NULL (never invented); a missing number is 0 with
  *     its has_* flag false where 0 would be ambiguous.
@@ -16,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GUEST_STRING_MAX 1024      /* bytes per string, after sanitizing */
+#define GUEST_STRING_MAX 1024      /* bytes per string, after sanitizing: the largest cap */
 #define GUEST_USERS_MAX 256        /* users kept (full list) */
 #define GUEST_FILESYSTEMS_MAX 256  /* filesystems kept */
 #define GUEST_FS_DISKS_MAX 16      /* disks per filesystem */
@@ -121,6 +124,11 @@ typedef struct GuestInfo {
 
 GuestInfo *guest_info_new(void);
 GuestInfo *guest_info_free(GuestInfo *g);
+/* Free what one entry holds (not the entry). */
+void guest_user_done(GuestUser *u);
+void guest_fs_disk_done(GuestFsDisk *d);
+void guest_filesystem_done(GuestFilesystem *fs);
+void guest_interface_done(GuestInterface *iface);
 
 /* ---- guest info: the agent's own JSON replies (the fallback) ---- */
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guest-builder.h"
 #include "guest-info-params.h"
 
 static bool streq_ptr(const char *a, const char *b) {
@@ -44,37 +45,40 @@ static void os_done(GuestOS *os) {
         memset(os, 0, sizeof *os);
 }
 
+void guest_user_done(GuestUser *u) {
+        free(u->name);
+        free(u->domain);
+}
+
 static void users_free(GuestUser *users, size_t n) {
-        for (size_t i = 0; i < n; i++) {
-                free(users[i].name);
-                free(users[i].domain);
-        }
+        for (size_t i = 0; i < n; i++)
+                guest_user_done(&users[i]);
         free(users);
 }
 
-static void fs_disk_done(GuestFsDisk *d) {
+void guest_fs_disk_done(GuestFsDisk *d) {
         free(d->serial);
         free(d->alias);
         free(d->device);
         free(d->bus_type);
 }
 
-static void filesystem_done(GuestFilesystem *fs) {
+void guest_filesystem_done(GuestFilesystem *fs) {
         free(fs->disk_name);
         free(fs->mount_point);
         free(fs->fs_type);
         for (size_t i = 0; i < fs->n_disks; i++)
-                fs_disk_done(&fs->disks[i]);
+                guest_fs_disk_done(&fs->disks[i]);
         free(fs->disks);
 }
 
 static void filesystems_free(GuestFilesystem *fss, size_t n) {
         for (size_t i = 0; i < n; i++)
-                filesystem_done(&fss[i]);
+                guest_filesystem_done(&fss[i]);
         free(fss);
 }
 
-static void interface_done(GuestInterface *iface) {
+void guest_interface_done(GuestInterface *iface) {
         free(iface->name);
         free(iface->mac);
         for (size_t i = 0; i < iface->n_addresses; i++)
@@ -84,7 +88,7 @@ static void interface_done(GuestInterface *iface) {
 
 static void interfaces_free(GuestInterface *ifaces, size_t n) {
         for (size_t i = 0; i < n; i++)
-                interface_done(&ifaces[i]);
+                guest_interface_done(&ifaces[i]);
         free(ifaces);
 }
 
@@ -268,24 +272,18 @@ typedef struct Extent {
         size_t end;        /* 1 + the highest index seen below the cap */
 } Extent;
 
-typedef struct Address {
-        int family;        /* 4, 6, 0 if unknown */
-        char *addr;
-        bool has_prefix;
-        uint64_t prefix;
-} Address;
-
 typedef struct Parser {
         const virTypedParameter *params;
         size_t n;
         Key *keys;
         Extent extent[_LIST_MAX];
-        size_t slots[_LIST_MAX];   /* entries allocated per list */
+        size_t slots[_LIST_MAX];       /* entries read per list */
         Extent *sub_extent[_LIST_MAX]; /* per slot of LIST_FS and LIST_IF */
-        bool *has_total, *has_used;    /* per filesystem slot */
-        Address **addrs;               /* per interface slot */
-        size_t *n_addrs;
-        GuestInfo *g;
+        /* What the guest sent, as views into params, until it goes to the builder. */
+        GuestUserIn *users;
+        GuestFilesystemIn *fss;        /* disks: allocated here */
+        GuestInterfaceIn *ifs;         /* addresses: allocated here */
+        GuestBuilder b;
 } Parser;
 
 static bool startswith(const char *s, const char *prefix, const char **rest) {
@@ -389,23 +387,19 @@ static bool param_int(const virTypedParameter *p, int64_t *ret) {
         }
 }
 
-/* Replaces *dst by the parameter's string, sanitized. A parameter of
- * another type is ignored. Returns 0 or -ENOMEM. */
-static int set_string(char **dst, const virTypedParameter *p) {
-        char *s;
-
+/* A string parameter as the guest's text; absent for another type. */
+static GuestText param_text(const virTypedParameter *p) {
         if (p->type != VIR_TYPED_PARAM_STRING || !p->value.s)
-                return 0;
-        s = utf8_sanitize(p->value.s, strlen(p->value.s), GUEST_STRING_MAX);
-        if (!s)
-                return -ENOMEM;
-        free(*dst);
-        *dst = s;
-        return 0;
+                return GUEST_TEXT_NONE;
+        return guest_text(p->value.s);
 }
 
-static size_t saturate(uint64_t v) {
-        return v > SIZE_MAX ? SIZE_MAX : (size_t) v;
+/* A later parameter of the same key wins; one of another type is ignored. */
+static void set_text(GuestText *dst, const virTypedParameter *p) {
+        GuestText t = param_text(p);
+
+        if (t.s)
+                *dst = t;
 }
 
 /* Entries to allocate: the highest index seen, within the cap and the count. */
@@ -460,15 +454,13 @@ static void parser_done(Parser *p) {
         free(p->keys);
         for (List l = 0; l < _LIST_MAX; l++)
                 free(p->sub_extent[l]);
-        free(p->has_total);
-        free(p->has_used);
-        for (size_t i = 0; p->addrs && p->n_addrs && i < p->slots[LIST_IF]; i++) {
-                for (size_t j = 0; j < p->n_addrs[i]; j++)
-                        free(p->addrs[i][j].addr);
-                free(p->addrs[i]);
-        }
-        free(p->addrs);
-        free(p->n_addrs);
+        for (size_t i = 0; p->fss && i < p->slots[LIST_FS]; i++)
+                free((void *) p->fss[i].disks);
+        for (size_t i = 0; p->ifs && i < p->slots[LIST_IF]; i++)
+                free((void *) p->ifs[i].addresses);
+        free(p->users);
+        free(p->fss);
+        free(p->ifs);
 }
 
 static void *calloc_or_null(size_t n, size_t size, bool *oom) {
@@ -482,9 +474,8 @@ static void *calloc_or_null(size_t n, size_t size, bool *oom) {
         return v;
 }
 
-/* The lists' sizes, and their arrays, all zeroed. */
+/* The lists' sizes, and their views, all zeroed. */
 static int allocate_lists(Parser *p) {
-        GuestInfo *g = p->g;
         bool oom = false;
 
         for (size_t i = 0; i < p->n; i++) {
@@ -496,18 +487,11 @@ static int allocate_lists(Parser *p) {
         for (List l = 0; l < _LIST_MAX; l++)
                 p->slots[l] = extent_slots(&p->extent[l], lists[l].cap);
 
-        g->users = calloc_or_null(p->slots[LIST_USER], sizeof *g->users, &oom);
-        g->n_users = g->users ? p->slots[LIST_USER] : 0;
-        g->filesystems = calloc_or_null(p->slots[LIST_FS], sizeof *g->filesystems, &oom);
-        g->n_filesystems = g->filesystems ? p->slots[LIST_FS] : 0;
-        g->interfaces = calloc_or_null(p->slots[LIST_IF], sizeof *g->interfaces, &oom);
-        g->n_interfaces = g->interfaces ? p->slots[LIST_IF] : 0;
+        p->users = calloc_or_null(p->slots[LIST_USER], sizeof *p->users, &oom);
+        p->fss = calloc_or_null(p->slots[LIST_FS], sizeof *p->fss, &oom);
+        p->ifs = calloc_or_null(p->slots[LIST_IF], sizeof *p->ifs, &oom);
         p->sub_extent[LIST_FS] = calloc_or_null(p->slots[LIST_FS], sizeof(Extent), &oom);
-        p->has_total = calloc_or_null(p->slots[LIST_FS], sizeof(bool), &oom);
-        p->has_used = calloc_or_null(p->slots[LIST_FS], sizeof(bool), &oom);
         p->sub_extent[LIST_IF] = calloc_or_null(p->slots[LIST_IF], sizeof(Extent), &oom);
-        p->addrs = calloc_or_null(p->slots[LIST_IF], sizeof *p->addrs, &oom);
-        p->n_addrs = calloc_or_null(p->slots[LIST_IF], sizeof *p->n_addrs, &oom);
         if (oom)
                 return -ENOMEM;
 
@@ -520,274 +504,162 @@ static int allocate_lists(Parser *p) {
                                    lists[k->list].sub_cap);
         }
         for (size_t i = 0; i < p->slots[LIST_FS]; i++) {
-                GuestFilesystem *fs = &g->filesystems[i];
                 size_t n = extent_slots(&p->sub_extent[LIST_FS][i], GUEST_FS_DISKS_MAX);
 
-                fs->disks = calloc_or_null(n, sizeof *fs->disks, &oom);
-                fs->n_disks = fs->disks ? n : 0;
+                p->fss[i].disks = calloc_or_null(n, sizeof(GuestDiskIn), &oom);
+                p->fss[i].n_disks = p->fss[i].disks ? n : 0;
         }
         for (size_t i = 0; i < p->slots[LIST_IF]; i++) {
                 size_t n = extent_slots(&p->sub_extent[LIST_IF][i], GUEST_ADDRESSES_MAX);
 
-                p->addrs[i] = calloc_or_null(n, sizeof **p->addrs, &oom);
-                p->n_addrs[i] = p->addrs[i] ? n : 0;
+                p->ifs[i].addresses = calloc_or_null(n, sizeof(GuestAddressIn), &oom);
+                p->ifs[i].n_addresses = p->ifs[i].addresses ? n : 0;
         }
         return oom ? -ENOMEM : 0;
 }
 
 /* os.*, hostname, timezone.*: name is the parameter's field. */
 static int fill_top(Parser *p, const char *name, const virTypedParameter *param, unsigned kinds) {
-        static const char *const os_keys[N_OS_FIELDS] = {
-                "os.id", "os.name", "os.pretty-name", "os.version", "os.version-id",
-                "os.kernel-release", "os.kernel-version", "os.machine", "os.variant", "os.variant-id",
+        static const char *const os_keys[_GUEST_OS_FIELD_MAX] = {
+                [GUEST_OS_ID] = "os.id",
+                [GUEST_OS_NAME] = "os.name",
+                [GUEST_OS_PRETTY_NAME] = "os.pretty-name",
+                [GUEST_OS_VERSION] = "os.version",
+                [GUEST_OS_VERSION_ID] = "os.version-id",
+                [GUEST_OS_KERNEL_RELEASE] = "os.kernel-release",
+                [GUEST_OS_KERNEL_VERSION] = "os.kernel-version",
+                [GUEST_OS_MACHINE] = "os.machine",
+                [GUEST_OS_VARIANT] = "os.variant",
+                [GUEST_OS_VARIANT_ID] = "os.variant-id",
         };
-        GuestInfo *g = p->g;
 
         if ((kinds & GUEST_KIND_OS) && strncmp(name, "os.", 3) == 0) {
-                for (size_t i = 0; i < N_OS_FIELDS; i++)
-                        if (strcmp(name, os_keys[i]) == 0)
-                                return set_string(os_field(&g->os, i), param);
+                for (GuestOsField f = 0; f < _GUEST_OS_FIELD_MAX; f++)
+                        if (strcmp(name, os_keys[f]) == 0)
+                                return guest_builder_set_os(&p->b, f, param_text(param));
         } else if ((kinds & GUEST_KIND_HOSTNAME) && strcmp(name, "hostname") == 0)
-                return set_string(&g->hostname, param);
+                return guest_builder_set_hostname(&p->b, param_text(param));
         else if ((kinds & GUEST_KIND_TIMEZONE) && strcmp(name, "timezone.name") == 0)
-                return set_string(&g->timezone_name, param);
+                return guest_builder_set_timezone_name(&p->b, param_text(param));
         else if ((kinds & GUEST_KIND_TIMEZONE) && strcmp(name, "timezone.offset") == 0) {
                 int64_t v;
 
-                if (param_int(param, &v) && v >= INT32_MIN && v <= INT32_MAX) {
-                        g->timezone_offset = (int32_t) v;
-                        g->has_timezone_offset = true;
-                }
+                if (param_int(param, &v))
+                        guest_builder_set_timezone_offset(&p->b, v);
         }
         return 0;
 }
 
-static int fill_user(Parser *p, const Key *k, const virTypedParameter *param) {
-        GuestUser *u = &p->g->users[k->index];
+static void fill_user(Parser *p, const Key *k, const virTypedParameter *param) {
+        GuestUserIn *u = &p->users[k->index];
         uint64_t ms;
 
         if (strcmp(k->field, "name") == 0)
-                return set_string(&u->name, param);
-        if (strcmp(k->field, "domain") == 0)
-                return set_string(&u->domain, param);
-        if (strcmp(k->field, "login-time") == 0 && param_uint(param, &ms))
+                set_text(&u->name, param);
+        else if (strcmp(k->field, "domain") == 0)
+                set_text(&u->domain, param);
+        else if (strcmp(k->field, "login-time") == 0 && param_uint(param, &ms))
                 /* Whole seconds and the rest apart, so large values keep their ms. */
                 u->login_time = (double) (ms / 1000) + (double) (ms % 1000) / 1000.0;
-        return 0;
 }
 
-static int fill_filesystem(Parser *p, const Key *k, const virTypedParameter *param) {
-        GuestFilesystem *fs = &p->g->filesystems[k->index];
+static void fill_filesystem(Parser *p, const Key *k, const virTypedParameter *param) {
+        GuestFilesystemIn *fs = &p->fss[k->index];
         uint64_t v;
 
         if (k->sub) {
-                GuestFsDisk *d;
+                GuestDiskIn *d;
 
                 if (k->sub_index >= fs->n_disks)
-                        return 0;
-                d = &fs->disks[k->sub_index];
+                        return;
+                d = (GuestDiskIn *) &fs->disks[k->sub_index];
                 if (strcmp(k->field, "alias") == 0)
-                        return set_string(&d->alias, param);
-                if (strcmp(k->field, "serial") == 0)
-                        return set_string(&d->serial, param);
-                if (strcmp(k->field, "device") == 0)
-                        return set_string(&d->device, param);
-                return 0;
+                        set_text(&d->alias, param);
+                else if (strcmp(k->field, "serial") == 0)
+                        set_text(&d->serial, param);
+                else if (strcmp(k->field, "device") == 0)
+                        set_text(&d->device, param);
+                return;
         }
         if (strcmp(k->field, "name") == 0)
-                return set_string(&fs->disk_name, param);
-        if (strcmp(k->field, "mountpoint") == 0)
-                return set_string(&fs->mount_point, param);
-        if (strcmp(k->field, "fstype") == 0)
-                return set_string(&fs->fs_type, param);
-        if (strcmp(k->field, "total-bytes") == 0 && param_uint(param, &v)) {
+                set_text(&fs->disk_name, param);
+        else if (strcmp(k->field, "mountpoint") == 0)
+                set_text(&fs->mount_point, param);
+        else if (strcmp(k->field, "fstype") == 0)
+                set_text(&fs->fs_type, param);
+        else if (strcmp(k->field, "total-bytes") == 0 && param_uint(param, &v)) {
                 fs->total_bytes = v;
-                p->has_total[k->index] = true;
+                fs->has_total = true;
         } else if (strcmp(k->field, "used-bytes") == 0 && param_uint(param, &v)) {
                 fs->used_bytes = v;
-                p->has_used[k->index] = true;
+                fs->has_used = true;
         }
-        return 0;
 }
 
-static int fill_interface(Parser *p, const Key *k, const virTypedParameter *param) {
-        GuestInterface *iface = &p->g->interfaces[k->index];
+static void fill_interface(Parser *p, const Key *k, const virTypedParameter *param) {
+        GuestInterfaceIn *iface = &p->ifs[k->index];
 
         if (k->sub) {
-                Address *a;
+                GuestAddressIn *a;
 
-                if (k->sub_index >= p->n_addrs[k->index])
-                        return 0;
-                a = &p->addrs[k->index][k->sub_index];
-                if (strcmp(k->field, "type") == 0) {
-                        if (param->type != VIR_TYPED_PARAM_STRING || !param->value.s)
-                                return 0;
-                        a->family = strcmp(param->value.s, "ipv4") == 0 ? 4 :
-                                    strcmp(param->value.s, "ipv6") == 0 ? 6 : 0;
-                } else if (strcmp(k->field, "addr") == 0)
-                        return set_string(&a->addr, param);
+                if (k->sub_index >= iface->n_addresses)
+                        return;
+                a = (GuestAddressIn *) &iface->addresses[k->sub_index];
+                if (strcmp(k->field, "type") == 0)
+                        set_text(&a->type, param);
+                else if (strcmp(k->field, "addr") == 0)
+                        set_text(&a->addr, param);
                 else if (strcmp(k->field, "prefix") == 0)
                         a->has_prefix = param_uint(param, &a->prefix);
-                return 0;
+                return;
         }
         if (strcmp(k->field, "name") == 0)
-                return set_string(&iface->name, param);
-        if (strcmp(k->field, "hwaddr") == 0)
-                return set_string(&iface->mac, param);
-        return 0;
+                set_text(&iface->name, param);
+        else if (strcmp(k->field, "hwaddr") == 0)
+                set_text(&iface->mac, param);
 }
 
 static int fill(Parser *p, unsigned kinds) {
         for (size_t i = 0; i < p->n; i++) {
                 const Key *k = &p->keys[i];
                 const virTypedParameter *param = &p->params[i];
-                int r = 0;
 
                 if (k->list == LIST_NONE) {
-                        if (k->field)
-                                r = fill_top(p, k->field, param, kinds);
+                        int r = k->field ? fill_top(p, k->field, param, kinds) : 0;
+                        if (r < 0)
+                                return r;
                 } else if (k->index >= p->slots[k->list])
                         continue; /* counts, and entries beyond the cap or the count */
                 else if (k->list == LIST_USER)
-                        r = fill_user(p, k, param);
+                        fill_user(p, k, param);
                 else if (k->list == LIST_FS)
-                        r = fill_filesystem(p, k, param);
+                        fill_filesystem(p, k, param);
                 else
-                        r = fill_interface(p, k, param);
-                if (r < 0)
-                        return r;
+                        fill_interface(p, k, param);
         }
         return 0;
 }
 
-static void ascii_lower(char *s) {
-        for (; s && *s; s++)
-                if (*s >= 'A' && *s <= 'Z')
-                        *s = (char) (*s - 'A' + 'a');
-}
+/* The entries, in index order, to the builder. */
+static int build_lists(Parser *p) {
+        int r = 0;
 
-/* "addr/prefix", or the bare address if the prefix is missing or out of
- * range; takes a->addr. NULL on allocation failure. */
-static char *address_string(Address *a) {
-        char *s, *cut;
-
-        if (!a->has_prefix || a->prefix > (a->family == 4 ? 32u : 128u)) {
-                s = a->addr;
-                a->addr = NULL;
-                return s;
-        }
-        if (asprintf(&s, "%s/%" PRIu64, a->addr, a->prefix) < 0)
-                return NULL;
-        if (strlen(s) <= GUEST_STRING_MAX)
-                return s;
-        cut = utf8_sanitize(s, strlen(s), GUEST_STRING_MAX);
-        free(s);
-        return cut;
-}
-
-/* The interface's addresses: IPv4 first, then IPv6, each in the guest's
- * order; entries without a known type or an address are dropped. */
-static int build_addresses(GuestInterface *iface, Address *addrs, size_t n) {
-        size_t count = 0;
-
-        for (size_t i = 0; i < n; i++)
-                if (addrs[i].family != 0 && addrs[i].addr)
-                        count++;
-        if (count == 0)
-                return 0;
-        iface->addresses = calloc(count, sizeof *iface->addresses);
-        if (!iface->addresses)
-                return -ENOMEM;
-        for (int family = 4; family <= 6; family += 2)
-                for (size_t i = 0; i < n; i++) {
-                        char *s;
-
-                        if (addrs[i].family != family || !addrs[i].addr)
-                                continue;
-                        s = address_string(&addrs[i]);
-                        if (!s)
-                                return -ENOMEM;
-                        iface->addresses[iface->n_addresses++] = s;
-                        if (family == 4)
-                                iface->n_ipv4++;
-                }
-        return 0;
-}
-
-/* Drops the entries the guest left incomplete, and finishes the rest. */
-static int compact(Parser *p) {
-        GuestInfo *g = p->g;
-        size_t n;
-
-        /* A user is nothing without a name. */
-        n = 0;
-        for (size_t i = 0; i < g->n_users; i++) {
-                if (!g->users[i].name) {
-                        free(g->users[i].domain);
-                        continue;
-                }
-                g->users[n++] = g->users[i];
-        }
-        g->n_users = n;
-
-        /* A filesystem is known by its mount point; a disk by any of its names. */
-        n = 0;
-        for (size_t i = 0; i < g->n_filesystems; i++) {
-                GuestFilesystem *fs = &g->filesystems[i];
-                size_t m = 0;
-
-                if (!fs->mount_point) {
-                        filesystem_done(fs);
-                        continue;
-                }
-                for (size_t j = 0; j < fs->n_disks; j++) {
-                        GuestFsDisk *d = &fs->disks[j];
-
-                        if (!d->alias && !d->serial && !d->device)
-                                continue;
-                        fs->disks[m++] = *d;
-                }
-                fs->n_disks = m;
-                /* Sizes come in pairs; half a pair is no size. */
-                fs->has_bytes = p->has_total[i] && p->has_used[i];
-                if (!fs->has_bytes)
-                        fs->total_bytes = fs->used_bytes = 0;
-                g->filesystems[n++] = *fs;
-        }
-        g->n_filesystems = n;
-
-        /* An interface is nothing without a name. Every slot is either
-         * moved or emptied, so that a failure can free them all. */
-        n = 0;
-        for (size_t i = 0; i < g->n_interfaces; i++) {
-                GuestInterface *iface = &g->interfaces[i];
-
-                if (!iface->name) {
-                        interface_done(iface);
-                        memset(iface, 0, sizeof *iface);
-                        continue;
-                }
-                if (n != i) {
-                        g->interfaces[n] = *iface;
-                        memset(iface, 0, sizeof *iface);
-                }
-                iface = &g->interfaces[n++];
-                ascii_lower(iface->mac);
-                if (build_addresses(iface, p->addrs[i], p->n_addrs[i]) < 0)
-                        return -ENOMEM;
-        }
-        g->n_interfaces = n;
-        return 0;
+        for (size_t i = 0; r >= 0 && i < p->slots[LIST_USER]; i++)
+                r = guest_builder_add_user(&p->b, &p->users[i]);
+        for (size_t i = 0; r >= 0 && i < p->slots[LIST_FS]; i++)
+                r = guest_builder_add_filesystem(&p->b, &p->fss[i]);
+        for (size_t i = 0; r >= 0 && i < p->slots[LIST_IF]; i++)
+                r = guest_builder_add_interface(&p->b, &p->ifs[i]);
+        return r;
 }
 
 int guest_info_from_typed_params(const virTypedParameter *params, int n, unsigned kinds, GuestInfo **ret) {
         Parser p = { .params = params, .n = params && n > 0 ? (size_t) n : 0 };
         int r;
 
-        p.g = guest_info_new();
-        if (!p.g)
-                return -ENOMEM;
-        p.g->kinds = kinds;
+        r = guest_builder_begin_guest(&p.b, kinds);
+        if (r < 0)
+                return r;
 
         if (p.n > 0) {
                 p.keys = calloc(p.n, sizeof *p.keys);
@@ -816,28 +688,32 @@ int guest_info_from_typed_params(const virTypedParameter *params, int n, unsigne
                 goto fail;
 
         {
-                size_t *reported[_LIST_MAX] = {
-                        [LIST_USER] = &p.g->n_users_reported,
-                        [LIST_FS] = &p.g->n_filesystems_reported,
-                        [LIST_IF] = &p.g->n_interfaces_reported,
+                static const GuestList reported[_LIST_MAX] = {
+                        [LIST_USER] = GUEST_LIST_USERS,
+                        [LIST_FS] = GUEST_LIST_FILESYSTEMS,
+                        [LIST_IF] = GUEST_LIST_INTERFACES,
                 };
                 for (List l = 0; l < _LIST_MAX; l++) {
+                        size_t distinct;
+
                         if (p.extent[l].has_count)
-                                *reported[l] = saturate(p.extent[l].count);
-                        else if ((r = distinct_indexes(&p, l, reported[l])) < 0)
+                                guest_builder_set_reported(&p.b, reported[l], p.extent[l].count);
+                        else if ((r = distinct_indexes(&p, l, &distinct)) < 0)
                                 goto fail;
+                        else
+                                guest_builder_set_reported(&p.b, reported[l], distinct);
                 }
         }
 
-        r = compact(&p);
+        r = build_lists(&p);
         if (r < 0)
                 goto fail;
         parser_done(&p);
-        *ret = p.g;
+        *ret = guest_builder_take_guest(&p.b);
         return 0;
 
 fail:
         parser_done(&p);
-        guest_info_free(p.g);
+        guest_builder_done(&p.b);
         return r;
 }

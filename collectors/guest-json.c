@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "guest-builder.h"
 #include "guest-data.h"
 #include "json-scan.h"
 
@@ -52,16 +53,13 @@ static int load_return(const char *json, size_t len, size_t keep, json_t **ret, 
         return 0;
 }
 
-/* A member that is a string, sanitized; NULL when absent or not a string.
- * Returns -ENOMEM only. */
-static int member_string(json_t *o, const char *name, char **ret) {
+/* A member that is a string, as the guest's text; absent otherwise. */
+static GuestText member_text(json_t *o, const char *name) {
         json_t *v = json_object_get(o, name);
 
-        *ret = NULL;
         if (!json_is_string(v))
-                return 0;
-        *ret = utf8_sanitize(json_string_value(v), json_string_length(v), GUEST_STRING_MAX);
-        return *ret ? 0 : -ENOMEM;
+                return GUEST_TEXT_NONE;
+        return (GuestText) { json_string_value(v), json_string_length(v) };
 }
 
 static bool member_uint(json_t *o, const char *name, uint64_t *ret) {
@@ -72,161 +70,80 @@ static bool member_uint(json_t *o, const char *name, uint64_t *ret) {
         return true;
 }
 
-static int fill_users(GuestInfo *g, json_t *array) {
-        size_t n = json_array_size(array);
+static int add_users(GuestBuilder *b, json_t *array) {
+        int r = 0;
 
-        if (n > 0 && !(g->users = calloc(n, sizeof *g->users)))
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                json_t *o = json_array_get(array, i);
-                GuestUser *u = &g->users[g->n_users];
-
-                /* A user is nothing without a name. */
-                if (member_string(o, "user", &u->name) < 0)
-                        return -ENOMEM;
-                if (!u->name)
-                        continue;
-                g->n_users++;
-                if (member_string(o, "domain", &u->domain) < 0)
-                        return -ENOMEM;
-                json_t *t = json_object_get(o, "login-time");
-                u->login_time = json_is_number(t) ? json_number_value(t) : 0;
+        for (size_t i = 0; r >= 0 && i < json_array_size(array); i++) {
+                json_t *o = json_array_get(array, i), *t = json_object_get(o, "login-time");
+                GuestUserIn u = {
+                        .name = member_text(o, "user"),
+                        .domain = member_text(o, "domain"),
+                        .login_time = json_is_number(t) ? json_number_value(t) : 0,
+                };
+                r = guest_builder_add_user(b, &u);
         }
-        return 0;
+        return r;
 }
 
-static int fill_disks(GuestFilesystem *fs, json_t *disks) {
-        size_t n = json_is_array(disks) ? json_array_size(disks) : 0;
+static int add_filesystems(GuestBuilder *b, json_t *array) {
+        int r = 0;
 
-        if (n > GUEST_FS_DISKS_MAX)
-                n = GUEST_FS_DISKS_MAX;
-        if (n > 0 && !(fs->disks = calloc(n, sizeof *fs->disks)))
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                json_t *o = json_array_get(disks, i);
-                GuestFsDisk *d = &fs->disks[fs->n_disks];
+        for (size_t i = 0; r >= 0 && i < json_array_size(array); i++) {
+                json_t *o = json_array_get(array, i), *disks = json_object_get(o, "disk");
+                GuestDiskIn d[GUEST_FS_DISKS_MAX];
+                GuestFilesystemIn fs = {
+                        .disk_name = member_text(o, "name"),
+                        .mount_point = member_text(o, "mountpoint"),
+                        .fs_type = member_text(o, "type"),
+                        .disks = d,
+                };
 
-                /* Counted first, so that a failure frees what it set. */
-                fs->n_disks++;
-                if (member_string(o, "serial", &d->serial) < 0 || member_string(o, "dev", &d->device) < 0 ||
-                    member_string(o, "bus-type", &d->bus_type) < 0)
-                        return -ENOMEM;
-                /* No domain alias here: libvirt finds it by the disk's
-                 * address. The agent's own bus type stands (KubeVirt shows it). */
-                if (!d->serial && !d->device) {
-                        free(d->bus_type);
-                        d->bus_type = NULL;
-                        fs->n_disks--;
+                fs.has_used = member_uint(o, "used-bytes", &fs.used_bytes);
+                fs.has_total = member_uint(o, "total-bytes", &fs.total_bytes);
+                for (size_t k = 0; json_is_array(disks) && k < json_array_size(disks) && k < GUEST_FS_DISKS_MAX;
+                     k++) {
+                        json_t *disk = json_array_get(disks, k);
+                        /* No domain alias here: libvirt finds it by the disk's
+                         * address. The agent's own bus type stands (KubeVirt
+                         * shows it), with a disk known by its serial or device. */
+                        d[k] = (GuestDiskIn) {
+                                .serial = member_text(disk, "serial"),
+                                .device = member_text(disk, "dev"),
+                                .bus_type = member_text(disk, "bus-type"),
+                        };
+                        fs.n_disks++;
                 }
+                r = guest_builder_add_filesystem(b, &fs);
         }
-        return 0;
+        return r;
 }
 
-static int fill_filesystems(GuestInfo *g, json_t *array) {
-        size_t n = json_array_size(array);
+static int add_interfaces(GuestBuilder *b, json_t *array) {
+        int r = 0;
 
-        if (n > 0 && !(g->filesystems = calloc(n, sizeof *g->filesystems)))
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                json_t *o = json_array_get(array, i);
-                GuestFilesystem *fs = &g->filesystems[g->n_filesystems];
+        for (size_t i = 0; r >= 0 && i < json_array_size(array); i++) {
+                json_t *o = json_array_get(array, i), *addresses = json_object_get(o, "ip-addresses");
+                GuestAddressIn a[GUEST_ADDRESSES_MAX];
+                GuestInterfaceIn iface = {
+                        .name = member_text(o, "name"),
+                        .mac = member_text(o, "hardware-address"),
+                        .addresses = a,
+                };
 
-                /* A filesystem is known by its mount point. */
-                if (member_string(o, "mountpoint", &fs->mount_point) < 0)
-                        return -ENOMEM;
-                if (!fs->mount_point)
-                        continue;
-                g->n_filesystems++;
-                if (member_string(o, "name", &fs->disk_name) < 0 || member_string(o, "type", &fs->fs_type) < 0)
-                        return -ENOMEM;
-                /* Sizes come in pairs; half a pair is no size. */
-                fs->has_bytes = member_uint(o, "used-bytes", &fs->used_bytes) &&
-                                member_uint(o, "total-bytes", &fs->total_bytes);
-                if (!fs->has_bytes)
-                        fs->used_bytes = fs->total_bytes = 0;
-                if (fill_disks(fs, json_object_get(o, "disk")) < 0)
-                        return -ENOMEM;
-        }
-        return 0;
-}
-
-/* "addr/prefix", or the bare address when the prefix is missing or out of
- * range; sanitized. */
-static char *address_string(json_t *a, int family) {
-        json_t *addr = json_object_get(a, "ip-address");
-        uint64_t prefix;
-        char *s;
-
-        if (!json_is_string(addr))
-                return NULL;
-        if (!member_uint(a, "prefix", &prefix) || prefix > (family == 4 ? 32u : 128u))
-                return utf8_sanitize(json_string_value(addr), json_string_length(addr), GUEST_STRING_MAX);
-        char *bare = utf8_sanitize(json_string_value(addr), json_string_length(addr), GUEST_STRING_MAX);
-        if (!bare || asprintf(&s, "%s/%" PRIu64, bare, prefix) < 0)
-                s = NULL;
-        free(bare);
-        if (s && strlen(s) > GUEST_STRING_MAX) {
-                char *cut = utf8_sanitize(s, strlen(s), GUEST_STRING_MAX);
-                free(s);
-                s = cut;
-        }
-        return s;
-}
-
-static int address_family(json_t *a) {
-        json_t *type = json_object_get(a, "ip-address-type");
-        const char *t = json_string_value(type);
-        return !t ? 0 : strcmp(t, "ipv4") == 0 ? 4 : strcmp(t, "ipv6") == 0 ? 6 : 0;
-}
-
-/* IPv4 first, then IPv6, each in the guest's order; entries without a known
- * type or an address are dropped. */
-static int fill_addresses(GuestInterface *iface, json_t *addresses) {
-        size_t n = json_is_array(addresses) ? json_array_size(addresses) : 0;
-
-        if (n > GUEST_ADDRESSES_MAX)
-                n = GUEST_ADDRESSES_MAX;
-        if (n > 0 && !(iface->addresses = calloc(n, sizeof *iface->addresses)))
-                return -ENOMEM;
-        for (int family = 4; family <= 6; family += 2)
-                for (size_t i = 0; i < n; i++) {
-                        json_t *a = json_array_get(addresses, i);
-                        if (address_family(a) != family || !json_is_string(json_object_get(a, "ip-address")))
-                                continue;
-                        char *s = address_string(a, family);
-                        if (!s)
-                                return -ENOMEM;
-                        iface->addresses[iface->n_addresses++] = s;
-                        if (family == 4)
-                                iface->n_ipv4++;
+                for (size_t k = 0; json_is_array(addresses) && k < json_array_size(addresses) &&
+                                   k < GUEST_ADDRESSES_MAX;
+                     k++) {
+                        json_t *addr = json_array_get(addresses, k);
+                        a[k] = (GuestAddressIn) {
+                                .type = member_text(addr, "ip-address-type"),
+                                .addr = member_text(addr, "ip-address"),
+                        };
+                        a[k].has_prefix = member_uint(addr, "prefix", &a[k].prefix);
+                        iface.n_addresses++;
                 }
-        return 0;
-}
-
-static int fill_interfaces(GuestInfo *g, json_t *array) {
-        size_t n = json_array_size(array);
-
-        if (n > 0 && !(g->interfaces = calloc(n, sizeof *g->interfaces)))
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                json_t *o = json_array_get(array, i);
-                GuestInterface *iface = &g->interfaces[g->n_interfaces];
-
-                /* An interface is nothing without a name. */
-                if (member_string(o, "name", &iface->name) < 0)
-                        return -ENOMEM;
-                if (!iface->name)
-                        continue;
-                g->n_interfaces++;
-                if (member_string(o, "hardware-address", &iface->mac) < 0)
-                        return -ENOMEM;
-                for (char *p = iface->mac; p && *p; p++)
-                        if (*p >= 'A' && *p <= 'Z')
-                                *p = (char) (*p - 'A' + 'a');
-                if (fill_addresses(iface, json_object_get(o, "ip-addresses")) < 0)
-                        return -ENOMEM;
+                r = guest_builder_add_interface(b, &iface);
         }
-        return 0;
+        return r;
 }
 
 int guest_info_from_agent_json(unsigned kind, const char *json, size_t len, GuestInfo **ret) {
@@ -234,6 +151,10 @@ int guest_info_from_agent_json(unsigned kind, const char *json, size_t len, Gues
                       : kind == GUEST_KIND_FILESYSTEMS ? GUEST_FILESYSTEMS_MAX
                       : kind == GUEST_KIND_INTERFACES  ? GUEST_INTERFACES_MAX
                                                        : 0;
+        GuestList list = kind == GUEST_KIND_USERS         ? GUEST_LIST_USERS
+                         : kind == GUEST_KIND_FILESYSTEMS ? GUEST_LIST_FILESYSTEMS
+                                                          : GUEST_LIST_INTERFACES;
+        GuestBuilder b = { 0 };
         json_t *array = NULL;
         size_t count = 0;
         int r;
@@ -244,27 +165,18 @@ int guest_info_from_agent_json(unsigned kind, const char *json, size_t len, Gues
         if (r < 0)
                 return r;
 
-        GuestInfo *g = guest_info_new();
-        if (!g) {
-                json_decref(array);
-                return -ENOMEM;
-        }
-        g->kinds = kind;
-        if (kind == GUEST_KIND_USERS) {
-                g->n_users_reported = count;
-                r = fill_users(g, array);
-        } else if (kind == GUEST_KIND_FILESYSTEMS) {
-                g->n_filesystems_reported = count;
-                r = fill_filesystems(g, array);
-        } else {
-                g->n_interfaces_reported = count;
-                r = fill_interfaces(g, array);
+        r = guest_builder_begin_guest(&b, kind);
+        if (r >= 0) {
+                guest_builder_set_reported(&b, list, count);
+                r = kind == GUEST_KIND_USERS         ? add_users(&b, array)
+                    : kind == GUEST_KIND_FILESYSTEMS ? add_filesystems(&b, array)
+                                                     : add_interfaces(&b, array);
         }
         json_decref(array);
         if (r < 0) {
-                guest_info_free(g);
+                guest_builder_done(&b);
                 return r;
         }
-        *ret = g;
+        *ret = guest_builder_take_guest(&b);
         return 0;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "guest-builder.h"
 #include "guest-data.h"
 
 static const char source_domain[] = "domain";
@@ -104,11 +105,22 @@ static int add_guest_only(const GuestInterface *g, MergedInterface *m) {
         return copy_addresses(g->addresses, g4, g->addresses ? g->addresses + g4 : NULL, g->n_addresses - g4, m);
 }
 
+/* Adds what showing g costs to *spent; false if that would pass the share. */
+static bool charge(size_t *spent, const GuestInterface *g) {
+        size_t cost = guest_interface_cost(g);
+
+        if (cost > GUEST_INTERFACES_BUDGET - *spent)
+                return false;
+        *spent += cost;
+        return true;
+}
+
 int interfaces_merge(const DomainDevices *devices, const GuestInfo *guest, MergedInterfaces **ret) {
         size_t n_nics = devices ? devices->n_nics : 0;
         size_t n_guest = guest ? guest->n_interfaces : 0;
         MergedInterfaces *m;
         bool *merged = NULL;
+        size_t guest_bytes = 0;
         int r = -ENOMEM;
 
         if (!ret)
@@ -138,6 +150,11 @@ int interfaces_merge(const DomainDevices *devices, const GuestInfo *guest, Merge
                                 merged[j] = true;
                         }
                 }
+                /* What the guest said is shown within its share of the
+                 * VM's budget, however many NICs share its MAC: past it, a
+                 * NIC shows the domain's view only. */
+                if (match && !charge(&guest_bytes, match))
+                        match = NULL;
                 /* Counted before filling, so a half-built entry is freed too. */
                 r = add_domain_nic(nic, match, &m->items[m->n_items++]);
                 if (r < 0)
@@ -150,7 +167,7 @@ int interfaces_merge(const DomainDevices *devices, const GuestInfo *guest, Merge
                 if (merged[j] || is_loopback(g))
                         continue;
                 /* KubeVirt's CVE-2025-14525 fix: a guest must not flood the status. */
-                if (m->n_items - n_nics >= SUMMARY_MAX) {
+                if (m->n_items - n_nics >= SUMMARY_MAX || !charge(&guest_bytes, g)) {
                         m->n_guest_only_dropped++;
                         continue;
                 }

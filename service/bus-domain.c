@@ -206,8 +206,10 @@ static const sd_bus_vtable domain_vtable[] = {
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("AgentLastProbeTime", "t", property_get_agent_probe, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("AgentVersion", "s", property_get_agent_version, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        /* Big and rarely needed: only for who asks (Get), not in GetAll,
+         * GetManagedObjects or InterfacesAdded; a change names it only. */
         SD_BUS_PROPERTY("AgentSupportedCommands", "a(sb)", property_get_agent_commands, 0,
-                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+                        SD_BUS_VTABLE_PROPERTY_EXPLICIT | SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
         SD_BUS_METHOD_WITH_ARGS("Refresh", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_refresh,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetGuestOSInfo", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", json),

@@ -1,6 +1,6 @@
 /* End to end: hostile guest agents. Next to a well-behaved VM with the real
  * qemu-ga (tests/vm/guest.env), VMs whose agent is tests/vm/hostile-agent.c
- * (tests/vm/guest-hostile.env), one per mode, run in three batches of at
+ * (tests/vm/guest-hostile.env), one per mode, run in four batches of at
  * most four. For each batch: the daemon stays up, its memory stays bounded,
  * the bus keeps answering (Ping latency before vs during), the good VM's
  * Refresh() keeps succeeding; then for each bad VM: what the daemon
@@ -32,6 +32,7 @@
 
 #include "guest.h"
 #include "harness.h"
+#include "wire-size.h"
 
 #define BUS_NAME "org.guestinfod.GuestInfo1"
 #define DOMAIN_IFACE "org.guestinfod.GuestInfo1.Domain"
@@ -47,6 +48,10 @@
 #define LIST_MAX 256
 #define COMMANDS_MAX 512
 #define ELLIPSIS "\xe2\x80\xa6" /* U+2026 */
+/* What the guest can make the daemon publish about its VM, on the wire
+ * (GUEST_DATA_BUDGET): a bound for the object's GetAll bodies together and
+ * for each reply about it. */
+#define VM_WIRE_BUDGET (64 * 1024)
 
 /* What this test asserts. */
 #define AGENT_TIMEOUT_S "3"         /* --agent-timeout */
@@ -79,6 +84,7 @@ static Vm vms[] = {
         { .mode = "interfaces", .batch = 2 },  { .mode = "longstrings", .batch = 2 },
         { .mode = "badutf8", .batch = 3 },     { .mode = "badutf8data", .batch = 3 },
         { .mode = "wrongtypes", .batch = 3 },  { .mode = "good", .batch = 3 },
+        { .mode = "maxed", .batch = 4 },
 };
 #define N_VMS (sizeof vms / sizeof *vms)
 
@@ -971,6 +977,10 @@ static void test_batch3_badutf8_badutf8data_wrongtypes_good(void **state) {
         run_batch(3);
 }
 
+static void test_batch4_maxed(void **state) {
+        run_batch(4);
+}
+
 /* ---- each mode ---- */
 
 static void test_silent(void **state) {
@@ -1205,6 +1215,97 @@ static void test_good(void **state) {
         finish_mode(vm);
 }
 
+/* The body of a reply on the wire; 0 (and a problem) if the call failed. */
+static size_t reply_bytes(const char *path, const char *iface, const char *member, const char *types, const char *a1,
+                          const char *a2) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        size_t size = 0;
+        int r = sd_bus_call_method(H.bus, BUS_NAME, path, iface, member, &e, &reply, types, a1, a2);
+        if (r < 0)
+                problem("%s %s(%s): %s: %s", path, member, a1 ? a1 : "", e.name, e.message);
+        else if ((r = bus_wire_size(reply, &size)) < 0)
+                problem("%s %s(%s): cannot read the reply: %s", path, member, a1 ? a1 : "", strerror(-r));
+        sd_bus_error_free(&e);
+        sd_bus_message_unref(reply);
+        return size;
+}
+
+/* What GetManagedObjects and InterfacesAdded carry of an object: the
+ * bodies of GetAll for each of its interfaces, summed. */
+static size_t object_bytes(const char *path, bool guest_data) {
+        static const char *const ifaces[] = { DOMAIN_IFACE, IFACES_IFACE, OS_IFACE, USERS_IFACE, FS_IFACE };
+        size_t sum = 0;
+        for (size_t i = 0; i < (guest_data ? 5 : 2); i++) {
+                size_t n = reply_bytes(path, "org.freedesktop.DBus.Properties", "GetAll", "s", ifaces[i], NULL);
+                printf("#   GetAll(%s): %zu bytes\n", strrchr(ifaces[i], '.') + 1, n);
+                sum += n;
+        }
+        return sum;
+}
+
+/* Every string at its cap, every list past its count: what the VM costs on
+ * the wire stays within the budget, the lists are cut at their tail and
+ * the counts still say what the guest claimed; the good VM beside it keeps
+ * its data. Before the budget, this guest's object was ~1 MiB. */
+static void test_maxed(void **state) {
+        Vm *vm = vm_by_mode("maxed");
+        Published p;
+        if (!wait_guest_data(vm, 30))
+                problem("%s: no guest data published", vm->name);
+        inspect(vm, &p);
+        printf("# %s on the wire:\n", vm->name);
+        size_t object = object_bytes(vm->path, true);
+        size_t commands = reply_bytes(vm->path, "org.freedesktop.DBus.Properties", "Get", "ss", DOMAIN_IFACE,
+                                      "AgentSupportedCommands");
+        size_t users = reply_bytes(vm->path, USERS_IFACE, "ListUsers", "", NULL, NULL);
+        size_t filesystems = reply_bytes(vm->path, FS_IFACE, "ListFilesystems", "", NULL, NULL);
+        printf("#   the object: %zu bytes (budget %d); Get(AgentSupportedCommands) %zu, ListUsers() %zu, "
+               "ListFilesystems() %zu\n",
+               object, VM_WIRE_BUDGET, commands, users, filesystems);
+        if (object > VM_WIRE_BUDGET)
+                problem("%s: its object is %zu bytes on the wire, more than %d", vm->name, object, VM_WIRE_BUDGET);
+        if (commands > VM_WIRE_BUDGET || users > VM_WIRE_BUDGET || filesystems > VM_WIRE_BUDGET)
+                problem("%s: a reply about it is over %d bytes (commands %zu, users %zu, filesystems %zu)", vm->name,
+                        VM_WIRE_BUDGET, commands, users, filesystems);
+        if (object + commands + users + filesystems > 2 * VM_WIRE_BUDGET)
+                problem("%s: %zu bytes in all about it, more than twice the budget", vm->name,
+                        object + commands + users + filesystems);
+        /* cut, and the cut shows: the counts are the guest's */
+        if (!p.os || !p.users || !p.filesystems)
+                problem("%s: guest data missing (OS %d, Users %d, Filesystems %d)", vm->name, p.os, p.users,
+                        p.filesystems);
+        if (p.user_count != 300 || p.n_list_users == 0 || p.n_list_users >= 300)
+                problem("%s: UserCount %u, ListUsers() %zu: want 300 and a non-empty cut list", vm->name, p.user_count,
+                        p.n_list_users);
+        if (p.fs_count != 260 || p.n_list_fs == 0 || p.n_list_fs >= 260)
+                problem("%s: FilesystemCount %u, ListFilesystems() %zu: want 260 and a non-empty cut list", vm->name,
+                        p.fs_count, p.n_list_fs);
+        /* the agent's own commands come first: all kept, so every kind is asked for */
+        if (p.n_commands < 11 || p.n_commands >= 611)
+                problem("%s: %zu commands kept of 611: want the first ones, cut", vm->name, p.n_commands);
+        if (p.n_guest_only == 0)
+                problem("%s: no guest-only interface kept", vm->name);
+        if (p.max_len > 1024)
+                problem("%s: a string of %zu bytes", vm->name, p.max_len);
+
+        /* the good VM beside it */
+        printf("# %s on the wire:\n", GOOD_VM);
+        size_t good = object_bytes(good_path, true);
+        Vm good_vm = { .mode = "qemu-ga" };
+        snprintf(good_vm.name, sizeof good_vm.name, "%s", GOOD_VM);
+        snprintf(good_vm.path, sizeof good_vm.path, "%s", good_path);
+        Published g;
+        inspect(&good_vm, &g);
+        printf("#   the object: %zu bytes\n", good);
+        if (!g.os || !g.users || !g.filesystems || g.n_commands < 20 || g.n_cut > 0)
+                problem("%s: its data changed beside the maxed-out VM (OS %d, Users %d, Filesystems %d, %zu commands, "
+                        "%zu strings cut)",
+                        GOOD_VM, g.os, g.users, g.filesystems, g.n_commands, g.n_cut);
+        check_managed_objects("with the maxed-out VM");
+        finish_mode(vm);
+}
+
 /* What a guest says ends up in the daemon's log through libvirt's error
  * messages (badjson quotes its reply raw): the log must stay valid UTF-8,
  * without terminal escapes or other control characters.
@@ -1248,6 +1349,8 @@ int main(void) {
                 cmocka_unit_test_setup(test_badutf8data, reset_problems),
                 cmocka_unit_test_setup(test_wrongtypes, reset_problems),
                 cmocka_unit_test_setup(test_good, reset_problems),
+                cmocka_unit_test_setup(test_batch4_maxed, reset_problems),
+                cmocka_unit_test_setup(test_maxed, reset_problems),
                 cmocka_unit_test_setup(test_daemon_log_is_clean, reset_problems),
         };
         return cmocka_run_group_tests_name("e2e: hostile guest agents", tests, group_setup, group_teardown);

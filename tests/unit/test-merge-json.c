@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "guest-builder.h"
 #include "guest-data.h"
 #include "kubevirt-json.h"
 
@@ -405,6 +406,46 @@ static void test_merge_shared_mac(void **state) {
         check_item(&m->items[2], "", "eth0.100", "52:54:00:00:00:0a", "guest-agent");
         check_addresses(&m->items[2], "10.100.0.10/24", NULL);
         assert_int_equal(m->n_guest_only_dropped, 0);
+
+        merged_interfaces_free(m);
+        guest_info_free(g);
+        domain_devices_free(d);
+}
+
+/* Many NICs sharing one MAC show the guest's interface with each, but the
+ * guest's part stays within its share of the VM's byte budget. */
+static void test_merge_shared_mac_budget(void **state) {
+        DomainDevices *d = devices_new();
+        GuestInfo *g = guest_new();
+        MergedInterfaces *m;
+        char addr[GUEST_ADDRESS_MAX + 4];
+
+        for (int i = 0; i < DOMAIN_NICS_MAX; i++) {
+                char alias[16];
+                snprintf(alias, sizeof alias, "net%d", i);
+                add_nic(d, alias, "52:54:00:00:00:0a", 0, NULL);
+        }
+        add_iface(g, "eth0", "52:54:00:00:00:0a", 0, NULL);
+        GuestInterface *it = &g->interfaces[0];
+        it->addresses = calloc(GUEST_ADDRESSES_MAX, sizeof *it->addresses);
+        assert_non_null(it->addresses);
+        memset(addr, '1', GUEST_ADDRESS_MAX);
+        strcpy(addr + GUEST_ADDRESS_MAX, "/24");
+        for (; it->n_addresses < GUEST_ADDRESSES_MAX; it->n_addresses++, it->n_ipv4++)
+                it->addresses[it->n_addresses] = xstrdup(addr);
+        m = merge(d, g);
+
+        size_t cost = guest_interface_cost(it), with_guest = 0;
+        assert_int_equal(m->n_items, DOMAIN_NICS_MAX);
+        for (size_t i = 0; i < m->n_items; i++)
+                if (m->items[i].interface_name) {
+                        /* the first ones, in order */
+                        assert_int_equal(i, with_guest);
+                        with_guest++;
+                } else
+                        check_item(&m->items[i], m->items[i].name, NULL, "52:54:00:00:00:0a", "domain");
+        assert_int_equal(with_guest, GUEST_INTERFACES_BUDGET / cost);
+        assert_true(with_guest > 0 && with_guest < DOMAIN_NICS_MAX);
 
         merged_interfaces_free(m);
         guest_info_free(g);
@@ -952,6 +993,7 @@ int main(void) {
                 cmocka_unit_test(test_merge_mac_case),
                 cmocka_unit_test(test_merge_guest_only_cap),
                 cmocka_unit_test(test_merge_shared_mac),
+                cmocka_unit_test(test_merge_shared_mac_budget),
                 cmocka_unit_test(test_merge_ipv6_only),
                 cmocka_unit_test(test_merge_families_kept),
                 cmocka_unit_test(test_merge_no_agent),

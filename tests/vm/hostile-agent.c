@@ -62,6 +62,7 @@ typedef struct Mode {
         bool bad_utf8_info;   /* ... in guest-info's version too */
         bool bad_json;        /* command replies are malformed */
         bool wrong_types;     /* numbers for strings, objects for arrays... */
+        bool maxed;           /* every string at or past its cap, every list past its count */
 } Mode;
 
 static const Mode modes[] = {
@@ -79,7 +80,18 @@ static const Mode modes[] = {
         { .name = "badjson", .what = "malformed or truncated JSON replies", .bad_json = true },
         { .name = "wrongtypes", .what = "numbers for strings, objects for arrays", .wrong_types = true },
         { .name = "flap", .what = "closes and reopens the port 10 times a second", .flap = true },
+        { .name = "maxed",
+          .what = "everything at its cap: 1100-byte text everywhere, 64-byte MACs, addresses and command "
+                  "names, 300 users, 260 filesystems (17 disks), 260 interfaces (33 addresses), 611 commands",
+          .users = 300, .filesystems = 260, .interfaces = 260, .long_len = 1100, .maxed = true },
 };
+
+/* maxed: the daemon's caps (collectors/guest-builder.h) a MAC, an address
+ * and a command name may reach; text goes past every cap. */
+#define MAXED_STRUCT_LEN 64
+#define MAXED_COMMANDS 600
+#define MAXED_DISKS 17
+#define MAXED_ADDRESSES 33
 
 static const Mode *mode;
 
@@ -218,6 +230,16 @@ static void out_name(const char *s, unsigned i, unsigned flags) {
         out_str("\"");
 }
 
+/* maxed: a JSON string of s padded with fill to exactly len bytes (ASCII). */
+static void out_padded(const char *s, char fill, size_t len) {
+        size_t n = strlen(s);
+        out_str("\"");
+        out_raw(s, n < len ? n : len);
+        for (; n < len; n++)
+                out_raw(&fill, 1);
+        out_str("\"");
+}
+
 /* ---- replies (shapes as qemu-ga 7.2 sends them) ---- */
 
 static void reply_info(void) {
@@ -235,6 +257,14 @@ static void reply_info(void) {
         for (size_t i = 0; i < N_COMMANDS; i++)
                 out_fmt("%s{\"enabled\": true, \"name\": \"%s\", \"success-response\": true}", i ? ", " : "",
                         commands[i]);
+        /* maxed: made-up commands with names as long as a kept one may be */
+        for (unsigned i = 0; mode->maxed && i < MAXED_COMMANDS; i++) {
+                char name[32];
+                snprintf(name, sizeof name, "guest-maxed-%04u-", i);
+                out_str(", {\"enabled\": true, \"name\": ");
+                out_padded(name, 'c', MAXED_STRUCT_LEN);
+                out_str(", \"success-response\": true}");
+        }
         out_str("]}}\n");
 }
 
@@ -262,7 +292,7 @@ static void reply_osinfo(void) {
                 /* longstrings: 1 MiB in name, pretty-name and version. More
                  * would pass libvirt's 10 MB limit, but libvirt reads 8 MiB
                  * in ~3 s (a TCG guest, 1 KiB reads): the agent timeout. */
-                out_name(values[i], i, i >= 1 && i <= 3 ? NAME_LONG : 0);
+                out_name(values[i], i, (i >= 1 && i <= 3) || mode->maxed ? NAME_LONG : 0);
         }
         out_str("}}\n");
 }
@@ -284,7 +314,7 @@ static void reply_timezone(void) {
                 out_str("{\"return\": {\"zone\": 5, \"offset\": \"32400\"}}\n");
         else {
                 out_str("{\"return\": {\"zone\": ");
-                out_name("UTC", 0, 0);
+                out_name("UTC", 0, mode->maxed ? NAME_LONG : 0);
                 out_str(", \"offset\": 0}}\n");
         }
 }
@@ -302,7 +332,10 @@ static void reply_users(void) {
                 snprintf(name, sizeof name, n > 1 ? "user%06u" : "hostile", i);
                 out_str(i ? ", {\"user\": " : "{\"user\": ");
                 out_name(name, i, NAME_LONG);
-                if (i % 3 == 2)
+                if (mode->maxed) {
+                        out_str(", \"domain\": ");
+                        out_name("CORP", i, NAME_LONG);
+                } else if (i % 3 == 2)
                         out_str(", \"domain\": \"CORP\"");
                 out_fmt(", \"login-time\": %u.5}", 1700000000u + i);
         }
@@ -317,7 +350,32 @@ static void reply_fsinfo(void) {
                 return;
         }
         out_str("{\"return\": [");
-        for (unsigned i = 0; i < n; i++) {
+        for (unsigned i = 0; mode->maxed && i < n; i++) {
+                char mount[32];
+                snprintf(mount, sizeof mount, "/mnt/fs%05u", i);
+                out_str(i ? ", {\"name\": " : "{\"name\": ");
+                out_name("vda", i, NAME_LONG);
+                out_str(", \"mountpoint\": ");
+                out_name(mount, i, NAME_LONG);
+                out_str(", \"type\": ");
+                out_name("ext4", i, NAME_LONG);
+                out_fmt(", \"used-bytes\": %u, \"total-bytes\": 1073741824, \"disk\": [", 4096 * (i + 1));
+                /* the first filesystems have more disks than are kept */
+                for (unsigned d = 0; d < (i < 4 ? MAXED_DISKS : 1); d++) {
+                        out_str(d ? ", {\"serial\": " : "{\"serial\": ");
+                        out_padded("HOSTILE-", 'S', 200);
+                        out_str(", \"bus-type\": ");
+                        out_padded("virtio", 'b', 40);
+                        out_str(", \"dev\": ");
+                        out_padded("/dev/vd", 'd', 300);
+                        /* libvirt refuses a disk without its address */
+                        out_fmt(", \"bus\": 0, \"target\": 0, \"unit\": %u, \"pci-controller\": {\"domain\": 0, "
+                                "\"bus\": 0, \"slot\": 4, \"function\": 0}}",
+                                d);
+                }
+                out_str("]}");
+        }
+        for (unsigned i = 0; !mode->maxed && i < n; i++) {
                 char mount[32];
                 snprintf(mount, sizeof mount, n > 1 ? "/mnt/fs%05u" : "/data", i);
                 out_str(i ? ", {\"name\": \"vda\", \"mountpoint\": " : "{\"name\": \"vda\", \"mountpoint\": ");
@@ -396,7 +454,25 @@ static void reply_interfaces(void) {
                 }
                 freeifaddrs(ifa);
         }
-        for (unsigned k = 0; k < mode->interfaces; k++) {
+        for (unsigned k = 0; mode->maxed && k < mode->interfaces; k++) {
+                char mac[32];
+                snprintf(mac, sizeof mac, "02:00:00:00:%02x:%02x:", k / 256, k % 256);
+                out_fmt("%s{\"name\": ", n++ ? ", " : "");
+                out_name("fake", k, NAME_LONG);
+                out_str(", \"hardware-address\": ");
+                out_padded(mac, 'a', MAXED_STRUCT_LEN);
+                out_str(", \"ip-addresses\": [");
+                for (unsigned a = 0; a < MAXED_ADDRESSES; a++) {
+                        char addr[64];
+                        snprintf(addr, sizeof addr, a % 2 ? "fe80::%x:%x%%" : "10.%u.%u.1%%", k, a);
+                        out_fmt("%s{\"ip-address-type\": \"%s\", \"ip-address\": ", a ? ", " : "",
+                                a % 2 ? "ipv6" : "ipv4");
+                        out_padded(addr, 'z', MAXED_STRUCT_LEN);
+                        out_fmt(", \"prefix\": %u}", a % 2 ? 64 : 24);
+                }
+                out_str("]}");
+        }
+        for (unsigned k = 0; !mode->maxed && k < mode->interfaces; k++) {
                 struct in_addr a = { htonl(0x0a000001u + (k << 8)) }; /* 10.0.k.1 */
                 out_fmt("%s{\"name\": \"fake%04u\", \"hardware-address\": \"02:00:00:00:%02x:%02x\", "
                         "\"ip-addresses\": [",
