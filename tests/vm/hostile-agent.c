@@ -62,6 +62,8 @@ typedef struct Mode {
         bool bad_utf8_info;   /* ... in guest-info's version too */
         bool bad_json;        /* command replies are malformed */
         bool wrong_types;     /* numbers for strings, objects for arrays... */
+        size_t fat_info_len;  /* guest-info's second command carries this many bytes of {} */
+        size_t fat_list_len;  /* ... and the second entry of users, filesystems, interfaces this many */
 } Mode;
 
 static const Mode modes[] = {
@@ -79,6 +81,12 @@ static const Mode modes[] = {
         { .name = "badjson", .what = "malformed or truncated JSON replies", .bad_json = true },
         { .name = "wrongtypes", .what = "numbers for strings, objects for arrays", .wrong_types = true },
         { .name = "flap", .what = "closes and reopens the port 10 times a second", .flap = true },
+        /* Under libvirt's 4 MiB for a reply read raw; enough entries that
+         * libvirt's typed parameters cannot carry the lists (> 2048), which
+         * are then read raw. */
+        { .name = "fat", .what = "one entry of 3.7 MB of empty objects in guest-info's commands and in 1000 users, "
+                                 "300 filesystems, 500 interfaces",
+          .users = 1000, .filesystems = 300, .interfaces = 500, .fat_info_len = 3700000, .fat_list_len = 3700000 },
 };
 
 static const Mode *mode;
@@ -218,6 +226,21 @@ static void out_name(const char *s, unsigned i, unsigned flags) {
         out_str("\"");
 }
 
+/* fat: a member of len bytes of empty objects, [{},{},...], for the entry
+ * at index 1 of a list: what jansson needs most memory for. */
+static void out_fat(unsigned i, size_t len) {
+        static char chunk[3 * 4096];
+        if (!len || i != 1)
+                return;
+        if (!chunk[0])
+                for (size_t k = 0; k < sizeof chunk; k += 3)
+                        memcpy(chunk + k, "{},", 3);
+        out_str(", \"fat\": [");
+        for (size_t n = 0; n + sizeof chunk < len; n += sizeof chunk)
+                out_raw(chunk, sizeof chunk);
+        out_str("{}]");
+}
+
 /* ---- replies (shapes as qemu-ga 7.2 sends them) ---- */
 
 static void reply_info(void) {
@@ -232,9 +255,12 @@ static void reply_info(void) {
                 out_name(VERSION, 0, NAME_LONG | NAME_INFO);
                 out_str(", \"supported_commands\": [");
         }
-        for (size_t i = 0; i < N_COMMANDS; i++)
-                out_fmt("%s{\"enabled\": true, \"name\": \"%s\", \"success-response\": true}", i ? ", " : "",
+        for (size_t i = 0; i < N_COMMANDS; i++) {
+                out_fmt("%s{\"enabled\": true, \"name\": \"%s\", \"success-response\": true", i ? ", " : "",
                         commands[i]);
+                out_fat((unsigned) i, mode->fat_info_len);
+                out_str("}");
+        }
         out_str("]}}\n");
 }
 
@@ -304,7 +330,9 @@ static void reply_users(void) {
                 out_name(name, i, NAME_LONG);
                 if (i % 3 == 2)
                         out_str(", \"domain\": \"CORP\"");
-                out_fmt(", \"login-time\": %u.5}", 1700000000u + i);
+                out_fmt(", \"login-time\": %u.5", 1700000000u + i);
+                out_fat(i, mode->fat_list_len);
+                out_str("}");
         }
         out_str("]}\n");
 }
@@ -325,8 +353,10 @@ static void reply_fsinfo(void) {
                 out_fmt(", \"type\": \"ext4\", \"used-bytes\": %u, \"total-bytes\": 1073741824, "
                         "\"disk\": [{\"serial\": \"HOSTILE-%05u\", \"bus-type\": \"virtio\", \"bus\": 0, "
                         "\"target\": 0, \"unit\": 0, \"pci-controller\": {\"domain\": 0, \"bus\": 0, "
-                        "\"slot\": 4, \"function\": 0}, \"dev\": \"/dev/vda\"}]}",
+                        "\"slot\": 4, \"function\": 0}, \"dev\": \"/dev/vda\"}]",
                         4096 * (i + 1), i);
+                out_fat(i, mode->fat_list_len);
+                out_str("}");
         }
         out_str("]}\n");
 }
@@ -402,7 +432,9 @@ static void reply_interfaces(void) {
                         "\"ip-addresses\": [",
                         n++ ? ", " : "", k, k / 256, k % 256);
                 out_address(true, AF_INET, &a, 24);
-                out_str("]}");
+                out_str("]");
+                out_fat(k, mode->fat_list_len);
+                out_str("}");
         }
         out_str("]}\n");
 }
