@@ -62,8 +62,7 @@ typedef struct Mode {
         bool bad_utf8_info;   /* ... in guest-info's version too */
         bool bad_json;        /* command replies are malformed */
         bool wrong_types;     /* numbers for strings, objects for arrays... */
-        size_t fat_info_len;  /* guest-info's second command carries this many bytes of {} */
-        size_t fat_list_len;  /* ... and the second entry of users, filesystems, interfaces this many */
+        size_t fat_len;       /* the second entry of every list carries this many bytes of {} */
 } Mode;
 
 static const Mode modes[] = {
@@ -86,7 +85,7 @@ static const Mode modes[] = {
          * are then read raw. */
         { .name = "fat", .what = "one entry of 3.7 MB of empty objects in guest-info's commands and in 1000 users, "
                                  "300 filesystems, 500 interfaces",
-          .users = 1000, .filesystems = 300, .interfaces = 500, .fat_info_len = 3700000, .fat_list_len = 3700000 },
+          .users = 1000, .filesystems = 300, .interfaces = 500, .fat_len = 3700000 },
 };
 
 static const Mode *mode;
@@ -226,17 +225,17 @@ static void out_name(const char *s, unsigned i, unsigned flags) {
         out_str("\"");
 }
 
-/* fat: a member of len bytes of empty objects, [{},{},...], for the entry
- * at index 1 of a list: what jansson needs most memory for. */
-static void out_fat(unsigned i, size_t len) {
+/* fat: a member of mode->fat_len bytes of empty objects, [{},{},...], for
+ * the entry at index 1 of a list: what jansson needs most memory for. */
+static void out_fat(unsigned i) {
         static char chunk[3 * 4096];
-        if (!len || i != 1)
+        if (!mode->fat_len || i != 1)
                 return;
         if (!chunk[0])
                 for (size_t k = 0; k < sizeof chunk; k += 3)
                         memcpy(chunk + k, "{},", 3);
         out_str(", \"fat\": [");
-        for (size_t n = 0; n + sizeof chunk < len; n += sizeof chunk)
+        for (size_t n = 0; n + sizeof chunk < mode->fat_len; n += sizeof chunk)
                 out_raw(chunk, sizeof chunk);
         out_str("{}]");
 }
@@ -258,7 +257,7 @@ static void reply_info(void) {
         for (size_t i = 0; i < N_COMMANDS; i++) {
                 out_fmt("%s{\"enabled\": true, \"name\": \"%s\", \"success-response\": true", i ? ", " : "",
                         commands[i]);
-                out_fat((unsigned) i, mode->fat_info_len);
+                out_fat((unsigned) i);
                 out_str("}");
         }
         out_str("]}}\n");
@@ -331,7 +330,7 @@ static void reply_users(void) {
                 if (i % 3 == 2)
                         out_str(", \"domain\": \"CORP\"");
                 out_fmt(", \"login-time\": %u.5", 1700000000u + i);
-                out_fat(i, mode->fat_list_len);
+                out_fat(i);
                 out_str("}");
         }
         out_str("]}\n");
@@ -355,7 +354,7 @@ static void reply_fsinfo(void) {
                         "\"target\": 0, \"unit\": 0, \"pci-controller\": {\"domain\": 0, \"bus\": 0, "
                         "\"slot\": 4, \"function\": 0}, \"dev\": \"/dev/vda\"}]",
                         4096 * (i + 1), i);
-                out_fat(i, mode->fat_list_len);
+                out_fat(i);
                 out_str("}");
         }
         out_str("]}\n");
@@ -433,7 +432,7 @@ static void reply_interfaces(void) {
                         n++ ? ", " : "", k, k / 256, k % 256);
                 out_address(true, AF_INET, &a, 24);
                 out_str("]");
-                out_fat(k, mode->fat_list_len);
+                out_fat(k);
                 out_str("}");
         }
         out_str("]}\n");
