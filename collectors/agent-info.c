@@ -6,7 +6,7 @@
 
 #include "guest-builder.h"
 #include "guest-data.h"
-#include "json-scan.h"
+#include "json-budget.h"
 
 /* A guest-info reply is a few KiB; anything this big is not one. */
 #define AGENT_INFO_JSON_MAX (4u * 1024 * 1024)
@@ -40,20 +40,17 @@ AgentInfo *agent_info_free(AgentInfo *a) {
         return NULL;
 }
 
-static void append_span(char **p, const char *json, JsonSpan span) {
-        memcpy(*p, json + span.start, span.end - span.start);
-        *p += span.end - span.start;
-}
-
 /* The parts of a guest-info reply the daemon reads, as a small document of
- * their own: {"version":V,"supported_commands":[its first
- * AGENT_COMMANDS_MAX]}, so that a reply of megabytes never reaches jansson
- * whole (json-scan.h). *ret_count: the list's real length, 0 if there is no
- * list. Returns the parsed object, or NULL with -EINVAL / -ENOMEM. */
+ * their own: {"version":V,"supported_commands":[the first commands that fit
+ * JSON_KEPT_MAX]}, V cut to JSON_VERSION_MAX, so that neither a reply of
+ * megabytes nor one fat entry reaches jansson (json-budget.h). *ret_count:
+ * the list's real length, 0 if there is no list. Returns the parsed object,
+ * or NULL with -EINVAL / -ENOMEM. */
 static json_t *load_reply(const char *json, size_t len, size_t *ret_count, int *ret_error) {
         static const char version_key[] = "{\"version\":", commands_key[] = ",\"supported_commands\":[";
-        JsonSpan doc, reply, version, commands, kept = { 0, 0 };
-        size_t count = 0;
+        const JsonKeep keep = json_keep(AGENT_COMMANDS_MAX, JSON_COMMAND_MAX);
+        JsonSpan doc, reply, version, commands;
+        size_t count = 0, kept = 0, version_len = 0;
 
         *ret_error = -EINVAL;
         if (json_scan_document(json, len, &doc) < 0 || json_scan_member(json, len, doc, "return", &reply) < 0 ||
@@ -63,28 +60,34 @@ static json_t *load_reply(const char *json, size_t len, size_t *ret_count, int *
         int has_commands = json_scan_member(json, len, reply, "supported_commands", &commands);
         if (has_version == -EINVAL || has_commands == -EINVAL)
                 return NULL;
-        /* Anything but an array (a number, an object) lists no commands. */
-        if (has_commands == 0 && json_span_is(json, commands, '[') &&
-            json_scan_array(json, len, commands, AGENT_COMMANDS_MAX, &kept, &count) < 0)
-                return NULL;
-        if (has_version != 0)
-                version = (JsonSpan) { 0, 0 };
+        /* a long string is cut (and then sanitized), anything else that big dropped */
+        if (has_version == 0 && json_span_is(json, version, '"'))
+                version_len = json_string_prefix(json, version, JSON_VERSION_MAX);
+        else if (has_version == 0 && version.end - version.start <= JSON_VERSION_MAX)
+                version_len = version.end - version.start;
 
-        size_t size = sizeof version_key + (version.end - version.start) + 4 + sizeof commands_key +
-                      (kept.end - kept.start) + 2;
+        size_t size = sizeof version_key + JSON_VERSION_MAX + sizeof commands_key + JSON_KEPT_MAX + 2;
         char *text = malloc(size), *p = text;
         if (!text) {
                 *ret_error = -ENOMEM;
                 return NULL;
         }
         p = stpcpy(p, version_key);
-        if (has_version == 0)
-                append_span(&p, json, version);
-        else
+        if (version_len == 0)
                 p = stpcpy(p, "null");
+        else {
+                p = mempcpy(p, json + version.start, version_len);
+                if (json[version.start] == '"')
+                        *p++ = '"';
+        }
         p = stpcpy(p, commands_key);
-        append_span(&p, json, kept);
-        p = stpcpy(p, "]}");
+        /* Anything but an array (a number, an object) lists no commands. */
+        if (has_commands == 0 && json_span_is(json, commands, '[') &&
+            json_scan_array(json, len, commands, &keep, p, &kept, &count) < 0) {
+                free(text);
+                return NULL;
+        }
+        p = stpcpy(p + kept, "]}");
         json_t *reply_object = json_loadb(text, (size_t) (p - text), JSON_ALLOW_NUL, NULL);
         free(text);
         if (!json_is_object(reply_object)) {

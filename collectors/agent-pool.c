@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,11 @@
 #include "agent-pool.h"
 #include "guest-info-params.h"
 #include "virt-message.h"
+
+/* A collection that read this much of the agent's own text (enough to fill
+ * what a parse may hand jansson, json-budget.h) gives the memory back at its
+ * end (see worker_main). Real replies are a few KiB. */
+#define TRIM_AFTER_BYTES (128 * 1024)
 
 typedef struct Request {
         QueueItem item;
@@ -105,7 +111,7 @@ static const char *raw_command(unsigned kind) {
 /* A list kind straight from the agent, parsed by us: for a list too long
  * for libvirt's typed parameters. Returns 0, or -EIO / -ENOMEM with the
  * reason in m->data.failed_error (kept from the first failure). */
-static int collect_kind_raw(virDomainPtr dom, unsigned kind, VirtMsg *m) {
+static int collect_kind_raw(virDomainPtr dom, unsigned kind, VirtMsg *m, size_t *read_bytes) {
         const char *command = raw_command(kind);
         GuestInfo *g = NULL;
         int r;
@@ -117,7 +123,9 @@ static int collect_kind_raw(virDomainPtr dom, unsigned kind, VirtMsg *m) {
                         m->data.failed_error = error_message("its own reply failed");
                 return -EIO;
         }
-        r = guest_info_from_agent_json(kind, text, strlen(text), &g);
+        size_t len = strlen(text);
+        *read_bytes += len;
+        r = guest_info_from_agent_json(kind, text, len, &g);
         free(text);
         if (r == -ENOMEM)
                 return r;
@@ -175,7 +183,9 @@ static virConnectPtr worker_conn(AgentPool *p, virConnectPtr *conn) {
         return *conn;
 }
 
-static void collect(AgentPool *p, virConnectPtr *worker_connection, const Request *req, VirtMsg *m) {
+/* *read_bytes: how much of the agent's own text it read. */
+static void collect(AgentPool *p, virConnectPtr *worker_connection, const Request *req, VirtMsg *m,
+                    size_t *read_bytes) {
         virConnectPtr conn = worker_conn(p, worker_connection);
         virDomainPtr dom = NULL;
         unsigned supported = req->supported;
@@ -203,7 +213,9 @@ static void collect(AgentPool *p, virConnectPtr *worker_connection, const Reques
                         m->error = error_message("guest-info failed");
                         goto out;
                 }
-                if (agent_info_parse_json(text, strlen(text), &m->data.agent) < 0) {
+                size_t len = strlen(text);
+                *read_bytes += len;
+                if (agent_info_parse_json(text, len, &m->data.agent) < 0) {
                         /* A garbled command list (invalid UTF-8, say) does not
                          * make the rest of the guest's data unreadable: ask
                          * for every kind and see what answers. */
@@ -242,7 +254,7 @@ static void collect(AgentPool *p, virConnectPtr *worker_connection, const Reques
                 }
         }
         for (unsigned kind = 1; !oom && kind <= raw; kind <<= 1) {
-                int r = (raw & kind) ? collect_kind_raw(dom, kind, m) : 0;
+                int r = (raw & kind) ? collect_kind_raw(dom, kind, m, read_bytes) : 0;
                 if ((oom = r == -ENOMEM))
                         break;
                 if (r < 0) {
@@ -295,10 +307,17 @@ static void *worker_main(void *userdata) {
                 m->data.job = req->job;
                 m->data.kinds_requested = req->kinds;
                 uint64_t start = monotonic_usec();
-                collect(p, &conn, req, m);
+                size_t read_bytes = 0;
+                collect(p, &conn, req, m, &read_bytes);
                 m->data.duration_usec = monotonic_usec() - start;
                 free(req);
                 queue_push(p->results, &m->item);
+                /* What a guest's big reply cost (jansson's many small blocks
+                 * above all) is free now, but glibc keeps it in the arena:
+                 * given back, it costs one collection's time, not the
+                 * daemon's lifetime. */
+                if (read_bytes >= TRIM_AFTER_BYTES)
+                        malloc_trim(0);
         }
 }
 

@@ -5,7 +5,8 @@
  * A reply can be megabytes, and jansson needs about ten times the text in
  * memory for many small objects. So the text is first only scanned
  * (json-scan.h): the elements of its "return" array are counted and just the
- * first *_MAX of them are handed to jansson. */
+ * first *_MAX of them, within the bytes of json-budget.h, are handed to
+ * jansson. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,27 +17,34 @@
 
 #include "guest-builder.h"
 #include "guest-data.h"
-#include "json-scan.h"
+#include "json-budget.h"
 
-/* The first `keep` elements of the reply's "return" array, parsed, and how
- * many it has in all. */
-static int load_return(const char *json, size_t len, size_t keep, json_t **ret, size_t *ret_count) {
-        JsonSpan doc, array, kept;
-        size_t count;
+/* The first elements of the reply's "return" array that fit keep, parsed,
+ * and how many it has in all. */
+static int load_return(const char *json, size_t len, const JsonKeep *keep, json_t **ret, size_t *ret_count) {
+        JsonSpan doc, array;
+        size_t count, n;
 
         if (!json || len == 0)
                 return -EINVAL;
         if (len > AGENT_REPLY_JSON_MAX)
                 return -E2BIG;
         if (json_scan_document(json, len, &doc) < 0 || json_scan_member(json, len, doc, "return", &array) < 0 ||
-            json_scan_array(json, len, array, keep, &kept, &count) < 0)
+            !json_span_is(json, array, '['))
                 return -EINVAL;
+        char *kept = malloc(keep->total_max);
+        if (!kept)
+                return -ENOMEM;
+        if (json_scan_array(json, len, array, keep, kept, &n, &count) < 0) {
+                free(kept);
+                return -EINVAL;
+        }
 
         /* jansson refuses invalid UTF-8 anywhere: one bad name would cost
          * the whole list. Made valid first (U+FFFD: up to 3 bytes for 1). */
-        size_t n = kept.end - kept.start;
-        char *elements = utf8_sanitize(json + kept.start, n, 3 * n + 1);
+        char *elements = utf8_sanitize(kept, n, 3 * n + 1);
         char *text = NULL;
+        free(kept);
         if (!elements || asprintf(&text, "[%s]", elements) < 0)
                 text = NULL;
         free(elements);
@@ -147,10 +155,10 @@ static int add_interfaces(GuestBuilder *b, json_t *array) {
 }
 
 int guest_info_from_agent_json(unsigned kind, const char *json, size_t len, GuestInfo **ret) {
-        size_t keep = kind == GUEST_KIND_USERS         ? GUEST_USERS_MAX
-                      : kind == GUEST_KIND_FILESYSTEMS ? GUEST_FILESYSTEMS_MAX
-                      : kind == GUEST_KIND_INTERFACES  ? GUEST_INTERFACES_MAX
-                                                       : 0;
+        JsonKeep keep = kind == GUEST_KIND_USERS         ? json_keep(GUEST_USERS_MAX, JSON_USER_MAX)
+                        : kind == GUEST_KIND_FILESYSTEMS ? json_keep(GUEST_FILESYSTEMS_MAX, JSON_FILESYSTEM_MAX)
+                        : kind == GUEST_KIND_INTERFACES  ? json_keep(GUEST_INTERFACES_MAX, JSON_INTERFACE_MAX)
+                                                         : (JsonKeep) { 0 };
         GuestList list = kind == GUEST_KIND_USERS         ? GUEST_LIST_USERS
                          : kind == GUEST_KIND_FILESYSTEMS ? GUEST_LIST_FILESYSTEMS
                                                           : GUEST_LIST_INTERFACES;
@@ -159,9 +167,9 @@ int guest_info_from_agent_json(unsigned kind, const char *json, size_t len, Gues
         size_t count = 0;
         int r;
 
-        if (keep == 0)
+        if (keep.elements == 0)
                 return -EINVAL;
-        r = load_return(json, len, keep, &array, &count);
+        r = load_return(json, len, &keep, &array, &count);
         if (r < 0)
                 return r;
 

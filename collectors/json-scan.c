@@ -121,21 +121,34 @@ int json_scan_member(const char *json, size_t len, JsonSpan object, const char *
         }
 }
 
-int json_scan_array(const char *json, size_t len, JsonSpan array, size_t keep, JsonSpan *ret, size_t *ret_count) {
+int json_scan_array(const char *json, size_t len, JsonSpan array, const JsonKeep *keep, char *out, size_t *ret_len,
+                    size_t *ret_count) {
         Scan c = { .s = json, .len = array.end <= len ? array.end : len, .pos = array.start };
-        size_t count = 0;
+        size_t count = 0, kept = 0, used = 0;
+        bool full = false;
 
         if (!json_span_is(json, array, '['))
                 return -EINVAL;
         c.pos++;
         skip_ws(&c);
-        *ret = (JsonSpan) { c.pos, c.pos };
         if (!at(&c, ']'))
                 for (;;) {
+                        size_t start = c.pos;
                         if (!skip_value(&c))
                                 return -EINVAL;
-                        if (++count <= keep)
-                                ret->end = c.pos;
+                        size_t n = c.pos - start, need = n + (kept > 0);
+                        count++;
+                        if (!full && n <= keep->element_max) {
+                                if (kept == keep->elements || used + need > keep->total_max)
+                                        full = true;
+                                else {
+                                        if (kept > 0)
+                                                out[used] = ',';
+                                        memcpy(out + used + (kept > 0), json + start, n);
+                                        used += need;
+                                        kept++;
+                                }
+                        }
                         skip_ws(&c);
                         if (at(&c, ']'))
                                 break;
@@ -144,6 +157,40 @@ int json_scan_array(const char *json, size_t len, JsonSpan array, size_t keep, J
                         c.pos++;
                         skip_ws(&c);
                 }
+        *ret_len = used;
         *ret_count = count;
         return 0;
+}
+
+static bool in_set(char ch, const char *set) {
+        return ch && strchr(set, ch);
+}
+
+size_t json_string_prefix(const char *json, JsonSpan string, size_t max) {
+        size_t end, pos, safe;
+
+        if (!json_span_is(json, string, '"') || string.end - string.start < 2 || max < 2)
+                return 0;
+        if (string.end - string.start <= max)
+                return string.end - string.start - 1;
+        end = string.end - 1; /* the closing quote */
+        pos = safe = string.start + 1;
+        while (pos < end) {
+                size_t next = pos + 1;
+                bool high = false; /* \uD800-\uDBFF: its low half must follow */
+                if (json[pos] == '\\' && pos + 1 < end && json[pos + 1] == 'u') {
+                        next = pos + 6;
+                        high = pos + 3 < end && in_set(json[pos + 2], "dD") && in_set(json[pos + 3], "89abAB");
+                } else if (json[pos] == '\\')
+                        next = pos + 2;
+                else if ((unsigned char) json[pos] >= 0xc0)
+                        while (next < end && ((unsigned char) json[next] & 0xc0) == 0x80)
+                                next++;
+                if (next > end || next - string.start > max - 1)
+                        break;
+                pos = next;
+                if (!high)
+                        safe = pos;
+        }
+        return safe - string.start;
 }

@@ -1,4 +1,5 @@
 /* guestinfod: publishes what libvirt's guest agents report on D-Bus. */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,18 @@ static int on_bus_disconnected(sd_bus_message *message, void *userdata, sd_bus_e
         log_error("Lost the connection to the bus, exiting.");
         sd_event *event = userdata;
         return sd_event_exit(event, EXIT_FAILURE);
+}
+
+/* glibc raises its mmap threshold to the size of each big block freed, up
+ * to 32 MiB: after the first guest reply of megabytes, the next ones (and
+ * libvirt's buffers for them) come from the heap, and each thread's arena
+ * keeps them. Measured with one hostile guest (bench-hostile): peak RSS
+ * 52 MiB and 45 MiB kept by default, 33 MiB and 23 MiB kept with a fixed
+ * threshold, over a floor of 20 MiB. Two arenas at most, so that what a
+ * worker frees serves the others and nothing is kept once per worker. */
+static void set_up_malloc(void) {
+        (void) mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+        (void) mallopt(M_ARENA_MAX, 2);
 }
 
 static int run(const Options *o) {
@@ -94,6 +107,7 @@ int main(int argc, char *argv[]) {
                 return 2;
         }
         log_set_max_level(o.log_level);
+        set_up_malloc();
 
         r = run(&o);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

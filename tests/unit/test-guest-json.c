@@ -13,7 +13,10 @@
 
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include "guest-data.h"
+#include "json-budget.h"
 
 #define FFFD "\xef\xbf\xbd"
 
@@ -172,17 +175,233 @@ static void test_strings_are_sanitized(void **state) {
         assert_string_equal(g->users[0].domain, FFFD);
         guest_info_free(g);
 
-        /* a 1 MiB name is cut to the string bound */
+        /* a 3 KiB name is cut to the string bound; a user of 1 MiB is more
+         * than any user is (json-budget.h): skipped, and counted */
         size_t n = 1u << 20;
         char *big = malloc(n + 64);
         assert_non_null(big);
         int k = sprintf(big, "{\"return\":[{\"user\":\"");
-        memset(big + k, 'x', n);
-        strcpy(big + k + n, "\"}]}");
+        memset(big + k, 'x', 3072);
+        strcpy(big + k + 3072, "\"}]}");
         g = parse_ok(GUEST_KIND_USERS, big);
+        assert_int_equal(g->n_users, 1);
         assert_true(strlen(g->users[0].name) <= GUEST_STRING_MAX);
+        assert_memory_equal(g->users[0].name, "xxxx", 4);
+        guest_info_free(g);
+        memset(big + k, 'x', n);
+        strcpy(big + k + n, "\"}, {\"user\": \"next\"}]}");
+        g = parse_ok(GUEST_KIND_USERS, big);
+        assert_int_equal(g->n_users_reported, 2);
+        assert_int_equal(g->n_users, 1);
+        assert_string_equal(g->users[0].name, "next");
         guest_info_free(g);
         free(big);
+}
+
+/* ---- what reaches jansson ---- */
+
+/* jansson's allocations, counted: what it holds at most during a parse. */
+static size_t jansson_now, jansson_peak;
+
+static void *counting_malloc(size_t size) {
+        size_t *p = malloc(sizeof(size_t) * 2 + size);
+        if (!p)
+                return NULL;
+        p[0] = size;
+        jansson_now += size;
+        if (jansson_now > jansson_peak)
+                jansson_peak = jansson_now;
+        return p + 2;
+}
+
+static void counting_free(void *ptr) {
+        if (!ptr)
+                return;
+        size_t *p = (size_t *) ptr - 2;
+        jansson_now -= p[0];
+        free(p);
+}
+
+static void jansson_peak_reset(void) {
+        jansson_peak = jansson_now;
+}
+
+/* "{}" repeated to about size bytes, with commas: what costs jansson most
+ * (~80 bytes per byte of text). */
+static size_t put_empty_objects(char *out, size_t size) {
+        size_t n = 0;
+        while (n + 3 < size) {
+                memcpy(out + n, "{},", 3);
+                n += 3;
+        }
+        memcpy(out + n, "{}", 2);
+        return n + 2;
+}
+
+/* A list reply whose second entry carries 3.7 MB of empty objects (the
+ * hostile agent's "fat" mode): entry i is {head i tail}. */
+static char *fat_reply(const char *head, const char *tail, size_t n_entries, size_t *ret_len) {
+        size_t fat = 3700000, cap = fat + n_entries * 256 + 64, len = 0;
+        char *s = malloc(cap);
+        assert_non_null(s);
+        len += (size_t) sprintf(s, "{\"return\": [");
+        for (size_t i = 0; i < n_entries; i++) {
+                len += (size_t) sprintf(s + len, i ? ", " : "");
+                len += (size_t) sprintf(s + len, "{%s%zu%s", head, i, tail);
+                if (i == 1) {
+                        len += (size_t) sprintf(s + len, ", \"fat\": [");
+                        len += put_empty_objects(s + len, fat);
+                        s[len++] = ']';
+                }
+                s[len++] = '}';
+        }
+        len += (size_t) sprintf(s + len, "]}");
+        assert_true(len < cap);
+        *ret_len = len;
+        return s;
+}
+
+static void test_fat_entry_is_skipped(void **state) {
+        size_t len;
+        GuestInfo *g = NULL;
+
+        char *json = fat_reply("\"user\": \"u", "\", \"login-time\": 1.5", 1000, &len);
+        jansson_peak_reset();
+        assert_int_equal(guest_info_from_agent_json(GUEST_KIND_USERS, json, len, &g), 0);
+        /* 280 MB when the fat entry reached jansson */
+        printf("# users: jansson held at most %zu KiB\n", jansson_peak / 1024);
+        assert_true(jansson_peak < 4 * 1024 * 1024);
+        assert_int_equal(g->n_users_reported, 1000);
+        /* the users' byte budget (guest-builder.h) ends the list before
+         * GUEST_USERS_MAX; every kept one is in order, the fat one left out */
+        assert_true(g->n_users > 200 && g->n_users <= GUEST_USERS_MAX);
+        assert_string_equal(g->users[0].name, "u0");
+        for (size_t k = 1; k < g->n_users; k++) {
+                char expect[32];
+                snprintf(expect, sizeof expect, "u%zu", k + 1);
+                assert_string_equal(g->users[k].name, expect);
+        }
+        guest_info_free(g);
+        free(json);
+
+        json = fat_reply("\"name\": \"vda\", \"mountpoint\": \"/mnt/", "\", \"type\": \"ext4\", \"disk\": []", 300, &len);
+        jansson_peak_reset();
+        assert_int_equal(guest_info_from_agent_json(GUEST_KIND_FILESYSTEMS, json, len, &g), 0);
+        printf("# filesystems: jansson held at most %zu KiB\n", jansson_peak / 1024);
+        assert_true(jansson_peak < 4 * 1024 * 1024);
+        assert_int_equal(g->n_filesystems_reported, 300);
+        /* the filesystems' byte budget may end the list first */
+        assert_true(g->n_filesystems > 200 && g->n_filesystems <= GUEST_FILESYSTEMS_MAX);
+        assert_string_equal(g->filesystems[1].mount_point, "/mnt/2");
+        guest_info_free(g);
+        free(json);
+
+        json = fat_reply("\"name\": \"eth", "\", \"ip-addresses\": []", 500, &len);
+        jansson_peak_reset();
+        assert_int_equal(guest_info_from_agent_json(GUEST_KIND_INTERFACES, json, len, &g), 0);
+        printf("# interfaces: jansson held at most %zu KiB\n", jansson_peak / 1024);
+        assert_true(jansson_peak < 4 * 1024 * 1024);
+        assert_int_equal(g->n_interfaces_reported, 500);
+        assert_true(g->n_interfaces > 200 && g->n_interfaces <= GUEST_INTERFACES_MAX);
+        assert_string_equal(g->interfaces[1].name, "eth2");
+        guest_info_free(g);
+        free(json);
+}
+
+/* Elements each under their bound, but many: the total stops them. */
+static void test_total_is_bounded(void **state) {
+        size_t cap = 256 * 4096, len = 0;
+        char *s = malloc(cap), name[3001];
+        GuestInfo *g = NULL;
+
+        assert_non_null(s);
+        memset(name, 'n', sizeof name - 1);
+        name[sizeof name - 1] = '\0';
+        len += (size_t) sprintf(s, "{\"return\":[");
+        for (int i = 0; i < 256; i++)
+                len += (size_t) snprintf(s + len, cap - len, "%s{\"user\":\"%d\",\"pad\":\"%s\"}", i ? "," : "", i,
+                                         name);
+        len += (size_t) snprintf(s + len, cap - len, "]}");
+        assert_true(len < cap);
+        jansson_peak_reset();
+        assert_int_equal(guest_info_from_agent_json(GUEST_KIND_USERS, s, len, &g), 0);
+        assert_int_equal(g->n_users_reported, 256);
+        /* ~3 KiB each (short names, so the builder's budget does not cut
+         * first): 128 KiB hold 43 */
+        assert_int_equal(g->n_users, JSON_KEPT_MAX / 3023);
+        assert_string_equal(g->users[42].name, "42");
+        guest_info_free(g);
+        free(s);
+
+        /* a list made of nothing but empty objects: the first 256 */
+        cap = 4u << 20;
+        s = malloc(cap);
+        assert_non_null(s);
+        len = (size_t) sprintf(s, "{\"return\":[");
+        size_t n = put_empty_objects(s + len, cap - 64);
+        len += n;
+        len += (size_t) sprintf(s + len, "]}");
+        jansson_peak_reset();
+        assert_int_equal(guest_info_from_agent_json(GUEST_KIND_FILESYSTEMS, s, len, &g), 0);
+        assert_true(jansson_peak < 1024 * 1024);
+        assert_int_equal(g->n_filesystems_reported, (n + 1) / 3);
+        assert_int_equal(g->n_filesystems, 0);
+        guest_info_free(g);
+        free(s);
+}
+
+/* The scan itself: what is kept of an array, and where a string may be cut. */
+static void test_scan_keep(void **state) {
+        static const char json[] = "[1, \"two\" ,[3,3],{\"4\":\"]\"},  55555 ,6]";
+        char out[64];
+        size_t n, count;
+        JsonSpan all = { 0, sizeof json - 1 };
+        JsonKeep keep = { .elements = 10, .element_max = 5, .total_max = sizeof out };
+
+        assert_int_equal(json_scan_array(json, sizeof json - 1, all, &keep, out, &n, &count), 0);
+        assert_int_equal(count, 6);
+        /* {"4":"]"} is 9 bytes: skipped */
+        assert_int_equal(n, strlen("1,\"two\",[3,3],55555,6"));
+        assert_memory_equal(out, "1,\"two\",[3,3],55555,6", n);
+
+        keep.elements = 2;
+        assert_int_equal(json_scan_array(json, sizeof json - 1, all, &keep, out, &n, &count), 0);
+        assert_int_equal(count, 6);
+        assert_memory_equal(out, "1,\"two\"", n);
+
+        /* the first that passes the total ends the kept part */
+        keep = (JsonKeep) { .elements = 10, .element_max = 100, .total_max = 9 };
+        assert_int_equal(json_scan_array(json, sizeof json - 1, all, &keep, out, &n, &count), 0);
+        assert_int_equal(count, 6);
+        assert_memory_equal(out, "1,\"two\"", n);
+
+        keep.elements = 0;
+        assert_int_equal(json_scan_array(json, sizeof json - 1, all, &keep, out, &n, &count), 0);
+        assert_int_equal(n, 0);
+        assert_int_equal(count, 6);
+
+        static const char *const bad[] = { "[1,]", "[1 2]", "[", "[\"]", "{}", "[{]" };
+        keep = (JsonKeep) { 10, 100, sizeof out };
+        for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+                assert_int_equal(json_scan_array(bad[i], strlen(bad[i]), (JsonSpan) { 0, strlen(bad[i]) }, &keep, out,
+                                                 &n, &count),
+                                 -EINVAL);
+}
+
+static void test_string_prefix(void **state) {
+        /* the first cut that ends between two characters */
+        static const char s[] = "\"ab\\n\\u00e9\xe6\x97\xa5\\ud83d\\ude00z\"";
+        JsonSpan all = { 0, sizeof s - 1 };
+        static const size_t want[][2] = {
+                { 0, 0 },   { 1, 0 },   { 2, 1 },   { 3, 2 },   { 4, 3 },   { 5, 3 },   { 6, 5 },    { 11, 5 },
+                { 12, 11 }, { 14, 11 }, { 15, 14 }, { 21, 14 }, { 26, 14 }, { 27, 26 }, { 28, 27 }, { 100, 27 },
+        };
+        for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+                size_t n = json_string_prefix(s, all, want[i][0]);
+                if (n != want[i][1])
+                        fail_msg("max %zu: %zu, want %zu", want[i][0], n, want[i][1]);
+        }
+        assert_int_equal(json_string_prefix("12", (JsonSpan) { 0, 2 }, 100), 0);
 }
 
 static void test_garbage(void **state) {
@@ -237,6 +456,11 @@ int main(void) {
                 cmocka_unit_test(test_strings_are_sanitized),
                 cmocka_unit_test(test_garbage),
                 cmocka_unit_test(test_wrong_types),
+                cmocka_unit_test(test_fat_entry_is_skipped),
+                cmocka_unit_test(test_total_is_bounded),
+                cmocka_unit_test(test_scan_keep),
+                cmocka_unit_test(test_string_prefix),
         };
+        json_set_alloc_funcs(counting_malloc, counting_free);
         return cmocka_run_group_tests_name("unit: the agent's JSON replies", tests, NULL, NULL);
 }

@@ -1060,6 +1060,63 @@ static void test_agent_many_commands(void **state) {
         free(json);
 }
 
+/* One command entry of 3.7 MB of empty objects (the hostile agent's "fat"
+ * mode) is skipped, not parsed: its 280 MB in jansson were the daemon's peak.
+ * A version of megabytes is cut (a string) or dropped. */
+static void test_agent_fat_entry(void **state) {
+        size_t size = 4 * 1024 * 1024, n;
+        char *json = malloc(size);
+        AgentInfo *a;
+
+        assert_non_null(json);
+        n = (size_t) snprintf(json, size, "{\"return\":{\"version\":\"7.2\",\"supported_commands\":["
+                                          "{\"name\":\"guest-ping\",\"enabled\":true},"
+                                          "{\"name\":\"guest-fat\",\"enabled\":true,\"fat\":[");
+        while (n < 3700000) {
+                memcpy(json + n, "{},", 3);
+                n += 3;
+        }
+        n += (size_t) snprintf(json + n, size - n, "{}]},{\"name\":\"guest-info\",\"enabled\":true}]}}");
+        assert_true(n < size);
+        a = parse_agent(json);
+        assert_str(a->version, "7.2");
+        assert_int_equal(a->n_reported, 3);
+        assert_int_equal(a->n_commands, 2);
+        assert_str(a->commands[0].name, "guest-ping");
+        assert_str(a->commands[1].name, "guest-info");
+        assert_false(agent_info_supports(a, "guest-fat"));
+        agent_info_free(a);
+
+        /* the same megabytes as the version: no version, the commands stay */
+        n = (size_t) snprintf(json, size, "{\"return\":{\"version\":[");
+        while (n < 3700000) {
+                memcpy(json + n, "{},", 3);
+                n += 3;
+        }
+        n += (size_t) snprintf(json + n, size - n,
+                               "{}],\"supported_commands\":[{\"name\":\"guest-info\",\"enabled\":true}]}}");
+        a = parse_agent(json);
+        assert_null(a->version);
+        assert_int_equal(a->n_commands, 1);
+        agent_info_free(a);
+
+        /* a 3 MB version string is cut where it may be, then sanitized */
+        static const char *const tails[] = { "\xe6\x97\xa5", "\\u00e9", "\\ud83d\\ude00", "\\n" };
+        for (size_t t = 0; t < sizeof tails / sizeof *tails; t++) {
+                n = (size_t) snprintf(json, size, "{\"return\":{\"version\":\"7.2.0-");
+                while (n < 3000000)
+                        n += (size_t) snprintf(json + n, size - n, "%s", tails[t]);
+                n += (size_t) snprintf(json + n, size - n, "\",\"supported_commands\":[]}}");
+                a = parse_agent(json);
+                assert_non_null(a->version);
+                assert_true(strlen(a->version) <= GUEST_STRING_MAX);
+                assert_memory_equal(a->version, "7.2.0-", 6);
+                assert_non_null(strstr(a->version, ELLIPSIS));
+                agent_info_free(a);
+        }
+        free(json);
+}
+
 /* ---- domain XML ---- */
 
 static DomainDevices *parse_xml(const char *xml) {
@@ -1378,6 +1435,7 @@ int main(void) {
                 cmocka_unit_test(test_agent_kinds),
                 cmocka_unit_test(test_agent_bad_json),
                 cmocka_unit_test(test_agent_many_commands),
+                cmocka_unit_test(test_agent_fat_entry),
                 cmocka_unit_test(test_domain_harness),
                 cmocka_unit_test(test_domain_nics),
                 cmocka_unit_test(test_domain_caps),

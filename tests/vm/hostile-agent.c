@@ -63,6 +63,7 @@ typedef struct Mode {
         bool bad_json;        /* command replies are malformed */
         bool wrong_types;     /* numbers for strings, objects for arrays... */
         bool maxed;           /* every string at or past its cap, every list past its count */
+        size_t fat_len;       /* the second entry of every list carries this many bytes of {} */
 } Mode;
 
 static const Mode modes[] = {
@@ -84,6 +85,12 @@ static const Mode modes[] = {
           .what = "everything at its cap: 1100-byte text everywhere, 64-byte MACs, addresses and command "
                   "names, 300 users, 260 filesystems (17 disks), 260 interfaces (33 addresses), 611 commands",
           .users = 300, .filesystems = 260, .interfaces = 260, .long_len = 1100, .maxed = true },
+        /* Under libvirt's 4 MiB for a reply read raw; enough entries that
+         * libvirt's typed parameters cannot carry the lists (> 2048), which
+         * are then read raw. */
+        { .name = "fat", .what = "one entry of 3.7 MB of empty objects in guest-info's commands and in 1000 users, "
+                                 "300 filesystems, 500 interfaces",
+          .users = 1000, .filesystems = 300, .interfaces = 500, .fat_len = 3700000 },
 };
 
 /* maxed: the daemon's caps (collectors/guest-builder.h) a MAC, an address
@@ -240,6 +247,21 @@ static void out_padded(const char *s, char fill, size_t len) {
         out_str("\"");
 }
 
+/* fat: a member of mode->fat_len bytes of empty objects, [{},{},...], for
+ * the entry at index 1 of a list: what jansson needs most memory for. */
+static void out_fat(unsigned i) {
+        static char chunk[3 * 4096];
+        if (!mode->fat_len || i != 1)
+                return;
+        if (!chunk[0])
+                for (size_t k = 0; k < sizeof chunk; k += 3)
+                        memcpy(chunk + k, "{},", 3);
+        out_str(", \"fat\": [");
+        for (size_t n = 0; n + sizeof chunk < mode->fat_len; n += sizeof chunk)
+                out_raw(chunk, sizeof chunk);
+        out_str("{}]");
+}
+
 /* ---- replies (shapes as qemu-ga 7.2 sends them) ---- */
 
 static void reply_info(void) {
@@ -254,9 +276,12 @@ static void reply_info(void) {
                 out_name(VERSION, 0, NAME_LONG | NAME_INFO);
                 out_str(", \"supported_commands\": [");
         }
-        for (size_t i = 0; i < N_COMMANDS; i++)
-                out_fmt("%s{\"enabled\": true, \"name\": \"%s\", \"success-response\": true}", i ? ", " : "",
+        for (size_t i = 0; i < N_COMMANDS; i++) {
+                out_fmt("%s{\"enabled\": true, \"name\": \"%s\", \"success-response\": true", i ? ", " : "",
                         commands[i]);
+                out_fat((unsigned) i);
+                out_str("}");
+        }
         /* maxed: made-up commands with names as long as a kept one may be */
         for (unsigned i = 0; mode->maxed && i < MAXED_COMMANDS; i++) {
                 char name[32];
@@ -337,7 +362,9 @@ static void reply_users(void) {
                         out_name("CORP", i, NAME_LONG);
                 } else if (i % 3 == 2)
                         out_str(", \"domain\": \"CORP\"");
-                out_fmt(", \"login-time\": %u.5}", 1700000000u + i);
+                out_fmt(", \"login-time\": %u.5", 1700000000u + i);
+                out_fat(i);
+                out_str("}");
         }
         out_str("]}\n");
 }
@@ -383,8 +410,10 @@ static void reply_fsinfo(void) {
                 out_fmt(", \"type\": \"ext4\", \"used-bytes\": %u, \"total-bytes\": 1073741824, "
                         "\"disk\": [{\"serial\": \"HOSTILE-%05u\", \"bus-type\": \"virtio\", \"bus\": 0, "
                         "\"target\": 0, \"unit\": 0, \"pci-controller\": {\"domain\": 0, \"bus\": 0, "
-                        "\"slot\": 4, \"function\": 0}, \"dev\": \"/dev/vda\"}]}",
+                        "\"slot\": 4, \"function\": 0}, \"dev\": \"/dev/vda\"}]",
                         4096 * (i + 1), i);
+                out_fat(i);
+                out_str("}");
         }
         out_str("]}\n");
 }
@@ -478,7 +507,9 @@ static void reply_interfaces(void) {
                         "\"ip-addresses\": [",
                         n++ ? ", " : "", k, k / 256, k % 256);
                 out_address(true, AF_INET, &a, 24);
-                out_str("]}");
+                out_str("]");
+                out_fat(k);
+                out_str("}");
         }
         out_str("]}\n");
 }
