@@ -444,6 +444,20 @@ static int domain_enumerate(sd_bus *bus, const char *path, void *userdata, char 
         return 1;
 }
 
+/* Registered in this order (sd-bus lists them the other way round). */
+static const BusDomainInterface domain_interfaces[] = {
+        { DOMAIN_INTERFACE, domain_vtable, domain_find },
+        { INTERFACES_INTERFACE, interfaces_vtable, domain_find },
+        { OS_INTERFACE, os_vtable, guest_find },
+        { USERS_INTERFACE, users_vtable, guest_find },
+        { FILESYSTEMS_INTERFACE, filesystems_vtable, guest_find },
+};
+
+const BusDomainInterface *bus_domain_interfaces(size_t *ret_n) {
+        *ret_n = ELEMENTSOF(domain_interfaces);
+        return domain_interfaces;
+}
+
 /* ---- change signals ---- */
 
 static const struct {
@@ -560,18 +574,10 @@ int bus_domain_new(sd_bus *bus, Manager *m, bool use_polkit, BusDomain **ret) {
         b->manager = m;
         b->use_polkit = use_polkit;
 
-        r = sd_bus_add_fallback_vtable(bus, NULL, DOMAIN_PATH_PREFIX, DOMAIN_INTERFACE, domain_vtable, domain_find, b);
-        if (r >= 0)
-                r = sd_bus_add_fallback_vtable(bus, NULL, DOMAIN_PATH_PREFIX, INTERFACES_INTERFACE, interfaces_vtable,
-                                               domain_find, b);
-        if (r >= 0)
-                r = sd_bus_add_fallback_vtable(bus, NULL, DOMAIN_PATH_PREFIX, OS_INTERFACE, os_vtable, guest_find, b);
-        if (r >= 0)
-                r = sd_bus_add_fallback_vtable(bus, NULL, DOMAIN_PATH_PREFIX, USERS_INTERFACE, users_vtable,
-                                               guest_find, b);
-        if (r >= 0)
-                r = sd_bus_add_fallback_vtable(bus, NULL, DOMAIN_PATH_PREFIX, FILESYSTEMS_INTERFACE,
-                                               filesystems_vtable, guest_find, b);
+        r = 0;
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(domain_interfaces); i++)
+                r = sd_bus_add_fallback_vtable(bus, NULL, DOMAIN_PATH_PREFIX, domain_interfaces[i].interface,
+                                               domain_interfaces[i].vtable, domain_interfaces[i].find, b);
         if (r >= 0)
                 r = sd_bus_add_node_enumerator(bus, NULL, DOMAIN_PATH_PREFIX, domain_enumerate, b);
         if (r < 0) {

@@ -13,6 +13,8 @@
 #include <systemd/sd-bus.h>
 
 #include "bus-domain.h"
+#include "bus-fairness.h"
+#include "bus-tree.h"
 #include "manager.h"
 
 typedef struct FakeVm {
@@ -38,7 +40,10 @@ int fake_model_new(const FakeVm *vms, size_t n, Manager **ret);
 
 typedef struct FakeDaemon {
         sd_bus *bus;
+        sd_event *event;
         BusDomain *domains;
+        BusFairness *fairness;
+        BusTree *tree;
         pthread_t thread;
         bool running;
         atomic_bool stop;
@@ -52,5 +57,8 @@ typedef struct FakeDaemon {
  * the Connected property of it), takes the bus name and serves until
  * fake_daemon_stop(). m must outlive it and not change meanwhile. */
 int fake_daemon_start(FakeDaemon *f, Manager *m, bool old);
+/* The same; sd_bus_tree: without guestinfod's whole-tree calls
+ * (bus-tree.h), so sd-bus answers GetManagedObjects itself, as before. */
+int fake_daemon_start_full(FakeDaemon *f, Manager *m, bool old, bool sd_bus_tree);
 /* Stops serving, gives the name back, disconnects. */
 void fake_daemon_stop(FakeDaemon *f);

@@ -1,0 +1,229 @@
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <systemd/sd-event.h>
+
+#include "bus-fairness.h"
+#include "hashmap.h"
+#include "log.h"
+
+typedef struct Call {
+        struct Call *next;
+        sd_bus_message *message;
+        BusFairnessHandler handler;
+        void *userdata;
+} Call;
+
+/* A sender with calls waiting; in the map by name and in the ring of turns. */
+typedef struct Sender {
+        struct Sender *next_turn;
+        char *name;
+        Call *head, *tail;
+        size_t n_calls;
+} Sender;
+
+struct BusFairness {
+        sd_bus *bus;
+        /* Below the bus's priority: every message waiting on the bus is
+         * handled (the cheap ones answered, the costly ones queued here)
+         * before one costly call is answered. */
+        sd_event_source *turn_source;
+        Hashmap *senders;
+        Sender *turns_head, *turns_tail;
+        size_t n_calls;
+        bool yielding;
+        uint64_t slice_start_usec;
+};
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static void call_free(Call *c) {
+        sd_bus_message_unref(c->message);
+        free(c);
+}
+
+static Sender *sender_free(Sender *s) {
+        while (s->head) {
+                Call *c = s->head;
+                s->head = c->next;
+                (void) sd_bus_reply_method_errorf(c->message, SD_BUS_ERROR_NO_SERVER, "guestinfod is shutting down.");
+                call_free(c);
+        }
+        free(s->name);
+        free(s);
+        return NULL;
+}
+
+/* The next call in turn: the first sender's oldest; the sender goes to the
+ * end of the ring if it has more. */
+static Call *take_turn(BusFairness *f) {
+        Sender *s = f->turns_head;
+        if (!s)
+                return NULL;
+        f->turns_head = s->next_turn;
+        if (!f->turns_head)
+                f->turns_tail = NULL;
+        s->next_turn = NULL;
+
+        Call *c = s->head;
+        s->head = c->next;
+        if (!s->head)
+                s->tail = NULL;
+        s->n_calls--;
+        f->n_calls--;
+
+        if (s->head) {
+                if (f->turns_tail)
+                        f->turns_tail->next_turn = s;
+                else
+                        f->turns_head = s;
+                f->turns_tail = s;
+        } else {
+                (void) hashmap_remove(f->senders, s->name);
+                sender_free(s);
+        }
+        return c;
+}
+
+static int on_turn(sd_event_source *source, void *userdata) {
+        BusFairness *f = userdata;
+        Call *c = take_turn(f);
+
+        if (c) {
+                f->slice_start_usec = now_usec();
+                int r = c->handler(c->message, c->userdata);
+                if (r < 0) {
+                        log_debug_errno(r, "Failed to answer a waiting call: %m");
+                        (void) sd_bus_reply_method_errno(c->message, r, NULL);
+                }
+                call_free(c);
+        }
+        if (!f->turns_head)
+                (void) sd_event_source_set_enabled(f->turn_source, SD_EVENT_OFF);
+        return 0;
+}
+
+int bus_fairness_submit(BusFairness *f, sd_bus_message *call, BusFairnessHandler handler, void *userdata) {
+        const char *name = sd_bus_message_get_sender(call);
+        int r;
+
+        if (!name)
+                name = ""; /* a direct connection: one peer */
+        Sender *s = hashmap_get(f->senders, name);
+        if ((s && s->n_calls >= BUS_FAIRNESS_PER_SENDER) || f->n_calls >= BUS_FAIRNESS_TOTAL)
+                /* Answered now: the excess costs nothing but this reply. */
+                return sd_bus_reply_method_errorf(call, SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                                  "Too many calls waiting (at most %u per sender, %u in all): "
+                                                  "wait for the replies before asking again.",
+                                                  BUS_FAIRNESS_PER_SENDER, BUS_FAIRNESS_TOTAL) < 0
+                               ? -EIO
+                               : 1;
+
+        Call *c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        c->message = sd_bus_message_ref(call);
+        c->handler = handler;
+        c->userdata = userdata;
+
+        if (!s) {
+                s = calloc(1, sizeof *s);
+                if (s)
+                        s->name = strdup(name);
+                if (!s || !s->name || (r = hashmap_put(f->senders, s->name, s)) < 0) {
+                        if (s)
+                                free(s->name);
+                        free(s);
+                        call_free(c);
+                        return -ENOMEM;
+                }
+                if (f->turns_tail)
+                        f->turns_tail->next_turn = s;
+                else
+                        f->turns_head = s;
+                f->turns_tail = s;
+        }
+        if (s->tail)
+                s->tail->next = c;
+        else
+                s->head = c;
+        s->tail = c;
+        s->n_calls++;
+        f->n_calls++;
+
+        r = sd_event_source_set_enabled(f->turn_source, SD_EVENT_ON);
+        if (r < 0)
+                log_warning_errno(r, "Failed to schedule a waiting call, ignoring: %m");
+        return 1;
+}
+
+void bus_fairness_yield(BusFairness *f) {
+        if (!f || f->yielding)
+                return;
+        uint64_t now = now_usec();
+        if (now < f->slice_start_usec + BUS_FAIRNESS_SLICE_USEC)
+                return;
+
+        /* Only the bus: nothing else runs, so the model the reply is built
+         * from stays as it is; the costly calls that come in are queued. */
+        f->yielding = true;
+        while (now_usec() < now + BUS_FAIRNESS_SLICE_USEC) {
+                int r = sd_bus_process(f->bus, NULL);
+                if (r <= 0)
+                        break;
+        }
+        f->yielding = false;
+        f->slice_start_usec = now_usec();
+}
+
+size_t bus_fairness_waiting(BusFairness *f) {
+        return f ? f->n_calls : 0;
+}
+
+int bus_fairness_new(sd_bus *bus, BusFairness **ret) {
+        _cleanup_(bus_fairness_freep) BusFairness *f = calloc(1, sizeof *f);
+        sd_event *event = sd_bus_get_event(bus);
+        int r;
+
+        if (!f)
+                return -ENOMEM;
+        if (!event)
+                return -EINVAL;
+        f->bus = sd_bus_ref(bus);
+        f->senders = hashmap_new();
+        if (!f->senders)
+                return -ENOMEM;
+        r = sd_event_add_defer(event, &f->turn_source, on_turn, f);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_priority(f->turn_source, SD_EVENT_PRIORITY_NORMAL + 1);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(f->turn_source, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(f);
+        return 0;
+}
+
+BusFairness *bus_fairness_free(BusFairness *f) {
+        if (!f)
+                return NULL;
+        while (f->turns_head) {
+                Sender *s = f->turns_head;
+                f->turns_head = s->next_turn;
+                (void) hashmap_remove(f->senders, s->name);
+                sender_free(s);
+        }
+        hashmap_free(f->senders);
+        sd_event_source_disable_unref(f->turn_source);
+        sd_bus_unref(f->bus);
+        free(f);
+        return NULL;
+}

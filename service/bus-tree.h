@@ -1,0 +1,30 @@
+/* The calls that answer with the whole tree: GetManagedObjects,
+ * ListSummaries and ListDomains of the manager object. A bus filter sees
+ * them before sd-bus does and queues them for their sender's turn
+ * (bus-fairness.h). GetManagedObjects is answered from the model here: the
+ * domain objects' own vtables are walked as sd-bus walks them (same
+ * interfaces, same properties, EXPLICIT and HIDDEN ones left out), and the
+ * bytes are counted while the reply is built, so a tree the bus would
+ * refuse (its sender disconnected) is answered with
+ * org.freedesktop.DBus.Error.LimitsExceeded instead. */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include "bus-domain.h"
+#include "bus-fairness.h"
+#include "macro.h"
+#include "manager.h"
+
+typedef struct BusTree BusTree;
+
+/* domains and fairness must outlive the BusTree. */
+int bus_tree_new(sd_bus *bus, Manager *m, BusDomain *domains, BusFairness *fairness, BusTree **ret);
+BusTree *bus_tree_free(BusTree *t);
+DEFINE_TRIVIAL_CLEANUP_FUNC(BusTree *, bus_tree_free);
+
+/* Builds and sends GetManagedObjects' reply to call, or LimitsExceeded
+ * when it would be over body_max bytes. fairness may be NULL (no turns
+ * for the others while it is built). */
+int bus_tree_reply_managed_objects(sd_bus_message *call, Manager *m, BusDomain *domains, BusFairness *fairness,
+                                   uint64_t body_max);

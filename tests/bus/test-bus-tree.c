@@ -1,0 +1,422 @@
+/* The whole-tree calls on a dbus-daemon with its default limits (32 MiB a
+ * message: a bigger one gets its sender disconnected), served by the
+ * daemon's own bus code from a model the test builds
+ * (tests/helpers/fake-daemon.c), with maxed-out guests: every string at
+ * 1 KiB and every list that travels at its cap.
+ *
+ * - GetManagedObjects built from the model says exactly what sd-bus said;
+ * - a hundred maxed-out domains cost nobody the bus;
+ * - a tree over the bus's limit gets LimitsExceeded naming the calls that
+ *   work, and the daemon stays on the bus and answers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bus-wire.h"
+#include "fake-daemon.h"
+#include "harness.h"
+
+#define BUS_NAME "org.guestinfod.GuestInfo1"
+#define MANAGER_PATH "/org/guestinfod/GuestInfo1"
+#define MANAGER_IFACE "org.guestinfod.GuestInfo1.Manager"
+
+static Harness H;
+
+static int group_setup(void **state) {
+        assert_int_equal(harness_init(&H), 0);
+        assert_int_equal(harness_start_bus(&H), 0);
+        assert_int_equal(harness_connect_client(&H), 0);
+        return 0;
+}
+
+static int group_teardown(void **state) {
+        harness_cleanup(&H);
+        return 0;
+}
+
+/* ---- a canonical text of any message body ---- */
+
+static void dump(sd_bus_message *m, FILE *f) {
+        for (;;) {
+                const char *contents;
+                char type;
+                int r = sd_bus_message_peek_type(m, &type, &contents);
+                assert_true(r >= 0);
+                if (r == 0)
+                        return;
+                if (type == 'a' || type == 'r' || type == 'e' || type == 'v') {
+                        fprintf(f, "%c<%s>[", type, contents);
+                        assert_true(sd_bus_message_enter_container(m, type, contents) > 0);
+                        dump(m, f);
+                        assert_true(sd_bus_message_exit_container(m) > 0);
+                        fputs("]", f);
+                        continue;
+                }
+                union {
+                        uint8_t u8;
+                        uint16_t u16;
+                        uint32_t u32;
+                        uint64_t u64;
+                        double d;
+                        const char *s;
+                } v;
+                assert_true(sd_bus_message_read_basic(m, type, &v) > 0);
+                switch (type) {
+                case 's':
+                case 'o':
+                case 'g':
+                        fprintf(f, "%c'%s' ", type, v.s);
+                        break;
+                case 'y':
+                        fprintf(f, "y%u ", v.u8);
+                        break;
+                case 'n':
+                case 'q':
+                        fprintf(f, "%c%u ", type, v.u16);
+                        break;
+                case 'd':
+                        fprintf(f, "d%.17g ", v.d);
+                        break;
+                case 'x':
+                case 't':
+                        fprintf(f, "%c%llu ", type, (unsigned long long) v.u64);
+                        break;
+                default:
+                        fprintf(f, "%c%u ", type, v.u32);
+                }
+        }
+}
+
+static int compare_lines(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* GetManagedObjects as text: one line per object, sorted (the order of
+ * the objects is unspecified, the order inside each is not). */
+static char *managed_objects_dump(sd_bus *bus, size_t *ret_n) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        char **lines = NULL, *text = NULL;
+        size_t n = 0, len = 0;
+
+        assert_int_equal(sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, "org.freedesktop.DBus.ObjectManager",
+                                            "GetManagedObjects", &error, &reply, ""),
+                         1);
+        assert_int_equal(sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}"), 1);
+        while (sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}") > 0) {
+                size_t l = 0;
+                lines = realloc(lines, (n + 1) * sizeof *lines);
+                FILE *f = open_memstream(&lines[n], &l);
+                dump(reply, f);
+                fclose(f);
+                n++;
+                assert_int_equal(sd_bus_message_exit_container(reply), 1);
+        }
+        sd_bus_message_unref(reply);
+        qsort(lines, n, sizeof *lines, compare_lines);
+        FILE *f = open_memstream(&text, &len);
+        for (size_t i = 0; i < n; i++) {
+                fprintf(f, "%s\n", lines[i]);
+                free(lines[i]);
+        }
+        fclose(f);
+        free(lines);
+        *ret_n = n;
+        return text;
+}
+
+/* ---- GetManagedObjects from the model = sd-bus's own ---- */
+
+#define UUID(n) "b0000000-0000-4000-8000-00000000000" #n
+#define NIC(mac, alias)                                                                                            \
+        "<interface type='network'><mac address='" mac "'/><source network='default'/><alias name='" alias        \
+        "'/></interface>"
+
+static const char *const full_guest[] = {
+        "os.id=debian", "os.name=Debian GNU/Linux", "os.pretty-name=Debian GNU/Linux 12 (bookworm)",
+        "os.version=12 (bookworm)", "os.version-id=12", "os.kernel-release=6.1.0-18-amd64",
+        "os.kernel-version=#1 SMP PREEMPT_DYNAMIC", "os.machine=x86_64", "hostname=alpha.example",
+        "timezone.name=CET", "timezone.offset=3600",
+        "user.count=2", "user.0.name=root", "user.1.name=alice", "user.1.domain=CORP",
+        "fs.count=1", "fs.0.name=vda1", "fs.0.mountpoint=/", "fs.0.fstype=ext4", "fs.0.disk.count=1",
+        "fs.0.disk.0.serial=disk-1", "fs.0.disk.0.alias=vda",
+        "if.count=2", "if.0.name=eth0", "if.0.hwaddr=52:54:00:aa:00:01", "if.0.addr.count=2",
+        "if.0.addr.0.type=ipv6", "if.0.addr.0.addr=fe80::1", "if.0.addr.0.prefix=64",
+        "if.0.addr.1.type=ipv4", "if.0.addr.1.addr=10.0.0.2", "if.0.addr.1.prefix=24",
+        "if.1.name=docker0", "if.1.hwaddr=02:42:00:00:00:01", "if.1.addr.count=1",
+        "if.1.addr.0.type=ipv4", "if.1.addr.0.addr=172.17.0.1", "if.1.addr.0.prefix=16",
+        NULL,
+};
+static const char *const hostile_guest[] = {
+        "os.pretty-name=Hotel \xef\xbf\xbf OS", "hostname=hotel\xff\x1b[31m", NULL,
+};
+
+static const FakeVm representative[] = {
+        { "alpha", UUID(1), DOMAIN_STATE_RUNNING, true, NIC("52:54:00:aa:00:01", "net0"), full_guest, 0 },
+        { "bravo", UUID(2), DOMAIN_STATE_RUNNING, true, NIC("52:54:00:bb:00:01", "net0"), full_guest,
+          GUEST_KIND_OS | GUEST_KIND_USERS },
+        /* agent connected, nothing collected: no OS, Users, Filesystems */
+        { "charlie", UUID(3), DOMAIN_STATE_RUNNING, true, NULL, NULL, 0 },
+        { "delta", UUID(4), DOMAIN_STATE_SHUTOFF, false, NIC("52:54:00:dd:00:01", "net0"), NULL, 0 },
+        { "echo", UUID(5), DOMAIN_STATE_PAUSED, true, NULL, hostile_guest, 0 },
+        { "\xc3\xad" "ndia", UUID(6), DOMAIN_STATE_RUNNING, true, NULL, hostile_guest, 0 },
+};
+
+static void test_managed_objects_equal_sd_bus(void **state) {
+        FakeDaemon server;
+        Manager *m = NULL;
+        size_t n_sd_bus = 0, n_ours = 0;
+
+        assert_int_equal(fake_model_new(representative, ELEMENTSOF(representative), &m), 0);
+        assert_int_equal(fake_daemon_start_full(&server, m, false, true), 0);
+        char *sd_bus_text = managed_objects_dump(H.bus, &n_sd_bus);
+        fake_daemon_stop(&server);
+
+        assert_int_equal(fake_daemon_start_full(&server, m, false, false), 0);
+        char *ours = managed_objects_dump(H.bus, &n_ours);
+        fake_daemon_stop(&server);
+
+        assert_int_equal(n_sd_bus, ELEMENTSOF(representative));
+        assert_int_equal(n_ours, n_sd_bus);
+        if (strcmp(ours, sd_bus_text) != 0) {
+                size_t k = 0;
+                while (ours[k] == sd_bus_text[k])
+                        k++;
+                k = k > 100 ? k - 100 : 0;
+                fprintf(stderr, "first difference after:\n sd-bus: %.300s\n ours:   %.300s\n", sd_bus_text + k, ours + k);
+        }
+        assert_true(strcmp(ours, sd_bus_text) == 0);
+        free(sd_bus_text);
+        free(ours);
+        manager_free(m);
+}
+
+/* ---- maxed-out guests ---- */
+
+static char *long_value(const char *what, unsigned i, unsigned k) {
+        char *s = malloc(GUEST_STRING_MAX + 1);
+        int n = snprintf(s, GUEST_STRING_MAX + 1, "%s-%u-%u-", what, i, k);
+        memset(s + n, 'x', GUEST_STRING_MAX - n);
+        s[GUEST_STRING_MAX] = 0;
+        return s;
+}
+
+static char **maxed_kv;
+
+static void add_kv(size_t *n, const char *key, const char *value) {
+        maxed_kv = realloc(maxed_kv, (*n + 2) * sizeof *maxed_kv);
+        assert_true(asprintf(&maxed_kv[(*n)++], "%s=%s", key, value) > 0);
+        maxed_kv[*n] = NULL;
+}
+
+static void add_long(size_t *n, const char *key, const char *what, unsigned i, unsigned k) {
+        char *v = long_value(what, i, k);
+        add_kv(n, key, v);
+        free(v);
+}
+
+/* Every string 1 KiB, every list that GetManagedObjects carries at its cap:
+ * 10 users and filesystems (the summaries), 16 disks each, 10 guest-only
+ * interfaces of 32 addresses. */
+static const char *const *maxed_guest(void) {
+        static const char *const os_keys[] = {
+                "os.id", "os.name", "os.pretty-name", "os.version", "os.version-id", "os.kernel-release",
+                "os.kernel-version", "os.machine", "os.variant", "os.variant-id", "hostname", "timezone.name",
+        };
+        char key[64], count[16];
+        size_t n = 0;
+
+        if (maxed_kv)
+                return (const char *const *) maxed_kv;
+        for (size_t i = 0; i < ELEMENTSOF(os_keys); i++)
+                add_long(&n, os_keys[i], os_keys[i], 0, 0);
+        snprintf(count, sizeof count, "%d", SUMMARY_MAX);
+        add_kv(&n, "user.count", count);
+        add_kv(&n, "fs.count", count);
+        add_kv(&n, "if.count", count);
+        for (unsigned i = 0; i < SUMMARY_MAX; i++) {
+                snprintf(key, sizeof key, "user.%u.name", i);
+                add_long(&n, key, "user", i, 0);
+                snprintf(key, sizeof key, "user.%u.domain", i);
+                add_long(&n, key, "domain", i, 0);
+
+                snprintf(key, sizeof key, "fs.%u.name", i);
+                add_long(&n, key, "fs", i, 0);
+                snprintf(key, sizeof key, "fs.%u.mountpoint", i);
+                add_long(&n, key, "mnt", i, 0);
+                snprintf(key, sizeof key, "fs.%u.fstype", i);
+                add_long(&n, key, "type", i, 0);
+                snprintf(key, sizeof key, "fs.%u.disk.count", i);
+                snprintf(count, sizeof count, "%d", GUEST_FS_DISKS_MAX);
+                add_kv(&n, key, count);
+                for (unsigned k = 0; k < GUEST_FS_DISKS_MAX; k++) {
+                        snprintf(key, sizeof key, "fs.%u.disk.%u.serial", i, k);
+                        add_long(&n, key, "serial", i, k);
+                }
+
+                snprintf(key, sizeof key, "if.%u.name", i);
+                add_long(&n, key, "eth", i, 0);
+                snprintf(key, sizeof key, "if.%u.hwaddr", i);
+                add_long(&n, key, "mac", i, 0);
+                snprintf(key, sizeof key, "if.%u.addr.count", i);
+                snprintf(count, sizeof count, "%d", GUEST_ADDRESSES_MAX);
+                add_kv(&n, key, count);
+                for (unsigned k = 0; k < GUEST_ADDRESSES_MAX; k++) {
+                        snprintf(key, sizeof key, "if.%u.addr.%u.type", i, k);
+                        add_kv(&n, key, "ipv4");
+                        snprintf(key, sizeof key, "if.%u.addr.%u.addr", i, k);
+                        add_long(&n, key, "addr", i, k);
+                        snprintf(key, sizeof key, "if.%u.addr.%u.prefix", i, k);
+                        add_kv(&n, key, "24");
+                }
+        }
+        return (const char *const *) maxed_kv;
+}
+
+/* n maxed-out domains, names and UUIDs of their own. */
+static Manager *maxed_model(size_t n) {
+        FakeVm *vms = calloc(n, sizeof *vms);
+        char (*names)[GUEST_STRING_MAX + 1] = calloc(n, sizeof *names);
+        char (*uuids)[37] = calloc(n, sizeof *uuids);
+        Manager *m = NULL;
+
+        for (size_t i = 0; i < n; i++) {
+                /* a long name too: libvirt takes it */
+                int k = snprintf(names[i], sizeof names[i], "maxed-%06zu-", i);
+                memset(names[i] + k, 'n', 200);
+                names[i][k + 200] = 0;
+                snprintf(uuids[i], sizeof uuids[i], "c0000000-0000-4000-8000-%012u", (unsigned) i % 1000000u);
+                vms[i] = (FakeVm){ names[i], uuids[i], DOMAIN_STATE_RUNNING, true, NULL, maxed_guest(), 0 };
+        }
+        assert_int_equal(fake_model_new(vms, n, &m), 0);
+        free(vms);
+        free(names);
+        free(uuids);
+        return m;
+}
+
+/* The body size of a call's reply, or the error's name in *error_name. */
+static uint64_t call_size(const char *iface, const char *member, char **error_name) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        uint64_t size = 0;
+
+        /* a long timeout: the old code's fault is a disconnect, not a slow reply */
+        int r = sd_bus_call_method(H.bus, BUS_NAME, MANAGER_PATH, iface, member, &error, &reply, "");
+        *error_name = NULL;
+        if (r < 0) {
+                *error_name = strdup(error.name ? error.name : "none");
+                printf("# %s: %s: %s\n", member, error.name, error.message);
+        } else
+                assert_int_equal(wire_body_size(reply, &size), 0);
+        sd_bus_error_free(&error);
+        sd_bus_message_unref(reply);
+        return size;
+}
+
+/* The server still owns the name and answers a cheap call and a property. */
+static void assert_still_on_the_bus(size_t n_domains) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        uint32_t count = 0;
+        size_t n = 0;
+
+        assert_int_equal(harness_get_property(&H, MANAGER_PATH, MANAGER_IFACE, "DomainCount", 'u', &count), 0);
+        assert_int_equal(count, n_domains);
+        assert_int_equal(sd_bus_call_method(H.bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "ListDomains", &error,
+                                            &reply, ""),
+                         1);
+        assert_int_equal(sd_bus_message_enter_container(reply, 'a', "(sso)"), 1);
+        while (sd_bus_message_skip(reply, "(sso)") > 0)
+                n++;
+        assert_int_equal(n, n_domains);
+        sd_bus_message_unref(reply);
+}
+
+static void test_hundred_maxed_out_domains(void **state) {
+        FakeDaemon server;
+        Manager *m = maxed_model(100);
+        char *error_name = NULL;
+
+        assert_int_equal(fake_daemon_start(&server, m, false), 0);
+        uint64_t size = call_size("org.freedesktop.DBus.ObjectManager", "GetManagedObjects", &error_name);
+        printf("# GetManagedObjects of 100 maxed-out domains: %s%.1f MiB\n", error_name ? error_name : "",
+               size / 1048576.0);
+        /* a reply the bus carried, or LimitsExceeded: never a disconnect */
+        assert_true(!error_name || strcmp(error_name, SD_BUS_ERROR_LIMITS_EXCEEDED) == 0);
+        free(error_name);
+        size = call_size(MANAGER_IFACE, "ListSummaries", &error_name);
+        printf("# ListSummaries of 100 maxed-out domains: %s%.1f MiB\n", error_name ? error_name : "",
+               size / 1048576.0);
+        assert_true(!error_name || strcmp(error_name, SD_BUS_ERROR_LIMITS_EXCEEDED) == 0);
+        free(error_name);
+        assert_still_on_the_bus(100);
+        fake_daemon_stop(&server);
+        manager_free(m);
+}
+
+/* How many maxed-out domains make both whole-tree replies bigger than the
+ * bus allows, from the size one of them takes in each. */
+static size_t domains_over_the_limit(void) {
+        FakeDaemon server;
+        Manager *m = maxed_model(1);
+        char *error_name = NULL;
+
+        assert_int_equal(fake_daemon_start(&server, m, false), 0);
+        uint64_t object = call_size("org.freedesktop.DBus.ObjectManager", "GetManagedObjects", &error_name);
+        assert_null(error_name);
+        uint64_t summary = call_size(MANAGER_IFACE, "ListSummaries", &error_name);
+        assert_null(error_name);
+        fake_daemon_stop(&server);
+        manager_free(m);
+
+        uint64_t smaller = object < summary ? object : summary;
+        size_t n = (size_t) (BUS_MESSAGE_SIZE_MAX * 5 / 4 / smaller) + 1;
+        printf("# one maxed-out domain: %llu bytes in GetManagedObjects, %llu in ListSummaries: %zu domains\n",
+               (unsigned long long) object, (unsigned long long) summary, n);
+        return n;
+}
+
+static void assert_limits_exceeded(const char *iface, const char *member) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+
+        assert_true(sd_bus_call_method(H.bus, BUS_NAME, MANAGER_PATH, iface, member, &error, &reply, "") < 0);
+        printf("# %s: %s: %s\n", member, error.name, error.message);
+        assert_string_equal(error.name, SD_BUS_ERROR_LIMITS_EXCEEDED);
+        /* it names what works instead */
+        assert_non_null(strstr(error.message, "GetAll"));
+        assert_non_null(strstr(error.message, strcmp(member, "ListSummaries") == 0 ? "ListDomains" : "ListSummaries"));
+        sd_bus_error_free(&error);
+}
+
+static void test_tree_over_the_limit(void **state) {
+        size_t n = domains_over_the_limit();
+        FakeDaemon server;
+        Manager *m = maxed_model(n);
+
+        assert_int_equal(fake_daemon_start(&server, m, false), 0);
+        assert_limits_exceeded("org.freedesktop.DBus.ObjectManager", "GetManagedObjects");
+        assert_limits_exceeded(MANAGER_IFACE, "ListSummaries");
+        /* and again: nothing was sent that cost the bus connection */
+        assert_limits_exceeded("org.freedesktop.DBus.ObjectManager", "GetManagedObjects");
+        assert_still_on_the_bus(n);
+        fake_daemon_stop(&server);
+        manager_free(m);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_managed_objects_equal_sd_bus),
+                cmocka_unit_test(test_hundred_maxed_out_domains),
+                cmocka_unit_test(test_tree_over_the_limit),
+        };
+        return cmocka_run_group_tests_name("bus: the whole tree within the bus's limits", tests, group_setup,
+                                           group_teardown);
+}
