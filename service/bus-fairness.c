@@ -17,7 +17,8 @@ typedef struct Call {
         void *userdata;
 } Call;
 
-/* A sender with calls waiting; in the map by name and in the ring of turns. */
+/* A sender with calls waiting: in the map by name, and in one of the two
+ * queues of turns. */
 typedef struct Sender {
         struct Sender *next_turn;
         char *name;
@@ -31,7 +32,15 @@ struct BusFairness {
          * handled (the cheap ones answered, the costly ones queued here)
          * before one costly call is answered. */
         sd_event_source *turn_source;
+        /* Still, a fresh sender's call waits at most a slice: the bus's
+         * messages can keep it busy for longer (a flood answered
+         * LimitsExceeded one by one); a backlog waits for a quiet bus. */
+        sd_event_source *deadline_source;
         Hashmap *senders;
+        /* A sender that had nothing waiting goes first (fresh); one with
+         * more after its turn goes to the end of the ring: a flooder's
+         * backlog never stands before somebody else's one call. */
+        Sender *fresh_head, *fresh_tail;
         Sender *turns_head, *turns_tail;
         size_t n_calls;
         bool yielding;
@@ -61,16 +70,35 @@ static Sender *sender_free(Sender *s) {
         return NULL;
 }
 
-/* The next call in turn: the first sender's oldest; the sender goes to the
- * end of the ring if it has more. */
+static void append_sender(Sender **head, Sender **tail, Sender *s) {
+        s->next_turn = NULL;
+        if (*tail)
+                (*tail)->next_turn = s;
+        else
+                *head = s;
+        *tail = s;
+}
+
+static Sender *pop_sender(Sender **head, Sender **tail) {
+        Sender *s = *head;
+        if (s) {
+                *head = s->next_turn;
+                if (!*head)
+                        *tail = NULL;
+                s->next_turn = NULL;
+        }
+        return s;
+}
+
+/* The next call in turn: the oldest of the first fresh sender, else of
+ * the first in the ring; the sender goes to the end of the ring if it has
+ * more. */
 static Call *take_turn(BusFairness *f) {
-        Sender *s = f->turns_head;
+        Sender *s = pop_sender(&f->fresh_head, &f->fresh_tail);
+        if (!s)
+                s = pop_sender(&f->turns_head, &f->turns_tail);
         if (!s)
                 return NULL;
-        f->turns_head = s->next_turn;
-        if (!f->turns_head)
-                f->turns_tail = NULL;
-        s->next_turn = NULL;
 
         Call *c = s->head;
         s->head = c->next;
@@ -79,17 +107,21 @@ static Call *take_turn(BusFairness *f) {
         s->n_calls--;
         f->n_calls--;
 
-        if (s->head) {
-                if (f->turns_tail)
-                        f->turns_tail->next_turn = s;
-                else
-                        f->turns_head = s;
-                f->turns_tail = s;
-        } else {
+        if (s->head)
+                append_sender(&f->turns_head, &f->turns_tail, s);
+        else {
                 (void) hashmap_remove(f->senders, s->name);
                 sender_free(s);
         }
         return c;
+}
+
+static void arm_deadline(BusFairness *f) {
+        int r = sd_event_source_set_time_relative(f->deadline_source, BUS_FAIRNESS_SLICE_USEC);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(f->deadline_source, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_warning_errno(r, "Failed to schedule a waiting call, ignoring: %m");
 }
 
 static int on_turn(sd_event_source *source, void *userdata) {
@@ -105,9 +137,17 @@ static int on_turn(sd_event_source *source, void *userdata) {
                 }
                 call_free(c);
         }
-        if (!f->turns_head)
+        if (f->n_calls == 0)
                 (void) sd_event_source_set_enabled(f->turn_source, SD_EVENT_OFF);
+        if (f->fresh_head)
+                arm_deadline(f);
+        else
+                (void) sd_event_source_set_enabled(f->deadline_source, SD_EVENT_OFF);
         return 0;
+}
+
+static int on_deadline(sd_event_source *source, uint64_t usec, void *userdata) {
+        return on_turn(source, userdata);
 }
 
 int bus_fairness_submit(BusFairness *f, sd_bus_message *call, BusFairnessHandler handler, void *userdata) {
@@ -144,11 +184,7 @@ int bus_fairness_submit(BusFairness *f, sd_bus_message *call, BusFairnessHandler
                         call_free(c);
                         return -ENOMEM;
                 }
-                if (f->turns_tail)
-                        f->turns_tail->next_turn = s;
-                else
-                        f->turns_head = s;
-                f->turns_tail = s;
+                append_sender(&f->fresh_head, &f->fresh_tail, s);
         }
         if (s->tail)
                 s->tail->next = c;
@@ -158,6 +194,8 @@ int bus_fairness_submit(BusFairness *f, sd_bus_message *call, BusFairnessHandler
         s->n_calls++;
         f->n_calls++;
 
+        if (s->n_calls == 1 && f->fresh_head == s)
+                arm_deadline(f);
         r = sd_event_source_set_enabled(f->turn_source, SD_EVENT_ON);
         if (r < 0)
                 log_warning_errno(r, "Failed to schedule a waiting call, ignoring: %m");
@@ -206,6 +244,11 @@ int bus_fairness_new(sd_bus *bus, BusFairness **ret) {
         r = sd_event_source_set_priority(f->turn_source, SD_EVENT_PRIORITY_NORMAL + 1);
         if (r >= 0)
                 r = sd_event_source_set_enabled(f->turn_source, SD_EVENT_OFF);
+        if (r >= 0)
+                r = sd_event_add_time_relative(event, &f->deadline_source, CLOCK_MONOTONIC, BUS_FAIRNESS_SLICE_USEC,
+                                               1000, on_deadline, f);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(f->deadline_source, SD_EVENT_OFF);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(f);
@@ -215,14 +258,14 @@ int bus_fairness_new(sd_bus *bus, BusFairness **ret) {
 BusFairness *bus_fairness_free(BusFairness *f) {
         if (!f)
                 return NULL;
-        while (f->turns_head) {
-                Sender *s = f->turns_head;
-                f->turns_head = s->next_turn;
+        for (Sender *s; (s = pop_sender(&f->fresh_head, &f->fresh_tail)) ||
+                        (s = pop_sender(&f->turns_head, &f->turns_tail));) {
                 (void) hashmap_remove(f->senders, s->name);
                 sender_free(s);
         }
         hashmap_free(f->senders);
         sd_event_source_disable_unref(f->turn_source);
+        sd_event_source_disable_unref(f->deadline_source);
         sd_bus_unref(f->bus);
         free(f);
         return NULL;
