@@ -134,7 +134,6 @@ int bus_tree_reply_managed_objects(sd_bus_message *call, Manager *m, BusDomain *
         sd_bus *bus = sd_bus_message_get_bus(call);
         /* the array's length, then the first entry's padding to 8 */
         uint64_t offset = 8;
-        size_t n_objects = 0;
         Domain *d;
         int r;
 
@@ -159,7 +158,6 @@ int bus_tree_reply_managed_objects(sd_bus_message *call, Manager *m, BusDomain *
                         r = sd_bus_message_close_container(reply);
                 if (r < 0)
                         break;
-                n_objects++;
                 if (offset > body_max) {
                         r = -E2BIG;
                         break;
@@ -170,10 +168,8 @@ int bus_tree_reply_managed_objects(sd_bus_message *call, Manager *m, BusDomain *
         if (r == -E2BIG)
                 r = sd_bus_reply_method_errorf(call, SD_BUS_ERROR_LIMITS_EXCEEDED,
                                                "GetManagedObjects() of %zu domains would be more than the %llu MiB "
-                                               "a bus message may have (over %llu MiB after %zu of them): "
-                                               READ_INSTEAD ".",
-                                               manager_domain_count(m), BUS_MESSAGE_SIZE_MAX >> 20,
-                                               (unsigned long long) (offset >> 20), n_objects);
+                                               "a bus message may have: " READ_INSTEAD ".",
+                                               manager_domain_count(m), BUS_MESSAGE_SIZE_MAX >> 20);
         else if (r < 0 && sd_bus_error_is_set(&error))
                 r = sd_bus_reply_method_error(call, &error);
         else if (r >= 0) {

@@ -20,6 +20,7 @@
 
 #include "bus-wire.h"
 #include "fake-daemon.h"
+#include "guest-profiles.h"
 #include "harness.h"
 
 #define BUS_NAME "org.guestinfod.GuestInfo1"
@@ -151,6 +152,8 @@ static const char *const full_guest[] = {
         "if.0.addr.1.type=ipv4", "if.0.addr.1.addr=10.0.0.2", "if.0.addr.1.prefix=24",
         "if.1.name=docker0", "if.1.hwaddr=02:42:00:00:00:01", "if.1.addr.count=1",
         "if.1.addr.0.type=ipv4", "if.1.addr.0.addr=172.17.0.1", "if.1.addr.0.prefix=16",
+        "guest-info={\"return\":{\"version\":\"7.2.19\",\"supported_commands\":["
+        "{\"enabled\":true,\"name\":\"guest-info\"},{\"enabled\":false,\"name\":\"guest-exec\"}]}}",
         NULL,
 };
 static const char *const hostile_guest[] = {
@@ -199,105 +202,9 @@ static void test_managed_objects_equal_sd_bus(void **state) {
 
 /* ---- maxed-out guests ---- */
 
-static char *long_value(const char *what, unsigned i, unsigned k) {
-        char *s = malloc(GUEST_STRING_MAX + 1);
-        int n = snprintf(s, GUEST_STRING_MAX + 1, "%s-%u-%u-", what, i, k);
-        memset(s + n, 'x', GUEST_STRING_MAX - n);
-        s[GUEST_STRING_MAX] = 0;
-        return s;
-}
-
-static char **maxed_kv;
-
-static void add_kv(size_t *n, const char *key, const char *value) {
-        maxed_kv = realloc(maxed_kv, (*n + 2) * sizeof *maxed_kv);
-        assert_true(asprintf(&maxed_kv[(*n)++], "%s=%s", key, value) > 0);
-        maxed_kv[*n] = NULL;
-}
-
-static void add_long(size_t *n, const char *key, const char *what, unsigned i, unsigned k) {
-        char *v = long_value(what, i, k);
-        add_kv(n, key, v);
-        free(v);
-}
-
-/* Every string 1 KiB, every list that GetManagedObjects carries at its cap:
- * 10 users and filesystems (the summaries), 16 disks each, 10 guest-only
- * interfaces of 32 addresses. */
-static const char *const *maxed_guest(void) {
-        static const char *const os_keys[] = {
-                "os.id", "os.name", "os.pretty-name", "os.version", "os.version-id", "os.kernel-release",
-                "os.kernel-version", "os.machine", "os.variant", "os.variant-id", "hostname", "timezone.name",
-        };
-        char key[64], count[16];
-        size_t n = 0;
-
-        if (maxed_kv)
-                return (const char *const *) maxed_kv;
-        for (size_t i = 0; i < ELEMENTSOF(os_keys); i++)
-                add_long(&n, os_keys[i], os_keys[i], 0, 0);
-        snprintf(count, sizeof count, "%d", SUMMARY_MAX);
-        add_kv(&n, "user.count", count);
-        add_kv(&n, "fs.count", count);
-        add_kv(&n, "if.count", count);
-        for (unsigned i = 0; i < SUMMARY_MAX; i++) {
-                snprintf(key, sizeof key, "user.%u.name", i);
-                add_long(&n, key, "user", i, 0);
-                snprintf(key, sizeof key, "user.%u.domain", i);
-                add_long(&n, key, "domain", i, 0);
-
-                snprintf(key, sizeof key, "fs.%u.name", i);
-                add_long(&n, key, "fs", i, 0);
-                snprintf(key, sizeof key, "fs.%u.mountpoint", i);
-                add_long(&n, key, "mnt", i, 0);
-                snprintf(key, sizeof key, "fs.%u.fstype", i);
-                add_long(&n, key, "type", i, 0);
-                snprintf(key, sizeof key, "fs.%u.disk.count", i);
-                snprintf(count, sizeof count, "%d", GUEST_FS_DISKS_MAX);
-                add_kv(&n, key, count);
-                for (unsigned k = 0; k < GUEST_FS_DISKS_MAX; k++) {
-                        snprintf(key, sizeof key, "fs.%u.disk.%u.serial", i, k);
-                        add_long(&n, key, "serial", i, k);
-                }
-
-                snprintf(key, sizeof key, "if.%u.name", i);
-                add_long(&n, key, "eth", i, 0);
-                snprintf(key, sizeof key, "if.%u.hwaddr", i);
-                add_long(&n, key, "mac", i, 0);
-                snprintf(key, sizeof key, "if.%u.addr.count", i);
-                snprintf(count, sizeof count, "%d", GUEST_ADDRESSES_MAX);
-                add_kv(&n, key, count);
-                for (unsigned k = 0; k < GUEST_ADDRESSES_MAX; k++) {
-                        snprintf(key, sizeof key, "if.%u.addr.%u.type", i, k);
-                        add_kv(&n, key, "ipv4");
-                        snprintf(key, sizeof key, "if.%u.addr.%u.addr", i, k);
-                        add_long(&n, key, "addr", i, k);
-                        snprintf(key, sizeof key, "if.%u.addr.%u.prefix", i, k);
-                        add_kv(&n, key, "24");
-                }
-        }
-        return (const char *const *) maxed_kv;
-}
-
-/* n maxed-out domains, names and UUIDs of their own. */
 static Manager *maxed_model(size_t n) {
-        FakeVm *vms = calloc(n, sizeof *vms);
-        char (*names)[GUEST_STRING_MAX + 1] = calloc(n, sizeof *names);
-        char (*uuids)[37] = calloc(n, sizeof *uuids);
-        Manager *m = NULL;
-
-        for (size_t i = 0; i < n; i++) {
-                /* a long name too: libvirt takes it */
-                int k = snprintf(names[i], sizeof names[i], "maxed-%06zu-", i);
-                memset(names[i] + k, 'n', 200);
-                names[i][k + 200] = 0;
-                snprintf(uuids[i], sizeof uuids[i], "c0000000-0000-4000-8000-%012u", (unsigned) i % 1000000u);
-                vms[i] = (FakeVm){ names[i], uuids[i], DOMAIN_STATE_RUNNING, true, NULL, maxed_guest(), 0 };
-        }
-        assert_int_equal(fake_model_new(vms, n, &m), 0);
-        free(vms);
-        free(names);
-        free(uuids);
+        Manager *m = guest_profile_model(n, guest_profile_maxed(), guest_profile_maxed_agent(), "maxed", 200);
+        assert_non_null(m);
         return m;
 }
 
@@ -346,13 +253,12 @@ static void test_hundred_maxed_out_domains(void **state) {
 
         assert_int_equal(fake_daemon_start(&server, m, false), 0);
         uint64_t size = call_size("org.freedesktop.DBus.ObjectManager", "GetManagedObjects", &error_name);
-        printf("# GetManagedObjects of 100 maxed-out domains: %s%.1f MiB\n", error_name ? error_name : "",
-               size / 1048576.0);
+        printf("# GetManagedObjects of 100 maxed-out domains: %s\n", error_name ? error_name : "a reply");
         /* a reply the bus carried, or LimitsExceeded: never a disconnect */
         assert_true(!error_name || strcmp(error_name, SD_BUS_ERROR_LIMITS_EXCEEDED) == 0);
         free(error_name);
         size = call_size(MANAGER_IFACE, "ListSummaries", &error_name);
-        printf("# ListSummaries of 100 maxed-out domains: %s%.1f MiB\n", error_name ? error_name : "",
+        printf("# ListSummaries of 100 maxed-out domains: %s (%.1f MiB)\n", error_name ? error_name : "a reply",
                size / 1048576.0);
         assert_true(!error_name || strcmp(error_name, SD_BUS_ERROR_LIMITS_EXCEEDED) == 0);
         free(error_name);

@@ -17,10 +17,15 @@ static bool ends_with(const char *s, const char *suffix) {
         return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
+/* Not a typed parameter: the agent's guest-info reply. */
+#define AGENT_KEY "guest-info="
+
 static int typed_params(const char *const *kv, virTypedParameterPtr *params, int *n) {
         int max = 0;
 
         for (; *kv; kv++) {
+                if (strncmp(*kv, AGENT_KEY, strlen(AGENT_KEY)) == 0)
+                        continue;
                 const char *eq = strchr(*kv, '=');
                 char key[VIR_TYPED_PARAM_FIELD_LENGTH];
                 int r;
@@ -59,6 +64,14 @@ static int collect(Domain *d, const FakeVm *vm) {
         virTypedParameterPtr params = NULL;
         int n = 0, r;
 
+        for (const char *const *kv = vm->guest; *kv; kv++)
+                if (strncmp(*kv, AGENT_KEY, strlen(AGENT_KEY)) == 0 && !data.agent) {
+                        const char *json = *kv + strlen(AGENT_KEY);
+                        data.kinds_requested |= GUEST_KIND_AGENT;
+                        r = agent_info_parse_json(json, strlen(json), &data.agent);
+                        if (r < 0)
+                                return r;
+                }
         r = typed_params(vm->guest, &params, &n);
         if (r >= 0)
                 r = guest_info_from_typed_params(params, n, kinds & ~data.failed_kinds, &data.guest);
@@ -70,6 +83,7 @@ static int collect(Domain *d, const FakeVm *vm) {
                 d->guest_exported = d->guest != NULL;
         }
         guest_info_free(data.guest);
+        agent_info_free(data.agent);
         domain_devices_free(data.devices);
         return r;
 }

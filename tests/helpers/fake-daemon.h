@@ -27,7 +27,8 @@ typedef struct FakeVm {
         /* One collection's result as libvirt's typed parameters, "key=value"
          * with libvirt 9.0's keys ("hostname=vm1", "if.0.addr.count=2"),
          * NULL-terminated: keys ending in "count" or "prefix" are unsigned,
-         * "timezone.offset" an int, the rest strings. NULL: nothing
+         * "timezone.offset" an int, the rest strings; "guest-info=JSON" is
+         * the agent's guest-info reply (version and commands). NULL: nothing
          * collected, the guest data is not exported. */
         const char *const *guest;
         /* GuestKind bits that this collection did not get (not parsed). */
