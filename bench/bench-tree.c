@@ -107,20 +107,6 @@ static size_t largest_fleet(sd_bus *bus, const char *const *guest, const char *a
         return n;
 }
 
-static double median_call(sd_bus *bus, int reps) {
-        double *t = calloc(reps, sizeof *t);
-        uint64_t size;
-        for (int i = 0; i < reps; i++) {
-                double t0 = bench_now();
-                if (tree_call(bus, OBJECT_MANAGER, "GetManagedObjects", &size) != 1)
-                        return -1;
-                t[i] = bench_now() - t0;
-        }
-        double med = bench_median(t, reps);
-        free(t);
-        return med;
-}
-
 /* ---- the flood ---- */
 
 typedef struct Flooder {
@@ -239,22 +225,53 @@ int main(int argc, char *argv[]) {
                                   bench_met(checked));
                 }
 
-        /* the cost of one reply, ours against sd-bus's */
+        /* the cost of one reply, ours against sd-bus's, in alternation (a
+         * loaded machine changes speed): ours counted the first time, then
+         * written as sd-bus does while nothing changed */
         Manager *m = guest_profile_model(domains, guest_profile_ordinary(), guest_profile_ordinary_agent(), "cost", 0);
-        double ours = -1, sd_bus = -1;
-        if (m && serve(m, true) >= 0) {
-                sd_bus = median_call(bus, reps);
+        double *t_sd_bus = calloc(reps, sizeof(double)), *t_first = calloc(reps, sizeof(double)),
+               *t_again = calloc(reps, sizeof(double));
+        int done = 0;
+        for (; m && done < reps; done++) {
+                uint64_t size;
+                double t0;
+                if (serve(m, true) < 0)
+                        break;
+                t0 = bench_now();
+                int r = tree_call(bus, OBJECT_MANAGER, "GetManagedObjects", &size);
+                t_sd_bus[done] = bench_now() - t0;
                 stop();
-        }
-        if (m && serve(m, false) >= 0) {
-                ours = median_call(bus, reps);
+                if (r != 1 || serve(m, false) < 0)
+                        break;
+                t0 = bench_now();
+                r = tree_call(bus, OBJECT_MANAGER, "GetManagedObjects", &size);
+                t_first[done] = bench_now() - t0;
+                t0 = bench_now();
+                if (r == 1)
+                        r = tree_call(bus, OBJECT_MANAGER, "GetManagedObjects", &size);
+                t_again[done] = bench_now() - t0;
                 stop();
+                if (r != 1)
+                        break;
         }
         manager_free(m);
         char metric[128];
-        snprintf(metric, sizeof metric, "tree: GetManagedObjects, %d ordinary domains, median", domains);
-        bench_row(metric, bench_fmt_time(ours), "sd-bus's own (before)", bench_fmt_time(sd_bus),
-                  bench_fmt_ratio(ours / sd_bus), "-", "-");
+        if (done == reps) {
+                double sd_bus = bench_median(t_sd_bus, reps), first = bench_median(t_first, reps),
+                       again = bench_median(t_again, reps);
+                snprintf(metric, sizeof metric, "tree: GetManagedObjects, %d ordinary domains, first call, median",
+                         domains);
+                bench_row(metric, bench_fmt_time(first), "sd-bus's own (before)", bench_fmt_time(sd_bus),
+                          bench_fmt_ratio(first / sd_bus), "-", "-");
+                snprintf(metric, sizeof metric, "tree: GetManagedObjects, %d ordinary domains, again, median",
+                         domains);
+                bench_row(metric, bench_fmt_time(again), "sd-bus's own (before)", bench_fmt_time(sd_bus),
+                          bench_fmt_ratio(again / sd_bus), "≤ 1.2×", bench_met(again <= 1.2 * sd_bus));
+        } else
+                bench_row("tree: GetManagedObjects", "failed", "-", "-", "-", "-", "NO");
+        free(t_sd_bus);
+        free(t_first);
+        free(t_again);
 
         /* a flood against another caller */
         m = guest_profile_model(200, guest_profile_ordinary(), guest_profile_ordinary_agent(), "flood", 0);

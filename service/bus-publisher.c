@@ -147,6 +147,7 @@ static void on_domain_removed(Manager *m, Domain *d, void *userdata) {
         int r;
 
         unqueue_domain(p, d);
+        bus_tree_forget(p->tree, d);
         bus_domain_removed(p->domains, d);
         if (!p->published)
                 return;
@@ -160,6 +161,7 @@ static void on_domain_removed(Manager *m, Domain *d, void *userdata) {
 static void on_domain_changed(Manager *m, Domain *d, unsigned properties, void *userdata) {
         Publisher *p = userdata;
 
+        bus_tree_forget(p->tree, d);
         if (!p->published)
                 return;
         d->pending_changes |= properties;
@@ -186,6 +188,7 @@ static void on_manager_changed(Manager *m, unsigned properties, void *userdata) 
 static void on_domain_guest_exported(Manager *m, Domain *d, bool exported, void *userdata) {
         Publisher *p = userdata;
 
+        bus_tree_forget(p->tree, d);
         if (!p->published)
                 return;
         /* Pending changes first, so no PropertiesChanged follows a removal. */

@@ -14,6 +14,8 @@ struct BusTree {
         BusDomain *domains;
         BusFairness *fairness;
         sd_bus_slot *filter_slot;
+        uint64_t body_max;
+        Hashmap *sizes; /* ObjectSize by UUID */
 };
 
 /* What the LimitsExceeded errors say: the calls that still work. */
@@ -65,12 +67,10 @@ static int append_interface(sd_bus_message *s, const char *path, const BusDomain
         return r;
 }
 
-/* One domain's oa{sa{sv}} into a message of its own (sealed, to be read),
- * so its bytes can be counted before it joins the reply; *ret NULL if the
- * object has no interface. */
-static int build_object(sd_bus *bus, BusDomain *domains, const Domain *d, sd_bus_message **ret,
-                        sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *s = NULL;
+/* One domain's o and a{sa{sv}} into s, as sd-bus writes them: 0 if the
+ * object has no interface (then s holds the path and an empty array). */
+static int append_object(sd_bus_message *s, BusDomain *domains, const Domain *d, sd_bus_error *error) {
+        sd_bus *bus = sd_bus_message_get_bus(s);
         char path[DOMAIN_OBJECT_PATH_MAX];
         const BusDomainInterface *interfaces;
         bool found = false;
@@ -78,9 +78,6 @@ static int build_object(sd_bus *bus, BusDomain *domains, const Domain *d, sd_bus
         int r;
 
         r = domain_object_path_buf(d->uuid, path);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_new_signal(bus, &s, path, OBJECT_MANAGER_INTERFACE, "InterfacesAdded");
         if (r >= 0)
                 r = sd_bus_message_append_basic(s, 'o', path);
         if (r >= 0)
@@ -112,13 +109,28 @@ static int build_object(sd_bus *bus, BusDomain *domains, const Domain *d, sd_bus
                 if (r < 0)
                         return r;
         }
-        if (!found) {
-                *ret = NULL;
-                return 0;
-        }
         r = sd_bus_message_close_container(s);
+        if (r < 0)
+                return r;
+        return found;
+}
+
+/* The same into a message of its own (sealed, to be read), so its bytes
+ * can be counted before it joins the reply; *ret NULL if the object has
+ * no interface. */
+static int build_object(sd_bus *bus, BusDomain *domains, const Domain *d, sd_bus_message **ret,
+                        sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *s = NULL;
+        int r;
+
+        r = sd_bus_message_new_signal(bus, &s, MANAGER_PATH, OBJECT_MANAGER_INTERFACE, "InterfacesAdded");
         if (r >= 0)
-                r = sd_bus_message_seal(s, 1, 0);
+                r = append_object(s, domains, d, error);
+        if (r <= 0) {
+                *ret = NULL;
+                return r;
+        }
+        r = sd_bus_message_seal(s, 1, 0);
         if (r >= 0)
                 r = sd_bus_message_rewind(s, true);
         if (r < 0)
@@ -127,15 +139,56 @@ static int build_object(sd_bus *bus, BusDomain *domains, const Domain *d, sd_bus
         return 0;
 }
 
-int bus_tree_reply_managed_objects(sd_bus_message *call, Manager *m, BusDomain *domains, BusFairness *fairness,
-                                   uint64_t body_max) {
+/* What an object took on the wire the last time it was counted, until the
+ * model says it changed (bus_tree_forget). */
+typedef struct ObjectSize {
+        char uuid[UUID_STRING_MAX];
+        uint64_t size;
+} ObjectSize;
+
+static void remember_size(BusTree *t, const Domain *d, uint64_t size) {
+        ObjectSize *o = hashmap_get(t->sizes, d->uuid);
+        if (!o) {
+                o = calloc(1, sizeof *o);
+                if (!o)
+                        return; /* counted again next time */
+                memcpy(o->uuid, d->uuid, sizeof o->uuid);
+                if (hashmap_put(t->sizes, o->uuid, o) < 0) {
+                        free(o);
+                        return;
+                }
+        }
+        o->size = size;
+}
+
+/* The reply's size from the remembered sizes: 0 if one is not known. */
+static uint64_t remembered_total(BusTree *t) {
+        uint64_t offset = 8;
+        Domain *d;
+        HASHMAP_FOREACH(d, t->manager->domains, i) {
+                ObjectSize *o = hashmap_get(t->sizes, d->uuid);
+                if (!o)
+                        return 0;
+                offset = wire_align(offset, 8) + o->size;
+        }
+        return offset;
+}
+
+static int reply_managed_objects(sd_bus_message *call, BusTree *t) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
         sd_bus *bus = sd_bus_message_get_bus(call);
+        Manager *m = t->manager;
         /* the array's length, then the first entry's padding to 8 */
         uint64_t offset = 8;
         Domain *d;
         int r;
+
+        /* Every object counted since it last changed, and the whole far from
+         * the limit: written straight into the reply, as sd-bus does. Else
+         * each object is built apart and counted on its way in. */
+        uint64_t remembered = remembered_total(t);
+        bool counted = remembered == 0 || remembered > t->body_max / 4 * 3;
 
         r = sd_bus_message_new_method_return(call, &reply);
         if (r >= 0)
@@ -145,25 +198,33 @@ int bus_tree_reply_managed_objects(sd_bus_message *call, Manager *m, BusDomain *
         HASHMAP_FOREACH(d, m->domains, i) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *object = NULL;
 
-                r = build_object(bus, domains, d, &object, &error);
-                if (r < 0)
-                        break;
-                if (!object)
-                        continue;
+                if (counted) {
+                        r = build_object(bus, t->domains, d, &object, &error);
+                        if (r < 0)
+                                break;
+                        if (!object)
+                                continue;
+                }
                 offset = wire_align(offset, 8);
+                uint64_t start = offset;
                 r = sd_bus_message_open_container(reply, 'e', "oa{sa{sv}}");
-                if (r >= 0)
+                if (r >= 0 && counted)
                         r = wire_copy(reply, object, &offset);
+                else if (r >= 0)
+                        r = append_object(reply, t->domains, d, &error);
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);
                 if (r < 0)
                         break;
-                if (offset > body_max) {
-                        r = -E2BIG;
-                        break;
+                if (counted) {
+                        remember_size(t, d, offset - start);
+                        if (offset > t->body_max) {
+                                r = -E2BIG;
+                                break;
+                        }
                 }
                 /* between two objects, the bus's other callers get a turn */
-                bus_fairness_yield(fairness);
+                bus_fairness_yield(t->fairness);
         }
         if (r == -E2BIG)
                 r = sd_bus_reply_method_errorf(call, SD_BUS_ERROR_LIMITS_EXCEEDED,
@@ -181,11 +242,15 @@ int bus_tree_reply_managed_objects(sd_bus_message *call, Manager *m, BusDomain *
         return r;
 }
 
+void bus_tree_forget(BusTree *t, const Domain *d) {
+        if (t)
+                free(hashmap_remove(t->sizes, d->uuid));
+}
+
 /* ---- the filter: the whole-tree calls wait for their sender's turn ---- */
 
 static int turn_managed_objects(sd_bus_message *call, void *userdata) {
-        BusTree *t = userdata;
-        return bus_tree_reply_managed_objects(call, t->manager, t->domains, t->fairness, BUS_BODY_SIZE_MAX);
+        return reply_managed_objects(call, userdata);
 }
 
 static int turn_list_summaries(sd_bus_message *call, void *userdata) {
@@ -230,6 +295,10 @@ int bus_tree_new(sd_bus *bus, Manager *m, BusDomain *domains, BusFairness *fairn
         t->manager = m;
         t->domains = domains;
         t->fairness = fairness;
+        t->body_max = BUS_BODY_SIZE_MAX;
+        t->sizes = hashmap_new();
+        if (!t->sizes)
+                return -ENOMEM;
         r = sd_bus_add_filter(bus, &t->filter_slot, on_message, t);
         if (r < 0)
                 return r;
@@ -241,6 +310,10 @@ BusTree *bus_tree_free(BusTree *t) {
         if (!t)
                 return NULL;
         sd_bus_slot_unref(t->filter_slot);
+        ObjectSize *o;
+        HASHMAP_FOREACH(o, t->sizes, i)
+                free(o);
+        hashmap_free(t->sizes);
         free(t);
         return NULL;
 }

@@ -23,8 +23,8 @@ int bus_tree_new(sd_bus *bus, Manager *m, BusDomain *domains, BusFairness *fairn
 BusTree *bus_tree_free(BusTree *t);
 DEFINE_TRIVIAL_CLEANUP_FUNC(BusTree *, bus_tree_free);
 
-/* Builds and sends GetManagedObjects' reply to call, or LimitsExceeded
- * when it would be over body_max bytes. fairness may be NULL (no turns
- * for the others while it is built). */
-int bus_tree_reply_managed_objects(sd_bus_message *call, Manager *m, BusDomain *domains, BusFairness *fairness,
-                                   uint64_t body_max);
+/* d changed or goes away: its size on the wire is counted again. The
+ * tree remembers each object's size and, while every object's is known
+ * and the whole is far below the limit, writes the reply as sd-bus does,
+ * without counting it again. Accepts NULL. */
+void bus_tree_forget(BusTree *t, const Domain *d);
