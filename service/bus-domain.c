@@ -7,6 +7,7 @@
 #include "bus-errors.h"
 #include "bus-paths.h"
 #include "bus-polkit.h"
+#include "bus-wire.h"
 #include "kubevirt-json.h"
 #include "macro.h"
 
@@ -134,9 +135,15 @@ static int method_refresh(sd_bus_message *message, void *userdata, sd_bus_error 
 static int reply_json(sd_bus_message *message, char *json, sd_bus_error *error) {
         if (!json)
                 return -ENOMEM;
-        int r = sd_bus_reply_method_return(message, "s", json);
-        free(json);
-        return r;
+        /* JSON escapes a control character in 6 bytes: a guest's strings at
+         * their caps can make more than the bus carries. */
+        _cleanup_(freep) char *text = json;
+        if (wire_string(0, strlen(text)) > BUS_BODY_SIZE_MAX)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                         "%s() would be more than the %llu MiB a bus message may have: read the "
+                                         "object's properties instead.",
+                                         sd_bus_message_get_member(message), BUS_MESSAGE_SIZE_MAX >> 20);
+        return sd_bus_reply_method_return(message, "s", text);
 }
 
 static int require_agent_data(Domain *d, sd_bus_error *error) {

@@ -10,6 +10,7 @@
  *   work, and the daemon stays on the bus and answers. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -323,11 +324,140 @@ static void test_tree_over_the_limit(void **state) {
         manager_free(m);
 }
 
+/* ---- one domain as wide as the caps allow ---- */
+
+static char **wide_kv;
+static size_t n_wide;
+
+static void add_pair(const char *key, const char *value) {
+        wide_kv = realloc(wide_kv, (n_wide + 2) * sizeof *wide_kv);
+        assert_true(asprintf(&wide_kv[n_wide++], "%s=%s", key, value) > 0);
+        wide_kv[n_wide] = NULL;
+}
+
+/* A 1 KiB string of control characters: JSON writes each in 6 bytes. */
+static void add_controls(const char *key, unsigned i, unsigned k) {
+        char value[GUEST_STRING_MAX + 1];
+        int n = snprintf(value, sizeof value, "%u-%u-", i, k);
+        memset(value + n, '\x01', GUEST_STRING_MAX - n);
+        value[GUEST_STRING_MAX] = 0;
+        add_pair(key, value);
+}
+
+static void add_number(const char *key, unsigned v) {
+        char value[16];
+        snprintf(value, sizeof value, "%u", v);
+        add_pair(key, value);
+}
+
+/* 256 NICs, each merged with a guest interface of 32 addresses; 256
+ * users; 256 filesystems of 16 disks: every string 1 KiB of control
+ * characters. */
+static void test_widest_domain_replies(void **state) {
+        char *devices = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&devices, &len);
+
+        char key[64], mac[32];
+        add_number("if.count", DOMAIN_NICS_MAX);
+        add_number("user.count", GUEST_USERS_MAX);
+        add_number("fs.count", GUEST_FILESYSTEMS_MAX);
+        for (unsigned i = 0; i < DOMAIN_NICS_MAX; i++) {
+                snprintf(mac, sizeof mac, "52:54:00:00:%02x:%02x", i >> 8, i & 0xff);
+                fprintf(f, "<interface type='network'><mac address='%s'/><source network='default'/>"
+                           "<alias name='net%u'/></interface>", mac, i);
+                snprintf(key, sizeof key, "if.%u.name", i);
+                add_controls(key, i, 0);
+                snprintf(key, sizeof key, "if.%u.hwaddr", i);
+                add_pair(key, mac);
+                snprintf(key, sizeof key, "if.%u.addr.count", i);
+                add_number(key, GUEST_ADDRESSES_MAX);
+                for (unsigned k = 0; k < GUEST_ADDRESSES_MAX; k++) {
+                        snprintf(key, sizeof key, "if.%u.addr.%u.type", i, k);
+                        add_pair(key, "ipv4");
+                        snprintf(key, sizeof key, "if.%u.addr.%u.addr", i, k);
+                        add_controls(key, i, k);
+                }
+        }
+        for (unsigned i = 0; i < GUEST_USERS_MAX; i++) {
+                snprintf(key, sizeof key, "user.%u.name", i);
+                add_controls(key, i, 0);
+                snprintf(key, sizeof key, "user.%u.domain", i);
+                add_controls(key, i, 1);
+        }
+        for (unsigned i = 0; i < GUEST_FILESYSTEMS_MAX; i++) {
+                snprintf(key, sizeof key, "fs.%u.name", i);
+                add_controls(key, i, 0);
+                snprintf(key, sizeof key, "fs.%u.mountpoint", i);
+                add_controls(key, i, 1);
+                snprintf(key, sizeof key, "fs.%u.fstype", i);
+                add_controls(key, i, 2);
+                snprintf(key, sizeof key, "fs.%u.disk.count", i);
+                add_number(key, GUEST_FS_DISKS_MAX);
+                for (unsigned k = 0; k < GUEST_FS_DISKS_MAX; k++) {
+                        snprintf(key, sizeof key, "fs.%u.disk.%u.serial", i, k);
+                        add_controls(key, i, k);
+                }
+        }
+        fclose(f);
+
+        FakeVm vm = { "wide", UUID(9), DOMAIN_STATE_RUNNING, true, devices, (const char *const *) wide_kv, 0 };
+        FakeDaemon server;
+        Manager *m = NULL;
+        char *path = NULL;
+        assert_int_equal(fake_model_new(&vm, 1, &m), 0);
+        assert_int_equal(fake_daemon_start(&server, m, false), 0);
+        harness_domain_path(UUID(9), &path);
+
+        static const struct {
+                const char *iface, *member, *types;
+        } calls[] = {
+                { "org.guestinfod.GuestInfo1.Domain", "GetInterfaces", "" },
+                { "org.guestinfod.GuestInfo1.Domain", "GetFilesystemList", "" },
+                { "org.guestinfod.GuestInfo1.Domain", "GetUserList", "" },
+                { "org.guestinfod.GuestInfo1.Domain", "GetGuestOSInfo", "" },
+                { "org.guestinfod.GuestInfo1.Users", "ListUsers", "" },
+                { "org.guestinfod.GuestInfo1.Filesystems", "ListFilesystems", "" },
+                { "org.freedesktop.DBus.Properties", "GetAll", "s" },
+        };
+        static const char *const interfaces[] = {
+                "org.guestinfod.GuestInfo1.Domain", "org.guestinfod.GuestInfo1.Interfaces",
+                "org.guestinfod.GuestInfo1.OS", "org.guestinfod.GuestInfo1.Users",
+                "org.guestinfod.GuestInfo1.Filesystems",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(calls); i++)
+                for (size_t k = 0; k < (calls[i].types[0] ? ELEMENTSOF(interfaces) : 1); k++) {
+                        sd_bus_error error = SD_BUS_ERROR_NULL;
+                        sd_bus_message *reply = NULL;
+                        uint64_t size = 0;
+                        int r = calls[i].types[0]
+                                        ? sd_bus_call_method(H.bus, BUS_NAME, path, calls[i].iface, calls[i].member,
+                                                             &error, &reply, "s", interfaces[k])
+                                        : sd_bus_call_method(H.bus, BUS_NAME, path, calls[i].iface, calls[i].member,
+                                                             &error, &reply, "");
+                        if (r >= 0)
+                                assert_int_equal(wire_body_size(reply, &size), 0);
+                        printf("# widest domain: %s %s: %s (%.1f MiB)\n", calls[i].member,
+                               calls[i].types[0] ? interfaces[k] : "", r >= 0 ? "a reply" : error.name,
+                               size / 1048576.0);
+                        /* a reply the bus carried, or LimitsExceeded: never a disconnect */
+                        assert_true(r >= 0 || sd_bus_error_has_name(&error, SD_BUS_ERROR_LIMITS_EXCEEDED));
+                        sd_bus_error_free(&error);
+                        sd_bus_message_unref(reply);
+                }
+        assert_still_on_the_bus(1);
+        fake_daemon_stop(&server);
+        manager_free(m);
+        free(path);
+        free(devices);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_managed_objects_equal_sd_bus),
                 cmocka_unit_test(test_hundred_maxed_out_domains),
                 cmocka_unit_test(test_tree_over_the_limit),
+                cmocka_unit_test(test_widest_domain_replies),
         };
         return cmocka_run_group_tests_name("bus: the whole tree within the bus's limits", tests, group_setup,
                                            group_teardown);
