@@ -47,6 +47,12 @@ struct BusFairness {
         uint64_t slice_start_usec;
 };
 
+#define STR(x) #x
+#define XSTR(x) STR(x)
+static const sd_bus_error too_many = SD_BUS_ERROR_MAKE_CONST(
+        SD_BUS_ERROR_LIMITS_EXCEEDED, "Too many calls waiting (at most " XSTR(BUS_FAIRNESS_PER_SENDER) " per sender, "
+                                      XSTR(BUS_FAIRNESS_TOTAL) " in all): wait for the replies before asking again.");
+
 static uint64_t now_usec(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -158,13 +164,9 @@ int bus_fairness_submit(BusFairness *f, sd_bus_message *call, BusFairnessHandler
                 name = ""; /* a direct connection: one peer */
         Sender *s = hashmap_get(f->senders, name);
         if ((s && s->n_calls >= BUS_FAIRNESS_PER_SENDER) || f->n_calls >= BUS_FAIRNESS_TOTAL)
-                /* Answered now: the excess costs nothing but this reply. */
-                return sd_bus_reply_method_errorf(call, SD_BUS_ERROR_LIMITS_EXCEEDED,
-                                                  "Too many calls waiting (at most %u per sender, %u in all): "
-                                                  "wait for the replies before asking again.",
-                                                  BUS_FAIRNESS_PER_SENDER, BUS_FAIRNESS_TOTAL) < 0
-                               ? -EIO
-                               : 1;
+                /* Answered now, with a constant text: a flood's excess costs
+                 * nothing but these replies, and the others wait behind them. */
+                return sd_bus_reply_method_error(call, &too_many) < 0 ? -EIO : 1;
 
         Call *c = calloc(1, sizeof *c);
         if (!c)

@@ -173,8 +173,35 @@ static void test_flood_does_not_stall_another_caller(void **state) {
         timed_call("ListSummaries");
 }
 
+/* Calls the filter leaves to sd-bus: arguments where none belong, no
+ * interface. An error, never a tree. */
+static void test_odd_whole_tree_calls(void **state) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *call = NULL, *reply = NULL;
+
+        assert_true(sd_bus_call_method(H.bus, BUS_NAME, MANAGER_PATH, "org.freedesktop.DBus.ObjectManager",
+                                       "GetManagedObjects", &error, &reply, "s", "x") < 0);
+        printf("# GetManagedObjects(s): %s\n", error.name);
+        assert_true(sd_bus_error_has_name(&error, SD_BUS_ERROR_INVALID_ARGS));
+        sd_bus_error_free(&error);
+        assert_true(sd_bus_call_method(H.bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "ListSummaries", &error, &reply,
+                                       "u", 1) < 0);
+        assert_true(sd_bus_error_has_name(&error, SD_BUS_ERROR_INVALID_ARGS));
+        sd_bus_error_free(&error);
+
+        assert_true(sd_bus_message_new_method_call(H.bus, &call, BUS_NAME, MANAGER_PATH, NULL, "GetManagedObjects") >= 0);
+        int r = sd_bus_call(H.bus, call, 0, &error, &reply);
+        printf("# GetManagedObjects without an interface: %s\n", r >= 0 ? "a reply" : error.name);
+        sd_bus_error_free(&error);
+        sd_bus_message_unref(reply);
+        sd_bus_message_unref(call);
+        assert_true(harness_daemon_running(&H));
+        timed_call("ListDomains");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_odd_whole_tree_calls),
                 cmocka_unit_test(test_flood_does_not_stall_another_caller),
         };
         return cmocka_run_group_tests_name("bus: fairness between clients", tests, group_setup, group_teardown);
