@@ -27,6 +27,8 @@
 #include "harness.h"
 
 #define OBJECT_MANAGER "org.freedesktop.DBus.ObjectManager"
+/* libvirt 9.0's RPC carries at most this many domains in one list. */
+#define LIBVIRT_LIST_MAX 16384
 
 static Harness H;
 static FakeDaemon server;
@@ -90,6 +92,11 @@ static size_t largest_fleet(sd_bus *bus, const char *const *guest, const char *a
         uint64_t share = two - one;
         size_t n = (size_t) ((BUS_BODY_SIZE_MAX - (one - share)) / share);
         *checked = false;
+        printf("# %s: %llu bytes a domain, %zu domains in %.1f MiB\n", member, (unsigned long long) share, n,
+               (double) (one + (n - 1) * share) / 1048576.0);
+        /* more than libvirt lists in one call: not built */
+        if (n > LIBVIRT_LIST_MAX)
+                return n;
         for (size_t k = n; k <= n + 1; k++) {
                 m = guest_profile_model(k, guest, agent, "fleet", 0);
                 if (!m || serve(m, false) < 0)
@@ -102,8 +109,6 @@ static size_t largest_fleet(sd_bus *bus, const char *const *guest, const char *a
                         return n;
         }
         *checked = true;
-        printf("# %s: %llu bytes a domain, %zu domains in %.1f MiB\n", member, (unsigned long long) share, n,
-               (double) (one + (n - 1) * share) / 1048576.0);
         return n;
 }
 
@@ -220,9 +225,11 @@ int main(int argc, char *argv[]) {
                         char metric[128];
                         snprintf(metric, sizeof metric, "tree: largest fleet in one %s, %s guests", member,
                                  profiles[p].name);
-                        snprintf(value, sizeof value, "%zu domains%s", n, checked ? "" : " (not checked)");
+                        bool beyond = n > LIBVIRT_LIST_MAX;
+                        snprintf(value, sizeof value, "%zu domains%s", n,
+                                 beyond ? " (beyond libvirt's 16384)" : checked ? "" : " (check failed)");
                         bench_row(metric, value, "the bus's limit", "32 MiB", "-", "LimitsExceeded beyond",
-                                  bench_met(checked));
+                                  beyond ? "-" : bench_met(checked));
                 }
 
         /* the cost of one reply, ours against sd-bus's, in alternation (a
