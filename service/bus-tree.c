@@ -161,17 +161,27 @@ static void remember_size(BusTree *t, const Domain *d, uint64_t size) {
         o->size = size;
 }
 
-/* The reply's size from the remembered sizes: 0 if one is not known. */
-static uint64_t remembered_total(BusTree *t) {
+/* The reply's size from the remembered sizes; *all_known: no object's is
+ * missing (the sum is then exact, else a lower bound). */
+static uint64_t remembered_total(BusTree *t, bool *all_known) {
         uint64_t offset = 8;
         Domain *d;
+        *all_known = true;
         HASHMAP_FOREACH(d, t->manager->domains, i) {
                 ObjectSize *o = hashmap_get(t->sizes, d->uuid);
-                if (!o)
-                        return 0;
-                offset = wire_align(offset, 8) + o->size;
+                if (o)
+                        offset = wire_align(offset, 8) + o->size;
+                else
+                        *all_known = false;
         }
         return offset;
+}
+
+static int reply_too_big(sd_bus_message *call, Manager *m) {
+        return sd_bus_reply_method_errorf(call, SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                          "GetManagedObjects() of %zu domains would be more than the %llu MiB a bus "
+                                          "message may have: " READ_INSTEAD ".",
+                                          manager_domain_count(m), BUS_MESSAGE_SIZE_MAX >> 20);
 }
 
 static int reply_managed_objects(sd_bus_message *call, BusTree *t) {
@@ -187,8 +197,11 @@ static int reply_managed_objects(sd_bus_message *call, BusTree *t) {
         /* Every object counted since it last changed, and the whole far from
          * the limit: written straight into the reply, as sd-bus does. Else
          * each object is built apart and counted on its way in. */
-        uint64_t remembered = remembered_total(t);
-        bool counted = remembered == 0 || remembered > t->body_max / 4 * 3;
+        bool all_known;
+        uint64_t remembered = remembered_total(t, &all_known);
+        bool counted = !all_known || remembered > t->body_max / 4 * 3;
+        if (remembered > t->body_max)
+                return reply_too_big(call, m); /* known without building anything */
 
         r = sd_bus_message_new_method_return(call, &reply);
         if (r >= 0)
@@ -227,10 +240,7 @@ static int reply_managed_objects(sd_bus_message *call, BusTree *t) {
                 bus_fairness_yield(t->fairness);
         }
         if (r == -E2BIG)
-                r = sd_bus_reply_method_errorf(call, SD_BUS_ERROR_LIMITS_EXCEEDED,
-                                               "GetManagedObjects() of %zu domains would be more than the %llu MiB "
-                                               "a bus message may have: " READ_INSTEAD ".",
-                                               manager_domain_count(m), BUS_MESSAGE_SIZE_MAX >> 20);
+                r = reply_too_big(call, m);
         else if (r < 0 && sd_bus_error_is_set(&error))
                 r = sd_bus_reply_method_error(call, &error);
         else if (r >= 0) {
