@@ -1,5 +1,6 @@
 /* The calls that answer with the whole tree: GetManagedObjects,
- * ListSummaries and ListDomains of the manager object. A bus filter sees
+ * ListSummaries and ListDomains of the manager object, and Introspect of
+ * the domain objects' parent (one <node/> per domain). A bus filter sees
  * them before sd-bus does and queues them for their sender's turn
  * (bus-fairness.h). GetManagedObjects is answered from the model here: the
  * domain objects' own vtables are walked as sd-bus walks them (same

@@ -172,6 +172,42 @@ static const FakeVm representative[] = {
         { "\xc3\xad" "ndia", UUID(6), DOMAIN_STATE_RUNNING, true, NULL, hostile_guest, 0 },
 };
 
+/* Introspect of the domain objects' parent: its text up to the first
+ * child exactly, then the children sorted (sd-bus lists them unordered). */
+static char *introspect_domains_text(sd_bus *bus) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        const char *xml;
+        char **lines = NULL, *text = NULL;
+        size_t n = 0, len = 0;
+
+        assert_int_equal(sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH "/domain", "org.freedesktop.DBus.Introspectable",
+                                            "Introspect", &error, &reply, ""),
+                         1);
+        assert_int_equal(sd_bus_message_read(reply, "s", &xml), 1);
+        const char *children = strstr(xml, " <node name=");
+        if (!children)
+                children = strstr(xml, "</node>");
+        assert_non_null(children);
+        FILE *f = open_memstream(&text, &len);
+        fwrite(xml, 1, children - xml, f);
+        for (const char *p = children; *p;) {
+                size_t l = strcspn(p, "\n");
+                lines = realloc(lines, (n + 1) * sizeof *lines);
+                lines[n++] = strndup(p, l);
+                p += l + (p[l] == '\n');
+        }
+        qsort(lines, n, sizeof *lines, compare_lines);
+        for (size_t i = 0; i < n; i++) {
+                fprintf(f, "%s\n", lines[i]);
+                free(lines[i]);
+        }
+        fclose(f);
+        free(lines);
+        sd_bus_message_unref(reply);
+        return text;
+}
+
 static void test_managed_objects_equal_sd_bus(void **state) {
         FakeDaemon server;
         Manager *m = NULL;
@@ -180,6 +216,7 @@ static void test_managed_objects_equal_sd_bus(void **state) {
         assert_int_equal(fake_model_new(representative, ELEMENTSOF(representative), &m), 0);
         assert_int_equal(fake_daemon_start_full(&server, m, false, true), 0);
         char *sd_bus_text = managed_objects_dump(H.bus, &n_sd_bus);
+        char *sd_bus_introspect = introspect_domains_text(H.bus);
         fake_daemon_stop(&server);
 
         assert_int_equal(fake_daemon_start_full(&server, m, false, false), 0);
@@ -187,7 +224,11 @@ static void test_managed_objects_equal_sd_bus(void **state) {
         char *ours = managed_objects_dump(H.bus, &n_ours);
         size_t n_again = 0;
         char *again = managed_objects_dump(H.bus, &n_again);
+        char *introspect = introspect_domains_text(H.bus);
         fake_daemon_stop(&server);
+        assert_string_equal(introspect, sd_bus_introspect);
+        free(introspect);
+        free(sd_bus_introspect);
         assert_int_equal(n_again, n_ours);
         assert_string_equal(again, ours);
         free(again);
