@@ -223,10 +223,6 @@ void bus_fairness_yield(BusFairness *f) {
         f->slice_start_usec = now_usec();
 }
 
-size_t bus_fairness_waiting(BusFairness *f) {
-        return f ? f->n_calls : 0;
-}
-
 int bus_fairness_new(sd_bus *bus, BusFairness **ret) {
         _cleanup_(bus_fairness_freep) BusFairness *f = calloc(1, sizeof *f);
         sd_event *event = sd_bus_get_event(bus);

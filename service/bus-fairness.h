@@ -1,10 +1,13 @@
-/* Turns for the calls whose cost grows with the fleet (GetManagedObjects,
- * ListSummaries, ListDomains): each waits in its sender's queue and the
- * senders are served in turn, one call each, from a defer source, so the
- * bus's other messages are handled between two of them. One sender may
- * have BUS_FAIRNESS_PER_SENDER calls waiting; more are answered at once
- * with org.freedesktop.DBus.Error.LimitsExceeded. A long reply gives the
- * bus's other callers a turn while it is built (bus_fairness_yield). */
+/* Turns for the calls whose cost grows with the fleet (bus-tree.h lists
+ * them). Each waits in its sender's queue; the senders are served one call
+ * at a time, a sender that had nothing waiting before those with a
+ * backlog, from a defer source below the bus's priority: every message
+ * waiting on the bus is handled first (the cheap ones answered, the costly
+ * ones queued), or after BUS_FAIRNESS_SLICE_USEC for a sender with nothing
+ * else waiting. One sender may have BUS_FAIRNESS_PER_SENDER calls waiting;
+ * more are answered at once with org.freedesktop.DBus.Error.LimitsExceeded.
+ * A long reply gives the bus's other callers a turn while it is built
+ * (bus_fairness_yield). */
 #pragma once
 
 #include <stdint.h>
@@ -38,6 +41,3 @@ int bus_fairness_submit(BusFairness *f, sd_bus_message *call, BusFairnessHandler
  * handles the messages waiting on the bus (the model cannot change
  * meanwhile: only the bus is processed). Accepts NULL. */
 void bus_fairness_yield(BusFairness *f);
-
-/* Calls waiting, for tests. */
-size_t bus_fairness_waiting(BusFairness *f);
