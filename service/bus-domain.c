@@ -7,6 +7,7 @@
 #include "bus-errors.h"
 #include "bus-paths.h"
 #include "bus-polkit.h"
+#include "bus-wire.h"
 #include "kubevirt-json.h"
 #include "macro.h"
 
@@ -150,9 +151,15 @@ static int method_refresh(sd_bus_message *message, void *userdata, sd_bus_error 
 static int reply_json(sd_bus_message *message, char *json, sd_bus_error *error) {
         if (!json)
                 return -ENOMEM;
-        int r = sd_bus_reply_method_return(message, "s", json);
-        free(json);
-        return r;
+        /* JSON escapes a control character in 6 bytes: a guest's strings at
+         * their caps can make more than the bus carries. */
+        _cleanup_(freep) char *text = json;
+        if (wire_string(0, strlen(text)) > BUS_BODY_SIZE_MAX)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                         "%s() would be more than the %llu MiB a bus message may have: read the "
+                                         "object's properties instead.",
+                                         sd_bus_message_get_member(message), BUS_MESSAGE_SIZE_MAX >> 20);
+        return sd_bus_reply_method_return(message, "s", text);
 }
 
 static int require_agent_data(Domain *d, sd_bus_error *error) {
@@ -463,6 +470,20 @@ static int domain_enumerate(sd_bus *bus, const char *path, void *userdata, char 
         return 1;
 }
 
+/* Registered in this order (sd-bus lists them the other way round). */
+static const BusDomainInterface domain_interfaces[] = {
+        { DOMAIN_INTERFACE, domain_vtable, domain_find },
+        { INTERFACES_INTERFACE, interfaces_vtable, domain_find },
+        { OS_INTERFACE, os_vtable, guest_find },
+        { USERS_INTERFACE, users_vtable, guest_find },
+        { FILESYSTEMS_INTERFACE, filesystems_vtable, guest_find },
+};
+
+const BusDomainInterface *bus_domain_interfaces(size_t *ret_n) {
+        *ret_n = ELEMENTSOF(domain_interfaces);
+        return domain_interfaces;
+}
+
 /* ---- change signals ---- */
 
 static const struct {
@@ -583,18 +604,10 @@ int bus_domain_new(sd_bus *bus, Manager *m, bool use_polkit, BusDomain **ret) {
                 return r;
         }
 
-        r = sd_bus_add_fallback_vtable(bus, NULL, DOMAIN_PATH_PREFIX, DOMAIN_INTERFACE, domain_vtable, domain_find, b);
-        if (r >= 0)
-                r = sd_bus_add_fallback_vtable(bus, NULL, DOMAIN_PATH_PREFIX, INTERFACES_INTERFACE, interfaces_vtable,
-                                               domain_find, b);
-        if (r >= 0)
-                r = sd_bus_add_fallback_vtable(bus, NULL, DOMAIN_PATH_PREFIX, OS_INTERFACE, os_vtable, guest_find, b);
-        if (r >= 0)
-                r = sd_bus_add_fallback_vtable(bus, NULL, DOMAIN_PATH_PREFIX, USERS_INTERFACE, users_vtable,
-                                               guest_find, b);
-        if (r >= 0)
-                r = sd_bus_add_fallback_vtable(bus, NULL, DOMAIN_PATH_PREFIX, FILESYSTEMS_INTERFACE,
-                                               filesystems_vtable, guest_find, b);
+        r = 0;
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(domain_interfaces); i++)
+                r = sd_bus_add_fallback_vtable(bus, NULL, DOMAIN_PATH_PREFIX, domain_interfaces[i].interface,
+                                               domain_interfaces[i].vtable, domain_interfaces[i].find, b);
         if (r >= 0)
                 r = sd_bus_add_node_enumerator(bus, NULL, DOMAIN_PATH_PREFIX, domain_enumerate, b);
         if (r < 0) {

@@ -9,6 +9,16 @@
 
 typedef struct BusDomain BusDomain;
 
+/* One interface of the domain objects: its vtable and the find callback
+ * that says whether a path has it (userdata: the BusDomain). */
+typedef struct BusDomainInterface {
+        const char *interface;
+        const sd_bus_vtable *vtable;
+        sd_bus_object_find_t find;
+} BusDomainInterface;
+/* The interfaces in the order they are registered. */
+const BusDomainInterface *bus_domain_interfaces(size_t *ret_n);
+
 /* use_polkit: Refresh() asks polkit first (the system bus). */
 int bus_domain_new(sd_bus *bus, Manager *m, bool use_polkit, BusDomain **ret);
 /* Answers every Refresh() still waiting with an error. Accepts NULL. */

@@ -5,6 +5,7 @@
 #include "bus-errors.h"
 #include "bus-manager.h"
 #include "bus-paths.h"
+#include "bus-wire.h"
 #include "macro.h"
 #include "uuid.h"
 
@@ -34,21 +35,24 @@ static int property_get_domain_count(sd_bus *bus, const char *path, const char *
         return sd_bus_message_append(reply, "u", (uint32_t) manager_domain_count(m));
 }
 
-/* One (sso) of ListDomains: name, UUID, object path. */
-static int append_domain_entry(sd_bus_message *reply, const Domain *d) {
+/* One (sso) of ListDomains: name, UUID, object path; *offset advances by
+ * its bytes on the wire. */
+static int append_domain_entry(sd_bus_message *reply, const Domain *d, uint64_t *offset) {
         char path[DOMAIN_OBJECT_PATH_MAX];
         int r = domain_object_path_buf(d->uuid, path);
         if (r < 0)
                 return r;
+        *offset = wire_string(wire_string(wire_string(wire_align(*offset, 8), strlen(d->name)), strlen(d->uuid)),
+                              strlen(path));
         return sd_bus_message_append(reply, "(sso)", d->name, d->uuid, path);
 }
 
 /* Appends one domain's summary: the values its properties give (bus-domain.c),
  * 10 marshalled elements and one per address instead of the ~110 of its
  * GetManagedObjects entry. No allocation of our own. */
-static int append_summary(sd_bus_message *reply, const Domain *d) {
+static int append_summary(sd_bus_message *reply, const Domain *d, uint64_t *offset) {
         char path[DOMAIN_OBJECT_PATH_MAX];
-        const char *pretty_name = "", *hostname = "";
+        const char *pretty_name = "", *hostname = "", *state = domain_state_to_string(d->state);
         int r;
 
         r = domain_object_path_buf(d->uuid, path);
@@ -60,11 +64,15 @@ static int append_summary(sd_bus_message *reply, const Domain *d) {
                 pretty_name = d->guest->os.pretty_name ? d->guest->os.pretty_name : "";
                 hostname = d->guest->hostname ? d->guest->hostname : "";
         }
+        *offset = wire_string(wire_align(*offset, 8), strlen(path));
+        *offset = wire_string(wire_string(wire_string(*offset, strlen(d->name)), strlen(d->uuid)), strlen(state));
+        *offset = wire_uint32(wire_uint32(*offset));
+        *offset = wire_uint32(wire_string(wire_string(*offset, strlen(pretty_name)), strlen(hostname)));
         r = sd_bus_message_open_container(reply, 'r', "osssbbssas");
         if (r < 0)
                 return r;
-        r = sd_bus_message_append(reply, "osssbbss", path, d->name, d->uuid, domain_state_to_string(d->state),
-                                  d->agent_connected, d->guest_exported, pretty_name, hostname);
+        r = sd_bus_message_append(reply, "osssbbss", path, d->name, d->uuid, state, d->agent_connected,
+                                  d->guest_exported, pretty_name, hostname);
         if (r < 0)
                 return r;
         /* Every non-empty address of Interfaces, interface by interface, in
@@ -77,6 +85,7 @@ static int append_summary(sd_bus_message *reply, const Domain *d) {
                 for (size_t k = 0; k < e->n_ip_addresses; k++) {
                         if (!e->ip_addresses[k][0])
                                 continue;
+                        *offset = wire_string(*offset, strlen(e->ip_addresses[k]));
                         r = sd_bus_message_append_basic(reply, 's', e->ip_addresses[k]);
                         if (r < 0)
                                 return r;
@@ -89,10 +98,13 @@ static int append_summary(sd_bus_message *reply, const Domain *d) {
 }
 
 /* Replies with an array of one entry per domain (contents: the entry's
- * signature), each written by append. */
-static int reply_with_every_domain(sd_bus_message *message, Manager *m, const char *contents,
-                                   int (*append)(sd_bus_message *reply, const Domain *d)) {
+ * signature), each written by append, or with LimitsExceeded (naming
+ * instead) when the bus would refuse the reply. */
+static int reply_with_every_domain(sd_bus_message *message, Manager *m, BusFairness *fairness, const char *contents,
+                                   int (*append)(sd_bus_message *reply, const Domain *d, uint64_t *offset),
+                                   const char *instead) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        uint64_t offset = 8; /* the array's length, padded to its first struct */
         Domain *d;
         int r;
 
@@ -103,9 +115,17 @@ static int reply_with_every_domain(sd_bus_message *message, Manager *m, const ch
         if (r < 0)
                 return r;
         HASHMAP_FOREACH(d, m->domains, i) {
-                r = append(reply, d);
+                r = append(reply, d, &offset);
                 if (r < 0)
                         return r;
+                if (offset > BUS_BODY_SIZE_MAX)
+                        return sd_bus_reply_method_errorf(message, SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                                          "%s() of %zu domains would be more than the %llu MiB a bus "
+                                                          "message may have: %s.",
+                                                          sd_bus_message_get_member(message),
+                                                          manager_domain_count(m), BUS_MESSAGE_SIZE_MAX >> 20,
+                                                          instead);
+                bus_fairness_yield(fairness);
         }
         r = sd_bus_message_close_container(reply);
         if (r < 0)
@@ -113,12 +133,23 @@ static int reply_with_every_domain(sd_bus_message *message, Manager *m, const ch
         return sd_bus_send(NULL, reply, NULL);
 }
 
+int bus_manager_reply_list_domains(sd_bus_message *message, Manager *m, BusFairness *fairness) {
+        return reply_with_every_domain(message, m, fairness, "(sso)", append_domain_entry,
+                                       "look each domain up with GetDomainByName() or GetDomainByUUID()");
+}
+
+int bus_manager_reply_list_summaries(sd_bus_message *message, Manager *m, BusFairness *fairness) {
+        return reply_with_every_domain(message, m, fairness, "(osssbbssas)", append_summary,
+                                       "read the fleet with ListDomains() and each domain with Properties.GetAll()");
+}
+
+/* Reached only without the filter of bus-tree.c (which gives turns). */
 static int method_list_domains(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        return reply_with_every_domain(message, userdata, "(sso)", append_domain_entry);
+        return bus_manager_reply_list_domains(message, userdata, NULL);
 }
 
 static int method_list_summaries(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        return reply_with_every_domain(message, userdata, "(osssbbssas)", append_summary);
+        return bus_manager_reply_list_summaries(message, userdata, NULL);
 }
 
 static int reply_with_domain(sd_bus_message *message, Domain *d) {

@@ -5,9 +5,11 @@
 #include <systemd/sd-daemon.h>
 
 #include "bus-domain.h"
+#include "bus-fairness.h"
 #include "bus-manager.h"
 #include "bus-paths.h"
 #include "bus-publisher.h"
+#include "bus-tree.h"
 #include "log.h"
 
 struct Publisher {
@@ -15,6 +17,8 @@ struct Publisher {
         sd_event *event;
         Manager *manager;
         BusDomain *domains;
+        BusFairness *fairness;
+        BusTree *tree;
 
         /* Nothing is emitted before the name is ours: nobody can be listening. */
         bool published;
@@ -143,6 +147,7 @@ static void on_domain_removed(Manager *m, Domain *d, void *userdata) {
         int r;
 
         unqueue_domain(p, d);
+        bus_tree_forget(p->tree, d);
         bus_domain_removed(p->domains, d);
         if (!p->published)
                 return;
@@ -156,6 +161,7 @@ static void on_domain_removed(Manager *m, Domain *d, void *userdata) {
 static void on_domain_changed(Manager *m, Domain *d, unsigned properties, void *userdata) {
         Publisher *p = userdata;
 
+        bus_tree_forget(p->tree, d);
         if (!p->published)
                 return;
         d->pending_changes |= properties;
@@ -182,6 +188,7 @@ static void on_manager_changed(Manager *m, unsigned properties, void *userdata) 
 static void on_domain_guest_exported(Manager *m, Domain *d, bool exported, void *userdata) {
         Publisher *p = userdata;
 
+        bus_tree_forget(p->tree, d);
         if (!p->published)
                 return;
         /* Pending changes first, so no PropertiesChanged follows a removal. */
@@ -277,6 +284,12 @@ int publisher_new(sd_bus *bus, sd_event *event, Manager *m, bool use_polkit, Pub
         r = bus_domain_new(bus, m, use_polkit, &p->domains);
         if (r < 0)
                 return r;
+        r = bus_fairness_new(bus, &p->fairness);
+        if (r < 0)
+                return r;
+        r = bus_tree_new(bus, m, p->domains, p->fairness, &p->tree);
+        if (r < 0)
+                return r;
 
         manager_set_hooks(m, &publisher_hooks, p);
         *ret = TAKE_PTR(p);
@@ -290,6 +303,8 @@ Publisher *publisher_free(Publisher *p) {
                 manager_set_hooks(p->manager, NULL, NULL);
         while (p->changes_head)
                 unqueue_domain(p, p->changes_head);
+        bus_tree_free(p->tree);
+        bus_fairness_free(p->fairness);
         bus_domain_free(p->domains);
         sd_bus_slot_unref(p->name_slot);
         sd_event_source_disable_unref(p->flush_source);

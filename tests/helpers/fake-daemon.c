@@ -17,10 +17,15 @@ static bool ends_with(const char *s, const char *suffix) {
         return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
+/* Not a typed parameter: the agent's guest-info reply. */
+#define AGENT_KEY "guest-info="
+
 static int typed_params(const char *const *kv, virTypedParameterPtr *params, int *n) {
         int max = 0;
 
         for (; *kv; kv++) {
+                if (strncmp(*kv, AGENT_KEY, strlen(AGENT_KEY)) == 0)
+                        continue;
                 const char *eq = strchr(*kv, '=');
                 char key[VIR_TYPED_PARAM_FIELD_LENGTH];
                 int r;
@@ -59,6 +64,14 @@ static int collect(Domain *d, const FakeVm *vm) {
         virTypedParameterPtr params = NULL;
         int n = 0, r;
 
+        for (const char *const *kv = vm->guest; *kv; kv++)
+                if (strncmp(*kv, AGENT_KEY, strlen(AGENT_KEY)) == 0 && !data.agent) {
+                        const char *json = *kv + strlen(AGENT_KEY);
+                        data.kinds_requested |= GUEST_KIND_AGENT;
+                        r = agent_info_parse_json(json, strlen(json), &data.agent);
+                        if (r < 0)
+                                return r;
+                }
         r = typed_params(vm->guest, &params, &n);
         if (r >= 0)
                 r = guest_info_from_typed_params(params, n, kinds & ~data.failed_kinds, &data.guest);
@@ -70,6 +83,7 @@ static int collect(Domain *d, const FakeVm *vm) {
                 d->guest_exported = d->guest != NULL;
         }
         guest_info_free(data.guest);
+        agent_info_free(data.agent);
         domain_devices_free(data.devices);
         return r;
 }
@@ -146,25 +160,28 @@ static int count_calls(sd_bus_message *message, void *userdata, sd_bus_error *er
         return 0;
 }
 
+/* An event loop as the daemon's: the whole-tree calls take turns from it. */
 static void *serve(void *userdata) {
         FakeDaemon *f = userdata;
-        while (!atomic_load(&f->stop)) {
-                int r = sd_bus_process(f->bus, NULL);
-                if (r < 0)
+        while (!atomic_load(&f->stop))
+                if (sd_event_run(f->event, 50 * 1000) < 0)
                         break;
-                if (r == 0)
-                        (void) sd_bus_wait(f->bus, 50 * 1000);
-        }
         return NULL;
 }
 
 int fake_daemon_start(FakeDaemon *f, Manager *m, bool old) {
+        return fake_daemon_start_full(f, m, old, false);
+}
+
+int fake_daemon_start_full(FakeDaemon *f, Manager *m, bool old, bool sd_bus_tree) {
         int r;
 
         *f = (FakeDaemon){};
         r = sd_bus_open_user(&f->bus);
         if (r >= 0)
-                r = sd_bus_add_filter(f->bus, NULL, count_calls, f);
+                r = sd_event_new(&f->event);
+        if (r >= 0)
+                r = sd_bus_attach_event(f->bus, f->event, SD_EVENT_PRIORITY_NORMAL);
         if (r >= 0 && old) {
                 r = sd_bus_add_object_vtable(f->bus, NULL, MANAGER_PATH, MANAGER_INTERFACE, old_manager_vtable, m);
                 if (r >= 0)
@@ -173,6 +190,14 @@ int fake_daemon_start(FakeDaemon *f, Manager *m, bool old) {
                 r = bus_manager_register(f->bus, m);
         if (r >= 0)
                 r = bus_domain_new(f->bus, m, false, &f->domains);
+        if (r >= 0 && !old && !sd_bus_tree) {
+                r = bus_fairness_new(f->bus, &f->fairness);
+                if (r >= 0)
+                        r = bus_tree_new(f->bus, m, f->domains, f->fairness, &f->tree);
+        }
+        /* Last: sd-bus runs the newest filter first, so this one sees every call. */
+        if (r >= 0)
+                r = sd_bus_add_filter(f->bus, NULL, count_calls, f);
         if (r >= 0)
                 r = sd_bus_request_name(f->bus, BUS_NAME, 0);
         if (r >= 0)
@@ -193,6 +218,11 @@ void fake_daemon_stop(FakeDaemon *f) {
         }
         if (f->bus)
                 (void) sd_bus_release_name(f->bus, BUS_NAME);
+        f->tree = bus_tree_free(f->tree);
+        f->fairness = bus_fairness_free(f->fairness);
         f->domains = bus_domain_free(f->domains);
+        if (f->bus)
+                (void) sd_bus_detach_event(f->bus);
         f->bus = sd_bus_flush_close_unref(f->bus);
+        f->event = sd_event_unref(f->event);
 }

@@ -13,6 +13,8 @@
 #include <systemd/sd-bus.h>
 
 #include "bus-domain.h"
+#include "bus-fairness.h"
+#include "bus-tree.h"
 #include "manager.h"
 
 typedef struct FakeVm {
@@ -25,7 +27,8 @@ typedef struct FakeVm {
         /* One collection's result as libvirt's typed parameters, "key=value"
          * with libvirt 9.0's keys ("hostname=vm1", "if.0.addr.count=2"),
          * NULL-terminated: keys ending in "count" or "prefix" are unsigned,
-         * "timezone.offset" an int, the rest strings. NULL: nothing
+         * "timezone.offset" an int, the rest strings; "guest-info=JSON" is
+         * the agent's guest-info reply (version and commands). NULL: nothing
          * collected, the guest data is not exported. */
         const char *const *guest;
         /* GuestKind bits that this collection did not get (not parsed). */
@@ -38,7 +41,10 @@ int fake_model_new(const FakeVm *vms, size_t n, Manager **ret);
 
 typedef struct FakeDaemon {
         sd_bus *bus;
+        sd_event *event;
         BusDomain *domains;
+        BusFairness *fairness;
+        BusTree *tree;
         pthread_t thread;
         bool running;
         atomic_bool stop;
@@ -52,5 +58,8 @@ typedef struct FakeDaemon {
  * the Connected property of it), takes the bus name and serves until
  * fake_daemon_stop(). m must outlive it and not change meanwhile. */
 int fake_daemon_start(FakeDaemon *f, Manager *m, bool old);
+/* The same; sd_bus_tree: without guestinfod's whole-tree calls
+ * (bus-tree.h), so sd-bus answers GetManagedObjects itself, as before. */
+int fake_daemon_start_full(FakeDaemon *f, Manager *m, bool old, bool sd_bus_tree);
 /* Stops serving, gives the name back, disconnects. */
 void fake_daemon_stop(FakeDaemon *f);
