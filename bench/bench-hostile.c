@@ -36,24 +36,7 @@ static void cleanup(void) {
 }
 
 static int define_fat(int i, const char *hostile_dir) {
-        char xml_path[600], *xml = NULL;
-        char *argv[] = { (char *) bench_source_path("tests/vm/domain-xml.sh"), fat_name[i], fat_uuid[i],
-                         (char *) bench_source_path("tests/vm/guest-hostile.env"), (char *) hostile_dir,
-                         "--agent-mode", "fat", NULL };
-        if (harness_run(argv, 30, &xml) != 0) {
-                free(xml);
-                return -1;
-        }
-        snprintf(xml_path, sizeof xml_path, "%s/%s.xml", H.dir, fat_name[i]);
-        FILE *f = fopen(xml_path, "we");
-        if (!f) {
-                free(xml);
-                return -1;
-        }
-        fputs(xml, f);
-        fclose(f);
-        free(xml);
-        return harness_virsh(&H, "define %s", xml_path);
+        return guest_define_hostile(&H, fat_name[i], fat_uuid[i], hostile_dir, "fat");
 }
 
 static int refresh(const char *path) {

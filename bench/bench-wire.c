@@ -18,7 +18,7 @@
  * interfaces (what GetManagedObjects and InterfacesAdded carry of it),
  * summed; Get(AgentSupportedCommands); ListUsers() and ListFilesystems();
  * and the body of GetManagedObjects for both. Sizes are the dbus-1 wire
- * format's (tests/helpers/wire-size.c), headers not counted. */
+ * format's (service/bus-wire.c), headers not counted. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -34,7 +34,7 @@
 #include "guest-info-params.h"
 #include "log.h"
 #include "manager.h"
-#include "wire-size.h"
+#include "bus-wire.h"
 
 #define STRING_LEN 1100 /* longer than every cap, before and after per-field caps */
 #define MAXED_COUNT 1000
@@ -337,9 +337,9 @@ static size_t reply_size(sd_bus *c, const char *path, const char *iface, const c
                          const char *a1, const char *a2) {
         sd_bus_message *reply = NULL;
         sd_bus_error e = SD_BUS_ERROR_NULL;
-        size_t size = 0;
+        uint64_t size = 0;
         int r = sd_bus_call_method(c, NULL, path, iface, method, &e, &reply, types, a1, a2);
-        if (r < 0 || bus_wire_size(reply, &size) < 0)
+        if (r < 0 || wire_body_size(reply, &size) < 0)
                 size = 0;
         sd_bus_error_free(&e);
         sd_bus_message_unref(reply);

@@ -109,25 +109,7 @@ static long count_array(const char *path, const char *iface, const char *member,
 }
 
 static int define_fat(void) {
-        char script[512], spec[512], xml_path[600], *xml = NULL;
-        snprintf(script, sizeof script, "%s/tests/vm/domain-xml.sh", harness_source_root());
-        snprintf(spec, sizeof spec, "%s/tests/vm/guest-hostile.env", harness_source_root());
-        char *argv[] = { script, FAT_VM, FAT_UUID, spec, hostile_dir, "--agent-mode", "fat", NULL };
-        int r = harness_run(argv, 30, &xml);
-        if (r != 0) {
-                free(xml);
-                return r < 0 ? r : -1;
-        }
-        snprintf(xml_path, sizeof xml_path, "%s/%s.xml", H.dir, FAT_VM);
-        FILE *f = fopen(xml_path, "we");
-        if (!f) {
-                free(xml);
-                return -1;
-        }
-        fputs(xml, f);
-        fclose(f);
-        free(xml);
-        return harness_virsh(&H, "define %s", xml_path);
+        return guest_define_hostile(&H, FAT_VM, FAT_UUID, hostile_dir, "fat");
 }
 
 static int group_setup(void **state) {

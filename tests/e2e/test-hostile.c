@@ -32,7 +32,7 @@
 
 #include "guest.h"
 #include "harness.h"
-#include "wire-size.h"
+#include "bus-wire.h"
 
 #define BUS_NAME "org.guestinfod.GuestInfo1"
 #define DOMAIN_IFACE "org.guestinfod.GuestInfo1.Domain"
@@ -296,25 +296,7 @@ static int refresh(const char *path, double timeout_s, double *took, const char 
 /* ---- VMs ---- */
 
 static int define_hostile(Vm *vm) {
-        char script[512], spec[512], xml_path[600], *xml = NULL;
-        snprintf(script, sizeof script, "%s/tests/vm/domain-xml.sh", harness_source_root());
-        snprintf(spec, sizeof spec, "%s/tests/vm/guest-hostile.env", harness_source_root());
-        char *argv[] = { script, vm->name, vm->uuid, spec, hostile_dir, "--agent-mode", (char *) vm->mode, NULL };
-        int r = harness_run(argv, 30, &xml);
-        if (r != 0) {
-                free(xml);
-                return r < 0 ? r : -1;
-        }
-        snprintf(xml_path, sizeof xml_path, "%s/%s.xml", H.dir, vm->name);
-        FILE *f = fopen(xml_path, "we");
-        if (!f) {
-                free(xml);
-                return -1;
-        }
-        fputs(xml, f);
-        fclose(f);
-        free(xml);
-        return harness_virsh(&H, "define %s", xml_path);
+        return guest_define_hostile(&H, vm->name, vm->uuid, hostile_dir, vm->mode);
 }
 
 static bool agent_connected(const char *path) {
@@ -1220,11 +1202,11 @@ static size_t reply_bytes(const char *path, const char *iface, const char *membe
                           const char *a2) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
-        size_t size = 0;
+        uint64_t size = 0;
         int r = sd_bus_call_method(H.bus, BUS_NAME, path, iface, member, &e, &reply, types, a1, a2);
         if (r < 0)
                 problem("%s %s(%s): %s: %s", path, member, a1 ? a1 : "", e.name, e.message);
-        else if ((r = bus_wire_size(reply, &size)) < 0)
+        else if ((r = wire_body_size(reply, &size)) < 0)
                 problem("%s %s(%s): cannot read the reply: %s", path, member, a1 ? a1 : "", strerror(-r));
         sd_bus_error_free(&e);
         sd_bus_message_unref(reply);

@@ -21,14 +21,16 @@ int guest_build(Harness *h, const char *spec, const char *out_dir) {
         return harness_run(argv, 600, NULL);
 }
 
-int guest_define(Harness *h, const char *name, const char *uuid, const char *spec, const char *guest_dir, bool agent) {
+/* Runs tests/vm/domain-xml.sh with its options and defines what it prints. */
+static int define(Harness *h, const char *name, const char *uuid, const char *spec, const char *guest_dir,
+                  const char *option, const char *option_value) {
         char script[512], spec_path[512], xml_path[512], *xml = NULL;
         int r;
 
         vm_file(script, sizeof script, "domain-xml.sh");
         vm_file(spec_path, sizeof spec_path, spec);
         char *argv[] = { script, (char *) name, (char *) uuid, spec_path, (char *) guest_dir,
-                         agent ? NULL : "--no-agent", NULL };
+                         (char *) option, (char *) option_value, NULL };
         r = harness_run(argv, 30, &xml);
         if (r != 0) {
                 free(xml);
@@ -44,6 +46,14 @@ int guest_define(Harness *h, const char *name, const char *uuid, const char *spe
         fclose(f);
         free(xml);
         return harness_virsh(h, "define %s", xml_path);
+}
+
+int guest_define(Harness *h, const char *name, const char *uuid, const char *spec, const char *guest_dir, bool agent) {
+        return define(h, name, uuid, spec, guest_dir, agent ? NULL : "--no-agent", NULL);
+}
+
+int guest_define_hostile(Harness *h, const char *name, const char *uuid, const char *guest_dir, const char *mode) {
+        return define(h, name, uuid, "guest-hostile.env", guest_dir, "--agent-mode", mode);
 }
 
 char *spec_value(const char *spec, const char *expr) {

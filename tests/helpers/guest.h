@@ -12,6 +12,9 @@ int guest_build(Harness *h, const char *spec, const char *out_dir);
 
 /* Defines domain name/uuid from tests/vm/domain-xml.sh. */
 int guest_define(Harness *h, const char *name, const char *uuid, const char *spec, const char *guest_dir, bool agent);
+/* Defines a guest of tests/vm/guest-hostile.env built into guest_dir whose
+ * agent runs in the given mode (tests/vm/hostile-agent.c). */
+int guest_define_hostile(Harness *h, const char *name, const char *uuid, const char *guest_dir, const char *mode);
 
 /* Sources tests/vm/<spec> in sh and prints expr (e.g. "$GUEST_HOSTNAME"):
  * what the guest was built to report. malloc'ed, trailing newline removed. */
