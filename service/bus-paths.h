@@ -18,9 +18,8 @@ int domain_object_path(const char *uuid, char **ret);
 /* The same path into a caller's buffer, without allocating (ListSummaries
  * writes one per domain): -EINVAL if uuid is empty or longer than a UUID. */
 int domain_object_path_buf(const char *uuid, char ret[static DOMAIN_OBJECT_PATH_MAX]);
-/* The inverse: the UUID label of a domain path, or -ENXIO if path is not one. */
-int domain_uuid_from_path(const char *path, char **ret);
-/* The same into a caller's buffer, without allocating (the bus looks a
- * domain up once per vtable, five times per object of GetManagedObjects):
- * -ENXIO also if the label is longer than a UUID. */
+/* The inverse: the UUID label of a domain path into a caller's buffer,
+ * without allocating (the bus looks a domain up once per vtable, five times
+ * per object of GetManagedObjects); -ENXIO if path is not one, also if the
+ * label is longer than a UUID. */
 int domain_uuid_from_path_buf(const char *path, char ret[static 37]);
