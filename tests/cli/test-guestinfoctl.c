@@ -1,9 +1,9 @@
 /* guestinfoctl, the real binary as a subprocess, against the real daemon on a
  * private bus watching a hand-started libvirtd on libvirt's test hypervisor.
  * virsh, a separate process, changes the domains. Guest data needs a real
- * agent: tests/e2e/test-cli.c checks it. A real access denial needs the
- * system bus policy and polkit: the system suite; here the mapping of the
- * denial errors to exit status 5 is checked in test-parts.c. */
+ * agent: tests/e2e/test-guestinfoctl-vm.c checks it. A real access denial
+ * needs the system bus policy and polkit: the system suite; here the mapping
+ * of the denial errors to exit status 5 is checked in test-cli-parts.c. */
 #include <errno.h>
 #include <fnmatch.h>
 #include <setjmp.h>
