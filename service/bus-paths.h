@@ -1,15 +1,8 @@
-/* Names and object paths of the published API. */
+/* The object paths of the domains (the names of the published API are in
+ * dbus/guestinfo-names.h). */
 #pragma once
 
-#define BUS_NAME "org.guestinfod.GuestInfo1"
-#define MANAGER_PATH "/org/guestinfod/GuestInfo1"
-#define MANAGER_INTERFACE "org.guestinfod.GuestInfo1.Manager"
-#define DOMAIN_PATH_PREFIX "/org/guestinfod/GuestInfo1/domain"
-#define DOMAIN_INTERFACE "org.guestinfod.GuestInfo1.Domain"
-#define OS_INTERFACE "org.guestinfod.GuestInfo1.OS"
-#define USERS_INTERFACE "org.guestinfod.GuestInfo1.Users"
-#define FILESYSTEMS_INTERFACE "org.guestinfod.GuestInfo1.Filesystems"
-#define INTERFACES_INTERFACE "org.guestinfod.GuestInfo1.Interfaces"
+#include "guestinfo-names.h"
 
 /* "/org/guestinfod/GuestInfo1/domain/<uuid escaped by sd_bus_path_encode>". */
 int domain_object_path(const char *uuid, char **ret);
