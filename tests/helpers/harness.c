@@ -408,23 +408,28 @@ int harness_start_daemon_argv(Harness *h, char *const argv[], int timeout_s) {
         return r;
 }
 
-int harness_start_daemon(Harness *h, const char *uri, int timeout_s, ...) {
+static int start_daemon_va(Harness *h, const char *uri, int timeout_s, va_list ap) {
         char exe[512];
         char *argv[32];
         size_t n = 0;
-        va_list ap;
 
         snprintf(exe, sizeof exe, "%s/service/guestinfod", harness_build_root());
         argv[n++] = exe;
         argv[n++] = "--user";
         argv[n++] = "--connect";
         argv[n++] = (char *) uri;
-        va_start(ap, timeout_s);
         for (char *a; n < 30 && (a = va_arg(ap, char *));)
                 argv[n++] = a;
-        va_end(ap);
         argv[n] = NULL;
         return harness_start_daemon_argv(h, argv, timeout_s);
+}
+
+int harness_start_daemon(Harness *h, const char *uri, int timeout_s, ...) {
+        va_list ap;
+        va_start(ap, timeout_s);
+        int r = start_daemon_va(h, uri, timeout_s, ap);
+        va_end(ap);
+        return r;
 }
 
 int harness_stop_daemon(Harness *h) {
@@ -649,9 +654,39 @@ int harness_connect_client(Harness *h) {
         int r = sd_bus_open_user(&h->bus);
         if (r < 0)
                 return r;
-        r = sd_bus_add_match(h->bus, NULL, "type='signal',path_namespace='" MANAGER_PATH "'", on_signal,
-                             h);
+        r = sd_bus_add_match(h->bus, NULL, "type='signal',path_namespace='" MANAGER_PATH "'", on_signal, h);
         return r < 0 ? r : 0;
+}
+
+/* r, said on stderr if it is a failure. */
+static int step(int r, const char *what) {
+        if (r != 0)
+                fprintf(stderr, "harness: %s (%d: %s)\n", what, r, strerror(r < 0 ? -r : r));
+        return r;
+}
+
+int harness_setup(Harness *h) {
+        int r = step(harness_init(h), "no temporary folder");
+        if (r == 0)
+                r = step(harness_start_bus(h), "the private dbus-daemon did not start");
+        if (r == 0)
+                r = step(harness_connect_client(h), "no client connection to the private bus");
+        return r;
+}
+
+int harness_setup_test_daemon(Harness *h, int timeout_s, ...) {
+        va_list ap;
+        int r = harness_setup(h);
+        if (r == 0)
+                r = step(harness_start_libvirtd(h, "test"), "libvirtd (test driver) did not start");
+        if (r != 0)
+                return r;
+        va_start(ap, timeout_s);
+        r = start_daemon_va(h, h->uri, timeout_s, ap);
+        va_end(ap);
+        if (r != 0)
+                fprintf(stderr, "guestinfod did not become ready (%d), see %s\n", r, h->daemon_log);
+        return r;
 }
 
 static void process_for(Harness *h, int ms) {
