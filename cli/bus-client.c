@@ -7,8 +7,7 @@
 #include <time.h>
 
 #include "bus-client.h"
-#include "bus-errors.h"
-#include "bus-paths.h"
+#include "guestinfo-names.h"
 
 static bool startswith(const char *s, const char *prefix) {
         return strncmp(s, prefix, strlen(prefix)) == 0;
@@ -258,7 +257,7 @@ int bus_client_find_vm(BusClient *c, const char *vm, char **ret_path) {
                 return cli_error(EXIT_USAGE, "The VM name must not be empty.");
 
         if (looks_like_uuid(vm)) {
-                r = call_lookup(c, "GetDomainByUUID", vm, &error, ret_path);
+                r = call_lookup(c, METHOD_GET_DOMAIN_BY_UUID, vm, &error, ret_path);
                 if (r >= 0)
                         return 0;
                 if (!sd_bus_error_has_name(&error, BUS_ERROR_NO_SUCH_DOMAIN))
@@ -266,7 +265,7 @@ int bus_client_find_vm(BusClient *c, const char *vm, char **ret_path) {
                 /* a VM may be named like a UUID */
                 sd_bus_error_free(&error);
         }
-        r = call_lookup(c, "GetDomainByName", vm, &error, ret_path);
+        r = call_lookup(c, METHOD_GET_DOMAIN_BY_NAME, vm, &error, ret_path);
         if (r < 0)
                 return bus_client_report(c, r, &error, vm);
         return 0;

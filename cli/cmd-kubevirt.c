@@ -5,18 +5,18 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bus-paths.h"
 #include "commands.h"
+#include "guestinfo-names.h"
 #include "output.h"
 
 static const struct {
         const char *command;
         const char *method;
 } methods[] = {
-        { "guestosinfo", "GetGuestOSInfo" },
-        { "userlist", "GetUserList" },
-        { "filesystemlist", "GetFilesystemList" },
-        { "interfaces", "GetInterfaces" },
+        { "guestosinfo", METHOD_GET_GUEST_OS_INFO },
+        { "userlist", METHOD_GET_USER_LIST },
+        { "filesystemlist", METHOD_GET_FILESYSTEM_LIST },
+        { "interfaces", METHOD_GET_INTERFACES },
 };
 
 int cmd_kubevirt(BusClient *c, const char *command, const char *vm) {

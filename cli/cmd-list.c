@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "bus-paths.h"
 #include "commands.h"
+#include "guestinfo-names.h"
 #include "output.h"
 #include "vm-data.h"
 
@@ -15,7 +15,7 @@ static void warn_if_disconnected(BusClient *c) {
         int connected = 1;
 
         if (bus_client_call(c, MANAGER_PATH, "org.freedesktop.DBus.Properties", "Get", &error, &reply, "ss",
-                            MANAGER_INTERFACE, "Connected") < 0 ||
+                            MANAGER_INTERFACE, PROPERTY_CONNECTED) < 0 ||
             sd_bus_message_read(reply, "v", "b", &connected) < 0)
                 return;
         if (!connected)

@@ -1,7 +1,7 @@
 /* guestinfoctl refresh VM: ask guestinfod to collect everything from the
  * guest agent now. On the system bus the daemon asks polkit first. */
-#include "bus-paths.h"
 #include "commands.h"
+#include "guestinfo-names.h"
 
 int cmd_refresh(BusClient *c, const char *vm) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -12,7 +12,7 @@ int cmd_refresh(BusClient *c, const char *vm) {
         if (r != 0)
                 return r;
         /* answered once the collection is done (or failed) */
-        r = bus_client_call(c, path, DOMAIN_INTERFACE, "Refresh", &error, NULL, NULL);
+        r = bus_client_call(c, path, DOMAIN_INTERFACE, METHOD_REFRESH, &error, NULL, NULL);
         if (r < 0)
                 return bus_client_report(c, r, &error, vm);
         return EXIT_OK;

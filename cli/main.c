@@ -11,6 +11,7 @@
 #include "bus-client.h"
 #include "cli.h"
 #include "commands.h"
+#include "guestinfo-names.h"
 
 typedef enum CommandId {
         COMMAND_LIST,
@@ -75,7 +76,7 @@ static const Command commands[] = {
 static void help(void) {
         printf("%s [OPTIONS...] COMMAND [VM]\n\n"
                "Show what the QEMU guest agents of libvirt's VMs report, as guestinfod\n"
-               "publishes it on D-Bus (org.guestinfod.GuestInfo1).\n\nCommands:\n",
+               "publishes it on D-Bus (" BUS_NAME ").\n\nCommands:\n",
                PROGRAM_NAME);
         for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
                 char left[64];

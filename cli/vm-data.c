@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bus-paths.h"
+#include "guestinfo-names.h"
 #include "vm-data.h"
 
 /* ---- freeing ---- */
@@ -128,7 +128,7 @@ static int read_commands(sd_bus_message *m, Vm *vm, size_t offset) {
         int enabled, r;
 
         free_commands(vm);
-        r = sd_bus_message_enter_container(m, 'a', "(sb)");
+        r = sd_bus_message_enter_container(m, 'a', AGENT_COMMAND_SIGNATURE);
         if (r < 0)
                 return r;
         while ((r = sd_bus_message_read(m, "(sb)", &name, &enabled)) > 0) {
@@ -147,10 +147,10 @@ static int read_interfaces(sd_bus_message *m, Vm *vm, size_t offset) {
         int r;
 
         free_interfaces(vm);
-        r = sd_bus_message_enter_container(m, 'a', "(ssssass)");
+        r = sd_bus_message_enter_container(m, 'a', INTERFACE_SIGNATURE);
         if (r < 0)
                 return r;
-        while ((r = sd_bus_message_enter_container(m, 'r', "ssssass")) > 0) {
+        while ((r = sd_bus_message_enter_container(m, 'r', INTERFACE_FIELDS)) > 0) {
                 VmInterface *e = grow((void **) &vm->interfaces, &vm->n_interfaces, sizeof *e);
                 if (!e)
                         return -ENOMEM;
@@ -185,7 +185,7 @@ static int read_users(sd_bus_message *m, Vm *vm, size_t offset) {
         int r;
 
         free_users(vm);
-        r = sd_bus_message_enter_container(m, 'a', "(ssd)");
+        r = sd_bus_message_enter_container(m, 'a', USER_SIGNATURE);
         if (r < 0)
                 return r;
         while ((r = sd_bus_message_read(m, "(ssd)", &name, &domain, &login)) > 0) {
@@ -204,10 +204,10 @@ static int read_filesystems(sd_bus_message *m, Vm *vm, size_t offset) {
         int r;
 
         free_filesystems(vm);
-        r = sd_bus_message_enter_container(m, 'a', "(ssstta(ss))");
+        r = sd_bus_message_enter_container(m, 'a', FILESYSTEM_SIGNATURE);
         if (r < 0)
                 return r;
-        while ((r = sd_bus_message_enter_container(m, 'r', "ssstta(ss)")) > 0) {
+        while ((r = sd_bus_message_enter_container(m, 'r', FILESYSTEM_FIELDS)) > 0) {
                 VmFilesystem *f = grow((void **) &vm->filesystems, &vm->n_filesystems, sizeof *f);
                 if (!f)
                         return -ENOMEM;
@@ -217,7 +217,7 @@ static int read_filesystems(sd_bus_message *m, Vm *vm, size_t offset) {
                 if (set_string(&f->disk_name, disk) < 0 || set_string(&f->mount_point, mount) < 0 ||
                     set_string(&f->type, type) < 0)
                         return -ENOMEM;
-                r = sd_bus_message_enter_container(m, 'a', "(ss)");
+                r = sd_bus_message_enter_container(m, 'a', FILESYSTEM_DISK_SIGNATURE);
                 if (r < 0)
                         return r;
                 while ((r = sd_bus_message_read(m, "(ss)", &serial, &bus_type)) > 0) {
@@ -251,12 +251,12 @@ static const Property domain_properties[] = {
         FIELD("AgentLastTransitionTime", "t", read_uint64, agent_transition_usec),
         FIELD("AgentLastProbeTime", "t", read_uint64, agent_probe_usec),
         FIELD("AgentVersion", "s", read_string, agent_version),
-        LIST("AgentSupportedCommands", "a(sb)", read_commands),
+        LIST(PROPERTY_AGENT_SUPPORTED_COMMANDS, "a" AGENT_COMMAND_SIGNATURE, read_commands),
         {},
 };
 
 static const Property interfaces_properties[] = {
-        LIST("Interfaces", "a(ssssass)", read_interfaces),
+        LIST("Interfaces", "a" INTERFACE_SIGNATURE, read_interfaces),
         {},
 };
 
@@ -278,13 +278,13 @@ static const Property os_properties[] = {
 };
 
 static const Property users_properties[] = {
-        LIST("Users", "a(ssd)", read_users),
+        LIST("Users", "a" USER_SIGNATURE, read_users),
         FIELD("UserCount", "u", read_uint32, user_count),
         {},
 };
 
 static const Property filesystems_properties[] = {
-        LIST("Filesystems", "a(ssstta(ss))", read_filesystems),
+        LIST("Filesystems", "a" FILESYSTEM_SIGNATURE, read_filesystems),
         FIELD("FilesystemCount", "u", read_uint32, filesystem_count),
         {},
 };
@@ -470,15 +470,15 @@ int vm_load_summaries(BusClient *c, Vm **ret, size_t *ret_n) {
         size_t n = 0;
         int r;
 
-        r = bus_client_call(c, MANAGER_PATH, MANAGER_INTERFACE, "ListSummaries", &error, &reply, NULL);
+        r = bus_client_call(c, MANAGER_PATH, MANAGER_INTERFACE, METHOD_LIST_SUMMARIES, &error, &reply, NULL);
         /* An older guestinfod: its Manager interface has no such method. */
         if (r < 0 && sd_bus_error_has_names(&error, SD_BUS_ERROR_UNKNOWN_METHOD, SD_BUS_ERROR_UNKNOWN_INTERFACE))
                 return -EOPNOTSUPP;
         if (r < 0)
                 return bus_client_report(c, r, &error, NULL);
 
-        r = sd_bus_message_enter_container(reply, 'a', "(osssbbssas)");
-        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "osssbbssas")) > 0) {
+        r = sd_bus_message_enter_container(reply, 'a', SUMMARY_SIGNATURE);
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', SUMMARY_FIELDS)) > 0) {
                 Vm *vm = grow((void **) &vms, &n, sizeof *vm);
                 r = vm ? read_summary(reply, vm) : -ENOMEM;
                 if (r >= 0)
@@ -539,10 +539,10 @@ static int load_commands(BusClient *c, const char *path, const char *vm_name, Vm
         int r;
 
         r = bus_client_call(c, path, "org.freedesktop.DBus.Properties", "Get", &error, &reply, "ss", DOMAIN_INTERFACE,
-                            "AgentSupportedCommands");
+                            PROPERTY_AGENT_SUPPORTED_COMMANDS);
         if (r < 0)
                 return -bus_client_report(c, r, &error, vm_name);
-        r = sd_bus_message_enter_container(reply, 'v', "a(sb)");
+        r = sd_bus_message_enter_container(reply, 'v', "a" AGENT_COMMAND_SIGNATURE);
         if (r >= 0)
                 r = read_commands(reply, vm, 0);
         if (r < 0)
@@ -568,11 +568,11 @@ int vm_load(BusClient *c, const char *path, const char *vm_name, Vm *ret) {
         if (r > 0)
                 r = load_interface(c, path, USERS_INTERFACE, vm_name, &vm);
         if (r > 0)
-                r = load_list(c, path, USERS_INTERFACE, "ListUsers", read_users, vm_name, &vm);
+                r = load_list(c, path, USERS_INTERFACE, METHOD_LIST_USERS, read_users, vm_name, &vm);
         if (r > 0)
                 r = load_interface(c, path, FILESYSTEMS_INTERFACE, vm_name, &vm);
         if (r > 0)
-                r = load_list(c, path, FILESYSTEMS_INTERFACE, "ListFilesystems", read_filesystems, vm_name, &vm);
+                r = load_list(c, path, FILESYSTEMS_INTERFACE, METHOD_LIST_FILESYSTEMS, read_filesystems, vm_name, &vm);
         if (r < 0) {
                 vm_done(&vm);
                 return -r;

@@ -19,11 +19,9 @@
 #include <systemd/sd-event.h>
 
 #include "bus-json.h"
-#include "bus-paths.h"
 #include "commands.h"
+#include "guestinfo-names.h"
 #include "output.h"
-
-#define OUR_PREFIX "org.guestinfod.GuestInfo1."
 
 typedef struct Name {
         char *path;
@@ -184,8 +182,8 @@ static json_t *short_interfaces(json_t *all) {
         const char *key;
 
         json_object_foreach(all, key, v)
-                if (out && strncmp(key, OUR_PREFIX, strlen(OUR_PREFIX)) == 0)
-                        json_object_set(out, key + strlen(OUR_PREFIX), v);
+                if (out && strncmp(key, INTERFACE_PREFIX, strlen(INTERFACE_PREFIX)) == 0)
+                        json_object_set(out, key + strlen(INTERFACE_PREFIX), v);
         return out;
 }
 
@@ -281,7 +279,7 @@ static int on_interfaces_removed(sd_bus_message *m, void *userdata, sd_bus_error
                 return 0;
         while (sd_bus_message_read(m, "s", &interface) > 0) {
                 domain = domain || streq(interface, DOMAIN_INTERFACE);
-                ours = ours || strncmp(interface, OUR_PREFIX, strlen(OUR_PREFIX)) == 0;
+                ours = ours || strncmp(interface, INTERFACE_PREFIX, strlen(INTERFACE_PREFIX)) == 0;
         }
         if (domain) {
                 emit(w, "removed", path, NULL, NULL);
@@ -301,7 +299,8 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
 
         if (!path || (!manager && !wanted(w, path)) || (manager && w->only_path))
                 return 0;
-        if (sd_bus_message_read(m, "s", &interface) < 0 || strncmp(interface, OUR_PREFIX, strlen(OUR_PREFIX)) != 0)
+        if (sd_bus_message_read(m, "s", &interface) < 0 ||
+            strncmp(interface, INTERFACE_PREFIX, strlen(INTERFACE_PREFIX)) != 0)
                 return 0;
         changed = bus_read_json(m);
         invalidated = bus_read_json(m);
@@ -326,7 +325,7 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
                 fclose(f);
         }
         emit(w, manager ? "daemon-changed" : "changed", manager ? NULL : path,
-             json_pack("{s:s, s:o, s:o}", "interface", interface + strlen(OUR_PREFIX), "properties", changed,
+             json_pack("{s:s, s:o, s:o}", "interface", interface + strlen(INTERFACE_PREFIX), "properties", changed,
                        "invalidated", invalidated),
              text);
         free(text);

@@ -8,20 +8,6 @@
 #include "agent-channel.h"
 #include "domain-xml.h"
 
-static const char *const state_names[_AGENT_STATE_MAX] = {
-        [AGENT_STATE_UNKNOWN] = "unknown",
-        [AGENT_STATE_NO_CHANNEL] = "no-channel",
-        [AGENT_STATE_INACTIVE] = "inactive",
-        [AGENT_STATE_DISCONNECTED] = "disconnected",
-        [AGENT_STATE_CONNECTED] = "connected",
-};
-
-const char *agent_state_to_string(AgentState s) {
-        if (s < 0 || s >= _AGENT_STATE_MAX)
-                return NULL;
-        return state_names[s];
-}
-
 static bool is_element(xmlNode *n, const char *name) {
         return n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, (const xmlChar *) name) == 0;
 }

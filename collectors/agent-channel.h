@@ -21,4 +21,3 @@ typedef enum AgentState {
  * NO_CHANNEL, DISCONNECTED or CONNECTED; -EINVAL if it is not a domain XML. */
 int agent_state_from_domain_xml(const char *xml, size_t len, AgentState *ret);
 
-const char *agent_state_to_string(AgentState s);

@@ -6,6 +6,7 @@
 
 #include "guest-builder.h"
 #include "guest-data.h"
+#include "helpers.h"
 #include "json-budget.h"
 
 /* A guest-info reply is a few KiB; anything this big is not one. */
@@ -22,12 +23,6 @@ static const struct {
         { GUEST_KIND_FILESYSTEMS, "guest-get-fsinfo" },
         { GUEST_KIND_INTERFACES, "guest-network-get-interfaces" },
 };
-
-static bool streq_ptr(const char *a, const char *b) {
-        if (!a || !b)
-                return a == b;
-        return strcmp(a, b) == 0;
-}
 
 AgentInfo *agent_info_free(AgentInfo *a) {
         if (!a)

@@ -12,6 +12,7 @@
 
 #include "agent-pool.h"
 #include "guest-info-params.h"
+#include "helpers.h"
 #include "virt-message.h"
 
 /* A collection that read this much of the agent's own text (enough to fill
@@ -37,12 +38,6 @@ struct AgentPool {
         pthread_t *threads;
         unsigned n_threads;
 };
-
-static uint64_t monotonic_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
-}
 
 /* GuestKind bits → virDomainGetGuestInfo types. */
 static unsigned guest_info_types(unsigned kinds) {
@@ -306,10 +301,10 @@ static void *worker_main(void *userdata) {
                 memcpy(m->domain.uuid, req->uuid, sizeof m->domain.uuid);
                 m->data.job = req->job;
                 m->data.kinds_requested = req->kinds;
-                uint64_t start = monotonic_usec();
+                uint64_t start = now_usec();
                 size_t read_bytes = 0;
                 collect(p, &conn, req, m, &read_bytes);
-                m->data.duration_usec = monotonic_usec() - start;
+                m->data.duration_usec = now_usec() - start;
                 free(req);
                 queue_push(p->results, &m->item);
                 /* What a guest's big reply cost (jansson's many small blocks

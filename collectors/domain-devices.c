@@ -10,6 +10,7 @@
 
 #include "domain-xml.h"
 #include "guest-data.h"
+#include "helpers.h"
 
 static bool is_element(xmlNode *n, const char *name) {
         return n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, (const xmlChar *) name) == 0;
@@ -35,12 +36,6 @@ static int get_attr(xmlNode *n, const char *name, char **ret) {
         *ret = utf8_sanitize((const char *) v, strlen((const char *) v), GUEST_STRING_MAX);
         xmlFree(v);
         return *ret ? 0 : -ENOMEM;
-}
-
-static void ascii_lower(char *s) {
-        for (; s && *s; s++)
-                if (*s >= 'A' && *s <= 'Z')
-                        *s = (char) (*s - 'A' + 'a');
 }
 
 static void nic_done(DomainNic *nic) {

@@ -1,4 +1,4 @@
-#include <string.h>
+#include <stddef.h>
 
 #include <libvirt/libvirt.h>
 
@@ -19,15 +19,6 @@ const char *domain_state_to_string(DomainState s) {
         if (s < 0 || s >= _DOMAIN_STATE_MAX)
                 return NULL;
         return state_names[s];
-}
-
-DomainState domain_state_from_string(const char *s) {
-        if (!s)
-                return _DOMAIN_STATE_INVALID;
-        for (DomainState i = 0; i < _DOMAIN_STATE_MAX; i++)
-                if (strcmp(state_names[i], s) == 0)
-                        return i;
-        return _DOMAIN_STATE_INVALID;
 }
 
 DomainState domain_state_from_libvirt(int state) {

@@ -17,6 +17,5 @@ typedef enum DomainState {
 } DomainState;
 
 const char *domain_state_to_string(DomainState s);
-DomainState domain_state_from_string(const char *s);
 /* Maps a virDomainState value; unknown future states become NOSTATE. */
 DomainState domain_state_from_libvirt(int state);

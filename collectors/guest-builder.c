@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "guest-builder.h"
+#include "helpers.h"
 
 /* The single strings, at their caps, fit what the budget leaves them. */
 _Static_assert(AGENT_VERSION_MAX + 3 * GUEST_OS_ID_MAX + 4 * GUEST_OS_TEXT_MAX + 2 * GUEST_KERNEL_MAX +
@@ -88,12 +89,6 @@ static int replace(char **dst, GuestText t, size_t cap) {
 
 static bool text_is(GuestText t, const char *literal) {
         return t.s && t.len == strlen(literal) && memcmp(t.s, literal, t.len) == 0;
-}
-
-static void ascii_lower(char *s) {
-        for (; s && *s; s++)
-                if (*s >= 'A' && *s <= 'Z')
-                        *s = (char) (*s - 'A' + 'a');
 }
 
 /* ---- what an entry costs on the wire ----

@@ -8,12 +8,7 @@
 
 #include "guest-builder.h"
 #include "guest-info-params.h"
-
-static bool streq_ptr(const char *a, const char *b) {
-        if (!a || !b)
-                return a == b;
-        return strcmp(a, b) == 0;
-}
+#include "helpers.h"
 
 /* ---- allocation, moving, comparing ---- */
 

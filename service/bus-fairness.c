@@ -8,6 +8,7 @@
 
 #include "bus-fairness.h"
 #include "hashmap.h"
+#include "helpers.h"
 #include "log.h"
 
 typedef struct Call {
@@ -52,12 +53,6 @@ struct BusFairness {
 static const sd_bus_error too_many = SD_BUS_ERROR_MAKE_CONST(
         SD_BUS_ERROR_LIMITS_EXCEEDED, "Too many calls waiting (at most " XSTR(BUS_FAIRNESS_PER_SENDER) " per sender, "
                                       XSTR(BUS_FAIRNESS_TOTAL) " in all): wait for the replies before asking again.");
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
-}
 
 static void call_free(Call *c) {
         sd_bus_message_unref(c->message);

@@ -35,20 +35,6 @@ int domain_object_path_buf(const char *uuid, char ret[static DOMAIN_OBJECT_PATH_
         return 0;
 }
 
-int domain_uuid_from_path(const char *path, char **ret) {
-        char *label = NULL;
-        int r = sd_bus_path_decode(path, DOMAIN_PATH_PREFIX, &label);
-        if (r < 0)
-                return r;
-        /* A deeper path ("…/domain/x/y") is not a domain object. */
-        if (r == 0 || !label || !*label || strchr(label, '/')) {
-                free(label);
-                return -ENXIO;
-        }
-        *ret = label;
-        return 0;
-}
-
 static int unhex(char c) {
         if (c >= '0' && c <= '9')
                 return c - '0';

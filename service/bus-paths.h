@@ -1,15 +1,8 @@
-/* Names and object paths of the published API. */
+/* The object paths of the domains (the names of the published API are in
+ * dbus/guestinfo-names.h). */
 #pragma once
 
-#define BUS_NAME "org.guestinfod.GuestInfo1"
-#define MANAGER_PATH "/org/guestinfod/GuestInfo1"
-#define MANAGER_INTERFACE "org.guestinfod.GuestInfo1.Manager"
-#define DOMAIN_PATH_PREFIX "/org/guestinfod/GuestInfo1/domain"
-#define DOMAIN_INTERFACE "org.guestinfod.GuestInfo1.Domain"
-#define OS_INTERFACE "org.guestinfod.GuestInfo1.OS"
-#define USERS_INTERFACE "org.guestinfod.GuestInfo1.Users"
-#define FILESYSTEMS_INTERFACE "org.guestinfod.GuestInfo1.Filesystems"
-#define INTERFACES_INTERFACE "org.guestinfod.GuestInfo1.Interfaces"
+#include "guestinfo-names.h"
 
 /* "/org/guestinfod/GuestInfo1/domain/<uuid escaped by sd_bus_path_encode>". */
 int domain_object_path(const char *uuid, char **ret);
@@ -18,9 +11,8 @@ int domain_object_path(const char *uuid, char **ret);
 /* The same path into a caller's buffer, without allocating (ListSummaries
  * writes one per domain): -EINVAL if uuid is empty or longer than a UUID. */
 int domain_object_path_buf(const char *uuid, char ret[static DOMAIN_OBJECT_PATH_MAX]);
-/* The inverse: the UUID label of a domain path, or -ENXIO if path is not one. */
-int domain_uuid_from_path(const char *path, char **ret);
-/* The same into a caller's buffer, without allocating (the bus looks a
- * domain up once per vtable, five times per object of GetManagedObjects):
- * -ENXIO also if the label is longer than a UUID. */
+/* The inverse: the UUID label of a domain path into a caller's buffer,
+ * without allocating (the bus looks a domain up once per vtable, five times
+ * per object of GetManagedObjects); -ENXIO if path is not one, also if the
+ * label is longer than a UUID. */
 int domain_uuid_from_path_buf(const char *path, char ret[static 37]);

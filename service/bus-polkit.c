@@ -6,6 +6,7 @@
 
 #include "bus-polkit.h"
 #include "hashmap.h"
+#include "helpers.h"
 #include "macro.h"
 
 typedef struct Waiter {
@@ -31,12 +32,6 @@ typedef struct Entry {
 struct BusPolkit {
         Hashmap *entries; /* by Entry.key */
 };
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
-}
 
 static void entry_free(Entry *e) {
         sd_bus_slot_unref(e->slot);

@@ -10,6 +10,7 @@
 #include "bus-paths.h"
 #include "bus-publisher.h"
 #include "bus-tree.h"
+#include "helpers.h"
 #include "log.h"
 
 struct Publisher {
@@ -37,12 +38,6 @@ struct Publisher {
 };
 
 #define CHANGES_WINDOW_USEC (10 * 1000ULL)
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
-}
 
 static void unqueue_domain(Publisher *p, Domain *d) {
         if (!d->in_changes_queue)

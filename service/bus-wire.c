@@ -5,8 +5,9 @@
 #include "bus-wire.h"
 
 /* The D-Bus marshalling rules: every value starts at a multiple of its
- * alignment, counted from the start of the body (which is 8-aligned). */
-unsigned wire_alignment(char type) {
+ * alignment, counted from the start of the body (which is 8-aligned). The
+ * alignment of a complete type starting with this type character. */
+static unsigned wire_alignment(char type) {
         switch (type) {
         case 'y':
         case 'g':

@@ -32,9 +32,6 @@ static inline uint64_t wire_uint32(uint64_t offset) {
         return wire_align(offset, 4) + 4;
 }
 
-/* The alignment of a complete type starting with this type character. */
-unsigned wire_alignment(char type);
-
 /* Copies the rest of src's current container (src sealed and being read)
  * into dst, adding to *offset what it takes on the wire, starting there.
  * dst NULL: only counts. */

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "collect.h"
+#include "helpers.h"
 #include "log.h"
 #include "manager.h"
 
@@ -39,12 +40,6 @@ int collect_kind_from_string(const char *s) {
 
 const char *collect_kind_to_string(int index) {
         return index >= 0 && index < GUEST_KIND_COUNT ? kind_names[index] : NULL;
-}
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
 }
 
 static void submit(Manager *m, Domain *d, unsigned kinds) {

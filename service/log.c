@@ -26,12 +26,6 @@ static const char *const level_name[_LOG_LEVEL_MAX] = {
         [LOG_LEVEL_DEBUG] = "debug",
 };
 
-const char *log_level_to_string(LogLevel l) {
-        if (l < 0 || l >= _LOG_LEVEL_MAX)
-                return NULL;
-        return level_name[l];
-}
-
 LogLevel log_level_from_string(const char *s) {
         if (!s)
                 return _LOG_LEVEL_INVALID;
@@ -44,10 +38,6 @@ LogLevel log_level_from_string(const char *s) {
 void log_set_max_level(LogLevel l) {
         if (l >= 0 && l < _LOG_LEVEL_MAX)
                 max_level = l;
-}
-
-LogLevel log_get_max_level(void) {
-        return max_level;
 }
 
 int log_internal(LogLevel level, int error, const char *file, int line, const char *format, ...) {

@@ -15,11 +15,9 @@ typedef enum LogLevel {
         _LOG_LEVEL_INVALID = -EINVAL,
 } LogLevel;
 
-const char *log_level_to_string(LogLevel l);
 LogLevel log_level_from_string(const char *s);
 
 void log_set_max_level(LogLevel l);
-LogLevel log_get_max_level(void);
 
 /* Returns r (negative errno) so callers can "return log_error_errno(r, ...)".
  * %m in the format prints strerror(-r). */

@@ -4,6 +4,7 @@
 #include <sys/epoll.h>
 #include <time.h>
 
+#include "helpers.h"
 #include "log.h"
 #include "manager.h"
 #include "virt-loop.h"
@@ -22,7 +23,6 @@ static AgentPool *abandoned_pool;
 static VirtSession *abandoned_session;
 static Queue *abandoned_inbox;
 
-static uint64_t monotonic_usec(void);
 
 #define CALL_HOOK(m, name, ...)                                                                    \
         do {                                                                                       \
@@ -58,7 +58,7 @@ Manager *manager_free(Manager *m) {
          * and within one bound. A worker inside a call that may last long
          * (--agent-timeout, a libvirtd that stopped answering) is not waited
          * for: it keeps what it uses and the queue, left for the exit. */
-        uint64_t deadline = monotonic_usec() + POOL_STOP_WAIT_MS * 1000ULL;
+        uint64_t deadline = now_usec() + POOL_STOP_WAIT_MS * 1000ULL;
         virt_session_request_stop(m->session);
         if (agent_pool_stop(m->pool, POOL_STOP_WAIT_MS) < 0) {
                 log_warning("An agent call was still in flight %.1f s after the stop; not waiting for it.",
@@ -68,7 +68,7 @@ Manager *manager_free(Manager *m) {
                 m->inbox = NULL;
         }
         m->pool = NULL;
-        uint64_t now = monotonic_usec();
+        uint64_t now = now_usec();
         if (virt_session_stop(m->session, now < deadline ? (unsigned) ((deadline - now) / 1000) : 0) < 0) {
                 log_warning("A libvirt call was still in flight %.1f s after the stop; not waiting for it.",
                             POOL_STOP_WAIT_MS / 1000.0);
@@ -138,14 +138,8 @@ static void set_connected(Manager *m, bool connected) {
  * per this long, with a count of what was left out. */
 #define AGENT_LOG_QUIET_USEC (60 * 1000000ULL)
 
-static uint64_t monotonic_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static void log_agent_transition(Domain *d) {
-        uint64_t now = monotonic_usec();
+        uint64_t now = now_usec();
 
         if (d->agent_log_usec != 0 && now - d->agent_log_usec < AGENT_LOG_QUIET_USEC) {
                 d->agent_log_suppressed++;

@@ -31,9 +31,7 @@
 static Harness H;
 
 static int group_setup(void **state) {
-        assert_int_equal(harness_init(&H), 0);
-        assert_int_equal(harness_start_bus(&H), 0);
-        assert_int_equal(harness_connect_client(&H), 0);
+        assert_int_equal(harness_setup(&H), 0);
         return 0;
 }
 

@@ -27,14 +27,7 @@
 static Harness H;
 
 static int group_setup(void **state) {
-        assert_int_equal(harness_init(&H), 0);
-        assert_int_equal(harness_start_bus(&H), 0);
-        assert_int_equal(harness_start_libvirtd(&H, "test"), 0);
-        assert_int_equal(harness_connect_client(&H), 0);
-        int r = harness_start_daemon(&H, H.uri, 30, NULL);
-        if (r < 0)
-                fprintf(stderr, "guestinfod did not become ready (%d), see %s\n", r, H.daemon_log);
-        assert_int_equal(r, 0);
+        assert_int_equal(harness_setup_test_daemon(&H, 30, NULL), 0);
         return 0;
 }
 

@@ -47,9 +47,7 @@ static void write_node(const char *path, int n, int n_running) {
 static int group_setup(void **state) {
         char node_xml[512], node_split[512];
 
-        assert_int_equal(harness_init(&H), 0);
-        assert_int_equal(harness_start_bus(&H), 0);
-        assert_int_equal(harness_connect_client(&H), 0);
+        assert_int_equal(harness_setup(&H), 0);
 
         snprintf(node_xml, sizeof node_xml, "%s/node.xml", H.dir);
         write_node(node_xml, N_DOMAINS, N_RUNNING);

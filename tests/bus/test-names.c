@@ -72,14 +72,7 @@ static int group_setup(void **state) {
         memset(long_published, 'L', PUBLISHED_MAX - 3);
         memcpy(long_published + PUBLISHED_MAX - 3, ELLIPSIS, 3);
 
-        assert_int_equal(harness_init(&H), 0);
-        assert_int_equal(harness_start_bus(&H), 0);
-        assert_int_equal(harness_start_libvirtd(&H, "test"), 0);
-        assert_int_equal(harness_connect_client(&H), 0);
-        int r = harness_start_daemon(&H, H.uri, 30, "--log-level=debug", NULL);
-        if (r < 0)
-                fprintf(stderr, "guestinfod did not become ready (%d), see %s\n", r, H.daemon_log);
-        assert_int_equal(r, 0);
+        assert_int_equal(harness_setup_test_daemon(&H, 30, "--log-level=debug", NULL), 0);
 
         /* libvirt takes them all */
         for (size_t i = 0; i < N_NAMES; i++)

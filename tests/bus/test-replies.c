@@ -33,11 +33,7 @@
 static Harness H;
 
 static int group_setup(void **state) {
-        assert_int_equal(harness_init(&H), 0);
-        assert_int_equal(harness_start_bus(&H), 0);
-        assert_int_equal(harness_start_libvirtd(&H, "test"), 0);
-        assert_int_equal(harness_connect_client(&H), 0);
-        assert_int_equal(harness_start_daemon(&H, H.uri, 30, NULL), 0);
+        assert_int_equal(harness_setup_test_daemon(&H, 30, NULL), 0);
         return 0;
 }
 

@@ -18,9 +18,7 @@ static Harness H;
 static char node_xml[512];
 
 static int group_setup(void **state) {
-        assert_int_equal(harness_init(&H), 0);
-        assert_int_equal(harness_start_bus(&H), 0);
-        assert_int_equal(harness_connect_client(&H), 0);
+        assert_int_equal(harness_setup(&H), 0);
 
         snprintf(node_xml, sizeof node_xml, "%s/node.xml", H.dir);
         FILE *f = fopen(node_xml, "we");

@@ -78,10 +78,8 @@ static void cycles(virConnectPtr conn, int first_round, int rounds) {
 
 static int group_setup(void **state) {
         virSetErrorFunc(NULL, silence);
-        assert_int_equal(harness_init(&H), 0);
-        assert_int_equal(harness_start_bus(&H), 0);
+        assert_int_equal(harness_setup(&H), 0);
         assert_int_equal(harness_start_libvirtd(&H, "test"), 0);
-        assert_int_equal(harness_connect_client(&H), 0);
         return 0;
 }
 

@@ -94,9 +94,7 @@ static Manager *model;
 static FakeDaemon server;
 
 static int group_setup(void **state) {
-        assert_int_equal(harness_init(&H), 0);
-        assert_int_equal(harness_start_bus(&H), 0);
-        assert_int_equal(harness_connect_client(&H), 0);
+        assert_int_equal(harness_setup(&H), 0);
         assert_int_equal(fake_model_new(fleet, sizeof fleet / sizeof *fleet, &model), 0);
         assert_int_equal(fake_daemon_start(&server, model, false), 0);
         return 0;

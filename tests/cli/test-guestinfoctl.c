@@ -1,9 +1,9 @@
 /* guestinfoctl, the real binary as a subprocess, against the real daemon on a
  * private bus watching a hand-started libvirtd on libvirt's test hypervisor.
  * virsh, a separate process, changes the domains. Guest data needs a real
- * agent: tests/e2e/test-cli.c checks it. A real access denial needs the
- * system bus policy and polkit: the system suite; here the mapping of the
- * denial errors to exit status 5 is checked in test-parts.c. */
+ * agent: tests/e2e/test-guestinfoctl-vm.c checks it. A real access denial
+ * needs the system bus policy and polkit: the system suite; here the mapping
+ * of the denial errors to exit status 5 is checked in test-cli-parts.c. */
 #include <errno.h>
 #include <fnmatch.h>
 #include <setjmp.h>
@@ -44,14 +44,7 @@ static void define_vm1(void) {
 static int group_setup(void **state) {
         /* login times and agent times are printed in local time */
         setenv("TZ", "UTC", 1);
-        assert_int_equal(harness_init(&H), 0);
-        assert_int_equal(harness_start_bus(&H), 0);
-        assert_int_equal(harness_start_libvirtd(&H, "test"), 0);
-        assert_int_equal(harness_connect_client(&H), 0);
-        int r = harness_start_daemon(&H, H.uri, 30, NULL);
-        if (r < 0)
-                fprintf(stderr, "guestinfod did not become ready (%d), see %s\n", r, H.daemon_log);
-        assert_int_equal(r, 0);
+        assert_int_equal(harness_setup_test_daemon(&H, 30, NULL), 0);
         define_vm1();
         return 0;
 }

@@ -41,9 +41,7 @@ static Manager *M;
 
 static int group_setup(void **state) {
         setenv("TZ", "UTC", 1);
-        assert_int_equal(harness_init(&H), 0);
-        assert_int_equal(harness_start_bus(&H), 0);
-        assert_int_equal(harness_connect_client(&H), 0);
+        assert_int_equal(harness_setup(&H), 0);
         assert_int_equal(fake_model_new(vms, 1, &M), 0);
         Domain *d = manager_get_domain(M, UUID_H);
         assert_non_null(d);

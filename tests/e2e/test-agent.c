@@ -35,9 +35,7 @@ static uint64_t realtime_usec(void) {
 static int group_setup(void **state) {
         char guest_dir[512], *path;
 
-        assert_int_equal(harness_init(&H), 0);
-        assert_int_equal(harness_start_bus(&H), 0);
-        assert_int_equal(harness_connect_client(&H), 0);
+        assert_int_equal(harness_setup(&H), 0);
 
         snprintf(guest_dir, sizeof guest_dir, "%s/guest", H.dir);
         double t0 = harness_now();

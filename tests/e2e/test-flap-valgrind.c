@@ -31,9 +31,7 @@ static size_t count_lines(const char *needle) {
 static void test_flapping_agent_under_valgrind(void **state) {
         char dir[400], script[512], spec[512], xml_path[500], exe[512], *xml = NULL, *path = NULL;
 
-        assert_int_equal(harness_init(&H), 0);
-        assert_int_equal(harness_start_bus(&H), 0);
-        assert_int_equal(harness_connect_client(&H), 0);
+        assert_int_equal(harness_setup(&H), 0);
         snprintf(dir, sizeof dir, "%s/guest", H.dir);
         assert_int_equal(guest_build(&H, "guest-hostile.env", dir), 0);
         assert_int_equal(harness_start_libvirtd(&H, "qemu"), 0);

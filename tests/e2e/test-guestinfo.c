@@ -46,9 +46,7 @@ static void set_path(char *buf, size_t size, const char *uuid) {
 static int group_setup(void **state) {
         char many_dir[512];
 
-        assert_int_equal(harness_init(&H), 0);
-        assert_int_equal(harness_start_bus(&H), 0);
-        assert_int_equal(harness_connect_client(&H), 0);
+        assert_int_equal(harness_setup(&H), 0);
         snprintf(full_dir, sizeof full_dir, "%s/full", H.dir);
         snprintf(many_dir, sizeof many_dir, "%s/many", H.dir);
         assert_int_equal(guest_build(&H, "guest.env", full_dir), 0);

@@ -754,9 +754,7 @@ static int group_setup(void **state) {
         char good_dir[512], *p = NULL;
 
         run_start = harness_now();
-        assert_int_equal(harness_init(&H), 0);
-        assert_int_equal(harness_start_bus(&H), 0);
-        assert_int_equal(harness_connect_client(&H), 0);
+        assert_int_equal(harness_setup(&H), 0);
         snprintf(good_dir, sizeof good_dir, "%s/good", H.dir);
         snprintf(hostile_dir, sizeof hostile_dir, "%s/hostile", H.dir);
         assert_int_equal(guest_build(&H, "guest.env", good_dir), 0);

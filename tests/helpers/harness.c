@@ -13,10 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guestinfo-names.h"
 #include "harness.h"
-
-#define DAEMON_INTERFACE_PREFIX "org.guestinfod.GuestInfo1."
-#define DOMAIN_PATH_PREFIX "/org/guestinfod/GuestInfo1/domain"
 
 static Harness *active; /* for the signal handler: clean up even when killed */
 
@@ -410,23 +408,28 @@ int harness_start_daemon_argv(Harness *h, char *const argv[], int timeout_s) {
         return r;
 }
 
-int harness_start_daemon(Harness *h, const char *uri, int timeout_s, ...) {
+static int start_daemon_va(Harness *h, const char *uri, int timeout_s, va_list ap) {
         char exe[512];
         char *argv[32];
         size_t n = 0;
-        va_list ap;
 
         snprintf(exe, sizeof exe, "%s/service/guestinfod", harness_build_root());
         argv[n++] = exe;
         argv[n++] = "--user";
         argv[n++] = "--connect";
         argv[n++] = (char *) uri;
-        va_start(ap, timeout_s);
         for (char *a; n < 30 && (a = va_arg(ap, char *));)
                 argv[n++] = a;
-        va_end(ap);
         argv[n] = NULL;
         return harness_start_daemon_argv(h, argv, timeout_s);
+}
+
+int harness_start_daemon(Harness *h, const char *uri, int timeout_s, ...) {
+        va_list ap;
+        va_start(ap, timeout_s);
+        int r = start_daemon_va(h, uri, timeout_s, ap);
+        va_end(ap);
+        return r;
 }
 
 int harness_stop_daemon(Harness *h) {
@@ -570,7 +573,7 @@ static int compare_strings(const void *a, const void *b) {
 
 static void path_label(const char *path, char *out, size_t size) {
         char *label = NULL;
-        if (strcmp(path, "/org/guestinfod/GuestInfo1") == 0)
+        if (strcmp(path, MANAGER_PATH) == 0)
                 snprintf(out, size, "manager");
         else if (sd_bus_path_decode(path, DOMAIN_PATH_PREFIX, &label) > 0) {
                 snprintf(out, size, "%s", label);
@@ -607,11 +610,11 @@ static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 while (sd_bus_message_enter_container(m, 'e', "sa{sv}") > 0) {
                         const char *iface;
                         sd_bus_message_read(m, "s", &iface);
-                        if (n < 16 && strncmp(iface, DAEMON_INTERFACE_PREFIX, strlen(DAEMON_INTERFACE_PREFIX)) == 0) {
+                        if (n < 16 && strncmp(iface, INTERFACE_PREFIX, strlen(INTERFACE_PREFIX)) == 0) {
                                 char *pbuf = NULL;
                                 size_t plen = 0;
                                 FILE *pf = open_memstream(&pbuf, &plen);
-                                fprintf(pf, "%s(", iface + strlen(DAEMON_INTERFACE_PREFIX));
+                                fprintf(pf, "%s(", iface + strlen(INTERFACE_PREFIX));
                                 append_props(m, false, pf);
                                 fputc(')', pf);
                                 fclose(pf);
@@ -635,8 +638,8 @@ static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 size_t n = 0;
                 sd_bus_message_enter_container(m, 'a', "s");
                 while (sd_bus_message_read(m, "s", &iface) > 0)
-                        if (n < 16 && strncmp(iface, DAEMON_INTERFACE_PREFIX, strlen(DAEMON_INTERFACE_PREFIX)) == 0)
-                                names[n++] = (char *) iface + strlen(DAEMON_INTERFACE_PREFIX);
+                        if (n < 16 && strncmp(iface, INTERFACE_PREFIX, strlen(INTERFACE_PREFIX)) == 0)
+                                names[n++] = (char *) iface + strlen(INTERFACE_PREFIX);
                 qsort(names, n, sizeof *names, compare_strings);
                 for (size_t i = 0; i < n; i++)
                         fprintf(f, " %s", names[i]);
@@ -651,9 +654,39 @@ int harness_connect_client(Harness *h) {
         int r = sd_bus_open_user(&h->bus);
         if (r < 0)
                 return r;
-        r = sd_bus_add_match(h->bus, NULL, "type='signal',path_namespace='/org/guestinfod/GuestInfo1'", on_signal,
-                             h);
+        r = sd_bus_add_match(h->bus, NULL, "type='signal',path_namespace='" MANAGER_PATH "'", on_signal, h);
         return r < 0 ? r : 0;
+}
+
+/* r, said on stderr if it is a failure. */
+static int step(int r, const char *what) {
+        if (r != 0)
+                fprintf(stderr, "harness: %s (%d: %s)\n", what, r, strerror(r < 0 ? -r : r));
+        return r;
+}
+
+int harness_setup(Harness *h) {
+        int r = step(harness_init(h), "no temporary folder");
+        if (r == 0)
+                r = step(harness_start_bus(h), "the private dbus-daemon did not start");
+        if (r == 0)
+                r = step(harness_connect_client(h), "no client connection to the private bus");
+        return r;
+}
+
+int harness_setup_test_daemon(Harness *h, int timeout_s, ...) {
+        va_list ap;
+        int r = harness_setup(h);
+        if (r == 0)
+                r = step(harness_start_libvirtd(h, "test"), "libvirtd (test driver) did not start");
+        if (r != 0)
+                return r;
+        va_start(ap, timeout_s);
+        r = start_daemon_va(h, h->uri, timeout_s, ap);
+        va_end(ap);
+        if (r != 0)
+                fprintf(stderr, "guestinfod did not become ready (%d), see %s\n", r, h->daemon_log);
+        return r;
 }
 
 static void process_for(Harness *h, int ms) {
@@ -716,13 +749,13 @@ int harness_get_property(Harness *h, const char *path, const char *iface, const 
         switch (type) {
         case 's': {
                 char *s = NULL;
-                r = sd_bus_get_property_string(h->bus, "org.guestinfod.GuestInfo1", path, iface, prop, &error, &s);
+                r = sd_bus_get_property_string(h->bus, BUS_NAME, path, iface, prop, &error, &s);
                 if (r >= 0)
                         *(char **) ret = s;
                 break;
         }
         default:
-                r = sd_bus_get_property_trivial(h->bus, "org.guestinfod.GuestInfo1", path, iface, prop, &error, type,
+                r = sd_bus_get_property_trivial(h->bus, BUS_NAME, path, iface, prop, &error, type,
                                                 ret);
         }
         sd_bus_error_free(&error);
@@ -763,7 +796,7 @@ int harness_introspection_matches(Harness *h, const char *path, const char *ifac
         char file[600], *contents = NULL;
         size_t len = 0;
 
-        if (sd_bus_call_method(h->bus, "org.guestinfod.GuestInfo1", path, "org.freedesktop.DBus.Introspectable",
+        if (sd_bus_call_method(h->bus, BUS_NAME, path, "org.freedesktop.DBus.Introspectable",
                                "Introspect", &error, &reply, "") < 0 ||
             sd_bus_message_read(reply, "s", &xml) < 0) {
                 fprintf(stderr, "Introspect %s failed: %s\n", path, error.message);

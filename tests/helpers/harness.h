@@ -37,6 +37,14 @@ const char *harness_build_root(void);
 int harness_init(Harness *h);
 void harness_cleanup(Harness *h);
 
+/* The group setups the suites share; each says on stderr which step failed.
+ * harness_setup(): harness_init(), a private bus and the client connection
+ * on it (harness_connect_client()). */
+int harness_setup(Harness *h);
+/* harness_setup(), libvirtd with the test driver, and guestinfod on it
+ * (extra arguments may follow, NULL-terminated), ready within timeout_s. */
+int harness_setup_test_daemon(Harness *h, int timeout_s, ...);
+
 int harness_start_bus(Harness *h);
 /* A system-type bus (deny by default, like Debian's), including
  * /usr/share/dbus-1/system.d and includedir; sets DBUS_SYSTEM_BUS_ADDRESS. */

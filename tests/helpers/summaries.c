@@ -9,15 +9,9 @@
 
 #include <cmocka.h>
 
+#include "guestinfo-names.h"
 #include "harness.h"
 #include "summaries.h"
-
-#define BUS_NAME "org.guestinfod.GuestInfo1"
-#define MANAGER_PATH "/org/guestinfod/GuestInfo1"
-#define MANAGER_IFACE "org.guestinfod.GuestInfo1.Manager"
-#define DOMAIN_IFACE "org.guestinfod.GuestInfo1.Domain"
-#define OS_IFACE "org.guestinfod.GuestInfo1.OS"
-#define IFACES_IFACE "org.guestinfod.GuestInfo1.Interfaces"
 
 /* Lines are sorted before comparing: the daemon's order is unspecified. */
 static int compare_lines(const void *a, const void *b) {
@@ -58,7 +52,7 @@ char *summaries_text(sd_bus *bus, size_t *ret_n) {
         size_t n = 0;
         int r;
 
-        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "ListSummaries",
+        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_INTERFACE, METHOD_LIST_SUMMARIES,
                                &error, &reply, "");
         if (r < 0)
                 fprintf(stderr, "ListSummaries: %s: %s\n", error.name, error.message);
@@ -147,12 +141,13 @@ char *managed_objects_text(sd_bus *bus, size_t *ret_n) {
                 while (sd_bus_message_enter_container(reply, 'e', "sa{sv}") > 0) {
                         const char *iface, *prop;
                         assert_int_equal(sd_bus_message_read(reply, "s", &iface), 1);
-                        if (strcmp(iface, OS_IFACE) == 0)
+                        if (strcmp(iface, OS_INTERFACE) == 0)
                                 guest_data = true;
                         assert_int_equal(sd_bus_message_enter_container(reply, 'a', "{sv}"), 1);
                         while (sd_bus_message_enter_container(reply, 'e', "sv") > 0) {
                                 assert_int_equal(sd_bus_message_read(reply, "s", &prop), 1);
-                                bool domain = strcmp(iface, DOMAIN_IFACE) == 0, os = strcmp(iface, OS_IFACE) == 0;
+                                bool domain = strcmp(iface, DOMAIN_INTERFACE) == 0;
+                                bool os = strcmp(iface, OS_INTERFACE) == 0;
                                 if (domain && strcmp(prop, "Name") == 0)
                                         read_string_variant(reply, &name);
                                 else if (domain && strcmp(prop, "UUID") == 0)
@@ -165,7 +160,7 @@ char *managed_objects_text(sd_bus *bus, size_t *ret_n) {
                                         read_string_variant(reply, &pretty_name);
                                 else if (os && strcmp(prop, "Hostname") == 0)
                                         read_string_variant(reply, &hostname);
-                                else if (strcmp(iface, IFACES_IFACE) == 0 && strcmp(prop, "Interfaces") == 0) {
+                                else if (strcmp(iface, INTERFACES_INTERFACE) == 0 && strcmp(prop, "Interfaces") == 0) {
                                         assert_int_equal(sd_bus_message_enter_container(reply, 'v', "a(ssssass)"), 1);
                                         write_interface_addresses(reply, af);
                                         assert_int_equal(sd_bus_message_exit_container(reply), 1);
@@ -180,7 +175,7 @@ char *managed_objects_text(sd_bus *bus, size_t *ret_n) {
                 assert_int_equal(sd_bus_message_exit_container(reply), 1);
                 assert_int_equal(sd_bus_message_exit_container(reply), 1);
                 fclose(af);
-                if (strncmp(path, MANAGER_PATH "/domain/", strlen(MANAGER_PATH "/domain/")) != 0) {
+                if (strncmp(path, DOMAIN_PATH_PREFIX "/", strlen(DOMAIN_PATH_PREFIX "/")) != 0) {
                         free(addresses);
                         continue;
                 }
@@ -235,17 +230,17 @@ char *properties_line(sd_bus *bus, const char *uuid) {
         size_t len = 0;
 
         harness_domain_path(uuid, &path);
-        name = get_string(bus, path, DOMAIN_IFACE, "Name", NULL);
-        id = get_string(bus, path, DOMAIN_IFACE, "UUID", NULL);
-        state = get_string(bus, path, DOMAIN_IFACE, "State", NULL);
-        assert_true(sd_bus_get_property_trivial(bus, BUS_NAME, path, DOMAIN_IFACE, "AgentConnected", &error, 'b',
+        name = get_string(bus, path, DOMAIN_INTERFACE, "Name", NULL);
+        id = get_string(bus, path, DOMAIN_INTERFACE, "UUID", NULL);
+        state = get_string(bus, path, DOMAIN_INTERFACE, "State", NULL);
+        assert_true(sd_bus_get_property_trivial(bus, BUS_NAME, path, DOMAIN_INTERFACE, "AgentConnected", &error, 'b',
                                                 &agent) >= 0);
-        pretty_name = get_string(bus, path, OS_IFACE, "PrettyName", &no_os);
-        hostname = get_string(bus, path, OS_IFACE, "Hostname", &no_hostname);
+        pretty_name = get_string(bus, path, OS_INTERFACE, "PrettyName", &no_os);
+        hostname = get_string(bus, path, OS_INTERFACE, "Hostname", &no_hostname);
         assert_int_equal(no_os, no_hostname);
         FILE *f = start_line(&line, &len, name, id, state, agent, !no_os, pretty_name, hostname);
         /* the reply is at the value, inside the variant */
-        assert_true(sd_bus_get_property(bus, BUS_NAME, path, IFACES_IFACE, "Interfaces", &error,
+        assert_true(sd_bus_get_property(bus, BUS_NAME, path, INTERFACES_INTERFACE, "Interfaces", &error,
                                         &reply, "a(ssssass)") >= 0);
         write_interface_addresses(reply, f);
         fclose(f);

@@ -34,9 +34,7 @@ static int group_setup(void **state) {
 
         /* times are shown in local time: make it UTC for the comparisons */
         setenv("TZ", "UTC", 1);
-        assert_int_equal(harness_init(&H), 0);
-        assert_int_equal(harness_start_bus(&H), 0);
-        assert_int_equal(harness_connect_client(&H), 0);
+        assert_int_equal(harness_setup(&H), 0);
         snprintf(guest_dir, sizeof guest_dir, "%s/guest", H.dir);
         assert_int_equal(guest_build(&H, SPEC, guest_dir), 0);
         assert_int_equal(harness_start_libvirtd(&H, "qemu"), 0);

@@ -1,0 +1,67 @@
+/* The names of the published API, beside the XML that defines it: the bus
+ * name, the object paths, the interfaces, the errors, the methods and the
+ * signatures that the daemon, its client and the tests share. Header only,
+ * no code. test-dbus-names holds this list against the XML in dbus/; the
+ * bus tests hold the running daemon's Introspect against the same XML. */
+#pragma once
+
+#define BUS_NAME "org.guestinfod.GuestInfo1"
+
+/* Objects */
+#define MANAGER_PATH "/org/guestinfod/GuestInfo1"
+#define DOMAIN_PATH_PREFIX "/org/guestinfod/GuestInfo1/domain"
+
+/* Interfaces: each one is dbus/<name>.xml. */
+#define INTERFACE_PREFIX "org.guestinfod.GuestInfo1."
+#define MANAGER_INTERFACE "org.guestinfod.GuestInfo1.Manager"
+#define DOMAIN_INTERFACE "org.guestinfod.GuestInfo1.Domain"
+#define OS_INTERFACE "org.guestinfod.GuestInfo1.OS"
+#define USERS_INTERFACE "org.guestinfod.GuestInfo1.Users"
+#define FILESYSTEMS_INTERFACE "org.guestinfod.GuestInfo1.Filesystems"
+#define INTERFACES_INTERFACE "org.guestinfod.GuestInfo1.Interfaces"
+
+/* Errors (docs/dbus-api.md), with their errno in bus_error_map. */
+#define BUS_ERROR_NO_SUCH_DOMAIN "org.guestinfod.GuestInfo1.Error.NoSuchDomain"
+#define BUS_ERROR_INVALID_ARGS "org.guestinfod.GuestInfo1.Error.InvalidArgs"
+#define BUS_ERROR_NO_AGENT "org.guestinfod.GuestInfo1.Error.NoAgent"
+#define BUS_ERROR_AGENT_FAILED "org.guestinfod.GuestInfo1.Error.AgentFailed"
+
+/* Manager methods */
+#define METHOD_LIST_DOMAINS "ListDomains"
+#define METHOD_LIST_SUMMARIES "ListSummaries"
+#define METHOD_GET_DOMAIN_BY_NAME "GetDomainByName"
+#define METHOD_GET_DOMAIN_BY_UUID "GetDomainByUUID"
+/* Domain methods */
+#define METHOD_REFRESH "Refresh"
+#define METHOD_GET_GUEST_OS_INFO "GetGuestOSInfo"
+#define METHOD_GET_USER_LIST "GetUserList"
+#define METHOD_GET_FILESYSTEM_LIST "GetFilesystemList"
+#define METHOD_GET_INTERFACES "GetInterfaces"
+/* Users and Filesystems methods */
+#define METHOD_LIST_USERS "ListUsers"
+#define METHOD_LIST_FILESYSTEMS "ListFilesystems"
+
+/* Properties a client asks for by name (the others come with GetAll). */
+#define PROPERTY_CONNECTED "Connected"                           /* Manager */
+#define PROPERTY_AGENT_SUPPORTED_COMMANDS "AgentSupportedCommands" /* Domain */
+
+/* The elements of the arrays on the wire: FIELDS is what a reader enters
+ * (sd_bus_message_enter_container(m, 'r', FIELDS)), SIGNATURE the element. */
+#define DOMAIN_ENTRY_FIELDS "sso" /* ListDomains: name, UUID, path */
+#define DOMAIN_ENTRY_SIGNATURE "(" DOMAIN_ENTRY_FIELDS ")"
+/* ListSummaries: path, name, UUID, state, agent connected, guest data,
+ * pretty OS name, hostname, IP addresses */
+#define SUMMARY_FIELDS "osssbbssas"
+#define SUMMARY_SIGNATURE "(" SUMMARY_FIELDS ")"
+#define AGENT_COMMAND_FIELDS "sb" /* AgentSupportedCommands: name, enabled */
+#define AGENT_COMMAND_SIGNATURE "(" AGENT_COMMAND_FIELDS ")"
+#define USER_FIELDS "ssd" /* Users, ListUsers: name, domain, login time */
+#define USER_SIGNATURE "(" USER_FIELDS ")"
+#define FILESYSTEM_DISK_FIELDS "ss" /* serial, bus type */
+#define FILESYSTEM_DISK_SIGNATURE "(" FILESYSTEM_DISK_FIELDS ")"
+/* Filesystems, ListFilesystems: disk, mount point, type, used, total, disks */
+#define FILESYSTEM_FIELDS "ssstta" FILESYSTEM_DISK_SIGNATURE
+#define FILESYSTEM_SIGNATURE "(" FILESYSTEM_FIELDS ")"
+/* Interfaces: name, interface name, MAC, IP, IP addresses, source */
+#define INTERFACE_FIELDS "ssssass"
+#define INTERFACE_SIGNATURE "(" INTERFACE_FIELDS ")"
