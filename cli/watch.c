@@ -303,7 +303,8 @@ static void replay_deferred(Watch *w) {
                         (void) d->handler(d->m, w, NULL);
                 sd_bus_message_unref(d->m);
         }
-        memmove(w->deferred, w->deferred + i, (w->n_deferred - i) * sizeof *w->deferred);
+        if (i > 0 && i < w->n_deferred)
+                memmove(w->deferred, w->deferred + i, (w->n_deferred - i) * sizeof *w->deferred);
         w->n_deferred -= i;
 }
 

@@ -307,6 +307,36 @@ static void test_watch_reads_objects_when_the_tree_is_too_big(void **state) {
         manager_free(m);
 }
 
+/* A change that comes while the objects are read follows every "present"
+ * line: the signal comes before the object's properties, and waits. */
+static void test_watch_changes_while_reading_objects(void **state) {
+        const size_t n = sizeof fleet / sizeof *fleet;
+        Manager *m = NULL;
+        FakeDaemon f;
+        CtlProcess p;
+
+        assert_int_equal(fake_model_new(fleet, n, &m), 0);
+        assert_int_equal(fake_daemon_start(&f, m, false), 0);
+        atomic_store(&f.refuse, FAKE_REFUSE_GET_MANAGED_OBJECTS | FAKE_CHANGE_BEFORE_GET_ALL);
+        assert_int_equal(ctl_start(&p, "--user", "watch", "--json", NULL), 0);
+        for (size_t i = 0; i < 2 * n; i++) {
+                char *line = ctl_next_line(&p, T * 1000);
+                if (!line || !strstr(line, i < n ? "\"event\":\"present\"" : "\"event\":\"changed\""))
+                        fprintf(stderr, "watch: line %zu: %s\n", i + 1, line ? line : "(none)");
+                assert_non_null(line);
+                assert_non_null(strstr(line, i < n ? "\"event\":\"present\"" : "\"event\":\"changed\""));
+                if (i >= n) {
+                        /* with the VM's name: it was shown before */
+                        assert_non_null(strstr(line, "\"vm\":\""));
+                        assert_non_null(strstr(line, "\"interface\":\"Domain\",\"properties\":{\"State\":"));
+                }
+                free(line);
+        }
+        assert_int_equal(ctl_stop(&p, SIGTERM), 0);
+        fake_daemon_stop(&f);
+        manager_free(m);
+}
+
 /* guestinfoctl ARGS against the model, the daemon refusing refuse: exit 1
  * and one line saying the fleet is too big. */
 static void assert_too_big(Manager *m, bool old, unsigned refuse, const char *command, const char *what) {
@@ -344,6 +374,7 @@ int main(void) {
                 cmocka_unit_test(test_older_daemon_answers_unknown_method),
                 cmocka_unit_test(test_list_from_summaries),
                 cmocka_unit_test(test_watch_reads_objects_when_the_tree_is_too_big),
+                cmocka_unit_test(test_watch_changes_while_reading_objects),
                 cmocka_unit_test(test_too_big_to_list),
         };
         return cmocka_run_group_tests_name("cli: list from ListSummaries, watch of a big fleet", tests, group_setup, group_teardown);

@@ -166,8 +166,16 @@ static int count_calls(sd_bus_message *message, void *userdata, sd_bus_error *er
         } else if (sd_bus_message_is_method_call(message, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects")) {
                 atomic_fetch_add(&f->get_managed_objects_calls, 1);
                 bit = FAKE_REFUSE_GET_MANAGED_OBJECTS;
-        } else if (sd_bus_message_is_method_call(message, "org.freedesktop.DBus.Properties", "GetAll"))
+        } else if (sd_bus_message_is_method_call(message, "org.freedesktop.DBus.Properties", "GetAll")) {
+                const char *interface = NULL;
                 atomic_fetch_add(&f->get_all_calls, 1);
+                if ((refuse & FAKE_CHANGE_BEFORE_GET_ALL) && sd_bus_message_read(message, "s", &interface) > 0 &&
+                    strcmp(interface, DOMAIN_INTERFACE) == 0)
+                        (void) sd_bus_emit_properties_changed(sd_bus_message_get_bus(message),
+                                                              sd_bus_message_get_path(message), DOMAIN_INTERFACE,
+                                                              "State", NULL);
+                (void) sd_bus_message_rewind(message, true);
+        }
         if (!(refuse & bit))
                 return 0;
         (void) sd_bus_reply_method_errorf(message, SD_BUS_ERROR_LIMITS_EXCEEDED,

@@ -63,6 +63,10 @@ enum {
         FAKE_REFUSE_GET_MANAGED_OBJECTS = 1 << 0,
         FAKE_REFUSE_LIST_SUMMARIES = 1 << 1,
         FAKE_REFUSE_LIST_DOMAINS = 1 << 2,
+        /* Not a refusal: each GetAll of a Domain interface is preceded by
+         * PropertiesChanged(State) of that object, so that the caller gets
+         * a signal while it reads the objects. */
+        FAKE_CHANGE_BEFORE_GET_ALL = 1 << 3,
 };
 
 /* Connects to the session bus, registers the daemon's vtables for m (old:
