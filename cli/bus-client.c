@@ -216,6 +216,12 @@ int bus_client_report(BusClient *c, int r, const sd_bus_error *error, const char
         }
 }
 
+int bus_client_report_too_big(BusClient *c, const sd_bus_error *error, const char *what) {
+        return cli_error(EXIT_FAILED,
+                         "Too many VMs on %s to be %s: guestinfod's answer would not fit in one bus message (%s)",
+                         c->where, what, error && error->message ? error->message : "LimitsExceeded");
+}
+
 bool bus_error_is_absent(const sd_bus_error *error) {
         return sd_bus_error_has_names(error, SD_BUS_ERROR_UNKNOWN_OBJECT, SD_BUS_ERROR_UNKNOWN_INTERFACE,
                                       SD_BUS_ERROR_UNKNOWN_METHOD, SD_BUS_ERROR_UNKNOWN_PROPERTY);

@@ -35,6 +35,11 @@ int exit_code_for_error(int r, const sd_bus_error *error);
  * vm (may be NULL) is what the user named, for "no such VM". */
 int bus_client_report(BusClient *c, int r, const sd_bus_error *error, const char *vm);
 
+/* For a LimitsExceeded answer about the whole fleet (too big for one bus
+ * message): prints one line saying so (what: "listed", "watched") and
+ * returns the exit code (EXIT_FAILED). */
+int bus_client_report_too_big(BusClient *c, const sd_bus_error *error, const char *what);
+
 /* True for the errors that mean "this object or interface is not there", as
  * when a VM's guest data is not exported. */
 bool bus_error_is_absent(const sd_bus_error *error);

@@ -408,6 +408,8 @@ int vm_load_all(BusClient *c, Vm **ret, size_t *ret_n) {
 
         r = bus_client_call(c, MANAGER_PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", &error, &reply,
                             NULL);
+        if (r < 0 && sd_bus_error_has_name(&error, SD_BUS_ERROR_LIMITS_EXCEEDED))
+                return bus_client_report_too_big(c, &error, "listed");
         if (r < 0)
                 return bus_client_report(c, r, &error, NULL);
 
@@ -474,6 +476,8 @@ int vm_load_summaries(BusClient *c, Vm **ret, size_t *ret_n) {
         /* An older guestinfod: its Manager interface has no such method. */
         if (r < 0 && sd_bus_error_has_names(&error, SD_BUS_ERROR_UNKNOWN_METHOD, SD_BUS_ERROR_UNKNOWN_INTERFACE))
                 return -EOPNOTSUPP;
+        if (r < 0 && sd_bus_error_has_name(&error, SD_BUS_ERROR_LIMITS_EXCEEDED))
+                return bus_client_report_too_big(c, &error, "listed");
         if (r < 0)
                 return bus_client_report(c, r, &error, NULL);
 

@@ -8,6 +8,11 @@
  *   daemon-changed     PropertiesChanged of the manager (Connected, DomainCount)
  *   daemon-stopped / daemon-started   guestinfod leaves / (re)joins the bus;
  *                      a start is followed by "present" lines again
+ *
+ * The "present" lines come from one GetManagedObjects call; when the fleet
+ * is too big for one bus message (LimitsExceeded), from ListDomains() and
+ * each object's GetAll of each interface, a bounded number at a time; the
+ * signals that come meanwhile wait until every object has been shown.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +33,13 @@ typedef struct Name {
         char *name;
 } Name;
 
+typedef struct Fetch Fetch;
+
+typedef struct Deferred {
+        sd_bus_message *m;
+        sd_bus_message_handler_t handler;
+} Deferred;
+
 typedef struct Watch {
         BusClient *client;
         bool json;
@@ -35,6 +47,10 @@ typedef struct Watch {
         Name *names;           /* object path → VM name, for lines about a path */
         size_t n_names;
         sd_event *event;
+        Fetch *fetch;          /* reading the objects one by one */
+        Deferred *deferred;    /* signals that came meanwhile, in order */
+        size_t n_deferred;
+        bool missed;           /* some of them did not fit */
 } Watch;
 
 /* ---- VM names by object path ---- */
@@ -207,8 +223,254 @@ static void emit_vm(Watch *w, const char *event, const char *path, json_t *inter
         free(text);
 }
 
-/* Every VM as it is now, as "present" lines. */
-static int snapshot(Watch *w) {
+/* ---- the objects one by one, for a fleet too big for one message ---- */
+
+/* The interfaces of a VM's object, as registered; GetManagedObjects lists
+ * them the other way round (as sd-bus did), and so do the JSON lines. */
+static const char *const object_interfaces[] = {
+        DOMAIN_INTERFACE, INTERFACES_INTERFACE, OS_INTERFACE, USERS_INTERFACE, FILESYSTEMS_INTERFACE,
+};
+#define N_OBJECT_INTERFACES ELEMENTSOF(object_interfaces)
+/* GetAll calls waiting for their reply at once: enough to hide the round
+ * trip (over ssh too), few enough not to crowd the daemon's other callers. */
+#define FETCH_IN_FLIGHT 16
+/* Signals kept while the objects are read; past that they are dropped, and
+ * the watch says so. */
+#define DEFERRED_MAX 65536
+
+typedef struct FetchCall {
+        Fetch *fetch;
+        size_t index; /* object index * N_OBJECT_INTERFACES + interface */
+        sd_bus_slot *slot;
+        json_t *props; /* GetAll's answer; NULL: the interface is not there */
+        bool absent;
+} FetchCall;
+
+struct Fetch {
+        Watch *w;
+        char **paths;
+        size_t n_paths;
+        FetchCall *calls; /* n_paths * N_OBJECT_INTERFACES */
+        size_t next;      /* the next call to send */
+        size_t answered;
+        bool fatal;       /* at start: an error ends the watch */
+        bool failed;
+};
+
+static void fetch_free(Fetch *f) {
+        if (!f)
+                return;
+        for (size_t i = 0; f->calls && i < f->n_paths * N_OBJECT_INTERFACES; i++) {
+                /* unanswered calls are cancelled */
+                sd_bus_slot_unref(f->calls[i].slot);
+                json_decref(f->calls[i].props);
+        }
+        for (size_t i = 0; i < f->n_paths; i++)
+                free(f->paths[i]);
+        free(f->paths);
+        free(f->calls);
+        free(f);
+}
+
+static int defer(Watch *w, sd_bus_message *m, sd_bus_message_handler_t handler) {
+        if (w->n_deferred >= DEFERRED_MAX) {
+                w->missed = true;
+                return 0;
+        }
+        Deferred *grown = realloc(w->deferred, (w->n_deferred + 1) * sizeof *grown);
+        if (!grown) {
+                w->missed = true;
+                return 0;
+        }
+        w->deferred = grown;
+        w->deferred[w->n_deferred++] = (Deferred){ sd_bus_message_ref(m), handler };
+        return 0;
+}
+
+/* The signals that came while the objects were read, in order (unless one
+ * of them starts another read). */
+static void replay_deferred(Watch *w) {
+        size_t i = 0;
+
+        if (w->missed)
+                cli_error(EXIT_FAILED, "warning: too many changes while reading the VMs; some were not shown.");
+        w->missed = false;
+        for (; i < w->n_deferred && !w->fetch; i++) {
+                Deferred *d = &w->deferred[i];
+                if (sd_bus_message_rewind(d->m, true) >= 0)
+                        (void) d->handler(d->m, w, NULL);
+                sd_bus_message_unref(d->m);
+        }
+        if (i > 0 && i < w->n_deferred)
+                memmove(w->deferred, w->deferred + i, (w->n_deferred - i) * sizeof *w->deferred);
+        w->n_deferred -= i;
+}
+
+/* Stops reading the objects (the daemon left, or an error after a restart:
+ * its next start reads them again) and shows what waited. */
+static void fetch_abandon(Watch *w) {
+        fetch_free(w->fetch);
+        w->fetch = NULL;
+        replay_deferred(w);
+}
+
+static void emit_vm(Watch *w, const char *event, const char *path, json_t *interfaces);
+static int fetch_send(Fetch *f);
+
+/* Every answer of one object is in: its "present" line. */
+static void fetch_emit(Fetch *f, size_t object) {
+        FetchCall *calls = &f->calls[object * N_OBJECT_INTERFACES];
+        json_t *interfaces;
+
+        /* gone between ListDomains and GetAll: a "removed" line follows */
+        if (!calls[0].props)
+                return;
+        interfaces = json_object();
+        for (size_t k = N_OBJECT_INTERFACES; interfaces && k-- > 0;)
+                if (calls[k].props)
+                        json_object_set(interfaces, object_interfaces[k] + strlen(INTERFACE_PREFIX), calls[k].props);
+        if (interfaces)
+                emit_vm(f->w, "present", f->paths[object], interfaces);
+        json_decref(interfaces);
+}
+
+static int on_get_all(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        FetchCall *c = userdata;
+        Fetch *f = c->fetch;
+        Watch *w = f->w;
+        const sd_bus_error *error = sd_bus_message_get_error(m);
+        size_t object = c->index / N_OBJECT_INTERFACES;
+
+        if (f->failed)
+                return 0;
+        if (error && !bus_error_is_absent(error)) {
+                if (!f->fatal) {
+                        fetch_abandon(w);
+                        return 0;
+                }
+                f->failed = true;
+                int code = bus_client_report(w->client, -sd_bus_message_get_errno(m), error, NULL);
+                return sd_event_exit(w->event, code);
+        }
+        c->absent = error != NULL;
+        if (!error) {
+                c->props = bus_read_json(m);
+                if (!json_is_object(c->props)) {
+                        f->failed = true;
+                        return sd_event_exit(w->event, cli_error(EXIT_FAILED, "Failed to parse guestinfod's answer."));
+                }
+        }
+        f->answered++;
+
+        bool complete = true;
+        for (size_t k = 0; k < N_OBJECT_INTERFACES; k++) {
+                const FetchCall *o = &f->calls[object * N_OBJECT_INTERFACES + k];
+                complete = complete && (o->props || o->absent);
+        }
+        if (complete)
+                fetch_emit(f, object);
+
+        if (f->answered == f->n_paths * N_OBJECT_INTERFACES) {
+                w->fetch = NULL;
+                fetch_free(f);
+                replay_deferred(w);
+                return 0;
+        }
+        int r = fetch_send(f);
+        if (r < 0) {
+                f->failed = true;
+                return sd_event_exit(w->event, bus_client_report(w->client, r, NULL, NULL));
+        }
+        return 0;
+}
+
+/* Sends calls until FETCH_IN_FLIGHT wait for their answer. */
+static int fetch_send(Fetch *f) {
+        size_t total = f->n_paths * N_OBJECT_INTERFACES;
+
+        while (f->next < total && f->next - f->answered < FETCH_IN_FLIGHT) {
+                FetchCall *c = &f->calls[f->next];
+                *c = (FetchCall){ .fetch = f, .index = f->next };
+                int r = sd_bus_call_method_async(f->w->client->bus, &c->slot, BUS_NAME,
+                                                 f->paths[c->index / N_OBJECT_INTERFACES],
+                                                 "org.freedesktop.DBus.Properties", "GetAll", on_get_all, c, "s",
+                                                 object_interfaces[c->index % N_OBJECT_INTERFACES]);
+                if (r < 0)
+                        return r;
+                f->next++;
+        }
+        return 0;
+}
+
+static int add_path(Fetch *f, const char *path) {
+        char **grown = realloc(f->paths, (f->n_paths + 1) * sizeof *grown);
+        if (!grown)
+                return -ENOMEM;
+        f->paths = grown;
+        f->paths[f->n_paths] = strdup(path);
+        if (!f->paths[f->n_paths])
+                return -ENOMEM;
+        f->n_paths++;
+        return 0;
+}
+
+/* The VMs' paths from ListDomains(), or the one VM watched. */
+static int fetch_paths(Watch *w, Fetch *f) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *path;
+        int r;
+
+        if (w->only_path)
+                return add_path(f, w->only_path) < 0 ? cli_error(EXIT_FAILED, "Out of memory.") : 0;
+        r = bus_client_call(w->client, MANAGER_PATH, MANAGER_INTERFACE, "ListDomains", &error, &reply, NULL);
+        if (r < 0 && sd_bus_error_has_name(&error, SD_BUS_ERROR_LIMITS_EXCEEDED))
+                return bus_client_report_too_big(w->client, &error, "watched");
+        if (r < 0)
+                return bus_client_report(w->client, r, &error, NULL);
+        r = sd_bus_message_enter_container(reply, 'a', "(sso)");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(sso)", NULL, NULL, &path)) > 0)
+                if (wanted(w, path))
+                        r = add_path(f, path);
+        if (r < 0)
+                return cli_error(EXIT_FAILED, "Failed to parse guestinfod's answer: %s", strerror(-r));
+        return 0;
+}
+
+/* Starts reading the objects one by one; their "present" lines come from
+ * the event loop. */
+static int fetch_start(Watch *w, bool fatal) {
+        Fetch *f = calloc(1, sizeof *f);
+        int r;
+
+        if (!f)
+                return cli_error(EXIT_FAILED, "Out of memory.");
+        f->w = w;
+        f->fatal = fatal;
+        r = fetch_paths(w, f);
+        if (r == 0 && f->n_paths == 0) {
+                fetch_free(f);
+                return 0;
+        }
+        if (r == 0) {
+                f->calls = calloc(f->n_paths * N_OBJECT_INTERFACES, sizeof *f->calls);
+                r = f->calls ? fetch_send(f) : -ENOMEM;
+                if (r < 0)
+                        r = bus_client_report(w->client, r, NULL, NULL);
+        }
+        if (r != 0) {
+                fetch_free(f);
+                return r;
+        }
+        /* an earlier read (the daemon restarted meanwhile) is superseded */
+        fetch_free(w->fetch);
+        w->fetch = f;
+        return 0;
+}
+
+/* Every VM as it is now, as "present" lines. at_start: at the watch's
+ * start (an error ends it), rather than when the daemon restarted. */
+static int snapshot(Watch *w, bool at_start) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *path;
@@ -217,6 +479,9 @@ static int snapshot(Watch *w) {
 
         r = bus_client_call(w->client, MANAGER_PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", &error,
                             &reply, NULL);
+        /* a fleet too big for one message */
+        if (r < 0 && sd_bus_error_has_name(&error, SD_BUS_ERROR_LIMITS_EXCEEDED))
+                return fetch_start(w, at_start);
         if (r < 0)
                 return bus_client_report(w->client, r, &error, NULL);
         objects = bus_read_json(reply);
@@ -238,6 +503,9 @@ static int on_interfaces_added(sd_bus_message *m, void *userdata, sd_bus_error *
         Watch *w = userdata;
         const char *path;
         json_t *all, *interfaces;
+
+        if (w->fetch)
+                return defer(w, m, on_interfaces_added);
 
         if (sd_bus_message_read(m, "o", &path) < 0 || !wanted(w, path))
                 return 0;
@@ -273,6 +541,9 @@ static int on_interfaces_removed(sd_bus_message *m, void *userdata, sd_bus_error
         const char *path, *interface;
         bool domain = false, ours = false;
 
+        if (w->fetch)
+                return defer(w, m, on_interfaces_removed);
+
         if (sd_bus_message_read(m, "o", &path) < 0 || !wanted(w, path))
                 return 0;
         if (sd_bus_message_enter_container(m, 'a', "s") < 0)
@@ -296,6 +567,9 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
         json_t *changed, *invalidated, *name;
         char *text = NULL;
         size_t len = 0;
+
+        if (w->fetch)
+                return defer(w, m, on_properties_changed);
 
         if (!path || (!manager && !wanted(w, path)) || (manager && w->only_path))
                 return 0;
@@ -338,13 +612,16 @@ static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error
 
         if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 || !streq(name, BUS_NAME))
                 return 0;
+        /* the objects being read are the old daemon's */
+        if (w->fetch)
+                fetch_abandon(w);
         if (!new_owner[0]) {
                 emit(w, "daemon-stopped", NULL, NULL, NULL);
                 return 0;
         }
         emit(w, "daemon-started", NULL, NULL, NULL);
         /* a new daemon announces nothing it already had: ask */
-        (void) snapshot(w);
+        (void) snapshot(w, false);
         return 0;
 }
 
@@ -414,13 +691,17 @@ int cmd_watch(BusClient *c, const CliOptions *o, const char *vm) {
         if (r < 0)
                 r = bus_client_report(c, r, NULL, NULL);
         else
-                r = snapshot(&w);
+                r = snapshot(&w, true);
         if (r == 0) {
                 r = sd_event_loop(w.event);
                 if (r < 0)
                         r = cli_error(EXIT_FAILED, "Event loop failed: %s", strerror(-r));
         }
 
+        fetch_free(w.fetch);
+        for (size_t i = 0; i < w.n_deferred; i++)
+                sd_bus_message_unref(w.deferred[i].m);
+        free(w.deferred);
         (void) sd_bus_detach_event(c->bus);
         sd_event_unref(w.event);
         names_free(&w);

@@ -1,6 +1,9 @@
 /* guestinfoctl list reads one ListSummaries call, and prints exactly what it
  * prints from GetManagedObjects, which it still reads from an older
- * guestinfod (no ListSummaries). With guest data, which the test hypervisor
+ * guestinfod (no ListSummaries). guestinfoctl watch, when GetManagedObjects
+ * answers LimitsExceeded (a fleet too big for one bus message), shows the
+ * same from ListDomains() and each object's GetAll; list, when
+ * ListSummaries does, says why it cannot. With guest data, which the test hypervisor
  * cannot give: the daemon's own bus code serves a model built the way the
  * daemon builds it (tests/helpers/fake-daemon.c) on a private bus, once as
  * it is and once as an older guestinfod; the real guestinfoctl runs against
@@ -12,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 
 #include <cmocka.h>
 
@@ -202,10 +206,174 @@ static void test_list_from_summaries(void **state) {
         manager_free(m);
 }
 
+/* ---- a fleet too big for one bus message ---- */
+
+static int compare_strings(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+typedef struct WatchRun {
+        char *present;  /* the "present" lines, without their time, sorted */
+        unsigned get_managed_objects, list_domains, get_all;
+} WatchRun;
+
+/* guestinfoctl --user watch [--json] [vm] against the model, the daemon
+ * refusing the calls in refuse: its first n lines, then nothing more for a
+ * while; it ends cleanly on SIGTERM. */
+static void run_watch(Manager *m, unsigned refuse, bool json, const char *vm, size_t n, WatchRun *run) {
+        FakeDaemon f;
+        CtlProcess p;
+        char **lines = calloc(n, sizeof *lines), *extra;
+        size_t len = 0;
+        FILE *out;
+
+        assert_int_equal(fake_daemon_start(&f, m, false), 0);
+        atomic_store(&f.refuse, refuse);
+        if (json)
+                assert_int_equal(ctl_start(&p, "--user", "watch", "--json", vm, NULL), 0);
+        else
+                assert_int_equal(ctl_start(&p, "--user", "watch", vm, NULL), 0);
+        for (size_t i = 0; i < n; i++) {
+                lines[i] = ctl_next_line(&p, T * 1000);
+                if (!lines[i])
+                        fprintf(stderr, "watch: line %zu of %zu did not come\n", i + 1, n);
+                assert_non_null(lines[i]);
+        }
+        extra = ctl_next_line(&p, 500);
+        if (extra)
+                fprintf(stderr, "watch: one line too many: %s\n", extra);
+        assert_null(extra);
+        assert_int_equal(ctl_stop(&p, SIGTERM), 0);
+        run->get_managed_objects = atomic_load(&f.get_managed_objects_calls);
+        run->list_domains = atomic_load(&f.list_domains_calls);
+        run->get_all = atomic_load(&f.get_all_calls);
+        fake_daemon_stop(&f);
+
+        /* JSON: {"time":"…","event":…; text: "HH:MM:SS vm event …" */
+        out = open_memstream(&run->present, &len);
+        for (size_t i = 0; i < n; i++) {
+                char *rest = json ? strstr(lines[i], "\"event\":") : lines[i] + 9;
+                assert_non_null(rest);
+                assert_non_null(strstr(lines[i], json ? "\"event\":\"present\"" : " present"));
+                memmove(lines[i], rest, strlen(rest) + 1);
+        }
+        qsort(lines, n, sizeof *lines, compare_strings);
+        for (size_t i = 0; i < n; i++) {
+                fprintf(out, "%s\n", lines[i]);
+                free(lines[i]);
+        }
+        fclose(out);
+        free(lines);
+}
+
+static void test_watch_reads_objects_when_the_tree_is_too_big(void **state) {
+        const size_t n = sizeof fleet / sizeof *fleet;
+        Manager *m = NULL;
+
+        assert_int_equal(fake_model_new(fleet, n, &m), 0);
+        for (int json = 0; json < 2; json++) {
+                WatchRun whole = {}, by_object = {};
+                run_watch(m, 0, json, NULL, n, &whole);
+                run_watch(m, FAKE_REFUSE_GET_MANAGED_OBJECTS, json, NULL, n, &by_object);
+                if (strcmp(whole.present, by_object.present) != 0)
+                        fprintf(stderr, "from GetManagedObjects:\n%s\nobject by object:\n%s\n", whole.present,
+                                by_object.present);
+                /* the same lines, guest data and all */
+                assert_string_equal(whole.present, by_object.present);
+                assert_non_null(strstr(by_object.present, json ? "\"PrettyName\":\"Debian GNU/Linux 12 (bookworm)\""
+                                                                : "PrettyName=\"Debian GNU/Linux 12 (bookworm)\""));
+                assert_int_equal(whole.get_managed_objects, 1);
+                assert_int_equal(whole.get_all, 0);
+                /* refused once, then the list and every interface of every VM */
+                assert_int_equal(by_object.get_managed_objects, 1);
+                assert_int_equal(by_object.list_domains, 1);
+                assert_int_equal(by_object.get_all, n * 5);
+                free(whole.present);
+                free(by_object.present);
+        }
+
+        /* one VM: its object alone */
+        WatchRun whole = {}, by_object = {};
+        run_watch(m, 0, true, "golf", 1, &whole);
+        run_watch(m, FAKE_REFUSE_GET_MANAGED_OBJECTS, true, "golf", 1, &by_object);
+        assert_string_equal(whole.present, by_object.present);
+        assert_non_null(strstr(by_object.present, "\"vm\":\"golf\""));
+        assert_int_equal(by_object.list_domains, 0);
+        assert_int_equal(by_object.get_all, 5);
+        free(whole.present);
+        free(by_object.present);
+        manager_free(m);
+}
+
+/* A change that comes while the objects are read follows every "present"
+ * line: the signal comes before the object's properties, and waits. */
+static void test_watch_changes_while_reading_objects(void **state) {
+        const size_t n = sizeof fleet / sizeof *fleet;
+        Manager *m = NULL;
+        FakeDaemon f;
+        CtlProcess p;
+
+        assert_int_equal(fake_model_new(fleet, n, &m), 0);
+        assert_int_equal(fake_daemon_start(&f, m, false), 0);
+        atomic_store(&f.refuse, FAKE_REFUSE_GET_MANAGED_OBJECTS | FAKE_CHANGE_BEFORE_GET_ALL);
+        assert_int_equal(ctl_start(&p, "--user", "watch", "--json", NULL), 0);
+        for (size_t i = 0; i < 2 * n; i++) {
+                char *line = ctl_next_line(&p, T * 1000);
+                if (!line || !strstr(line, i < n ? "\"event\":\"present\"" : "\"event\":\"changed\""))
+                        fprintf(stderr, "watch: line %zu: %s\n", i + 1, line ? line : "(none)");
+                assert_non_null(line);
+                assert_non_null(strstr(line, i < n ? "\"event\":\"present\"" : "\"event\":\"changed\""));
+                if (i >= n) {
+                        /* with the VM's name: it was shown before */
+                        assert_non_null(strstr(line, "\"vm\":\""));
+                        assert_non_null(strstr(line, "\"interface\":\"Domain\",\"properties\":{\"State\":"));
+                }
+                free(line);
+        }
+        assert_int_equal(ctl_stop(&p, SIGTERM), 0);
+        fake_daemon_stop(&f);
+        manager_free(m);
+}
+
+/* guestinfoctl ARGS against the model, the daemon refusing refuse: exit 1
+ * and one line saying the fleet is too big. */
+static void assert_too_big(Manager *m, bool old, unsigned refuse, const char *command, const char *what) {
+        FakeDaemon f;
+        CtlResult res;
+
+        assert_int_equal(fake_daemon_start(&f, m, old), 0);
+        atomic_store(&f.refuse, refuse);
+        int status = ctl_run(&res, false, T, "--user", command, NULL);
+        fake_daemon_stop(&f);
+        if (status != 1)
+                fprintf(stderr, "%s: exit %d, stderr: %s\n", command, status, res.err);
+        assert_int_equal(status, 1);
+        assert_int_equal(ctl_count_lines(res.err), 1);
+        assert_non_null(strstr(res.err, "Too many VMs on "));
+        assert_non_null(strstr(res.err, what));
+        assert_non_null(strstr(res.err, "would not fit in one bus message"));
+        ctl_result_free(&res);
+}
+
+static void test_too_big_to_list(void **state) {
+        Manager *m = NULL;
+
+        assert_int_equal(fake_model_new(fleet, 3, &m), 0);
+        assert_too_big(m, false, FAKE_REFUSE_LIST_SUMMARIES, "list", "to be listed");
+        /* an older guestinfod, read with GetManagedObjects */
+        assert_too_big(m, true, FAKE_REFUSE_GET_MANAGED_OBJECTS, "list", "to be listed");
+        assert_too_big(m, false, FAKE_REFUSE_GET_MANAGED_OBJECTS | FAKE_REFUSE_LIST_DOMAINS, "watch",
+                       "to be watched");
+        manager_free(m);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_older_daemon_answers_unknown_method),
                 cmocka_unit_test(test_list_from_summaries),
+                cmocka_unit_test(test_watch_reads_objects_when_the_tree_is_too_big),
+                cmocka_unit_test(test_watch_changes_while_reading_objects),
+                cmocka_unit_test(test_too_big_to_list),
         };
-        return cmocka_run_group_tests_name("cli: list from ListSummaries", tests, group_setup, group_teardown);
+        return cmocka_run_group_tests_name("cli: list from ListSummaries, watch of a big fleet", tests, group_setup, group_teardown);
 }

@@ -151,13 +151,39 @@ static const sd_bus_vtable old_manager_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
+/* Counts the calls, and answers the refused ones as guestinfod answers a
+ * reply over the bus's limit. */
 static int count_calls(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         FakeDaemon *f = userdata;
-        if (sd_bus_message_is_method_call(message, MANAGER_INTERFACE, "ListSummaries"))
+        unsigned refuse = atomic_load(&f->refuse), bit = 0;
+
+        if (sd_bus_message_is_method_call(message, MANAGER_INTERFACE, "ListSummaries")) {
                 atomic_fetch_add(&f->list_summaries_calls, 1);
-        else if (sd_bus_message_is_method_call(message, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects"))
+                bit = FAKE_REFUSE_LIST_SUMMARIES;
+        } else if (sd_bus_message_is_method_call(message, MANAGER_INTERFACE, "ListDomains")) {
+                atomic_fetch_add(&f->list_domains_calls, 1);
+                bit = FAKE_REFUSE_LIST_DOMAINS;
+        } else if (sd_bus_message_is_method_call(message, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects")) {
                 atomic_fetch_add(&f->get_managed_objects_calls, 1);
-        return 0;
+                bit = FAKE_REFUSE_GET_MANAGED_OBJECTS;
+        } else if (sd_bus_message_is_method_call(message, "org.freedesktop.DBus.Properties", "GetAll")) {
+                const char *interface = NULL;
+                atomic_fetch_add(&f->get_all_calls, 1);
+                if ((refuse & FAKE_CHANGE_BEFORE_GET_ALL) && sd_bus_message_read(message, "s", &interface) > 0 &&
+                    strcmp(interface, DOMAIN_INTERFACE) == 0)
+                        (void) sd_bus_emit_properties_changed(sd_bus_message_get_bus(message),
+                                                              sd_bus_message_get_path(message), DOMAIN_INTERFACE,
+                                                              "State", NULL);
+                (void) sd_bus_message_rewind(message, true);
+        }
+        if (!(refuse & bit))
+                return 0;
+        (void) sd_bus_reply_method_errorf(message, SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                          "%s() of 99999 domains would be more than the 32 MiB a bus message may "
+                                          "have: read the fleet with Manager.ListSummaries() or ListDomains() and "
+                                          "each domain with Properties.GetAll().",
+                                          sd_bus_message_get_member(message));
+        return 1;
 }
 
 /* An event loop as the daemon's: the whole-tree calls take turns from it. */

@@ -51,7 +51,23 @@ typedef struct FakeDaemon {
         /* Calls seen, by the daemon's side. */
         atomic_uint list_summaries_calls;
         atomic_uint get_managed_objects_calls;
+        atomic_uint list_domains_calls;
+        atomic_uint get_all_calls;
+        /* FAKE_REFUSE_* bits: those calls are answered LimitsExceeded, as
+         * guestinfod answers them when the reply would not fit in a bus
+         * message (a fleet too big for the test to build). */
+        atomic_uint refuse;
 } FakeDaemon;
+
+enum {
+        FAKE_REFUSE_GET_MANAGED_OBJECTS = 1 << 0,
+        FAKE_REFUSE_LIST_SUMMARIES = 1 << 1,
+        FAKE_REFUSE_LIST_DOMAINS = 1 << 2,
+        /* Not a refusal: each GetAll of a Domain interface is preceded by
+         * PropertiesChanged(State) of that object, so that the caller gets
+         * a signal while it reads the objects. */
+        FAKE_CHANGE_BEFORE_GET_ALL = 1 << 3,
+};
 
 /* Connects to the session bus, registers the daemon's vtables for m (old:
  * a Manager interface as guestinfod had it before ListSummaries, with only

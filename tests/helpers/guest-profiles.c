@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "fake-daemon.h"
+#include "guest-builder.h"
 #include "guest-data.h"
 #include "macro.h"
 #include "guest-profiles.h"
@@ -28,6 +29,7 @@ static const char *const ordinary[] = {
 };
 
 static char *long_value(const char *what, unsigned i, unsigned k);
+static char *value_of(const char *what, unsigned i, unsigned k, size_t len);
 
 const char *const *guest_profile_ordinary(void) {
         return ordinary;
@@ -62,7 +64,8 @@ const char *guest_profile_ordinary_agent(void) {
         return json;
 }
 
-/* AGENT_COMMANDS_MAX commands, each named with 1 KiB. */
+/* AGENT_COMMANDS_MAX commands, each name at its cap (a longer one is
+ * dropped, not cut). */
 const char *guest_profile_maxed_agent(void) {
         static char *json;
         if (json)
@@ -73,7 +76,7 @@ const char *guest_profile_maxed_agent(void) {
         fprintf(f, "{\"return\":{\"version\":\"%s\",\"supported_commands\":[", version);
         free(version);
         for (unsigned i = 0; i < AGENT_COMMANDS_MAX; i++) {
-                char *name = long_value("command", i, 0);
+                char *name = value_of("command", i, 0, AGENT_COMMAND_NAME_MAX);
                 fprintf(f, "%s{\"enabled\":true,\"name\":\"%s\"}", i ? "," : "", name);
                 free(name);
         }
@@ -82,12 +85,18 @@ const char *guest_profile_maxed_agent(void) {
         return json;
 }
 
-static char *long_value(const char *what, unsigned i, unsigned k) {
-        char *s = malloc(GUEST_STRING_MAX + 1);
-        int n = snprintf(s, GUEST_STRING_MAX + 1, "%s-%u-%u-", what, i, k);
-        memset(s + n, 'x', GUEST_STRING_MAX - n);
-        s[GUEST_STRING_MAX] = 0;
+/* "what-i-k-xxx…" of len bytes. */
+static char *value_of(const char *what, unsigned i, unsigned k, size_t len) {
+        char *s = malloc(len + 1);
+        int n = snprintf(s, len + 1, "%s-%u-%u-", what, i, k);
+        memset(s + n, 'x', len - n);
+        s[len] = 0;
         return s;
+}
+
+/* 1 KiB: the builder cuts it to its field's cap. */
+static char *long_value(const char *what, unsigned i, unsigned k) {
+        return value_of(what, i, k, GUEST_STRING_MAX);
 }
 
 static char **maxed_kv;
@@ -105,9 +114,18 @@ static void add_long(size_t *n, const char *key, const char *what, unsigned i, u
         free(v);
 }
 
-/* Every string 1 KiB, every list that GetManagedObjects carries at its cap:
- * 10 users and filesystems (the summaries), 16 disks each, 10 guest-only
- * interfaces of 32 addresses. */
+/* For a field that the builder drops, not cuts, when longer than its cap. */
+static void add_at_cap(size_t *n, const char *key, const char *what, unsigned i, unsigned k, size_t cap) {
+        char *v = value_of(what, i, k, cap);
+        add_kv(n, key, v);
+        free(v);
+}
+
+/* Every string at its cap (1 KiB where the builder cuts it to its field's
+ * cap; MACs and addresses exactly at theirs, as longer ones are dropped),
+ * every list that GetManagedObjects carries at its cap: 10 users and
+ * filesystems (the summaries), 16 disks each, 10 guest-only interfaces of
+ * 32 addresses; as the builder keeps it, within the VM's byte budget. */
 const char *const *guest_profile_maxed(void) {
         static const char *const os_keys[] = {
                 "os.id", "os.name", "os.pretty-name", "os.version", "os.version-id", "os.kernel-release",
@@ -147,7 +165,7 @@ const char *const *guest_profile_maxed(void) {
                 snprintf(key, sizeof key, "if.%u.name", i);
                 add_long(&n, key, "eth", i, 0);
                 snprintf(key, sizeof key, "if.%u.hwaddr", i);
-                add_long(&n, key, "mac", i, 0);
+                add_at_cap(&n, key, "mac", i, 0, GUEST_MAC_MAX);
                 snprintf(key, sizeof key, "if.%u.addr.count", i);
                 snprintf(count, sizeof count, "%d", GUEST_ADDRESSES_MAX);
                 add_kv(&n, key, count);
@@ -155,7 +173,7 @@ const char *const *guest_profile_maxed(void) {
                         snprintf(key, sizeof key, "if.%u.addr.%u.type", i, k);
                         add_kv(&n, key, "ipv4");
                         snprintf(key, sizeof key, "if.%u.addr.%u.addr", i, k);
-                        add_long(&n, key, "addr", i, k);
+                        add_at_cap(&n, key, "addr", i, k, GUEST_ADDRESS_MAX);
                         snprintf(key, sizeof key, "if.%u.addr.%u.prefix", i, k);
                         add_kv(&n, key, "24");
                 }

@@ -1,6 +1,7 @@
 /* Model domains for the whole-tree tests and benchmarks: guest data as an
- * ordinary guest reports it, and maxed out (every string 1 KiB, every list
- * that GetManagedObjects carries at its cap), for fake_model_new(). */
+ * ordinary guest reports it, and maxed out (every string at its field's
+ * cap, every list that GetManagedObjects carries at its cap, as the
+ * builder keeps them: within the VM's byte budget), for fake_model_new(). */
 #pragma once
 
 #include <stddef.h>
@@ -10,7 +11,8 @@
 /* key=value lists for FakeVm.guest, built once, never freed. */
 const char *const *guest_profile_ordinary(void);
 const char *const *guest_profile_maxed(void);
-/* The agent's guest-info replies: qemu-ga 7.2's; 512 commands of 1 KiB. */
+/* The agent's guest-info replies: qemu-ga 7.2's; 512 commands, each name
+ * at its cap. */
 const char *guest_profile_ordinary_agent(void);
 const char *guest_profile_maxed_agent(void);
 
