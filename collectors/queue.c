@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -13,13 +14,17 @@ struct Queue {
         QueueItem *head, *tail;
         size_t length;
         int fd;
+        atomic_uint n_ref;
+        void (*free_item)(QueueItem *item);
 };
 
-int queue_new(bool with_fd, Queue **ret) {
+int queue_new(bool with_fd, void (*free_item)(QueueItem *item), Queue **ret) {
         Queue *q = calloc(1, sizeof *q);
         if (!q)
                 return -ENOMEM;
 
+        atomic_init(&q->n_ref, 1);
+        q->free_item = free_item;
         q->fd = -1;
         if (with_fd) {
                 q->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -35,14 +40,19 @@ int queue_new(bool with_fd, Queue **ret) {
         return 0;
 }
 
-Queue *queue_free(Queue *q, void (*free_item)(QueueItem *item)) {
+Queue *queue_ref(Queue *q) {
+        atomic_fetch_add(&q->n_ref, 1);
+        return q;
+}
+
+Queue *queue_unref(Queue *q) {
         QueueItem *i;
 
-        if (!q)
+        if (!q || atomic_fetch_sub(&q->n_ref, 1) > 1)
                 return NULL;
         while ((i = queue_pop(q)))
-                if (free_item)
-                        free_item(i);
+                if (q->free_item)
+                        q->free_item(i);
         if (q->fd >= 0)
                 close(q->fd);
         pthread_cond_destroy(&q->nonempty);

@@ -81,6 +81,8 @@ static int start_refresh(BusDomain *b, Domain *d, sd_bus_message *message, sd_bu
         const char *outcome = NULL;
         uint64_t seq = 0;
         int r = collect_refresh(b->manager, d, &seq, &outcome);
+        if (r < 0 && r != -ENODEV)
+                return r;
         if (r < 0)
                 return sd_bus_error_setf(error, BUS_ERROR_NO_AGENT, "The guest agent of '%s' is not connected.",
                                          bus_error_quote(d->name, quote, sizeof quote));
