@@ -9,11 +9,11 @@
 
 #include <libvirt/libvirt-qemu.h>
 #include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
 
 #include "agent-pool.h"
 #include "guest-info-params.h"
 #include "macro.h"
+#include "virt-error.h"
 #include "virt-message.h"
 
 /* A collection that read this much of the agent's own text (enough to fill
@@ -72,21 +72,15 @@ static unsigned guest_info_types(unsigned kinds) {
         return types;
 }
 
-/* libvirt's last error, fit for a log line: it may quote what the guest
- * sent (terminal escapes, invalid UTF-8, whole lines of JSON). */
+/* libvirt's last error, fit for a log line. */
 static char *error_message(const char *what) {
-        const char *e = virGetLastErrorMessage();
-        char *s = NULL, *safe;
-        if (asprintf(&s, "%s: %s", what, e ? e : "unknown error") < 0)
-                return NULL;
-        safe = text_for_log(s, 300);
-        free(s);
-        return safe;
+        char *s;
+        (void) virt_error_last(what, &s);
+        return s;
 }
 
 static bool last_error_is_unresponsive_agent(void) {
-        virErrorPtr e = virGetLastError();
-        return e && (e->code == VIR_ERR_AGENT_UNRESPONSIVE || e->code == VIR_ERR_OPERATION_TIMEOUT);
+        return virt_error_last(NULL, NULL) == -ETIMEDOUT;
 }
 
 /* libvirt answers success but leaves a kind out when the agent's reply for
@@ -149,9 +143,8 @@ static int collect_kind_raw(virDomainPtr dom, unsigned kind, VirtMsg *m, size_t 
 }
 
 static bool last_error_is_too_big(void) {
-        virErrorPtr e = virGetLastError();
         /* libvirt's RPC refuses an answer over its typed-parameter limit */
-        return e && e->code == VIR_ERR_RPC;
+        return virt_error_last(NULL, NULL) == -E2BIG;
 }
 
 /* One kind of guest data, added to m's GuestInfo. Returns 0, or -EIO (or

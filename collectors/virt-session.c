@@ -7,10 +7,10 @@
 #include <time.h>
 
 #include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
 
 #include "domain-xml.h"
 #include "macro.h"
+#include "virt-error.h"
 #include "virt-message.h"
 #include "virt-session.h"
 
@@ -65,8 +65,7 @@ static bool stopping(VirtSession *s) {
 }
 
 static bool last_error_is_no_domain(void) {
-        virErrorPtr e = virGetLastError();
-        return e && e->code == VIR_ERR_NO_DOMAIN;
+        return virt_error_last(NULL, NULL) == -ENOENT;
 }
 
 static uint64_t realtime_usec(void) {
@@ -166,14 +165,10 @@ static VirtMsg *msg_new(VirtSession *s, VirtMsgType type) {
         return m;
 }
 
-/* Bytes of a libvirt error message kept for a log line. */
-#define ERROR_MESSAGE_MAX 1024
-
-/* libvirt's messages quote domain names, URIs, paths: made safe to log
- * here, once, for every reader. */
 static char *last_error_message(void) {
-        const char *e = virGetLastErrorMessage();
-        return text_for_log(e ? e : "unknown libvirt error", ERROR_MESSAGE_MAX);
+        char *s;
+        (void) virt_error_last(NULL, &s);
+        return s;
 }
 
 /* Fills info from a domain handle and its state and persistence, then
@@ -307,10 +302,8 @@ static int list_domains_bulk(VirtSession *s, ListKind kind, DomainList *l) {
         size_t n_persistent = 0;
 
         int n = virConnectGetAllDomainStats(conn, VIR_DOMAIN_STATS_STATE, &records, stats_flags(kind));
-        if (n < 0) {
-                virErrorPtr e = virGetLastError();
-                return e && e->code == VIR_ERR_NO_SUPPORT ? -EOPNOTSUPP : -E2BIG;
-        }
+        if (n < 0)
+                return virt_error_last(NULL, NULL) == -EOPNOTSUPP ? -EOPNOTSUPP : -E2BIG;
         int r = list_persistent(conn, kind, &persistent, &n_persistent);
         if (r >= 0)
                 r = domain_list_reserve(l, (size_t) n);

@@ -1,11 +1,13 @@
 /* The libvirt session against libvirt's in-process test driver: an event
  * or a result that could not be allocated is not lost for good, it costs
  * a full re-list of the domains. */
+#include <errno.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +15,7 @@
 #include <libvirt/libvirt.h>
 
 #include "queue.h"
+#include "virt-error.h"
 #include "virt-loop.h"
 #include "virt-message.h"
 #include "virt-session.h"
@@ -116,8 +119,47 @@ static void test_lost_result_relists(void **state) {
         expect_paused(f, VIRT_MSG_CONNECTED);
 }
 
+/* The one reader says which error it was, and bounds and cleans what
+ * libvirt quotes (here a file name). */
+static void test_error_reader(void **state) {
+        char uri[2048], *message = NULL;
+        virConnectPtr conn = virConnectOpen(URI);
+
+        assert_int_equal(virt_loop_start(), 0); /* libvirt's own printing silenced */
+        assert_non_null(conn);
+        assert_null(virDomainLookupByName(conn, "nosuch"));
+        assert_int_equal(virt_error_last("lookup", &message), -ENOENT);
+        assert_non_null(message);
+        assert_memory_equal(message, "lookup: ", 8);
+        free(message);
+        virConnectClose(conn);
+
+        memset(uri, 'x', sizeof uri - 1);
+        uri[sizeof uri - 1] = '\0';
+        memcpy(uri, "test:///no\033[2Jsuch", 18);
+        assert_null(virConnectOpen(uri));
+        assert_int_equal(virt_error_last(NULL, &message), -EIO);
+        assert_non_null(message);
+        assert_true(strlen(message) <= VIRT_ERROR_MESSAGE_MAX);
+        assert_non_null(strstr(message, "no?[2Jsuch"));
+        assert_null(strchr(message, '\033'));
+        free(message);
+
+        memcpy(uri, "test:///tmp/such", 16);
+        assert_null(virConnectOpen(uri));
+        assert_int_equal(virt_error_last("open", &message), -EIO);
+        assert_non_null(message);
+        printf("# %.60s... (%zu bytes)\n", message, strlen(message));
+        assert_non_null(strstr(message, "xxxx"));
+        assert_true(strlen(message) <= VIRT_ERROR_MESSAGE_MAX);
+        assert_true(strlen(message) >= VIRT_ERROR_MESSAGE_MAX - 4);
+        free(message);
+        virt_loop_stop();
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_error_reader),
                 cmocka_unit_test_setup_teardown(test_event_read, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_lost_event_relists, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_lost_result_relists, setup, teardown),
