@@ -37,6 +37,7 @@ typedef struct Watch {
         Name *names;           /* object path → VM name, for lines about a path */
         size_t n_names;
         sd_event *event;
+        int error; /* why the loop ended, if not asked to (-errno, said already) */
 } Watch;
 
 /* ---- VM names by object path ---- */
@@ -223,7 +224,7 @@ static int snapshot(Watch *w) {
                 return bus_client_report(w->client, r, &error, NULL);
         objects = bus_read_json(reply);
         if (!objects)
-                return cli_error(EXIT_FAILED, "Failed to parse guestinfod's answer.");
+                return cli_error(-EIO, "Failed to parse guestinfod's answer.");
         json_object_foreach(objects, path, v)
                 if (wanted(w, path)) {
                         json_t *interfaces = short_interfaces(v);
@@ -351,8 +352,8 @@ static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error
 
 static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Watch *w = userdata;
-        cli_error(EXIT_NOT_RUNNING, "Lost the connection to %s.", w->client->where);
-        return sd_event_exit(w->event, EXIT_NOT_RUNNING);
+        w->error = cli_error(ERRNO_NOT_RUNNING, "Lost the connection to %s.", w->client->where);
+        return sd_event_exit(w->event, 0);
 }
 
 static int add_matches(Watch *w) {
@@ -407,7 +408,7 @@ int cmd_watch(BusClient *c, const CliOptions *o, const char *vm) {
                 r = sd_bus_attach_event(c->bus, w.event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0) {
                 sd_event_unref(w.event);
-                return cli_error(EXIT_FAILED, "Failed to set up the event loop: %s", strerror(-r));
+                return cli_error(-EIO, "Failed to set up the event loop: %s", strerror(-r));
         }
 
         /* subscribe first, then look: no change falls between the two */
@@ -419,7 +420,9 @@ int cmd_watch(BusClient *c, const CliOptions *o, const char *vm) {
         if (r == 0) {
                 r = sd_event_loop(w.event);
                 if (r < 0)
-                        r = cli_error(EXIT_FAILED, "Event loop failed: %s", strerror(-r));
+                        r = cli_error(-EIO, "Event loop failed: %s", strerror(-r));
+                else
+                        r = w.error;
         }
 
         (void) sd_bus_detach_event(c->bus);
