@@ -6,6 +6,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "macro.h"
 #include "queue.h"
 
 struct Queue {
@@ -18,25 +19,24 @@ struct Queue {
         void (*free_item)(QueueItem *item);
 };
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(Queue *, queue_unref);
+
 int queue_new(bool with_fd, void (*free_item)(QueueItem *item), Queue **ret) {
-        Queue *q = calloc(1, sizeof *q);
+        _cleanup_(queue_unrefp) Queue *q = calloc(1, sizeof *q);
         if (!q)
                 return -ENOMEM;
 
         atomic_init(&q->n_ref, 1);
         q->free_item = free_item;
         q->fd = -1;
-        if (with_fd) {
-                q->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-                if (q->fd < 0) {
-                        int r = -errno;
-                        free(q);
-                        return r;
-                }
-        }
         pthread_mutex_init(&q->lock, NULL);
         pthread_cond_init(&q->nonempty, NULL);
-        *ret = q;
+        if (with_fd) {
+                q->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+                if (q->fd < 0)
+                        return -errno;
+        }
+        *ret = TAKE_PTR(q);
         return 0;
 }
 
