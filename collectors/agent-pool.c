@@ -270,6 +270,8 @@ static void collect(AgentPool *p, virConnectPtr *worker_connection, const Reques
                 }
         }
         if (oom) {
+                /* Failed, even if the reason cannot be kept: asked again later. */
+                m->data.failed_kinds |= want;
                 m->error = strdup("out of memory parsing guest info");
                 goto out;
         }
