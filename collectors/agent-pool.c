@@ -422,12 +422,27 @@ int agent_pool_stop(AgentPool *p, unsigned wait_ms) {
         return all_joined ? 0 : -ETIMEDOUT;
 }
 
+/* Allocations by agent_pool_submit from now on that succeed before one
+ * fails: see the header. */
+static atomic_int fail_after = -1;
+
+void agent_pool_test_fail_allocation(unsigned skip) {
+        atomic_store(&fail_after, (int) skip);
+}
+
+static bool allocation_fails(void) {
+        int n = atomic_load(&fail_after);
+        while (n >= 0 && !atomic_compare_exchange_weak(&fail_after, &n, n - 1))
+                ;
+        return n == 0;
+}
+
 int agent_pool_submit(AgentPool *p, const char *uuid, uint64_t job, unsigned kinds, unsigned supported,
                       unsigned raw) {
-        _cleanup_(freep) Request *req = calloc(1, sizeof *req);
+        _cleanup_(freep) Request *req = allocation_fails() ? NULL : calloc(1, sizeof *req);
         if (!req)
                 return -ENOMEM;
-        req->result = virt_msg_new(VIRT_MSG_GUEST_DATA);
+        req->result = allocation_fails() ? NULL : virt_msg_new(VIRT_MSG_GUEST_DATA);
         if (!req->result)
                 return -ENOMEM;
         snprintf(req->uuid, sizeof req->uuid, "%s", uuid);

@@ -44,3 +44,7 @@ int agent_pool_stop(AgentPool *p, unsigned wait_ms);
  * returns -ENOMEM, or 0 and the answer is sure to come. */
 int agent_pool_submit(AgentPool *p, const char *uuid, uint64_t job, unsigned kinds, unsigned supported,
                       unsigned raw);
+
+/* For tests: of the allocations agent_pool_submit makes from now on, skip
+ * succeed and the next one fails, as if memory had run out. */
+void agent_pool_test_fail_allocation(unsigned skip);
