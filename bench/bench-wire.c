@@ -313,7 +313,7 @@ static int bus_pair(Server *s, sd_bus **client) {
         if (r >= 0)
                 r = sd_bus_set_anonymous(s->bus, 1);
         if (r >= 0)
-                r = bus_manager_register(s->bus, s->m);
+                r = bus_manager_register(s->bus, s->m, NULL);
         if (r >= 0)
                 r = bus_domain_new(s->bus, s->m, false, &s->domains);
         if (r >= 0)

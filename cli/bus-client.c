@@ -50,7 +50,7 @@ static int wait_ready(BusClient *c) {
         while ((r = sd_bus_is_ready(c->bus)) == 0) {
                 uint64_t now = now_usec();
                 if (now >= deadline)
-                        return cli_error(EXIT_TIMEOUT, "%c%s did not answer within %g s (--timeout).",
+                        return cli_error(ERRNO_TIMEOUT, "%c%s did not answer within %g s (--timeout).",
                                          toupper(c->where[0]), c->where + 1, (double) c->timeout_usec / 1e6);
                 r = sd_bus_process(c->bus, NULL);
                 if (r == 0)
@@ -59,7 +59,8 @@ static int wait_ready(BusClient *c) {
                         break;
         }
         if (r < 0)
-                return cli_error(exit_code_for_error(r, NULL), "Failed to connect to %s: %s", c->where, strerror(-r));
+                return cli_error(errno_from_exit_code(exit_code_for_error(r, NULL)), "Failed to connect to %s: %s",
+                                 c->where, strerror(-r));
         return 0;
 }
 
@@ -90,13 +91,13 @@ int bus_client_open(BusClient *c, const CliOptions *o, uint64_t default_timeout_
                 r = sd_bus_open_system(&c->bus);
         }
         if (!c->where)
-                return cli_error(EXIT_FAILED, "Out of memory.");
+                return cli_error(-ENOMEM, "Out of memory.");
         if (r == -EINVAL && (o->target == BUS_TARGET_ADDRESS || o->target == BUS_TARGET_REMOTE))
-                return cli_error(EXIT_USAGE, "Cannot use %s: invalid %s.",
+                return cli_error(ERRNO_USAGE, "Cannot use %s: invalid %s.",
                                  o->target == BUS_TARGET_REMOTE ? o->host : o->address,
                                  o->target == BUS_TARGET_REMOTE ? "host" : "bus address");
         if (r < 0)
-                return cli_error(r == -EACCES || r == -EPERM ? EXIT_ACCESS_DENIED : EXIT_NOT_RUNNING,
+                return cli_error(r == -EACCES || r == -EPERM ? ERRNO_ACCESS_DENIED : ERRNO_NOT_RUNNING,
                                  "Failed to connect to %s: %s%s", c->where, strerror(-r), hint);
 
         /* Bounds the calls we do not make ourselves too (AddMatch). */
@@ -189,35 +190,35 @@ int exit_code_for_error(int r, const sd_bus_error *error) {
 }
 
 int bus_client_report(BusClient *c, int r, const sd_bus_error *error, const char *vm) {
-        int code = exit_code_for_error(r, error);
+        int code = exit_code_for_error(r, error), e = errno_from_exit_code(code);
         const char *message = error && error->message ? error->message : strerror(r < 0 ? -r : EIO);
 
         switch (code) {
         case EXIT_NO_SUCH_VM:
-                return cli_error(code, "No VM named '%s' or with that UUID.", vm ? vm : "");
+                return cli_error(e, "No VM named '%s' or with that UUID.", vm ? vm : "");
         case EXIT_NOT_RUNNING:
                 if (sd_bus_error_has_names(error, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
-                        return cli_error(code, "guestinfod is not running on %s.", c->where);
+                        return cli_error(e, "guestinfod is not running on %s.", c->where);
                 if (error && error->name && is_not_running(error->name))
-                        return cli_error(code, "guestinfod is not running on %s and could not be started: %s", c->where,
+                        return cli_error(e, "guestinfod is not running on %s and could not be started: %s", c->where,
                                          message);
-                return cli_error(code, "Lost the connection to %s: %s", c->where, message);
+                return cli_error(e, "Lost the connection to %s: %s", c->where, message);
         case EXIT_TIMEOUT:
                 /* our own time limit needs no more words; a bus's NoReply may say more */
                 if (streq(message, strerror(ETIMEDOUT)))
-                        return cli_error(code, "guestinfod did not answer within %g s (--timeout).",
+                        return cli_error(e, "guestinfod did not answer within %g s (--timeout).",
                                          (double) c->timeout_usec / 1e6);
-                return cli_error(code, "guestinfod did not answer: %s", message);
+                return cli_error(e, "guestinfod did not answer: %s", message);
         case EXIT_ACCESS_DENIED:
-                return cli_error(code, "Access denied: %s", message);
+                return cli_error(e, "Access denied: %s", message);
         default:
                 /* the daemon's own messages (NoAgent, AgentFailed, InvalidArgs) are made to be read */
-                return cli_error(code, "%s", message);
+                return cli_error(e, "%s", message);
         }
 }
 
 int bus_client_report_too_big(BusClient *c, const sd_bus_error *error, const char *what) {
-        return cli_error(EXIT_FAILED,
+        return cli_error(-EIO,
                          "Too many VMs on %s to be %s: guestinfod's answer would not fit in one bus message (%s)",
                          c->where, what, error && error->message ? error->message : "LimitsExceeded");
 }
@@ -260,7 +261,7 @@ int bus_client_find_vm(BusClient *c, const char *vm, char **ret_path) {
         int r;
 
         if (!*vm)
-                return cli_error(EXIT_USAGE, "The VM name must not be empty.");
+                return cli_error(ERRNO_USAGE, "The VM name must not be empty.");
 
         if (looks_like_uuid(vm)) {
                 r = call_lookup(c, METHOD_GET_DOMAIN_BY_UUID, vm, &error, ret_path);

@@ -1,5 +1,5 @@
 /* The client's side of the bus: connecting, calling guestinfod with a time
- * limit, and turning bus errors into one line and an exit code. */
+ * limit, and turning bus errors into one line and an -errno (cli.h). */
 #pragma once
 
 #include <systemd/sd-bus.h>
@@ -15,7 +15,7 @@ typedef struct BusClient {
         char *where; /* "the system bus", "the system bus of HOST", ...: for messages */
 } BusClient;
 
-/* Connects as the options say. Returns 0, or prints why not and returns the exit code. */
+/* Connects as the options say. Returns 0, or prints why not and returns -errno (cli.h). */
 int bus_client_open(BusClient *c, const CliOptions *o, uint64_t default_timeout_usec);
 void bus_client_close(BusClient *c);
 
@@ -31,7 +31,7 @@ int bus_client_get_all(BusClient *c, const char *path, const char *interface, sd
 /* The exit code for a failed call (r < 0, error possibly unset). */
 int exit_code_for_error(int r, const sd_bus_error *error);
 
-/* Prints one line saying why the call failed and returns its exit code.
+/* Prints one line saying why the call failed and returns its -errno (cli.h).
  * vm (may be NULL) is what the user named, for "no such VM". */
 int bus_client_report(BusClient *c, int r, const sd_bus_error *error, const char *vm);
 
@@ -45,5 +45,5 @@ int bus_client_report_too_big(BusClient *c, const sd_bus_error *error, const cha
 bool bus_error_is_absent(const sd_bus_error *error);
 
 /* Finds the VM by UUID (any case, dashes optional) or by name. Returns 0
- * and its object path, or prints why not and returns the exit code. */
+ * and its object path, or prints why not and returns -errno (cli.h). */
 int bus_client_find_vm(BusClient *c, const char *vm, char **ret_path);

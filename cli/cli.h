@@ -9,7 +9,13 @@
 
 #define PROGRAM_NAME "guestinfoctl"
 
-/* Documented in guestinfoctl --help and guestinfoctl(1); scripts rely on them. */
+/* Documented in guestinfoctl --help and guestinfoctl(1); scripts rely on them.
+ *
+ * Inside the client every function returns 0 (or a count) on success and a
+ * negative errno on failure; one that failed after saying why returns one
+ * of the errnos below (or -EIO, -ENOMEM for EXIT_FAILED: never a raw
+ * errno, which might name another code), and only main() turns it into the
+ * exit code (exit_code_from_errno). */
 typedef enum ExitCode {
         EXIT_OK = 0,
         EXIT_FAILED = 1,         /* anything not listed below, e.g. the agent did not answer */
@@ -38,6 +44,16 @@ typedef struct CliOptions {
         bool names;           /* list --names, for shell completion */
 } CliOptions;
 
-/* Prints "guestinfoctl: MESSAGE" as one line on stderr and returns code, so
- * callers can write "return cli_error(EXIT_USAGE, ...)". */
-int cli_error(int code, const char *format, ...) _printf_(2, 3);
+/* The errno for each exit code, and back; any other failure is EXIT_FAILED. */
+#define ERRNO_USAGE (-EINVAL)
+#define ERRNO_NO_SUCH_VM (-ENOENT)
+#define ERRNO_NOT_RUNNING (-ENOTCONN)
+#define ERRNO_ACCESS_DENIED (-EACCES)
+#define ERRNO_NO_AGENT (-ENODEV)
+#define ERRNO_TIMEOUT (-ETIMEDOUT)
+int exit_code_from_errno(int r);
+int errno_from_exit_code(int code);
+
+/* Prints "guestinfoctl: MESSAGE" as one line on stderr and returns r (a
+ * negative errno), so callers can write "return cli_error(-EINVAL, ...)". */
+int cli_error(int r, const char *format, ...) _printf_(2, 3);

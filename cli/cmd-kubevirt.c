@@ -30,7 +30,7 @@ int cmd_kubevirt(BusClient *c, const char *command, const char *vm) {
                 if (streq(methods[i].command, command))
                         method = methods[i].method;
         if (!method)
-                return cli_error(EXIT_USAGE, "Unknown command '%s'.", command);
+                return cli_error(ERRNO_USAGE, "Unknown command '%s'.", command);
 
         r = bus_client_find_vm(c, vm, &path);
         if (r != 0)
@@ -40,9 +40,9 @@ int cmd_kubevirt(BusClient *c, const char *command, const char *vm) {
                 return bus_client_report(c, r, &error, vm);
         r = sd_bus_message_read(reply, "s", &json);
         if (r < 0)
-                return cli_error(EXIT_FAILED, "Failed to parse guestinfod's answer: %s", strerror(-r));
+                return cli_error(-EIO, "Failed to parse guestinfod's answer: %s", strerror(-r));
         /* byte for byte what the daemon sent: no re-encoding of numbers */
         if (puts(json) == EOF)
-                return cli_error(EXIT_FAILED, "Failed to write the output: %s", strerror(errno));
+                return cli_error(-EIO, "Failed to write the output: %s", strerror(errno));
         return output_flush();
 }

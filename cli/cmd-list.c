@@ -58,7 +58,7 @@ static int print_table(const Vm *vms, size_t n) {
         }
         if (r < 0) {
                 table_free(t);
-                return cli_error(EXIT_FAILED, "Out of memory.");
+                return cli_error(-ENOMEM, "Out of memory.");
         }
         table_print(t, output_is_terminal(), "");
         table_free(t);

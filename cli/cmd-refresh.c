@@ -15,5 +15,5 @@ int cmd_refresh(BusClient *c, const char *vm) {
         r = bus_client_call(c, path, DOMAIN_INTERFACE, METHOD_REFRESH, &error, NULL, NULL);
         if (r < 0)
                 return bus_client_report(c, r, &error, vm);
-        return EXIT_OK;
+        return 0;
 }

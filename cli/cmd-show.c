@@ -195,14 +195,14 @@ static int print_text(const Vm *vm) {
         else
                 printf("\nNo guest data: the guest agent is connected but has not answered yet.\n");
         if (!print_table("Interfaces", interfaces_table(vm)))
-                return cli_error(EXIT_FAILED, "Out of memory.");
+                return cli_error(-ENOMEM, "Out of memory.");
         if (vm->has_guest_data) {
                 heading(h, sizeof h, "Filesystems", vm->filesystem_count, vm->n_filesystems);
                 if (!print_table(h, filesystems_table(vm)))
-                        return cli_error(EXIT_FAILED, "Out of memory.");
+                        return cli_error(-ENOMEM, "Out of memory.");
                 heading(h, sizeof h, "Users", vm->user_count, vm->n_users);
                 if (!print_table(h, users_table(vm)))
-                        return cli_error(EXIT_FAILED, "Out of memory.");
+                        return cli_error(-ENOMEM, "Out of memory.");
         }
         return output_flush();
 }

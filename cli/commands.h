@@ -1,4 +1,4 @@
-/* The commands; each returns the process's exit code, having printed why it
+/* The commands; each returns 0, or -errno (cli.h) having printed why it
  * failed. */
 #pragma once
 

@@ -118,7 +118,7 @@ static const Command *find_command(const char *name) {
         return NULL;
 }
 
-#define USAGE_ERROR(...) cli_error(EXIT_USAGE, __VA_ARGS__)
+#define USAGE_ERROR(...) cli_error(ERRNO_USAGE, __VA_ARGS__)
 
 enum {
         ARG_VERSION = 0x100,
@@ -140,7 +140,7 @@ typedef struct Parsed {
         unsigned n_args;
 } Parsed;
 
-/* Returns 0, or the exit code having said what is wrong. */
+/* Returns 0, or -errno having said what is wrong. */
 static int parse_argv(int argc, char *argv[], Parsed *p) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -281,48 +281,54 @@ static int run(const Parsed *p) {
                 r = cmd_refresh(&client, vm);
                 break;
         default:
-                r = EXIT_FAILED;
+                r = -EIO;
         }
         bus_client_close(&client);
         return r;
 }
 
-int main(int argc, char *argv[]) {
+/* The command line's work: 0, or -errno having said why not. */
+static int run_argv(int argc, char *argv[]) {
         Parsed p;
         int r;
-
-        /* for the width of non-ASCII names in tables */
-        setlocale(LC_CTYPE, "");
 
         r = parse_argv(argc, argv, &p);
         if (r != 0)
                 return r;
         if (p.version) {
                 printf("%s %s\n", PROGRAM_NAME, GUESTINFOD_VERSION);
-                return EXIT_OK;
+                return 0;
         }
         if (p.help) {
                 if (!p.command_given)
                         help();
                 else
                         command_help(p.command);
-                return EXIT_OK;
+                return 0;
         }
         if (p.command->id == COMMAND_HELP) {
                 if (p.n_args > 1)
                         return USAGE_ERROR("'help' takes at most one command.");
                 if (p.n_args == 0) {
                         help();
-                        return EXIT_OK;
+                        return 0;
                 }
                 const Command *c = find_command(p.args[0]);
                 if (!c)
                         return USAGE_ERROR("Unknown command '%s' (see %s --help).", p.args[0], PROGRAM_NAME);
                 command_help(c);
-                return EXIT_OK;
+                return 0;
         }
         r = check_command(&p);
         if (r != 0)
                 return r;
         return run(&p);
+}
+
+int main(int argc, char *argv[]) {
+        /* for the width of non-ASCII names in tables */
+        setlocale(LC_CTYPE, "");
+
+        /* The only place where an -errno becomes an exit code. */
+        return exit_code_from_errno(run_argv(argc, argv));
 }

@@ -9,7 +9,7 @@
 #include "cli.h"
 #include "output.h"
 
-int cli_error(int code, const char *format, ...) {
+int cli_error(int r, const char *format, ...) {
         char *message = NULL;
         va_list ap;
 
@@ -26,7 +26,7 @@ int cli_error(int code, const char *format, ...) {
         fprintf(stderr, "%s: %s\n", PROGRAM_NAME, safe ? safe : message ? message : format);
         free(safe);
         free(message);
-        return code;
+        return r;
 }
 
 bool output_is_terminal(void) {
@@ -134,19 +134,19 @@ json_t *json_string_or_null(const char *s) {
 
 int output_flush(void) {
         if (fflush(stdout) != 0 || ferror(stdout))
-                return cli_error(EXIT_FAILED, "Failed to write the output: %s", strerror(errno));
-        return EXIT_OK;
+                return cli_error(-EIO, "Failed to write the output: %s", strerror(errno));
+        return 0;
 }
 
 int json_print(json_t *j, bool indent) {
         int r;
 
         if (!j)
-                return cli_error(EXIT_FAILED, "Out of memory.");
+                return cli_error(-ENOMEM, "Out of memory.");
         r = json_dumpf(j, stdout, indent ? JSON_INDENT(2) : JSON_COMPACT);
         json_decref(j);
         if (r < 0 || putchar('\n') == EOF)
-                return cli_error(EXIT_FAILED, "Failed to write the output: %s", strerror(errno));
+                return cli_error(-EIO, "Failed to write the output: %s", strerror(errno));
         return output_flush();
 }
 
@@ -223,4 +223,33 @@ void table_print(const Table *t, bool aligned, const char *indent) {
                 print_row(t, t->headers, widths, true, indent);
         for (size_t r = 0; r < t->n_rows; r++)
                 print_row(t, (const char *const *) t->cells + r * t->n_columns, widths, aligned, indent);
+}
+
+static const struct {
+        int code, r;
+} exit_errnos[] = {
+        { EXIT_USAGE, ERRNO_USAGE },
+        { EXIT_NO_SUCH_VM, ERRNO_NO_SUCH_VM },
+        { EXIT_NOT_RUNNING, ERRNO_NOT_RUNNING },
+        { EXIT_ACCESS_DENIED, ERRNO_ACCESS_DENIED },
+        { EXIT_NO_AGENT, ERRNO_NO_AGENT },
+        { EXIT_TIMEOUT, ERRNO_TIMEOUT },
+};
+
+int exit_code_from_errno(int r) {
+        if (r >= 0)
+                return EXIT_OK;
+        for (size_t i = 0; i < ELEMENTSOF(exit_errnos); i++)
+                if (exit_errnos[i].r == r)
+                        return exit_errnos[i].code;
+        return EXIT_FAILED;
+}
+
+int errno_from_exit_code(int code) {
+        if (code == EXIT_OK)
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(exit_errnos); i++)
+                if (exit_errnos[i].code == code)
+                        return exit_errnos[i].r;
+        return -EIO;
 }

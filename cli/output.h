@@ -33,11 +33,11 @@ json_t *json_time_usec(uint64_t usec);
 /* A JSON string, or null for NULL. */
 json_t *json_string_or_null(const char *s);
 
-/* Flushes stdout: EXIT_OK, or the exit code having said why not. */
+/* Flushes stdout: 0, or -errno (cli.h) having said why not. */
 int output_flush(void);
 
 /* Prints one JSON document (indented) or one JSON line; takes j's reference.
- * Returns 0 or the exit code, having said why. */
+ * Returns 0 or -errno (cli.h), having said why. */
 int json_print(json_t *j, bool indent);
 
 typedef struct Table Table;

@@ -364,7 +364,7 @@ const char *vm_primary_ip(const Vm *vm) {
 /* ---- loading ---- */
 
 static int parse_failed(int r) {
-        return cli_error(EXIT_FAILED, "Failed to parse guestinfod's answer: %s", strerror(-r));
+        return cli_error(-EIO, "Failed to parse guestinfod's answer: %s", strerror(-r));
 }
 
 /* One object of GetManagedObjects: the a{sa{sv}} m is at. */
@@ -500,7 +500,7 @@ int vm_load_summaries(BusClient *c, Vm **ret, size_t *ret_n) {
 }
 
 /* GetAll of one interface into vm. Returns 1 if read, 0 if the object has
- * no such interface now, or the exit code (negated) having said why. */
+ * no such interface now, or -errno having said why. */
 static int load_interface(BusClient *c, const char *path, const char *interface, const char *vm_name, Vm *vm) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -510,10 +510,10 @@ static int load_interface(BusClient *c, const char *path, const char *interface,
         if (r < 0 && bus_error_is_absent(&error) && !streq(interface, DOMAIN_INTERFACE))
                 return 0;
         if (r < 0)
-                return -bus_client_report(c, r, &error, vm_name);
+                return bus_client_report(c, r, &error, vm_name);
         r = vm_read_properties(reply, interface, vm);
         if (r < 0)
-                return -parse_failed(r);
+                return parse_failed(r);
         return 1;
 }
 
@@ -528,10 +528,10 @@ static int load_list(BusClient *c, const char *path, const char *interface, cons
         if (r < 0 && bus_error_is_absent(&error))
                 return 0;
         if (r < 0)
-                return -bus_client_report(c, r, &error, vm_name);
+                return bus_client_report(c, r, &error, vm_name);
         r = read(reply, vm, 0);
         if (r < 0)
-                return -parse_failed(r);
+                return parse_failed(r);
         return 1;
 }
 
@@ -545,12 +545,12 @@ static int load_commands(BusClient *c, const char *path, const char *vm_name, Vm
         r = bus_client_call(c, path, "org.freedesktop.DBus.Properties", "Get", &error, &reply, "ss", DOMAIN_INTERFACE,
                             PROPERTY_AGENT_SUPPORTED_COMMANDS);
         if (r < 0)
-                return -bus_client_report(c, r, &error, vm_name);
+                return bus_client_report(c, r, &error, vm_name);
         r = sd_bus_message_enter_container(reply, 'v', "a" AGENT_COMMAND_SIGNATURE);
         if (r >= 0)
                 r = read_commands(reply, vm, 0);
         if (r < 0)
-                return -parse_failed(r);
+                return parse_failed(r);
         return 1;
 }
 
@@ -559,7 +559,7 @@ int vm_load(BusClient *c, const char *path, const char *vm_name, Vm *ret) {
         int r;
 
         if (set_string(&vm.path, path) < 0)
-                return cli_error(EXIT_FAILED, "Out of memory.");
+                return cli_error(-ENOMEM, "Out of memory.");
         r = load_interface(c, path, DOMAIN_INTERFACE, vm_name, &vm);
         if (r > 0)
                 r = load_commands(c, path, vm_name, &vm);
@@ -579,7 +579,7 @@ int vm_load(BusClient *c, const char *path, const char *vm_name, Vm *ret) {
                 r = load_list(c, path, FILESYSTEMS_INTERFACE, METHOD_LIST_FILESYSTEMS, read_filesystems, vm_name, &vm);
         if (r < 0) {
                 vm_done(&vm);
-                return -r;
+                return r;
         }
         vm.has_guest_data = r > 0;
         *ret = vm;

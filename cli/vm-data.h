@@ -105,16 +105,16 @@ int vm_read_properties(sd_bus_message *m, const char *interface, Vm *vm);
 const char *vm_primary_ip(const Vm *vm);
 
 /* Every VM, sorted by name, from one GetManagedObjects call (summaries of
- * users and filesystems). Returns 0 or the exit code, having said why. */
+ * users and filesystems). Returns 0 or -errno (cli.h), having said why. */
 int vm_load_all(BusClient *c, Vm **ret, size_t *ret_n);
 
 /* Every VM, sorted by name, from one ListSummaries call: path, name, UUID,
  * state, AgentConnected, has_guest_data, and with guest data the OS's pretty
  * name and the hostname; ip_addresses; nothing else. Returns 0; -EOPNOTSUPP,
  * having said nothing, if guestinfod is older than ListSummaries; or the
- * exit code, having said why. */
+ * -errno (cli.h), having said why. */
 int vm_load_summaries(BusClient *c, Vm **ret, size_t *ret_n);
 
 /* One VM with its full lists of users and filesystems. Returns 0 or the
- * exit code, having said why; vm_name is for messages. */
+ * -errno (cli.h), having said why; vm_name is for messages. */
 int vm_load(BusClient *c, const char *path, const char *vm_name, Vm *ret);

@@ -51,6 +51,7 @@ typedef struct Watch {
         Deferred *deferred;    /* signals that came meanwhile, in order */
         size_t n_deferred;
         bool missed;           /* some of them did not fit */
+        int error;             /* why the loop ended, if not asked to (-errno, said already) */
 } Watch;
 
 /* ---- VM names by object path ---- */
@@ -293,7 +294,7 @@ static void replay_deferred(Watch *w) {
         size_t i = 0;
 
         if (w->missed)
-                cli_error(EXIT_FAILED, "warning: too many changes while reading the VMs; some were not shown.");
+                cli_error(-EIO, "warning: too many changes while reading the VMs; some were not shown.");
         w->missed = false;
         for (; i < w->n_deferred && !w->fetch; i++) {
                 Deferred *d = &w->deferred[i];
@@ -349,15 +350,16 @@ static int on_get_all(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
                         return 0;
                 }
                 f->failed = true;
-                int code = bus_client_report(w->client, -sd_bus_message_get_errno(m), error, NULL);
-                return sd_event_exit(w->event, code);
+                w->error = bus_client_report(w->client, -sd_bus_message_get_errno(m), error, NULL);
+                return sd_event_exit(w->event, 0);
         }
         c->absent = error != NULL;
         if (!error) {
                 c->props = bus_read_json(m);
                 if (!json_is_object(c->props)) {
                         f->failed = true;
-                        return sd_event_exit(w->event, cli_error(EXIT_FAILED, "Failed to parse guestinfod's answer."));
+                        w->error = cli_error(-EIO, "Failed to parse guestinfod's answer.");
+                        return sd_event_exit(w->event, 0);
                 }
         }
         f->answered++;
@@ -379,7 +381,8 @@ static int on_get_all(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
         int r = fetch_send(f);
         if (r < 0) {
                 f->failed = true;
-                return sd_event_exit(w->event, bus_client_report(w->client, r, NULL, NULL));
+                w->error = bus_client_report(w->client, r, NULL, NULL);
+                return sd_event_exit(w->event, 0);
         }
         return 0;
 }
@@ -422,7 +425,7 @@ static int fetch_paths(Watch *w, Fetch *f) {
         int r;
 
         if (w->only_path)
-                return add_path(f, w->only_path) < 0 ? cli_error(EXIT_FAILED, "Out of memory.") : 0;
+                return add_path(f, w->only_path) < 0 ? cli_error(-ENOMEM, "Out of memory.") : 0;
         r = bus_client_call(w->client, MANAGER_PATH, MANAGER_INTERFACE, "ListDomains", &error, &reply, NULL);
         if (r < 0 && sd_bus_error_has_name(&error, SD_BUS_ERROR_LIMITS_EXCEEDED))
                 return bus_client_report_too_big(w->client, &error, "watched");
@@ -433,7 +436,7 @@ static int fetch_paths(Watch *w, Fetch *f) {
                 if (wanted(w, path))
                         r = add_path(f, path);
         if (r < 0)
-                return cli_error(EXIT_FAILED, "Failed to parse guestinfod's answer: %s", strerror(-r));
+                return cli_error(-EIO, "Failed to parse guestinfod's answer: %s", strerror(-r));
         return 0;
 }
 
@@ -444,7 +447,7 @@ static int fetch_start(Watch *w, bool fatal) {
         int r;
 
         if (!f)
-                return cli_error(EXIT_FAILED, "Out of memory.");
+                return cli_error(-ENOMEM, "Out of memory.");
         f->w = w;
         f->fatal = fatal;
         r = fetch_paths(w, f);
@@ -486,7 +489,7 @@ static int snapshot(Watch *w, bool at_start) {
                 return bus_client_report(w->client, r, &error, NULL);
         objects = bus_read_json(reply);
         if (!objects)
-                return cli_error(EXIT_FAILED, "Failed to parse guestinfod's answer.");
+                return cli_error(-EIO, "Failed to parse guestinfod's answer.");
         json_object_foreach(objects, path, v)
                 if (wanted(w, path)) {
                         json_t *interfaces = short_interfaces(v);
@@ -627,8 +630,8 @@ static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error
 
 static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Watch *w = userdata;
-        cli_error(EXIT_NOT_RUNNING, "Lost the connection to %s.", w->client->where);
-        return sd_event_exit(w->event, EXIT_NOT_RUNNING);
+        w->error = cli_error(ERRNO_NOT_RUNNING, "Lost the connection to %s.", w->client->where);
+        return sd_event_exit(w->event, 0);
 }
 
 static int add_matches(Watch *w) {
@@ -683,7 +686,7 @@ int cmd_watch(BusClient *c, const CliOptions *o, const char *vm) {
                 r = sd_bus_attach_event(c->bus, w.event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0) {
                 sd_event_unref(w.event);
-                return cli_error(EXIT_FAILED, "Failed to set up the event loop: %s", strerror(-r));
+                return cli_error(-EIO, "Failed to set up the event loop: %s", strerror(-r));
         }
 
         /* subscribe first, then look: no change falls between the two */
@@ -695,7 +698,9 @@ int cmd_watch(BusClient *c, const CliOptions *o, const char *vm) {
         if (r == 0) {
                 r = sd_event_loop(w.event);
                 if (r < 0)
-                        r = cli_error(EXIT_FAILED, "Event loop failed: %s", strerror(-r));
+                        r = cli_error(-EIO, "Event loop failed: %s", strerror(-r));
+                else
+                        r = w.error;
         }
 
         fetch_free(w.fetch);

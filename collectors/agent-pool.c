@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,17 +9,20 @@
 
 #include <libvirt/libvirt-qemu.h>
 #include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
 
 #include "agent-pool.h"
 #include "guest-info-params.h"
 #include "helpers.h"
+#include "macro.h"
+#include "virt-error.h"
 #include "virt-message.h"
 
 /* A collection that read this much of the agent's own text (enough to fill
  * what a parse may hand jansson, json-budget.h) gives the memory back at its
  * end (see worker_main). Real replies are a few KiB. */
 #define TRIM_AFTER_BYTES (128 * 1024)
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(AgentPool *, agent_pool_free);
 
 typedef struct Request {
         QueueItem item;
@@ -28,15 +32,21 @@ typedef struct Request {
         unsigned kinds;
         unsigned supported;
         unsigned raw;
+        VirtMsg *result; /* allocated on submit: a worker has nothing to allocate to answer */
 } Request;
 
+/* Referenced by its owner and by each running worker: a worker still inside
+ * an agent call when its owner stops is detached, and the last of them
+ * frees the pool (and drops its reference to the results queue). */
 struct AgentPool {
+        atomic_uint n_ref;
         char *uri;
         Queue *requests;
         Queue *results;
         AgentPoolConfig config;
         pthread_t *threads;
         unsigned n_threads;
+        Request *stop_requests; /* one per worker, allocated up front: stopping cannot fail */
 };
 
 /* GuestKind bits → virDomainGetGuestInfo types. */
@@ -57,21 +67,15 @@ static unsigned guest_info_types(unsigned kinds) {
         return types;
 }
 
-/* libvirt's last error, fit for a log line: it may quote what the guest
- * sent (terminal escapes, invalid UTF-8, whole lines of JSON). */
+/* libvirt's last error, fit for a log line. */
 static char *error_message(const char *what) {
-        const char *e = virGetLastErrorMessage();
-        char *s = NULL, *safe;
-        if (asprintf(&s, "%s: %s", what, e ? e : "unknown error") < 0)
-                return NULL;
-        safe = text_for_log(s, 300);
-        free(s);
-        return safe;
+        char *s;
+        (void) virt_error_last(what, &s);
+        return s;
 }
 
 static bool last_error_is_unresponsive_agent(void) {
-        virErrorPtr e = virGetLastError();
-        return e && (e->code == VIR_ERR_AGENT_UNRESPONSIVE || e->code == VIR_ERR_OPERATION_TIMEOUT);
+        return virt_error_last(NULL, NULL) == -ETIMEDOUT;
 }
 
 /* libvirt answers success but leaves a kind out when the agent's reply for
@@ -134,9 +138,8 @@ static int collect_kind_raw(virDomainPtr dom, unsigned kind, VirtMsg *m, size_t 
 }
 
 static bool last_error_is_too_big(void) {
-        virErrorPtr e = virGetLastError();
         /* libvirt's RPC refuses an answer over its typed-parameter limit */
-        return e && e->code == VIR_ERR_RPC;
+        return virt_error_last(NULL, NULL) == -E2BIG;
 }
 
 /* One kind of guest data, added to m's GuestInfo. Returns 0, or -EIO (or
@@ -262,6 +265,8 @@ static void collect(AgentPool *p, virConnectPtr *worker_connection, const Reques
                 }
         }
         if (oom) {
+                /* Failed, even if the reason cannot be kept: asked again later. */
+                m->data.failed_kinds |= want;
                 m->error = strdup("out of memory parsing guest info");
                 goto out;
         }
@@ -279,7 +284,25 @@ out:
 }
 
 static void request_free_item(QueueItem *item) {
-        free(QUEUE_CONTAINER(item, Request, item));
+        Request *req = QUEUE_CONTAINER(item, Request, item);
+        if (req->stop)
+                return; /* part of the pool's stop_requests */
+        virt_msg_free(req->result);
+        free(req);
+}
+
+static void pool_release(AgentPool *p) {
+        free(p->threads);
+        queue_unref(p->requests);
+        queue_unref(p->results);
+        free(p->stop_requests);
+        free(p->uri);
+        free(p);
+}
+
+static void pool_unref(AgentPool *p) {
+        if (atomic_fetch_sub(&p->n_ref, 1) == 1)
+                pool_release(p);
 }
 
 static void *worker_main(void *userdata) {
@@ -289,15 +312,13 @@ static void *worker_main(void *userdata) {
         for (;;) {
                 Request *req = QUEUE_CONTAINER(queue_pop_wait(p->requests), Request, item);
                 if (req->stop) {
-                        free(req);
                         if (conn)
                                 virConnectClose(conn);
+                        pool_unref(p);
                         return NULL;
                 }
 
-                VirtMsg *m = virt_msg_new(VIRT_MSG_GUEST_DATA);
-                if (!m)
-                        abort(); /* the domain would wait for its answer forever */
+                VirtMsg *m = TAKE_PTR(req->result);
                 memcpy(m->domain.uuid, req->uuid, sizeof m->domain.uuid);
                 m->data.job = req->job;
                 m->data.kinds_requested = req->kinds;
@@ -317,41 +338,35 @@ static void *worker_main(void *userdata) {
 }
 
 int agent_pool_new(Queue *results, const AgentPoolConfig *config, AgentPool **ret) {
-        AgentPool *p = calloc(1, sizeof *p);
+        _cleanup_(agent_pool_freep) AgentPool *p = calloc(1, sizeof *p);
         int r;
 
         if (!p)
                 return -ENOMEM;
-        p->results = results;
+        atomic_init(&p->n_ref, 1);
+        p->results = queue_ref(results);
         p->config = *config;
-        p->uri = strdup(config->uri);
-        if (!p->uri) {
-                free(p);
-                return -ENOMEM;
-        }
-        p->config.uri = p->uri;
         if (p->config.n_workers < 1)
                 p->config.n_workers = 1;
-
-        r = queue_new(false, &p->requests);
-        if (r < 0)
-                goto fail;
+        p->uri = strdup(config->uri);
         p->threads = calloc(p->config.n_workers, sizeof *p->threads);
-        if (!p->threads) {
-                r = -ENOMEM;
-                goto fail;
-        }
+        p->stop_requests = calloc(p->config.n_workers, sizeof *p->stop_requests);
+        if (!p->uri || !p->threads || !p->stop_requests)
+                return -ENOMEM;
+        p->config.uri = p->uri;
+        r = queue_new(false, request_free_item, &p->requests);
+        if (r < 0)
+                return r;
         for (; p->n_threads < p->config.n_workers; p->n_threads++) {
+                atomic_fetch_add(&p->n_ref, 1); /* the worker's */
                 r = -pthread_create(&p->threads[p->n_threads], NULL, worker_main, p);
-                if (r < 0)
-                        goto fail;
+                if (r < 0) {
+                        atomic_fetch_sub(&p->n_ref, 1);
+                        return r;
+                }
         }
-        *ret = p;
+        *ret = TAKE_PTR(p);
         return 0;
-
-fail:
-        agent_pool_free(p);
-        return r;
 }
 
 /* Drops what has not started (nobody waits for it any more) and asks every
@@ -362,28 +377,19 @@ static void request_stop(AgentPool *p) {
         while ((item = queue_pop(p->requests)))
                 request_free_item(item);
         for (unsigned i = 0; i < p->n_threads; i++) {
-                Request *req = calloc(1, sizeof *req);
-                if (!req)
-                        abort();
-                req->stop = true;
-                queue_push(p->requests, &req->item);
+                p->stop_requests[i].stop = true;
+                queue_push(p->requests, &p->stop_requests[i].item);
         }
-}
-
-static void pool_release(AgentPool *p) {
-        free(p->threads);
-        queue_free(p->requests, request_free_item);
-        free(p->uri);
-        free(p);
 }
 
 AgentPool *agent_pool_free(AgentPool *p) {
         if (!p)
                 return NULL;
-        request_stop(p);
+        if (p->requests)
+                request_stop(p);
         for (unsigned i = 0; i < p->n_threads; i++)
                 pthread_join(p->threads[i], NULL);
-        pool_release(p);
+        pool_unref(p);
         return NULL;
 }
 
@@ -402,23 +408,43 @@ int agent_pool_stop(AgentPool *p, unsigned wait_ms) {
                 deadline.tv_nsec -= 1000000000L;
         }
         for (unsigned i = 0; i < p->n_threads; i++)
-                if (pthread_timedjoin_np(p->threads[i], NULL, &deadline) != 0)
+                if (pthread_timedjoin_np(p->threads[i], NULL, &deadline) != 0) {
+                        /* It holds its own references: it frees the pool when it ends. */
+                        (void) pthread_detach(p->threads[i]);
                         all_joined = false;
-        if (!all_joined)
-                return -ETIMEDOUT;
-        pool_release(p);
-        return 0;
+                }
+        pool_unref(p);
+        return all_joined ? 0 : -ETIMEDOUT;
 }
 
-void agent_pool_submit(AgentPool *p, const char *uuid, uint64_t job, unsigned kinds, unsigned supported,
-                       unsigned raw) {
-        Request *req = calloc(1, sizeof *req);
+/* Allocations by agent_pool_submit from now on that succeed before one
+ * fails: see the header. */
+static atomic_int fail_after = -1;
+
+void agent_pool_test_fail_allocation(unsigned skip) {
+        atomic_store(&fail_after, (int) skip);
+}
+
+static bool allocation_fails(void) {
+        int n = atomic_load(&fail_after);
+        while (n >= 0 && !atomic_compare_exchange_weak(&fail_after, &n, n - 1))
+                ;
+        return n == 0;
+}
+
+int agent_pool_submit(AgentPool *p, const char *uuid, uint64_t job, unsigned kinds, unsigned supported,
+                      unsigned raw) {
+        _cleanup_(freep) Request *req = allocation_fails() ? NULL : calloc(1, sizeof *req);
         if (!req)
-                abort();
+                return -ENOMEM;
+        req->result = allocation_fails() ? NULL : virt_msg_new(VIRT_MSG_GUEST_DATA);
+        if (!req->result)
+                return -ENOMEM;
         snprintf(req->uuid, sizeof req->uuid, "%s", uuid);
         req->job = job;
         req->kinds = kinds;
         req->supported = supported;
         req->raw = raw;
-        queue_push(p->requests, &req->item);
+        queue_push(p->requests, &TAKE_PTR(req)->item);
+        return 0;
 }

@@ -24,14 +24,15 @@ typedef struct AgentPoolConfig {
                                     * (virDomainAgentSetResponseTimeout); < 0: leave it alone */
 } AgentPoolConfig;
 
+/* The pool takes a reference to results. */
 int agent_pool_new(Queue *results, const AgentPoolConfig *config, AgentPool **ret);
 /* Stops the workers (waiting for calls in flight: at most the response timeout). */
 AgentPool *agent_pool_free(AgentPool *p);
-/* The same, waiting at most wait_ms for calls in flight. Returns 0 once
- * everything is freed, or -ETIMEDOUT if a worker is still inside a libvirt
- * call (a long or disabled response timeout): then nothing is freed, since
- * that worker still uses the pool and will push to the results queue; the
- * caller is exiting and leaves both to the exit. */
+/* The same, waiting at most wait_ms for calls in flight; p is given up in
+ * any case. Returns 0 once every worker ended, or -ETIMEDOUT if one is still
+ * inside a libvirt call (a long or disabled response timeout): it is then
+ * detached, holding its own references to the pool and the results queue,
+ * and frees them when its call returns. */
 int agent_pool_stop(AgentPool *p, unsigned wait_ms);
 
 /* Queues a collection of kinds (GuestKind bits) for the domain. supported:
@@ -39,6 +40,11 @@ int agent_pool_stop(AgentPool *p, unsigned wait_ms);
  * the agent's command list is read first). raw: list kinds to read from the
  * agent's own reply (they were too long for libvirt's typed parameters
  * before: see VirtMsg's too_big_kinds), after the others. job comes back in
- * the result's GuestData. */
-void agent_pool_submit(AgentPool *p, const char *uuid, uint64_t job, unsigned kinds, unsigned supported,
-                       unsigned raw);
+ * the result's GuestData. Everything the answer needs is allocated here:
+ * returns -ENOMEM, or 0 and the answer is sure to come. */
+int agent_pool_submit(AgentPool *p, const char *uuid, uint64_t job, unsigned kinds, unsigned supported,
+                      unsigned raw);
+
+/* For tests: of the allocations agent_pool_submit makes from now on, skip
+ * succeed and the next one fails, as if memory had run out. */
+void agent_pool_test_fail_allocation(unsigned skip);

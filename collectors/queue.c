@@ -1,10 +1,12 @@
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "macro.h"
 #include "queue.h"
 
 struct Queue {
@@ -13,36 +15,44 @@ struct Queue {
         QueueItem *head, *tail;
         size_t length;
         int fd;
+        atomic_uint n_ref;
+        void (*free_item)(QueueItem *item);
 };
 
-int queue_new(bool with_fd, Queue **ret) {
-        Queue *q = calloc(1, sizeof *q);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Queue *, queue_unref);
+
+int queue_new(bool with_fd, void (*free_item)(QueueItem *item), Queue **ret) {
+        _cleanup_(queue_unrefp) Queue *q = calloc(1, sizeof *q);
         if (!q)
                 return -ENOMEM;
 
+        atomic_init(&q->n_ref, 1);
+        q->free_item = free_item;
         q->fd = -1;
-        if (with_fd) {
-                q->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-                if (q->fd < 0) {
-                        int r = -errno;
-                        free(q);
-                        return r;
-                }
-        }
         pthread_mutex_init(&q->lock, NULL);
         pthread_cond_init(&q->nonempty, NULL);
-        *ret = q;
+        if (with_fd) {
+                q->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+                if (q->fd < 0)
+                        return -errno;
+        }
+        *ret = TAKE_PTR(q);
         return 0;
 }
 
-Queue *queue_free(Queue *q, void (*free_item)(QueueItem *item)) {
+Queue *queue_ref(Queue *q) {
+        atomic_fetch_add(&q->n_ref, 1);
+        return q;
+}
+
+Queue *queue_unref(Queue *q) {
         QueueItem *i;
 
-        if (!q)
+        if (!q || atomic_fetch_sub(&q->n_ref, 1) > 1)
                 return NULL;
         while ((i = queue_pop(q)))
-                if (free_item)
-                        free_item(i);
+                if (q->free_item)
+                        q->free_item(i);
         if (q->fd >= 0)
                 close(q->fd);
         pthread_cond_destroy(&q->nonempty);

@@ -2,7 +2,11 @@
  *
  * Producers never block. A consumer either sleeps on it (worker threads:
  * queue_pop_wait) or watches its eventfd from an event loop (the main thread:
- * queue_get_fd + queue_pop until empty). */
+ * queue_get_fd + queue_pop until empty).
+ *
+ * Reference-counted: each side holds a reference, so a producer that outlives
+ * its consumer (a worker still inside a call at exit) keeps the queue alive
+ * on its own; the last reference frees it with what is still queued. */
 #pragma once
 
 #include <stdbool.h>
@@ -14,10 +18,13 @@ typedef struct QueueItem {
 
 typedef struct Queue Queue;
 
-/* with_fd: also signal an eventfd on every push, for event loops. */
-int queue_new(bool with_fd, Queue **ret);
-/* Items still queued are handed to free_item (may be NULL). */
-Queue *queue_free(Queue *q, void (*free_item)(QueueItem *item));
+/* with_fd: also signal an eventfd on every push, for event loops.
+ * free_item (may be NULL) frees what is still queued when the last
+ * reference goes. The caller holds the first reference. */
+int queue_new(bool with_fd, void (*free_item)(QueueItem *item), Queue **ret);
+Queue *queue_ref(Queue *q);
+/* Accepts NULL; returns NULL. */
+Queue *queue_unref(Queue *q);
 
 void queue_push(Queue *q, QueueItem *item);
 QueueItem *queue_pop(Queue *q);

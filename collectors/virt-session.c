@@ -7,18 +7,19 @@
 #include <time.h>
 
 #include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
 
 #include "domain-xml.h"
+#include "macro.h"
+#include "virt-error.h"
 #include "virt-message.h"
 #include "virt-session.h"
 
 typedef enum JobType {
-        JOB_CONNECT,
         JOB_CONNECTION_LOST,
         JOB_REFRESH_DOMAIN,
         JOB_AGENT_EVENT,
         JOB_STOP,
+        JOB_RESYNC, /* connect if need be and list every domain again */
 } JobType;
 
 typedef struct Job {
@@ -31,7 +32,13 @@ typedef struct Job {
         uint64_t event_usec; /* AGENT_EVENT: when libvirt told us */
 } Job;
 
+/* Referenced by its owner and by its worker: a worker still inside a call
+ * when its owner stops keeps the session (and the results queue) alive and
+ * frees it when it ends. Its callbacks run with it only while its
+ * connection is open, which the worker closes, and only while libvirt's
+ * loop runs, which the owner stops before giving up its reference. */
 struct VirtSession {
+        atomic_uint n_ref;
         char *uri;
         Queue *jobs;
         Queue *results;
@@ -39,6 +46,14 @@ struct VirtSession {
         atomic_bool stop;  /* asked to stop: skip queued jobs, end a list early */
         bool stop_queued;  /* the JOB_STOP is queued (main thread only) */
         bool joined;       /* the worker has ended (main thread only) */
+        /* Allocated up front, so that nothing is lost for want of memory:
+         * an event, a result or a connect request that could not be
+         * allocated queues the re-sync instead (once: atomic flag), which
+         * lists every domain again, as an inotify overflow asks for a
+         * rescan. The stop cannot fail. */
+        Job resync_job;
+        atomic_bool resync_queued;
+        Job stop_job;
         /* Only the worker thread touches these. */
         virConnectPtr conn;
         int lifecycle_callback;
@@ -50,8 +65,7 @@ static bool stopping(VirtSession *s) {
 }
 
 static bool last_error_is_no_domain(void) {
-        virErrorPtr e = virGetLastError();
-        return e && e->code == VIR_ERR_NO_DOMAIN;
+        return virt_error_last(NULL, NULL) == -ENOENT;
 }
 
 static uint64_t realtime_usec(void) {
@@ -81,37 +95,80 @@ static int read_domain_xml(virDomainPtr dom, DomainInfo *info) {
         return 0;
 }
 
-static Job *job_new(JobType type) {
-        Job *j = calloc(1, sizeof *j);
-        if (!j)
-                abort(); /* a job lost would be a silently wrong model: fail loudly */
-        j->type = type;
-        return j;
+/* Allocations from now on that succeed before one fails: see the header. */
+static atomic_int fail_after = -1;
+
+void virt_session_test_fail_allocation(unsigned skip) {
+        atomic_store(&fail_after, (int) skip);
+}
+
+static bool allocation_fails(void) {
+        int n = atomic_load(&fail_after);
+        while (n >= 0 && !atomic_compare_exchange_weak(&fail_after, &n, n - 1))
+                ;
+        return n == 0;
+}
+
+static bool job_is_static(const Job *j) {
+        return j->type == JOB_RESYNC || j->type == JOB_STOP;
 }
 
 static void job_free_item(QueueItem *item) {
         Job *j = QUEUE_CONTAINER(item, Job, item);
+        if (job_is_static(j))
+                return; /* part of the session */
         if (j->conn)
                 virConnectClose(j->conn);
         free(j->reason);
         free(j);
 }
 
-static VirtMsg *msg_new(VirtMsgType type) {
-        VirtMsg *m = virt_msg_new(type);
-        if (!m)
-                abort();
+static void session_unref(VirtSession *s) {
+        if (!s || atomic_fetch_sub(&s->n_ref, 1) > 1)
+                return;
+        queue_unref(s->jobs);
+        queue_unref(s->results);
+        free(s->uri);
+        free(s);
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(VirtSession *, session_unref);
+
+/* Safe from any thread: a no-op if it is queued already. */
+static void queue_resync(VirtSession *s) {
+        if (!atomic_exchange(&s->resync_queued, true))
+                queue_push(s->jobs, &s->resync_job.item);
+}
+
+/* A job of the given type, or NULL with the re-sync queued instead. */
+static Job *job_new(VirtSession *s, JobType type) {
+        Job *j = allocation_fails() ? NULL : calloc(1, sizeof *j);
+        if (!j) {
+                queue_resync(s);
+                return NULL;
+        }
+        j->type = type;
+        return j;
+}
+
+/* Bounds how fast a worker short of memory retries its re-sync. */
+#define RESYNC_RETRY_NSEC (100 * 1000000L)
+
+/* A result message, or NULL with the re-sync queued: its answer covers
+ * what this one would have said. Called on the worker thread only. */
+static VirtMsg *msg_new(VirtSession *s, VirtMsgType type) {
+        VirtMsg *m = allocation_fails() ? NULL : virt_msg_new(type);
+        if (!m) {
+                nanosleep(&(struct timespec){ .tv_nsec = RESYNC_RETRY_NSEC }, NULL);
+                queue_resync(s);
+        }
         return m;
 }
 
-/* Bytes of a libvirt error message kept for a log line. */
-#define ERROR_MESSAGE_MAX 1024
-
-/* libvirt's messages quote domain names, URIs, paths: made safe to log
- * here, once, for every reader. */
 static char *last_error_message(void) {
-        const char *e = virGetLastErrorMessage();
-        return text_for_log(e ? e : "unknown libvirt error", ERROR_MESSAGE_MAX);
+        char *s;
+        (void) virt_error_last(NULL, &s);
+        return s;
 }
 
 /* Fills info from a domain handle and its state and persistence, then
@@ -245,10 +302,8 @@ static int list_domains_bulk(VirtSession *s, ListKind kind, DomainList *l) {
         size_t n_persistent = 0;
 
         int n = virConnectGetAllDomainStats(conn, VIR_DOMAIN_STATS_STATE, &records, stats_flags(kind));
-        if (n < 0) {
-                virErrorPtr e = virGetLastError();
-                return e && e->code == VIR_ERR_NO_SUPPORT ? -EOPNOTSUPP : -E2BIG;
-        }
+        if (n < 0)
+                return virt_error_last(NULL, NULL) == -EOPNOTSUPP ? -EOPNOTSUPP : -E2BIG;
         int r = list_persistent(conn, kind, &persistent, &n_persistent);
         if (r >= 0)
                 r = domain_list_reserve(l, (size_t) n);
@@ -403,8 +458,11 @@ static void on_close(virConnectPtr conn, int reason, void *opaque) {
                 [VIR_CONNECT_CLOSE_REASON_CLIENT] = "closed by client",
         };
         VirtSession *s = opaque;
-        Job *j = job_new(JOB_CONNECTION_LOST);
+        Job *j = job_new(s, JOB_CONNECTION_LOST);
 
+        /* Lost: the re-sync lists on a dead connection, fails and reconnects. */
+        if (!j)
+                return;
         virConnectRef(conn);
         j->conn = conn;
         j->reason = strdup(reason >= 0 && reason < (int) (sizeof reasons / sizeof *reasons) && reasons[reason]
@@ -415,8 +473,10 @@ static void on_close(virConnectPtr conn, int reason, void *opaque) {
 
 static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque) {
         VirtSession *s = opaque;
-        Job *j = job_new(JOB_REFRESH_DOMAIN);
+        Job *j = job_new(s, JOB_REFRESH_DOMAIN);
 
+        if (!j)
+                return 0;
         /* Local: the UUID travels with the domain reference, no RPC. */
         if (virDomainGetUUIDString(dom, j->uuid) < 0) {
                 free(j);
@@ -428,8 +488,10 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
 
 static int on_agent_lifecycle(virConnectPtr conn, virDomainPtr dom, int state, int reason, void *opaque) {
         VirtSession *s = opaque;
-        Job *j = job_new(JOB_AGENT_EVENT);
+        Job *j = job_new(s, JOB_AGENT_EVENT);
 
+        if (!j)
+                return 0;
         if (virDomainGetUUIDString(dom, j->uuid) < 0) {
                 free(j);
                 return 0;
@@ -462,7 +524,9 @@ static void do_connect(VirtSession *s) {
         if (!s->conn) {
                 s->conn = virConnectOpen(s->uri);
                 if (!s->conn) {
-                        m = msg_new(VIRT_MSG_CONNECT_FAILED);
+                        m = msg_new(s, VIRT_MSG_CONNECT_FAILED);
+                        if (!m)
+                                return;
                         m->error = last_error_message();
                         queue_push(s->results, &m->item);
                         return;
@@ -484,7 +548,9 @@ static void do_connect(VirtSession *s) {
                         VIR_DOMAIN_EVENT_CALLBACK(on_agent_lifecycle), s, NULL);
         }
 
-        m = msg_new(VIRT_MSG_CONNECTED);
+        m = msg_new(s, VIRT_MSG_CONNECTED);
+        if (!m)
+                return;
         if (list_domains(s, m) < 0) {
                 virt_msg_free(m);
                 goto fail;
@@ -493,10 +559,12 @@ static void do_connect(VirtSession *s) {
         return;
 
 fail:
-        m = msg_new(VIRT_MSG_CONNECT_FAILED);
-        m->error = last_error_message();
+        m = msg_new(s, VIRT_MSG_CONNECT_FAILED);
+        if (m)
+                m->error = last_error_message();
         disconnect(s);
-        queue_push(s->results, &m->item);
+        if (m)
+                queue_push(s->results, &m->item);
 }
 
 static void do_connection_lost(VirtSession *s, Job *j) {
@@ -504,7 +572,10 @@ static void do_connection_lost(VirtSession *s, Job *j) {
                 return; /* an old connection, already replaced */
 
         disconnect(s);
-        VirtMsg *m = msg_new(VIRT_MSG_DISCONNECTED);
+        /* Lost: the re-sync reconnects, and its list says all. */
+        VirtMsg *m = msg_new(s, VIRT_MSG_DISCONNECTED);
+        if (!m)
+                return;
         m->error = j->reason;
         j->reason = NULL;
         queue_push(s->results, &m->item);
@@ -520,15 +591,27 @@ static void do_refresh_domain(VirtSession *s, const char *uuid) {
         if (!dom) {
                 if (!last_error_is_no_domain())
                         return; /* connection trouble: the close callback follows */
-                m = msg_new(VIRT_MSG_DOMAIN_GONE);
+                m = msg_new(s, VIRT_MSG_DOMAIN_GONE);
+                if (!m)
+                        return;
                 snprintf(m->domain.uuid, sizeof m->domain.uuid, "%s", uuid);
                 queue_push(s->results, &m->item);
                 return;
         }
 
-        m = msg_new(VIRT_MSG_DOMAIN_UPDATED);
+        m = msg_new(s, VIRT_MSG_DOMAIN_UPDATED);
+        if (!m) {
+                virDomainFree(dom);
+                return;
+        }
         int r = read_domain_info(dom, &m->domain);
         virDomainFree(dom);
+        if (r == -ENOMEM) {
+                virt_msg_free(m);
+                m = NULL;
+                queue_resync(s);
+                return;
+        }
         if (r == -ENOENT) {
                 domain_info_done(&m->domain);
                 m->type = VIRT_MSG_DOMAIN_GONE;
@@ -543,7 +626,9 @@ static void do_refresh_domain(VirtSession *s, const char *uuid) {
 static void do_agent_event(VirtSession *s, Job *j) {
         if (!s->conn)
                 return;
-        VirtMsg *m = msg_new(VIRT_MSG_AGENT_EVENT);
+        VirtMsg *m = msg_new(s, VIRT_MSG_AGENT_EVENT);
+        if (!m)
+                return;
         memcpy(m->domain.uuid, j->uuid, sizeof m->domain.uuid);
         m->domain.agent = j->agent;
         m->domain.agent_probe_usec = j->event_usec;
@@ -558,6 +643,10 @@ static void *worker_main(void *userdata) {
                 Job *j = QUEUE_CONTAINER(item, Job, item);
                 bool stop = j->type == JOB_STOP;
 
+                /* From now on a lost event queues it again: it is read after. */
+                if (j->type == JOB_RESYNC)
+                        atomic_store(&s->resync_queued, false);
+
                 /* Nobody waits for the answers any more. */
                 if (stopping(s) && !stop) {
                         job_free_item(item);
@@ -565,7 +654,7 @@ static void *worker_main(void *userdata) {
                 }
 
                 switch (j->type) {
-                case JOB_CONNECT:
+                case JOB_RESYNC:
                         do_connect(s);
                         break;
                 case JOB_CONNECTION_LOST:
@@ -582,38 +671,38 @@ static void *worker_main(void *userdata) {
                         break;
                 }
                 job_free_item(item);
-                if (stop)
+                if (stop) {
+                        session_unref(s);
                         return NULL;
+                }
         }
 }
 
 int virt_session_new(const char *uri, Queue *results, VirtSession **ret) {
-        VirtSession *s = calloc(1, sizeof *s);
+        _cleanup_(session_unrefp) VirtSession *s = calloc(1, sizeof *s);
         int r;
 
         if (!s)
                 return -ENOMEM;
+        atomic_init(&s->n_ref, 1);
         s->lifecycle_callback = s->agent_callback = -1;
-        s->results = results;
+        s->resync_job.type = JOB_RESYNC;
+        s->stop_job.type = JOB_STOP;
+        s->results = queue_ref(results);
         s->uri = strdup(uri);
-        if (!s->uri) {
-                free(s);
+        if (!s->uri)
                 return -ENOMEM;
-        }
-        r = queue_new(false, &s->jobs);
+        r = queue_new(false, job_free_item, &s->jobs);
         if (r < 0)
-                goto fail;
+                return r;
+        atomic_fetch_add(&s->n_ref, 1); /* the worker's */
         r = -pthread_create(&s->thread, NULL, worker_main, s);
-        if (r < 0)
-                goto fail;
-        *ret = s;
+        if (r < 0) {
+                atomic_fetch_sub(&s->n_ref, 1);
+                return r;
+        }
+        *ret = TAKE_PTR(s);
         return 0;
-
-fail:
-        queue_free(s->jobs, NULL);
-        free(s->uri);
-        free(s);
-        return r;
 }
 
 void virt_session_request_stop(VirtSession *s) {
@@ -624,7 +713,7 @@ void virt_session_request_stop(VirtSession *s) {
         atomic_store(&s->stop, true);
         while ((item = queue_pop(s->jobs)))
                 job_free_item(item);
-        queue_push(s->jobs, &job_new(JOB_STOP)->item);
+        queue_push(s->jobs, &s->stop_job.item);
         s->stop_queued = true;
 }
 
@@ -647,19 +736,19 @@ int virt_session_stop(VirtSession *s, unsigned wait_ms) {
         return 0;
 }
 
-VirtSession *virt_session_free(VirtSession *s) {
+VirtSession *virt_session_unref(VirtSession *s) {
         if (!s)
                 return NULL;
-        if (!s->joined) {
+        if (!s->joined && !s->stop_queued) {
                 virt_session_request_stop(s);
                 pthread_join(s->thread, NULL);
-        }
-        queue_free(s->jobs, job_free_item);
-        free(s->uri);
-        free(s);
+        } else if (!s->joined)
+                /* Still inside a call: it ends on its own, with its reference. */
+                (void) pthread_detach(s->thread);
+        session_unref(s);
         return NULL;
 }
 
 void virt_session_connect(VirtSession *s) {
-        queue_push(s->jobs, &job_new(JOB_CONNECT)->item);
+        queue_resync(s);
 }

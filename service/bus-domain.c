@@ -19,11 +19,18 @@ typedef struct Waiter {
         sd_bus_message *message;
 } Waiter;
 
+/* One per interface in domain_interfaces, and the node enumerator. */
+#define BUS_DOMAIN_SLOTS_MAX 8
+
 struct BusDomain {
         sd_bus *bus;
         Manager *manager;
         Waiter *waiters;
         BusPolkit *polkit; /* NULL: Refresh() is not gated (the session bus) */
+        /* Ours, not floating: unregistered before b is freed, so that no
+         * call that comes later reaches a freed b. */
+        sd_bus_slot *slots[BUS_DOMAIN_SLOTS_MAX];
+        size_t n_slots;
 };
 
 #define POLKIT_ACTION_REFRESH "org.guestinfod.guestinfo1.refresh"
@@ -81,6 +88,8 @@ static int start_refresh(BusDomain *b, Domain *d, sd_bus_message *message, sd_bu
         const char *outcome = NULL;
         uint64_t seq = 0;
         int r = collect_refresh(b->manager, d, &seq, &outcome);
+        if (r < 0 && r != -ENODEV)
+                return r;
         if (r < 0)
                 return sd_bus_error_setf(error, BUS_ERROR_NO_AGENT, "The guest agent of '%s' is not connected.",
                                          bus_error_quote(d->name, quote, sizeof quote));
@@ -590,8 +599,12 @@ void bus_domain_removed(BusDomain *b, Domain *d) {
         answer_waiters(b, d->uuid, UINT64_MAX, BUS_ERROR_NO_SUCH_DOMAIN, "The domain is gone.");
 }
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(BusDomain *, bus_domain_free);
+
+_Static_assert(ELEMENTSOF(domain_interfaces) + 1 <= BUS_DOMAIN_SLOTS_MAX, "room for every slot");
+
 int bus_domain_new(sd_bus *bus, Manager *m, bool use_polkit, BusDomain **ret) {
-        BusDomain *b = calloc(1, sizeof *b);
+        _cleanup_(bus_domain_freep) BusDomain *b = calloc(1, sizeof *b);
         int r;
 
         if (!b)
@@ -599,28 +612,31 @@ int bus_domain_new(sd_bus *bus, Manager *m, bool use_polkit, BusDomain **ret) {
         b->bus = sd_bus_ref(bus);
         b->manager = m;
         r = use_polkit ? bus_polkit_new(&b->polkit) : 0;
-        if (r < 0) {
-                bus_domain_free(b);
+        if (r < 0)
                 return r;
-        }
 
-        r = 0;
-        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(domain_interfaces); i++)
-                r = sd_bus_add_fallback_vtable(bus, NULL, DOMAIN_PATH_PREFIX, domain_interfaces[i].interface,
-                                               domain_interfaces[i].vtable, domain_interfaces[i].find, b);
-        if (r >= 0)
-                r = sd_bus_add_node_enumerator(bus, NULL, DOMAIN_PATH_PREFIX, domain_enumerate, b);
-        if (r < 0) {
-                bus_domain_free(b);
-                return r;
+        for (size_t i = 0; i < ELEMENTSOF(domain_interfaces); i++) {
+                r = sd_bus_add_fallback_vtable(bus, &b->slots[b->n_slots], DOMAIN_PATH_PREFIX,
+                                               domain_interfaces[i].interface, domain_interfaces[i].vtable,
+                                               domain_interfaces[i].find, b);
+                if (r < 0)
+                        return r;
+                b->n_slots++;
         }
-        *ret = b;
+        r = sd_bus_add_node_enumerator(bus, &b->slots[b->n_slots], DOMAIN_PATH_PREFIX, domain_enumerate, b);
+        if (r < 0)
+                return r;
+        b->n_slots++;
+        *ret = TAKE_PTR(b);
         return 0;
 }
 
 BusDomain *bus_domain_free(BusDomain *b) {
         if (!b)
                 return NULL;
+        /* No call reaches b from here on. */
+        for (size_t i = 0; i < b->n_slots; i++)
+                b->slots[i] = sd_bus_slot_unref(b->slots[i]);
         /* Calls still waiting for polkit are denied: they need b. */
         b->polkit = bus_polkit_free(b->polkit);
         while (b->waiters) {

@@ -228,11 +228,12 @@ void bus_manager_property_names(unsigned properties, const char **names) {
         names[k] = NULL;
 }
 
-int bus_manager_register(sd_bus *bus, Manager *m) {
+int bus_manager_register(sd_bus *bus, Manager *m, sd_bus_slot **ret_slots) {
         int r;
 
-        r = sd_bus_add_object_vtable(bus, NULL, MANAGER_PATH, MANAGER_INTERFACE, manager_vtable, m);
+        r = sd_bus_add_object_vtable(bus, ret_slots ? &ret_slots[0] : NULL, MANAGER_PATH, MANAGER_INTERFACE,
+                                     manager_vtable, m);
         if (r < 0)
                 return r;
-        return sd_bus_add_object_manager(bus, NULL, MANAGER_PATH);
+        return sd_bus_add_object_manager(bus, ret_slots ? &ret_slots[1] : NULL, MANAGER_PATH);
 }

@@ -6,7 +6,12 @@
 #include "bus-fairness.h"
 #include "manager.h"
 
-int bus_manager_register(sd_bus *bus, Manager *m);
+#define BUS_MANAGER_SLOTS 2
+
+/* Registers the manager object with m as its userdata. ret_slots: room for
+ * BUS_MANAGER_SLOTS slots the caller owns and unrefs (which unregisters)
+ * before m is freed; NULL: floating, for a bus freed before m. */
+int bus_manager_register(sd_bus *bus, Manager *m, sd_bus_slot **ret_slots);
 
 /* Fills names (room for 4 + NULL) with the property names for these bits. */
 void bus_manager_property_names(unsigned properties, const char **names);

@@ -24,6 +24,8 @@ struct Publisher {
         /* Nothing is emitted before the name is ours: nobody can be listening. */
         bool published;
         sd_bus_slot *name_slot;
+        /* The manager object's registrations: ours, unregistered first. */
+        sd_bus_slot *manager_slots[BUS_MANAGER_SLOTS];
         uint64_t start_usec;
 
         /* Changes wait here until the end of the loop iteration, so a burst
@@ -273,7 +275,7 @@ int publisher_new(sd_bus *bus, sd_event *event, Manager *m, bool use_polkit, Pub
         r = sd_event_source_set_enabled(p->flush_source, SD_EVENT_OFF);
         if (r < 0)
                 return r;
-        r = bus_manager_register(bus, m);
+        r = bus_manager_register(bus, m, p->manager_slots);
         if (r < 0)
                 return r;
         r = bus_domain_new(bus, m, use_polkit, &p->domains);
@@ -294,14 +296,18 @@ int publisher_new(sd_bus *bus, sd_event *event, Manager *m, bool use_polkit, Pub
 Publisher *publisher_free(Publisher *p) {
         if (!p)
                 return NULL;
+        /* Unregistered first: no call reaches what is freed below, nor the
+         * manager (freed after us). */
+        for (size_t i = 0; i < BUS_MANAGER_SLOTS; i++)
+                p->manager_slots[i] = sd_bus_slot_unref(p->manager_slots[i]);
+        p->tree = bus_tree_free(p->tree);
+        p->name_slot = sd_bus_slot_unref(p->name_slot);
         if (p->manager && p->manager->hooks == &publisher_hooks)
                 manager_set_hooks(p->manager, NULL, NULL);
         while (p->changes_head)
                 unqueue_domain(p, p->changes_head);
-        bus_tree_free(p->tree);
-        bus_fairness_free(p->fairness);
         bus_domain_free(p->domains);
-        sd_bus_slot_unref(p->name_slot);
+        bus_fairness_free(p->fairness);
         sd_event_source_disable_unref(p->flush_source);
         sd_event_source_disable_unref(p->window_source);
         sd_event_unref(p->event);

@@ -42,16 +42,31 @@ const char *collect_kind_to_string(int index) {
         return index >= 0 && index < GUEST_KIND_COUNT ? kind_names[index] : NULL;
 }
 
-static void submit(Manager *m, Domain *d, unsigned kinds) {
-        d->collecting = true;
+static void arm_timer(Manager *m, uint64_t at);
+static uint64_t next_due(const Domain *d);
+
+/* Returns -ENOMEM if the pool could not take the job: then these kinds
+ * count as failed now and are asked for again after their interval. */
+static int submit(Manager *m, Domain *d, unsigned kinds) {
+        uint64_t now = now_usec();
+
         d->pending_kinds = 0;
+        if (m->pool && agent_pool_submit(m->pool, d->uuid, m->last_job + 1, kinds,
+                                         d->agent_info ? agent_info_supported_kinds(d->agent_info) : 0,
+                                         d->raw_kinds) < 0) {
+                log_error("Out of memory: cannot ask the guest agent of '%s' now; will retry.", d->log_name);
+                for (int i = 0; i < GUEST_KIND_COUNT; i++)
+                        if (kinds & (1u << i))
+                                d->due_usec[i] = now + m->collect_config.interval_usec[i];
+                arm_timer(m, next_due(d));
+                return -ENOMEM;
+        }
+        d->collecting = true;
         d->collect_seq++;
         d->collect_job = ++m->last_job;
         d->collect_kinds = kinds;
-        d->collect_started_usec = now_usec();
-        if (m->pool)
-                agent_pool_submit(m->pool, d->uuid, d->collect_job, kinds,
-                                  d->agent_info ? agent_info_supported_kinds(d->agent_info) : 0, d->raw_kinds);
+        d->collect_started_usec = now;
+        return 0;
 }
 
 static unsigned kinds_due(const Domain *d, uint64_t until) {
@@ -262,9 +277,11 @@ void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg) {
                 finished(m, d, seq, answered ? NULL : why);
         }
 
-        if (d->pending_kinds)
-                submit(m, d, d->pending_kinds);
-        else
+        if (d->pending_kinds) {
+                /* Refresh() calls meanwhile wait for the next one. */
+                if (submit(m, d, d->pending_kinds) < 0)
+                        finished(m, d, seq + 1, "out of memory");
+        } else
                 arm_timer(m, next_due(d));
 }
 
@@ -292,7 +309,8 @@ int collect_refresh(Manager *m, Domain *d, uint64_t *ret_seq, const char **ret_e
                 *ret_seq = d->collect_seq + 1;
                 return 1;
         }
-        submit(m, d, GUEST_KIND_ALL);
+        if (submit(m, d, GUEST_KIND_ALL) < 0)
+                return -ENOMEM;
         *ret_seq = d->collect_seq;
         return 1;
 }

@@ -41,7 +41,7 @@ void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg);
  * next (shared by all calls meanwhile); 0 if the latest collection of everything
  * ended less than REFRESH_REUSE_USEC ago: *ret_error is its outcome (NULL:
  * the agent answered), valid until the model changes; -ENODEV if the agent
- * is not usable. */
+ * is not usable, -ENOMEM if the collection could not be queued. */
 int collect_refresh(Manager *m, Domain *d, uint64_t *ret_seq, const char **ret_error);
 /* The periodic timer's work, also called once at start. */
 void collect_schedule(Manager *m);

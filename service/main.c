@@ -37,6 +37,9 @@ static void set_up_malloc(void) {
 }
 
 static int run(const Options *o) {
+        /* Freed in reverse: the publisher first (it unregisters its bus
+         * objects, whose userdata is itself and the manager), then the
+         * manager (it stops the threads), then the bus and the loop. */
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(manager_freep) Manager *m = NULL;

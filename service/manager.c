@@ -17,12 +17,6 @@
  * manager's stop timeout. */
 #define POOL_STOP_WAIT_MS 2000
 
-/* A pool or a session whose worker outlived the stop, and the queue it
- * writes to: kept reachable until the process exits. */
-static AgentPool *abandoned_pool;
-static VirtSession *abandoned_session;
-static Queue *abandoned_inbox;
-
 
 #define CALL_HOOK(m, name, ...)                                                                    \
         do {                                                                                       \
@@ -54,38 +48,28 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
 
-        /* Stop the producers before the queue they write to, both at once
-         * and within one bound. A worker inside a call that may last long
-         * (--agent-timeout, a libvirtd that stopped answering) is not waited
-         * for: it keeps what it uses and the queue, left for the exit. */
+        /* Stop the producers, both at once and within one bound. A worker
+         * inside a call that may last long (--agent-timeout, a libvirtd that
+         * stopped answering) is not waited for: it is detached, holding its
+         * own references to what it uses and to the inbox. */
         uint64_t deadline = now_usec() + POOL_STOP_WAIT_MS * 1000ULL;
         virt_session_request_stop(m->session);
-        if (agent_pool_stop(m->pool, POOL_STOP_WAIT_MS) < 0) {
+        if (agent_pool_stop(m->pool, POOL_STOP_WAIT_MS) < 0)
                 log_warning("An agent call was still in flight %.1f s after the stop; not waiting for it.",
                             POOL_STOP_WAIT_MS / 1000.0);
-                abandoned_pool = m->pool;
-                abandoned_inbox = m->inbox;
-                m->inbox = NULL;
-        }
         m->pool = NULL;
         uint64_t now = now_usec();
-        if (virt_session_stop(m->session, now < deadline ? (unsigned) ((deadline - now) / 1000) : 0) < 0) {
+        if (virt_session_stop(m->session, now < deadline ? (unsigned) ((deadline - now) / 1000) : 0) < 0)
                 log_warning("A libvirt call was still in flight %.1f s after the stop; not waiting for it.",
                             POOL_STOP_WAIT_MS / 1000.0);
-                abandoned_session = m->session;
-                m->session = NULL;
-                if (m->inbox)
-                        abandoned_inbox = m->inbox;
-                m->inbox = NULL;
-        }
-        /* The connection is closed. Once libvirt's loop has stopped no
-         * callback can run with the session any more: only then free it. */
+        /* Once libvirt's loop has stopped no callback can run with the
+         * session any more: only then give it up. */
         virt_loop_stop();
-        m->session = virt_session_free(m->session);
+        m->session = virt_session_unref(m->session);
         sd_event_source_disable_unref(m->inbox_source);
         sd_event_source_disable_unref(m->reconnect_source);
         sd_event_source_disable_unref(m->collect_timer);
-        queue_free(m->inbox, virt_msg_free_item);
+        queue_unref(m->inbox);
 
         HASHMAP_FOREACH(d, m->domains, i)
                 domain_free(d);
@@ -351,7 +335,7 @@ static int on_inbox(sd_event_source *s, int fd, uint32_t revents, void *userdata
 int manager_start(Manager *m) {
         int r;
 
-        r = queue_new(true, &m->inbox);
+        r = queue_new(true, virt_msg_free_item, &m->inbox);
         if (r < 0)
                 return r;
         r = sd_event_add_io(m->event, &m->inbox_source, queue_get_fd(m->inbox), EPOLLIN, on_inbox, m);

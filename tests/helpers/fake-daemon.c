@@ -213,7 +213,7 @@ int fake_daemon_start_full(FakeDaemon *f, Manager *m, bool old, bool sd_bus_tree
                 if (r >= 0)
                         r = sd_bus_add_object_manager(f->bus, NULL, MANAGER_PATH);
         } else if (r >= 0)
-                r = bus_manager_register(f->bus, m);
+                r = bus_manager_register(f->bus, m, NULL);
         if (r >= 0)
                 r = bus_domain_new(f->bus, m, false, &f->domains);
         if (r >= 0 && !old && !sd_bus_tree) {
