@@ -44,24 +44,6 @@ static uint64_t monotonic_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
 }
 
-/* GuestKind bits → virDomainGetGuestInfo types. */
-static unsigned guest_info_types(unsigned kinds) {
-        unsigned types = 0;
-        if (kinds & GUEST_KIND_OS)
-                types |= VIR_DOMAIN_GUEST_INFO_OS;
-        if (kinds & GUEST_KIND_HOSTNAME)
-                types |= VIR_DOMAIN_GUEST_INFO_HOSTNAME;
-        if (kinds & GUEST_KIND_TIMEZONE)
-                types |= VIR_DOMAIN_GUEST_INFO_TIMEZONE;
-        if (kinds & GUEST_KIND_USERS)
-                types |= VIR_DOMAIN_GUEST_INFO_USERS;
-        if (kinds & GUEST_KIND_FILESYSTEMS)
-                types |= VIR_DOMAIN_GUEST_INFO_FILESYSTEM;
-        if (kinds & GUEST_KIND_INTERFACES)
-                types |= VIR_DOMAIN_GUEST_INFO_INTERFACES;
-        return types;
-}
-
 /* libvirt's last error, fit for a log line: it may quote what the guest
  * sent (terminal escapes, invalid UTF-8, whole lines of JSON). */
 static char *error_message(const char *what) {
@@ -82,12 +64,7 @@ static bool last_error_is_unresponsive_agent(void) {
 /* libvirt answers success but leaves a kind out when the agent's reply for
  * it came too late or was too big: then its count key is missing. */
 static bool kind_answered(virTypedParameterPtr params, int n, unsigned kind) {
-        const char *key = kind == GUEST_KIND_USERS         ? "user.count"
-                          : kind == GUEST_KIND_FILESYSTEMS ? "fs.count"
-                          : kind == GUEST_KIND_INTERFACES  ? "if.count"
-                          : kind == GUEST_KIND_HOSTNAME    ? "hostname"
-                          : kind == GUEST_KIND_TIMEZONE    ? "timezone.offset"
-                                                           : NULL;
+        const char *key = guest_kind_info(kind)->answered_key;
         return !key || virTypedParamsGet(params, n, key) != NULL;
 }
 
@@ -100,19 +77,11 @@ static void add_guest_info(VirtMsg *m, GuestInfo *g) {
         }
 }
 
-/* The agent's own command for a list kind, or NULL. */
-static const char *raw_command(unsigned kind) {
-        return kind == GUEST_KIND_USERS         ? "{\"execute\":\"guest-get-users\"}"
-               : kind == GUEST_KIND_FILESYSTEMS ? "{\"execute\":\"guest-get-fsinfo\"}"
-               : kind == GUEST_KIND_INTERFACES  ? "{\"execute\":\"guest-network-get-interfaces\"}"
-                                                : NULL;
-}
-
 /* A list kind straight from the agent, parsed by us: for a list too long
  * for libvirt's typed parameters. Returns 0, or -EIO / -ENOMEM with the
  * reason in m->data.failed_error (kept from the first failure). */
 static int collect_kind_raw(virDomainPtr dom, unsigned kind, VirtMsg *m, size_t *read_bytes) {
-        const char *command = raw_command(kind);
+        const char *command = guest_kind_info(kind)->raw_command;
         GuestInfo *g = NULL;
         int r;
 
@@ -152,8 +121,8 @@ static int collect_kind(virDomainPtr dom, unsigned kind, VirtMsg *m) {
         GuestInfo *g = NULL;
         int n = 0, r;
 
-        if (virDomainGetGuestInfo(dom, guest_info_types(kind), &params, &n, 0) < 0) {
-                r = raw_command(kind) && last_error_is_too_big() ? -E2BIG : -EIO;
+        if (virDomainGetGuestInfo(dom, guest_kind_info(kind)->libvirt_type, &params, &n, 0) < 0) {
+                r = guest_kind_info(kind)->raw_command && last_error_is_too_big() ? -E2BIG : -EIO;
                 if (!m->data.failed_error)
                         m->data.failed_error = error_message("guest info failed");
                 return r;
@@ -207,7 +176,7 @@ static void collect(AgentPool *p, virConnectPtr *worker_connection, const Reques
                 (void) virDomainAgentSetResponseTimeout(dom, p->config.response_timeout, 0);
 
         if ((req->kinds & GUEST_KIND_AGENT) || supported == 0) {
-                text = virDomainQemuAgentCommand(dom, "{\"execute\":\"guest-info\"}",
+                text = virDomainQemuAgentCommand(dom, guest_kind_info(GUEST_KIND_AGENT)->raw_command,
                                                  VIR_DOMAIN_QEMU_AGENT_COMMAND_DEFAULT, 0);
                 if (!text) {
                         m->error = error_message("guest-info failed");

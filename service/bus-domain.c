@@ -520,6 +520,15 @@ static const struct {
         { DOMAIN_PROPERTY_INTERFACES, INTERFACES_INTERFACE, "Interfaces" },
 };
 
+const char *bus_domain_property_name(unsigned bit, const char **ret_interface) {
+        for (size_t k = 0; k < ELEMENTSOF(property_table); k++)
+                if (property_table[k].bit == bit) {
+                        *ret_interface = property_table[k].interface;
+                        return property_table[k].name;
+                }
+        return NULL;
+}
+
 int bus_domain_emit_changes(BusDomain *b, Domain *d, unsigned properties) {
         static const struct {
                 const char *name;

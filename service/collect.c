@@ -10,35 +10,11 @@
 /* Kinds falling due within this much of each other go in one collection. */
 #define COALESCE_USEC (500 * 1000ULL)
 
-static const char *const kind_names[GUEST_KIND_COUNT] = {
-        "agent", "os", "hostname", "timezone", "users", "filesystems", "interfaces",
-};
-
 void collect_config_default(CollectConfig *c) {
-        static const unsigned seconds[GUEST_KIND_COUNT] = {
-                [0] = 300, /* agent version, supported commands */
-                [1] = 60,  /* os */
-                [2] = 60,  /* hostname */
-                [3] = 60,  /* timezone */
-                [4] = 10,  /* users */
-                [5] = 60,  /* filesystems */
-                [6] = 10,  /* interfaces */
-        };
         c->workers = 4;
         c->agent_timeout = 10;
         for (int i = 0; i < GUEST_KIND_COUNT; i++)
-                c->interval_usec[i] = seconds[i] * 1000000ULL;
-}
-
-int collect_kind_from_string(const char *s) {
-        for (int i = 0; i < GUEST_KIND_COUNT; i++)
-                if (s && strcmp(s, kind_names[i]) == 0)
-                        return i;
-        return -EINVAL;
-}
-
-const char *collect_kind_to_string(int index) {
-        return index >= 0 && index < GUEST_KIND_COUNT ? kind_names[index] : NULL;
+                c->interval_usec[i] = guest_kinds[i].interval_sec * 1000000ULL;
 }
 
 static uint64_t now_usec(void) {
@@ -124,7 +100,7 @@ static void kinds_to_string(unsigned kinds, char *buf, size_t size) {
         for (int i = 0; i < GUEST_KIND_COUNT; i++)
                 if (kinds & (1u << i))
                         k += (size_t) snprintf(buf + k, k < size ? size - k : 0, "%s%s", k ? ", " : "",
-                                               kind_names[i]);
+                                               guest_kinds[i].name);
 }
 
 /* A Refresh() is no longer answered from the latest full collection. */
@@ -248,15 +224,7 @@ void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg) {
                 unsigned changed = domain_take_guest_data(d, &msg->data);
                 if (!d->guest_exported && d->guest) {
                         /* InterfacesAdded carries these values already. */
-                        changed &= ~(unsigned) (DOMAIN_PROPERTY_OS_ID | DOMAIN_PROPERTY_OS_NAME |
-                                                DOMAIN_PROPERTY_OS_PRETTY_NAME | DOMAIN_PROPERTY_OS_VERSION |
-                                                DOMAIN_PROPERTY_OS_VERSION_ID | DOMAIN_PROPERTY_OS_KERNEL_RELEASE |
-                                                DOMAIN_PROPERTY_OS_KERNEL_VERSION | DOMAIN_PROPERTY_OS_MACHINE |
-                                                DOMAIN_PROPERTY_OS_VARIANT | DOMAIN_PROPERTY_OS_VARIANT_ID |
-                                                DOMAIN_PROPERTY_OS_HOSTNAME | DOMAIN_PROPERTY_OS_TIMEZONE_NAME |
-                                                DOMAIN_PROPERTY_OS_TIMEZONE_OFFSET | DOMAIN_PROPERTY_USERS |
-                                                DOMAIN_PROPERTY_USER_COUNT | DOMAIN_PROPERTY_FILESYSTEMS |
-                                                DOMAIN_PROPERTY_FILESYSTEM_COUNT);
+                        changed &= ~domain_exported_properties();
                         d->guest_exported = true;
                         if (m->hooks && m->hooks->domain_guest_exported)
                                 m->hooks->domain_guest_exported(m, d, true, m->hooks_userdata);

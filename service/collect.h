@@ -13,7 +13,7 @@ typedef struct Manager Manager;
 typedef struct CollectConfig {
         unsigned workers;       /* agent worker threads */
         int agent_timeout;      /* seconds; < 0: leave libvirt's setting alone */
-        uint64_t interval_usec[GUEST_KIND_COUNT]; /* by GuestKind bit index */
+        uint64_t interval_usec[GUEST_KIND_COUNT]; /* by index in guest_kinds */
 } CollectConfig;
 
 #define COLLECT_WORKERS_MAX 64
@@ -21,9 +21,6 @@ typedef struct CollectConfig {
 #define COLLECT_INTERVAL_MAX_SEC 86400
 
 void collect_config_default(CollectConfig *c);
-/* "users", "os", ...: the GuestKind bit index, or -EINVAL. */
-int collect_kind_from_string(const char *s);
-const char *collect_kind_to_string(int index);
 
 /* After d changed (or appeared: was_usable false): starts a full collection
  * when its agent became usable, forgets the agent's data when it stopped

@@ -44,8 +44,6 @@ typedef enum DomainProperty {
         DOMAIN_PROPERTY_INTERFACES = 1u << 26,
 } DomainProperty;
 
-#define GUEST_KIND_COUNT 7 /* bits of GuestKind */
-
 /* The longest name published, in bytes after sanitizing (a longer one is
  * cut and ends with "…"). Every name a QEMU domain can have fits unchanged:
  * its files are named after it, and a file name has at most 255 bytes. */
@@ -141,6 +139,12 @@ bool domain_agent_usable(const Domain *d);
 /* Moves a finished collection's data into the cache (data is left empty).
  * Returns the DomainProperty bits that changed. */
 unsigned domain_take_guest_data(Domain *d, GuestData *data);
+
+/* The DomainProperty bits the kinds (GuestKind bits) feed. */
+unsigned domain_kind_properties(unsigned kinds);
+/* Those of the kinds whose interfaces appear with the agent's data
+ * (GuestKindInfo.exported): InterfacesAdded carries their values. */
+unsigned domain_exported_properties(void);
 
 /* Forgets everything the agent said (agent gone, domain stopped). Returns
  * the DomainProperty bits that changed. */
