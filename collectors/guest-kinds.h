@@ -20,6 +20,7 @@ typedef enum GuestKind {
 } GuestKind;
 
 #define GUEST_KIND_COUNT 7 /* bits of GuestKind */
+#define GUEST_KIND_AGENT_INDEX 0 /* the agent's own kind comes first: the others depend on it */
 
 typedef struct GuestKindInfo {
         GuestKind kind;

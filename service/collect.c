@@ -23,16 +23,40 @@ static uint64_t now_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
 }
 
+/* How each kind is read: the agent's guest-info when asked for or not yet
+ * known (then the worker checks the other kinds against its reply), else
+ * only what the agent supports; a list libvirt could not carry, raw. */
+static void plan_job(const Domain *d, unsigned kinds, KindPlan plan[GUEST_KIND_COUNT]) {
+        bool read_agent = (kinds & GUEST_KIND_AGENT) || !d->agent_info;
+        unsigned supported = read_agent ? GUEST_KIND_ALL : agent_info_supported_kinds(d->agent_info);
+
+        for (int i = 0; i < GUEST_KIND_COUNT; i++) {
+                unsigned kind = guest_kinds[i].kind;
+                if (kind == GUEST_KIND_AGENT)
+                        plan[i] = read_agent ? KIND_PLAN_TYPED : KIND_PLAN_SKIP;
+                else if (!(kinds & kind) || !(supported & kind))
+                        plan[i] = KIND_PLAN_SKIP;
+                else
+                        plan[i] = (d->raw_kinds & kind) ? KIND_PLAN_RAW : KIND_PLAN_TYPED;
+        }
+}
+
 static void submit(Manager *m, Domain *d, unsigned kinds) {
+        AgentJob job = { .kinds = kinds };
+
         d->collecting = true;
         d->pending_kinds = 0;
         d->collect_seq++;
         d->collect_job = ++m->last_job;
         d->collect_kinds = kinds;
         d->collect_started_usec = now_usec();
-        if (m->pool)
-                agent_pool_submit(m->pool, d->uuid, d->collect_job, kinds,
-                                  d->agent_info ? agent_info_supported_kinds(d->agent_info) : 0, d->raw_kinds);
+        plan_job(d, kinds, d->collect_plan);
+        if (m->pool) {
+                snprintf(job.uuid, sizeof job.uuid, "%s", d->uuid);
+                job.job = d->collect_job;
+                memcpy(job.plan, d->collect_plan, sizeof job.plan);
+                agent_pool_submit(m->pool, &job);
+        }
 }
 
 static unsigned kinds_due(const Domain *d, uint64_t until) {
@@ -184,10 +208,26 @@ void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg) {
                 return;
         }
 
+        /* What came of each kind read or asked for: unsupported is no failure. */
+        unsigned failed = 0, too_big = 0, raw_failed = 0;
+        for (int i = 0; i < GUEST_KIND_COUNT && !msg->error; i++) {
+                unsigned kind = guest_kinds[i].kind;
+                KindOutcome o = msg->data.outcome[i];
+                if (!(requested & kind) && d->collect_plan[i] == KIND_PLAN_SKIP)
+                        continue;
+                if (o != KIND_OUTCOME_OK && o != KIND_OUTCOME_UNSUPPORTED)
+                        failed |= kind;
+                if (o == KIND_OUTCOME_TOO_BIG && d->collect_plan[i] == KIND_PLAN_TYPED)
+                        too_big |= kind;
+                if ((o == KIND_OUTCOME_FAILED || o == KIND_OUTCOME_HUNG) && d->collect_plan[i] == KIND_PLAN_RAW)
+                        raw_failed |= kind;
+        }
+
         /* Logged when a kind starts failing and when it comes back, not per poll. */
-        unsigned failed = msg->error ? requested : msg->data.failed_kinds;
+        if (msg->error)
+                failed = requested;
         unsigned answered = requested & ~failed;
-        const char *why = msg->error ? msg->error : msg->data.failed_error;
+        const char *why = msg->error ? msg->error : msg->data.message;
         char names[128];
         if (failed & ~d->failing_kinds) {
                 kinds_to_string(failed & ~d->failing_kinds, names, sizeof names);
@@ -204,10 +244,10 @@ void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg) {
          * own reply, and right away. Once only: a reply too big for libvirt
          * even so (over 4 MiB), or too slow for the agent timeout, costs the
          * guest's other kinds a collection while the agent catches up. */
-        unsigned raw_failed = msg->error ? 0 : msg->data.raw_failed_kinds & d->raw_kinds;
+        raw_failed &= d->raw_kinds;
         d->raw_failed_kinds |= raw_failed;
         d->raw_kinds &= ~raw_failed;
-        unsigned too_big = msg->error ? 0 : msg->data.too_big_kinds & ~d->raw_kinds & ~d->raw_failed_kinds;
+        too_big &= ~d->raw_kinds & ~d->raw_failed_kinds;
         d->raw_kinds |= too_big;
         for (int i = 0; i < GUEST_KIND_COUNT; i++)
                 if (too_big & (1u << i))

@@ -92,6 +92,7 @@ struct Domain {
         unsigned pending_kinds;       /* asked for while one was in flight */
         uint64_t collect_seq;         /* number of the latest collection submitted */
         unsigned collect_kinds;       /* what the one in flight asks for */
+        KindPlan collect_plan[GUEST_KIND_COUNT]; /* ... and how it reads each kind */
         uint64_t collect_started_usec;/* CLOCK_MONOTONIC when it was submitted */
         uint64_t collect_job;         /* the job in flight (Manager.last_job): a result of another is
                                        * late, for an object removed and added again, and dropped */

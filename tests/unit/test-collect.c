@@ -77,6 +77,9 @@ static VirtMsg *result(unsigned kinds, const char *hostname, const char *error) 
                 m->error = strdup(error);
                 return m;
         }
+        for (int i = 0; i < GUEST_KIND_COUNT; i++)
+                if (kinds & guest_kinds[i].kind)
+                        m->data.outcome[i] = KIND_OUTCOME_OK;
         m->data.guest = guest_info_new();
         m->data.guest->kinds = kinds & ~(unsigned) GUEST_KIND_AGENT;
         if (hostname)
@@ -84,8 +87,29 @@ static VirtMsg *result(unsigned kinds, const char *hostname, const char *error) 
         if (kinds & GUEST_KIND_AGENT) {
                 m->data.agent = calloc(1, sizeof *m->data.agent);
                 m->data.agent->version = strdup("7.2.22");
+                /* an agent with every kind's command */
+                m->data.agent->commands = calloc(GUEST_KIND_COUNT, sizeof *m->data.agent->commands);
+                for (int i = 0; i < GUEST_KIND_COUNT; i++)
+                        if (guest_kinds[i].command)
+                                m->data.agent->commands[m->data.agent->n_commands++] =
+                                        (AgentCommand){ .name = strdup(guest_kinds[i].command), .enabled = true };
         }
         return m;
+}
+
+static void set_outcome(VirtMsg *r, unsigned kind, KindOutcome o) {
+        r->data.outcome[guest_kind_index(kind)] = o;
+}
+
+/* The timer finds kinds due now: a collection of them is submitted. */
+static void due_now(Manager *m, unsigned kinds) {
+        Domain *d = manager_get_domain(m, UUID_A);
+        for (int i = 0; i < GUEST_KIND_COUNT; i++)
+                if (kinds & guest_kinds[i].kind)
+                        d->due_usec[i] = 0;
+        collect_schedule(m);
+        assert_true(d->collecting);
+        assert_int_equal(d->collect_kinds, kinds);
 }
 
 static int setup(void **state) {
@@ -322,8 +346,8 @@ static void test_too_big_list_goes_raw(void **state) {
 
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
         VirtMsg *r = result(GUEST_KIND_ALL, "guest", NULL);
-        r->data.failed_kinds = r->data.too_big_kinds = GUEST_KIND_FILESYSTEMS;
-        r->data.failed_error = strdup("guest info failed: too many parameters '90001' for limit '2048'");
+        set_outcome(r, GUEST_KIND_FILESYSTEMS, KIND_OUTCOME_TOO_BIG);
+        r->data.message = strdup("guest info failed: too many parameters '90001' for limit '2048'");
         manager_apply(m, r);
         Domain *d = dom(m);
         assert_true(d->guest_exported);
@@ -337,32 +361,37 @@ static void test_too_big_list_goes_raw(void **state) {
         }
 
         /* the raw read answers: no longer failing, still read raw */
-        dom(m)->collecting = true; /* as the timer would */
+        due_now(m, GUEST_KIND_FILESYSTEMS);
+        assert_int_equal(dom(m)->collect_plan[guest_kind_index(GUEST_KIND_FILESYSTEMS)], KIND_PLAN_RAW);
         manager_apply(m, result(GUEST_KIND_FILESYSTEMS, NULL, NULL));
         assert_int_equal(dom(m)->failing_kinds, 0);
         assert_int_equal(dom(m)->raw_kinds, GUEST_KIND_FILESYSTEMS);
 
         /* a collection where it was not tried (a hung agent before it): kept */
+        due_now(m, GUEST_KIND_ALL);
         VirtMsg *h = result(GUEST_KIND_ALL, NULL, NULL);
-        h->data.failed_kinds = GUEST_KIND_ALL;
-        h->data.failed_error = strdup("guest info failed: Guest agent is not responding");
-        dom(m)->collecting = true; /* as the timer would */
+        memset(h->data.outcome, 0, sizeof h->data.outcome);
+        set_outcome(h, GUEST_KIND_AGENT, KIND_OUTCOME_OK);
+        set_outcome(h, GUEST_KIND_OS, KIND_OUTCOME_HUNG);
+        h->data.message = strdup("guest info failed: Guest agent is not responding");
         manager_apply(m, h);
         assert_int_equal(dom(m)->raw_kinds, GUEST_KIND_FILESYSTEMS);
         assert_int_equal(dom(m)->raw_failed_kinds, 0);
+        assert_int_equal(dom(m)->failing_kinds, GUEST_KIND_ALL & ~(unsigned) GUEST_KIND_AGENT);
 
         /* its own reply fails: not tried again, libvirt's typed answer it is */
+        due_now(m, GUEST_KIND_FILESYSTEMS);
         VirtMsg *f = result(GUEST_KIND_FILESYSTEMS, NULL, NULL);
-        f->data.failed_kinds = f->data.raw_failed_kinds = GUEST_KIND_FILESYSTEMS;
-        f->data.failed_error = strdup("its own reply failed: Guest agent is not responding");
-        dom(m)->collecting = true; /* as the timer would */
+        set_outcome(f, GUEST_KIND_FILESYSTEMS, KIND_OUTCOME_HUNG);
+        f->data.message = strdup("its own reply failed: Guest agent is not responding");
         manager_apply(m, f);
         assert_int_equal(dom(m)->raw_kinds, 0);
         assert_int_equal(dom(m)->raw_failed_kinds, GUEST_KIND_FILESYSTEMS);
         assert_true(dom(m)->failing_kinds & GUEST_KIND_FILESYSTEMS);
+        due_now(m, GUEST_KIND_FILESYSTEMS);
+        assert_int_equal(dom(m)->collect_plan[guest_kind_index(GUEST_KIND_FILESYSTEMS)], KIND_PLAN_TYPED);
         VirtMsg *again = result(GUEST_KIND_FILESYSTEMS, NULL, NULL);
-        again->data.failed_kinds = again->data.too_big_kinds = GUEST_KIND_FILESYSTEMS;
-        dom(m)->collecting = true; /* as the timer would */
+        set_outcome(again, GUEST_KIND_FILESYSTEMS, KIND_OUTCOME_TOO_BIG);
         manager_apply(m, again);
         assert_int_equal(dom(m)->raw_kinds, 0);
 
@@ -370,6 +399,43 @@ static void test_too_big_list_goes_raw(void **state) {
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_DISCONNECTED));
         assert_int_equal(dom(m)->raw_kinds, 0);
         assert_int_equal(dom(m)->raw_failed_kinds, 0);
+}
+
+/* The plan is the main thread's: what the agent lacks is not read and is
+ * no failure; guest-info is read when asked for or not yet known. */
+static void test_plan_follows_the_agent(void **state) {
+        Manager *m = *state;
+        const int users = guest_kind_index(GUEST_KIND_USERS), os = guest_kind_index(GUEST_KIND_OS);
+
+        manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
+        Domain *d = dom(m);
+        for (int i = 0; i < GUEST_KIND_COUNT; i++)
+                assert_int_equal(d->collect_plan[i], KIND_PLAN_TYPED);
+        /* an agent without guest-get-users */
+        VirtMsg *r = result(GUEST_KIND_ALL, "guest", NULL);
+        AgentInfo *a = r->data.agent;
+        for (size_t i = 0; i < a->n_commands; i++)
+                if (strcmp(a->commands[i].name, guest_kinds[users].command) == 0)
+                        a->commands[i].enabled = false;
+        set_outcome(r, GUEST_KIND_USERS, KIND_OUTCOME_UNSUPPORTED);
+        manager_apply(m, r);
+        assert_int_equal(d->failing_kinds, 0);
+
+        due_now(m, GUEST_KIND_USERS | GUEST_KIND_OS);
+        assert_int_equal(d->collect_plan[users], KIND_PLAN_SKIP);
+        assert_int_equal(d->collect_plan[os], KIND_PLAN_TYPED);
+        assert_int_equal(d->collect_plan[GUEST_KIND_AGENT_INDEX], KIND_PLAN_SKIP);
+        VirtMsg *u = result(GUEST_KIND_USERS | GUEST_KIND_OS, NULL, NULL);
+        set_outcome(u, GUEST_KIND_USERS, KIND_OUTCOME_UNSUPPORTED);
+        manager_apply(m, u);
+        assert_int_equal(d->failing_kinds, 0);
+        assert_true(d->due_usec[users] > 0);
+
+        /* asked for the agent's list again: every kind planned, the worker checks */
+        due_now(m, GUEST_KIND_AGENT | GUEST_KIND_USERS);
+        assert_int_equal(d->collect_plan[GUEST_KIND_AGENT_INDEX], KIND_PLAN_TYPED);
+        assert_int_equal(d->collect_plan[users], KIND_PLAN_TYPED);
+        assert_int_equal(d->collect_plan[os], KIND_PLAN_SKIP);
 }
 
 int main(void) {
@@ -383,6 +449,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_failing_agent, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_agent_disconnects_during_collection, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_too_big_list_goes_raw, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_plan_follows_the_agent, setup, teardown),
         };
         return cmocka_run_group_tests_name("collect", tests, NULL, NULL);
 }

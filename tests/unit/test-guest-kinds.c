@@ -86,6 +86,7 @@ static void test_table_is_complete(void **state) {
         assert_int_equal(guest_kind_from_name("cpu"), -EINVAL);
         assert_int_equal(guest_kind_from_name(NULL), -EINVAL);
         assert_int_equal(GUEST_KIND_ALL, (1u << GUEST_KIND_COUNT) - 1);
+        assert_int_equal(guest_kinds[GUEST_KIND_AGENT_INDEX].kind, GUEST_KIND_AGENT);
 }
 
 /* Every property the table names exists on the interface it says. */
