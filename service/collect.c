@@ -141,17 +141,14 @@ static void remember_full_collection(Domain *d, uint64_t now, const char *error)
         d->full_done_usec = error && !d->full_error ? 0 : now;
 }
 
-static void drop_guest_data(Manager *m, Domain *d) {
+static void drop_guest_data(Domain *d, CollectReport *report) {
         /* a new agent session may have shorter lists */
         d->raw_kinds = d->raw_failed_kinds = 0;
         if (d->guest_exported) {
                 d->guest_exported = false;
-                if (m->hooks && m->hooks->domain_guest_exported)
-                        m->hooks->domain_guest_exported(m, d, false, m->hooks_userdata);
+                report->exported = -1;
         }
-        unsigned changed = domain_drop_guest_data(d);
-        if (changed)
-                manager_domain_changed(m, d, changed);
+        report->changed |= domain_drop_guest_data(d);
 }
 
 /* What the agent said stays valid while it is connected and the domain
@@ -161,11 +158,12 @@ static bool keeps_guest_data(const Domain *d) {
                d->state != DOMAIN_STATE_NOSTATE && d->id >= 0;
 }
 
-void collect_domain_updated(Manager *m, Domain *d, bool was_usable) {
+void collect_domain_updated(Manager *m, Domain *d, bool was_usable, CollectReport *report) {
         bool usable = domain_agent_usable(d);
 
+        *report = (CollectReport) { 0 };
         if (!keeps_guest_data(d) && (d->guest_exported || d->guest || d->agent_info))
-                drop_guest_data(m, d);
+                drop_guest_data(d, report);
         if (usable != was_usable)
                 forget_full_collection(d);
         if (usable == was_usable || !usable)
@@ -178,15 +176,17 @@ void collect_domain_updated(Manager *m, Domain *d, bool was_usable) {
                 submit(m, d, GUEST_KIND_ALL);
 }
 
-static void finished(Manager *m, Domain *d, uint64_t seq, const char *error) {
-        if (m->hooks && m->hooks->collection_done)
-                m->hooks->collection_done(m, d, seq, error, m->hooks_userdata);
+static void finished(CollectReport *report, uint64_t seq, const char *error) {
+        if (report->n_done >= ELEMENTSOF(report->done))
+                return;
+        report->done[report->n_done++] = (CollectDone) { seq, error };
 }
 
-void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg) {
+void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg, CollectReport *report) {
         uint64_t now = now_usec(), seq = d->collect_seq;
         unsigned requested = msg->data.kinds_requested;
 
+        *report = (CollectReport) { 0 };
         if (!d->collecting || msg->data.job != d->collect_job) {
                 /* Asked of a Domain object that was removed meanwhile (this
                  * one has the same UUID): not about this one. */
@@ -200,10 +200,10 @@ void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg) {
 
         if (!domain_agent_usable(d)) {
                 /* The agent went away while we asked: what it said is stale. */
-                finished(m, d, seq, "the guest agent disconnected");
+                finished(report, seq, "the guest agent disconnected");
                 if (d->pending_kinds) {
                         d->pending_kinds = 0;
-                        finished(m, d, seq + 1, "the guest agent disconnected");
+                        finished(report, seq + 1, "the guest agent disconnected");
                 }
                 return;
         }
@@ -256,7 +256,7 @@ void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg) {
         if ((requested & GUEST_KIND_ALL) == GUEST_KIND_ALL)
                 remember_full_collection(d, now, msg->error ? msg->error : answered ? NULL : why);
         if (msg->error) {
-                finished(m, d, seq, msg->error);
+                finished(report, seq, msg->error);
         } else {
                 log_debug("Collected %#x of %#x from the agent of '%s' in %.3f s.", answered, requested, d->log_name,
                           msg->data.duration_usec / 1e6);
@@ -266,13 +266,11 @@ void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg) {
                         /* InterfacesAdded carries these values already. */
                         changed &= ~domain_exported_properties();
                         d->guest_exported = true;
-                        if (m->hooks && m->hooks->domain_guest_exported)
-                                m->hooks->domain_guest_exported(m, d, true, m->hooks_userdata);
+                        report->exported = 1;
                 }
-                if (changed)
-                        manager_domain_changed(m, d, changed);
+                report->changed = changed;
                 /* Something came back: Refresh() succeeded, even if a kind is missing. */
-                finished(m, d, seq, answered ? NULL : why);
+                finished(report, seq, answered ? NULL : why);
         }
 
         if (d->pending_kinds)

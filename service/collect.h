@@ -22,12 +22,29 @@ typedef struct CollectConfig {
 
 void collect_config_default(CollectConfig *c);
 
+/* A collection of d that ended: what answers the Refresh() calls waiting
+ * for collection number seq. */
+typedef struct CollectDone {
+        uint64_t seq;
+        const char *error; /* NULL: the agent answered; valid until the result is freed */
+} CollectDone;
+
+/* What the scheduler did to d, for the model to tell its hooks, in this
+ * order: the guest interfaces appeared or went, properties changed,
+ * collections ended. The scheduler itself calls no hook. */
+typedef struct CollectReport {
+        int exported;         /* 1: OS, Users, Filesystems appear; -1: they go; 0: neither */
+        unsigned changed;     /* DomainProperty bits of d */
+        CollectDone done[2];  /* the one in flight, and the one queued behind it */
+        size_t n_done;
+} CollectReport;
+
 /* After d changed (or appeared: was_usable false): starts a full collection
  * when its agent became usable, forgets the agent's data when it stopped
  * being usable. */
-void collect_domain_updated(Manager *m, Domain *d, bool was_usable);
-/* A VIRT_MSG_GUEST_DATA for d. */
-void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg);
+void collect_domain_updated(Manager *m, Domain *d, bool was_usable, CollectReport *ret);
+/* A VIRT_MSG_GUEST_DATA for d (msg stays the caller's). */
+void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg, CollectReport *ret);
 /* A Refresh() this soon after a collection of everything ended is answered
  * with that collection's outcome, without asking the agent again. */
 #define REFRESH_REUSE_USEC (2 * 1000000ULL)

@@ -167,6 +167,22 @@ void manager_domain_changed(Manager *m, Domain *d, unsigned properties) {
         CALL_HOOK(m, domain_changed, d, properties, m->hooks_userdata);
 }
 
+/* The scheduler reports; the model alone calls the hooks. */
+static void report_collect(Manager *m, Domain *d, const CollectReport *r) {
+        if (r->exported)
+                CALL_HOOK(m, domain_guest_exported, d, r->exported > 0, m->hooks_userdata);
+        if (r->changed)
+                manager_domain_changed(m, d, r->changed);
+        for (size_t i = 0; i < r->n_done; i++)
+                CALL_HOOK(m, collection_done, d, r->done[i].seq, r->done[i].error, m->hooks_userdata);
+}
+
+static void collect_updated(Manager *m, Domain *d, bool was_usable) {
+        CollectReport r;
+        collect_domain_updated(m, d, was_usable, &r);
+        report_collect(m, d, &r);
+}
+
 static void add_or_update_domain(Manager *m, DomainInfo *info) {
         Domain *d = manager_get_domain(m, info->uuid);
         int r;
@@ -179,7 +195,7 @@ static void add_or_update_domain(Manager *m, DomainInfo *info) {
                         log_error_errno(r, "Failed to update domain '%s': %m", info->uuid);
                 else if (r > 0)
                         manager_domain_changed(m, d, (unsigned) r);
-                collect_domain_updated(m, d, was_usable);
+                collect_updated(m, d, was_usable);
                 return;
         }
 
@@ -195,7 +211,7 @@ static void add_or_update_domain(Manager *m, DomainInfo *info) {
         log_debug("Domain '%s' (%s) appeared, %s.", d->log_name, d->uuid, domain_state_to_string(d->state));
         CALL_HOOK(m, domain_added, d, m->hooks_userdata);
         CALL_HOOK(m, manager_changed, MANAGER_PROPERTY_DOMAIN_COUNT, m->hooks_userdata);
-        collect_domain_updated(m, d, false);
+        collect_updated(m, d, false);
 }
 
 static void remove_domain(Manager *m, Domain *d) {
@@ -315,15 +331,18 @@ void manager_apply(Manager *m, VirtMsg *msg) {
                         unsigned changed = domain_update_agent(d, msg->domain.agent, msg->domain.agent_probe_usec);
                         if (changed)
                                 manager_domain_changed(m, d, changed);
-                        collect_domain_updated(m, d, was_usable);
+                        collect_updated(m, d, was_usable);
                 }
                 break;
 
         case VIRT_MSG_GUEST_DATA:
                 /* A late answer for a domain that is gone meanwhile: dropped. */
                 d = manager_get_domain(m, msg->domain.uuid);
-                if (d)
-                        collect_apply_result(m, d, msg);
+                if (d) {
+                        CollectReport r;
+                        collect_apply_result(m, d, msg, &r);
+                        report_collect(m, d, &r);
+                }
                 break;
 
         case VIRT_MSG_DOMAIN_GONE:
