@@ -1,6 +1,8 @@
-/* The collection state machine: when agents are asked, what is exported,
- * what Refresh() waits for. No libvirt, no bus, no pool: submissions are
- * visible as collect_seq/collecting, hook calls are recorded. */
+/* The collection state machine: when agents are asked, how each kind is
+ * planned, what is exported, what Refresh() waits for. No libvirt, no bus,
+ * no pool: submissions are visible as collect_seq/collecting/collect_plan,
+ * hook calls are recorded, and collect_apply_result() is driven by a table
+ * of (state, outcome) → (state, report). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -438,6 +440,182 @@ static void test_plan_follows_the_agent(void **state) {
         assert_int_equal(d->collect_plan[os], KIND_PLAN_SKIP);
 }
 
+/* ---- collect_apply_result(): (state, outcome) → (state, report) ---- */
+
+#define FS GUEST_KIND_FILESYSTEMS
+#define NOT_AGENT (GUEST_KIND_ALL & ~(unsigned) GUEST_KIND_AGENT)
+
+typedef struct ApplyCase {
+        const char *name;
+        /* the state before: set before the job of everything is planned */
+        unsigned raw, raw_failed, failing;
+        bool disconnect, pending; /* agent gone meanwhile; a Refresh() queued behind */
+        /* the outcome: a whole failure, or per kind (unlisted: KIND_OUTCOME_OK) */
+        const char *error;
+        struct {
+                unsigned kind;
+                KindOutcome outcome;
+        } outcomes[GUEST_KIND_COUNT];
+        const char *message;
+        /* the state after */
+        unsigned want_raw, want_raw_failed, want_failing, want_due_now;
+        bool want_collecting;
+        /* the report */
+        int want_exported;
+        size_t want_done;
+        const char *want_error; /* of each done */
+} ApplyCase;
+
+static const ApplyCase apply_cases[] = {
+        { .name = "every kind answered", .want_exported = 1, .want_done = 1 },
+        { .name = "the agent did not answer",
+          .error = "Guest agent is not responding",
+          .want_failing = GUEST_KIND_ALL,
+          .want_done = 1,
+          .want_error = "Guest agent is not responding" },
+        { .name = "a list too big for libvirt: raw, and asked again now",
+          .outcomes = { { FS, KIND_OUTCOME_TOO_BIG } },
+          .message = "too many parameters",
+          .want_raw = FS,
+          .want_failing = FS,
+          .want_due_now = FS,
+          .want_exported = 1,
+          .want_done = 1 },
+        { .name = "too big again after its own reply failed: not raw again",
+          .raw_failed = FS,
+          .outcomes = { { FS, KIND_OUTCOME_TOO_BIG } },
+          .want_raw_failed = FS,
+          .want_failing = FS,
+          .want_exported = 1,
+          .want_done = 1 },
+        { .name = "its own reply hung: typed from now on",
+          .raw = FS,
+          .outcomes = { { FS, KIND_OUTCOME_HUNG } },
+          .want_raw_failed = FS,
+          .want_failing = FS,
+          .want_exported = 1,
+          .want_done = 1 },
+        { .name = "its own reply failed: typed from now on",
+          .raw = FS,
+          .outcomes = { { FS, KIND_OUTCOME_FAILED } },
+          .want_raw_failed = FS,
+          .want_failing = FS,
+          .want_exported = 1,
+          .want_done = 1 },
+        { .name = "its own reply answered: still raw, no longer failing",
+          .raw = FS,
+          .failing = FS,
+          .want_raw = FS,
+          .want_exported = 1,
+          .want_done = 1 },
+        { .name = "hung before the raw read: raw kept",
+          .raw = FS,
+          .outcomes = { { GUEST_KIND_OS, KIND_OUTCOME_HUNG },
+                        { GUEST_KIND_HOSTNAME, KIND_OUTCOME_NONE },
+                        { GUEST_KIND_TIMEZONE, KIND_OUTCOME_NONE },
+                        { GUEST_KIND_USERS, KIND_OUTCOME_NONE },
+                        { FS, KIND_OUTCOME_NONE },
+                        { GUEST_KIND_INTERFACES, KIND_OUTCOME_NONE } },
+          .message = "Guest agent is not responding",
+          .want_raw = FS,
+          .want_failing = NOT_AGENT,
+          .want_done = 1 },
+        { .name = "a kind the agent lacks is no failure",
+          .failing = GUEST_KIND_USERS,
+          .outcomes = { { GUEST_KIND_USERS, KIND_OUTCOME_UNSUPPORTED } },
+          .want_exported = 1,
+          .want_done = 1 },
+        { .name = "nothing answered: Refresh() gets the reason",
+          .outcomes = { { GUEST_KIND_AGENT, KIND_OUTCOME_FAILED },
+                        { GUEST_KIND_OS, KIND_OUTCOME_FAILED },
+                        { GUEST_KIND_HOSTNAME, KIND_OUTCOME_FAILED },
+                        { GUEST_KIND_TIMEZONE, KIND_OUTCOME_FAILED },
+                        { GUEST_KIND_USERS, KIND_OUTCOME_FAILED },
+                        { FS, KIND_OUTCOME_FAILED },
+                        { GUEST_KIND_INTERFACES, KIND_OUTCOME_FAILED } },
+          .message = "its guest-info reply is not valid JSON",
+          .want_failing = GUEST_KIND_ALL,
+          .want_done = 1,
+          .want_error = "its guest-info reply is not valid JSON" },
+        { .name = "a Refresh() queued behind: submitted at once",
+          .pending = true,
+          .want_exported = 1,
+          .want_done = 1,
+          .want_collecting = true },
+        { .name = "agent gone meanwhile: both collections end, nothing kept",
+          .disconnect = true,
+          .pending = true,
+          .want_done = 2,
+          .want_error = "the guest agent disconnected" },
+};
+
+static void test_apply_result_table(void **state) {
+        for (size_t c = 0; c < ELEMENTSOF(apply_cases); c++) {
+                const ApplyCase *t = &apply_cases[c];
+                Manager *m;
+
+                assert_int_equal(manager_new(NULL, "test:///default", &m), 0);
+                manager_apply(m, virt_msg_new(VIRT_MSG_CONNECTED));
+                current = m;
+                manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_DISCONNECTED));
+                Domain *d = dom(m);
+                d->raw_kinds = t->raw;
+                d->raw_failed_kinds = t->raw_failed;
+                d->failing_kinds = t->failing;
+                VirtMsg *e = virt_msg_new(VIRT_MSG_AGENT_EVENT);
+                snprintf(e->domain.uuid, sizeof e->domain.uuid, "%s", UUID_A);
+                e->domain.agent = AGENT_STATE_CONNECTED;
+                e->domain.agent_probe_usec = 2;
+                manager_apply(m, e);
+                assert_true(d->collecting);
+                if (t->pending)
+                        d->pending_kinds = GUEST_KIND_ALL;
+                if (t->disconnect)
+                        d->agent_connected = false;
+
+                VirtMsg *r = result(GUEST_KIND_ALL, "guest", t->error);
+                for (size_t i = 0; i < ELEMENTSOF(t->outcomes) && t->outcomes[i].kind; i++)
+                        set_outcome(r, t->outcomes[i].kind, t->outcomes[i].outcome);
+                if (t->message)
+                        r->data.message = strdup(t->message);
+                if (!t->error) {
+                        /* only what was read comes back */
+                        unsigned ok = 0;
+                        for (int i = 0; i < GUEST_KIND_COUNT; i++)
+                                if (r->data.outcome[i] == KIND_OUTCOME_OK)
+                                        ok |= guest_kinds[i].kind;
+                        if (!(ok & GUEST_KIND_AGENT))
+                                r->data.agent = agent_info_free(r->data.agent);
+                        if (!(ok & NOT_AGENT))
+                                r->data.guest = guest_info_free(r->data.guest);
+                        else
+                                r->data.guest->kinds = ok & NOT_AGENT;
+                }
+
+                CollectReport report;
+                collect_apply_result(m, d, r, &report);
+                print_message("%s\n", t->name);
+                assert_int_equal(d->raw_kinds, t->want_raw);
+                assert_int_equal(d->raw_failed_kinds, t->want_raw_failed);
+                assert_int_equal(d->failing_kinds, t->want_failing);
+                assert_int_equal(d->collecting, t->want_collecting);
+                for (int i = 0; i < GUEST_KIND_COUNT; i++)
+                        assert_int_equal(d->due_usec[i] == 0, !!(t->want_due_now & guest_kinds[i].kind));
+                assert_int_equal(report.exported, t->want_exported);
+                assert_int_equal(d->guest_exported, t->want_exported > 0);
+                assert_int_equal(report.n_done, t->want_done);
+                for (size_t i = 0; i < report.n_done; i++) {
+                        assert_int_equal(report.done[i].seq, d->collect_seq - (t->want_collecting ? 1 : 0) + i);
+                        if (t->want_error)
+                                assert_string_equal(report.done[i].error, t->want_error);
+                        else
+                                assert_null(report.done[i].error);
+                }
+                virt_msg_free(r);
+                manager_free(m);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_full_collection_when_agent_connects, setup, teardown),
@@ -450,6 +628,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_agent_disconnects_during_collection, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_too_big_list_goes_raw, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_plan_follows_the_agent, setup, teardown),
+                cmocka_unit_test(test_apply_result_table),
         };
         return cmocka_run_group_tests_name("collect", tests, NULL, NULL);
 }
