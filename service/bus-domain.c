@@ -11,11 +11,12 @@
 #include "kubevirt-json.h"
 #include "macro.h"
 
-/* A Refresh() call waiting for collection number seq of a domain. */
+/* A Refresh() call waiting for a collection of its domain: linked into the
+ * scheduler's list (collect) and into ours, so that either going away
+ * first unlinks it from the other. */
 typedef struct Waiter {
-        struct Waiter *next;
-        char uuid[UUID_STRING_MAX];
-        uint64_t seq;
+        CollectWaiter collect;
+        struct Waiter *next, **prevp;
         sd_bus_message *message;
 } Waiter;
 
@@ -34,6 +35,28 @@ static Domain *find_domain(BusDomain *b, const char *path);
  * per-object userdata (from the find callbacks) is the Domain. */
 static BusDomain *context_of(sd_bus_message *message) {
         return sd_bus_slot_get_userdata(sd_bus_get_current_slot(sd_bus_message_get_bus(message)));
+}
+
+static void waiter_free(Waiter *w) {
+        collect_waiter_cancel(&w->collect);
+        *w->prevp = w->next;
+        if (w->next)
+                w->next->prevp = w->prevp;
+        sd_bus_message_unref(w->message);
+        free(w);
+}
+
+/* The collection that answers w ended (collect.h). */
+static void on_refresh_done(CollectWaiter *cw, const char *error, bool gone) {
+        Waiter *w = (Waiter *) ((char *) cw - offsetof(Waiter, collect));
+
+        if (gone)
+                (void) sd_bus_reply_method_errorf(w->message, BUS_ERROR_NO_SUCH_DOMAIN, "%s", error);
+        else if (error)
+                (void) sd_bus_reply_method_errorf(w->message, BUS_ERROR_AGENT_FAILED, "%s", error);
+        else
+                (void) sd_bus_reply_method_return(w->message, "");
+        waiter_free(w);
 }
 
 static const char *str_or_empty(const char *s) {
@@ -79,8 +102,13 @@ static int property_get_agent_commands(sd_bus *bus, const char *path, const char
 static int start_refresh(BusDomain *b, Domain *d, sd_bus_message *message, sd_bus_error *error) {
         char quote[BUS_ERROR_QUOTE_MAX];
         const char *outcome = NULL;
-        uint64_t seq = 0;
-        int r = collect_refresh(b->manager, d, &seq, &outcome);
+        Waiter *w = calloc(1, sizeof *w);
+        if (!w)
+                return -ENOMEM;
+        w->collect.done = on_refresh_done;
+        int r = collect_refresh(b->manager, d, &w->collect, &outcome);
+        if (r <= 0)
+                free(w);
         if (r < 0)
                 return sd_bus_error_setf(error, BUS_ERROR_NO_AGENT, "The guest agent of '%s' is not connected.",
                                          bus_error_quote(d->name, quote, sizeof quote));
@@ -91,15 +119,13 @@ static int start_refresh(BusDomain *b, Domain *d, sd_bus_message *message, sd_bu
                 return r < 0 ? r : 1;
         }
 
-        Waiter *w = calloc(1, sizeof *w);
-        if (!w)
-                return -ENOMEM;
-        memcpy(w->uuid, d->uuid, sizeof w->uuid);
-        w->seq = seq;
         w->message = sd_bus_message_ref(message);
         w->next = b->waiters;
+        if (w->next)
+                w->next->prevp = &w->next;
+        w->prevp = &b->waiters;
         b->waiters = w;
-        /* Answered from bus_domain_collection_done(): the loop does not wait. */
+        /* Answered from on_refresh_done(): the loop does not wait. */
         return 1;
 }
 
@@ -571,34 +597,6 @@ int bus_domain_emit_guest_exported(BusDomain *b, Domain *d, bool exported) {
                                               NULL);
 }
 
-/* ---- Refresh() waiters ---- */
-
-static void answer_waiters(BusDomain *b, const char *uuid, uint64_t up_to_seq, const char *error_name,
-                           const char *error) {
-        for (Waiter **p = &b->waiters; *p;) {
-                Waiter *w = *p;
-                if (strcmp(w->uuid, uuid) != 0 || w->seq > up_to_seq) {
-                        p = &w->next;
-                        continue;
-                }
-                if (error_name)
-                        (void) sd_bus_reply_method_errorf(w->message, error_name, "%s", error);
-                else
-                        (void) sd_bus_reply_method_return(w->message, "");
-                *p = w->next;
-                sd_bus_message_unref(w->message);
-                free(w);
-        }
-}
-
-void bus_domain_collection_done(BusDomain *b, Domain *d, uint64_t seq, const char *error) {
-        answer_waiters(b, d->uuid, seq, error ? BUS_ERROR_AGENT_FAILED : NULL, error);
-}
-
-void bus_domain_removed(BusDomain *b, Domain *d) {
-        answer_waiters(b, d->uuid, UINT64_MAX, BUS_ERROR_NO_SUCH_DOMAIN, "The domain is gone.");
-}
-
 int bus_domain_new(sd_bus *bus, Manager *m, bool use_polkit, BusDomain **ret) {
         BusDomain *b = calloc(1, sizeof *b);
         int r;
@@ -634,10 +632,8 @@ BusDomain *bus_domain_free(BusDomain *b) {
         b->polkit = bus_polkit_free(b->polkit);
         while (b->waiters) {
                 Waiter *w = b->waiters;
-                b->waiters = w->next;
                 (void) sd_bus_reply_method_errorf(w->message, BUS_ERROR_AGENT_FAILED, "guestinfod is shutting down.");
-                sd_bus_message_unref(w->message);
-                free(w);
+                waiter_free(w);
         }
         sd_bus_unref(b->bus);
         free(b);

@@ -33,7 +33,3 @@ int bus_domain_emit_changes(BusDomain *b, Domain *d, unsigned properties);
 /* InterfacesAdded / InterfacesRemoved for OS, Users, Filesystems. */
 int bus_domain_emit_guest_exported(BusDomain *b, Domain *d, bool exported);
 
-/* Answers the Refresh() calls that collection seq of d covers. */
-void bus_domain_collection_done(BusDomain *b, Domain *d, uint64_t seq, const char *error);
-/* d is going away: answers its waiting Refresh() calls. */
-void bus_domain_removed(BusDomain *b, Domain *d);

@@ -176,14 +176,54 @@ void collect_domain_updated(Manager *m, Domain *d, bool was_usable, CollectRepor
                 submit(m, d, GUEST_KIND_ALL);
 }
 
-static void finished(CollectReport *report, uint64_t seq, const char *error) {
+static void link_waiter(CollectWaiter **head, CollectWaiter *w) {
+        w->next = *head;
+        if (w->next)
+                w->next->prevp = &w->next;
+        w->prevp = head;
+        *head = w;
+}
+
+void collect_waiter_cancel(CollectWaiter *w) {
+        if (!w->prevp)
+                return;
+        *w->prevp = w->next;
+        if (w->next)
+                w->next->prevp = w->prevp;
+        w->next = NULL;
+        w->prevp = NULL;
+}
+
+/* Unlinks the whole list at *head and returns it (linked by next only). */
+static CollectWaiter *take_waiters(CollectWaiter **head) {
+        CollectWaiter *list = *head;
+        *head = NULL;
+        for (CollectWaiter *w = list; w; w = w->next)
+                w->prevp = NULL;
+        return list;
+}
+
+/* The collection whose waiters are at *head ended. */
+static void finished(CollectReport *report, CollectWaiter **head, const char *error) {
         if (report->n_done >= ELEMENTSOF(report->done))
                 return;
-        report->done[report->n_done++] = (CollectDone) { seq, error };
+        report->done[report->n_done++] = (CollectDone) { take_waiters(head), error, false };
+}
+
+void collect_domain_removed(Domain *d, CollectReport *report) {
+        *report = (CollectReport) { 0 };
+        for (size_t i = 0; i < ELEMENTSOF(d->waiting); i++)
+                report->done[report->n_done++] = (CollectDone) { take_waiters(&d->waiting[i]), "The domain is gone.",
+                                                                 true };
+}
+
+void collect_domain_forget(Domain *d) {
+        for (size_t i = 0; i < ELEMENTSOF(d->waiting); i++)
+                (void) take_waiters(&d->waiting[i]);
 }
 
 void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg, CollectReport *report) {
-        uint64_t now = now_usec(), seq = d->collect_seq;
+        uint64_t now = now_usec();
         unsigned requested = msg->data.kinds_requested;
 
         *report = (CollectReport) { 0 };
@@ -200,10 +240,10 @@ void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg, CollectReport *re
 
         if (!domain_agent_usable(d)) {
                 /* The agent went away while we asked: what it said is stale. */
-                finished(report, seq, "the guest agent disconnected");
+                finished(report, &d->waiting[0], "the guest agent disconnected");
                 if (d->pending_kinds) {
                         d->pending_kinds = 0;
-                        finished(report, seq + 1, "the guest agent disconnected");
+                        finished(report, &d->waiting[1], "the guest agent disconnected");
                 }
                 return;
         }
@@ -256,7 +296,7 @@ void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg, CollectReport *re
         if ((requested & GUEST_KIND_ALL) == GUEST_KIND_ALL)
                 remember_full_collection(d, now, msg->error ? msg->error : answered ? NULL : why);
         if (msg->error) {
-                finished(report, seq, msg->error);
+                finished(report, &d->waiting[0], msg->error);
         } else {
                 log_debug("Collected %#x of %#x from the agent of '%s' in %.3f s.", answered, requested, d->log_name,
                           msg->data.duration_usec / 1e6);
@@ -270,16 +310,20 @@ void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg, CollectReport *re
                 }
                 report->changed = changed;
                 /* Something came back: Refresh() succeeded, even if a kind is missing. */
-                finished(report, seq, answered ? NULL : why);
+                finished(report, &d->waiting[0], answered ? NULL : why);
         }
 
-        if (d->pending_kinds)
+        if (d->pending_kinds) {
+                /* the calls queued behind are answered by this one */
+                d->waiting[0] = take_waiters(&d->waiting[1]);
+                for (CollectWaiter **p = &d->waiting[0]; *p; p = &(*p)->next)
+                        (*p)->prevp = p;
                 submit(m, d, d->pending_kinds);
-        else
+        } else
                 arm_timer(m, next_due(d));
 }
 
-int collect_refresh(Manager *m, Domain *d, uint64_t *ret_seq, const char **ret_error) {
+int collect_refresh(Manager *m, Domain *d, CollectWaiter *w, const char **ret_error) {
         uint64_t now = now_usec();
 
         if (!domain_agent_usable(d))
@@ -293,17 +337,17 @@ int collect_refresh(Manager *m, Domain *d, uint64_t *ret_seq, const char **ret_e
         if (d->collecting && (d->collect_kinds & GUEST_KIND_ALL) == GUEST_KIND_ALL &&
             now - d->collect_started_usec < REFRESH_REUSE_USEC) {
                 /* One of everything just started: its answer is as fresh. */
-                *ret_seq = d->collect_seq;
+                link_waiter(&d->waiting[0], w);
                 return 1;
         }
         memset(d->due_usec, 0, sizeof d->due_usec);
         if (d->collecting) {
                 /* Every Refresh() meanwhile waits for this same one. */
                 d->pending_kinds = GUEST_KIND_ALL;
-                *ret_seq = d->collect_seq + 1;
+                link_waiter(&d->waiting[1], w);
                 return 1;
         }
         submit(m, d, GUEST_KIND_ALL);
-        *ret_seq = d->collect_seq;
+        link_waiter(&d->waiting[0], w);
         return 1;
 }

@@ -22,11 +22,20 @@ typedef struct CollectConfig {
 
 void collect_config_default(CollectConfig *c);
 
-/* A collection of d that ended: what answers the Refresh() calls waiting
- * for collection number seq. */
+/* A Refresh() waiting for a collection: the caller's memory, linked by the
+ * scheduler into the list of the collection that will answer it. done is
+ * called once, from the model (manager.c), with that collection's outcome:
+ * error NULL if the agent answered; gone: the domain is going away. */
+struct CollectWaiter {
+        void (*done)(CollectWaiter *w, const char *error, bool gone);
+        CollectWaiter *next, **prevp; /* the scheduler's; prevp NULL: not linked */
+};
+
+/* Collections of d that ended: the Refresh() calls they answer. */
 typedef struct CollectDone {
-        uint64_t seq;
-        const char *error; /* NULL: the agent answered; valid until the result is freed */
+        CollectWaiter *waiters; /* unlinked already: each is called once */
+        const char *error;      /* NULL: the agent answered; valid until the result is freed */
+        bool gone;              /* the domain is going away */
 } CollectDone;
 
 /* What the scheduler did to d, for the model to tell its hooks, in this
@@ -36,7 +45,7 @@ typedef struct CollectReport {
         int exported;         /* 1: OS, Users, Filesystems appear; -1: they go; 0: neither */
         unsigned changed;     /* DomainProperty bits of d */
         CollectDone done[2];  /* the one in flight, and the one queued behind it */
-        size_t n_done;
+        size_t n_done;        /* collections that ended */
 } CollectReport;
 
 /* After d changed (or appeared: was_usable false): starts a full collection
@@ -49,13 +58,19 @@ void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg, CollectReport *re
  * with that collection's outcome, without asking the agent again. */
 #define REFRESH_REUSE_USEC (2 * 1000000ULL)
 
-/* Refresh(): collect everything now. Returns 1 with *ret_seq the number of
- * the collection whose end answers the caller: the one in flight if it asks
- * for everything and started less than REFRESH_REUSE_USEC ago, else the
- * next (shared by all calls meanwhile); 0 if the latest collection of everything
+/* Refresh(): collect everything now. Returns 1 with w linked to the
+ * collection whose end answers it: the one in flight if it asks for
+ * everything and started less than REFRESH_REUSE_USEC ago, else the next
+ * (shared by all calls meanwhile); 0 if the latest collection of everything
  * ended less than REFRESH_REUSE_USEC ago: *ret_error is its outcome (NULL:
- * the agent answered), valid until the model changes; -ENODEV if the agent
- * is not usable. */
-int collect_refresh(Manager *m, Domain *d, uint64_t *ret_seq, const char **ret_error);
+ * the agent answered), valid until the model changes, and w is not linked;
+ * -ENODEV if the agent is not usable. */
+int collect_refresh(Manager *m, Domain *d, CollectWaiter *w, const char **ret_error);
+/* Unlinks w if it is linked (its owner goes away; done is not called). */
+void collect_waiter_cancel(CollectWaiter *w);
+/* d is removed: every Refresh() waiting for it ends (gone). */
+void collect_domain_removed(Domain *d, CollectReport *ret);
+/* d is freed with the model: its waiters are unlinked, not called. */
+void collect_domain_forget(Domain *d);
 /* The periodic timer's work, also called once at start. */
 void collect_schedule(Manager *m);

@@ -55,6 +55,7 @@ typedef enum DomainProperty {
 #define DOMAIN_NAME_LOG_MAX 256
 
 typedef struct Domain Domain;
+typedef struct CollectWaiter CollectWaiter; /* service/collect.h */
 
 struct Domain {
         char uuid[UUID_STRING_MAX];
@@ -91,6 +92,7 @@ struct Domain {
         bool collecting;              /* a collection is in flight */
         unsigned pending_kinds;       /* asked for while one was in flight */
         uint64_t collect_seq;         /* number of the latest collection submitted */
+        CollectWaiter *waiting[2];    /* Refresh() calls answered by the one in flight, by the next */
         unsigned collect_kinds;       /* what the one in flight asks for */
         KindPlan collect_plan[GUEST_KIND_COUNT]; /* ... and how it reads each kind */
         uint64_t collect_started_usec;/* CLOCK_MONOTONIC when it was submitted */

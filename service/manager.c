@@ -87,8 +87,10 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->collect_timer);
         queue_free(m->inbox, virt_msg_free_item);
 
-        HASHMAP_FOREACH(d, m->domains, i)
+        HASHMAP_FOREACH(d, m->domains, i) {
+                collect_domain_forget(d);
                 domain_free(d);
+        }
         hashmap_free(m->domains);
         sd_event_unref(m->event);
         free(m->uri);
@@ -167,14 +169,23 @@ void manager_domain_changed(Manager *m, Domain *d, unsigned properties) {
         CALL_HOOK(m, domain_changed, d, properties, m->hooks_userdata);
 }
 
+/* The Refresh() calls the collections that ended answer. */
+static void answer_refreshes(const CollectReport *r) {
+        for (size_t i = 0; i < r->n_done; i++)
+                for (CollectWaiter *w = r->done[i].waiters, *next; w; w = next) {
+                        next = w->next;
+                        w->next = NULL;
+                        w->done(w, r->done[i].error, r->done[i].gone);
+                }
+}
+
 /* The scheduler reports; the model alone calls the hooks. */
 static void report_collect(Manager *m, Domain *d, const CollectReport *r) {
         if (r->exported)
                 CALL_HOOK(m, domain_guest_exported, d, r->exported > 0, m->hooks_userdata);
         if (r->changed)
                 manager_domain_changed(m, d, r->changed);
-        for (size_t i = 0; i < r->n_done; i++)
-                CALL_HOOK(m, collection_done, d, r->done[i].seq, r->done[i].error, m->hooks_userdata);
+        answer_refreshes(r);
 }
 
 static void collect_updated(Manager *m, Domain *d, bool was_usable) {
@@ -215,7 +226,11 @@ static void add_or_update_domain(Manager *m, DomainInfo *info) {
 }
 
 static void remove_domain(Manager *m, Domain *d) {
+        CollectReport r;
+
         log_debug("Domain '%s' (%s) is gone.", d->log_name, d->uuid);
+        collect_domain_removed(d, &r);
+        answer_refreshes(&r);
         CALL_HOOK(m, domain_removed, d, m->hooks_userdata);
         hashmap_remove(m->domains, d->uuid);
         domain_free(d);

@@ -39,8 +39,6 @@ typedef struct ManagerHooks {
         void (*connect_failed)(Manager *m, const char *error, void *userdata);
         /* OS, Users and Filesystems appear (agent answered) or go. */
         void (*domain_guest_exported)(Manager *m, Domain *d, bool exported, void *userdata);
-        /* Collection number seq of d ended; error NULL on success. */
-        void (*collection_done)(Manager *m, Domain *d, uint64_t seq, const char *error, void *userdata);
 } ManagerHooks;
 
 struct Manager {

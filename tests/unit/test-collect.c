@@ -20,15 +20,6 @@
 static char log_buf[4096];
 static Manager *current;
 
-/* collect_refresh() as a number: the collection that answers, 0 if answered
- * now from the latest one, -ENODEV. */
-static int64_t refresh(Manager *m, Domain *d) {
-        uint64_t seq = 0;
-        const char *outcome = NULL;
-        int r = collect_refresh(m, d, &seq, &outcome);
-        return r < 0 ? r : r == 0 ? 0 : (int64_t) seq;
-}
-
 static void record(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void record(const char *fmt, ...) {
         va_list ap;
@@ -41,8 +32,49 @@ static void record(const char *fmt, ...) {
 static void on_exported(Manager *m, Domain *d, bool exported, void *u) {
         record("%s;", exported ? "exported" : "unexported");
 }
-static void on_done(Manager *m, Domain *d, uint64_t seq, const char *error, void *u) {
-        record("done %llu %s;", (unsigned long long) seq, error ? error : "ok");
+/* A Refresh() call: answered once, with the number of the collection it
+ * was linked to. */
+typedef struct TestWaiter {
+        CollectWaiter collect;
+        uint64_t seq;
+        int answered;
+} TestWaiter;
+
+static TestWaiter waiters[2048];
+static size_t n_waiters;
+
+/* Recorded once per collection and outcome, however many calls it answers. */
+static void on_done(CollectWaiter *cw, const char *error, bool gone) {
+        TestWaiter *w = (TestWaiter *) cw;
+        char line[256];
+
+        w->answered++;
+        snprintf(line, sizeof line, "done %llu %s;", (unsigned long long) w->seq, error ? error : "ok");
+        if (!strstr(log_buf, line))
+                record("%s", line);
+}
+
+static bool linked_to(const CollectWaiter *list, const CollectWaiter *w) {
+        for (; list; list = list->next)
+                if (list == w)
+                        return true;
+        return false;
+}
+
+/* collect_refresh() as a number: the collection that answers, 0 if answered
+ * now from the latest one, -ENODEV. */
+static int64_t refresh(Manager *m, Domain *d) {
+        const char *outcome = NULL;
+        assert_true(n_waiters < ELEMENTSOF(waiters));
+        TestWaiter *w = &waiters[n_waiters];
+        *w = (TestWaiter) { .collect.done = on_done };
+        int r = collect_refresh(m, d, &w->collect, &outcome);
+        if (r <= 0)
+                return r;
+        n_waiters++;
+        assert_true(linked_to(d->waiting[0], &w->collect) || linked_to(d->waiting[1], &w->collect));
+        w->seq = d->collect_seq + (linked_to(d->waiting[1], &w->collect) ? 1 : 0);
+        return (int64_t) w->seq;
 }
 static void on_changed(Manager *m, Domain *d, unsigned props, void *u) {
         if (props & DOMAIN_PROPERTY_OS_HOSTNAME)
@@ -53,7 +85,6 @@ static void on_changed(Manager *m, Domain *d, unsigned props, void *u) {
 
 static const ManagerHooks hooks = {
         .domain_guest_exported = on_exported,
-        .collection_done = on_done,
         .domain_changed = on_changed,
 };
 
@@ -120,12 +151,16 @@ static int setup(void **state) {
         manager_set_hooks(m, &hooks, NULL);
         manager_apply(m, virt_msg_new(VIRT_MSG_CONNECTED));
         log_buf[0] = '\0';
+        n_waiters = 0;
         *state = current = m;
         return 0;
 }
 
 static int teardown(void **state) {
         manager_free(*state);
+        /* no call answered twice */
+        for (size_t i = 0; i < n_waiters; i++)
+                assert_in_range(waiters[i].answered, 0, 1);
         return 0;
 }
 
@@ -154,7 +189,7 @@ static void test_full_collection_when_agent_connects(void **state) {
 
         /* it answers: OS/Users/Filesystems exported, values not re-announced */
         manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
-        assert_string_equal(log_buf, "exported;version;done 1 ok;");
+        assert_string_equal(log_buf, "exported;version;");
         assert_false(dom(m)->collecting);
         assert_true(dom(m)->guest_exported);
         assert_string_equal(dom(m)->guest->hostname, "guest");
@@ -165,12 +200,12 @@ static void test_full_collection_when_agent_connects(void **state) {
         log_buf[0] = '\0';
         dom(m)->collecting = true;
         manager_apply(m, result(GUEST_KIND_HOSTNAME, "renamed", NULL));
-        assert_string_equal(log_buf, "hostname;done 1 ok;");
+        assert_string_equal(log_buf, "hostname;");
         /* the same again: nothing */
         log_buf[0] = '\0';
         dom(m)->collecting = true;
         manager_apply(m, result(GUEST_KIND_HOSTNAME, "renamed", NULL));
-        assert_string_equal(log_buf, "done 1 ok;");
+        assert_string_equal(log_buf, "");
 }
 
 static void test_agent_gone_drops_everything(void **state) {
@@ -226,6 +261,9 @@ static void test_refresh_waits_for_a_fresh_collection(void **state) {
         manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
         assert_string_equal(log_buf, "done 2 ok;");
         assert_false(dom(m)->collecting);
+        assert_int_equal(n_waiters, 2);
+        assert_int_equal(waiters[0].answered, 1);
+        assert_int_equal(waiters[1].answered, 1);
         /* idle, but collection 2 just ended: answered from it, nothing asked */
         assert_int_equal(refresh(m, dom(m)), 0);
         assert_false(dom(m)->collecting);
@@ -256,9 +294,10 @@ static void test_refresh_flood_costs_one_collection(void **state) {
         dom(m)->full_done_usec -= REFRESH_REUSE_USEC;
         assert_int_equal(refresh(m, dom(m)), (int64_t) seq + 1);
         manager_apply(m, result(GUEST_KIND_ALL, NULL, "Guest agent is not responding"));
-        uint64_t s2 = 0;
+        TestWaiter w2 = { .collect.done = on_done };
         const char *outcome = NULL;
-        assert_int_equal(collect_refresh(m, dom(m), &s2, &outcome), 0);
+        assert_int_equal(collect_refresh(m, dom(m), &w2.collect, &outcome), 0);
+        assert_null(w2.collect.prevp);
         assert_string_equal(outcome, "Guest agent is not responding");
 
         /* a periodic collection of some kinds is no answer to a Refresh() */
@@ -291,10 +330,15 @@ static void test_late_result_for_a_removed_domain(void **state) {
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
         assert_true(dom(m)->collecting);
         VirtMsg *late = result(GUEST_KIND_ALL, "old-guest", NULL);
+        assert_int_equal(refresh(m, dom(m)), 1);
 
         VirtMsg *gone = virt_msg_new(VIRT_MSG_DOMAIN_GONE);
         snprintf(gone->domain.uuid, sizeof gone->domain.uuid, "%s", UUID_A);
         manager_apply(m, gone);
+        /* its Refresh() ends with it */
+        assert_string_equal(log_buf, "done 1 The domain is gone.;");
+        assert_int_equal(waiters[0].answered, 1);
+        assert_null(waiters[0].collect.prevp);
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
         assert_true(dom(m)->collecting);
         log_buf[0] = '\0';
@@ -315,6 +359,7 @@ static void test_failing_agent(void **state) {
         Manager *m = *state;
 
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
+        assert_int_equal(refresh(m, dom(m)), 1);
         manager_apply(m, result(GUEST_KIND_ALL, NULL, "Guest agent is not responding"));
         assert_string_equal(log_buf, "done 1 Guest agent is not responding;");
         assert_int_equal(dom(m)->failing_kinds, GUEST_KIND_ALL);
@@ -329,6 +374,7 @@ static void test_agent_disconnects_during_collection(void **state) {
         Manager *m = *state;
 
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
+        assert_int_equal(refresh(m, dom(m)), 1);
         dom(m)->collect_started_usec -= REFRESH_REUSE_USEC;
         assert_int_equal(refresh(m, dom(m)), 2);
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_DISCONNECTED));
@@ -568,8 +614,14 @@ static void test_apply_result_table(void **state) {
                 e->domain.agent_probe_usec = 2;
                 manager_apply(m, e);
                 assert_true(d->collecting);
-                if (t->pending)
-                        d->pending_kinds = GUEST_KIND_ALL;
+                TestWaiter now = { .collect.done = on_done }, next = { .collect.done = on_done };
+                const char *outcome = NULL;
+                assert_int_equal(collect_refresh(m, d, &now.collect, &outcome), 1);
+                if (t->pending) {
+                        d->collect_started_usec -= REFRESH_REUSE_USEC;
+                        assert_int_equal(collect_refresh(m, d, &next.collect, &outcome), 1);
+                        assert_int_equal(d->pending_kinds, GUEST_KIND_ALL);
+                }
                 if (t->disconnect)
                         d->agent_connected = false;
 
@@ -604,8 +656,13 @@ static void test_apply_result_table(void **state) {
                 assert_int_equal(report.exported, t->want_exported);
                 assert_int_equal(d->guest_exported, t->want_exported > 0);
                 assert_int_equal(report.n_done, t->want_done);
+                assert_ptr_equal(report.done[0].waiters, &now.collect);
+                assert_null(now.collect.prevp);
+                if (report.n_done > 1)
+                        assert_ptr_equal(report.done[1].waiters, &next.collect);
+                else if (t->pending) /* answered by the one now in flight */
+                        assert_ptr_equal(d->waiting[0], &next.collect);
                 for (size_t i = 0; i < report.n_done; i++) {
-                        assert_int_equal(report.done[i].seq, d->collect_seq - (t->want_collecting ? 1 : 0) + i);
                         if (t->want_error)
                                 assert_string_equal(report.done[i].error, t->want_error);
                         else
