@@ -106,7 +106,7 @@ static int start_refresh(BusDomain *b, Domain *d, sd_bus_message *message, sd_bu
         if (!w)
                 return -ENOMEM;
         w->collect.done = on_refresh_done;
-        int r = collect_refresh(b->manager, d, &w->collect, &outcome);
+        int r = collect_refresh(&b->manager->collect, d, &w->collect, &outcome);
         if (r <= 0)
                 free(w);
         if (r < 0)

@@ -6,9 +6,11 @@
 
 #include <stdint.h>
 
-#include "domain.h"
+#include <systemd/sd-event.h>
 
-typedef struct Manager Manager;
+#include "agent-pool.h"
+#include "domain.h"
+#include "hashmap.h"
 
 typedef struct CollectConfig {
         unsigned workers;       /* agent worker threads */
@@ -21,6 +23,20 @@ typedef struct CollectConfig {
 #define COLLECT_INTERVAL_MAX_SEC 86400
 
 void collect_config_default(CollectConfig *c);
+
+/* The scheduler's own state; the model embeds it and fills in what it
+ * borrows. The per-domain part is Domain.collect. */
+typedef struct CollectScheduler {
+        CollectConfig config;
+        sd_event *event;         /* borrowed; NULL: no timer (unit tests) */
+        Hashmap *domains;        /* borrowed: the model's, UUID → Domain */
+        AgentPool *pool;         /* borrowed; NULL: jobs are planned, not run */
+        sd_event_source *timer;
+        uint64_t last_job;       /* number of the latest job, all domains */
+} CollectScheduler;
+
+/* Frees what the scheduler owns (its timer). */
+void collect_scheduler_done(CollectScheduler *s);
 
 /* A Refresh() waiting for a collection: the caller's memory, linked by the
  * scheduler into the list of the collection that will answer it. done is
@@ -51,9 +67,9 @@ typedef struct CollectReport {
 /* After d changed (or appeared: was_usable false): starts a full collection
  * when its agent became usable, forgets the agent's data when it stopped
  * being usable. */
-void collect_domain_updated(Manager *m, Domain *d, bool was_usable, CollectReport *ret);
+void collect_domain_updated(CollectScheduler *s, Domain *d, bool was_usable, CollectReport *ret);
 /* A VIRT_MSG_GUEST_DATA for d (msg stays the caller's). */
-void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg, CollectReport *ret);
+void collect_apply_result(CollectScheduler *s, Domain *d, VirtMsg *msg, CollectReport *ret);
 /* A Refresh() this soon after a collection of everything ended is answered
  * with that collection's outcome, without asking the agent again. */
 #define REFRESH_REUSE_USEC (2 * 1000000ULL)
@@ -65,12 +81,12 @@ void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg, CollectReport *re
  * ended less than REFRESH_REUSE_USEC ago: *ret_error is its outcome (NULL:
  * the agent answered), valid until the model changes, and w is not linked;
  * -ENODEV if the agent is not usable. */
-int collect_refresh(Manager *m, Domain *d, CollectWaiter *w, const char **ret_error);
+int collect_refresh(CollectScheduler *s, Domain *d, CollectWaiter *w, const char **ret_error);
 /* Unlinks w if it is linked (its owner goes away; done is not called). */
 void collect_waiter_cancel(CollectWaiter *w);
 /* d is removed: every Refresh() waiting for it ends (gone). */
 void collect_domain_removed(Domain *d, CollectReport *ret);
 /* d is freed with the model: its waiters are unlinked, not called. */
 void collect_domain_forget(Domain *d);
-/* The periodic timer's work, also called once at start. */
-void collect_schedule(Manager *m);
+/* The timer's work: submits what is due, arms the timer for the next. */
+void collect_schedule(CollectScheduler *s);

@@ -86,7 +86,7 @@ Domain *domain_free(Domain *d) {
         guest_info_free(d->guest);
         domain_devices_free(d->devices);
         merged_interfaces_free(d->interfaces);
-        free(d->full_error);
+        free(d->collect.full_error);
         free(d->name);
         free(d->libvirt_name);
         free(d->log_name);

@@ -40,9 +40,11 @@ int manager_new(sd_event *event, const char *uri, Manager **ret) {
         if (!m->uri || !m->domains)
                 return -ENOMEM;
         backoff_init(&m->backoff, RECONNECT_INITIAL_USEC, RECONNECT_MAX_USEC);
-        collect_config_default(&m->collect_config);
+        collect_config_default(&m->collect.config);
         if (event)
                 m->event = sd_event_ref(event);
+        m->collect.event = m->event;
+        m->collect.domains = m->domains;
 
         *ret = TAKE_PTR(m);
         return 0;
@@ -67,7 +69,7 @@ Manager *manager_free(Manager *m) {
                 abandoned_inbox = m->inbox;
                 m->inbox = NULL;
         }
-        m->pool = NULL;
+        m->pool = m->collect.pool = NULL;
         uint64_t now = monotonic_usec();
         if (virt_session_stop(m->session, now < deadline ? (unsigned) ((deadline - now) / 1000) : 0) < 0) {
                 log_warning("A libvirt call was still in flight %.1f s after the stop; not waiting for it.",
@@ -84,7 +86,7 @@ Manager *manager_free(Manager *m) {
         m->session = virt_session_free(m->session);
         sd_event_source_disable_unref(m->inbox_source);
         sd_event_source_disable_unref(m->reconnect_source);
-        sd_event_source_disable_unref(m->collect_timer);
+        collect_scheduler_done(&m->collect);
         queue_free(m->inbox, virt_msg_free_item);
 
         HASHMAP_FOREACH(d, m->domains, i) {
@@ -190,7 +192,7 @@ static void report_collect(Manager *m, Domain *d, const CollectReport *r) {
 
 static void collect_updated(Manager *m, Domain *d, bool was_usable) {
         CollectReport r;
-        collect_domain_updated(m, d, was_usable, &r);
+        collect_domain_updated(&m->collect, d, was_usable, &r);
         report_collect(m, d, &r);
 }
 
@@ -355,7 +357,7 @@ void manager_apply(Manager *m, VirtMsg *msg) {
                 d = manager_get_domain(m, msg->domain.uuid);
                 if (d) {
                         CollectReport r;
-                        collect_apply_result(m, d, msg, &r);
+                        collect_apply_result(&m->collect, d, msg, &r);
                         report_collect(m, d, &r);
                 }
                 break;
@@ -405,12 +407,13 @@ int manager_start(Manager *m) {
                 return r;
         AgentPoolConfig pool_config = {
                 .uri = m->uri,
-                .n_workers = m->collect_config.workers,
-                .response_timeout = m->collect_config.agent_timeout,
+                .n_workers = m->collect.config.workers,
+                .response_timeout = m->collect.config.agent_timeout,
         };
         r = agent_pool_new(m->inbox, &pool_config, &m->pool);
         if (r < 0)
                 return r;
+        m->collect.pool = m->pool;
         virt_session_connect(m->session);
         return 0;
 }

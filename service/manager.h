@@ -56,10 +56,8 @@ struct Manager {
         sd_event_source *inbox_source;
         VirtSession *session;
 
-        CollectConfig collect_config;
+        CollectScheduler collect; /* borrows event, domains, pool */
         AgentPool *pool;
-        sd_event_source *collect_timer;
-        uint64_t last_job; /* number of the latest collection job, all domains */
 
         const ManagerHooks *hooks;
         void *hooks_userdata;

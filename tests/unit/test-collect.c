@@ -68,12 +68,12 @@ static int64_t refresh(Manager *m, Domain *d) {
         assert_true(n_waiters < ELEMENTSOF(waiters));
         TestWaiter *w = &waiters[n_waiters];
         *w = (TestWaiter) { .collect.done = on_done };
-        int r = collect_refresh(m, d, &w->collect, &outcome);
+        int r = collect_refresh(&m->collect, d, &w->collect, &outcome);
         if (r <= 0)
                 return r;
         n_waiters++;
-        assert_true(linked_to(d->waiting[0], &w->collect) || linked_to(d->waiting[1], &w->collect));
-        w->seq = d->collect_seq + (linked_to(d->waiting[1], &w->collect) ? 1 : 0);
+        assert_true(linked_to(d->collect.waiting[0], &w->collect) || linked_to(d->collect.waiting[1], &w->collect));
+        w->seq = d->collect.seq + (linked_to(d->collect.waiting[1], &w->collect) ? 1 : 0);
         return (int64_t) w->seq;
 }
 static void on_changed(Manager *m, Domain *d, unsigned props, void *u) {
@@ -104,7 +104,7 @@ static VirtMsg *result(unsigned kinds, const char *hostname, const char *error) 
         VirtMsg *m = virt_msg_new(VIRT_MSG_GUEST_DATA);
         snprintf(m->domain.uuid, sizeof m->domain.uuid, "%s", UUID_A);
         Domain *d = manager_get_domain(current, UUID_A);
-        m->data.job = d ? d->collect_job : 0;
+        m->data.job = d ? d->collect.job : 0;
         m->data.kinds_requested = kinds;
         if (error) {
                 m->error = strdup(error);
@@ -139,10 +139,10 @@ static void due_now(Manager *m, unsigned kinds) {
         Domain *d = manager_get_domain(m, UUID_A);
         for (int i = 0; i < GUEST_KIND_COUNT; i++)
                 if (kinds & guest_kinds[i].kind)
-                        d->due_usec[i] = 0;
-        collect_schedule(m);
-        assert_true(d->collecting);
-        assert_int_equal(d->collect_kinds, kinds);
+                        d->collect.due_usec[i] = 0;
+        collect_schedule(&m->collect);
+        assert_true(d->collect.collecting);
+        assert_int_equal(d->collect.kinds, kinds);
 }
 
 static int setup(void **state) {
@@ -175,8 +175,8 @@ static void test_full_collection_when_agent_connects(void **state) {
 
         /* running, no agent yet: nothing asked */
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_DISCONNECTED));
-        assert_false(dom(m)->collecting);
-        assert_int_equal(dom(m)->collect_seq, 0);
+        assert_false(dom(m)->collect.collecting);
+        assert_int_equal(dom(m)->collect.seq, 0);
 
         /* agent connects: one full collection */
         VirtMsg *e = virt_msg_new(VIRT_MSG_AGENT_EVENT);
@@ -184,26 +184,26 @@ static void test_full_collection_when_agent_connects(void **state) {
         e->domain.agent = AGENT_STATE_CONNECTED;
         e->domain.agent_probe_usec = 2;
         manager_apply(m, e);
-        assert_true(dom(m)->collecting);
-        assert_int_equal(dom(m)->collect_seq, 1);
+        assert_true(dom(m)->collect.collecting);
+        assert_int_equal(dom(m)->collect.seq, 1);
 
         /* it answers: OS/Users/Filesystems exported, values not re-announced */
         manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
         assert_string_equal(log_buf, "exported;version;");
-        assert_false(dom(m)->collecting);
+        assert_false(dom(m)->collect.collecting);
         assert_true(dom(m)->guest_exported);
         assert_string_equal(dom(m)->guest->hostname, "guest");
         for (int i = 0; i < GUEST_KIND_COUNT; i++)
-                assert_true(dom(m)->due_usec[i] > 0);
+                assert_true(dom(m)->collect.due_usec[i] > 0);
 
         /* a later change of the hostname is announced */
         log_buf[0] = '\0';
-        dom(m)->collecting = true;
+        dom(m)->collect.collecting = true;
         manager_apply(m, result(GUEST_KIND_HOSTNAME, "renamed", NULL));
         assert_string_equal(log_buf, "hostname;");
         /* the same again: nothing */
         log_buf[0] = '\0';
-        dom(m)->collecting = true;
+        dom(m)->collect.collecting = true;
         manager_apply(m, result(GUEST_KIND_HOSTNAME, "renamed", NULL));
         assert_string_equal(log_buf, "");
 }
@@ -234,44 +234,44 @@ static void test_paused_and_resumed(void **state) {
         /* paused: kept as it was, just not asked */
         assert_true(dom(m)->guest_exported);
         assert_string_equal(log_buf, "");
-        assert_false(dom(m)->collecting);
+        assert_false(dom(m)->collect.collecting);
         assert_int_equal(refresh(m, dom(m)), -ENODEV);
-        uint64_t seq = dom(m)->collect_seq;
+        uint64_t seq = dom(m)->collect.seq;
         /* resumed: everything again, at once */
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
-        assert_true(dom(m)->collecting);
-        assert_int_equal(dom(m)->collect_seq, seq + 1);
+        assert_true(dom(m)->collect.collecting);
+        assert_int_equal(dom(m)->collect.seq, seq + 1);
 }
 
 static void test_refresh_waits_for_a_fresh_collection(void **state) {
         Manager *m = *state;
 
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
-        assert_int_equal(dom(m)->collect_seq, 1);
+        assert_int_equal(dom(m)->collect.seq, 1);
         /* asked while collection 1 of everything runs, just started: answered by it */
         assert_int_equal(refresh(m, dom(m)), 1);
-        assert_int_equal(dom(m)->pending_kinds, 0);
+        assert_int_equal(dom(m)->collect.pending_kinds, 0);
         /* one started longer ago: answered by collection 2 */
-        dom(m)->collect_started_usec -= REFRESH_REUSE_USEC;
+        dom(m)->collect.started_usec -= REFRESH_REUSE_USEC;
         assert_int_equal(refresh(m, dom(m)), 2);
         manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
-        assert_true(dom(m)->collecting);
-        assert_int_equal(dom(m)->collect_seq, 2);
+        assert_true(dom(m)->collect.collecting);
+        assert_int_equal(dom(m)->collect.seq, 2);
         log_buf[0] = '\0';
         manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
         assert_string_equal(log_buf, "done 2 ok;");
-        assert_false(dom(m)->collecting);
+        assert_false(dom(m)->collect.collecting);
         assert_int_equal(n_waiters, 2);
         assert_int_equal(waiters[0].answered, 1);
         assert_int_equal(waiters[1].answered, 1);
         /* idle, but collection 2 just ended: answered from it, nothing asked */
         assert_int_equal(refresh(m, dom(m)), 0);
-        assert_false(dom(m)->collecting);
-        assert_int_equal(dom(m)->collect_seq, 2);
+        assert_false(dom(m)->collect.collecting);
+        assert_int_equal(dom(m)->collect.seq, 2);
         /* once it is older than the window: a new one */
-        dom(m)->full_done_usec -= REFRESH_REUSE_USEC;
+        dom(m)->collect.full_done_usec -= REFRESH_REUSE_USEC;
         assert_int_equal(refresh(m, dom(m)), 3);
-        assert_true(dom(m)->collecting);
+        assert_true(dom(m)->collect.collecting);
 }
 
 /* A client calling Refresh() in a loop: one collection per window. */
@@ -280,37 +280,37 @@ static void test_refresh_flood_costs_one_collection(void **state) {
 
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
         manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
-        uint64_t seq = dom(m)->collect_seq;
+        uint64_t seq = dom(m)->collect.seq;
         for (int i = 0; i < 1000; i++) {
                 int64_t r = refresh(m, dom(m));
                 if (r > 0) /* the scheduler asked the agent: it answers at once */
                         manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
         }
         printf("# 1000 Refresh() calls in a row: %llu collections\n",
-               (unsigned long long) (dom(m)->collect_seq - seq));
-        assert_int_equal(dom(m)->collect_seq, seq);
+               (unsigned long long) (dom(m)->collect.seq - seq));
+        assert_int_equal(dom(m)->collect.seq, seq);
 
         /* the outcome reused is the collection's, failure included */
-        dom(m)->full_done_usec -= REFRESH_REUSE_USEC;
+        dom(m)->collect.full_done_usec -= REFRESH_REUSE_USEC;
         assert_int_equal(refresh(m, dom(m)), (int64_t) seq + 1);
         manager_apply(m, result(GUEST_KIND_ALL, NULL, "Guest agent is not responding"));
         TestWaiter w2 = { .collect.done = on_done };
         const char *outcome = NULL;
-        assert_int_equal(collect_refresh(m, dom(m), &w2.collect, &outcome), 0);
+        assert_int_equal(collect_refresh(&m->collect, dom(m), &w2.collect, &outcome), 0);
         assert_null(w2.collect.prevp);
         assert_string_equal(outcome, "Guest agent is not responding");
 
         /* a periodic collection of some kinds is no answer to a Refresh() */
-        dom(m)->full_done_usec -= REFRESH_REUSE_USEC;
-        dom(m)->collecting = true;
+        dom(m)->collect.full_done_usec -= REFRESH_REUSE_USEC;
+        dom(m)->collect.collecting = true;
         manager_apply(m, result(GUEST_KIND_USERS, NULL, NULL));
         assert_true(refresh(m, dom(m)) > 0);
 
         /* calls during a collection of everything share it */
-        uint64_t inflight = dom(m)->collect_seq;
+        uint64_t inflight = dom(m)->collect.seq;
         for (int i = 0; i < 50; i++)
                 assert_int_equal(refresh(m, dom(m)), (int64_t) inflight);
-        assert_int_equal(dom(m)->pending_kinds, 0);
+        assert_int_equal(dom(m)->collect.pending_kinds, 0);
 
         /* nor is one from before the agent reconnected */
         manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
@@ -318,7 +318,7 @@ static void test_refresh_flood_costs_one_collection(void **state) {
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_DISCONNECTED));
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
         manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
-        dom(m)->full_done_usec = 0; /* as if the reconnect's collection were still running */
+        dom(m)->collect.full_done_usec = 0; /* as if the reconnect's collection were still running */
         assert_true(refresh(m, dom(m)) > 0);
 }
 
@@ -328,7 +328,7 @@ static void test_late_result_for_a_removed_domain(void **state) {
         Manager *m = *state;
 
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
-        assert_true(dom(m)->collecting);
+        assert_true(dom(m)->collect.collecting);
         VirtMsg *late = result(GUEST_KIND_ALL, "old-guest", NULL);
         assert_int_equal(refresh(m, dom(m)), 1);
 
@@ -340,7 +340,7 @@ static void test_late_result_for_a_removed_domain(void **state) {
         assert_int_equal(waiters[0].answered, 1);
         assert_null(waiters[0].collect.prevp);
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
-        assert_true(dom(m)->collecting);
+        assert_true(dom(m)->collect.collecting);
         log_buf[0] = '\0';
 
         manager_apply(m, late);
@@ -348,11 +348,11 @@ static void test_late_result_for_a_removed_domain(void **state) {
         assert_string_equal(log_buf, "");
         assert_null(dom(m)->guest);
         assert_false(dom(m)->guest_exported);
-        assert_true(dom(m)->collecting);
+        assert_true(dom(m)->collect.collecting);
 
         manager_apply(m, result(GUEST_KIND_ALL, "new-guest", NULL));
         assert_string_equal(dom(m)->guest->hostname, "new-guest");
-        assert_false(dom(m)->collecting);
+        assert_false(dom(m)->collect.collecting);
 }
 
 static void test_failing_agent(void **state) {
@@ -362,12 +362,12 @@ static void test_failing_agent(void **state) {
         assert_int_equal(refresh(m, dom(m)), 1);
         manager_apply(m, result(GUEST_KIND_ALL, NULL, "Guest agent is not responding"));
         assert_string_equal(log_buf, "done 1 Guest agent is not responding;");
-        assert_int_equal(dom(m)->failing_kinds, GUEST_KIND_ALL);
+        assert_int_equal(dom(m)->collect.failing_kinds, GUEST_KIND_ALL);
         /* nothing shown for an agent that never answered */
         assert_false(dom(m)->guest_exported);
         /* the next try is scheduled, not immediate */
-        assert_false(dom(m)->collecting);
-        assert_true(dom(m)->due_usec[0] > 0);
+        assert_false(dom(m)->collect.collecting);
+        assert_true(dom(m)->collect.due_usec[0] > 0);
 }
 
 static void test_agent_disconnects_during_collection(void **state) {
@@ -375,7 +375,7 @@ static void test_agent_disconnects_during_collection(void **state) {
 
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
         assert_int_equal(refresh(m, dom(m)), 1);
-        dom(m)->collect_started_usec -= REFRESH_REUSE_USEC;
+        dom(m)->collect.started_usec -= REFRESH_REUSE_USEC;
         assert_int_equal(refresh(m, dom(m)), 2);
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_DISCONNECTED));
         log_buf[0] = '\0';
@@ -383,7 +383,7 @@ static void test_agent_disconnects_during_collection(void **state) {
         manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
         assert_string_equal(log_buf, "done 1 the guest agent disconnected;done 2 the guest agent disconnected;");
         assert_false(dom(m)->guest_exported);
-        assert_false(dom(m)->collecting);
+        assert_false(dom(m)->collect.collecting);
 }
 
 /* A list libvirt could not carry: failed this time (logged once), asked
@@ -399,21 +399,21 @@ static void test_too_big_list_goes_raw(void **state) {
         manager_apply(m, r);
         Domain *d = dom(m);
         assert_true(d->guest_exported);
-        assert_int_equal(d->raw_kinds, GUEST_KIND_FILESYSTEMS);
-        assert_int_equal(d->failing_kinds, GUEST_KIND_FILESYSTEMS);
+        assert_int_equal(d->collect.raw_kinds, GUEST_KIND_FILESYSTEMS);
+        assert_int_equal(d->collect.failing_kinds, GUEST_KIND_FILESYSTEMS);
         for (int i = 0; i < GUEST_KIND_COUNT; i++) {
                 if ((1u << i) == GUEST_KIND_FILESYSTEMS)
-                        assert_int_equal(d->due_usec[i], 0);
+                        assert_int_equal(d->collect.due_usec[i], 0);
                 else
-                        assert_true(d->due_usec[i] > 0);
+                        assert_true(d->collect.due_usec[i] > 0);
         }
 
         /* the raw read answers: no longer failing, still read raw */
         due_now(m, GUEST_KIND_FILESYSTEMS);
-        assert_int_equal(dom(m)->collect_plan[guest_kind_index(GUEST_KIND_FILESYSTEMS)], KIND_PLAN_RAW);
+        assert_int_equal(dom(m)->collect.plan[guest_kind_index(GUEST_KIND_FILESYSTEMS)], KIND_PLAN_RAW);
         manager_apply(m, result(GUEST_KIND_FILESYSTEMS, NULL, NULL));
-        assert_int_equal(dom(m)->failing_kinds, 0);
-        assert_int_equal(dom(m)->raw_kinds, GUEST_KIND_FILESYSTEMS);
+        assert_int_equal(dom(m)->collect.failing_kinds, 0);
+        assert_int_equal(dom(m)->collect.raw_kinds, GUEST_KIND_FILESYSTEMS);
 
         /* a collection where it was not tried (a hung agent before it): kept */
         due_now(m, GUEST_KIND_ALL);
@@ -423,9 +423,9 @@ static void test_too_big_list_goes_raw(void **state) {
         set_outcome(h, GUEST_KIND_OS, KIND_OUTCOME_HUNG);
         h->data.message = strdup("guest info failed: Guest agent is not responding");
         manager_apply(m, h);
-        assert_int_equal(dom(m)->raw_kinds, GUEST_KIND_FILESYSTEMS);
-        assert_int_equal(dom(m)->raw_failed_kinds, 0);
-        assert_int_equal(dom(m)->failing_kinds, GUEST_KIND_ALL & ~(unsigned) GUEST_KIND_AGENT);
+        assert_int_equal(dom(m)->collect.raw_kinds, GUEST_KIND_FILESYSTEMS);
+        assert_int_equal(dom(m)->collect.raw_failed_kinds, 0);
+        assert_int_equal(dom(m)->collect.failing_kinds, GUEST_KIND_ALL & ~(unsigned) GUEST_KIND_AGENT);
 
         /* its own reply fails: not tried again, libvirt's typed answer it is */
         due_now(m, GUEST_KIND_FILESYSTEMS);
@@ -433,20 +433,20 @@ static void test_too_big_list_goes_raw(void **state) {
         set_outcome(f, GUEST_KIND_FILESYSTEMS, KIND_OUTCOME_HUNG);
         f->data.message = strdup("its own reply failed: Guest agent is not responding");
         manager_apply(m, f);
-        assert_int_equal(dom(m)->raw_kinds, 0);
-        assert_int_equal(dom(m)->raw_failed_kinds, GUEST_KIND_FILESYSTEMS);
-        assert_true(dom(m)->failing_kinds & GUEST_KIND_FILESYSTEMS);
+        assert_int_equal(dom(m)->collect.raw_kinds, 0);
+        assert_int_equal(dom(m)->collect.raw_failed_kinds, GUEST_KIND_FILESYSTEMS);
+        assert_true(dom(m)->collect.failing_kinds & GUEST_KIND_FILESYSTEMS);
         due_now(m, GUEST_KIND_FILESYSTEMS);
-        assert_int_equal(dom(m)->collect_plan[guest_kind_index(GUEST_KIND_FILESYSTEMS)], KIND_PLAN_TYPED);
+        assert_int_equal(dom(m)->collect.plan[guest_kind_index(GUEST_KIND_FILESYSTEMS)], KIND_PLAN_TYPED);
         VirtMsg *again = result(GUEST_KIND_FILESYSTEMS, NULL, NULL);
         set_outcome(again, GUEST_KIND_FILESYSTEMS, KIND_OUTCOME_TOO_BIG);
         manager_apply(m, again);
-        assert_int_equal(dom(m)->raw_kinds, 0);
+        assert_int_equal(dom(m)->collect.raw_kinds, 0);
 
         /* a new agent session starts from libvirt's typed answers again */
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_DISCONNECTED));
-        assert_int_equal(dom(m)->raw_kinds, 0);
-        assert_int_equal(dom(m)->raw_failed_kinds, 0);
+        assert_int_equal(dom(m)->collect.raw_kinds, 0);
+        assert_int_equal(dom(m)->collect.raw_failed_kinds, 0);
 }
 
 /* The plan is the main thread's: what the agent lacks is not read and is
@@ -458,7 +458,7 @@ static void test_plan_follows_the_agent(void **state) {
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
         Domain *d = dom(m);
         for (int i = 0; i < GUEST_KIND_COUNT; i++)
-                assert_int_equal(d->collect_plan[i], KIND_PLAN_TYPED);
+                assert_int_equal(d->collect.plan[i], KIND_PLAN_TYPED);
         /* an agent without guest-get-users */
         VirtMsg *r = result(GUEST_KIND_ALL, "guest", NULL);
         AgentInfo *a = r->data.agent;
@@ -467,23 +467,23 @@ static void test_plan_follows_the_agent(void **state) {
                         a->commands[i].enabled = false;
         set_outcome(r, GUEST_KIND_USERS, KIND_OUTCOME_UNSUPPORTED);
         manager_apply(m, r);
-        assert_int_equal(d->failing_kinds, 0);
+        assert_int_equal(d->collect.failing_kinds, 0);
 
         due_now(m, GUEST_KIND_USERS | GUEST_KIND_OS);
-        assert_int_equal(d->collect_plan[users], KIND_PLAN_SKIP);
-        assert_int_equal(d->collect_plan[os], KIND_PLAN_TYPED);
-        assert_int_equal(d->collect_plan[GUEST_KIND_AGENT_INDEX], KIND_PLAN_SKIP);
+        assert_int_equal(d->collect.plan[users], KIND_PLAN_SKIP);
+        assert_int_equal(d->collect.plan[os], KIND_PLAN_TYPED);
+        assert_int_equal(d->collect.plan[GUEST_KIND_AGENT_INDEX], KIND_PLAN_SKIP);
         VirtMsg *u = result(GUEST_KIND_USERS | GUEST_KIND_OS, NULL, NULL);
         set_outcome(u, GUEST_KIND_USERS, KIND_OUTCOME_UNSUPPORTED);
         manager_apply(m, u);
-        assert_int_equal(d->failing_kinds, 0);
-        assert_true(d->due_usec[users] > 0);
+        assert_int_equal(d->collect.failing_kinds, 0);
+        assert_true(d->collect.due_usec[users] > 0);
 
         /* asked for the agent's list again: every kind planned, the worker checks */
         due_now(m, GUEST_KIND_AGENT | GUEST_KIND_USERS);
-        assert_int_equal(d->collect_plan[GUEST_KIND_AGENT_INDEX], KIND_PLAN_TYPED);
-        assert_int_equal(d->collect_plan[users], KIND_PLAN_TYPED);
-        assert_int_equal(d->collect_plan[os], KIND_PLAN_SKIP);
+        assert_int_equal(d->collect.plan[GUEST_KIND_AGENT_INDEX], KIND_PLAN_TYPED);
+        assert_int_equal(d->collect.plan[users], KIND_PLAN_TYPED);
+        assert_int_equal(d->collect.plan[os], KIND_PLAN_SKIP);
 }
 
 /* ---- collect_apply_result(): (state, outcome) → (state, report) ---- */
@@ -605,22 +605,22 @@ static void test_apply_result_table(void **state) {
                 current = m;
                 manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_DISCONNECTED));
                 Domain *d = dom(m);
-                d->raw_kinds = t->raw;
-                d->raw_failed_kinds = t->raw_failed;
-                d->failing_kinds = t->failing;
+                d->collect.raw_kinds = t->raw;
+                d->collect.raw_failed_kinds = t->raw_failed;
+                d->collect.failing_kinds = t->failing;
                 VirtMsg *e = virt_msg_new(VIRT_MSG_AGENT_EVENT);
                 snprintf(e->domain.uuid, sizeof e->domain.uuid, "%s", UUID_A);
                 e->domain.agent = AGENT_STATE_CONNECTED;
                 e->domain.agent_probe_usec = 2;
                 manager_apply(m, e);
-                assert_true(d->collecting);
+                assert_true(d->collect.collecting);
                 TestWaiter now = { .collect.done = on_done }, next = { .collect.done = on_done };
                 const char *outcome = NULL;
-                assert_int_equal(collect_refresh(m, d, &now.collect, &outcome), 1);
+                assert_int_equal(collect_refresh(&m->collect, d, &now.collect, &outcome), 1);
                 if (t->pending) {
-                        d->collect_started_usec -= REFRESH_REUSE_USEC;
-                        assert_int_equal(collect_refresh(m, d, &next.collect, &outcome), 1);
-                        assert_int_equal(d->pending_kinds, GUEST_KIND_ALL);
+                        d->collect.started_usec -= REFRESH_REUSE_USEC;
+                        assert_int_equal(collect_refresh(&m->collect, d, &next.collect, &outcome), 1);
+                        assert_int_equal(d->collect.pending_kinds, GUEST_KIND_ALL);
                 }
                 if (t->disconnect)
                         d->agent_connected = false;
@@ -645,14 +645,14 @@ static void test_apply_result_table(void **state) {
                 }
 
                 CollectReport report;
-                collect_apply_result(m, d, r, &report);
+                collect_apply_result(&m->collect, d, r, &report);
                 print_message("%s\n", t->name);
-                assert_int_equal(d->raw_kinds, t->want_raw);
-                assert_int_equal(d->raw_failed_kinds, t->want_raw_failed);
-                assert_int_equal(d->failing_kinds, t->want_failing);
-                assert_int_equal(d->collecting, t->want_collecting);
+                assert_int_equal(d->collect.raw_kinds, t->want_raw);
+                assert_int_equal(d->collect.raw_failed_kinds, t->want_raw_failed);
+                assert_int_equal(d->collect.failing_kinds, t->want_failing);
+                assert_int_equal(d->collect.collecting, t->want_collecting);
                 for (int i = 0; i < GUEST_KIND_COUNT; i++)
-                        assert_int_equal(d->due_usec[i] == 0, !!(t->want_due_now & guest_kinds[i].kind));
+                        assert_int_equal(d->collect.due_usec[i] == 0, !!(t->want_due_now & guest_kinds[i].kind));
                 assert_int_equal(report.exported, t->want_exported);
                 assert_int_equal(d->guest_exported, t->want_exported > 0);
                 assert_int_equal(report.n_done, t->want_done);
@@ -661,7 +661,7 @@ static void test_apply_result_table(void **state) {
                 if (report.n_done > 1)
                         assert_ptr_equal(report.done[1].waiters, &next.collect);
                 else if (t->pending) /* answered by the one now in flight */
-                        assert_ptr_equal(d->waiting[0], &next.collect);
+                        assert_ptr_equal(d->collect.waiting[0], &next.collect);
                 for (size_t i = 0; i < report.n_done; i++) {
                         if (t->want_error)
                                 assert_string_equal(report.done[i].error, t->want_error);
