@@ -12,17 +12,6 @@
 /* A guest-info reply is a few KiB; anything this big is not one. */
 #define AGENT_INFO_JSON_MAX (4u * 1024 * 1024)
 
-static const struct {
-        GuestKind kind;
-        const char *command;
-} kind_commands[] = {
-        { GUEST_KIND_OS, "guest-get-osinfo" },
-        { GUEST_KIND_HOSTNAME, "guest-get-host-name" },
-        { GUEST_KIND_TIMEZONE, "guest-get-timezone" },
-        { GUEST_KIND_USERS, "guest-get-users" },
-        { GUEST_KIND_FILESYSTEMS, "guest-get-fsinfo" },
-        { GUEST_KIND_INTERFACES, "guest-network-get-interfaces" },
-};
 
 AgentInfo *agent_info_free(AgentInfo *a) {
         if (!a)
@@ -43,7 +32,7 @@ AgentInfo *agent_info_free(AgentInfo *a) {
  * or NULL with -EINVAL / -ENOMEM. */
 static json_t *load_reply(const char *json, size_t len, size_t *ret_count, int *ret_error) {
         static const char version_key[] = "{\"version\":", commands_key[] = ",\"supported_commands\":[";
-        const JsonKeep keep = json_keep(AGENT_COMMANDS_MAX, JSON_COMMAND_MAX);
+        const JsonKeep keep = json_keep(guest_kind_info(GUEST_KIND_AGENT)->list_max, JSON_COMMAND_MAX);
         JsonSpan doc, reply, version, commands;
         size_t count = 0, kept = 0, version_len = 0;
 
@@ -152,9 +141,9 @@ bool agent_info_supports(const AgentInfo *a, const char *command) {
 unsigned agent_info_supported_kinds(const AgentInfo *a) {
         unsigned kinds = GUEST_KIND_AGENT;
 
-        for (size_t i = 0; i < sizeof kind_commands / sizeof *kind_commands; i++)
-                if (agent_info_supports(a, kind_commands[i].command))
-                        kinds |= kind_commands[i].kind;
+        for (size_t i = 0; i < GUEST_KIND_COUNT; i++)
+                if (guest_kinds[i].command && agent_info_supports(a, guest_kinds[i].command))
+                        kinds |= guest_kinds[i].kind;
         return kinds;
 }
 

@@ -27,11 +27,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(AgentPool *, agent_pool_free);
 typedef struct Request {
         QueueItem item;
         bool stop;
-        char uuid[UUID_STRING_MAX];
-        uint64_t job;
-        unsigned kinds;
-        unsigned supported;
-        unsigned raw;
+        AgentJob job;
         VirtMsg *result; /* allocated on submit: a worker has nothing to allocate to answer */
 } Request;
 
@@ -49,25 +45,8 @@ struct AgentPool {
         Request *stop_requests; /* one per worker, allocated up front: stopping cannot fail */
 };
 
-/* GuestKind bits → virDomainGetGuestInfo types. */
-static unsigned guest_info_types(unsigned kinds) {
-        unsigned types = 0;
-        if (kinds & GUEST_KIND_OS)
-                types |= VIR_DOMAIN_GUEST_INFO_OS;
-        if (kinds & GUEST_KIND_HOSTNAME)
-                types |= VIR_DOMAIN_GUEST_INFO_HOSTNAME;
-        if (kinds & GUEST_KIND_TIMEZONE)
-                types |= VIR_DOMAIN_GUEST_INFO_TIMEZONE;
-        if (kinds & GUEST_KIND_USERS)
-                types |= VIR_DOMAIN_GUEST_INFO_USERS;
-        if (kinds & GUEST_KIND_FILESYSTEMS)
-                types |= VIR_DOMAIN_GUEST_INFO_FILESYSTEM;
-        if (kinds & GUEST_KIND_INTERFACES)
-                types |= VIR_DOMAIN_GUEST_INFO_INTERFACES;
-        return types;
-}
-
-/* libvirt's last error, fit for a log line. */
+/* libvirt's last error, fit for a log line: it may quote what the guest
+ * sent (terminal escapes, invalid UTF-8, whole lines of JSON). */
 static char *error_message(const char *what) {
         char *s;
         (void) virt_error_last(what, &s);
@@ -81,12 +60,7 @@ static bool last_error_is_unresponsive_agent(void) {
 /* libvirt answers success but leaves a kind out when the agent's reply for
  * it came too late or was too big: then its count key is missing. */
 static bool kind_answered(virTypedParameterPtr params, int n, unsigned kind) {
-        const char *key = kind == GUEST_KIND_USERS         ? "user.count"
-                          : kind == GUEST_KIND_FILESYSTEMS ? "fs.count"
-                          : kind == GUEST_KIND_INTERFACES  ? "if.count"
-                          : kind == GUEST_KIND_HOSTNAME    ? "hostname"
-                          : kind == GUEST_KIND_TIMEZONE    ? "timezone.offset"
-                                                           : NULL;
+        const char *key = guest_kind_info(kind)->answered_key;
         return !key || virTypedParamsGet(params, n, key) != NULL;
 }
 
@@ -99,27 +73,19 @@ static void add_guest_info(VirtMsg *m, GuestInfo *g) {
         }
 }
 
-/* The agent's own command for a list kind, or NULL. */
-static const char *raw_command(unsigned kind) {
-        return kind == GUEST_KIND_USERS         ? "{\"execute\":\"guest-get-users\"}"
-               : kind == GUEST_KIND_FILESYSTEMS ? "{\"execute\":\"guest-get-fsinfo\"}"
-               : kind == GUEST_KIND_INTERFACES  ? "{\"execute\":\"guest-network-get-interfaces\"}"
-                                                : NULL;
-}
-
 /* A list kind straight from the agent, parsed by us: for a list too long
  * for libvirt's typed parameters. Returns 0, or -EIO / -ENOMEM with the
- * reason in m->data.failed_error (kept from the first failure). */
+ * reason in m->data.message (kept from the first failure). */
 static int collect_kind_raw(virDomainPtr dom, unsigned kind, VirtMsg *m, size_t *read_bytes) {
-        const char *command = raw_command(kind);
+        const char *command = guest_kind_info(kind)->raw_command;
         GuestInfo *g = NULL;
         int r;
 
         char *text = command ? virDomainQemuAgentCommand(dom, command, VIR_DOMAIN_QEMU_AGENT_COMMAND_DEFAULT, 0)
                              : NULL;
         if (!text) {
-                if (!m->data.failed_error)
-                        m->data.failed_error = error_message("its own reply failed");
+                if (!m->data.message)
+                        m->data.message = error_message("its own reply failed");
                 return -EIO;
         }
         size_t len = strlen(text);
@@ -129,8 +95,8 @@ static int collect_kind_raw(virDomainPtr dom, unsigned kind, VirtMsg *m, size_t 
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
-                if (!m->data.failed_error)
-                        m->data.failed_error = strdup("its own reply is not the list it should be");
+                if (!m->data.message)
+                        m->data.message = strdup("its own reply is not the list it should be");
                 return -EIO;
         }
         add_guest_info(m, g);
@@ -144,22 +110,22 @@ static bool last_error_is_too_big(void) {
 
 /* One kind of guest data, added to m's GuestInfo. Returns 0, or -EIO (or
  * -E2BIG for a list libvirt could not carry) with the reason in
- * m->data.failed_error (kept from the first failure). */
+ * m->data.message (kept from the first failure). */
 static int collect_kind(virDomainPtr dom, unsigned kind, VirtMsg *m) {
         virTypedParameterPtr params = NULL;
         GuestInfo *g = NULL;
         int n = 0, r;
 
-        if (virDomainGetGuestInfo(dom, guest_info_types(kind), &params, &n, 0) < 0) {
-                r = raw_command(kind) && last_error_is_too_big() ? -E2BIG : -EIO;
-                if (!m->data.failed_error)
-                        m->data.failed_error = error_message("guest info failed");
+        if (virDomainGetGuestInfo(dom, guest_kind_info(kind)->libvirt_type, &params, &n, 0) < 0) {
+                r = guest_kind_info(kind)->raw_command && last_error_is_too_big() ? -E2BIG : -EIO;
+                if (!m->data.message)
+                        m->data.message = error_message("guest info failed");
                 return r;
         }
         if (!kind_answered(params, n, kind)) {
                 virTypedParamsFree(params, n);
-                if (!m->data.failed_error)
-                        m->data.failed_error = strdup("libvirt left it out of its answer (too large or too late)");
+                if (!m->data.message)
+                        m->data.message = strdup("libvirt left it out of its answer (too large or too late)");
                 return -EIO;
         }
         r = guest_info_from_typed_params(params, n, kind, &g);
@@ -182,18 +148,24 @@ static virConnectPtr worker_conn(AgentPool *p, virConnectPtr *conn) {
 }
 
 /* *read_bytes: how much of the agent's own text it read. */
-static void collect(AgentPool *p, virConnectPtr *worker_connection, const Request *req, VirtMsg *m,
+static void collect(AgentPool *p, virConnectPtr *worker_connection, const AgentJob *job, VirtMsg *m,
                     size_t *read_bytes) {
         virConnectPtr conn = worker_conn(p, worker_connection);
+        const KindPlan *plan = job->plan;
+        KindOutcome *outcome = m->data.outcome;
         virDomainPtr dom = NULL;
-        unsigned supported = req->supported;
         char *text = NULL;
+
+        /* asked for, but the main thread knows the agent lacks it */
+        for (int i = 0; i < GUEST_KIND_COUNT; i++)
+                if ((job->kinds & guest_kinds[i].kind) && plan[i] == KIND_PLAN_SKIP)
+                        outcome[i] = KIND_OUTCOME_UNSUPPORTED;
 
         if (!conn) {
                 m->error = error_message("cannot connect to libvirt");
                 return;
         }
-        dom = virDomainLookupByUUIDString(conn, req->uuid);
+        dom = virDomainLookupByUUIDString(conn, job->uuid);
         if (!dom) {
                 m->error = error_message("domain lookup failed");
                 goto out;
@@ -204,8 +176,9 @@ static void collect(AgentPool *p, virConnectPtr *worker_connection, const Reques
         if (p->config.response_timeout >= 0)
                 (void) virDomainAgentSetResponseTimeout(dom, p->config.response_timeout, 0);
 
-        if ((req->kinds & GUEST_KIND_AGENT) || supported == 0) {
-                text = virDomainQemuAgentCommand(dom, "{\"execute\":\"guest-info\"}",
+        unsigned supported = GUEST_KIND_ALL;
+        if (plan[GUEST_KIND_AGENT_INDEX] != KIND_PLAN_SKIP) {
+                text = virDomainQemuAgentCommand(dom, guest_kind_info(GUEST_KIND_AGENT)->raw_command,
                                                  VIR_DOMAIN_QEMU_AGENT_COMMAND_DEFAULT, 0);
                 if (!text) {
                         m->error = error_message("guest-info failed");
@@ -217,56 +190,43 @@ static void collect(AgentPool *p, virConnectPtr *worker_connection, const Reques
                         /* A garbled command list (invalid UTF-8, say) does not
                          * make the rest of the guest's data unreadable: ask
                          * for every kind and see what answers. */
-                        m->data.failed_kinds |= GUEST_KIND_AGENT;
-                        m->data.failed_error = strdup("its guest-info reply is not valid JSON");
-                        supported = GUEST_KIND_ALL;
-                } else
+                        outcome[GUEST_KIND_AGENT_INDEX] = KIND_OUTCOME_FAILED;
+                        m->data.message = strdup("its guest-info reply is not valid JSON");
+                } else {
+                        outcome[GUEST_KIND_AGENT_INDEX] = KIND_OUTCOME_OK;
                         supported = agent_info_supported_kinds(m->data.agent);
+                }
         }
 
         /* Only what the agent supports: an agent without guest-get-users has
          * no user data, and that is not an error. One call per kind: libvirt
          * refuses a whole answer over 2048 entries, and one guest with
-         * 100000 users must not cost its OS and hostname too. */
-        unsigned want = req->kinds & supported & ~(unsigned) GUEST_KIND_AGENT;
-        /* Lists known to be too long for libvirt come from the agent itself,
-         * after the rest: a guest slow to send megabytes costs no other kind. */
-        unsigned raw = want & req->raw;
-        bool oom = false;
-        for (unsigned kind = 1; kind <= want; kind <<= 1) {
-                if (!(want & kind) || (raw & kind))
-                        continue;
-                int r = collect_kind(dom, kind, m);
-                if ((oom = r == -ENOMEM))
-                        break;
-                if (r == -E2BIG)
-                        m->data.too_big_kinds |= kind;
-                if (r < 0) {
-                        m->data.failed_kinds |= kind;
-                        /* A hung agent: the other kinds would each wait the timeout too. */
-                        if (last_error_is_unresponsive_agent()) {
-                                m->data.failed_kinds |= (want & ~(kind - 1)) | raw;
-                                raw = 0;
-                                break;
+         * 100000 users must not cost its OS and hostname too. Lists known
+         * to be too long for libvirt come from the agent itself, after the
+         * rest. A hung agent: the kinds after it would each wait the
+         * timeout too, so they are not read. */
+        bool oom = false, hung = false;
+        for (KindPlan pass = KIND_PLAN_TYPED; pass <= KIND_PLAN_RAW; pass++)
+                for (int i = 0; i < GUEST_KIND_COUNT && !oom && !hung; i++) {
+                        unsigned kind = guest_kinds[i].kind;
+                        if (i == GUEST_KIND_AGENT_INDEX || plan[i] != pass)
+                                continue;
+                        if (!(supported & kind)) {
+                                outcome[i] = KIND_OUTCOME_UNSUPPORTED;
+                                continue;
                         }
+                        int r = pass == KIND_PLAN_RAW ? collect_kind_raw(dom, kind, m, read_bytes)
+                                                      : collect_kind(dom, kind, m);
+                        oom = r == -ENOMEM;
+                        hung = r < 0 && !oom && last_error_is_unresponsive_agent();
+                        outcome[i] = r >= 0        ? KIND_OUTCOME_OK
+                                     : hung        ? KIND_OUTCOME_HUNG
+                                     : r == -E2BIG ? KIND_OUTCOME_TOO_BIG
+                                                   : KIND_OUTCOME_FAILED;
                 }
-        }
-        for (unsigned kind = 1; !oom && kind <= raw; kind <<= 1) {
-                int r = (raw & kind) ? collect_kind_raw(dom, kind, m, read_bytes) : 0;
-                if ((oom = r == -ENOMEM))
-                        break;
-                if (r < 0) {
-                        m->data.failed_kinds |= kind;
-                        m->data.raw_failed_kinds |= kind;
-                        if (last_error_is_unresponsive_agent()) {
-                                m->data.failed_kinds |= raw & ~(kind - 1);
-                                break;
-                        }
-                }
-        }
         if (oom) {
-                /* Failed, even if the reason cannot be kept: asked again later. */
-                m->data.failed_kinds |= want;
+                /* Failed, even if the reason cannot be kept (the kinds not
+                 * read have no outcome): asked again later. */
                 m->error = strdup("out of memory parsing guest info");
                 goto out;
         }
@@ -319,12 +279,12 @@ static void *worker_main(void *userdata) {
                 }
 
                 VirtMsg *m = TAKE_PTR(req->result);
-                memcpy(m->domain.uuid, req->uuid, sizeof m->domain.uuid);
-                m->data.job = req->job;
-                m->data.kinds_requested = req->kinds;
+                memcpy(m->domain.uuid, req->job.uuid, sizeof m->domain.uuid);
+                m->data.job = req->job.job;
+                m->data.kinds_requested = req->job.kinds;
                 uint64_t start = now_usec();
                 size_t read_bytes = 0;
-                collect(p, &conn, req, m, &read_bytes);
+                collect(p, &conn, &req->job, m, &read_bytes);
                 m->data.duration_usec = now_usec() - start;
                 free(req);
                 queue_push(p->results, &m->item);
@@ -432,19 +392,14 @@ static bool allocation_fails(void) {
         return n == 0;
 }
 
-int agent_pool_submit(AgentPool *p, const char *uuid, uint64_t job, unsigned kinds, unsigned supported,
-                      unsigned raw) {
+int agent_pool_submit(AgentPool *p, const AgentJob *job) {
         _cleanup_(freep) Request *req = allocation_fails() ? NULL : calloc(1, sizeof *req);
         if (!req)
                 return -ENOMEM;
         req->result = allocation_fails() ? NULL : virt_msg_new(VIRT_MSG_GUEST_DATA);
         if (!req->result)
                 return -ENOMEM;
-        snprintf(req->uuid, sizeof req->uuid, "%s", uuid);
-        req->job = job;
-        req->kinds = kinds;
-        req->supported = supported;
-        req->raw = raw;
+        req->job = *job;
         queue_push(p->requests, &TAKE_PTR(req)->item);
         return 0;
 }

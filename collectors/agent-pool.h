@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "queue.h"
+#include "virt-message.h"
 
 typedef struct AgentPool AgentPool;
 
@@ -35,15 +36,21 @@ AgentPool *agent_pool_free(AgentPool *p);
  * and frees them when its call returns. */
 int agent_pool_stop(AgentPool *p, unsigned wait_ms);
 
-/* Queues a collection of kinds (GuestKind bits) for the domain. supported:
- * the GuestKind bits the agent is known to support, or 0 if unknown (then
- * the agent's command list is read first). raw: list kinds to read from the
- * agent's own reply (they were too long for libvirt's typed parameters
- * before: see VirtMsg's too_big_kinds), after the others. job comes back in
- * the result's GuestData. Everything the answer needs is allocated here:
- * returns -ENOMEM, or 0 and the answer is sure to come. */
-int agent_pool_submit(AgentPool *p, const char *uuid, uint64_t job, unsigned kinds, unsigned supported,
-                      unsigned raw);
+/* One collection, as the main thread planned it. */
+typedef struct AgentJob {
+        char uuid[UUID_STRING_MAX];
+        uint64_t job;                    /* comes back in the result's GuestData */
+        unsigned kinds;                  /* GuestKind bits asked for */
+        KindPlan plan[GUEST_KIND_COUNT]; /* how each is read, by index in guest_kinds */
+} AgentJob;
+
+/* Queues a collection. The worker reads the agent's guest-info first if
+ * the agent's kind is planned, and then reads only the kinds that reply
+ * supports (the others: KIND_OUTCOME_UNSUPPORTED, as is a kind asked for and
+ * planned KIND_PLAN_SKIP); the typed kinds before the raw ones, so a guest
+ * slow to send megabytes costs no other kind. Everything the answer needs
+ * is allocated here: returns -ENOMEM, or 0 and the answer is sure to come. */
+int agent_pool_submit(AgentPool *p, const AgentJob *job);
 
 /* For tests: of the allocations agent_pool_submit makes from now on, skip
  * succeed and the next one fails, as if memory had run out. */

@@ -13,12 +13,17 @@ _Static_assert(AGENT_VERSION_MAX + 3 * GUEST_OS_ID_MAX + 4 * GUEST_OS_TEXT_MAX +
                        GUEST_SCALARS_MAX,
                "the single strings' caps exceed their part of the budget");
 
-static const size_t list_cap[_GUEST_LIST_MAX] = {
-        [GUEST_LIST_USERS] = GUEST_USERS_MAX,
-        [GUEST_LIST_FILESYSTEMS] = GUEST_FILESYSTEMS_MAX,
-        [GUEST_LIST_INTERFACES] = GUEST_INTERFACES_MAX,
-        [GUEST_LIST_COMMANDS] = AGENT_COMMANDS_MAX,
+/* Each list's cap is its kind's (guest-kinds.h). */
+static const GuestKind list_kind[_GUEST_LIST_MAX] = {
+        [GUEST_LIST_USERS] = GUEST_KIND_USERS,
+        [GUEST_LIST_FILESYSTEMS] = GUEST_KIND_FILESYSTEMS,
+        [GUEST_LIST_INTERFACES] = GUEST_KIND_INTERFACES,
+        [GUEST_LIST_COMMANDS] = GUEST_KIND_AGENT,
 };
+
+static size_t list_cap(GuestList l) {
+        return guest_kind_info(list_kind[l])->list_max;
+}
 
 static const size_t list_share[_GUEST_LIST_MAX] = {
         [GUEST_LIST_USERS] = GUEST_USERS_BUDGET,
@@ -155,13 +160,13 @@ static int grow(GuestBuilder *b, GuestList l, void **array, size_t n, size_t siz
         size_t want;
         void *p;
 
-        if (n >= list_cap[l])
+        if (n >= list_cap(l))
                 return 0;
         if (n < b->allocated[l])
                 return 1;
         want = b->allocated[l] ? 2 * b->allocated[l] : 8;
-        if (want > list_cap[l])
-                want = list_cap[l];
+        if (want > list_cap(l))
+                want = list_cap(l);
         p = realloc(*array, want * size);
         if (!p)
                 return -ENOMEM;

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "guest-kinds.h"
+
 #define GUEST_STRING_MAX 1024      /* bytes per string, after sanitizing: the largest cap */
 #define GUEST_USERS_MAX 256        /* users kept (full list) */
 #define GUEST_FILESYSTEMS_MAX 256  /* filesystems kept */
@@ -30,17 +32,7 @@
 #define DOMAIN_DISKS_MAX 256       /* disks read from the domain XML */
 #define SUMMARY_MAX 10             /* KubeVirt's cap for summaries and guest-only interfaces */
 
-/* Kinds of guest data, collected and refreshed separately. */
-typedef enum GuestKind {
-        GUEST_KIND_AGENT = 1u << 0,       /* guest-info: version, supported commands */
-        GUEST_KIND_OS = 1u << 1,          /* guest-get-osinfo */
-        GUEST_KIND_HOSTNAME = 1u << 2,    /* guest-get-host-name */
-        GUEST_KIND_TIMEZONE = 1u << 3,    /* guest-get-timezone */
-        GUEST_KIND_USERS = 1u << 4,       /* guest-get-users */
-        GUEST_KIND_FILESYSTEMS = 1u << 5, /* guest-get-fsinfo (+ guest-get-disks) */
-        GUEST_KIND_INTERFACES = 1u << 6,  /* guest-network-get-interfaces */
-        GUEST_KIND_ALL = (1u << 7) - 1,
-} GuestKind;
+/* GuestKind, and what each kind is: guest-kinds.h. */
 
 /* ---- agent: the raw guest-info command (JSON) ---- */
 

@@ -242,13 +242,17 @@ typedef enum List {
 static const struct {
         const char *prefix;
         const char *sub_prefix; /* the nested list, NULL if none */
-        size_t cap, sub_cap;
-        GuestKind kind;
+        size_t sub_cap;
+        GuestKind kind;         /* the list's cap is its kind's */
 } lists[_LIST_MAX] = {
-        [LIST_USER] = { "user.", NULL, GUEST_USERS_MAX, 0, GUEST_KIND_USERS },
-        [LIST_FS] = { "fs.", "disk.", GUEST_FILESYSTEMS_MAX, GUEST_FS_DISKS_MAX, GUEST_KIND_FILESYSTEMS },
-        [LIST_IF] = { "if.", "addr.", GUEST_INTERFACES_MAX, GUEST_ADDRESSES_MAX, GUEST_KIND_INTERFACES },
+        [LIST_USER] = { "user.", NULL, 0, GUEST_KIND_USERS },
+        [LIST_FS] = { "fs.", "disk.", GUEST_FS_DISKS_MAX, GUEST_KIND_FILESYSTEMS },
+        [LIST_IF] = { "if.", "addr.", GUEST_ADDRESSES_MAX, GUEST_KIND_INTERFACES },
 };
+
+static size_t list_cap(List l) {
+        return guest_kind_info(lists[l].kind)->list_max;
+}
 
 /* A key of a list, "fs.1.disk.0.serial" = { LIST_FS, 1, sub, 0, "serial" }. */
 typedef struct Key {
@@ -477,10 +481,10 @@ static int allocate_lists(Parser *p) {
                 const Key *k = &p->keys[i];
 
                 if (k->list != LIST_NONE && !k->sub)
-                        extent_add(&p->extent[k->list], k->index, &p->params[i], lists[k->list].cap);
+                        extent_add(&p->extent[k->list], k->index, &p->params[i], list_cap(k->list));
         }
         for (List l = 0; l < _LIST_MAX; l++)
-                p->slots[l] = extent_slots(&p->extent[l], lists[l].cap);
+                p->slots[l] = extent_slots(&p->extent[l], list_cap(l));
 
         p->users = calloc_or_null(p->slots[LIST_USER], sizeof *p->users, &oom);
         p->fss = calloc_or_null(p->slots[LIST_FS], sizeof *p->fss, &oom);

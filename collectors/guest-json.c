@@ -155,10 +155,11 @@ static int add_interfaces(GuestBuilder *b, json_t *array) {
 }
 
 int guest_info_from_agent_json(unsigned kind, const char *json, size_t len, GuestInfo **ret) {
-        JsonKeep keep = kind == GUEST_KIND_USERS         ? json_keep(GUEST_USERS_MAX, JSON_USER_MAX)
-                        : kind == GUEST_KIND_FILESYSTEMS ? json_keep(GUEST_FILESYSTEMS_MAX, JSON_FILESYSTEM_MAX)
-                        : kind == GUEST_KIND_INTERFACES  ? json_keep(GUEST_INTERFACES_MAX, JSON_INTERFACE_MAX)
-                                                         : (JsonKeep) { 0 };
+        size_t entry_max = kind == GUEST_KIND_USERS         ? JSON_USER_MAX
+                           : kind == GUEST_KIND_FILESYSTEMS ? JSON_FILESYSTEM_MAX
+                           : kind == GUEST_KIND_INTERFACES  ? JSON_INTERFACE_MAX
+                                                            : 0;
+        JsonKeep keep = entry_max ? json_keep(guest_kind_info(kind)->list_max, entry_max) : (JsonKeep) { 0 };
         GuestList list = kind == GUEST_KIND_USERS         ? GUEST_LIST_USERS
                          : kind == GUEST_KIND_FILESYSTEMS ? GUEST_LIST_FILESYSTEMS
                                                           : GUEST_LIST_INTERFACES;

@@ -27,7 +27,7 @@ VirtMsg *virt_msg_free(VirtMsg *m) {
         agent_info_free(m->data.agent);
         guest_info_free(m->data.guest);
         domain_devices_free(m->data.devices);
-        free(m->data.failed_error);
+        free(m->data.message);
         free(m->error);
         free(m);
         return NULL;

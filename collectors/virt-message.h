@@ -35,18 +35,33 @@ typedef enum VirtMsgType {
         _VIRT_MSG_TYPE_MAX,
 } VirtMsgType;
 
+/* How a collection reads one kind, decided on the main thread. */
+typedef enum KindPlan {
+        KIND_PLAN_SKIP,  /* not read: not asked for, or the agent lacks its command */
+        KIND_PLAN_TYPED, /* virDomainGetGuestInfo; for the agent's kind, its guest-info */
+        KIND_PLAN_RAW,   /* the agent's own reply: a list libvirt could not carry */
+} KindPlan;
+
+/* What came of one kind. */
+typedef enum KindOutcome {
+        KIND_OUTCOME_NONE,        /* not read: skipped, or the agent hung on an earlier kind */
+        KIND_OUTCOME_OK,
+        KIND_OUTCOME_FAILED,
+        KIND_OUTCOME_TOO_BIG,     /* a list too long for libvirt's typed parameters */
+        KIND_OUTCOME_UNSUPPORTED, /* the agent lacks its command: nothing to read, no error */
+        KIND_OUTCOME_HUNG,        /* the agent did not answer in time */
+} KindOutcome;
+
 /* The result of one collection (VIRT_MSG_GUEST_DATA). */
 typedef struct GuestData {
         uint64_t job;             /* the number the job was submitted with */
         unsigned kinds_requested; /* GuestKind bits asked for */
+        KindOutcome outcome[GUEST_KIND_COUNT]; /* by index in guest_kinds */
         AgentInfo *agent;         /* set if GUEST_KIND_AGENT was collected */
         GuestInfo *guest;         /* the kinds collected (guest->kinds); NULL if none */
         DomainDevices *devices;   /* the live XML's devices, if read */
         uint64_t duration_usec;   /* how long the collection took */
-        unsigned failed_kinds;    /* kinds asked for that did not come */
-        unsigned too_big_kinds;   /* of those, lists too long for libvirt: ask the agent itself */
-        unsigned raw_failed_kinds;/* of those, lists whose own reply was asked for and failed */
-        char *failed_error;       /* why the first of them did not (safe to log) */
+        char *message;            /* why the first kind that failed did (safe to log) */
 } GuestData;
 
 typedef struct VirtMsg {

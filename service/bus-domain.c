@@ -11,11 +11,12 @@
 #include "kubevirt-json.h"
 #include "macro.h"
 
-/* A Refresh() call waiting for collection number seq of a domain. */
+/* A Refresh() call waiting for a collection of its domain: linked into the
+ * scheduler's list (collect) and into ours, so that either going away
+ * first unlinks it from the other. */
 typedef struct Waiter {
-        struct Waiter *next;
-        char uuid[UUID_STRING_MAX];
-        uint64_t seq;
+        CollectWaiter collect;
+        struct Waiter *next, **prevp;
         sd_bus_message *message;
 } Waiter;
 
@@ -41,6 +42,28 @@ static Domain *find_domain(BusDomain *b, const char *path);
  * per-object userdata (from the find callbacks) is the Domain. */
 static BusDomain *context_of(sd_bus_message *message) {
         return sd_bus_slot_get_userdata(sd_bus_get_current_slot(sd_bus_message_get_bus(message)));
+}
+
+static void waiter_free(Waiter *w) {
+        collect_waiter_cancel(&w->collect);
+        *w->prevp = w->next;
+        if (w->next)
+                w->next->prevp = w->prevp;
+        sd_bus_message_unref(w->message);
+        free(w);
+}
+
+/* The collection that answers w ended (collect.h). */
+static void on_refresh_done(CollectWaiter *cw, const char *error, bool gone) {
+        Waiter *w = (Waiter *) ((char *) cw - offsetof(Waiter, collect));
+
+        if (gone)
+                (void) sd_bus_reply_method_errorf(w->message, BUS_ERROR_NO_SUCH_DOMAIN, "%s", error);
+        else if (error)
+                (void) sd_bus_reply_method_errorf(w->message, BUS_ERROR_AGENT_FAILED, "%s", error);
+        else
+                (void) sd_bus_reply_method_return(w->message, "");
+        waiter_free(w);
 }
 
 static const char *str_or_empty(const char *s) {
@@ -86,9 +109,14 @@ static int property_get_agent_commands(sd_bus *bus, const char *path, const char
 static int start_refresh(BusDomain *b, Domain *d, sd_bus_message *message, sd_bus_error *error) {
         char quote[BUS_ERROR_QUOTE_MAX];
         const char *outcome = NULL;
-        uint64_t seq = 0;
-        int r = collect_refresh(b->manager, d, &seq, &outcome);
-        if (r < 0 && r != -ENODEV)
+        Waiter *w = calloc(1, sizeof *w);
+        if (!w)
+                return -ENOMEM;
+        w->collect.done = on_refresh_done;
+        int r = collect_refresh(&b->manager->collect, d, &w->collect, &outcome);
+        if (r <= 0)
+                free(w);
+        if (r == -ENOMEM)
                 return r;
         if (r < 0)
                 return sd_bus_error_setf(error, BUS_ERROR_NO_AGENT, "The guest agent of '%s' is not connected.",
@@ -100,15 +128,13 @@ static int start_refresh(BusDomain *b, Domain *d, sd_bus_message *message, sd_bu
                 return r < 0 ? r : 1;
         }
 
-        Waiter *w = calloc(1, sizeof *w);
-        if (!w)
-                return -ENOMEM;
-        memcpy(w->uuid, d->uuid, sizeof w->uuid);
-        w->seq = seq;
         w->message = sd_bus_message_ref(message);
         w->next = b->waiters;
+        if (w->next)
+                w->next->prevp = &w->next;
+        w->prevp = &b->waiters;
         b->waiters = w;
-        /* Answered from bus_domain_collection_done(): the loop does not wait. */
+        /* Answered from on_refresh_done(): the loop does not wait. */
         return 1;
 }
 
@@ -529,6 +555,15 @@ static const struct {
         { DOMAIN_PROPERTY_INTERFACES, INTERFACES_INTERFACE, "Interfaces" },
 };
 
+const char *bus_domain_property_name(unsigned bit, const char **ret_interface) {
+        for (size_t k = 0; k < ELEMENTSOF(property_table); k++)
+                if (property_table[k].bit == bit) {
+                        *ret_interface = property_table[k].interface;
+                        return property_table[k].name;
+                }
+        return NULL;
+}
+
 int bus_domain_emit_changes(BusDomain *b, Domain *d, unsigned properties) {
         static const struct {
                 const char *name;
@@ -569,34 +604,6 @@ int bus_domain_emit_guest_exported(BusDomain *b, Domain *d, bool exported) {
                                                     NULL);
         return sd_bus_emit_interfaces_removed(b->bus, path, OS_INTERFACE, USERS_INTERFACE, FILESYSTEMS_INTERFACE,
                                               NULL);
-}
-
-/* ---- Refresh() waiters ---- */
-
-static void answer_waiters(BusDomain *b, const char *uuid, uint64_t up_to_seq, const char *error_name,
-                           const char *error) {
-        for (Waiter **p = &b->waiters; *p;) {
-                Waiter *w = *p;
-                if (strcmp(w->uuid, uuid) != 0 || w->seq > up_to_seq) {
-                        p = &w->next;
-                        continue;
-                }
-                if (error_name)
-                        (void) sd_bus_reply_method_errorf(w->message, error_name, "%s", error);
-                else
-                        (void) sd_bus_reply_method_return(w->message, "");
-                *p = w->next;
-                sd_bus_message_unref(w->message);
-                free(w);
-        }
-}
-
-void bus_domain_collection_done(BusDomain *b, Domain *d, uint64_t seq, const char *error) {
-        answer_waiters(b, d->uuid, seq, error ? BUS_ERROR_AGENT_FAILED : NULL, error);
-}
-
-void bus_domain_removed(BusDomain *b, Domain *d) {
-        answer_waiters(b, d->uuid, UINT64_MAX, BUS_ERROR_NO_SUCH_DOMAIN, "The domain is gone.");
 }
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(BusDomain *, bus_domain_free);
@@ -641,10 +648,8 @@ BusDomain *bus_domain_free(BusDomain *b) {
         b->polkit = bus_polkit_free(b->polkit);
         while (b->waiters) {
                 Waiter *w = b->waiters;
-                b->waiters = w->next;
                 (void) sd_bus_reply_method_errorf(w->message, BUS_ERROR_AGENT_FAILED, "guestinfod is shutting down.");
-                sd_bus_message_unref(w->message);
-                free(w);
+                waiter_free(w);
         }
         sd_bus_unref(b->bus);
         free(b);

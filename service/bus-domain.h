@@ -19,6 +19,10 @@ typedef struct BusDomainInterface {
 /* The interfaces in the order they are registered. */
 const BusDomainInterface *bus_domain_interfaces(size_t *ret_n);
 
+/* The property a DomainProperty bit stands for, and its interface; NULL if
+ * none. */
+const char *bus_domain_property_name(unsigned bit, const char **ret_interface);
+
 /* use_polkit: Refresh() asks polkit first (the system bus). */
 int bus_domain_new(sd_bus *bus, Manager *m, bool use_polkit, BusDomain **ret);
 /* Answers every Refresh() still waiting with an error. Accepts NULL. */
@@ -29,7 +33,3 @@ int bus_domain_emit_changes(BusDomain *b, Domain *d, unsigned properties);
 /* InterfacesAdded / InterfacesRemoved for OS, Users, Filesystems. */
 int bus_domain_emit_guest_exported(BusDomain *b, Domain *d, bool exported);
 
-/* Answers the Refresh() calls that collection seq of d covers. */
-void bus_domain_collection_done(BusDomain *b, Domain *d, uint64_t seq, const char *error);
-/* d is going away: answers its waiting Refresh() calls. */
-void bus_domain_removed(BusDomain *b, Domain *d);

@@ -145,7 +145,6 @@ static void on_domain_removed(Manager *m, Domain *d, void *userdata) {
 
         unqueue_domain(p, d);
         bus_tree_forget(p->tree, d);
-        bus_domain_removed(p->domains, d);
         if (!p->published)
                 return;
         r = domain_object_path(d->uuid, &path);
@@ -199,11 +198,6 @@ static void on_domain_guest_exported(Manager *m, Domain *d, bool exported, void 
                 log_warning_errno(r, "Failed to announce the guest data of '%s', ignoring: %m", d->log_name);
 }
 
-static void on_collection_done(Manager *m, Domain *d, uint64_t seq, const char *error, void *userdata) {
-        Publisher *p = userdata;
-        bus_domain_collection_done(p->domains, d, seq, error);
-}
-
 static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         Publisher *p = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
@@ -255,7 +249,6 @@ static const ManagerHooks publisher_hooks = {
         .synced = on_synced,
         .connect_failed = on_connect_failed,
         .domain_guest_exported = on_domain_guest_exported,
-        .collection_done = on_collection_done,
 };
 
 int publisher_new(sd_bus *bus, sd_event *event, Manager *m, bool use_polkit, Publisher **ret) {

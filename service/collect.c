@@ -6,73 +6,75 @@
 #include "collect.h"
 #include "helpers.h"
 #include "log.h"
-#include "manager.h"
 
 /* Kinds falling due within this much of each other go in one collection. */
 #define COALESCE_USEC (500 * 1000ULL)
 
-static const char *const kind_names[GUEST_KIND_COUNT] = {
-        "agent", "os", "hostname", "timezone", "users", "filesystems", "interfaces",
-};
+void collect_scheduler_done(CollectScheduler *s) {
+        s->timer = sd_event_source_disable_unref(s->timer);
+}
 
 void collect_config_default(CollectConfig *c) {
-        static const unsigned seconds[GUEST_KIND_COUNT] = {
-                [0] = 300, /* agent version, supported commands */
-                [1] = 60,  /* os */
-                [2] = 60,  /* hostname */
-                [3] = 60,  /* timezone */
-                [4] = 10,  /* users */
-                [5] = 60,  /* filesystems */
-                [6] = 10,  /* interfaces */
-        };
         c->workers = 4;
         c->agent_timeout = 10;
         for (int i = 0; i < GUEST_KIND_COUNT; i++)
-                c->interval_usec[i] = seconds[i] * 1000000ULL;
+                c->interval_usec[i] = guest_kinds[i].interval_sec * 1000000ULL;
 }
 
-int collect_kind_from_string(const char *s) {
-        for (int i = 0; i < GUEST_KIND_COUNT; i++)
-                if (s && strcmp(s, kind_names[i]) == 0)
-                        return i;
-        return -EINVAL;
+/* How each kind is read: the agent's guest-info when asked for or not yet
+ * known (then the worker checks the other kinds against its reply), else
+ * only what the agent supports; a list libvirt could not carry, raw. */
+static void plan_job(const Domain *d, unsigned kinds, KindPlan plan[GUEST_KIND_COUNT]) {
+        bool read_agent = (kinds & GUEST_KIND_AGENT) || !d->agent_info;
+        unsigned supported = read_agent ? GUEST_KIND_ALL : agent_info_supported_kinds(d->agent_info);
+
+        for (int i = 0; i < GUEST_KIND_COUNT; i++) {
+                unsigned kind = guest_kinds[i].kind;
+                if (kind == GUEST_KIND_AGENT)
+                        plan[i] = read_agent ? KIND_PLAN_TYPED : KIND_PLAN_SKIP;
+                else if (!(kinds & kind) || !(supported & kind))
+                        plan[i] = KIND_PLAN_SKIP;
+                else
+                        plan[i] = (d->collect.raw_kinds & kind) ? KIND_PLAN_RAW : KIND_PLAN_TYPED;
+        }
 }
 
-const char *collect_kind_to_string(int index) {
-        return index >= 0 && index < GUEST_KIND_COUNT ? kind_names[index] : NULL;
-}
-
-static void arm_timer(Manager *m, uint64_t at);
+static void arm_timer(CollectScheduler *s, uint64_t at);
 static uint64_t next_due(const Domain *d);
 
 /* Returns -ENOMEM if the pool could not take the job: then these kinds
  * count as failed now and are asked for again after their interval. */
-static int submit(Manager *m, Domain *d, unsigned kinds) {
+static int submit(CollectScheduler *s, Domain *d, unsigned kinds) {
+        AgentJob job = { .kinds = kinds };
         uint64_t now = now_usec();
 
-        d->pending_kinds = 0;
-        if (m->pool && agent_pool_submit(m->pool, d->uuid, m->last_job + 1, kinds,
-                                         d->agent_info ? agent_info_supported_kinds(d->agent_info) : 0,
-                                         d->raw_kinds) < 0) {
-                log_error("Out of memory: cannot ask the guest agent of '%s' now; will retry.", d->log_name);
-                for (int i = 0; i < GUEST_KIND_COUNT; i++)
-                        if (kinds & (1u << i))
-                                d->due_usec[i] = now + m->collect_config.interval_usec[i];
-                arm_timer(m, next_due(d));
-                return -ENOMEM;
+        d->collect.pending_kinds = 0;
+        plan_job(d, kinds, d->collect.plan);
+        if (s->pool) {
+                snprintf(job.uuid, sizeof job.uuid, "%s", d->uuid);
+                job.job = s->last_job + 1;
+                memcpy(job.plan, d->collect.plan, sizeof job.plan);
+                if (agent_pool_submit(s->pool, &job) < 0) {
+                        log_error("Out of memory: cannot ask the guest agent of '%s' now; will retry.", d->log_name);
+                        for (int i = 0; i < GUEST_KIND_COUNT; i++)
+                                if (kinds & (1u << i))
+                                        d->collect.due_usec[i] = now + s->config.interval_usec[i];
+                        arm_timer(s, next_due(d));
+                        return -ENOMEM;
+                }
         }
-        d->collecting = true;
-        d->collect_seq++;
-        d->collect_job = ++m->last_job;
-        d->collect_kinds = kinds;
-        d->collect_started_usec = now;
+        d->collect.collecting = true;
+        d->collect.seq++;
+        d->collect.job = ++s->last_job;
+        d->collect.kinds = kinds;
+        d->collect.started_usec = now;
         return 0;
 }
 
 static unsigned kinds_due(const Domain *d, uint64_t until) {
         unsigned kinds = 0;
         for (int i = 0; i < GUEST_KIND_COUNT; i++)
-                if (d->due_usec[i] <= until)
+                if (d->collect.due_usec[i] <= until)
                         kinds |= 1u << i;
         return kinds;
 }
@@ -80,8 +82,8 @@ static unsigned kinds_due(const Domain *d, uint64_t until) {
 static uint64_t next_due(const Domain *d) {
         uint64_t t = UINT64_MAX;
         for (int i = 0; i < GUEST_KIND_COUNT; i++)
-                if (d->due_usec[i] < t)
-                        t = d->due_usec[i];
+                if (d->collect.due_usec[i] < t)
+                        t = d->collect.due_usec[i];
         return t;
 }
 
@@ -91,41 +93,41 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 /* Makes the timer fire no later than at. */
-static void arm_timer(Manager *m, uint64_t at) {
+static void arm_timer(CollectScheduler *s, uint64_t at) {
         uint64_t current;
         int r;
 
-        if (!m->event || at == UINT64_MAX)
+        if (!s->event || at == UINT64_MAX)
                 return;
-        if (!m->collect_timer) {
-                r = sd_event_add_time(m->event, &m->collect_timer, CLOCK_MONOTONIC, at, COALESCE_USEC, on_timer, m);
+        if (!s->timer) {
+                r = sd_event_add_time(s->event, &s->timer, CLOCK_MONOTONIC, at, COALESCE_USEC, on_timer, s);
                 if (r < 0)
                         log_error_errno(r, "Failed to set up the collection timer: %m");
                 return;
         }
-        if (sd_event_source_get_enabled(m->collect_timer, NULL) > 0 &&
-            sd_event_source_get_time(m->collect_timer, &current) >= 0 && current <= at)
+        if (sd_event_source_get_enabled(s->timer, NULL) > 0 &&
+            sd_event_source_get_time(s->timer, &current) >= 0 && current <= at)
                 return;
-        (void) sd_event_source_set_time(m->collect_timer, at);
-        (void) sd_event_source_set_enabled(m->collect_timer, SD_EVENT_ONESHOT);
+        (void) sd_event_source_set_time(s->timer, at);
+        (void) sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
 }
 
-void collect_schedule(Manager *m) {
+void collect_schedule(CollectScheduler *s) {
         uint64_t now = now_usec(), next = UINT64_MAX;
         Domain *d;
 
-        if (m->collect_timer)
-                (void) sd_event_source_set_enabled(m->collect_timer, SD_EVENT_OFF);
-        HASHMAP_FOREACH(d, m->domains, i) {
-                if (!domain_agent_usable(d) || d->collecting)
+        if (s->timer)
+                (void) sd_event_source_set_enabled(s->timer, SD_EVENT_OFF);
+        HASHMAP_FOREACH(d, s->domains, i) {
+                if (!domain_agent_usable(d) || d->collect.collecting)
                         continue;
                 unsigned kinds = kinds_due(d, now + COALESCE_USEC);
                 if (kinds)
-                        submit(m, d, kinds);
+                        submit(s, d, kinds);
                 else if (next_due(d) < next)
                         next = next_due(d);
         }
-        arm_timer(m, next);
+        arm_timer(s, next);
 }
 
 static void kinds_to_string(unsigned kinds, char *buf, size_t size) {
@@ -134,34 +136,31 @@ static void kinds_to_string(unsigned kinds, char *buf, size_t size) {
         for (int i = 0; i < GUEST_KIND_COUNT; i++)
                 if (kinds & (1u << i))
                         k += (size_t) snprintf(buf + k, k < size ? size - k : 0, "%s%s", k ? ", " : "",
-                                               kind_names[i]);
+                                               guest_kinds[i].name);
 }
 
 /* A Refresh() is no longer answered from the latest full collection. */
 static void forget_full_collection(Domain *d) {
-        d->full_done_usec = 0;
-        free(d->full_error);
-        d->full_error = NULL;
+        d->collect.full_done_usec = 0;
+        free(d->collect.full_error);
+        d->collect.full_error = NULL;
 }
 
 static void remember_full_collection(Domain *d, uint64_t now, const char *error) {
         forget_full_collection(d);
-        d->full_error = error ? strdup(error) : NULL;
+        d->collect.full_error = error ? strdup(error) : NULL;
         /* without its reason, it is not reused */
-        d->full_done_usec = error && !d->full_error ? 0 : now;
+        d->collect.full_done_usec = error && !d->collect.full_error ? 0 : now;
 }
 
-static void drop_guest_data(Manager *m, Domain *d) {
+static void drop_guest_data(Domain *d, CollectReport *report) {
         /* a new agent session may have shorter lists */
-        d->raw_kinds = d->raw_failed_kinds = 0;
+        d->collect.raw_kinds = d->collect.raw_failed_kinds = 0;
         if (d->guest_exported) {
                 d->guest_exported = false;
-                if (m->hooks && m->hooks->domain_guest_exported)
-                        m->hooks->domain_guest_exported(m, d, false, m->hooks_userdata);
+                report->exported = -1;
         }
-        unsigned changed = domain_drop_guest_data(d);
-        if (changed)
-                manager_domain_changed(m, d, changed);
+        report->changed |= domain_drop_guest_data(d);
 }
 
 /* What the agent said stays valid while it is connected and the domain
@@ -171,86 +170,145 @@ static bool keeps_guest_data(const Domain *d) {
                d->state != DOMAIN_STATE_NOSTATE && d->id >= 0;
 }
 
-void collect_domain_updated(Manager *m, Domain *d, bool was_usable) {
+void collect_domain_updated(CollectScheduler *s, Domain *d, bool was_usable, CollectReport *report) {
         bool usable = domain_agent_usable(d);
 
+        *report = (CollectReport) { 0 };
         if (!keeps_guest_data(d) && (d->guest_exported || d->guest || d->agent_info))
-                drop_guest_data(m, d);
+                drop_guest_data(d, report);
         if (usable != was_usable)
                 forget_full_collection(d);
         if (usable == was_usable || !usable)
                 return;
         /* Agent (re)connected, domain started or resumed: everything, now. */
-        memset(d->due_usec, 0, sizeof d->due_usec);
-        if (d->collecting)
-                d->pending_kinds = GUEST_KIND_ALL;
+        memset(d->collect.due_usec, 0, sizeof d->collect.due_usec);
+        if (d->collect.collecting)
+                d->collect.pending_kinds = GUEST_KIND_ALL;
         else
-                submit(m, d, GUEST_KIND_ALL);
+                submit(s, d, GUEST_KIND_ALL);
 }
 
-static void finished(Manager *m, Domain *d, uint64_t seq, const char *error) {
-        if (m->hooks && m->hooks->collection_done)
-                m->hooks->collection_done(m, d, seq, error, m->hooks_userdata);
+static void link_waiter(CollectWaiter **head, CollectWaiter *w) {
+        w->next = *head;
+        if (w->next)
+                w->next->prevp = &w->next;
+        w->prevp = head;
+        *head = w;
 }
 
-void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg) {
-        uint64_t now = now_usec(), seq = d->collect_seq;
+void collect_waiter_cancel(CollectWaiter *w) {
+        if (!w->prevp)
+                return;
+        *w->prevp = w->next;
+        if (w->next)
+                w->next->prevp = w->prevp;
+        w->next = NULL;
+        w->prevp = NULL;
+}
+
+/* Unlinks the whole list at *head and returns it (linked by next only). */
+static CollectWaiter *take_waiters(CollectWaiter **head) {
+        CollectWaiter *list = *head;
+        *head = NULL;
+        for (CollectWaiter *w = list; w; w = w->next)
+                w->prevp = NULL;
+        return list;
+}
+
+/* The collection whose waiters are at *head ended. */
+static void finished(CollectReport *report, CollectWaiter **head, const char *error) {
+        if (report->n_done >= ELEMENTSOF(report->done))
+                return;
+        report->done[report->n_done++] = (CollectDone) { take_waiters(head), error, false };
+}
+
+void collect_domain_removed(Domain *d, CollectReport *report) {
+        *report = (CollectReport) { 0 };
+        for (size_t i = 0; i < ELEMENTSOF(d->collect.waiting); i++)
+                report->done[report->n_done++] = (CollectDone) { take_waiters(&d->collect.waiting[i]), "The domain is gone.",
+                                                                 true };
+}
+
+void collect_domain_forget(Domain *d) {
+        for (size_t i = 0; i < ELEMENTSOF(d->collect.waiting); i++)
+                (void) take_waiters(&d->collect.waiting[i]);
+}
+
+void collect_apply_result(CollectScheduler *s, Domain *d, VirtMsg *msg, CollectReport *report) {
+        uint64_t now = now_usec();
         unsigned requested = msg->data.kinds_requested;
 
-        if (!d->collecting || msg->data.job != d->collect_job) {
+        *report = (CollectReport) { 0 };
+        if (!d->collect.collecting || msg->data.job != d->collect.job) {
                 /* Asked of a Domain object that was removed meanwhile (this
                  * one has the same UUID): not about this one. */
                 log_debug("Dropped a late collection result for '%s'.", d->uuid);
                 return;
         }
-        d->collecting = false;
+        d->collect.collecting = false;
         for (int i = 0; i < GUEST_KIND_COUNT; i++)
                 if (requested & (1u << i))
-                        d->due_usec[i] = now + m->collect_config.interval_usec[i];
+                        d->collect.due_usec[i] = now + s->config.interval_usec[i];
 
         if (!domain_agent_usable(d)) {
                 /* The agent went away while we asked: what it said is stale. */
-                finished(m, d, seq, "the guest agent disconnected");
-                if (d->pending_kinds) {
-                        d->pending_kinds = 0;
-                        finished(m, d, seq + 1, "the guest agent disconnected");
+                finished(report, &d->collect.waiting[0], "the guest agent disconnected");
+                if (d->collect.pending_kinds) {
+                        d->collect.pending_kinds = 0;
+                        finished(report, &d->collect.waiting[1], "the guest agent disconnected");
                 }
                 return;
         }
 
+        /* What came of each kind read or asked for: unsupported is no failure. */
+        unsigned failed = 0, too_big = 0, raw_failed = 0;
+        for (int i = 0; i < GUEST_KIND_COUNT && !msg->error; i++) {
+                unsigned kind = guest_kinds[i].kind;
+                KindOutcome o = msg->data.outcome[i];
+                if (!(requested & kind) && d->collect.plan[i] == KIND_PLAN_SKIP)
+                        continue;
+                if (o != KIND_OUTCOME_OK && o != KIND_OUTCOME_UNSUPPORTED)
+                        failed |= kind;
+                if (o == KIND_OUTCOME_TOO_BIG && d->collect.plan[i] == KIND_PLAN_TYPED)
+                        too_big |= kind;
+                if ((o == KIND_OUTCOME_FAILED || o == KIND_OUTCOME_HUNG) && d->collect.plan[i] == KIND_PLAN_RAW)
+                        raw_failed |= kind;
+        }
+
         /* Logged when a kind starts failing and when it comes back, not per poll. */
-        unsigned failed = msg->error ? requested : msg->data.failed_kinds;
+        if (msg->error)
+                failed = requested;
         unsigned answered = requested & ~failed;
-        const char *why = msg->error ? msg->error : msg->data.failed_error;
+        const char *why = msg->error ? msg->error : msg->data.message;
         char names[128];
-        if (failed & ~d->failing_kinds) {
-                kinds_to_string(failed & ~d->failing_kinds, names, sizeof names);
+        if (failed & ~d->collect.failing_kinds) {
+                kinds_to_string(failed & ~d->collect.failing_kinds, names, sizeof names);
                 log_warning("Guest agent of '%s' gave no %s (%s); will keep asking.", d->log_name, names,
                             why ? why : "no reason given");
         }
-        if (answered & d->failing_kinds) {
-                kinds_to_string(answered & d->failing_kinds, names, sizeof names);
+        if (answered & d->collect.failing_kinds) {
+                kinds_to_string(answered & d->collect.failing_kinds, names, sizeof names);
                 log_info("Guest agent of '%s' answers about %s again.", d->log_name, names);
         }
-        d->failing_kinds = (d->failing_kinds | failed) & ~answered;
+        d->collect.failing_kinds = (d->collect.failing_kinds | failed) & ~answered;
 
         /* Lists libvirt could not carry: from now on read from the agent's
          * own reply, and right away. Once only: a reply too big for libvirt
          * even so (over 4 MiB), or too slow for the agent timeout, costs the
          * guest's other kinds a collection while the agent catches up. */
-        unsigned raw_failed = msg->error ? 0 : msg->data.raw_failed_kinds & d->raw_kinds;
-        d->raw_failed_kinds |= raw_failed;
-        d->raw_kinds &= ~raw_failed;
-        unsigned too_big = msg->error ? 0 : msg->data.too_big_kinds & ~d->raw_kinds & ~d->raw_failed_kinds;
-        d->raw_kinds |= too_big;
+        raw_failed &= d->collect.raw_kinds;
+        d->collect.raw_failed_kinds |= raw_failed;
+        d->collect.raw_kinds &= ~raw_failed;
+        too_big &= ~d->collect.raw_kinds & ~d->collect.raw_failed_kinds;
+        d->collect.raw_kinds |= too_big;
         for (int i = 0; i < GUEST_KIND_COUNT; i++)
                 if (too_big & (1u << i))
-                        d->due_usec[i] = 0;
+                        d->collect.due_usec[i] = 0;
 
         if ((requested & GUEST_KIND_ALL) == GUEST_KIND_ALL)
                 remember_full_collection(d, now, msg->error ? msg->error : answered ? NULL : why);
         if (msg->error) {
-                finished(m, d, seq, msg->error);
+                finished(report, &d->collect.waiting[0], msg->error);
         } else {
                 log_debug("Collected %#x of %#x from the agent of '%s' in %.3f s.", answered, requested, d->log_name,
                           msg->data.duration_usec / 1e6);
@@ -258,59 +316,52 @@ void collect_apply_result(Manager *m, Domain *d, VirtMsg *msg) {
                 unsigned changed = domain_take_guest_data(d, &msg->data);
                 if (!d->guest_exported && d->guest) {
                         /* InterfacesAdded carries these values already. */
-                        changed &= ~(unsigned) (DOMAIN_PROPERTY_OS_ID | DOMAIN_PROPERTY_OS_NAME |
-                                                DOMAIN_PROPERTY_OS_PRETTY_NAME | DOMAIN_PROPERTY_OS_VERSION |
-                                                DOMAIN_PROPERTY_OS_VERSION_ID | DOMAIN_PROPERTY_OS_KERNEL_RELEASE |
-                                                DOMAIN_PROPERTY_OS_KERNEL_VERSION | DOMAIN_PROPERTY_OS_MACHINE |
-                                                DOMAIN_PROPERTY_OS_VARIANT | DOMAIN_PROPERTY_OS_VARIANT_ID |
-                                                DOMAIN_PROPERTY_OS_HOSTNAME | DOMAIN_PROPERTY_OS_TIMEZONE_NAME |
-                                                DOMAIN_PROPERTY_OS_TIMEZONE_OFFSET | DOMAIN_PROPERTY_USERS |
-                                                DOMAIN_PROPERTY_USER_COUNT | DOMAIN_PROPERTY_FILESYSTEMS |
-                                                DOMAIN_PROPERTY_FILESYSTEM_COUNT);
+                        changed &= ~domain_exported_properties();
                         d->guest_exported = true;
-                        if (m->hooks && m->hooks->domain_guest_exported)
-                                m->hooks->domain_guest_exported(m, d, true, m->hooks_userdata);
+                        report->exported = 1;
                 }
-                if (changed)
-                        manager_domain_changed(m, d, changed);
+                report->changed = changed;
                 /* Something came back: Refresh() succeeded, even if a kind is missing. */
-                finished(m, d, seq, answered ? NULL : why);
+                finished(report, &d->collect.waiting[0], answered ? NULL : why);
         }
 
-        if (d->pending_kinds) {
-                /* Refresh() calls meanwhile wait for the next one. */
-                if (submit(m, d, d->pending_kinds) < 0)
-                        finished(m, d, seq + 1, "out of memory");
+        if (d->collect.pending_kinds) {
+                /* the calls queued behind are answered by this one */
+                d->collect.waiting[0] = take_waiters(&d->collect.waiting[1]);
+                for (CollectWaiter **p = &d->collect.waiting[0]; *p; p = &(*p)->next)
+                        (*p)->prevp = p;
+                if (submit(s, d, d->collect.pending_kinds) < 0)
+                        finished(report, &d->collect.waiting[0], "out of memory");
         } else
-                arm_timer(m, next_due(d));
+                arm_timer(s, next_due(d));
 }
 
-int collect_refresh(Manager *m, Domain *d, uint64_t *ret_seq, const char **ret_error) {
+int collect_refresh(CollectScheduler *s, Domain *d, CollectWaiter *w, const char **ret_error) {
         uint64_t now = now_usec();
 
         if (!domain_agent_usable(d))
                 return -ENODEV;
-        if (d->full_done_usec && now - d->full_done_usec < REFRESH_REUSE_USEC) {
+        if (d->collect.full_done_usec && now - d->collect.full_done_usec < REFRESH_REUSE_USEC) {
                 /* Fresh enough: a client calling in a loop costs the guest
                  * one collection per window, not one per call. */
-                *ret_error = d->full_error;
+                *ret_error = d->collect.full_error;
                 return 0;
         }
-        if (d->collecting && (d->collect_kinds & GUEST_KIND_ALL) == GUEST_KIND_ALL &&
-            now - d->collect_started_usec < REFRESH_REUSE_USEC) {
+        if (d->collect.collecting && (d->collect.kinds & GUEST_KIND_ALL) == GUEST_KIND_ALL &&
+            now - d->collect.started_usec < REFRESH_REUSE_USEC) {
                 /* One of everything just started: its answer is as fresh. */
-                *ret_seq = d->collect_seq;
+                link_waiter(&d->collect.waiting[0], w);
                 return 1;
         }
-        memset(d->due_usec, 0, sizeof d->due_usec);
-        if (d->collecting) {
+        memset(d->collect.due_usec, 0, sizeof d->collect.due_usec);
+        if (d->collect.collecting) {
                 /* Every Refresh() meanwhile waits for this same one. */
-                d->pending_kinds = GUEST_KIND_ALL;
-                *ret_seq = d->collect_seq + 1;
+                d->collect.pending_kinds = GUEST_KIND_ALL;
+                link_waiter(&d->collect.waiting[1], w);
                 return 1;
         }
-        if (submit(m, d, GUEST_KIND_ALL) < 0)
+        if (submit(s, d, GUEST_KIND_ALL) < 0)
                 return -ENOMEM;
-        *ret_seq = d->collect_seq;
+        link_waiter(&d->collect.waiting[0], w);
         return 1;
 }

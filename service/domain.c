@@ -86,7 +86,7 @@ Domain *domain_free(Domain *d) {
         guest_info_free(d->guest);
         domain_devices_free(d->devices);
         merged_interfaces_free(d->interfaces);
-        free(d->full_error);
+        free(d->collect.full_error);
         free(d->name);
         free(d->libvirt_name);
         free(d->log_name);
@@ -187,38 +187,95 @@ static unsigned os_changes(const GuestOS *a, const GuestOS *b) {
         return c;
 }
 
+static unsigned os_kind_changes(const GuestInfo *old, const GuestInfo *fresh) {
+        return os_changes(&old->os, &fresh->os);
+}
+
+static unsigned hostname_changes(const GuestInfo *old, const GuestInfo *fresh) {
+        return streq_null(old->hostname, fresh->hostname) ? 0 : DOMAIN_PROPERTY_OS_HOSTNAME;
+}
+
+static unsigned timezone_changes(const GuestInfo *old, const GuestInfo *fresh) {
+        unsigned c = 0;
+        if (!streq_null(old->timezone_name, fresh->timezone_name))
+                c |= DOMAIN_PROPERTY_OS_TIMEZONE_NAME;
+        if (old->timezone_offset != fresh->timezone_offset)
+                c |= DOMAIN_PROPERTY_OS_TIMEZONE_OFFSET;
+        return c;
+}
+
+static unsigned users_changes(const GuestInfo *old, const GuestInfo *fresh) {
+        unsigned c = 0;
+        /* The property is the summary: only its first SUMMARY_MAX count. */
+        if (!guest_users_equal(old->users, min_size(old->n_users, SUMMARY_MAX), fresh->users,
+                               min_size(fresh->n_users, SUMMARY_MAX)))
+                c |= DOMAIN_PROPERTY_USERS;
+        if (old->n_users_reported != fresh->n_users_reported)
+                c |= DOMAIN_PROPERTY_USER_COUNT;
+        return c;
+}
+
+static unsigned filesystems_changes(const GuestInfo *old, const GuestInfo *fresh) {
+        unsigned c = 0;
+        if (!guest_filesystems_equal(old->filesystems, min_size(old->n_filesystems, SUMMARY_MAX), fresh->filesystems,
+                                     min_size(fresh->n_filesystems, SUMMARY_MAX)))
+                c |= DOMAIN_PROPERTY_FILESYSTEMS;
+        if (old->n_filesystems_reported != fresh->n_filesystems_reported)
+                c |= DOMAIN_PROPERTY_FILESYSTEM_COUNT;
+        return c;
+}
+
+/* The properties each kind feeds, as bits (guest-kinds.h names them; the
+ * unit tests hold the two together), and which of them a new reply of that
+ * kind changes. The agent's kind is an AgentInfo, the interfaces are merged
+ * with the domain's NICs: both are compared apart. */
+static const struct {
+        GuestKind kind;
+        unsigned properties;
+        unsigned (*changes)(const GuestInfo *old, const GuestInfo *fresh);
+} kind_properties[GUEST_KIND_COUNT] = {
+        { GUEST_KIND_AGENT, DOMAIN_PROPERTY_AGENT_VERSION | DOMAIN_PROPERTY_AGENT_SUPPORTED_COMMANDS, NULL },
+        { GUEST_KIND_OS,
+          DOMAIN_PROPERTY_OS_ID | DOMAIN_PROPERTY_OS_NAME | DOMAIN_PROPERTY_OS_PRETTY_NAME | DOMAIN_PROPERTY_OS_VERSION |
+                  DOMAIN_PROPERTY_OS_VERSION_ID | DOMAIN_PROPERTY_OS_KERNEL_RELEASE |
+                  DOMAIN_PROPERTY_OS_KERNEL_VERSION | DOMAIN_PROPERTY_OS_MACHINE | DOMAIN_PROPERTY_OS_VARIANT |
+                  DOMAIN_PROPERTY_OS_VARIANT_ID,
+          os_kind_changes },
+        { GUEST_KIND_HOSTNAME, DOMAIN_PROPERTY_OS_HOSTNAME, hostname_changes },
+        { GUEST_KIND_TIMEZONE, DOMAIN_PROPERTY_OS_TIMEZONE_NAME | DOMAIN_PROPERTY_OS_TIMEZONE_OFFSET,
+          timezone_changes },
+        { GUEST_KIND_USERS, DOMAIN_PROPERTY_USERS | DOMAIN_PROPERTY_USER_COUNT, users_changes },
+        { GUEST_KIND_FILESYSTEMS, DOMAIN_PROPERTY_FILESYSTEMS | DOMAIN_PROPERTY_FILESYSTEM_COUNT,
+          filesystems_changes },
+        { GUEST_KIND_INTERFACES, DOMAIN_PROPERTY_INTERFACES, NULL },
+};
+
+unsigned domain_kind_properties(unsigned kinds) {
+        unsigned p = 0;
+        for (size_t i = 0; i < GUEST_KIND_COUNT; i++)
+                if (kinds & kind_properties[i].kind)
+                        p |= kind_properties[i].properties;
+        return p;
+}
+
+unsigned domain_exported_properties(void) {
+        unsigned kinds = 0;
+        for (size_t i = 0; i < GUEST_KIND_COUNT; i++)
+                if (guest_kinds[i].exported)
+                        kinds |= guest_kinds[i].kind;
+        return domain_kind_properties(kinds);
+}
+
 /* What changes on the bus when the kinds of `fresh` replace those of `old`. */
 static unsigned guest_changes(const GuestInfo *old, const GuestInfo *fresh) {
         static const GuestInfo empty = { 0 };
-        unsigned c = 0, k = fresh->kinds;
+        unsigned c = 0;
 
         if (!old)
                 old = &empty;
-        if (k & GUEST_KIND_OS)
-                c |= os_changes(&old->os, &fresh->os);
-        if ((k & GUEST_KIND_HOSTNAME) && !streq_null(old->hostname, fresh->hostname))
-                c |= DOMAIN_PROPERTY_OS_HOSTNAME;
-        if (k & GUEST_KIND_TIMEZONE) {
-                if (!streq_null(old->timezone_name, fresh->timezone_name))
-                        c |= DOMAIN_PROPERTY_OS_TIMEZONE_NAME;
-                if (old->timezone_offset != fresh->timezone_offset)
-                        c |= DOMAIN_PROPERTY_OS_TIMEZONE_OFFSET;
-        }
-        if (k & GUEST_KIND_USERS) {
-                /* The property is the summary: only its first SUMMARY_MAX count. */
-                if (!guest_users_equal(old->users, min_size(old->n_users, SUMMARY_MAX), fresh->users,
-                                       min_size(fresh->n_users, SUMMARY_MAX)))
-                        c |= DOMAIN_PROPERTY_USERS;
-                if (old->n_users_reported != fresh->n_users_reported)
-                        c |= DOMAIN_PROPERTY_USER_COUNT;
-        }
-        if (k & GUEST_KIND_FILESYSTEMS) {
-                if (!guest_filesystems_equal(old->filesystems, min_size(old->n_filesystems, SUMMARY_MAX),
-                                             fresh->filesystems, min_size(fresh->n_filesystems, SUMMARY_MAX)))
-                        c |= DOMAIN_PROPERTY_FILESYSTEMS;
-                if (old->n_filesystems_reported != fresh->n_filesystems_reported)
-                        c |= DOMAIN_PROPERTY_FILESYSTEM_COUNT;
-        }
+        for (size_t i = 0; i < GUEST_KIND_COUNT; i++)
+                if ((fresh->kinds & kind_properties[i].kind) && kind_properties[i].changes)
+                        c |= kind_properties[i].changes(old, fresh);
         return c;
 }
 

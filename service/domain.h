@@ -44,8 +44,6 @@ typedef enum DomainProperty {
         DOMAIN_PROPERTY_INTERFACES = 1u << 26,
 } DomainProperty;
 
-#define GUEST_KIND_COUNT 7 /* bits of GuestKind */
-
 /* The longest name published, in bytes after sanitizing (a longer one is
  * cut and ends with "…"). Every name a QEMU domain can have fits unchanged:
  * its files are named after it, and a file name has at most 255 bytes. */
@@ -57,6 +55,28 @@ typedef enum DomainProperty {
 #define DOMAIN_NAME_LOG_MAX 256
 
 typedef struct Domain Domain;
+typedef struct CollectWaiter CollectWaiter; /* service/collect.h */
+
+/* A domain's collection state: read and written by service/collect.c
+ * only (its tests look). */
+typedef struct DomainCollect {
+        bool collecting;              /* a collection is in flight */
+        unsigned pending_kinds;       /* asked for while one was in flight */
+        uint64_t seq;                 /* number of the latest collection submitted */
+        CollectWaiter *waiting[2];    /* Refresh() calls answered by the one in flight, by the next */
+        unsigned kinds;               /* what the one in flight asks for */
+        KindPlan plan[GUEST_KIND_COUNT]; /* ... and how it reads each kind */
+        uint64_t started_usec;        /* CLOCK_MONOTONIC when it was submitted */
+        uint64_t job;                 /* the job in flight (CollectScheduler.last_job): a result of
+                                       * another is late, for an object removed and added again */
+        uint64_t full_done_usec;      /* CLOCK_MONOTONIC when the latest collection of everything
+                                       * ended in this agent session; 0: none */
+        char *full_error;             /* its outcome: NULL if the agent answered */
+        uint64_t due_usec[GUEST_KIND_COUNT]; /* CLOCK_MONOTONIC; 0: as soon as possible */
+        unsigned failing_kinds;       /* kinds whose last collection failed (logged once) */
+        unsigned raw_kinds;           /* lists too long for libvirt: read from the agent's own reply */
+        unsigned raw_failed_kinds;    /* ... and those whose own reply failed too: not tried again */
+} DomainCollect;
 
 struct Domain {
         char uuid[UUID_STRING_MAX];
@@ -89,21 +109,8 @@ struct Domain {
         MergedInterfaces *interfaces; /* devices merged with guest->interfaces */
         bool guest_exported;          /* OS, Users, Filesystems are on the bus */
 
-        /* Collection scheduling (service/collect.c). */
-        bool collecting;              /* a collection is in flight */
-        unsigned pending_kinds;       /* asked for while one was in flight */
-        uint64_t collect_seq;         /* number of the latest collection submitted */
-        unsigned collect_kinds;       /* what the one in flight asks for */
-        uint64_t collect_started_usec;/* CLOCK_MONOTONIC when it was submitted */
-        uint64_t collect_job;         /* the job in flight (Manager.last_job): a result of another is
-                                       * late, for an object removed and added again, and dropped */
-        uint64_t full_done_usec;      /* CLOCK_MONOTONIC when the latest collection of everything
-                                       * ended in this agent session; 0: none */
-        char *full_error;             /* its outcome: NULL if the agent answered */
-        uint64_t due_usec[GUEST_KIND_COUNT]; /* CLOCK_MONOTONIC; 0: as soon as possible */
-        unsigned failing_kinds;       /* kinds whose last collection failed (logged once) */
-        unsigned raw_kinds;           /* lists too long for libvirt: read from the agent's own reply */
-        unsigned raw_failed_kinds;    /* ... and those whose own reply failed too: not tried again */
+        /* Collection scheduling: service/collect.c's alone. */
+        DomainCollect collect;
 
         /* Agent (dis)connections are logged at most once per AGENT_LOG_QUIET_USEC. */
         uint64_t agent_log_usec;
@@ -141,6 +148,12 @@ bool domain_agent_usable(const Domain *d);
 /* Moves a finished collection's data into the cache (data is left empty).
  * Returns the DomainProperty bits that changed. */
 unsigned domain_take_guest_data(Domain *d, GuestData *data);
+
+/* The DomainProperty bits the kinds (GuestKind bits) feed. */
+unsigned domain_kind_properties(unsigned kinds);
+/* Those of the kinds whose interfaces appear with the agent's data
+ * (GuestKindInfo.exported): InterfacesAdded carries their values. */
+unsigned domain_exported_properties(void);
 
 /* Forgets everything the agent said (agent gone, domain stopped). Returns
  * the DomainProperty bits that changed. */

@@ -80,7 +80,7 @@ static int run(const Options *o) {
         r = manager_new(event, o->uri, &m);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up: %m");
-        m->collect_config = o->collect;
+        m->collect.config = o->collect;
         /* On the session bus everybody is the same user: no polkit there. */
         r = publisher_new(bus, event, m, o->bus == BUS_KIND_SYSTEM, &p);
         if (r < 0)

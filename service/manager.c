@@ -34,9 +34,11 @@ int manager_new(sd_event *event, const char *uri, Manager **ret) {
         if (!m->uri || !m->domains)
                 return -ENOMEM;
         backoff_init(&m->backoff, RECONNECT_INITIAL_USEC, RECONNECT_MAX_USEC);
-        collect_config_default(&m->collect_config);
+        collect_config_default(&m->collect.config);
         if (event)
                 m->event = sd_event_ref(event);
+        m->collect.event = m->event;
+        m->collect.domains = m->domains;
 
         *ret = TAKE_PTR(m);
         return 0;
@@ -57,7 +59,7 @@ Manager *manager_free(Manager *m) {
         if (agent_pool_stop(m->pool, POOL_STOP_WAIT_MS) < 0)
                 log_warning("An agent call was still in flight %.1f s after the stop; not waiting for it.",
                             POOL_STOP_WAIT_MS / 1000.0);
-        m->pool = NULL;
+        m->pool = m->collect.pool = NULL;
         uint64_t now = now_usec();
         if (virt_session_stop(m->session, now < deadline ? (unsigned) ((deadline - now) / 1000) : 0) < 0)
                 log_warning("A libvirt call was still in flight %.1f s after the stop; not waiting for it.",
@@ -68,11 +70,13 @@ Manager *manager_free(Manager *m) {
         m->session = virt_session_unref(m->session);
         sd_event_source_disable_unref(m->inbox_source);
         sd_event_source_disable_unref(m->reconnect_source);
-        sd_event_source_disable_unref(m->collect_timer);
+        collect_scheduler_done(&m->collect);
         queue_unref(m->inbox);
 
-        HASHMAP_FOREACH(d, m->domains, i)
+        HASHMAP_FOREACH(d, m->domains, i) {
+                collect_domain_forget(d);
                 domain_free(d);
+        }
         hashmap_free(m->domains);
         sd_event_unref(m->event);
         free(m->uri);
@@ -145,6 +149,31 @@ void manager_domain_changed(Manager *m, Domain *d, unsigned properties) {
         CALL_HOOK(m, domain_changed, d, properties, m->hooks_userdata);
 }
 
+/* The Refresh() calls the collections that ended answer. */
+static void answer_refreshes(const CollectReport *r) {
+        for (size_t i = 0; i < r->n_done; i++)
+                for (CollectWaiter *w = r->done[i].waiters, *next; w; w = next) {
+                        next = w->next;
+                        w->next = NULL;
+                        w->done(w, r->done[i].error, r->done[i].gone);
+                }
+}
+
+/* The scheduler reports; the model alone calls the hooks. */
+static void report_collect(Manager *m, Domain *d, const CollectReport *r) {
+        if (r->exported)
+                CALL_HOOK(m, domain_guest_exported, d, r->exported > 0, m->hooks_userdata);
+        if (r->changed)
+                manager_domain_changed(m, d, r->changed);
+        answer_refreshes(r);
+}
+
+static void collect_updated(Manager *m, Domain *d, bool was_usable) {
+        CollectReport r;
+        collect_domain_updated(&m->collect, d, was_usable, &r);
+        report_collect(m, d, &r);
+}
+
 static void add_or_update_domain(Manager *m, DomainInfo *info) {
         Domain *d = manager_get_domain(m, info->uuid);
         int r;
@@ -157,7 +186,7 @@ static void add_or_update_domain(Manager *m, DomainInfo *info) {
                         log_error_errno(r, "Failed to update domain '%s': %m", info->uuid);
                 else if (r > 0)
                         manager_domain_changed(m, d, (unsigned) r);
-                collect_domain_updated(m, d, was_usable);
+                collect_updated(m, d, was_usable);
                 return;
         }
 
@@ -173,11 +202,15 @@ static void add_or_update_domain(Manager *m, DomainInfo *info) {
         log_debug("Domain '%s' (%s) appeared, %s.", d->log_name, d->uuid, domain_state_to_string(d->state));
         CALL_HOOK(m, domain_added, d, m->hooks_userdata);
         CALL_HOOK(m, manager_changed, MANAGER_PROPERTY_DOMAIN_COUNT, m->hooks_userdata);
-        collect_domain_updated(m, d, false);
+        collect_updated(m, d, false);
 }
 
 static void remove_domain(Manager *m, Domain *d) {
+        CollectReport r;
+
         log_debug("Domain '%s' (%s) is gone.", d->log_name, d->uuid);
+        collect_domain_removed(d, &r);
+        answer_refreshes(&r);
         CALL_HOOK(m, domain_removed, d, m->hooks_userdata);
         hashmap_remove(m->domains, d->uuid);
         domain_free(d);
@@ -293,15 +326,18 @@ void manager_apply(Manager *m, VirtMsg *msg) {
                         unsigned changed = domain_update_agent(d, msg->domain.agent, msg->domain.agent_probe_usec);
                         if (changed)
                                 manager_domain_changed(m, d, changed);
-                        collect_domain_updated(m, d, was_usable);
+                        collect_updated(m, d, was_usable);
                 }
                 break;
 
         case VIRT_MSG_GUEST_DATA:
                 /* A late answer for a domain that is gone meanwhile: dropped. */
                 d = manager_get_domain(m, msg->domain.uuid);
-                if (d)
-                        collect_apply_result(m, d, msg);
+                if (d) {
+                        CollectReport r;
+                        collect_apply_result(&m->collect, d, msg, &r);
+                        report_collect(m, d, &r);
+                }
                 break;
 
         case VIRT_MSG_DOMAIN_GONE:
@@ -349,12 +385,13 @@ int manager_start(Manager *m) {
                 return r;
         AgentPoolConfig pool_config = {
                 .uri = m->uri,
-                .n_workers = m->collect_config.workers,
-                .response_timeout = m->collect_config.agent_timeout,
+                .n_workers = m->collect.config.workers,
+                .response_timeout = m->collect.config.agent_timeout,
         };
         r = agent_pool_new(m->inbox, &pool_config, &m->pool);
         if (r < 0)
                 return r;
+        m->collect.pool = m->pool;
         virt_session_connect(m->session);
         return 0;
 }

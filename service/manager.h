@@ -39,8 +39,6 @@ typedef struct ManagerHooks {
         void (*connect_failed)(Manager *m, const char *error, void *userdata);
         /* OS, Users and Filesystems appear (agent answered) or go. */
         void (*domain_guest_exported)(Manager *m, Domain *d, bool exported, void *userdata);
-        /* Collection number seq of d ended; error NULL on success. */
-        void (*collection_done)(Manager *m, Domain *d, uint64_t seq, const char *error, void *userdata);
 } ManagerHooks;
 
 struct Manager {
@@ -58,10 +56,8 @@ struct Manager {
         sd_event_source *inbox_source;
         VirtSession *session;
 
-        CollectConfig collect_config;
+        CollectScheduler collect; /* borrows event, domains, pool */
         AgentPool *pool;
-        sd_event_source *collect_timer;
-        uint64_t last_job; /* number of the latest collection job, all domains */
 
         const ManagerHooks *hooks;
         void *hooks_userdata;

@@ -8,7 +8,76 @@
 #include "guest-data.h"
 #include "options.h"
 
+/* Help text lines: the descriptions start here and end before this column. */
+#define HELP_INDENT 24
+#define HELP_WIDTH 80
+
+/* Prints text as an option's description, wrapped at spaces. */
+static void print_wrapped(const char *text) {
+        const char *p = text;
+
+        while (*p) {
+                size_t room = HELP_WIDTH - HELP_INDENT, len = strlen(p), cut = len;
+                if (len > room) {
+                        cut = room;
+                        while (cut > 0 && p[cut] != ' ')
+                                cut--;
+                        if (cut == 0)
+                                cut = strcspn(p, " ");
+                }
+                printf("%*s%.*s\n", HELP_INDENT, "", (int) cut, p);
+                p += cut;
+                while (*p == ' ')
+                        p++;
+        }
+}
+
+/* "agent (default 300), os, ..., users, interfaces (10)": the kinds from
+ * the longest default interval down, each interval after its last kind. */
+static void kinds_with_defaults(char *buf, size_t size) {
+        unsigned done = 0;
+        size_t k = 0;
+        bool first = true;
+
+        buf[0] = '\0';
+        for (int n = 0; n < GUEST_KIND_COUNT; n++) {
+                int longest = -1;
+                for (int i = 0; i < GUEST_KIND_COUNT; i++)
+                        if (!(done & (1u << i)) &&
+                            (longest < 0 || guest_kinds[i].interval_sec > guest_kinds[longest].interval_sec))
+                                longest = i;
+                for (int i = 0; i < GUEST_KIND_COUNT; i++) {
+                        if ((done & (1u << i)) || guest_kinds[i].interval_sec != guest_kinds[longest].interval_sec)
+                                continue;
+                        done |= 1u << i;
+                        k += (size_t) snprintf(buf + k, k < size ? size - k : 0, "%s%s", k ? ", " : "",
+                                               guest_kinds[i].name);
+                }
+                if (longest >= 0)
+                        k += (size_t) snprintf(buf + k, k < size ? size - k : 0, " (%s%u)", first ? "default " : "",
+                                               guest_kinds[longest].interval_sec);
+                first = false;
+                if (done == GUEST_KIND_ALL)
+                        break;
+        }
+}
+
+/* "agent, os, ...": every kind's name, in the table's order. */
+static void kind_names(char *buf, size_t size) {
+        size_t k = 0;
+
+        buf[0] = '\0';
+        for (int i = 0; i < GUEST_KIND_COUNT; i++)
+                k += (size_t) snprintf(buf + k, k < size ? size - k : 0, "%s%s", k ? ", " : "", guest_kinds[i].name);
+}
+
 void options_help(const char *program) {
+        char kinds[256], interval[512];
+
+        kinds_with_defaults(kinds, sizeof kinds);
+        snprintf(interval, sizeof interval,
+                 "how often to refresh one kind of data, 1-%d; KIND is %s; may be repeated",
+                 COLLECT_INTERVAL_MAX_SEC, kinds);
         printf("%s [OPTIONS...]\n\n"
                "Publish what the QEMU guest agents of libvirt's domains report on D-Bus,\n"
                "as %s.\n\n"
@@ -22,14 +91,11 @@ void options_help(const char *program) {
                "                        how long an agent may take to answer, 1-%d (default: 10);\n"
                "                        set on each domain before asking (libvirt keeps it per\n"
                "                        domain, for every client); 'keep' leaves libvirt's setting\n"
-               "      --interval=KIND=SECONDS\n"
-               "                        how often to refresh one kind of data, 1-%d; KIND is\n"
-               "                        agent (default 300), os, hostname, timezone, filesystems\n"
-               "                        (60), users, interfaces (10); may be repeated\n"
-               "  -h, --help            show this help\n"
-               "  -V, --version         show the version\n",
-               program, "org.guestinfod.GuestInfo1", DEFAULT_URI, COLLECT_WORKERS_MAX, COLLECT_TIMEOUT_MAX,
-               COLLECT_INTERVAL_MAX_SEC);
+               "      --interval=KIND=SECONDS\n",
+               program, "org.guestinfod.GuestInfo1", DEFAULT_URI, COLLECT_WORKERS_MAX, COLLECT_TIMEOUT_MAX);
+        print_wrapped(interval);
+        printf("  -h, --help            show this help\n"
+               "  -V, --version         show the version\n");
 }
 
 /* A whole decimal number in [min, max], nothing else. */
@@ -128,13 +194,13 @@ int options_parse(int argc, char **argv, Options *o, char *error_buf, size_t err
                         int k = -EINVAL;
                         if (eq && (size_t) (eq - optarg) < sizeof kind) {
                                 snprintf(kind, sizeof kind, "%.*s", (int) (eq - optarg), optarg);
-                                k = collect_kind_from_string(kind);
+                                k = guest_kind_from_name(kind);
                         }
                         if (k < 0) {
+                                char names[256];
+                                kind_names(names, sizeof names);
                                 snprintf(error_buf, error_size,
-                                         "--interval needs KIND=SECONDS with KIND one of agent, os, hostname, "
-                                         "timezone, users, filesystems, interfaces; got '%s'",
-                                         optarg);
+                                         "--interval needs KIND=SECONDS with KIND one of %s; got '%s'", names, optarg);
                                 return -EINVAL;
                         }
                         if (parse_number(eq + 1, 1, COLLECT_INTERVAL_MAX_SEC, &v) < 0) {

@@ -60,7 +60,8 @@ static int parse_devices(const FakeVm *vm, DomainDevices **ret) {
 /* One collection's result into d, as collect_apply_result() takes it. */
 static int collect(Domain *d, const FakeVm *vm) {
         unsigned kinds = GUEST_KIND_ALL & ~(unsigned) GUEST_KIND_AGENT;
-        GuestData data = { .kinds_requested = kinds, .failed_kinds = vm->failed_kinds & kinds };
+        GuestData data = { .kinds_requested = kinds };
+        unsigned failed = vm->failed_kinds & kinds;
         virTypedParameterPtr params = NULL;
         int n = 0, r;
 
@@ -74,7 +75,7 @@ static int collect(Domain *d, const FakeVm *vm) {
                 }
         r = typed_params(vm->guest, &params, &n);
         if (r >= 0)
-                r = guest_info_from_typed_params(params, n, kinds & ~data.failed_kinds, &data.guest);
+                r = guest_info_from_typed_params(params, n, kinds & ~failed, &data.guest);
         virTypedParamsFree(params, n);
         if (r >= 0)
                 r = parse_devices(vm, &data.devices);

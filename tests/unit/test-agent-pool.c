@@ -55,6 +55,7 @@ static int setup(void **state) {
         assert_int_equal(manager_new(NULL, "test:///default", &f->m), 0);
         assert_int_equal(queue_new(true, virt_msg_free_item, &f->results), 0);
         assert_int_equal(agent_pool_new(f->results, &config, &f->m->pool), 0);
+        f->m->collect.pool = f->m->pool;
         manager_apply(f->m, virt_msg_new(VIRT_MSG_CONNECTED));
         *state = f;
         return 0;
@@ -69,6 +70,9 @@ static int teardown(void **state) {
         return 0;
 }
 
+static void on_done(CollectWaiter *w, const char *error, bool gone) {
+}
+
 /* The first collection (the agent just connected) cannot be queued: not in
  * flight, its kinds due again later; the next Refresh() gets one queued,
  * and the pool answers it. */
@@ -79,20 +83,21 @@ static void test_lost_submission_is_retried(void **state) {
         add_running_domain(f->m);
         Domain *d = manager_get_domain(f->m, UUID_A);
         assert_non_null(d);
-        assert_false(d->collecting);
+        assert_false(d->collect.collecting);
         for (int i = 0; i < GUEST_KIND_COUNT; i++)
-                assert_true(d->due_usec[i] > 0);
+                assert_true(d->collect.due_usec[i] > 0);
 
-        uint64_t seq = 0;
+        CollectWaiter w = { .done = on_done };
         const char *outcome = NULL;
-        assert_int_equal(collect_refresh(f->m, d, &seq, &outcome), 1);
-        assert_true(d->collecting);
+        assert_int_equal(collect_refresh(&f->m->collect, d, &w, &outcome), 1);
+        assert_true(d->collect.collecting);
         VirtMsg *m = next_result(f);
         assert_non_null(m);
         assert_int_equal(m->type, VIRT_MSG_GUEST_DATA);
-        assert_int_equal(m->data.job, d->collect_job);
+        assert_int_equal(m->data.job, d->collect.job);
         assert_non_null(m->error); /* no such domain in the test driver */
         virt_msg_free(m);
+        collect_waiter_cancel(&w);
 }
 
 /* A Refresh() whose collection cannot be queued fails at once. */
@@ -102,20 +107,23 @@ static void test_refresh_out_of_memory(void **state) {
         add_running_domain(f->m);
         Domain *d = manager_get_domain(f->m, UUID_A);
         assert_non_null(d);
-        assert_true(d->collecting);
+        assert_true(d->collect.collecting);
         VirtMsg *m = next_result(f);
         assert_non_null(m);
-        collect_apply_result(f->m, d, m);
+        CollectReport report;
+        collect_apply_result(&f->m->collect, d, m, &report);
         virt_msg_free(m);
-        assert_false(d->collecting);
+        assert_false(d->collect.collecting);
 
-        d->full_done_usec = 0; /* as if REFRESH_REUSE_USEC had passed */
+        d->collect.full_done_usec = 0; /* as if REFRESH_REUSE_USEC had passed */
         agent_pool_test_fail_allocation(1); /* the result message */
-        uint64_t seq = 0, before = d->collect_seq;
+        uint64_t before = d->collect.seq;
+        CollectWaiter w = { .done = on_done };
         const char *outcome = NULL;
-        assert_int_equal(collect_refresh(f->m, d, &seq, &outcome), -ENOMEM);
-        assert_false(d->collecting);
-        assert_int_equal(d->collect_seq, before);
+        assert_int_equal(collect_refresh(&f->m->collect, d, &w, &outcome), -ENOMEM);
+        assert_false(d->collect.collecting);
+        assert_null(w.prevp); /* not linked: nothing will answer it */
+        assert_int_equal(d->collect.seq, before);
 }
 
 int main(void) {

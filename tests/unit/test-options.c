@@ -26,9 +26,9 @@ static void test_defaults(void **state) {
         assert_int_equal(o.log_level, LOG_LEVEL_INFO);
         assert_int_equal(o.collect.workers, 4);
         assert_int_equal(o.collect.agent_timeout, 10);
-        assert_int_equal(o.collect.interval_usec[collect_kind_from_string("users")], 10000000);
-        assert_int_equal(o.collect.interval_usec[collect_kind_from_string("os")], 60000000);
-        assert_int_equal(o.collect.interval_usec[collect_kind_from_string("agent")], 300000000);
+        assert_int_equal(o.collect.interval_usec[guest_kind_from_name("users")], 10000000);
+        assert_int_equal(o.collect.interval_usec[guest_kind_from_name("os")], 60000000);
+        assert_int_equal(o.collect.interval_usec[guest_kind_from_name("agent")], 300000000);
 }
 
 static void test_flags(void **state) {
@@ -50,10 +50,10 @@ static void test_flags(void **state) {
                          1);
         assert_int_equal(o.collect.workers, 8);
         assert_int_equal(o.collect.agent_timeout, 3);
-        assert_int_equal(o.collect.interval_usec[collect_kind_from_string("users")], 2000000);
-        assert_int_equal(o.collect.interval_usec[collect_kind_from_string("filesystems")], 120000000);
+        assert_int_equal(o.collect.interval_usec[guest_kind_from_name("users")], 2000000);
+        assert_int_equal(o.collect.interval_usec[guest_kind_from_name("filesystems")], 120000000);
         /* the others keep their defaults */
-        assert_int_equal(o.collect.interval_usec[collect_kind_from_string("interfaces")], 10000000);
+        assert_int_equal(o.collect.interval_usec[guest_kind_from_name("interfaces")], 10000000);
 
         assert_int_equal(PARSE(&o, err, "--agent-timeout=keep"), 1);
         assert_true(o.collect.agent_timeout < 0);

@@ -1,0 +1,115 @@
+#include <errno.h>
+#include <string.h>
+
+#include <libvirt/libvirt.h>
+
+#include "guest-data.h"
+#include "guest-kinds.h"
+
+/* The bus names are the contract's (dbus/); the unit tests hold these
+ * against the daemon's vtables. */
+#define BUS_DOMAIN "org.guestinfod.GuestInfo1.Domain"
+#define BUS_OS "org.guestinfod.GuestInfo1.OS"
+#define BUS_USERS "org.guestinfod.GuestInfo1.Users"
+#define BUS_FILESYSTEMS "org.guestinfod.GuestInfo1.Filesystems"
+#define BUS_INTERFACES "org.guestinfod.GuestInfo1.Interfaces"
+
+#define PROPERTIES(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+const GuestKindInfo guest_kinds[GUEST_KIND_COUNT] = {
+        {
+                .kind = GUEST_KIND_AGENT,
+                .name = "agent",
+                .interval_sec = 300,
+                .raw_command = "{\"execute\":\"guest-info\"}",
+                .list_max = AGENT_COMMANDS_MAX,
+                .interface = BUS_DOMAIN,
+                .properties = PROPERTIES("AgentVersion", "AgentSupportedCommands"),
+        },
+        {
+                .kind = GUEST_KIND_OS,
+                .name = "os",
+                .interval_sec = 60,
+                .command = "guest-get-osinfo",
+                .libvirt_type = VIR_DOMAIN_GUEST_INFO_OS,
+                .interface = BUS_OS,
+                .properties = PROPERTIES("Id", "Name", "PrettyName", "Version", "VersionId", "KernelRelease",
+                                         "KernelVersion", "Machine", "Variant", "VariantId"),
+                .exported = true,
+        },
+        {
+                .kind = GUEST_KIND_HOSTNAME,
+                .name = "hostname",
+                .interval_sec = 60,
+                .command = "guest-get-host-name",
+                .libvirt_type = VIR_DOMAIN_GUEST_INFO_HOSTNAME,
+                .answered_key = "hostname",
+                .interface = BUS_OS,
+                .properties = PROPERTIES("Hostname"),
+                .exported = true,
+        },
+        {
+                .kind = GUEST_KIND_TIMEZONE,
+                .name = "timezone",
+                .interval_sec = 60,
+                .command = "guest-get-timezone",
+                .libvirt_type = VIR_DOMAIN_GUEST_INFO_TIMEZONE,
+                .answered_key = "timezone.offset",
+                .interface = BUS_OS,
+                .properties = PROPERTIES("TimezoneName", "TimezoneOffset"),
+                .exported = true,
+        },
+        {
+                .kind = GUEST_KIND_USERS,
+                .name = "users",
+                .interval_sec = 10,
+                .command = "guest-get-users",
+                .libvirt_type = VIR_DOMAIN_GUEST_INFO_USERS,
+                .answered_key = "user.count",
+                .raw_command = "{\"execute\":\"guest-get-users\"}",
+                .list_max = GUEST_USERS_MAX,
+                .interface = BUS_USERS,
+                .properties = PROPERTIES("Users", "UserCount"),
+                .exported = true,
+        },
+        {
+                .kind = GUEST_KIND_FILESYSTEMS,
+                .name = "filesystems",
+                .interval_sec = 60,
+                .command = "guest-get-fsinfo",
+                .libvirt_type = VIR_DOMAIN_GUEST_INFO_FILESYSTEM,
+                .answered_key = "fs.count",
+                .raw_command = "{\"execute\":\"guest-get-fsinfo\"}",
+                .list_max = GUEST_FILESYSTEMS_MAX,
+                .interface = BUS_FILESYSTEMS,
+                .properties = PROPERTIES("Filesystems", "FilesystemCount"),
+                .exported = true,
+        },
+        {
+                .kind = GUEST_KIND_INTERFACES,
+                .name = "interfaces",
+                .interval_sec = 10,
+                .command = "guest-network-get-interfaces",
+                .libvirt_type = VIR_DOMAIN_GUEST_INFO_INTERFACES,
+                .answered_key = "if.count",
+                .raw_command = "{\"execute\":\"guest-network-get-interfaces\"}",
+                .list_max = GUEST_INTERFACES_MAX,
+                /* merged with the domain's NICs: the object always has it */
+                .interface = BUS_INTERFACES,
+                .properties = PROPERTIES("Interfaces"),
+        },
+};
+
+int guest_kind_index(unsigned kind) {
+        for (int i = 0; i < GUEST_KIND_COUNT; i++)
+                if (guest_kinds[i].kind == kind)
+                        return i;
+        return -EINVAL;
+}
+
+int guest_kind_from_name(const char *name) {
+        for (int i = 0; i < GUEST_KIND_COUNT; i++)
+                if (name && strcmp(name, guest_kinds[i].name) == 0)
+                        return i;
+        return -EINVAL;
+}
