@@ -323,8 +323,9 @@ int main(int argc, char *argv[]) {
         log_set_max_level(LOG_LEVEL_ERROR);
         char *agent_json = read_file(bench_source_path("tests/fixtures/harness-guest-info.json"));
         if (!agent_json) {
-                fprintf(stderr, "bench-cache: cannot read tests/fixtures/harness-guest-info.json "
-                                "(MESON_SOURCE_ROOT=%s)\n",
+                fprintf(stderr,
+                        "bench-cache: cannot read tests/fixtures/harness-guest-info.json "
+                        "(MESON_SOURCE_ROOT=%s)\n",
                         getenv("MESON_SOURCE_ROOT"));
                 return 1;
         }
@@ -353,7 +354,7 @@ int main(int argc, char *argv[]) {
 
         /* A sample VM, to show what each one holds. */
         Domain *d = NULL;
-        HASHMAP_FOREACH(d, m->domains, it)
+        HASHMAP_FOREACH (d, m->domains, it)
                 break;
         printf("# %zu VMs built in %s: each %zu users, %zu filesystems, %zu merged interfaces (%zu addresses on the "
                "first), %zu agent commands, hostname '%s'\n",
@@ -369,7 +370,7 @@ int main(int argc, char *argv[]) {
         for (int k = 0; k < reps; k++) {
                 json_bytes = 0;
                 t0 = bench_now();
-                HASHMAP_FOREACH(d, m->domains, it) {
+                HASHMAP_FOREACH (d, m->domains, it) {
                         char *docs[4] = {
                                 kubevirt_guestosinfo_json(d->agent_info, d->guest),
                                 kubevirt_userlist_json(d->guest),

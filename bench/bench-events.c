@@ -199,8 +199,7 @@ static void burst(sd_bus *bus, virDomainPtr d, unsigned changes, Burst *b) {
         free(prop);
         printf("# burst of %u changes issued in %s: %lu PropertiesChanged(State) vs %lu libvirt events; last signal "
                "%s after the first change; final State '%s', libvirt says '%s'\n",
-               changes, bench_fmt_time(b->issue_s), b->signals, b->events, bench_fmt_time(b->settle_s), b->final,
-               want);
+               changes, bench_fmt_time(b->issue_s), b->signals, b->events, bench_fmt_time(b->settle_s), b->final, want);
 }
 
 int main(int argc, char *argv[]) {
@@ -268,9 +267,8 @@ int main(int argc, char *argv[]) {
                 return 1;
 
         sd_bus *bus = NULL;
-        if (sd_bus_open_user(&bus) < 0 ||
-            sd_bus_match_signal(bus, NULL, NULL, NULL, "org.freedesktop.DBus.Properties", "PropertiesChanged",
-                                on_properties_changed, NULL) < 0)
+        if (sd_bus_open_user(&bus) < 0 || sd_bus_match_signal(bus, NULL, NULL, NULL, "org.freedesktop.DBus.Properties",
+                                                              "PropertiesChanged", on_properties_changed, NULL) < 0)
                 return 1;
         /* The match is in place once the bus answered something after it. */
         sd_bus_message *reply = NULL;

@@ -198,8 +198,8 @@ static void rows(const Options *o, const SizeResult *r) {
                   bench_fmt_ratio(ratio), "≥ 50× faster", bench_met(ratio >= 50));
         snprintf(peer, sizeof peer, "libvirt-dbus, %zu calls in flight", o->window);
         ratio = r->ldbus / r->gi;
-        bench_row(metric, bench_fmt_time(r->gi), peer, bench_fmt_time(r->ldbus), bench_fmt_ratio(ratio),
-                  "≥ 50× faster", bench_met(ratio >= 50));
+        bench_row(metric, bench_fmt_time(r->gi), peer, bench_fmt_time(r->ldbus), bench_fmt_ratio(ratio), "≥ 50× faster",
+                  bench_met(ratio >= 50));
         ratio = r->virsh / r->gi;
         snprintf(peer, sizeof peer, "virsh loop (%zu of %zu timed)", o->virsh_sample < r->n ? o->virsh_sample : r->n,
                  r->n);
@@ -242,9 +242,12 @@ static int parse_sizes(const char *s, Options *o) {
 int main(int argc, char *argv[]) {
         Options o = { .reps = 11, .ldbus_reps = 5, .ldbus_budget = 60, .virsh_sample = 100, .window = 16 };
         static const struct option options[] = {
-                { "sizes", required_argument, NULL, 's' },     { "reps", required_argument, NULL, 'r' },
-                { "ldbus-reps", required_argument, NULL, 'l' }, { "ldbus-budget", required_argument, NULL, 'b' },
-                { "virsh-sample", required_argument, NULL, 'v' }, { "window", required_argument, NULL, 'w' },
+                { "sizes", required_argument, NULL, 's' },
+                { "reps", required_argument, NULL, 'r' },
+                { "ldbus-reps", required_argument, NULL, 'l' },
+                { "ldbus-budget", required_argument, NULL, 'b' },
+                { "virsh-sample", required_argument, NULL, 'v' },
+                { "window", required_argument, NULL, 'w' },
                 {},
         };
         parse_sizes("1000,10000", &o);

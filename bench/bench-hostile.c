@@ -170,8 +170,7 @@ int main(int argc, char *argv[]) {
         free(p);
 
         /* the good VM up, its agent answering, before any daemon runs */
-        if (harness_virsh(&H, "start %s", GOOD_VM) != 0 ||
-            harness_start_daemon(&H, H.uri, 60, NULL) < 0 ||
+        if (harness_virsh(&H, "start %s", GOOD_VM) != 0 || harness_start_daemon(&H, H.uri, 60, NULL) < 0 ||
             !harness_wait_line(&H, "InterfacesAdded " GOOD_UUID " Filesystems(", BOOT_TIMEOUT_MS) ||
             harness_stop_daemon(&H) != 0) {
                 fprintf(stderr, "bench-hostile: the good VM did not come up\n");
@@ -193,11 +192,12 @@ int main(int argc, char *argv[]) {
                 }
                 printf("# %s: VmHWM %s with the good VM (floor), %s after %d fat VMs' start and %d Refresh() "
                        "(%d failed, %.1f s); VmRSS 5 s later %s\n",
-                       name, bench_fmt_bytes((double) run.floor_hwm), bench_fmt_bytes((double) run.hwm), n_fat, refreshes,
-                       run.refresh_failures, run.took, bench_fmt_bytes((double) run.rss_after));
+                       name, bench_fmt_bytes((double) run.floor_hwm), bench_fmt_bytes((double) run.hwm), n_fat,
+                       refreshes, run.refresh_failures, run.took, bench_fmt_bytes((double) run.rss_after));
                 char metric[256], value[64], ratio[32];
-                snprintf(metric, sizeof metric, "memory, %d hostile guest%s (3.7 MB fat entries), %d Refresh(): peak VmHWM%s%s",
-                         n_fat, n_fat > 1 ? "s at once" : "", refreshes, shipped ? "" : ", GLIBC_TUNABLES=", shipped ? "" : t);
+                snprintf(metric, sizeof metric,
+                         "memory, %d hostile guest%s (3.7 MB fat entries), %d Refresh(): peak VmHWM%s%s", n_fat,
+                         n_fat > 1 ? "s at once" : "", refreshes, shipped ? "" : ", GLIBC_TUNABLES=", shipped ? "" : t);
                 snprintf(value, sizeof value, "%s", bench_fmt_bytes((double) run.hwm));
                 snprintf(ratio, sizeof ratio, "%s", bench_fmt_ratio((double) run.hwm / (double) run.floor_hwm));
                 bench_row(metric, value, "idle daemon, one good VM (VmHWM)", bench_fmt_bytes((double) run.floor_hwm),

@@ -32,12 +32,12 @@ static int one_call(sd_bus *bus, Op op, const char *path) {
 
         switch (op) {
         case OP_PING:
-                r = bench_call(bus, BENCH_BUS_NAME, BENCH_MANAGER_PATH, "org.freedesktop.DBus.Peer", "Ping", 10,
-                               &reply, NULL);
+                r = bench_call(bus, BENCH_BUS_NAME, BENCH_MANAGER_PATH, "org.freedesktop.DBus.Peer", "Ping", 10, &reply,
+                               NULL);
                 break;
         case OP_GET:
-                r = bench_call(bus, BENCH_BUS_NAME, path, "org.freedesktop.DBus.Properties", "Get", 10, &reply,
-                               "ss", BENCH_DOMAIN_IFACE, "State");
+                r = bench_call(bus, BENCH_BUS_NAME, path, "org.freedesktop.DBus.Properties", "Get", 10, &reply, "ss",
+                               BENCH_DOMAIN_IFACE, "State");
                 if (r >= 0) {
                         const char *s = NULL;
                         r = sd_bus_message_read(reply, "v", "s", &s);

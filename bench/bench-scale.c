@@ -175,8 +175,7 @@ typedef struct Idle {
         unsigned long long total, event_loop, others, cpu;
 } Idle;
 
-static Idle idle_delta(pid_t pid, const ThreadSample *a, size_t na, const ThreadSample *b, size_t nb,
-                       bool print) {
+static Idle idle_delta(pid_t pid, const ThreadSample *a, size_t na, const ThreadSample *b, size_t nb, bool print) {
         Idle r = { 0 };
         for (size_t i = 0; i < nb; i++) {
                 unsigned long long before = 0, cpu_before = 0;
@@ -212,7 +211,9 @@ static void name_wakeups(pid_t pid, int seconds) {
         snprintf(out, sizeof out, "%s/scale-idle.strace", dir && *dir ? dir : H.dir);
         snprintf(pidarg, sizeof pidarg, "%d", (int) pid);
         snprintf(secs, sizeof secs, "%d", seconds);
-        char *argv[] = { "timeout", "-s", "INT", secs, "strace", "-f", "-qq", "-s", "16", "-o", out, "-p", pidarg, NULL };
+        char *argv[] = {
+                "timeout", "-s", "INT", secs, "strace", "-f", "-qq", "-s", "16", "-o", out, "-p", pidarg, NULL
+        };
         if (access("/usr/bin/strace", X_OK) < 0) {
                 printf("# strace not installed: wake-ups not named\n");
                 return;
@@ -319,8 +320,7 @@ int main(int argc, char *argv[]) {
                 printf("# round %d: libvirt list + reads %s, virsh list --all %s, guestinfod start → READY %s "
                        "(guestinfod CPU %s, libvirtd CPU %s meanwhile)\n",
                        r + 1, bench_fmt_time(t_peer[r]), bench_fmt_time(t_virsh[r]), bench_fmt_time(t_ready[r]),
-                       bench_fmt_time(bench_cpu_seconds(H.daemon_pid)),
-                       bench_fmt_time(bench_cpu_seconds(lpid) - lcpu));
+                       bench_fmt_time(bench_cpu_seconds(H.daemon_pid)), bench_fmt_time(bench_cpu_seconds(lpid) - lcpu));
                 if (r + 1 < reps)
                         harness_stop_daemon(&H);
         }

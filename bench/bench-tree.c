@@ -143,8 +143,8 @@ static void *flood(void *userdata) {
 /* The slowest Get and ListDomains of another connection, and its slowest
  * call to dbus-daemon itself (which relays the flood), during the seconds
  * after n_flooders sent calls each. */
-static int flood_stall(sd_bus *bus, int n_flooders, int calls, double seconds, double *worst_get,
-                       double *worst_list, double *worst_bus) {
+static int flood_stall(sd_bus *bus, int n_flooders, int calls, double seconds, double *worst_get, double *worst_list,
+                       double *worst_bus) {
         Flooder *flooders = calloc(n_flooders, sizeof *flooders);
         int r = 0;
 
@@ -234,14 +234,16 @@ int main(int argc, char *argv[]) {
                 for (int call = 0; call < 2; call++) {
                         const char *member = call == 0 ? "GetManagedObjects" : "ListSummaries";
                         bool checked = false;
-                        size_t n = largest_fleet(bus, profiles[p].guest(), profiles[p].agent(), call == 0 ? OBJECT_MANAGER : BENCH_MANAGER_IFACE,
-                                                 member, &checked);
+                        size_t n = largest_fleet(bus, profiles[p].guest(), profiles[p].agent(),
+                                                 call == 0 ? OBJECT_MANAGER : BENCH_MANAGER_IFACE, member, &checked);
                         char metric[128];
                         snprintf(metric, sizeof metric, "tree: largest fleet in one %s, %s guests", member,
                                  profiles[p].name);
                         bool beyond = n > LIBVIRT_LIST_MAX;
                         snprintf(value, sizeof value, "%zu domains%s", n,
-                                 beyond ? " (beyond libvirt's 16384)" : checked ? "" : " (check failed)");
+                                 beyond    ? " (beyond libvirt's 16384)"
+                                 : checked ? ""
+                                           : " (check failed)");
                         bench_row(metric, value, "the bus's limit", "32 MiB", "-", "LimitsExceeded beyond",
                                   beyond ? "-" : bench_met(checked));
                 }
@@ -284,8 +286,7 @@ int main(int argc, char *argv[]) {
                          domains);
                 bench_row(metric, bench_fmt_time(first), "sd-bus's own (before)", bench_fmt_time(sd_bus),
                           bench_fmt_ratio(first / sd_bus), "-", "-");
-                snprintf(metric, sizeof metric, "tree: GetManagedObjects, %d ordinary domains, again, median",
-                         domains);
+                snprintf(metric, sizeof metric, "tree: GetManagedObjects, %d ordinary domains, again, median", domains);
                 bench_row(metric, bench_fmt_time(again), "sd-bus's own (before)", bench_fmt_time(sd_bus),
                           bench_fmt_ratio(again / sd_bus), "≤ 1.2×", bench_met(again <= 1.2 * sd_bus));
         } else
@@ -315,9 +316,9 @@ int main(int argc, char *argv[]) {
                 stop();
                 printf("# flood, %s: slowest Get %s, ListDomains %s, dbus-daemon's GetId %s; %u of the %d calls "
                        "reached guestinfod\n",
-                       after ? "in turns" : "sd-bus, in order", bench_fmt_time(get[after]),
-                       bench_fmt_time(list[after]), bench_fmt_time(bus_self[after]),
-                       atomic_load(&server.get_managed_objects_calls), 8 * flood_calls);
+                       after ? "in turns" : "sd-bus, in order", bench_fmt_time(get[after]), bench_fmt_time(list[after]),
+                       bench_fmt_time(bus_self[after]), atomic_load(&server.get_managed_objects_calls),
+                       8 * flood_calls);
         }
         manager_free(m);
         snprintf(metric, sizeof metric, "flood: another caller's slowest Get (8 x %d unread GetManagedObjects)",

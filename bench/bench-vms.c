@@ -49,7 +49,7 @@ typedef struct Vm {
         double os_published;    /* guestinfod's InterfacesAdded with OS */
         char hostname[128];
         double hostname_time;
-        char want_ip[32];       /* the address being waited for */
+        char want_ip[32]; /* the address being waited for */
         double ip_time;
 } Vm;
 
@@ -109,8 +109,7 @@ static void read_interfaces_props(sd_bus_message *m, Vm *vm, double t) {
         while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
                 const char *prop;
                 sd_bus_message_read(m, "s", &prop);
-                if (strcmp(prop, "Interfaces") != 0 ||
-                    sd_bus_message_enter_container(m, 'v', "a(ssssass)") < 0) {
+                if (strcmp(prop, "Interfaces") != 0 || sd_bus_message_enter_container(m, 'v', "a(ssssass)") < 0) {
                         sd_bus_message_skip(m, "v");
                         sd_bus_message_exit_container(m);
                         continue;
@@ -190,8 +189,7 @@ static bool all_published(void) {
 static int guest_exec(Vm *vm, const char *cmdline) {
         char json[1024];
         snprintf(json, sizeof json,
-                 "{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"/bin/sh\",\"arg\":[\"-c\",\"%s\"]}}",
-                 cmdline);
+                 "{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"/bin/sh\",\"arg\":[\"-c\",\"%s\"]}}", cmdline);
         char *reply = virDomainQemuAgentCommand(vm->dom, json, 30, 0);
         if (!reply) {
                 fprintf(stderr, "bench-vms: guest-exec in %s failed: %s\n", vm->name, virGetLastErrorMessage());
@@ -259,7 +257,7 @@ static void change_round(sd_bus *bus, int round, double spread_s, double timeout
                 snprintf(want_host[i], sizeof want_host[i], "bench-vm%d-r%d", i + 1, round);
                 snprintf(vms[i].want_ip, sizeof vms[i].want_ip, "10.77.%d.%d", i + 1, round + 10);
                 vms[i].ip_time = 0;
-                ch[i] = (Change) { .vm = &vms[i], .delay_s = drand48() * spread_s, .t0 = 0 };
+                ch[i] = (Change){ .vm = &vms[i], .delay_s = drand48() * spread_s, .t0 = 0 };
                 snprintf(ch[i].cmd, sizeof ch[i].cmd, "hostname %s; ip addr add %s/24 dev eth0", want_host[i],
                          vms[i].want_ip);
                 pthread_create(&ch[i].thread, NULL, do_change, &ch[i]);
@@ -497,8 +495,8 @@ int main(int argc, char *argv[]) {
                   "-");
         if (!isnan(ctl_t))
                 bench_row("fleet read, 3 real VMs: guestinfoctl list", bench_fmt_time(ctl_t),
-                          "libvirt-dbus, per-domain calls (agent)", bench_fmt_time(ld_t),
-                          bench_fmt_ratio(ld_t / ctl_t), "-", "-");
+                          "libvirt-dbus, per-domain calls (agent)", bench_fmt_time(ld_t), bench_fmt_ratio(ld_t / ctl_t),
+                          "-", "-");
         bench_stop(&ldbus_pid);
 
         /* --- phase 2: changes with the default intervals --- */

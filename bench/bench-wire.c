@@ -123,10 +123,11 @@ static int add_params_ordinary(virTypedParameterPtr *params, int *n, int *max) {
 }
 
 static int add_params_maxed(virTypedParameterPtr *params, int *n, int *max) {
-        static const char *const os_keys[] = { "os.id",      "os.name",           "os.pretty-name",
-                                               "os.version", "os.version-id",     "os.kernel-release",
-                                               "os.kernel-version", "os.machine", "os.variant",
-                                               "os.variant-id", "hostname",       "timezone.name" };
+        static const char *const os_keys[] = {
+                "os.id",         "os.name",           "os.pretty-name",    "os.version",
+                "os.version-id", "os.kernel-release", "os.kernel-version", "os.machine",
+                "os.variant",    "os.variant-id",     "hostname",          "timezone.name"
+        };
         char key[80];
         char *s = long_string('x');
         char *mac = string_of('a', GUEST_MAC_MAX);
@@ -230,8 +231,11 @@ static int add_vm(Manager *m, const char *uuid, const char *name, bool maxed) {
                                       "<interface type='network'><mac address='" NIC_MAC "'/>"
                                       "<source network='default'/><alias name='net0'/></interface>"
                                       "</devices></domain>";
-        DomainInfo info = { .state = DOMAIN_STATE_RUNNING, .persistent = true, .id = 1,
-                            .agent = AGENT_STATE_CONNECTED, .agent_probe_usec = 1700000000000000ULL };
+        DomainInfo info = { .state = DOMAIN_STATE_RUNNING,
+                            .persistent = true,
+                            .id = 1,
+                            .agent = AGENT_STATE_CONNECTED,
+                            .agent_probe_usec = 1700000000000000ULL };
         GuestData data = { .kinds_requested = GUEST_KIND_ALL };
         virTypedParameterPtr params = NULL;
         int n = 0, max = 0, r;
@@ -351,8 +355,9 @@ typedef struct Sizes {
 } Sizes;
 
 static const char *const interfaces[] = {
-        "org.guestinfod.GuestInfo1.Domain", "org.guestinfod.GuestInfo1.OS", "org.guestinfod.GuestInfo1.Users",
-        "org.guestinfod.GuestInfo1.Filesystems", "org.guestinfod.GuestInfo1.Interfaces",
+        "org.guestinfod.GuestInfo1.Domain",     "org.guestinfod.GuestInfo1.OS",
+        "org.guestinfod.GuestInfo1.Users",      "org.guestinfod.GuestInfo1.Filesystems",
+        "org.guestinfod.GuestInfo1.Interfaces",
 };
 
 static void measure(sd_bus *c, const char *uuid, Sizes *s) {
@@ -361,8 +366,8 @@ static void measure(sd_bus *c, const char *uuid, Sizes *s) {
                 return;
         memset(s, 0, sizeof *s);
         for (size_t i = 0; i < 5; i++) {
-                s->get_all[i] = reply_size(c, path, "org.freedesktop.DBus.Properties", "GetAll", "s", interfaces[i],
-                                           NULL);
+                s->get_all[i] =
+                        reply_size(c, path, "org.freedesktop.DBus.Properties", "GetAll", "s", interfaces[i], NULL);
                 s->object += s->get_all[i];
         }
         s->commands = reply_size(c, path, "org.freedesktop.DBus.Properties", "Get", "ss", interfaces[0],

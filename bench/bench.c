@@ -83,8 +83,8 @@ const char *bench_fmt_ratio(double r) {
         return b;
 }
 
-void bench_row(const char *metric, const char *guestinfod, const char *peer, const char *peer_value,
-               const char *ratio, const char *target, const char *met) {
+void bench_row(const char *metric, const char *guestinfod, const char *peer, const char *peer_value, const char *ratio,
+               const char *target, const char *met) {
         printf("RESULT\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", metric, guestinfod, peer ? peer : "-",
                peer_value ? peer_value : "-", ratio ? ratio : "-", target ? target : "-", met ? met : "-");
         fflush(stdout);
@@ -268,8 +268,8 @@ char *bench_domain_xml(const char *prefix, size_t index) {
                      "<os><type>hvm</type></os><devices><interface type='network'><source network='default'/>"
                      "<mac address='52:54:00:%02zx:%02zx:%02zx'/><ip address='10.%zu.%zu.%zu' prefix='8'/>"
                      "</interface></devices></domain>",
-                     prefix, index, uuid, (index >> 16) & 0xff, (index >> 8) & 0xff, index & 0xff,
-                     (index >> 16) & 0xff, (index >> 8) & 0xff, index & 0xff) < 0)
+                     prefix, index, uuid, (index >> 16) & 0xff, (index >> 8) & 0xff, index & 0xff, (index >> 16) & 0xff,
+                     (index >> 8) & 0xff, index & 0xff) < 0)
                 return NULL;
         return xml;
 }
@@ -342,8 +342,8 @@ int bench_wait_name(sd_bus *bus, const char *name, int timeout_ms) {
         return -ETIME;
 }
 
-int bench_call(sd_bus *bus, const char *dest, const char *path, const char *iface, const char *member,
-               int timeout_s, sd_bus_message **reply, const char *types, ...) {
+int bench_call(sd_bus *bus, const char *dest, const char *path, const char *iface, const char *member, int timeout_s,
+               sd_bus_message **reply, const char *types, ...) {
         sd_bus_message *m = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
         va_list ap;

@@ -39,8 +39,8 @@ const char *bench_fmt_bytes(double bytes);
 const char *bench_fmt_ratio(double ratio);
 
 /* One row of the final table. met: "yes", "NO" or "-" (no target). */
-void bench_row(const char *metric, const char *guestinfod, const char *peer, const char *peer_value,
-               const char *ratio, const char *target, const char *met);
+void bench_row(const char *metric, const char *guestinfod, const char *peer, const char *peer_value, const char *ratio,
+               const char *target, const char *met);
 static inline const char *bench_met(bool ok) {
         return ok ? "yes" : "NO";
 }
@@ -87,8 +87,8 @@ pid_t bench_start_libvirt_dbus(const char *from_uri, const char *to_uri, const c
 int bench_wait_name(sd_bus *bus, const char *name, int timeout_ms);
 
 /* Calls a method and returns the reply, with a timeout in seconds. */
-int bench_call(sd_bus *bus, const char *dest, const char *path, const char *iface, const char *member,
-               int timeout_s, sd_bus_message **reply, const char *types, ...);
+int bench_call(sd_bus *bus, const char *dest, const char *path, const char *iface, const char *member, int timeout_s,
+               sd_bus_message **reply, const char *types, ...);
 
 /* CPU time (user + system, all threads) of a process so far, in seconds;
  * pid 0: this process. Clock-tick resolution (10 ms): for spans of seconds. */

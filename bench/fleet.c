@@ -348,8 +348,10 @@ int fleet_virsh_list(const char *uri, double *list_s, char ***names, size_t *n_n
 int fleet_virsh_pair(const char *uri, const char *name, bool agent_source, double *pair_s, FleetCount *c) {
         char *host = NULL, *addrs = NULL;
         char *argv1[] = { "virsh", "-q", "-c", (char *) uri, "domhostname", (char *) name, NULL };
-        char *argv2[] = { "virsh", "-q", "-c", (char *) uri, "domifaddr", (char *) name,
-                          agent_source ? "--source" : NULL, "agent", NULL };
+        char *argv2[] = {
+                "virsh", "-q", "-c", (char *) uri, "domifaddr", (char *) name, agent_source ? "--source" : NULL,
+                "agent", NULL
+        };
         double t0 = bench_now();
         int r1 = bench_run(argv1, 60, &host);
         int r2 = bench_run(argv2, 60, &addrs);

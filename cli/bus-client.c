@@ -218,8 +218,7 @@ int bus_client_report(BusClient *c, int r, const sd_bus_error *error, const char
 }
 
 int bus_client_report_too_big(BusClient *c, const sd_bus_error *error, const char *what) {
-        return cli_error(-EIO,
-                         "Too many VMs on %s to be %s: guestinfod's answer would not fit in one bus message (%s)",
+        return cli_error(-EIO, "Too many VMs on %s to be %s: guestinfod's answer would not fit in one bus message (%s)",
                          c->where, what, error && error->message ? error->message : "LimitsExceeded");
 }
 

@@ -6,8 +6,8 @@
 
 #include "cli.h"
 
-#define DEFAULT_TIMEOUT_USEC (25ULL * 1000000ULL)  /* sd-bus's and busctl's default */
-#define REFRESH_TIMEOUT_USEC (60ULL * 1000000ULL)  /* a collection asks the agent several times */
+#define DEFAULT_TIMEOUT_USEC (25ULL * 1000000ULL) /* sd-bus's and busctl's default */
+#define REFRESH_TIMEOUT_USEC (60ULL * 1000000ULL) /* a collection asks the agent several times */
 
 typedef struct BusClient {
         sd_bus *bus;

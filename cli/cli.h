@@ -18,13 +18,13 @@
  * exit code (exit_code_from_errno). */
 typedef enum ExitCode {
         EXIT_OK = 0,
-        EXIT_FAILED = 1,         /* anything not listed below, e.g. the agent did not answer */
-        EXIT_USAGE = 2,          /* bad command line */
-        EXIT_NO_SUCH_VM = 3,     /* no VM with that name or UUID */
-        EXIT_NOT_RUNNING = 4,    /* guestinfod is not on the bus, or the bus cannot be reached */
-        EXIT_ACCESS_DENIED = 5,  /* the bus policy or polkit said no */
-        EXIT_NO_AGENT = 6,       /* the VM's guest agent is not connected or has not answered */
-        EXIT_TIMEOUT = 7,        /* guestinfod (or the bus) did not answer in time */
+        EXIT_FAILED = 1,        /* anything not listed below, e.g. the agent did not answer */
+        EXIT_USAGE = 2,         /* bad command line */
+        EXIT_NO_SUCH_VM = 3,    /* no VM with that name or UUID */
+        EXIT_NOT_RUNNING = 4,   /* guestinfod is not on the bus, or the bus cannot be reached */
+        EXIT_ACCESS_DENIED = 5, /* the bus policy or polkit said no */
+        EXIT_NO_AGENT = 6,      /* the VM's guest agent is not connected or has not answered */
+        EXIT_TIMEOUT = 7,       /* guestinfod (or the bus) did not answer in time */
 } ExitCode;
 
 typedef enum BusTarget {
@@ -36,12 +36,12 @@ typedef enum BusTarget {
 
 typedef struct CliOptions {
         BusTarget target;
-        const char *address;  /* --address */
-        const char *host;     /* -H */
+        const char *address;   /* --address */
+        const char *host;      /* -H */
         uint64_t timeout_usec; /* 0: the command's default */
-        bool ask_password;    /* polkit may ask interactively */
+        bool ask_password;     /* polkit may ask interactively */
         bool json;
-        bool names;           /* list --names, for shell completion */
+        bool names; /* list --names, for shell completion */
 } CliOptions;
 
 /* The errno for each exit code, and back; any other failure is EXIT_FAILED. */

@@ -30,9 +30,9 @@ static int print_json(const Vm *vms, size_t n) {
                 const Vm *vm = &vms[i];
                 json_t *o = json_pack("{s:s?, s:s?, s:s?, s:b, s:o, s:o, s:o}", "name", vm->name, "uuid", vm->uuid,
                                       "state", vm->state, "agentConnected", vm->agent_connected, "osPrettyName",
-                                      json_string_or_null(vm->has_guest_data ? vm->os_pretty_name : NULL),
-                                      "hostname", json_string_or_null(vm->has_guest_data ? vm->hostname : NULL),
-                                      "ipAddress", json_string_or_null(vm_primary_ip(vm)));
+                                      json_string_or_null(vm->has_guest_data ? vm->os_pretty_name : NULL), "hostname",
+                                      json_string_or_null(vm->has_guest_data ? vm->hostname : NULL), "ipAddress",
+                                      json_string_or_null(vm_primary_ip(vm)));
                 if (json_array_append_new(a, o) < 0) {
                         json_decref(a);
                         a = NULL;

@@ -234,10 +234,10 @@ static json_t *interfaces_json(const Vm *vm) {
                                 json_decref(ips);
                                 ips = NULL;
                         }
-                if (json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "name", e->name,
-                                                       "interfaceName", e->interface_name, "mac", e->mac,
-                                                       "ipAddress", e->ip_address, "ipAddresses", ips,
-                                                       "infoSource", e->info_source)) < 0) {
+                if (json_array_append_new(a,
+                                          json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "name", e->name, "interfaceName",
+                                                    e->interface_name, "mac", e->mac, "ipAddress", e->ip_address,
+                                                    "ipAddresses", ips, "infoSource", e->info_source)) < 0) {
                         json_decref(a);
                         return NULL;
                 }
@@ -271,8 +271,8 @@ static json_t *users_json(const Vm *vm) {
         json_t *a = json_array();
         for (size_t i = 0; a && i < vm->n_users; i++)
                 /* as the daemon has it; JSON has no NaN or infinity: null */
-                if (json_array_append_new(a, json_pack("{s:s, s:s, s:o}", "userName", vm->users[i].name,
-                                                       "domain", vm->users[i].domain, "loginTime",
+                if (json_array_append_new(a, json_pack("{s:s, s:s, s:o}", "userName", vm->users[i].name, "domain",
+                                                       vm->users[i].domain, "loginTime",
                                                        isfinite(vm->users[i].login_time)
                                                                ? json_real(vm->users[i].login_time)
                                                                : json_null())) < 0) {
@@ -291,23 +291,22 @@ static json_t *os_json(const Vm *vm) {
 
 static int print_json(const Vm *vm) {
         bool g = vm->has_guest_data;
-        json_t *agent = json_pack("{s:b, s:o, s:o, s:s?, s:o}", "connected", vm->agent_connected,
-                                  "lastTransitionTime", json_time_usec(vm->agent_transition_usec), "lastProbeTime",
+        json_t *agent = json_pack("{s:b, s:o, s:o, s:s?, s:o}", "connected", vm->agent_connected, "lastTransitionTime",
+                                  json_time_usec(vm->agent_transition_usec), "lastProbeTime",
                                   json_time_usec(vm->agent_probe_usec), "version",
                                   vm->agent_version && vm->agent_version[0] ? vm->agent_version : NULL,
                                   "supportedCommands", commands_json(vm));
-        json_t *tz = g ? json_pack("{s:s?, s:i}", "name", vm->timezone_name, "offset", vm->timezone_offset)
-                             : json_null();
+        json_t *tz =
+                g ? json_pack("{s:s?, s:i}", "name", vm->timezone_name, "offset", vm->timezone_offset) : json_null();
 
         /* without guest data its keys are null, so a script can tell "no
          * agent" from "no users" */
         return json_print(json_pack("{s:s?, s:s?, s:s?, s:b, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "name",
                                     vm->name, "uuid", vm->uuid, "state", vm->state, "persistent", vm->persistent, "id",
                                     vm->id, "agent", agent, "os", g ? os_json(vm) : json_null(), "hostname",
-                                    json_string_or_null(g ? vm->hostname : NULL), "timezone", tz,
-                                    "interfaces", interfaces_json(vm), "filesystems",
-                                    g ? filesystems_json(vm) : json_null(), "filesystemCount",
-                                    g ? json_integer(vm->filesystem_count) : json_null(), "users",
+                                    json_string_or_null(g ? vm->hostname : NULL), "timezone", tz, "interfaces",
+                                    interfaces_json(vm), "filesystems", g ? filesystems_json(vm) : json_null(),
+                                    "filesystemCount", g ? json_integer(vm->filesystem_count) : json_null(), "users",
                                     g ? users_json(vm) : json_null(), "userCount",
                                     g ? json_integer(vm->user_count) : json_null()),
                           true);

@@ -27,7 +27,7 @@ typedef struct Command {
         CommandId id;
         const char *args; /* as shown in the help */
         unsigned min_args, max_args;
-        bool json;        /* takes --json */
+        bool json; /* takes --json */
         const char *summary;
         const char *help; /* what COMMAND --help adds */
 } Command;
@@ -142,19 +142,18 @@ typedef struct Parsed {
 
 /* Returns 0, or -errno having said what is wrong. */
 static int parse_argv(int argc, char *argv[], Parsed *p) {
-        static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, ARG_VERSION },
-                { "system", no_argument, NULL, ARG_SYSTEM },
-                { "user", no_argument, NULL, ARG_USER },
-                { "address", required_argument, NULL, ARG_ADDRESS },
-                { "host", required_argument, NULL, 'H' },
-                { "json", no_argument, NULL, ARG_JSON },
-                { "timeout", required_argument, NULL, ARG_TIMEOUT },
-                { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },
-                { "names", no_argument, NULL, ARG_NAMES }, /* list --names, for completion; not in --help */
-                {}
-        };
+        static const struct option options[] = { { "help", no_argument, NULL, 'h' },
+                                                 { "version", no_argument, NULL, ARG_VERSION },
+                                                 { "system", no_argument, NULL, ARG_SYSTEM },
+                                                 { "user", no_argument, NULL, ARG_USER },
+                                                 { "address", required_argument, NULL, ARG_ADDRESS },
+                                                 { "host", required_argument, NULL, 'H' },
+                                                 { "json", no_argument, NULL, ARG_JSON },
+                                                 { "timeout", required_argument, NULL, ARG_TIMEOUT },
+                                                 { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },
+                                                 { "names", no_argument, NULL,
+                                                   ARG_NAMES }, /* list --names, for completion; not in --help */
+                                                 {} };
         int c;
 
         *p = (Parsed){ .o = { .target = BUS_TARGET_SYSTEM, .ask_password = isatty(STDIN_FILENO) > 0 } };

@@ -193,8 +193,7 @@ int table_add_row(Table *t, const char *const *cells) {
         return 0;
 }
 
-static void print_row(const Table *t, const char *const *row, const size_t *widths, bool aligned,
-                      const char *indent) {
+static void print_row(const Table *t, const char *const *row, const size_t *widths, bool aligned, const char *indent) {
         fputs(aligned ? indent : "", stdout);
         for (size_t i = 0; i < t->n_columns; i++) {
                 fputs(row[i], stdout);

@@ -56,9 +56,9 @@ static void free_filesystems(Vm *vm) {
 
 void vm_done(Vm *vm) {
         char **strings[] = {
-                &vm->path,           &vm->name,          &vm->uuid,           &vm->state,          &vm->agent_version,
-                &vm->os_id,          &vm->os_name,       &vm->os_pretty_name, &vm->os_version,     &vm->os_version_id,
-                &vm->kernel_release, &vm->kernel_version, &vm->machine,       &vm->variant,        &vm->variant_id,
+                &vm->path,           &vm->name,           &vm->uuid,           &vm->state,      &vm->agent_version,
+                &vm->os_id,          &vm->os_name,        &vm->os_pretty_name, &vm->os_version, &vm->os_version_id,
+                &vm->kernel_release, &vm->kernel_version, &vm->machine,        &vm->variant,    &vm->variant_id,
                 &vm->hostname,       &vm->timezone_name,
         };
         for (size_t i = 0; i < ELEMENTSOF(strings); i++)
@@ -114,9 +114,9 @@ static int read_string(sd_bus_message *m, Vm *vm, size_t offset) {
 }
 
 /* b, i, u, t: sd-bus writes an int, int32_t, uint32_t, uint64_t. */
-#define DEFINE_BASIC_READER(fname, type)                                                           \
-        static int fname(sd_bus_message *m, Vm *vm, size_t offset) {                               \
-                return sd_bus_message_read_basic(m, type, (char *) vm + offset);                    \
+#define DEFINE_BASIC_READER(fname, type)                                                                               \
+        static int fname(sd_bus_message *m, Vm *vm, size_t offset) {                                                   \
+                return sd_bus_message_read_basic(m, type, (char *) vm + offset);                                       \
         }
 DEFINE_BASIC_READER(read_bool, 'b')
 DEFINE_BASIC_READER(read_int32, 'i')
@@ -238,8 +238,10 @@ static int read_filesystems(sd_bus_message *m, Vm *vm, size_t offset) {
         return sd_bus_message_exit_container(m);
 }
 
-#define FIELD(name, sig, reader, member) { name, sig, reader, offsetof(Vm, member) }
-#define LIST(name, sig, reader) { name, sig, reader, 0 }
+#define FIELD(name, sig, reader, member)                                                                               \
+        { name, sig, reader, offsetof(Vm, member) }
+#define LIST(name, sig, reader)                                                                                        \
+        { name, sig, reader, 0 }
 
 static const Property domain_properties[] = {
         FIELD("Name", "s", read_string, name),
@@ -444,8 +446,8 @@ static int read_summary(sd_bus_message *m, Vm *vm) {
         const char *path, *name, *uuid, *state, *pretty_name, *hostname;
         int agent_connected, guest_data, r;
 
-        r = sd_bus_message_read(m, "osssbbss", &path, &name, &uuid, &state, &agent_connected, &guest_data,
-                                &pretty_name, &hostname);
+        r = sd_bus_message_read(m, "osssbbss", &path, &name, &uuid, &state, &agent_connected, &guest_data, &pretty_name,
+                                &hostname);
         if (r < 0)
                 return r;
         if (set_string(&vm->path, path) < 0 || set_string(&vm->name, name) < 0 || set_string(&vm->uuid, uuid) < 0 ||

@@ -47,11 +47,11 @@ typedef struct Watch {
         Name *names;           /* object path → VM name, for lines about a path */
         size_t n_names;
         sd_event *event;
-        Fetch *fetch;          /* reading the objects one by one */
-        Deferred *deferred;    /* signals that came meanwhile, in order */
+        Fetch *fetch;       /* reading the objects one by one */
+        Deferred *deferred; /* signals that came meanwhile, in order */
         size_t n_deferred;
-        bool missed;           /* some of them did not fit */
-        int error;             /* why the loop ended, if not asked to (-errno, said already) */
+        bool missed; /* some of them did not fit */
+        int error;   /* why the loop ended, if not asked to (-errno, said already) */
 } Watch;
 
 /* ---- VM names by object path ---- */
@@ -172,8 +172,8 @@ static void emit(Watch *w, const char *event, const char *path, json_t *fields, 
                 if (gmtime_r(&tv.tv_sec, &tm))
                         snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
                                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long) tv.tv_usec);
-                json_t *line = json_pack("{s:s, s:s, s:s?, s:s?}", "time", stamp, "event", event, "vm", name, "uuid",
-                                         uuid);
+                json_t *line =
+                        json_pack("{s:s, s:s, s:s?, s:s?}", "time", stamp, "event", event, "vm", name, "uuid", uuid);
                 if (line && fields)
                         json_object_update(line, fields);
                 json_decref(fields);
@@ -198,9 +198,8 @@ static json_t *short_interfaces(json_t *all) {
         json_t *out = json_object(), *v;
         const char *key;
 
-        json_object_foreach(all, key, v)
-                if (out && strncmp(key, INTERFACE_PREFIX, strlen(INTERFACE_PREFIX)) == 0)
-                        json_object_set(out, key + strlen(INTERFACE_PREFIX), v);
+        json_object_foreach(all, key, v) if (out && strncmp(key, INTERFACE_PREFIX, strlen(INTERFACE_PREFIX)) == 0)
+                json_object_set(out, key + strlen(INTERFACE_PREFIX), v);
         return out;
 }
 
@@ -254,7 +253,7 @@ struct Fetch {
         FetchCall *calls; /* n_paths * N_OBJECT_INTERFACES */
         size_t next;      /* the next call to send */
         size_t answered;
-        bool fatal;       /* at start: an error ends the watch */
+        bool fatal; /* at start: an error ends the watch */
         bool failed;
 };
 
@@ -490,12 +489,11 @@ static int snapshot(Watch *w, bool at_start) {
         objects = bus_read_json(reply);
         if (!objects)
                 return cli_error(-EIO, "Failed to parse guestinfod's answer.");
-        json_object_foreach(objects, path, v)
-                if (wanted(w, path)) {
-                        json_t *interfaces = short_interfaces(v);
-                        emit_vm(w, "present", path, interfaces);
-                        json_decref(interfaces);
-                }
+        json_object_foreach(objects, path, v) if (wanted(w, path)) {
+                json_t *interfaces = short_interfaces(v);
+                emit_vm(w, "present", path, interfaces);
+                json_decref(interfaces);
+        }
         json_decref(objects);
         return 0;
 }
@@ -597,8 +595,7 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
                 properties_text(f, changed, NULL);
                 size_t i;
                 json_t *v;
-                json_array_foreach(invalidated, i, v)
-                        fprintf(f, " %s changed", json_string_value(v));
+                json_array_foreach(invalidated, i, v) fprintf(f, " %s changed", json_string_value(v));
                 fclose(f);
         }
         emit(w, manager ? "daemon-changed" : "changed", manager ? NULL : path,

@@ -42,7 +42,7 @@ AgentState agent_state_from_domain_node(xmlNode *root) {
         xmlChar *state = xmlGetProp(target, (const xmlChar *) "state");
         /* libvirt leaves state out until QEMU has reported one: not connected. */
         AgentState r = state && xmlStrcmp(state, (const xmlChar *) "connected") == 0 ? AGENT_STATE_CONNECTED
-                                                                                      : AGENT_STATE_DISCONNECTED;
+                                                                                     : AGENT_STATE_DISCONNECTED;
         xmlFree(state);
         return r;
 }

@@ -6,9 +6,9 @@
 #include <stddef.h>
 
 typedef enum AgentState {
-        AGENT_STATE_UNKNOWN,      /* not read, or the XML could not be read */
-        AGENT_STATE_NO_CHANNEL,   /* the domain has no agent channel */
-        AGENT_STATE_INACTIVE,     /* the domain is not running: no agent */
+        AGENT_STATE_UNKNOWN,    /* not read, or the XML could not be read */
+        AGENT_STATE_NO_CHANNEL, /* the domain has no agent channel */
+        AGENT_STATE_INACTIVE,   /* the domain is not running: no agent */
         AGENT_STATE_DISCONNECTED,
         AGENT_STATE_CONNECTED,
         _AGENT_STATE_MAX,
@@ -20,4 +20,3 @@ typedef enum AgentState {
 /* Parses a domain XML (up to len bytes). Returns 0 and sets *ret to
  * NO_CHANNEL, DISCONNECTED or CONNECTED; -EINVAL if it is not a domain XML. */
 int agent_state_from_domain_xml(const char *xml, size_t len, AgentState *ret);
-

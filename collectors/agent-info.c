@@ -12,7 +12,6 @@
 /* A guest-info reply is a few KiB; anything this big is not one. */
 #define AGENT_INFO_JSON_MAX (4u * 1024 * 1024)
 
-
 AgentInfo *agent_info_free(AgentInfo *a) {
         if (!a)
                 return NULL;
@@ -87,7 +86,7 @@ static json_t *load_reply(const char *json, size_t len, size_t *ret_count, int *
 static GuestText json_text(json_t *s) {
         if (!json_is_string(s))
                 return GUEST_TEXT_NONE;
-        return (GuestText) { json_string_value(s), json_string_length(s) };
+        return (GuestText){ json_string_value(s), json_string_length(s) };
 }
 
 int agent_info_parse_json(const char *json, size_t len, AgentInfo **ret) {
@@ -151,8 +150,7 @@ bool agent_commands_equal(const AgentInfo *a, const AgentInfo *b) {
         if (!a || !b)
                 return a == b;
         /* n_reported too: it says whether the list was cut. */
-        if (!streq_ptr(a->version, b->version) || a->n_commands != b->n_commands ||
-            a->n_reported != b->n_reported)
+        if (!streq_ptr(a->version, b->version) || a->n_commands != b->n_commands || a->n_reported != b->n_reported)
                 return false;
         for (size_t i = 0; i < a->n_commands; i++)
                 if (a->commands[i].enabled != b->commands[i].enabled ||

@@ -81,8 +81,7 @@ static int collect_kind_raw(virDomainPtr dom, unsigned kind, VirtMsg *m, size_t 
         GuestInfo *g = NULL;
         int r;
 
-        char *text = command ? virDomainQemuAgentCommand(dom, command, VIR_DOMAIN_QEMU_AGENT_COMMAND_DEFAULT, 0)
-                             : NULL;
+        char *text = command ? virDomainQemuAgentCommand(dom, command, VIR_DOMAIN_QEMU_AGENT_COMMAND_DEFAULT, 0) : NULL;
         if (!text) {
                 if (!m->data.message)
                         m->data.message = error_message("its own reply failed");

@@ -19,9 +19,9 @@
 typedef struct AgentPool AgentPool;
 
 typedef struct AgentPoolConfig {
-        const char *uri;           /* libvirt URI; each worker connects itself */
-        unsigned n_workers;        /* threads, >= 1 */
-        int response_timeout;      /* seconds, set on the domain before each collection
+        const char *uri;      /* libvirt URI; each worker connects itself */
+        unsigned n_workers;   /* threads, >= 1 */
+        int response_timeout; /* seconds, set on the domain before each collection
                                     * (virDomainAgentSetResponseTimeout); < 0: leave it alone */
 } AgentPoolConfig;
 

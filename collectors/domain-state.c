@@ -5,14 +5,10 @@
 #include "domain-state.h"
 
 static const char *const state_names[_DOMAIN_STATE_MAX] = {
-        [DOMAIN_STATE_NOSTATE] = "nostate",
-        [DOMAIN_STATE_RUNNING] = "running",
-        [DOMAIN_STATE_BLOCKED] = "blocked",
-        [DOMAIN_STATE_PAUSED] = "paused",
-        [DOMAIN_STATE_SHUTDOWN] = "shutdown",
-        [DOMAIN_STATE_SHUTOFF] = "shutoff",
-        [DOMAIN_STATE_CRASHED] = "crashed",
-        [DOMAIN_STATE_PMSUSPENDED] = "pmsuspended",
+        [DOMAIN_STATE_NOSTATE] = "nostate",   [DOMAIN_STATE_RUNNING] = "running",
+        [DOMAIN_STATE_BLOCKED] = "blocked",   [DOMAIN_STATE_PAUSED] = "paused",
+        [DOMAIN_STATE_SHUTDOWN] = "shutdown", [DOMAIN_STATE_SHUTOFF] = "shutoff",
+        [DOMAIN_STATE_CRASHED] = "crashed",   [DOMAIN_STATE_PMSUSPENDED] = "pmsuspended",
 };
 
 const char *domain_state_to_string(DomainState s) {

@@ -46,7 +46,7 @@ static const size_t os_cap[_GUEST_OS_FIELD_MAX] = {
 };
 
 GuestText guest_text(const char *s) {
-        return (GuestText) { s, s ? strlen(s) : 0 };
+        return (GuestText){ s, s ? strlen(s) : 0 };
 }
 
 /* ---- strings ---- */
@@ -469,6 +469,6 @@ int agent_builder_add_command(GuestBuilder *b, GuestText name, bool enabled) {
                 free(s);
                 return 0;
         }
-        a->commands[a->n_commands++] = (AgentCommand) { .name = s, .enabled = enabled };
+        a->commands[a->n_commands++] = (AgentCommand){ .name = s, .enabled = enabled };
         return 0;
 }

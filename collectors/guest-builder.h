@@ -26,30 +26,33 @@
  *
  * A value over a structural cap is dropped: cut, a MAC or an address would
  * name another one, and a cut command name names no command. */
-#define GUEST_MAC_MAX 64          /* Ethernet "aa:bb:cc:dd:ee:ff" is 17; InfiniBand's 20-byte
+#define GUEST_MAC_MAX                                                                                                  \
+        64 /* Ethernet "aa:bb:cc:dd:ee:ff" is 17; InfiniBand's 20-byte
                                    * hardware address 59; dropped when longer */
-#define GUEST_ADDRESS_MAX 64      /* before "/prefix": IPv6 text is at most 45 (IPv4-mapped),
+#define GUEST_ADDRESS_MAX                                                                                              \
+        64 /* before "/prefix": IPv6 text is at most 45 (IPv4-mapped),
                                    * a zone "%ifname" adds at most 16; dropped when longer */
-#define AGENT_COMMAND_NAME_MAX 64 /* qemu-ga's longest is 32 ("guest-ssh-remove-authorized-keys");
+#define AGENT_COMMAND_NAME_MAX                                                                                         \
+        64 /* qemu-ga's longest is 32 ("guest-ssh-remove-authorized-keys");
                                    * dropped when longer */
 /* Text for people: a longer one is cut at a character boundary and ends
  * with "…" (U+2026). */
-#define AGENT_VERSION_MAX 64      /* "7.2.0", "107.0.1" */
-#define GUEST_OS_ID_MAX 64        /* os-release ID, VERSION_ID, VARIANT_ID: short tokens */
-#define GUEST_OS_TEXT_MAX 256     /* NAME, PRETTY_NAME, VERSION, VARIANT: free text, one line */
-#define GUEST_KERNEL_MAX 128      /* uname -r, uname -v: 64 on Linux (utsname); Windows' are shorter */
-#define GUEST_MACHINE_MAX 64      /* uname -m: "x86_64", "aarch64" */
-#define GUEST_HOSTNAME_MAX 255    /* a DNS name is at most 253 characters; Windows' shorter */
-#define GUEST_TIMEZONE_MAX 64     /* "JST"; Windows' "Tokyo Standard Time"; IANA names ~30 */
-#define GUEST_USER_NAME_MAX 256   /* LOGIN_NAME_MAX; a Windows UPN (user@domain) fits too */
-#define GUEST_USER_DOMAIN_MAX 255 /* a Windows domain: a DNS name at most */
-#define GUEST_MOUNT_POINT_MAX 1024 /* a path: PATH_MAX is 4096, but past 1 KiB no one reads it */
-#define GUEST_FS_TYPE_MAX 64      /* "ext4", "fuse.sshfs", "NTFS" */
-#define GUEST_DISK_NAME_MAX 128   /* "vda1", "dm-0", Windows' "\\?\Volume{GUID}\" (49) */
-#define GUEST_DISK_SERIAL_MAX 128 /* ATA/virtio/NVMe serials are 20, SCSI's VPD ones longer */
-#define GUEST_DISK_ALIAS_MAX 64   /* libvirt's disk target: "vda", "sdb" */
-#define GUEST_DISK_DEVICE_MAX 256 /* "/dev/vda", "/dev/disk/by-id/…", "\\.\PhysicalDrive0" */
-#define GUEST_DISK_BUS_MAX 32     /* qemu-ga's bus types; the longest is "file-backed-virtual" */
+#define AGENT_VERSION_MAX 64         /* "7.2.0", "107.0.1" */
+#define GUEST_OS_ID_MAX 64           /* os-release ID, VERSION_ID, VARIANT_ID: short tokens */
+#define GUEST_OS_TEXT_MAX 256        /* NAME, PRETTY_NAME, VERSION, VARIANT: free text, one line */
+#define GUEST_KERNEL_MAX 128         /* uname -r, uname -v: 64 on Linux (utsname); Windows' are shorter */
+#define GUEST_MACHINE_MAX 64         /* uname -m: "x86_64", "aarch64" */
+#define GUEST_HOSTNAME_MAX 255       /* a DNS name is at most 253 characters; Windows' shorter */
+#define GUEST_TIMEZONE_MAX 64        /* "JST"; Windows' "Tokyo Standard Time"; IANA names ~30 */
+#define GUEST_USER_NAME_MAX 256      /* LOGIN_NAME_MAX; a Windows UPN (user@domain) fits too */
+#define GUEST_USER_DOMAIN_MAX 255    /* a Windows domain: a DNS name at most */
+#define GUEST_MOUNT_POINT_MAX 1024   /* a path: PATH_MAX is 4096, but past 1 KiB no one reads it */
+#define GUEST_FS_TYPE_MAX 64         /* "ext4", "fuse.sshfs", "NTFS" */
+#define GUEST_DISK_NAME_MAX 128      /* "vda1", "dm-0", Windows' "\\?\Volume{GUID}\" (49) */
+#define GUEST_DISK_SERIAL_MAX 128    /* ATA/virtio/NVMe serials are 20, SCSI's VPD ones longer */
+#define GUEST_DISK_ALIAS_MAX 64      /* libvirt's disk target: "vda", "sdb" */
+#define GUEST_DISK_DEVICE_MAX 256    /* "/dev/vda", "/dev/disk/by-id/…", "\\.\PhysicalDrive0" */
+#define GUEST_DISK_BUS_MAX 32        /* qemu-ga's bus types; the longest is "file-backed-virtual" */
 #define GUEST_INTERFACE_NAME_MAX 256 /* Linux: 15 (IFNAMSIZ); Windows names go to 256 */
 
 /* ---- the byte budget of one VM ----
@@ -71,8 +74,8 @@
 #define GUEST_INTERFACES_BUDGET (16u * 1024)
 #define AGENT_COMMANDS_BUDGET (16u * 1024)
 #define GUEST_SCALARS_MAX (4u * 1024)
-#define GUEST_DATA_BUDGET                                                                                   \
-        (GUEST_USERS_BUDGET + GUEST_FILESYSTEMS_BUDGET + GUEST_INTERFACES_BUDGET + AGENT_COMMANDS_BUDGET + \
+#define GUEST_DATA_BUDGET                                                                                              \
+        (GUEST_USERS_BUDGET + GUEST_FILESYSTEMS_BUDGET + GUEST_INTERFACES_BUDGET + AGENT_COMMANDS_BUDGET +             \
          GUEST_SCALARS_MAX) /* 64 KiB */
 
 /* ---- what a parser hands over ---- */
@@ -84,7 +87,7 @@ typedef struct GuestText {
         size_t len;
 } GuestText;
 
-#define GUEST_TEXT_NONE ((GuestText) { NULL, 0 })
+#define GUEST_TEXT_NONE ((GuestText){ NULL, 0 })
 /* A C string, or absent if NULL. */
 GuestText guest_text(const char *s);
 
@@ -145,8 +148,8 @@ typedef enum GuestList {
 typedef struct GuestBuilder {
         GuestInfo *guest;
         AgentInfo *agent;
-        size_t spent[_GUEST_LIST_MAX];  /* bytes of each list's share */
-        bool full[_GUEST_LIST_MAX];     /* share spent: the rest is dropped */
+        size_t spent[_GUEST_LIST_MAX]; /* bytes of each list's share */
+        bool full[_GUEST_LIST_MAX];    /* share spent: the rest is dropped */
         size_t allocated[_GUEST_LIST_MAX];
 } GuestBuilder;
 

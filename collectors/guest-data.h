@@ -21,16 +21,16 @@
 
 #include "guest-kinds.h"
 
-#define GUEST_STRING_MAX 1024      /* bytes per string, after sanitizing: the largest cap */
-#define GUEST_USERS_MAX 256        /* users kept (full list) */
-#define GUEST_FILESYSTEMS_MAX 256  /* filesystems kept */
-#define GUEST_FS_DISKS_MAX 16      /* disks per filesystem */
-#define GUEST_INTERFACES_MAX 256   /* guest interfaces kept before merging */
-#define GUEST_ADDRESSES_MAX 32     /* addresses per interface */
-#define AGENT_COMMANDS_MAX 512     /* supported_commands kept */
-#define DOMAIN_NICS_MAX 256        /* NICs read from the domain XML */
-#define DOMAIN_DISKS_MAX 256       /* disks read from the domain XML */
-#define SUMMARY_MAX 10             /* KubeVirt's cap for summaries and guest-only interfaces */
+#define GUEST_STRING_MAX 1024     /* bytes per string, after sanitizing: the largest cap */
+#define GUEST_USERS_MAX 256       /* users kept (full list) */
+#define GUEST_FILESYSTEMS_MAX 256 /* filesystems kept */
+#define GUEST_FS_DISKS_MAX 16     /* disks per filesystem */
+#define GUEST_INTERFACES_MAX 256  /* guest interfaces kept before merging */
+#define GUEST_ADDRESSES_MAX 32    /* addresses per interface */
+#define AGENT_COMMANDS_MAX 512    /* supported_commands kept */
+#define DOMAIN_NICS_MAX 256       /* NICs read from the domain XML */
+#define DOMAIN_DISKS_MAX 256      /* disks read from the domain XML */
+#define SUMMARY_MAX 10            /* KubeVirt's cap for summaries and guest-only interfaces */
 
 /* GuestKind, and what each kind is: guest-kinds.h. */
 
@@ -42,10 +42,10 @@ typedef struct AgentCommand {
 } AgentCommand;
 
 typedef struct AgentInfo {
-        char *version;          /* NULL if the agent did not say */
+        char *version; /* NULL if the agent did not say */
         AgentCommand *commands;
         size_t n_commands;
-        size_t n_reported;      /* entries in the agent's list, before the cap */
+        size_t n_reported; /* entries in the agent's list, before the cap */
 } AgentInfo;
 
 /* Parses the agent's reply to {"execute":"guest-info"}, i.e.
@@ -80,25 +80,25 @@ typedef struct GuestFsDisk {
 } GuestFsDisk;
 
 typedef struct GuestFilesystem {
-        char *disk_name;   /* fs.N.name, e.g. "vda1" */
+        char *disk_name; /* fs.N.name, e.g. "vda1" */
         char *mount_point;
         char *fs_type;
         uint64_t used_bytes, total_bytes;
-        bool has_bytes;    /* the guest reported sizes */
+        bool has_bytes; /* the guest reported sizes */
         GuestFsDisk *disks;
         size_t n_disks;
 } GuestFilesystem;
 
 typedef struct GuestInterface {
-        char *name;        /* guest's name, e.g. "eth0" */
-        char *mac;         /* lowercase, as reported; NULL if none */
-        char **addresses;  /* "10.0.2.15/24", "fd00::1/64": IPv4 first, then IPv6, else guest order */
+        char *name;       /* guest's name, e.g. "eth0" */
+        char *mac;        /* lowercase, as reported; NULL if none */
+        char **addresses; /* "10.0.2.15/24", "fd00::1/64": IPv4 first, then IPv6, else guest order */
         size_t n_addresses;
-        size_t n_ipv4;     /* the first n_ipv4 addresses are IPv4 */
+        size_t n_ipv4; /* the first n_ipv4 addresses are IPv4 */
 } GuestInterface;
 
 typedef struct GuestInfo {
-        unsigned kinds;    /* GuestKind bits this reply covers */
+        unsigned kinds; /* GuestKind bits this reply covers */
 
         GuestOS os;
         char *hostname;
@@ -150,16 +150,16 @@ bool agent_commands_equal(const AgentInfo *a, const AgentInfo *b);
 /* ---- the domain's own view: its live XML ---- */
 
 typedef struct DomainNic {
-        char *alias;     /* <alias name='net0'/>; NULL if the domain is not running */
-        char *mac;       /* lowercase */
-        char **addresses;/* <ip address='' prefix=''/> of the NIC, as "a/p": rarely set */
+        char *alias;      /* <alias name='net0'/>; NULL if the domain is not running */
+        char *mac;        /* lowercase */
+        char **addresses; /* <ip address='' prefix=''/> of the NIC, as "a/p": rarely set */
         size_t n_addresses;
         size_t n_ipv4;
 } DomainNic;
 
 typedef struct DomainDisk {
-        char *target;    /* <target dev='vda'/> */
-        char *bus;       /* <target bus='virtio'/> */
+        char *target; /* <target dev='vda'/> */
+        char *bus;    /* <target bus='virtio'/> */
 } DomainDisk;
 
 typedef struct DomainDevices {
@@ -182,7 +182,7 @@ typedef struct MergedInterface {
         char *name;           /* domain NIC alias ("" for guest-only) */
         char *interface_name; /* guest's name (NULL for domain-only) */
         char *mac;
-        char **ip_addresses;  /* IPv4 first */
+        char **ip_addresses; /* IPv4 first */
         size_t n_ip_addresses;
         const char *info_source; /* static: "domain", "guest-agent", "domain, guest-agent" */
 } MergedInterface;

@@ -177,8 +177,8 @@ bool guest_users_equal(const GuestUser *a, size_t na, const GuestUser *b, size_t
 }
 
 static bool fs_disks_equal(const GuestFsDisk *a, const GuestFsDisk *b) {
-        return streq_ptr(a->serial, b->serial) && streq_ptr(a->alias, b->alias) &&
-               streq_ptr(a->device, b->device) && streq_ptr(a->bus_type, b->bus_type);
+        return streq_ptr(a->serial, b->serial) && streq_ptr(a->alias, b->alias) && streq_ptr(a->device, b->device) &&
+               streq_ptr(a->bus_type, b->bus_type);
 }
 
 bool guest_filesystems_equal(const GuestFilesystem *a, size_t na, const GuestFilesystem *b, size_t nb) {
@@ -189,8 +189,7 @@ bool guest_filesystems_equal(const GuestFilesystem *a, size_t na, const GuestFil
 
                 if (!streq_ptr(x->disk_name, y->disk_name) || !streq_ptr(x->mount_point, y->mount_point) ||
                     !streq_ptr(x->fs_type, y->fs_type) || x->used_bytes != y->used_bytes ||
-                    x->total_bytes != y->total_bytes || x->has_bytes != y->has_bytes ||
-                    x->n_disks != y->n_disks)
+                    x->total_bytes != y->total_bytes || x->has_bytes != y->has_bytes || x->n_disks != y->n_disks)
                         return false;
                 for (size_t j = 0; j < x->n_disks; j++)
                         if (!fs_disks_equal(&x->disks[j], &y->disks[j]))
@@ -243,7 +242,7 @@ static const struct {
         const char *prefix;
         const char *sub_prefix; /* the nested list, NULL if none */
         size_t sub_cap;
-        GuestKind kind;         /* the list's cap is its kind's */
+        GuestKind kind; /* the list's cap is its kind's */
 } lists[_LIST_MAX] = {
         [LIST_USER] = { "user.", NULL, 0, GUEST_KIND_USERS },
         [LIST_FS] = { "fs.", "disk.", GUEST_FS_DISKS_MAX, GUEST_KIND_FILESYSTEMS },
@@ -268,7 +267,7 @@ typedef struct Key {
 typedef struct Extent {
         bool has_count;
         uint64_t count;
-        size_t end;        /* 1 + the highest index seen below the cap */
+        size_t end; /* 1 + the highest index seen below the cap */
 } Extent;
 
 typedef struct Parser {
@@ -280,8 +279,8 @@ typedef struct Parser {
         Extent *sub_extent[_LIST_MAX]; /* per slot of LIST_FS and LIST_IF */
         /* What the guest sent, as views into params, until it goes to the builder. */
         GuestUserIn *users;
-        GuestFilesystemIn *fss;        /* disks: allocated here */
-        GuestInterfaceIn *ifs;         /* addresses: allocated here */
+        GuestFilesystemIn *fss; /* disks: allocated here */
+        GuestInterfaceIn *ifs;  /* addresses: allocated here */
         GuestBuilder b;
 } Parser;
 
@@ -319,7 +318,7 @@ static bool parse_key(const char *name, Key *k) {
         for (List l = 0; l < _LIST_MAX; l++) {
                 if (!startswith(name, lists[l].prefix, &rest))
                         continue;
-                *k = (Key) { .list = l };
+                *k = (Key){ .list = l };
                 if (strcmp(rest, "count") == 0) {
                         k->index = INDEX_COUNT;
                         k->field = rest;
@@ -672,11 +671,11 @@ int guest_info_from_typed_params(const virTypedParameter *params, int n, unsigne
 
                 /* libvirt terminates the field; do not count on it. */
                 if (strnlen(params[i].field, VIR_TYPED_PARAM_FIELD_LENGTH) == VIR_TYPED_PARAM_FIELD_LENGTH)
-                        *k = (Key) { .list = LIST_NONE };
+                        *k = (Key){ .list = LIST_NONE };
                 else if (!parse_key(params[i].field, k))
-                        *k = (Key) { .list = LIST_NONE, .field = params[i].field };
+                        *k = (Key){ .list = LIST_NONE, .field = params[i].field };
                 else if (!(kinds & lists[k->list].kind))
-                        *k = (Key) { .list = LIST_NONE };
+                        *k = (Key){ .list = LIST_NONE };
         }
 
         r = allocate_lists(&p);

@@ -67,7 +67,7 @@ static GuestText member_text(json_t *o, const char *name) {
 
         if (!json_is_string(v))
                 return GUEST_TEXT_NONE;
-        return (GuestText) { json_string_value(v), json_string_length(v) };
+        return (GuestText){ json_string_value(v), json_string_length(v) };
 }
 
 static bool member_uint(json_t *o, const char *name, uint64_t *ret) {
@@ -108,13 +108,12 @@ static int add_filesystems(GuestBuilder *b, json_t *array) {
 
                 fs.has_used = member_uint(o, "used-bytes", &fs.used_bytes);
                 fs.has_total = member_uint(o, "total-bytes", &fs.total_bytes);
-                for (size_t k = 0; json_is_array(disks) && k < json_array_size(disks) && k < GUEST_FS_DISKS_MAX;
-                     k++) {
+                for (size_t k = 0; json_is_array(disks) && k < json_array_size(disks) && k < GUEST_FS_DISKS_MAX; k++) {
                         json_t *disk = json_array_get(disks, k);
                         /* No domain alias here: libvirt finds it by the disk's
                          * address. The agent's own bus type stands (KubeVirt
                          * shows it), with a disk known by its serial or device. */
-                        d[k] = (GuestDiskIn) {
+                        d[k] = (GuestDiskIn){
                                 .serial = member_text(disk, "serial"),
                                 .device = member_text(disk, "dev"),
                                 .bus_type = member_text(disk, "bus-type"),
@@ -138,11 +137,10 @@ static int add_interfaces(GuestBuilder *b, json_t *array) {
                         .addresses = a,
                 };
 
-                for (size_t k = 0; json_is_array(addresses) && k < json_array_size(addresses) &&
-                                   k < GUEST_ADDRESSES_MAX;
-                     k++) {
+                for (size_t k = 0;
+                     json_is_array(addresses) && k < json_array_size(addresses) && k < GUEST_ADDRESSES_MAX; k++) {
                         json_t *addr = json_array_get(addresses, k);
-                        a[k] = (GuestAddressIn) {
+                        a[k] = (GuestAddressIn){
                                 .type = member_text(addr, "ip-address-type"),
                                 .addr = member_text(addr, "ip-address"),
                         };
@@ -159,7 +157,7 @@ int guest_info_from_agent_json(unsigned kind, const char *json, size_t len, Gues
                            : kind == GUEST_KIND_FILESYSTEMS ? JSON_FILESYSTEM_MAX
                            : kind == GUEST_KIND_INTERFACES  ? JSON_INTERFACE_MAX
                                                             : 0;
-        JsonKeep keep = entry_max ? json_keep(guest_kind_info(kind)->list_max, entry_max) : (JsonKeep) { 0 };
+        JsonKeep keep = entry_max ? json_keep(guest_kind_info(kind)->list_max, entry_max) : (JsonKeep){ 0 };
         GuestList list = kind == GUEST_KIND_USERS         ? GUEST_LIST_USERS
                          : kind == GUEST_KIND_FILESYSTEMS ? GUEST_LIST_FILESYSTEMS
                                                           : GUEST_LIST_INTERFACES;

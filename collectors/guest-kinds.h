@@ -19,27 +19,27 @@ typedef enum GuestKind {
         GUEST_KIND_ALL = (1u << 7) - 1,
 } GuestKind;
 
-#define GUEST_KIND_COUNT 7 /* bits of GuestKind */
+#define GUEST_KIND_COUNT 7       /* bits of GuestKind */
 #define GUEST_KIND_AGENT_INDEX 0 /* the agent's own kind comes first: the others depend on it */
 
 typedef struct GuestKindInfo {
         GuestKind kind;
-        const char *name;            /* as --interval takes it, and in log lines */
-        unsigned interval_sec;       /* default refresh interval */
-        const char *command;         /* the agent command it needs (supported and enabled);
+        const char *name;              /* as --interval takes it, and in log lines */
+        unsigned interval_sec;         /* default refresh interval */
+        const char *command;           /* the agent command it needs (supported and enabled);
                                       * NULL: always asked (guest-info itself) */
-        unsigned libvirt_type;       /* its VIR_DOMAIN_GUEST_INFO_* flag; 0: not asked of
+        unsigned libvirt_type;         /* its VIR_DOMAIN_GUEST_INFO_* flag; 0: not asked of
                                       * virDomainGetGuestInfo */
-        const char *answered_key;    /* the typed parameter that says libvirt answered for it
+        const char *answered_key;      /* the typed parameter that says libvirt answered for it
                                       * (libvirt drops a kind whose reply was late or too big);
                                       * NULL: none says so */
-        const char *raw_command;     /* the agent's own command (JSON), read when libvirt does
+        const char *raw_command;       /* the agent's own command (JSON), read when libvirt does
                                       * not carry the kind: always for the agent's, for a list
                                       * once libvirt could not carry it; NULL: never */
-        size_t list_max;             /* entries kept of its list; 0: not a list */
-        const char *interface;       /* the bus interface it feeds */
+        size_t list_max;               /* entries kept of its list; 0: not a list */
+        const char *interface;         /* the bus interface it feeds */
         const char *const *properties; /* its properties there, NULL-terminated */
-        bool exported;               /* its interface is on a domain object only while the
+        bool exported;                 /* its interface is on a domain object only while the
                                       * agent's data is (InterfacesAdded carries its values) */
 } GuestKindInfo;
 

@@ -84,8 +84,8 @@ static int add_domain_nic(const DomainNic *nic, const GuestInterface *g, MergedI
         /* Per family: what the agent says wins, but an agent silent about a
          * family does not erase what the domain knows of it. */
         size_t g4 = ipv4_count(g->n_ipv4, g->n_addresses), g6 = g->n_addresses - g4;
-        return copy_addresses(g4 ? g->addresses : nic->addresses, g4 ? g4 : d4,
-                              g6 ? g->addresses + g4 : d_v6, g6 ? g6 : d6, m); /* g6 > 0: addresses is set */
+        return copy_addresses(g4 ? g->addresses : nic->addresses, g4 ? g4 : d4, g6 ? g->addresses + g4 : d_v6,
+                              g6 ? g6 : d6, m); /* g6 > 0: addresses is set */
 }
 
 static int add_guest_only(const GuestInterface *g, MergedInterface *m) {

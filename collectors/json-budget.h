@@ -26,5 +26,5 @@
 #define JSON_VERSION_MAX 8192u
 
 static inline JsonKeep json_keep(size_t elements, size_t element_max) {
-        return (JsonKeep) { .elements = elements, .element_max = element_max, .total_max = JSON_KEPT_MAX };
+        return (JsonKeep){ .elements = elements, .element_max = element_max, .total_max = JSON_KEPT_MAX };
 }

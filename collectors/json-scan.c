@@ -108,7 +108,7 @@ int json_scan_member(const char *json, size_t len, JsonSpan object, const char *
                 if (!skip_value(&c))
                         return -EINVAL;
                 if (match) {
-                        *ret = (JsonSpan) { value, c.pos };
+                        *ret = (JsonSpan){ value, c.pos };
                         return 0;
                 }
                 skip_ws(&c);

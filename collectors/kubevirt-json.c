@@ -128,8 +128,8 @@ static int add_guest(json_t *root, const GuestInfo *g) {
         if (set(root, "os",
                 json_pack("{s:s*, s:s*, s:s*, s:s*, s:s*, s:s*, s:s*, s:s*}", "name", os->name, "kernelRelease",
                           os->kernel_release, "version", os->version, "prettyName", os->pretty_name, "versionId",
-                          os->version_id, "kernelVersion", os->kernel_version, "machine", os->machine, "id",
-                          os->id)) < 0)
+                          os->version_id, "kernelVersion", os->kernel_version, "machine", os->machine, "id", os->id)) <
+            0)
                 return -1;
 
         if (g->timezone_name || g->has_timezone_offset) {

@@ -37,4 +37,4 @@ void queue_drain_fd(Queue *q);
 /* Makes the fd readable again, e.g. when a consumer stopped before the queue was empty. */
 void queue_kick(Queue *q);
 
-#define QUEUE_CONTAINER(ptr, type, member) ((type *) ((char *) (ptr) - offsetof(type, member)))
+#define QUEUE_CONTAINER(ptr, type, member) ((type *) ((char *) (ptr) -offsetof(type, member)))

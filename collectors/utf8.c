@@ -47,7 +47,7 @@ static size_t utf8_char_len(const uint8_t *s, size_t len, size_t *skip) {
         /* Noncharacters (U+FDD0..U+FDEF, U+xFFFE, U+xFFFF) are valid UTF-8
          * but sd-bus refuses them in a string: one would make every
          * GetManagedObjects fail. They become U+FFFD like the rest. */
-        uint32_t cp = need == 3 ? (uint32_t) (s[0] & 0x0f) << 12 | (uint32_t) (s[1] & 0x3f) << 6 | (s[2] & 0x3f)
+        uint32_t cp = need == 3   ? (uint32_t) (s[0] & 0x0f) << 12 | (uint32_t) (s[1] & 0x3f) << 6 | (s[2] & 0x3f)
                       : need == 4 ? (uint32_t) (s[0] & 0x07) << 18 | (uint32_t) (s[1] & 0x3f) << 12 |
                                             (uint32_t) (s[2] & 0x3f) << 6 | (s[3] & 0x3f)
                                   : 0;
@@ -111,14 +111,14 @@ char *utf8_sanitize(const char *s, size_t len, size_t max) {
 }
 
 bool utf8_hides_text(uint32_t cp) {
-        return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || /* C0, DEL, C1 */
-               cp == 0xad ||                                /* soft hyphen */
-               cp == 0x61c || cp == 0x180e ||               /* Arabic letter mark, Mongolian vowel separator */
-               (cp >= 0x200b && cp <= 0x200f) ||            /* zero-width, LRM, RLM */
-               (cp >= 0x2028 && cp <= 0x202e) ||            /* line/paragraph separators, bidi embeddings */
-               (cp >= 0x2060 && cp <= 0x206f) ||            /* word joiner, invisible operators, bidi isolates */
+        return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||        /* C0, DEL, C1 */
+               cp == 0xad ||                                     /* soft hyphen */
+               cp == 0x61c || cp == 0x180e ||                    /* Arabic letter mark, Mongolian vowel separator */
+               (cp >= 0x200b && cp <= 0x200f) ||                 /* zero-width, LRM, RLM */
+               (cp >= 0x2028 && cp <= 0x202e) ||                 /* line/paragraph separators, bidi embeddings */
+               (cp >= 0x2060 && cp <= 0x206f) ||                 /* word joiner, invisible operators, bidi isolates */
                cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb) || /* BOM, interlinear annotations */
-               (cp >= 0xe0000 && cp <= 0xe007f);            /* tags */
+               (cp >= 0xe0000 && cp <= 0xe007f);                 /* tags */
 }
 
 char *text_for_log(const char *s, size_t max) {

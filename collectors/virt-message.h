@@ -44,7 +44,7 @@ typedef enum KindPlan {
 
 /* What came of one kind. */
 typedef enum KindOutcome {
-        KIND_OUTCOME_NONE,        /* not read: skipped, or the agent hung on an earlier kind */
+        KIND_OUTCOME_NONE, /* not read: skipped, or the agent hung on an earlier kind */
         KIND_OUTCOME_OK,
         KIND_OUTCOME_FAILED,
         KIND_OUTCOME_TOO_BIG,     /* a list too long for libvirt's typed parameters */
@@ -54,20 +54,20 @@ typedef enum KindOutcome {
 
 /* The result of one collection (VIRT_MSG_GUEST_DATA). */
 typedef struct GuestData {
-        uint64_t job;             /* the number the job was submitted with */
-        unsigned kinds_requested; /* GuestKind bits asked for */
+        uint64_t job;                          /* the number the job was submitted with */
+        unsigned kinds_requested;              /* GuestKind bits asked for */
         KindOutcome outcome[GUEST_KIND_COUNT]; /* by index in guest_kinds */
-        AgentInfo *agent;         /* set if GUEST_KIND_AGENT was collected */
-        GuestInfo *guest;         /* the kinds collected (guest->kinds); NULL if none */
-        DomainDevices *devices;   /* the live XML's devices, if read */
-        uint64_t duration_usec;   /* how long the collection took */
-        char *message;            /* why the first kind that failed did (safe to log) */
+        AgentInfo *agent;                      /* set if GUEST_KIND_AGENT was collected */
+        GuestInfo *guest;                      /* the kinds collected (guest->kinds); NULL if none */
+        DomainDevices *devices;                /* the live XML's devices, if read */
+        uint64_t duration_usec;                /* how long the collection took */
+        char *message;                         /* why the first kind that failed did (safe to log) */
 } GuestData;
 
 typedef struct VirtMsg {
         QueueItem item;
         VirtMsgType type;
-        char *error;             /* CONNECT_FAILED, DISCONNECTED; GUEST_DATA: the agent did not answer */
+        char *error; /* CONNECT_FAILED, DISCONNECTED; GUEST_DATA: the agent did not answer */
         DomainInfo *domains;
         size_t n_domains;
         /* CONNECTED, when libvirt could not list every domain in one call:

@@ -43,9 +43,9 @@ struct VirtSession {
         Queue *jobs;
         Queue *results;
         pthread_t thread;
-        atomic_bool stop;  /* asked to stop: skip queued jobs, end a list early */
-        bool stop_queued;  /* the JOB_STOP is queued (main thread only) */
-        bool joined;       /* the worker has ended (main thread only) */
+        atomic_bool stop; /* asked to stop: skip queued jobs, end a list early */
+        bool stop_queued; /* the JOB_STOP is queued (main thread only) */
+        bool joined;      /* the worker has ended (main thread only) */
         /* Allocated up front, so that nothing is lost for want of memory:
          * an event, a result or a connect request that could not be
          * allocated queues the re-sync instead (once: atomic flag), which
@@ -241,13 +241,13 @@ typedef enum ListKind {
 } ListKind;
 
 static unsigned list_flags(ListKind kind) {
-        return kind == LIST_ACTIVE ? VIR_CONNECT_LIST_DOMAINS_ACTIVE
+        return kind == LIST_ACTIVE     ? VIR_CONNECT_LIST_DOMAINS_ACTIVE
                : kind == LIST_INACTIVE ? VIR_CONNECT_LIST_DOMAINS_INACTIVE
                                        : 0;
 }
 
 static unsigned stats_flags(ListKind kind) {
-        return kind == LIST_ACTIVE ? VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE
+        return kind == LIST_ACTIVE     ? VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE
                : kind == LIST_INACTIVE ? VIR_CONNECT_GET_ALL_DOMAINS_STATS_INACTIVE
                                        : 0;
 }
@@ -267,14 +267,13 @@ static int domain_list_reserve(DomainList *l, size_t n) {
  * RPC_DOMAIN_LIST_MAX: list_domains() then lists one kind at a time. */
 
 /* The raw UUIDs of the persistent domains of a kind, sorted. */
-static int list_persistent(virConnectPtr conn, ListKind kind, unsigned char (**ret)[VIR_UUID_BUFLEN],
-                           size_t *ret_n) {
+static int list_persistent(virConnectPtr conn, ListKind kind, unsigned char (**ret)[VIR_UUID_BUFLEN], size_t *ret_n) {
         virDomainPtr *doms = NULL;
         int n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_PERSISTENT | list_flags(kind));
         if (n < 0)
                 return -E2BIG;
 
-        unsigned char (*uuids)[VIR_UUID_BUFLEN] = calloc(n > 0 ? n : 1, sizeof *uuids);
+        unsigned char(*uuids)[VIR_UUID_BUFLEN] = calloc(n > 0 ? n : 1, sizeof *uuids);
         int r = uuids ? 0 : -ENOMEM;
         for (int i = 0; i < n; i++) {
                 if (r >= 0 && virDomainGetUUID(doms[i], uuids[i]) < 0)
@@ -298,7 +297,7 @@ static int list_persistent(virConnectPtr conn, ListKind kind, unsigned char (**r
 static int list_domains_bulk(VirtSession *s, ListKind kind, DomainList *l) {
         virConnectPtr conn = s->conn;
         virDomainStatsRecordPtr *records = NULL;
-        unsigned char (*persistent)[VIR_UUID_BUFLEN] = NULL;
+        unsigned char(*persistent)[VIR_UUID_BUFLEN] = NULL;
         size_t n_persistent = 0;
 
         int n = virConnectGetAllDomainStats(conn, VIR_DOMAIN_STATS_STATE, &records, stats_flags(kind));
@@ -436,8 +435,7 @@ static int list_domains(VirtSession *s, VirtMsg *m) {
         if (r == -E2BIG) {
                 domain_list_clear(&l);
                 /* A lost connection fails every list: no point in more. */
-                r = virConnectIsAlive(s->conn) == 1 ? list_domains_by_kind(s, &l, &m->n_libvirt, &m->n_unlisted)
-                                                    : -EIO;
+                r = virConnectIsAlive(s->conn) == 1 ? list_domains_by_kind(s, &l, &m->n_libvirt, &m->n_unlisted) : -EIO;
         }
         if (r < 0) {
                 domain_list_clear(&l);
@@ -497,7 +495,7 @@ static int on_agent_lifecycle(virConnectPtr conn, virDomainPtr dom, int state, i
                 return 0;
         }
         j->agent = state == VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_STATE_CONNECTED ? AGENT_STATE_CONNECTED
-                                                                                      : AGENT_STATE_DISCONNECTED;
+                                                                                     : AGENT_STATE_DISCONNECTED;
         j->event_usec = realtime_usec();
         queue_push(s->jobs, &j->item);
         return 0;
@@ -543,9 +541,9 @@ static void do_connect(VirtSession *s) {
                         goto fail;
                 /* Not every driver has agent events (the test driver has none):
                  * then the live XML read on every domain refresh is all we get. */
-                s->agent_callback = virConnectDomainEventRegisterAny(
-                        s->conn, NULL, VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE,
-                        VIR_DOMAIN_EVENT_CALLBACK(on_agent_lifecycle), s, NULL);
+                s->agent_callback =
+                        virConnectDomainEventRegisterAny(s->conn, NULL, VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE,
+                                                         VIR_DOMAIN_EVENT_CALLBACK(on_agent_lifecycle), s, NULL);
         }
 
         m = msg_new(s, VIRT_MSG_CONNECTED);

@@ -42,7 +42,7 @@
 #define METHOD_LIST_FILESYSTEMS "ListFilesystems"
 
 /* Properties a client asks for by name (the others come with GetAll). */
-#define PROPERTY_CONNECTED "Connected"                           /* Manager */
+#define PROPERTY_CONNECTED "Connected"                             /* Manager */
 #define PROPERTY_AGENT_SUPPORTED_COMMANDS "AgentSupportedCommands" /* Domain */
 
 /* The elements of the arrays on the wire: FIELDS is what a reader enters

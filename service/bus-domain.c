@@ -72,11 +72,11 @@ static const char *str_or_empty(const char *s) {
 
 /* ---- org.guestinfod.GuestInfo1.Domain ---- */
 
-#define DEFINE_GETTER(fname, type, expr)                                                           \
-        static int fname(sd_bus *bus, const char *path, const char *interface, const char *property, \
-                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {             \
-                Domain *d = userdata;                                                              \
-                return sd_bus_message_append(reply, type, expr);                                   \
+#define DEFINE_GETTER(fname, type, expr)                                                                               \
+        static int fname(sd_bus *bus, const char *path, const char *interface, const char *property,                   \
+                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {                                 \
+                Domain *d = userdata;                                                                                  \
+                return sd_bus_message_append(reply, type, expr);                                                       \
         }
 
 DEFINE_GETTER(property_get_name, "s", d->name)
@@ -147,8 +147,7 @@ static void on_refresh_authorized(sd_bus_message *message, int result, const cha
         if (result <= 0) {
                 char quote[300];
                 (void) sd_bus_reply_method_errorf(message, SD_BUS_ERROR_ACCESS_DENIED, "Refresh is not allowed: %s.",
-                                                  bus_error_quote(why ? why : "no reason given", quote,
-                                                                  sizeof quote));
+                                                  bus_error_quote(why ? why : "no reason given", quote, sizeof quote));
                 return;
         }
         /* The domain may have gone while polkit thought. */
@@ -200,9 +199,10 @@ static int reply_json(sd_bus_message *message, char *json, sd_bus_error *error) 
 static int require_agent_data(Domain *d, sd_bus_error *error) {
         char quote[BUS_ERROR_QUOTE_MAX];
         if (!d->guest_exported)
-                return sd_bus_error_setf(error, BUS_ERROR_NO_AGENT,
-                                         "No guest agent data for '%s': the agent is not connected or has not answered.",
-                                         bus_error_quote(d->name, quote, sizeof quote));
+                return sd_bus_error_setf(
+                        error, BUS_ERROR_NO_AGENT,
+                        "No guest agent data for '%s': the agent is not connected or has not answered.",
+                        bus_error_quote(d->name, quote, sizeof quote));
         return 0;
 }
 
@@ -242,8 +242,7 @@ static const sd_bus_vtable domain_vtable[] = {
         SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Persistent", "b", property_get_persistent, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Id", "i", property_get_id, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("AgentConnected", "b", property_get_agent_connected, 0,
-                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("AgentConnected", "b", property_get_agent_connected, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("AgentLastTransitionTime", "t", property_get_agent_transition, 0,
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("AgentLastProbeTime", "t", property_get_agent_probe, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -254,8 +253,8 @@ static const sd_bus_vtable domain_vtable[] = {
                         SD_BUS_VTABLE_PROPERTY_EXPLICIT | SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
         SD_BUS_METHOD_WITH_ARGS("Refresh", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_refresh,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("GetGuestOSInfo", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", json),
-                                method_get_guest_os_info, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetGuestOSInfo", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", json), method_get_guest_os_info,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetUserList", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", json), method_get_user_list,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetFilesystemList", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", json),
@@ -284,8 +283,7 @@ DEFINE_GETTER(property_get_hostname, "s", str_or_empty(d->guest ? d->guest->host
 DEFINE_GETTER(property_get_timezone_name, "s", str_or_empty(d->guest ? d->guest->timezone_name : NULL))
 DEFINE_GETTER(property_get_timezone_offset, "i", d->guest ? d->guest->timezone_offset : 0)
 
-#define OS_PROPERTY(name, getter)                                                                  \
-        SD_BUS_PROPERTY(name, "s", getter, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
+#define OS_PROPERTY(name, getter) SD_BUS_PROPERTY(name, "s", getter, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
 
 static const sd_bus_vtable os_vtable[] = {
         SD_BUS_VTABLE_START(0),
@@ -328,8 +326,8 @@ static int property_get_users(sd_bus *bus, const char *path, const char *interfa
 
 DEFINE_GETTER(property_get_user_count, "u",
               (uint32_t) (d->guest && d->guest->n_users_reported < UINT32_MAX ? d->guest->n_users_reported
-                          : d->guest                                         ? UINT32_MAX
-                                                                             : 0))
+                          : d->guest                                          ? UINT32_MAX
+                                                                              : 0))
 
 static int method_list_users(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -388,8 +386,8 @@ static int property_get_filesystems(sd_bus *bus, const char *path, const char *i
 
 DEFINE_GETTER(property_get_filesystem_count, "u",
               (uint32_t) (d->guest && d->guest->n_filesystems_reported < UINT32_MAX ? d->guest->n_filesystems_reported
-                          : d->guest                                               ? UINT32_MAX
-                                                                                   : 0))
+                          : d->guest                                                ? UINT32_MAX
+                                                                                    : 0))
 
 static int method_list_filesystems(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -491,7 +489,7 @@ static int domain_enumerate(sd_bus *bus, const char *path, void *userdata, char 
 
         if (!l)
                 return -ENOMEM;
-        HASHMAP_FOREACH(d, b->manager->domains, i) {
+        HASHMAP_FOREACH (d, b->manager->domains, i) {
                 r = domain_object_path(d->uuid, &l[k]);
                 if (r < 0) {
                         for (size_t j = 0; j < k; j++)
@@ -569,7 +567,7 @@ int bus_domain_emit_changes(BusDomain *b, Domain *d, unsigned properties) {
                 const char *name;
                 bool guest_only; /* exists only while the guest data is exported */
         } interfaces[] = {
-                { DOMAIN_INTERFACE, false },     { OS_INTERFACE, true },         { USERS_INTERFACE, true },
+                { DOMAIN_INTERFACE, false },     { OS_INTERFACE, true },          { USERS_INTERFACE, true },
                 { FILESYSTEMS_INTERFACE, true }, { INTERFACES_INTERFACE, false },
         };
         _cleanup_(freep) char *path = NULL;
@@ -602,8 +600,7 @@ int bus_domain_emit_guest_exported(BusDomain *b, Domain *d, bool exported) {
         if (exported)
                 return sd_bus_emit_interfaces_added(b->bus, path, OS_INTERFACE, USERS_INTERFACE, FILESYSTEMS_INTERFACE,
                                                     NULL);
-        return sd_bus_emit_interfaces_removed(b->bus, path, OS_INTERFACE, USERS_INTERFACE, FILESYSTEMS_INTERFACE,
-                                              NULL);
+        return sd_bus_emit_interfaces_removed(b->bus, path, OS_INTERFACE, USERS_INTERFACE, FILESYSTEMS_INTERFACE, NULL);
 }
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(BusDomain *, bus_domain_free);

@@ -32,4 +32,3 @@ BusDomain *bus_domain_free(BusDomain *b);
 int bus_domain_emit_changes(BusDomain *b, Domain *d, unsigned properties);
 /* InterfacesAdded / InterfacesRemoved for OS, Users, Filesystems. */
 int bus_domain_emit_guest_exported(BusDomain *b, Domain *d, bool exported);
-

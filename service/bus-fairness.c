@@ -50,9 +50,10 @@ struct BusFairness {
 
 #define STR(x) #x
 #define XSTR(x) STR(x)
-static const sd_bus_error too_many = SD_BUS_ERROR_MAKE_CONST(
-        SD_BUS_ERROR_LIMITS_EXCEEDED, "Too many calls waiting (at most " XSTR(BUS_FAIRNESS_PER_SENDER) " per sender, "
-                                      XSTR(BUS_FAIRNESS_TOTAL) " in all): wait for the replies before asking again.");
+static const sd_bus_error too_many =
+        SD_BUS_ERROR_MAKE_CONST(SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                "Too many calls waiting (at most " XSTR(BUS_FAIRNESS_PER_SENDER) " per sender, " XSTR(
+                                        BUS_FAIRNESS_TOTAL) " in all): wait for the replies before asking again.");
 
 static void call_free(Call *c) {
         sd_bus_message_unref(c->message);
@@ -251,8 +252,8 @@ int bus_fairness_new(sd_bus *bus, BusFairness **ret) {
 BusFairness *bus_fairness_free(BusFairness *f) {
         if (!f)
                 return NULL;
-        for (Sender *s; (s = pop_sender(&f->fresh_head, &f->fresh_tail)) ||
-                        (s = pop_sender(&f->turns_head, &f->turns_tail));) {
+        for (Sender *s;
+             (s = pop_sender(&f->fresh_head, &f->fresh_tail)) || (s = pop_sender(&f->turns_head, &f->turns_tail));) {
                 (void) hashmap_remove(f->senders, s->name);
                 sender_free(s);
         }

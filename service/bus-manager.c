@@ -114,7 +114,7 @@ static int reply_with_every_domain(sd_bus_message *message, Manager *m, BusFairn
         r = sd_bus_message_open_container(reply, 'a', contents);
         if (r < 0)
                 return r;
-        HASHMAP_FOREACH(d, m->domains, i) {
+        HASHMAP_FOREACH (d, m->domains, i) {
                 r = append(reply, d, &offset);
                 if (r < 0)
                         return r;
@@ -122,9 +122,8 @@ static int reply_with_every_domain(sd_bus_message *message, Manager *m, BusFairn
                         return sd_bus_reply_method_errorf(message, SD_BUS_ERROR_LIMITS_EXCEEDED,
                                                           "%s() of %zu domains would be more than the %llu MiB a bus "
                                                           "message may have: %s.",
-                                                          sd_bus_message_get_member(message),
-                                                          manager_domain_count(m), BUS_MESSAGE_SIZE_MAX >> 20,
-                                                          instead);
+                                                          sd_bus_message_get_member(message), manager_domain_count(m),
+                                                          BUS_MESSAGE_SIZE_MAX >> 20, instead);
                 bus_fairness_yield(fairness);
         }
         r = sd_bus_message_close_container(reply);
@@ -208,8 +207,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("URI", "s", property_get_uri, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Connected", "b", property_get_connected, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("DomainCount", "u", property_get_domain_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_METHOD_WITH_ARGS("ListDomains", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sso)", domains),
-                                method_list_domains, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListDomains", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sso)", domains), method_list_domains,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListSummaries", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(osssbbssas)", summaries),
                                 method_list_summaries, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetDomainByName", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", domain),

@@ -103,7 +103,7 @@ static void purge_expired(BusPolkit *p, uint64_t now) {
         size_t n = 0, k = 0;
         Entry *e;
 
-        HASHMAP_FOREACH(e, p->entries, i)
+        HASHMAP_FOREACH (e, p->entries, i)
                 if (!e->slot && e->expires_usec <= now)
                         n++;
         if (n == 0)
@@ -111,7 +111,7 @@ static void purge_expired(BusPolkit *p, uint64_t now) {
         Entry **gone = calloc(n, sizeof *gone);
         if (!gone)
                 return;
-        HASHMAP_FOREACH(e, p->entries, i)
+        HASHMAP_FOREACH (e, p->entries, i)
                 if (!e->slot && e->expires_usec <= now && k < n)
                         gone[k++] = e;
         for (size_t j = 0; j < k; j++) {
@@ -121,8 +121,7 @@ static void purge_expired(BusPolkit *p, uint64_t now) {
         free(gone);
 }
 
-static int send_check(Entry *e, sd_bus_message *request, const char *sender, const char *action,
-                      bool interactive) {
+static int send_check(Entry *e, sd_bus_message *request, const char *sender, const char *action, bool interactive) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
         sd_bus *bus = sd_bus_message_get_bus(request);
         int r;
@@ -224,7 +223,7 @@ BusPolkit *bus_polkit_free(BusPolkit *p) {
                 return NULL;
         size_t n = hashmap_size(p->entries), k = 0;
         Entry **all = calloc(n ? n : 1, sizeof *all);
-        HASHMAP_FOREACH(e, p->entries, i)
+        HASHMAP_FOREACH (e, p->entries, i)
                 if (all && k < n)
                         all[k++] = e;
         hashmap_free(p->entries);

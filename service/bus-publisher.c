@@ -71,8 +71,7 @@ static void arm_window_timer(Publisher *p, uint64_t when) {
                 if (r >= 0)
                         r = sd_event_source_set_enabled(p->window_source, SD_EVENT_ONESHOT);
         } else
-                r = sd_event_add_time(p->event, &p->window_source, CLOCK_MONOTONIC, when, 1000,
-                                      on_window_end, p);
+                r = sd_event_add_time(p->event, &p->window_source, CLOCK_MONOTONIC, when, 1000, on_window_end, p);
         if (r < 0)
                 log_warning_errno(r, "Failed to schedule delayed change signals, ignoring: %m");
 }

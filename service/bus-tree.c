@@ -19,7 +19,8 @@ struct BusTree {
 };
 
 /* What the LimitsExceeded errors say: the calls that still work. */
-#define READ_INSTEAD "read the fleet with Manager.ListSummaries() or ListDomains() and each domain with Properties.GetAll()"
+#define READ_INSTEAD                                                                                                   \
+        "read the fleet with Manager.ListSummaries() or ListDomains() and each domain with Properties.GetAll()"
 
 /* One interface's {sa{sv}}: its properties as sd-bus dumps them for
  * GetManagedObjects (vtable order; HIDDEN and EXPLICIT ones left out, a
@@ -118,8 +119,7 @@ static int append_object(sd_bus_message *s, BusDomain *domains, const Domain *d,
 /* The same into a message of its own (sealed, to be read), so its bytes
  * can be counted before it joins the reply; *ret NULL if the object has
  * no interface. */
-static int build_object(sd_bus *bus, BusDomain *domains, const Domain *d, sd_bus_message **ret,
-                        sd_bus_error *error) {
+static int build_object(sd_bus *bus, BusDomain *domains, const Domain *d, sd_bus_message **ret, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *s = NULL;
         int r;
 
@@ -167,7 +167,7 @@ static uint64_t remembered_total(BusTree *t, bool *all_known) {
         uint64_t offset = 8;
         Domain *d;
         *all_known = true;
-        HASHMAP_FOREACH(d, t->manager->domains, i) {
+        HASHMAP_FOREACH (d, t->manager->domains, i) {
                 ObjectSize *o = hashmap_get(t->sizes, d->uuid);
                 if (o)
                         offset = wire_align(offset, 8) + o->size;
@@ -208,7 +208,7 @@ static int reply_managed_objects(sd_bus_message *call, BusTree *t) {
                 r = sd_bus_message_open_container(reply, 'a', "{oa{sa{sv}}}");
         if (r < 0)
                 return r;
-        HASHMAP_FOREACH(d, m->domains, i) {
+        HASHMAP_FOREACH (d, m->domains, i) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *object = NULL;
 
                 if (counted) {
@@ -302,7 +302,7 @@ static int reply_introspect_domains(sd_bus_message *call, BusTree *t) {
         if (!f)
                 return -ENOMEM;
         fputs(introspect_head, f);
-        HASHMAP_FOREACH(d, t->manager->domains, i) {
+        HASHMAP_FOREACH (d, t->manager->domains, i) {
                 char path[DOMAIN_OBJECT_PATH_MAX];
                 r = domain_object_path_buf(d->uuid, path);
                 if (r < 0)
@@ -400,7 +400,7 @@ BusTree *bus_tree_free(BusTree *t) {
                 return NULL;
         sd_bus_slot_unref(t->filter_slot);
         ObjectSize *o;
-        HASHMAP_FOREACH(o, t->sizes, i)
+        HASHMAP_FOREACH (o, t->sizes, i)
                 free(o);
         hashmap_free(t->sizes);
         free(t);

@@ -91,9 +91,10 @@ int wire_copy(sd_bus_message *dst, sd_bus_message *src, uint64_t *offset) {
                         return r;
                 *offset = basic_size(*offset, type, &value);
                 if (dst) {
-                        r = sd_bus_message_append_basic(dst, type, type == 's' || type == 'o' || type == 'g'
-                                                                           ? (const void *) value.s
-                                                                           : (const void *) &value);
+                        r = sd_bus_message_append_basic(dst, type,
+                                                        type == 's' || type == 'o' || type == 'g'
+                                                                ? (const void *) value.s
+                                                                : (const void *) &value);
                         if (r < 0)
                                 return r;
                 }

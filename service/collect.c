@@ -105,8 +105,8 @@ static void arm_timer(CollectScheduler *s, uint64_t at) {
                         log_error_errno(r, "Failed to set up the collection timer: %m");
                 return;
         }
-        if (sd_event_source_get_enabled(s->timer, NULL) > 0 &&
-            sd_event_source_get_time(s->timer, &current) >= 0 && current <= at)
+        if (sd_event_source_get_enabled(s->timer, NULL) > 0 && sd_event_source_get_time(s->timer, &current) >= 0 &&
+            current <= at)
                 return;
         (void) sd_event_source_set_time(s->timer, at);
         (void) sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
@@ -118,7 +118,7 @@ void collect_schedule(CollectScheduler *s) {
 
         if (s->timer)
                 (void) sd_event_source_set_enabled(s->timer, SD_EVENT_OFF);
-        HASHMAP_FOREACH(d, s->domains, i) {
+        HASHMAP_FOREACH (d, s->domains, i) {
                 if (!domain_agent_usable(d) || d->collect.collecting)
                         continue;
                 unsigned kinds = kinds_due(d, now + COALESCE_USEC);
@@ -173,7 +173,7 @@ static bool keeps_guest_data(const Domain *d) {
 void collect_domain_updated(CollectScheduler *s, Domain *d, bool was_usable, CollectReport *report) {
         bool usable = domain_agent_usable(d);
 
-        *report = (CollectReport) { 0 };
+        *report = (CollectReport){ 0 };
         if (!keeps_guest_data(d) && (d->guest_exported || d->guest || d->agent_info))
                 drop_guest_data(d, report);
         if (usable != was_usable)
@@ -219,14 +219,14 @@ static CollectWaiter *take_waiters(CollectWaiter **head) {
 static void finished(CollectReport *report, CollectWaiter **head, const char *error) {
         if (report->n_done >= ELEMENTSOF(report->done))
                 return;
-        report->done[report->n_done++] = (CollectDone) { take_waiters(head), error, false };
+        report->done[report->n_done++] = (CollectDone){ take_waiters(head), error, false };
 }
 
 void collect_domain_removed(Domain *d, CollectReport *report) {
-        *report = (CollectReport) { 0 };
+        *report = (CollectReport){ 0 };
         for (size_t i = 0; i < ELEMENTSOF(d->collect.waiting); i++)
-                report->done[report->n_done++] = (CollectDone) { take_waiters(&d->collect.waiting[i]), "The domain is gone.",
-                                                                 true };
+                report->done[report->n_done++] =
+                        (CollectDone){ take_waiters(&d->collect.waiting[i]), "The domain is gone.", true };
 }
 
 void collect_domain_forget(Domain *d) {
@@ -238,7 +238,7 @@ void collect_apply_result(CollectScheduler *s, Domain *d, VirtMsg *msg, CollectR
         uint64_t now = now_usec();
         unsigned requested = msg->data.kinds_requested;
 
-        *report = (CollectReport) { 0 };
+        *report = (CollectReport){ 0 };
         if (!d->collect.collecting || msg->data.job != d->collect.job) {
                 /* Asked of a Domain object that was removed meanwhile (this
                  * one has the same UUID): not about this one. */

@@ -13,8 +13,8 @@
 #include "hashmap.h"
 
 typedef struct CollectConfig {
-        unsigned workers;       /* agent worker threads */
-        int agent_timeout;      /* seconds; < 0: leave libvirt's setting alone */
+        unsigned workers;                         /* agent worker threads */
+        int agent_timeout;                        /* seconds; < 0: leave libvirt's setting alone */
         uint64_t interval_usec[GUEST_KIND_COUNT]; /* by index in guest_kinds */
 } CollectConfig;
 
@@ -28,11 +28,11 @@ void collect_config_default(CollectConfig *c);
  * borrows. The per-domain part is Domain.collect. */
 typedef struct CollectScheduler {
         CollectConfig config;
-        sd_event *event;         /* borrowed; NULL: no timer (unit tests) */
-        Hashmap *domains;        /* borrowed: the model's, UUID → Domain */
-        AgentPool *pool;         /* borrowed; NULL: jobs are planned, not run */
+        sd_event *event;  /* borrowed; NULL: no timer (unit tests) */
+        Hashmap *domains; /* borrowed: the model's, UUID → Domain */
+        AgentPool *pool;  /* borrowed; NULL: jobs are planned, not run */
         sd_event_source *timer;
-        uint64_t last_job;       /* number of the latest job, all domains */
+        uint64_t last_job; /* number of the latest job, all domains */
 } CollectScheduler;
 
 /* Frees what the scheduler owns (its timer). */
@@ -58,10 +58,10 @@ typedef struct CollectDone {
  * order: the guest interfaces appeared or went, properties changed,
  * collections ended. The scheduler itself calls no hook. */
 typedef struct CollectReport {
-        int exported;         /* 1: OS, Users, Filesystems appear; -1: they go; 0: neither */
-        unsigned changed;     /* DomainProperty bits of d */
-        CollectDone done[2];  /* the one in flight, and the one queued behind it */
-        size_t n_done;        /* collections that ended */
+        int exported;        /* 1: OS, Users, Filesystems appear; -1: they go; 0: neither */
+        unsigned changed;    /* DomainProperty bits of d */
+        CollectDone done[2]; /* the one in flight, and the one queued behind it */
+        size_t n_done;       /* collections that ended */
 } CollectReport;
 
 /* After d changed (or appeared: was_usable false): starts a full collection

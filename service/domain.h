@@ -60,22 +60,22 @@ typedef struct CollectWaiter CollectWaiter; /* service/collect.h */
 /* A domain's collection state: read and written by service/collect.c
  * only (its tests look). */
 typedef struct DomainCollect {
-        bool collecting;              /* a collection is in flight */
-        unsigned pending_kinds;       /* asked for while one was in flight */
-        uint64_t seq;                 /* number of the latest collection submitted */
-        CollectWaiter *waiting[2];    /* Refresh() calls answered by the one in flight, by the next */
-        unsigned kinds;               /* what the one in flight asks for */
-        KindPlan plan[GUEST_KIND_COUNT]; /* ... and how it reads each kind */
-        uint64_t started_usec;        /* CLOCK_MONOTONIC when it was submitted */
-        uint64_t job;                 /* the job in flight (CollectScheduler.last_job): a result of
+        bool collecting;                     /* a collection is in flight */
+        unsigned pending_kinds;              /* asked for while one was in flight */
+        uint64_t seq;                        /* number of the latest collection submitted */
+        CollectWaiter *waiting[2];           /* Refresh() calls answered by the one in flight, by the next */
+        unsigned kinds;                      /* what the one in flight asks for */
+        KindPlan plan[GUEST_KIND_COUNT];     /* ... and how it reads each kind */
+        uint64_t started_usec;               /* CLOCK_MONOTONIC when it was submitted */
+        uint64_t job;                        /* the job in flight (CollectScheduler.last_job): a result of
                                        * another is late, for an object removed and added again */
-        uint64_t full_done_usec;      /* CLOCK_MONOTONIC when the latest collection of everything
+        uint64_t full_done_usec;             /* CLOCK_MONOTONIC when the latest collection of everything
                                        * ended in this agent session; 0: none */
-        char *full_error;             /* its outcome: NULL if the agent answered */
+        char *full_error;                    /* its outcome: NULL if the agent answered */
         uint64_t due_usec[GUEST_KIND_COUNT]; /* CLOCK_MONOTONIC; 0: as soon as possible */
-        unsigned failing_kinds;       /* kinds whose last collection failed (logged once) */
-        unsigned raw_kinds;           /* lists too long for libvirt: read from the agent's own reply */
-        unsigned raw_failed_kinds;    /* ... and those whose own reply failed too: not tried again */
+        unsigned failing_kinds;              /* kinds whose last collection failed (logged once) */
+        unsigned raw_kinds;                  /* lists too long for libvirt: read from the agent's own reply */
+        unsigned raw_failed_kinds;           /* ... and those whose own reply failed too: not tried again */
 } DomainCollect;
 
 struct Domain {

@@ -11,19 +11,13 @@ static LogLevel max_level = LOG_LEVEL_INFO;
 
 /* Prefixes understood by journald (sd-daemon(3)), so levels survive stderr. */
 static const char *const level_prefix[_LOG_LEVEL_MAX] = {
-        [LOG_LEVEL_ERROR] = "<3>",
-        [LOG_LEVEL_WARNING] = "<4>",
-        [LOG_LEVEL_NOTICE] = "<5>",
-        [LOG_LEVEL_INFO] = "<6>",
-        [LOG_LEVEL_DEBUG] = "<7>",
+        [LOG_LEVEL_ERROR] = "<3>", [LOG_LEVEL_WARNING] = "<4>", [LOG_LEVEL_NOTICE] = "<5>",
+        [LOG_LEVEL_INFO] = "<6>",  [LOG_LEVEL_DEBUG] = "<7>",
 };
 
 static const char *const level_name[_LOG_LEVEL_MAX] = {
-        [LOG_LEVEL_ERROR] = "error",
-        [LOG_LEVEL_WARNING] = "warning",
-        [LOG_LEVEL_NOTICE] = "notice",
-        [LOG_LEVEL_INFO] = "info",
-        [LOG_LEVEL_DEBUG] = "debug",
+        [LOG_LEVEL_ERROR] = "error", [LOG_LEVEL_WARNING] = "warning", [LOG_LEVEL_NOTICE] = "notice",
+        [LOG_LEVEL_INFO] = "info",   [LOG_LEVEL_DEBUG] = "debug",
 };
 
 LogLevel log_level_from_string(const char *s) {

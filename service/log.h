@@ -21,8 +21,7 @@ void log_set_max_level(LogLevel l);
 
 /* Returns r (negative errno) so callers can "return log_error_errno(r, ...)".
  * %m in the format prints strerror(-r). */
-int log_internal(LogLevel level, int error, const char *file, int line, const char *format, ...)
-        _printf_(5, 6);
+int log_internal(LogLevel level, int error, const char *file, int line, const char *format, ...) _printf_(5, 6);
 
 #define log_full_errno(level, error, ...) log_internal(level, error, __FILE__, __LINE__, __VA_ARGS__)
 #define log_error_errno(e, ...) log_full_errno(LOG_LEVEL_ERROR, e, __VA_ARGS__)

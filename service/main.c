@@ -62,18 +62,17 @@ static int run(const Options *o) {
 
         r = open_bus(o->bus, &bus);
         if (r < 0)
-                return log_error_errno(r, "Failed to connect to the %s bus (%s): %m",
-                                       o->bus == BUS_KIND_USER ? "session" : "system",
-                                       o->bus == BUS_KIND_USER ? "is DBUS_SESSION_BUS_ADDRESS set?"
-                                                               : "DBUS_SYSTEM_BUS_ADDRESS or /run/dbus/system_bus_socket");
+                return log_error_errno(
+                        r, "Failed to connect to the %s bus (%s): %m", o->bus == BUS_KIND_USER ? "session" : "system",
+                        o->bus == BUS_KIND_USER ? "is DBUS_SESSION_BUS_ADDRESS set?"
+                                                : "DBUS_SYSTEM_BUS_ADDRESS or /run/dbus/system_bus_socket");
         (void) sd_bus_error_add_map(bus_error_map);
         r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
         /* Without the bus there is nothing to do: exit, the unit restarts us. */
         r = sd_bus_match_signal_async(bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
-                                      "org.freedesktop.DBus.Local", "Disconnected", on_bus_disconnected, NULL,
-                                      event);
+                                      "org.freedesktop.DBus.Local", "Disconnected", on_bus_disconnected, NULL, event);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the bus connection: %m");
 

@@ -17,11 +17,10 @@
  * manager's stop timeout. */
 #define POOL_STOP_WAIT_MS 2000
 
-
-#define CALL_HOOK(m, name, ...)                                                                    \
-        do {                                                                                       \
-                if ((m)->hooks && (m)->hooks->name)                                                \
-                        (m)->hooks->name((m), __VA_ARGS__);                                        \
+#define CALL_HOOK(m, name, ...)                                                                                        \
+        do {                                                                                                           \
+                if ((m)->hooks && (m)->hooks->name)                                                                    \
+                        (m)->hooks->name((m), __VA_ARGS__);                                                            \
         } while (0)
 
 int manager_new(sd_event *event, const char *uri, Manager **ret) {
@@ -73,7 +72,7 @@ Manager *manager_free(Manager *m) {
         collect_scheduler_done(&m->collect);
         queue_unref(m->inbox);
 
-        HASHMAP_FOREACH(d, m->domains, i) {
+        HASHMAP_FOREACH (d, m->domains, i) {
                 collect_domain_forget(d);
                 domain_free(d);
         }
@@ -100,7 +99,7 @@ Domain *manager_find_domain_by_name(Manager *m, const char *name) {
         /* Linear: name lookups are rare method calls, UUID is the key.
          * libvirt's own name first; else the published one, if no other
          * domain's name was made the same (two names can sanitize alike). */
-        HASHMAP_FOREACH(d, m->domains, i) {
+        HASHMAP_FOREACH (d, m->domains, i) {
                 if (domain_has_libvirt_name(d, name))
                         return d;
                 if (domain_has_published_name(d, name)) {
@@ -221,13 +220,13 @@ static void resync(Manager *m, DomainInfo *domains, size_t n) {
         Domain *d;
         size_t n_gone = 0;
 
-        HASHMAP_FOREACH(d, m->domains, i)
+        HASHMAP_FOREACH (d, m->domains, i)
                 d->seen = false;
         for (size_t i = 0; i < n; i++)
                 add_or_update_domain(m, &domains[i]);
 
         /* Collect first: the map may not change while we iterate it. */
-        HASHMAP_FOREACH(d, m->domains, i)
+        HASHMAP_FOREACH (d, m->domains, i)
                 if (!d->seen)
                         n_gone++;
         if (n_gone == 0)
@@ -238,7 +237,7 @@ static void resync(Manager *m, DomainInfo *domains, size_t n) {
                 return;
         }
         size_t k = 0;
-        HASHMAP_FOREACH(d, m->domains, i)
+        HASHMAP_FOREACH (d, m->domains, i)
                 if (!d->seen)
                         gone[k++] = d;
         for (size_t i = 0; i < k; i++)
@@ -276,8 +275,8 @@ static void schedule_reconnect(Manager *m) {
 
         sd_event_source_disable_unref(m->reconnect_source);
         m->reconnect_source = NULL;
-        r = sd_event_add_time_relative(m->event, &m->reconnect_source, CLOCK_MONOTONIC, delay, 0,
-                                       on_reconnect_timer, m);
+        r = sd_event_add_time_relative(m->event, &m->reconnect_source, CLOCK_MONOTONIC, delay, 0, on_reconnect_timer,
+                                       m);
         if (r < 0)
                 log_error_errno(r, "Failed to schedule reconnecting to libvirt: %m");
 }

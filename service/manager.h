@@ -47,7 +47,7 @@ struct Manager {
         Hashmap *domains; /* UUID → Domain */
 
         bool connected;
-        bool synced; /* the first full list has arrived */
+        bool synced;            /* the first full list has arrived */
         size_t unlisted_logged; /* domains libvirt could not list, as last logged */
         Backoff backoff;
         sd_event_source *reconnect_source;

@@ -75,8 +75,7 @@ void options_help(const char *program) {
         char kinds[256], interval[512];
 
         kinds_with_defaults(kinds, sizeof kinds);
-        snprintf(interval, sizeof interval,
-                 "how often to refresh one kind of data, 1-%d; KIND is %s; may be repeated",
+        snprintf(interval, sizeof interval, "how often to refresh one kind of data, 1-%d; KIND is %s; may be repeated",
                  COLLECT_INTERVAL_MAX_SEC, kinds);
         printf("%s [OPTIONS...]\n\n"
                "Publish what the QEMU guest agents of libvirt's domains report on D-Bus,\n"
@@ -120,16 +119,11 @@ static bool uri_is_text(const char *uri) {
 
 int options_parse(int argc, char **argv, Options *o, char *error_buf, size_t error_size) {
         static const struct option longopts[] = {
-                { "connect", required_argument, NULL, 'c' },
-                { "system", no_argument, NULL, 's' },
-                { "user", no_argument, NULL, 'u' },
-                { "log-level", required_argument, NULL, 'l' },
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, 'V' },
-                { "workers", required_argument, NULL, 'w' },
-                { "agent-timeout", required_argument, NULL, 't' },
-                { "interval", required_argument, NULL, 'i' },
-                {}
+                { "connect", required_argument, NULL, 'c' },  { "system", no_argument, NULL, 's' },
+                { "user", no_argument, NULL, 'u' },           { "log-level", required_argument, NULL, 'l' },
+                { "help", no_argument, NULL, 'h' },           { "version", no_argument, NULL, 'V' },
+                { "workers", required_argument, NULL, 'w' },  { "agent-timeout", required_argument, NULL, 't' },
+                { "interval", required_argument, NULL, 'i' }, {}
         };
         int c;
         long v;

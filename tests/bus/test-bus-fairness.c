@@ -79,10 +79,10 @@ static void *flood(void *userdata) {
                 /* the calls whose cost grows with the fleet; one in four lists the
                  * domain objects by introspection */
                 int r = i % 4 == 3 ? sd_bus_message_new_method_call(f->bus, &m, BUS_NAME, MANAGER_PATH "/domain",
-                                                                     "org.freedesktop.DBus.Introspectable", "Introspect")
+                                                                    "org.freedesktop.DBus.Introspectable", "Introspect")
                                    : sd_bus_message_new_method_call(f->bus, &m, BUS_NAME, MANAGER_PATH,
-                                                                     "org.freedesktop.DBus.ObjectManager",
-                                                                     "GetManagedObjects");
+                                                                    "org.freedesktop.DBus.ObjectManager",
+                                                                    "GetManagedObjects");
                 if (r < 0)
                         break;
                 r = sd_bus_send(f->bus, m, NULL);
@@ -128,8 +128,9 @@ static void test_flood_does_not_stall_another_caller(void **state) {
                 double t1 = harness_now();
                 for (int i = 0; i < 20; i++) {
                         sd_bus_message *reply = NULL;
-                        assert_true(sd_bus_call_method(H.bus, BUS_NAME, MANAGER_PATH, "org.freedesktop.DBus.ObjectManager",
-                                                       "GetManagedObjects", NULL, &reply, "") >= 0);
+                        assert_true(sd_bus_call_method(H.bus, BUS_NAME, MANAGER_PATH,
+                                                       "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", NULL,
+                                                       &reply, "") >= 0);
                         sd_bus_message_unref(reply);
                 }
                 printf("# idle: ListSummaries %.2f ms, GetManagedObjects %.2f ms\n", (t1 - t0) / 20 * 1e3,
@@ -196,7 +197,8 @@ static void test_odd_whole_tree_calls(void **state) {
         assert_true(sd_bus_error_has_name(&error, SD_BUS_ERROR_INVALID_ARGS));
         sd_bus_error_free(&error);
 
-        assert_true(sd_bus_message_new_method_call(H.bus, &call, BUS_NAME, MANAGER_PATH, NULL, "GetManagedObjects") >= 0);
+        assert_true(sd_bus_message_new_method_call(H.bus, &call, BUS_NAME, MANAGER_PATH, NULL, "GetManagedObjects") >=
+                    0);
         int r = sd_bus_call(H.bus, call, 0, &error, &reply);
         printf("# GetManagedObjects without an interface: %s\n", r >= 0 ? "a reply" : error.name);
         sd_bus_error_free(&error);

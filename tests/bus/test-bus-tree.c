@@ -134,29 +134,57 @@ static char *managed_objects_dump(sd_bus *bus, size_t *ret_n) {
 /* ---- GetManagedObjects from the model = sd-bus's own ---- */
 
 #define UUID(n) "b0000000-0000-4000-8000-00000000000" #n
-#define NIC(mac, alias)                                                                                            \
-        "<interface type='network'><mac address='" mac "'/><source network='default'/><alias name='" alias        \
+#define NIC(mac, alias)                                                                                                \
+        "<interface type='network'><mac address='" mac "'/><source network='default'/><alias name='" alias             \
         "'/></interface>"
 
 static const char *const full_guest[] = {
-        "os.id=debian", "os.name=Debian GNU/Linux", "os.pretty-name=Debian GNU/Linux 12 (bookworm)",
-        "os.version=12 (bookworm)", "os.version-id=12", "os.kernel-release=6.1.0-18-amd64",
-        "os.kernel-version=#1 SMP PREEMPT_DYNAMIC", "os.machine=x86_64", "hostname=alpha.example",
-        "timezone.name=CET", "timezone.offset=3600",
-        "user.count=2", "user.0.name=root", "user.1.name=alice", "user.1.domain=CORP",
-        "fs.count=1", "fs.0.name=vda1", "fs.0.mountpoint=/", "fs.0.fstype=ext4", "fs.0.disk.count=1",
-        "fs.0.disk.0.serial=disk-1", "fs.0.disk.0.alias=vda",
-        "if.count=2", "if.0.name=eth0", "if.0.hwaddr=52:54:00:aa:00:01", "if.0.addr.count=2",
-        "if.0.addr.0.type=ipv6", "if.0.addr.0.addr=fe80::1", "if.0.addr.0.prefix=64",
-        "if.0.addr.1.type=ipv4", "if.0.addr.1.addr=10.0.0.2", "if.0.addr.1.prefix=24",
-        "if.1.name=docker0", "if.1.hwaddr=02:42:00:00:00:01", "if.1.addr.count=1",
-        "if.1.addr.0.type=ipv4", "if.1.addr.0.addr=172.17.0.1", "if.1.addr.0.prefix=16",
+        "os.id=debian",
+        "os.name=Debian GNU/Linux",
+        "os.pretty-name=Debian GNU/Linux 12 (bookworm)",
+        "os.version=12 (bookworm)",
+        "os.version-id=12",
+        "os.kernel-release=6.1.0-18-amd64",
+        "os.kernel-version=#1 SMP PREEMPT_DYNAMIC",
+        "os.machine=x86_64",
+        "hostname=alpha.example",
+        "timezone.name=CET",
+        "timezone.offset=3600",
+        "user.count=2",
+        "user.0.name=root",
+        "user.1.name=alice",
+        "user.1.domain=CORP",
+        "fs.count=1",
+        "fs.0.name=vda1",
+        "fs.0.mountpoint=/",
+        "fs.0.fstype=ext4",
+        "fs.0.disk.count=1",
+        "fs.0.disk.0.serial=disk-1",
+        "fs.0.disk.0.alias=vda",
+        "if.count=2",
+        "if.0.name=eth0",
+        "if.0.hwaddr=52:54:00:aa:00:01",
+        "if.0.addr.count=2",
+        "if.0.addr.0.type=ipv6",
+        "if.0.addr.0.addr=fe80::1",
+        "if.0.addr.0.prefix=64",
+        "if.0.addr.1.type=ipv4",
+        "if.0.addr.1.addr=10.0.0.2",
+        "if.0.addr.1.prefix=24",
+        "if.1.name=docker0",
+        "if.1.hwaddr=02:42:00:00:00:01",
+        "if.1.addr.count=1",
+        "if.1.addr.0.type=ipv4",
+        "if.1.addr.0.addr=172.17.0.1",
+        "if.1.addr.0.prefix=16",
         "guest-info={\"return\":{\"version\":\"7.2.19\",\"supported_commands\":["
         "{\"enabled\":true,\"name\":\"guest-info\"},{\"enabled\":false,\"name\":\"guest-exec\"}]}}",
         NULL,
 };
 static const char *const hostile_guest[] = {
-        "os.pretty-name=Hotel \xef\xbf\xbf OS", "hostname=hotel\xff\x1b[31m", NULL,
+        "os.pretty-name=Hotel \xef\xbf\xbf OS",
+        "hostname=hotel\xff\x1b[31m",
+        NULL,
 };
 
 static const FakeVm representative[] = {
@@ -167,7 +195,9 @@ static const FakeVm representative[] = {
         { "charlie", UUID(3), DOMAIN_STATE_RUNNING, true, NULL, NULL, 0 },
         { "delta", UUID(4), DOMAIN_STATE_SHUTOFF, false, NIC("52:54:00:dd:00:01", "net0"), NULL, 0 },
         { "echo", UUID(5), DOMAIN_STATE_PAUSED, true, NULL, hostile_guest, 0 },
-        { "\xc3\xad" "ndia", UUID(6), DOMAIN_STATE_RUNNING, true, NULL, hostile_guest, 0 },
+        { "\xc3\xad"
+          "ndia",
+          UUID(6), DOMAIN_STATE_RUNNING, true, NULL, hostile_guest, 0 },
 };
 
 /* Introspect of the domain objects' parent: its text up to the first
@@ -179,8 +209,8 @@ static char *introspect_domains_text(sd_bus *bus) {
         char **lines = NULL, *text = NULL;
         size_t n = 0, len = 0;
 
-        assert_int_equal(sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH "/domain", "org.freedesktop.DBus.Introspectable",
-                                            "Introspect", &error, &reply, ""),
+        assert_int_equal(sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH "/domain",
+                                            "org.freedesktop.DBus.Introspectable", "Introspect", &error, &reply, ""),
                          1);
         assert_int_equal(sd_bus_message_read(reply, "s", &xml), 1);
         const char *children = strstr(xml, " <node name=");
@@ -238,7 +268,8 @@ static void test_managed_objects_equal_sd_bus(void **state) {
                 while (ours[k] == sd_bus_text[k])
                         k++;
                 k = k > 100 ? k - 100 : 0;
-                fprintf(stderr, "first difference after:\n sd-bus: %.300s\n ours:   %.300s\n", sd_bus_text + k, ours + k);
+                fprintf(stderr, "first difference after:\n sd-bus: %.300s\n ours:   %.300s\n", sd_bus_text + k,
+                        ours + k);
         }
         assert_true(strcmp(ours, sd_bus_text) == 0);
         free(sd_bus_text);
@@ -282,9 +313,8 @@ static void assert_still_on_the_bus(size_t n_domains) {
 
         assert_int_equal(harness_get_property(&H, MANAGER_PATH, MANAGER_IFACE, "DomainCount", 'u', &count), 0);
         assert_int_equal(count, n_domains);
-        assert_int_equal(sd_bus_call_method(H.bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "ListDomains", &error,
-                                            &reply, ""),
-                         1);
+        assert_int_equal(
+                sd_bus_call_method(H.bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "ListDomains", &error, &reply, ""), 1);
         assert_int_equal(sd_bus_message_enter_container(reply, 'a', "(sso)"), 1);
         while (sd_bus_message_skip(reply, "(sso)") > 0)
                 n++;
@@ -414,8 +444,10 @@ static void test_widest_domain_replies(void **state) {
         add_number("fs.count", GUEST_FILESYSTEMS_MAX);
         for (unsigned i = 0; i < DOMAIN_NICS_MAX; i++) {
                 snprintf(mac, sizeof mac, "52:54:00:00:%02x:%02x", i >> 8, i & 0xff);
-                fprintf(f, "<interface type='network'><mac address='%s'/><source network='default'/>"
-                           "<alias name='net%u'/></interface>", mac, i);
+                fprintf(f,
+                        "<interface type='network'><mac address='%s'/><source network='default'/>"
+                        "<alias name='net%u'/></interface>",
+                        mac, i);
                 snprintf(key, sizeof key, "if.%u.name", i);
                 add_controls(key, i, 0);
                 snprintf(key, sizeof key, "if.%u.hwaddr", i);
@@ -471,8 +503,8 @@ static void test_widest_domain_replies(void **state) {
                 { "org.freedesktop.DBus.Properties", "GetAll", "s" },
         };
         static const char *const interfaces[] = {
-                "org.guestinfod.GuestInfo1.Domain", "org.guestinfod.GuestInfo1.Interfaces",
-                "org.guestinfod.GuestInfo1.OS", "org.guestinfod.GuestInfo1.Users",
+                "org.guestinfod.GuestInfo1.Domain",      "org.guestinfod.GuestInfo1.Interfaces",
+                "org.guestinfod.GuestInfo1.OS",          "org.guestinfod.GuestInfo1.Users",
                 "org.guestinfod.GuestInfo1.Filesystems",
         };
         for (size_t i = 0; i < ELEMENTSOF(calls); i++)

@@ -113,10 +113,8 @@ static void test_bus_gone_is_a_clean_exit(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_help_and_version),
-                cmocka_unit_test(test_bad_flags),
-                cmocka_unit_test(test_unreachable_uri),
-                cmocka_unit_test(test_sigterm_is_a_clean_exit),
+                cmocka_unit_test(test_help_and_version),         cmocka_unit_test(test_bad_flags),
+                cmocka_unit_test(test_unreachable_uri),          cmocka_unit_test(test_sigterm_is_a_clean_exit),
                 cmocka_unit_test(test_bus_gone_is_a_clean_exit), /* last: it takes the bus away */
         };
         return cmocka_run_group_tests_name("bus: command line", tests, group_setup, group_teardown);

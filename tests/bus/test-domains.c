@@ -94,7 +94,8 @@ static char *virsh_domains(void) {
         char *out = NULL;
         char cmd[3000];
         snprintf(cmd, sizeof cmd,
-                 "for u in $(virsh -q -c '%s' list --all --uuid); do echo \"$u $(virsh -q -c '%s' domname $u)\"; done | sort",
+                 "for u in $(virsh -q -c '%s' list --all --uuid); do echo \"$u $(virsh -q -c '%s' domname $u)\"; done "
+                 "| sort",
                  H.uri, H.uri);
         char *argv[] = { "sh", "-c", cmd, NULL };
         assert_int_equal(harness_run(argv, 30, &out), 0);
@@ -138,7 +139,8 @@ static void test_lifecycle_signals(void **state) {
         assert_true(harness_wait_line(&H, "DomainCount=2", TIMEOUT_MS));
         harness_settle(&H, 300);
         assert_lines(&H,
-                     "InterfacesAdded " VM1_UUID " Domain(Name=vm1 UUID=" VM1_UUID " State=shutoff Persistent=true Id=-1"
+                     "InterfacesAdded " VM1_UUID " Domain(Name=vm1 UUID=" VM1_UUID
+                     " State=shutoff Persistent=true Id=-1"
                      " AgentConnected=false AgentLastTransitionTime=0 AgentLastProbeTime=0 AgentVersion=)"
                      " Interfaces(Interfaces=<a(ssssass)>)",
                      "PropertiesChanged manager DomainCount=2");
@@ -181,7 +183,8 @@ static void test_transient_domain(void **state) {
         assert_true(harness_wait_line(&H, "DomainCount=2", TIMEOUT_MS));
         harness_settle(&H, 300);
         assert_lines(&H,
-                     "InterfacesAdded " VM2_UUID " Domain(Name=vm2 UUID=" VM2_UUID " State=running Persistent=false Id=[1-9]*"
+                     "InterfacesAdded " VM2_UUID " Domain(Name=vm2 UUID=" VM2_UUID
+                     " State=running Persistent=false Id=[1-9]*"
                      " AgentConnected=false AgentLastTransitionTime=0 AgentLastProbeTime=0 AgentVersion=)"
                      " Interfaces(Interfaces=<a(ssssass)>)",
                      "PropertiesChanged manager DomainCount=2");
@@ -272,8 +275,8 @@ static void test_lookups_and_bad_arguments(void **state) {
 
         /* wrong argument type: the bus layer refuses it, by name */
         sd_bus_error error = SD_BUS_ERROR_NULL;
-        int r = sd_bus_call_method(H.bus, "org.guestinfod.GuestInfo1", MANAGER_PATH, MANAGER_IFACE,
-                                   "GetDomainByName", &error, NULL, "u", 42);
+        int r = sd_bus_call_method(H.bus, "org.guestinfod.GuestInfo1", MANAGER_PATH, MANAGER_IFACE, "GetDomainByName",
+                                   &error, NULL, "u", 42);
         assert_true(r < 0);
         assert_string_equal(error.name, "org.freedesktop.DBus.Error.InvalidArgs");
         sd_bus_error_free(&error);
@@ -402,24 +405,24 @@ static void test_burst_is_throttled(void **state) {
 
 /* ---- ListSummaries ---- */
 
-#define VM1_XML_NICS                                                                                               \
-        "    <interface type='network'>\n"                                                                         \
-        "      <mac address='52:54:00:00:51:01'/><source network='default'/>\n"                                    \
-        "      <ip address='2001:db8::10' family='ipv6' prefix='64'/>\n"                                           \
-        "      <ip address='192.0.2.10' family='ipv4' prefix='24'/>\n"                                             \
-        "    </interface>\n"                                                                                       \
-        "    <interface type='network'>\n"                                                                         \
-        "      <mac address='52:54:00:00:51:02'/><source network='default'/>\n"                                    \
-        "    </interface>\n"                                                                                       \
-        "    <interface type='network'>\n"                                                                         \
-        "      <mac address='52:54:00:00:51:03'/><source network='default'/>\n"                                    \
-        "      <ip address='198.51.100.7'/>\n"                                                                     \
+#define VM1_XML_NICS                                                                                                   \
+        "    <interface type='network'>\n"                                                                             \
+        "      <mac address='52:54:00:00:51:01'/><source network='default'/>\n"                                        \
+        "      <ip address='2001:db8::10' family='ipv6' prefix='64'/>\n"                                               \
+        "      <ip address='192.0.2.10' family='ipv4' prefix='24'/>\n"                                                 \
+        "    </interface>\n"                                                                                           \
+        "    <interface type='network'>\n"                                                                             \
+        "      <mac address='52:54:00:00:51:02'/><source network='default'/>\n"                                        \
+        "    </interface>\n"                                                                                           \
+        "    <interface type='network'>\n"                                                                             \
+        "      <mac address='52:54:00:00:51:03'/><source network='default'/>\n"                                        \
+        "      <ip address='198.51.100.7'/>\n"                                                                         \
         "    </interface>\n"
-#define VM2_XML_NICS                                                                                               \
-        "    <interface type='network'>\n"                                                                         \
-        "      <mac address='52:54:00:00:52:01'/><source network='default'/>\n"                                    \
-        "      <ip address='203.0.113.5' family='ipv4' prefix='32'/>\n"                                            \
-        "    </interface>\n"                                                                                       \
+#define VM2_XML_NICS                                                                                                   \
+        "    <interface type='network'>\n"                                                                             \
+        "      <mac address='52:54:00:00:52:01'/><source network='default'/>\n"                                        \
+        "      <ip address='203.0.113.5' family='ipv4' prefix='32'/>\n"                                                \
+        "    </interface>\n"                                                                                           \
         "    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>\n"
 
 /* A test-driver domain with these devices; returns the XML file's path (static). */
@@ -527,7 +530,8 @@ static void test_libvirtd_restart(void **state) {
         harness_settle(&H, 500);
         /* the fresh test:///default has only "test", unchanged: vm1 goes, nothing
          * else is said, nothing is added twice */
-        assert_lines(&H, "InterfacesRemoved " VM1_UUID " Domain Interfaces", "PropertiesChanged manager Connected=true DomainCount=1");
+        assert_lines(&H, "InterfacesRemoved " VM1_UUID " Domain Interfaces",
+                     "PropertiesChanged manager Connected=true DomainCount=1");
 
         char *ours = list_domains(), *theirs = virsh_domains();
         assert_string_equal(ours, theirs);

@@ -41,7 +41,9 @@ static const Named names[] = {
         { "11111111-2222-3333-4444-00000000fd02", "nc&#xFDEF;&#x1FFFF;&#x10FFFF;x", "nc" FFFD FFFD FFFD "x" },
         /* valid for D-Bus: published as it is */
         { "11111111-2222-3333-4444-00000000fd03", "cr&#13;c1&#x85;bidi&#x202E;zw&#x200B;",
-          "cr\rc1\xc2\x85" "bidi\xe2\x80\xae" "zw\xe2\x80\x8b" },
+          "cr\rc1\xc2\x85"
+          "bidi\xe2\x80\xae"
+          "zw\xe2\x80\x8b" },
         /* two names that sanitize alike */
         { "11111111-2222-3333-4444-00000000fd04", "twin&#xFDD0;", "twin" FFFD },
         { "11111111-2222-3333-4444-00000000fd05", "twin&#xFDD1;", "twin" FFFD },

@@ -25,9 +25,9 @@
 #define CALL_TIMEOUT_USEC (5 * 1000000ULL)
 #define QUOTE_BOUND 400 /* bytes of an error message quoting something */
 
-#define RLO "\xe2\x80\xae"   /* U+202E RIGHT-TO-LEFT OVERRIDE */
-#define ZWSP "\xe2\x80\x8b"  /* U+200B ZERO WIDTH SPACE */
-#define C1_CSI "\xc2\x9b"    /* U+009B, a C1 control */
+#define RLO "\xe2\x80\xae"     /* U+202E RIGHT-TO-LEFT OVERRIDE */
+#define ZWSP "\xe2\x80\x8b"    /* U+200B ZERO WIDTH SPACE */
+#define C1_CSI "\xc2\x9b"      /* U+009B, a C1 control */
 #define NONCHAR "\xef\xb7\x90" /* U+FDD0: libvirt takes it in a name, sd-bus refuses it */
 
 static Harness H;
@@ -57,9 +57,9 @@ static char *call_error(const char *path, const char *iface, const char *method,
         double t0 = harness_now();
         int r = sd_bus_call(H.bus, call, CALL_TIMEOUT_USEC, &error, &reply);
         if (r >= 0 || !error.name || strcmp(error.name, want_error) != 0)
-                fprintf(stderr, "%s(%zu bytes): r=%d %s: %s after %.1f s, wanted %s\n", method,
-                        arg ? strlen(arg) : 0, r, error.name ? error.name : "-",
-                        error.message ? error.message : "", harness_now() - t0, want_error);
+                fprintf(stderr, "%s(%zu bytes): r=%d %s: %s after %.1f s, wanted %s\n", method, arg ? strlen(arg) : 0,
+                        r, error.name ? error.name : "-", error.message ? error.message : "", harness_now() - t0,
+                        want_error);
         assert_true(r < 0);
         assert_non_null(error.name);
         assert_string_equal(error.name, want_error);
@@ -127,9 +127,8 @@ static void test_errors_quoting_a_domain_name(void **state) {
         snprintf(xml, sizeof xml, "%s/odd.xml", H.dir);
         FILE *f = fopen(xml, "we");
         assert_non_null(f);
-        fprintf(f,
-                "<domain type='test'><name>odd" RLO NONCHAR ZWSP "name</name><uuid>" ODD_UUID "</uuid>"
-                "<memory>8192</memory><os><type>hvm</type></os></domain>\n");
+        fprintf(f, "<domain type='test'><name>odd" RLO NONCHAR ZWSP "name</name><uuid>" ODD_UUID "</uuid>"
+                   "<memory>8192</memory><os><type>hvm</type></os></domain>\n");
         fclose(f);
         assert_int_equal(harness_virsh(&H, "define %s", xml), 0);
         assert_int_equal(harness_domain_path(ODD_UUID, &path), 0);
@@ -137,8 +136,8 @@ static void test_errors_quoting_a_domain_name(void **state) {
         bool found = false;
         for (int i = 0; i < 100 && !found; i++) {
                 sd_bus_error e = SD_BUS_ERROR_NULL;
-                found = sd_bus_call_method(H.bus, BUS_NAME, path, "org.freedesktop.DBus.Peer", "Ping", &e, NULL,
-                                           "") >= 0 &&
+                found = sd_bus_call_method(H.bus, BUS_NAME, path, "org.freedesktop.DBus.Peer", "Ping", &e, NULL, "") >=
+                                0 &&
                         sd_bus_call_method(H.bus, BUS_NAME, path, DOMAIN_IFACE, "GetInterfaces", &e, NULL, "") >= 0;
                 sd_bus_error_free(&e);
                 if (!found)

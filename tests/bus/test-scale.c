@@ -65,8 +65,8 @@ static void assert_all_published(void) {
         /* every one is a real object that the ObjectManager reports */
         double t0 = harness_now();
         assert_int_equal(sd_bus_call_method(H.bus, "org.guestinfod.GuestInfo1", "/org/guestinfod/GuestInfo1",
-                                            "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", &error,
-                                            &reply, ""),
+                                            "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", &error, &reply,
+                                            ""),
                          1);
         printf("# GetManagedObjects with %d domains: %.3f s\n", N_DOMAINS, harness_now() - t0);
         n = 0;

@@ -113,9 +113,17 @@ static void test_no_leak_under_valgrind(void **state) {
         assert_non_null(conn);
 
         snprintf(exe, sizeof exe, "%s/service/guestinfod", harness_build_root());
-        char *argv[] = { "valgrind", "--quiet", "--leak-check=full", "--show-leak-kinds=definite",
-                         "--errors-for-leak-kinds=definite", "--error-exitcode=99",
-                         exe, "--user", "--connect", H.uri, NULL };
+        char *argv[] = { "valgrind",
+                         "--quiet",
+                         "--leak-check=full",
+                         "--show-leak-kinds=definite",
+                         "--errors-for-leak-kinds=definite",
+                         "--error-exitcode=99",
+                         exe,
+                         "--user",
+                         "--connect",
+                         H.uri,
+                         NULL };
         assert_int_equal(harness_start_daemon_argv(&H, argv, 120), 0);
         double t0 = harness_now();
         cycles(conn, 1000, 20);

@@ -19,46 +19,73 @@
 #include "summaries.h"
 
 #define UUID(n) "a0000000-0000-4000-8000-00000000000" #n
-#define NIC(mac, alias, ips)                                                                                       \
-        "<interface type='network'><mac address='" mac "'/><source network='default'/>" ips "<alias name='" alias \
+#define NIC(mac, alias, ips)                                                                                           \
+        "<interface type='network'><mac address='" mac "'/><source network='default'/>" ips "<alias name='" alias      \
         "'/></interface>"
 
 static const char *const alpha_guest[] = {
-        "os.id=debian", "os.pretty-name=Debian GNU/Linux 12 (bookworm)", "hostname=alpha.example",
+        "os.id=debian",
+        "os.pretty-name=Debian GNU/Linux 12 (bookworm)",
+        "hostname=alpha.example",
         "if.count=3",
-        "if.0.name=eth0", "if.0.hwaddr=52:54:00:aa:00:01", "if.0.addr.count=2",
-        "if.0.addr.0.type=ipv6", "if.0.addr.0.addr=fe80::1", "if.0.addr.0.prefix=64",
-        "if.0.addr.1.type=ipv4", "if.0.addr.1.addr=10.0.0.2", "if.0.addr.1.prefix=24",
-        "if.1.name=lo", "if.1.hwaddr=00:00:00:00:00:00", "if.1.addr.count=1",
-        "if.1.addr.0.type=ipv4", "if.1.addr.0.addr=127.0.0.1", "if.1.addr.0.prefix=8",
-        "if.2.name=docker0", "if.2.hwaddr=02:42:00:00:00:01", "if.2.addr.count=1",
-        "if.2.addr.0.type=ipv4", "if.2.addr.0.addr=172.17.0.1", "if.2.addr.0.prefix=16",
+        "if.0.name=eth0",
+        "if.0.hwaddr=52:54:00:aa:00:01",
+        "if.0.addr.count=2",
+        "if.0.addr.0.type=ipv6",
+        "if.0.addr.0.addr=fe80::1",
+        "if.0.addr.0.prefix=64",
+        "if.0.addr.1.type=ipv4",
+        "if.0.addr.1.addr=10.0.0.2",
+        "if.0.addr.1.prefix=24",
+        "if.1.name=lo",
+        "if.1.hwaddr=00:00:00:00:00:00",
+        "if.1.addr.count=1",
+        "if.1.addr.0.type=ipv4",
+        "if.1.addr.0.addr=127.0.0.1",
+        "if.1.addr.0.prefix=8",
+        "if.2.name=docker0",
+        "if.2.hwaddr=02:42:00:00:00:01",
+        "if.2.addr.count=1",
+        "if.2.addr.0.type=ipv4",
+        "if.2.addr.0.addr=172.17.0.1",
+        "if.2.addr.0.prefix=16",
         NULL,
 };
 /* OS and hostname did not come (failed_kinds): exported, both "" */
 static const char *const bravo_guest[] = { "if.count=0", NULL };
 static const char *const charlie_guest[] = { "hostname=charlie", NULL };
 static const char *const foxtrot_guest[] = {
-        "os.pretty-name=Fedora Linux 40 (Server Edition)", "hostname=foxtrot", NULL,
+        "os.pretty-name=Fedora Linux 40 (Server Edition)",
+        "hostname=foxtrot",
+        NULL,
 };
 /* A guest-only interface whose first address is empty (no prefix given). */
 static const char *const golf_guest[] = {
-        "os.pretty-name=Alpine Linux v3.20", "hostname=golf",
-        "if.count=1", "if.0.name=eth0", "if.0.hwaddr=52:54:00:99:00:01", "if.0.addr.count=2",
-        "if.0.addr.0.type=ipv4", "if.0.addr.0.addr=",
-        "if.0.addr.1.type=ipv4", "if.0.addr.1.addr=10.9.9.9", "if.0.addr.1.prefix=8",
+        "os.pretty-name=Alpine Linux v3.20",
+        "hostname=golf",
+        "if.count=1",
+        "if.0.name=eth0",
+        "if.0.hwaddr=52:54:00:99:00:01",
+        "if.0.addr.count=2",
+        "if.0.addr.0.type=ipv4",
+        "if.0.addr.0.addr=",
+        "if.0.addr.1.type=ipv4",
+        "if.0.addr.1.addr=10.9.9.9",
+        "if.0.addr.1.prefix=8",
         NULL,
 };
 /* Invalid UTF-8, a noncharacter and a terminal escape, as a hostile guest
  * may send them: the model holds them sanitised, U+FFFD for the first two. */
 static const char *const hotel_guest[] = {
-        "os.pretty-name=Hotel \xef\xbf\xbf OS", "hostname=hotel\xff\x1b[31m", NULL,
+        "os.pretty-name=Hotel \xef\xbf\xbf OS",
+        "hostname=hotel\xff\x1b[31m",
+        NULL,
 };
 
 static const FakeVm fleet[] = {
         { "alpha", UUID(1), DOMAIN_STATE_RUNNING, true,
           NIC("52:54:00:aa:00:01", "net0", "")
-          NIC("52:54:00:aa:00:02", "net1", "<ip address='192.0.2.50' prefix='24'/>"),
+                  NIC("52:54:00:aa:00:02", "net1", "<ip address='192.0.2.50' prefix='24'/>"),
           alpha_guest, 0 },
         { "bravo", UUID(2), DOMAIN_STATE_RUNNING, true, NIC("52:54:00:bb:00:01", "net0", ""), bravo_guest,
           GUEST_KIND_OS | GUEST_KIND_HOSTNAME },
@@ -73,21 +100,38 @@ static const FakeVm fleet[] = {
         { "foxtrot", UUID(6), DOMAIN_STATE_PAUSED, true, NULL, foxtrot_guest, 0 },
         { "golf", UUID(7), DOMAIN_STATE_RUNNING, true, NULL, golf_guest, 0 },
         { "hotel", UUID(8), DOMAIN_STATE_RUNNING, true, NULL, hotel_guest, 0 },
-        { "\xc3\xad" "ndia", UUID(9), DOMAIN_STATE_SHUTOFF, false, NULL, NULL, 0 },
+        { "\xc3\xad"
+          "ndia",
+          UUID(9), DOMAIN_STATE_SHUTOFF, false, NULL, NULL, 0 },
 };
 
 /* Sorted by line, i.e. by name. */
-static const char expected[] =
-        "alpha|" UUID(1) "|running|true|true|Debian GNU/Linux 12 (bookworm)|alpha.example|"
-        "[10.0.0.2/24],[fe80::1/64],[192.0.2.50/24],[172.17.0.1/16]\n"
-        "bravo|" UUID(2) "|running|true|true|||\n"
-        "charlie|" UUID(3) "|running|true|true||charlie|\n"
-        "delta|" UUID(4) "|running|true|false|||\n"
-        "echo|" UUID(5) "|shutoff|false|false|||[198.51.100.5],[2001:db8::5/64]\n"
-        "foxtrot|" UUID(6) "|paused|true|true|Fedora Linux 40 (Server Edition)|foxtrot|\n"
-        "golf|" UUID(7) "|running|true|true|Alpine Linux v3.20|golf|[10.9.9.9/8]\n"
-        "hotel|" UUID(8) "|running|true|true|Hotel \xef\xbf\xbd OS|hotel\xef\xbf\xbd\x1b[31m|\n"
-        "\xc3\xad" "ndia|" UUID(9) "|shutoff|false|false|||\n";
+static const char expected[] = "alpha|" UUID(
+        1) "|running|true|true|Debian GNU/Linux 12 (bookworm)|alpha.example|"
+           "[10.0.0.2/24],[fe80::1/64],[192.0.2.50/24],[172.17.0.1/16]\n"
+           "bravo|" UUID(
+                   2) "|running|true|true|||\n"
+                      "charlie|" UUID(
+                              3) "|running|true|true||charlie|\n"
+                                 "delta|" UUID(
+                                         4) "|running|true|false|||\n"
+                                            "echo|" UUID(
+                                                    5) "|shutoff|false|false|||[198.51.100.5],[2001:db8::5/64]\n"
+                                                       "foxtrot|" UUID(
+                                                               6) "|paused|true|true|Fedora Linux 40 (Server "
+                                                                  "Edition)|foxtrot|\n"
+                                                                  "golf|" UUID(
+                                                                          7) "|running|true|true|Alpine Linux "
+                                                                             "v3.20|golf|[10.9.9.9/8]\n"
+                                                                             "hotel|" UUID(
+                                                                                     8) "|running|true|true|Hotel "
+                                                                                        "\xef\xbf\xbd "
+                                                                                        "OS|hotel\xef\xbf\xbd\x1b[31m|"
+                                                                                        "\n"
+                                                                                        "\xc3\xad"
+                                                                                        "ndia|" UUID(
+                                                                                                9) "|shutoff|false|"
+                                                                                                   "false|||\n";
 
 static Harness H;
 static Manager *model;

@@ -82,16 +82,19 @@ static void test_escape_keeps_the_terminal_safe(void **state) {
         assert_string_equal(s, "plain ünïcode");
         free(s);
         /* ESC, BEL, newline, tab, DEL */
-        s = text_escape("a\x1b]0;pwned\x07" "b\nc\td\x7f");
+        s = text_escape("a\x1b]0;pwned\x07"
+                        "b\nc\td\x7f");
         assert_string_equal(s, "a\\x1b]0;pwned\\x07b\\x0ac\\x09d\\x7f");
         free(s);
         /* C1 controls: U+009B is a CSI on some terminals */
-        s = text_escape("x\xc2\x9b" "31my");
+        s = text_escape("x\xc2\x9b"
+                        "31my");
         assert_string_equal(s, "x\\u009b31my");
         free(s);
         /* bidi controls and invisible characters: a hostname that shows as
          * another one on screen */
-        s = text_escape("evil\xe2\x80\xaegpj.exe \xe2\x81\xa6x\xe2\x81\xa9 a\xe2\x80\x8b" "b \xef\xbb\xbf"
+        s = text_escape("evil\xe2\x80\xaegpj.exe \xe2\x81\xa6x\xe2\x81\xa9 a\xe2\x80\x8b"
+                        "b \xef\xbb\xbf"
                         "\xd8\x9c\xe2\x80\x8f\xe2\x81\xa0 t\xf3\xa0\x80\x81");
         assert_string_equal(s, "evil\\u202egpj.exe \\u2066x\\u2069 a\\u200bb \\ufeff\\u061c\\u200f\\u2060 "
                                "t\\U000e0001");

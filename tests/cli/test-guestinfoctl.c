@@ -373,8 +373,9 @@ static void test_kubevirt_documents(void **state) {
 /* ---- errors ---- */
 
 static void test_unknown_vm_exits_3(void **state) {
-        const char *commands[] = { "show",       "guestosinfo", "userlist", "filesystemlist",
-                                   "interfaces", "refresh",     "watch" };
+        const char *commands[] = {
+                "show", "guestosinfo", "userlist", "filesystemlist", "interfaces", "refresh", "watch"
+        };
         const char *vms[] = { "no-such-vm", "00000000-0000-0000-0000-000000000000" };
         CtlResult r;
 
@@ -421,8 +422,8 @@ static void test_bad_usage_exits_2(void **state) {
 }
 
 static void test_help_for_every_command(void **state) {
-        const char *commands[] = { "list", "show", "guestosinfo", "userlist", "filesystemlist", "interfaces", "watch",
-                                   "refresh", "help" };
+        const char *commands[] = { "list",       "show",  "guestosinfo", "userlist", "filesystemlist",
+                                   "interfaces", "watch", "refresh",     "help" };
         CtlResult r, h;
 
         assert_int_equal(ctl_run(&r, false, T, "--help", NULL), 0);
@@ -500,13 +501,14 @@ static void test_remote_host_over_ssh(void **state) {
         assert_int_equal(mkdir(bin, 0755), 0);
         FILE *f = fopen(ssh, "we");
         assert_non_null(f);
-        fprintf(f, "#!/bin/sh\nprintf '%%s\\n' \"$@\" > '%s'\n"
-                   "[ \"$4\" = systemd-stdio-bridge ] || exit 1\n"
-                   "case $3 in *unreachable*)\n"
-                   "  echo \"ssh: connect to host $3 port 22: No route to host\" >&2; exit 255;; esac\n"
-                   /* a host that never answers; gone when guestinfoctl is */
-                   "case $3 in *hung*) while kill -0 $PPID 2>/dev/null; do sleep 0.1; done; exit 1;; esac\n"
-                   "exec systemd-stdio-bridge --bus-path=\"$DBUS_SESSION_BUS_ADDRESS\"\n",
+        fprintf(f,
+                "#!/bin/sh\nprintf '%%s\\n' \"$@\" > '%s'\n"
+                "[ \"$4\" = systemd-stdio-bridge ] || exit 1\n"
+                "case $3 in *unreachable*)\n"
+                "  echo \"ssh: connect to host $3 port 22: No route to host\" >&2; exit 255;; esac\n"
+                /* a host that never answers; gone when guestinfoctl is */
+                "case $3 in *hung*) while kill -0 $PPID 2>/dev/null; do sleep 0.1; done; exit 1;; esac\n"
+                "exec systemd-stdio-bridge --bus-path=\"$DBUS_SESSION_BUS_ADDRESS\"\n",
                 args_file);
         fclose(f);
         assert_int_equal(chmod(ssh, 0755), 0);
@@ -685,8 +687,9 @@ static void test_watch_text_sees_a_transient_vm_come_and_go(void **state) {
 /* The daemon stops: every command says so with exit status 4; a watch says
  * so too, keeps going, and shows where things stand when it is back. */
 static void test_daemon_not_running_exits_4(void **state) {
-        const char *commands[][3] = { { "list", NULL }, { "show", "test" }, { "watch", NULL },
-                                      { "refresh", "test" }, { "interfaces", "test" } };
+        const char *commands[][3] = {
+                { "list", NULL }, { "show", "test" }, { "watch", NULL }, { "refresh", "test" }, { "interfaces", "test" }
+        };
         CtlProcess p;
         CtlResult r;
 

@@ -28,37 +28,59 @@
 #define NIC(mac, ips) "<interface type='network'><mac address='" mac "'/><source network='default'/>" ips "</interface>"
 
 static const char *const alpha_guest[] = {
-        "os.pretty-name=Debian GNU/Linux 12 (bookworm)", "hostname=alpha.example",
+        "os.pretty-name=Debian GNU/Linux 12 (bookworm)",
+        "hostname=alpha.example",
         "if.count=2",
-        "if.0.name=eth0", "if.0.hwaddr=52:54:00:aa:00:01", "if.0.addr.count=2",
-        "if.0.addr.0.type=ipv6", "if.0.addr.0.addr=fe80::1", "if.0.addr.0.prefix=64",
-        "if.0.addr.1.type=ipv4", "if.0.addr.1.addr=10.0.0.2", "if.0.addr.1.prefix=24",
-        "if.1.name=docker0", "if.1.hwaddr=02:42:00:00:00:01", "if.1.addr.count=1",
-        "if.1.addr.0.type=ipv4", "if.1.addr.0.addr=172.17.0.1", "if.1.addr.0.prefix=16",
+        "if.0.name=eth0",
+        "if.0.hwaddr=52:54:00:aa:00:01",
+        "if.0.addr.count=2",
+        "if.0.addr.0.type=ipv6",
+        "if.0.addr.0.addr=fe80::1",
+        "if.0.addr.0.prefix=64",
+        "if.0.addr.1.type=ipv4",
+        "if.0.addr.1.addr=10.0.0.2",
+        "if.0.addr.1.prefix=24",
+        "if.1.name=docker0",
+        "if.1.hwaddr=02:42:00:00:00:01",
+        "if.1.addr.count=1",
+        "if.1.addr.0.type=ipv4",
+        "if.1.addr.0.addr=172.17.0.1",
+        "if.1.addr.0.prefix=16",
         NULL,
 };
 static const char *const charlie_guest[] = { "hostname=charlie", NULL };
 static const char *const foxtrot_guest[] = {
-        "os.pretty-name=Fedora Linux 40 (Server Edition)", "hostname=foxtrot", NULL,
+        "os.pretty-name=Fedora Linux 40 (Server Edition)",
+        "hostname=foxtrot",
+        NULL,
 };
 static const char *const hotel_guest[] = {
-        "os.pretty-name=Hotel \xef\xbf\xbf OS", "hostname=hotel\xff\x1b[31m", NULL,
+        "os.pretty-name=Hotel \xef\xbf\xbf OS",
+        "hostname=hotel\xff\x1b[31m",
+        NULL,
 };
 /* OS and hostname did not come: exported, both "" */
 static const char *const bravo_guest[] = { "if.count=0", NULL };
 /* the first address of its only interface is "": the next one is the IP */
 static const char *const golf_guest[] = {
-        "os.pretty-name=Alpine Linux v3.20", "hostname=golf",
-        "if.count=1", "if.0.name=eth0", "if.0.hwaddr=52:54:00:99:00:01", "if.0.addr.count=2",
-        "if.0.addr.0.type=ipv4", "if.0.addr.0.addr=",
-        "if.0.addr.1.type=ipv4", "if.0.addr.1.addr=10.9.9.9", "if.0.addr.1.prefix=8",
+        "os.pretty-name=Alpine Linux v3.20",
+        "hostname=golf",
+        "if.count=1",
+        "if.0.name=eth0",
+        "if.0.hwaddr=52:54:00:99:00:01",
+        "if.0.addr.count=2",
+        "if.0.addr.0.type=ipv4",
+        "if.0.addr.0.addr=",
+        "if.0.addr.1.type=ipv4",
+        "if.0.addr.1.addr=10.9.9.9",
+        "if.0.addr.1.prefix=8",
         NULL,
 };
 
 static const FakeVm fleet[] = {
         { "alpha", UUID(1), DOMAIN_STATE_RUNNING, true,
-          NIC("52:54:00:aa:00:01", "") NIC("52:54:00:aa:00:02", "<ip address='192.0.2.50' prefix='24'/>"),
-          alpha_guest, 0 },
+          NIC("52:54:00:aa:00:01", "") NIC("52:54:00:aa:00:02", "<ip address='192.0.2.50' prefix='24'/>"), alpha_guest,
+          0 },
         /* the OS interface without a name or hostname: JSON says "" */
         { "bravo", UUID(2), DOMAIN_STATE_RUNNING, true, NIC("52:54:00:bb:00:01", ""), bravo_guest,
           GUEST_KIND_OS | GUEST_KIND_HOSTNAME },
@@ -76,7 +98,9 @@ static const FakeVm fleet[] = {
           NIC("52:54:00:99:00:01", "<ip address='192.0.2.99'/>") NIC("52:54:00:77:00:01", "<ip address='192.0.2.77'/>"),
           golf_guest, 0 },
         { "hotel", UUID(8), DOMAIN_STATE_RUNNING, true, NIC("52:54:00:88:00:01", ""), hotel_guest, 0 },
-        { "\xc3\xad" "ndia", UUID(9), DOMAIN_STATE_SHUTOFF, false, NULL, NULL, 0 },
+        { "\xc3\xad"
+          "ndia",
+          UUID(9), DOMAIN_STATE_SHUTOFF, false, NULL, NULL, 0 },
 };
 
 static Harness H;
@@ -169,38 +193,48 @@ static void test_list_from_summaries(void **state) {
                                  "foxtrot\tpaused\tyes\tFedora Linux 40 (Server Edition)\tfoxtrot\t-\n"
                                  "golf\trunning\tyes\tAlpine Linux v3.20\tgolf\t10.9.9.9/8\n"
                                  "hotel\trunning\tyes\tHotel \xef\xbf\xbd OS\thotel\xef\xbf\xbd\\x1b[31m\t-\n"
-                                 "\xc3\xad" "ndia\tshutoff\tno\t-\t-\t-\n");
+                                 "\xc3\xad"
+                                 "ndia\tshutoff\tno\t-\t-\t-\n");
         free(out);
 
         out = same_as_before(m, true, NULL);
         /* widths in columns: U+FFFD is one, the escaped ESC four */
-        assert_string_equal(out, "NAME     STATE    AGENT  OS                                HOSTNAME        IP\n"
-                                 "alpha    running  yes    Debian GNU/Linux 12 (bookworm)    alpha.example   10.0.0.2/24\n"
-                                 "bravo    running  yes    -                                 -               -\n"
-                                 "charlie  running  yes    -                                 charlie         -\n"
-                                 "delta    running  yes    -                                 -               -\n"
-                                 "echo     shutoff  no     -                                 -               198.51.100.5\n"
-                                 "foxtrot  paused   yes    Fedora Linux 40 (Server Edition)  foxtrot         -\n"
-                                 "golf     running  yes    Alpine Linux v3.20                golf            10.9.9.9/8\n"
-                                 "hotel    running  yes    Hotel \xef\xbf\xbd OS                        hotel\xef\xbf\xbd\\x1b[31m  -\n"
-                                 "\xc3\xad" "ndia    shutoff  no     -                                 -               -\n");
+        assert_string_equal(
+                out,
+                "NAME     STATE    AGENT  OS                                HOSTNAME        IP\n"
+                "alpha    running  yes    Debian GNU/Linux 12 (bookworm)    alpha.example   10.0.0.2/24\n"
+                "bravo    running  yes    -                                 -               -\n"
+                "charlie  running  yes    -                                 charlie         -\n"
+                "delta    running  yes    -                                 -               -\n"
+                "echo     shutoff  no     -                                 -               198.51.100.5\n"
+                "foxtrot  paused   yes    Fedora Linux 40 (Server Edition)  foxtrot         -\n"
+                "golf     running  yes    Alpine Linux v3.20                golf            10.9.9.9/8\n"
+                "hotel    running  yes    Hotel \xef\xbf\xbd OS                        hotel\xef\xbf\xbd\\x1b[31m  -\n"
+                "\xc3\xad"
+                "ndia    shutoff  no     -                                 -               -\n");
         free(out);
 
         out = same_as_before(m, false, "--json");
         /* charlie's OS is there, without a name: "", not null */
         assert_non_null(strstr(out, "\"name\": \"charlie\""));
         assert_non_null(strstr(out, "\"osPrettyName\": \"\",\n    \"hostname\": \"charlie\""));
-        assert_non_null(strstr(out, "\"osPrettyName\": null,\n    \"hostname\": null,\n    \"ipAddress\": \"198.51.100.5\""));
+        assert_non_null(
+                strstr(out, "\"osPrettyName\": null,\n    \"hostname\": null,\n    \"ipAddress\": \"198.51.100.5\""));
         /* bravo's OS is there without a name or hostname, delta's is not */
-        assert_non_null(strstr(out, "\"name\": \"bravo\",\n    \"uuid\": \"" UUID(2) "\",\n    \"state\": \"running\",\n"
-                                    "    \"agentConnected\": true,\n    \"osPrettyName\": \"\",\n    \"hostname\": \"\""));
-        assert_non_null(strstr(out, "\"name\": \"delta\",\n    \"uuid\": \"" UUID(4) "\",\n    \"state\": \"running\",\n"
-                                    "    \"agentConnected\": true,\n    \"osPrettyName\": null,\n    \"hostname\": null"));
+        assert_non_null(strstr(
+                out, "\"name\": \"bravo\",\n    \"uuid\": \"" UUID(
+                             2) "\",\n    \"state\": \"running\",\n"
+                                "    \"agentConnected\": true,\n    \"osPrettyName\": \"\",\n    \"hostname\": \"\""));
+        assert_non_null(strstr(
+                out, "\"name\": \"delta\",\n    \"uuid\": \"" UUID(
+                             4) "\",\n    \"state\": \"running\",\n"
+                                "    \"agentConnected\": true,\n    \"osPrettyName\": null,\n    \"hostname\": null"));
         assert_non_null(strstr(out, "\"hostname\": \"golf\",\n    \"ipAddress\": \"10.9.9.9/8\""));
         free(out);
 
         out = same_as_before(m, false, "--names");
-        assert_string_equal(out, "alpha\nbravo\ncharlie\ndelta\necho\nfoxtrot\ngolf\nhotel\n\xc3\xad" "ndia\n");
+        assert_string_equal(out, "alpha\nbravo\ncharlie\ndelta\necho\nfoxtrot\ngolf\nhotel\n\xc3\xad"
+                                 "ndia\n");
         free(out);
 
         manager_free(m);
@@ -213,7 +247,7 @@ static int compare_strings(const void *a, const void *b) {
 }
 
 typedef struct WatchRun {
-        char *present;  /* the "present" lines, without their time, sorted */
+        char *present; /* the "present" lines, without their time, sorted */
         unsigned get_managed_objects, list_domains, get_all;
 } WatchRun;
 
@@ -281,7 +315,7 @@ static void test_watch_reads_objects_when_the_tree_is_too_big(void **state) {
                 /* the same lines, guest data and all */
                 assert_string_equal(whole.present, by_object.present);
                 assert_non_null(strstr(by_object.present, json ? "\"PrettyName\":\"Debian GNU/Linux 12 (bookworm)\""
-                                                                : "PrettyName=\"Debian GNU/Linux 12 (bookworm)\""));
+                                                               : "PrettyName=\"Debian GNU/Linux 12 (bookworm)\""));
                 assert_int_equal(whole.get_managed_objects, 1);
                 assert_int_equal(whole.get_all, 0);
                 /* refused once, then the list and every interface of every VM */
@@ -362,8 +396,7 @@ static void test_too_big_to_list(void **state) {
         assert_too_big(m, false, FAKE_REFUSE_LIST_SUMMARIES, "list", "to be listed");
         /* an older guestinfod, read with GetManagedObjects */
         assert_too_big(m, true, FAKE_REFUSE_GET_MANAGED_OBJECTS, "list", "to be listed");
-        assert_too_big(m, false, FAKE_REFUSE_GET_MANAGED_OBJECTS | FAKE_REFUSE_LIST_DOMAINS, "watch",
-                       "to be watched");
+        assert_too_big(m, false, FAKE_REFUSE_GET_MANAGED_OBJECTS | FAKE_REFUSE_LIST_DOMAINS, "watch", "to be watched");
         manager_free(m);
 }
 
@@ -375,5 +408,6 @@ int main(void) {
                 cmocka_unit_test(test_watch_changes_while_reading_objects),
                 cmocka_unit_test(test_too_big_to_list),
         };
-        return cmocka_run_group_tests_name("cli: list from ListSummaries, watch of a big fleet", tests, group_setup, group_teardown);
+        return cmocka_run_group_tests_name("cli: list from ListSummaries, watch of a big fleet", tests, group_setup,
+                                           group_teardown);
 }

@@ -29,8 +29,13 @@
 #define CSI "\xc2\x9b"
 
 static const char *const guest[] = {
-        "hostname=www.bank" RLO "moc.evil", "user.count=4", "user.0.name=nan", "user.1.name=huge",
-        "user.2.name=negative", "user.3.name=ad" ZWSP "min" CSI "31m", NULL,
+        "hostname=www.bank" RLO "moc.evil",
+        "user.count=4",
+        "user.0.name=nan",
+        "user.1.name=huge",
+        "user.2.name=negative",
+        "user.3.name=ad" ZWSP "min" CSI "31m",
+        NULL,
 };
 static const FakeVm vms[] = {
         { "spoof", UUID_H, DOMAIN_STATE_RUNNING, true, NULL, guest, 0 },
@@ -67,8 +72,8 @@ static void show(bool json, CtlResult *r) {
                           : ctl_run(r, false, T, "--user", "show", "spoof", NULL);
         fake_daemon_stop(&f);
         if (status != 0)
-                fprintf(stderr, "guestinfoctl show%s: exit %d\nstdout: %s\nstderr: %s\n", json ? " --json" : "",
-                        status, r->out, r->err);
+                fprintf(stderr, "guestinfoctl show%s: exit %d\nstdout: %s\nstderr: %s\n", json ? " --json" : "", status,
+                        r->out, r->err);
         assert_int_equal(status, 0);
 }
 

@@ -49,9 +49,20 @@ static void test_flapping_agent_under_valgrind(void **state) {
         assert_int_equal(harness_virsh(&H, "define %s", xml_path), 0);
 
         snprintf(exe, sizeof exe, "%s/service/guestinfod", harness_build_root());
-        char *daemon[] = { "valgrind", "--quiet", "--leak-check=full", "--show-leak-kinds=definite",
-                           "--errors-for-leak-kinds=definite", "--error-exitcode=99", exe, "--user", "--connect",
-                           H.uri, "--agent-timeout=3", "--interval=users=2", "--interval=interfaces=2", NULL };
+        char *daemon[] = { "valgrind",
+                           "--quiet",
+                           "--leak-check=full",
+                           "--show-leak-kinds=definite",
+                           "--errors-for-leak-kinds=definite",
+                           "--error-exitcode=99",
+                           exe,
+                           "--user",
+                           "--connect",
+                           H.uri,
+                           "--agent-timeout=3",
+                           "--interval=users=2",
+                           "--interval=interfaces=2",
+                           NULL };
         assert_int_equal(harness_start_daemon_argv(&H, daemon, 120), 0);
         assert_int_equal(harness_virsh(&H, "start " VM), 0);
 

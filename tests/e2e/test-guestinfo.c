@@ -108,8 +108,7 @@ static void assert_prop_equals_spec(const char *path, const char *iface, const c
         free(want), free(got);
 }
 
-static sd_bus_message *get_property_message(const char *path, const char *iface, const char *prop,
-                                            const char *type) {
+static sd_bus_message *get_property_message(const char *path, const char *iface, const char *prop, const char *type) {
         sd_bus_error error = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
         int r = sd_bus_get_property(H.bus, BUS_NAME, path, iface, prop, &error, &reply, type);
@@ -343,8 +342,9 @@ static void test_kubevirt_json(void **state) {
 
         j = call_json(full_path, "GetUserList");
         assert_int_equal(json_array_size(json_object_get(j, "items")), 3);
-        assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "items"), 0), "userName")),
-                            "alice");
+        assert_string_equal(
+                json_string_value(json_object_get(json_array_get(json_object_get(j, "items"), 0), "userName")),
+                "alice");
         json_decref(j);
         j = call_json(full_path, "GetFilesystemList");
         assert_int_equal(json_array_size(json_object_get(j, "items")), 3);

@@ -183,9 +183,14 @@ static char *spec_login(const char *user) {
 static void test_show_text_is_the_spec(void **state) {
         char *out = run_ok(false, "show", VM, NULL);
         const char *os_fields[][2] = {
-                { "Pretty name", "$OS_PRETTY_NAME" }, { "Name", "$OS_NAME" },      { "Id", "$OS_ID" },
-                { "Version", "$OS_VERSION" },         { "Version id", "$OS_VERSION_ID" }, { "Variant", "$OS_VARIANT" },
-                { "Variant id", "$OS_VARIANT_ID" },   { "Hostname", "$GUEST_HOSTNAME" },
+                { "Pretty name", "$OS_PRETTY_NAME" },
+                { "Name", "$OS_NAME" },
+                { "Id", "$OS_ID" },
+                { "Version", "$OS_VERSION" },
+                { "Version id", "$OS_VERSION_ID" },
+                { "Variant", "$OS_VARIANT" },
+                { "Variant id", "$OS_VARIANT_ID" },
+                { "Hostname", "$GUEST_HOSTNAME" },
                 /* the zone's abbreviation and offset, e.g. "JST (UTC+09:00)" */
                 { "Timezone", "$(TZ=$GUEST_TIMEZONE date '+%Z (UTC%:z)')" },
         };
@@ -276,9 +281,12 @@ static void test_show_text_is_the_spec(void **state) {
 static void test_show_json_is_the_spec(void **state) {
         char *out = run_ok(false, "show", "--json", VM);
         json_t *j = parse(out), *os = json_object_get(j, "os");
-        const char *os_keys[][2] = { { "prettyName", "$OS_PRETTY_NAME" }, { "name", "$OS_NAME" },
-                                     { "id", "$OS_ID" },                  { "version", "$OS_VERSION" },
-                                     { "versionId", "$OS_VERSION_ID" },   { "variant", "$OS_VARIANT" },
+        const char *os_keys[][2] = { { "prettyName", "$OS_PRETTY_NAME" },
+                                     { "name", "$OS_NAME" },
+                                     { "id", "$OS_ID" },
+                                     { "version", "$OS_VERSION" },
+                                     { "versionId", "$OS_VERSION_ID" },
+                                     { "variant", "$OS_VARIANT" },
                                      { "variantId", "$OS_VARIANT_ID" } };
 
         assert_json_string(j, "name", VM);

@@ -54,17 +54,17 @@
 #define VM_WIRE_BUDGET (64 * 1024)
 
 /* What this test asserts. */
-#define AGENT_TIMEOUT_S "3"         /* --agent-timeout */
+#define AGENT_TIMEOUT_S "3" /* --agent-timeout */
 /* Daemon VmRSS, every sample. Under AddressSanitizer (tools/check's second
  * pass sets DAEMON_ASAN_OPTIONS) shadow memory and the free quarantine
  * dominate RSS and say nothing about the daemon's own bound: that pass only
  * checks it stays sane; the normal build checks the real bound. */
 #define RSS_MAX_KIB (getenv("DAEMON_ASAN_OPTIONS") ? 1024 * 1024 : 200 * 1024)
-#define PING_MEDIAN_MAX_MS 100.0   /* during a batch */
-#define REFRESH_MAX_S 5.0          /* the good VM's Refresh(), during a batch */
-#define BAD_REFRESH_MAX_S 12.0     /* a bad VM's Refresh() answers (it may fail) */
-#define LOG_LINES_MAX 5            /* daemon log lines naming one bad VM */
-#define OBSERVE_S 12               /* per batch, once its agents connected */
+#define PING_MEDIAN_MAX_MS 100.0 /* during a batch */
+#define REFRESH_MAX_S 5.0        /* the good VM's Refresh(), during a batch */
+#define BAD_REFRESH_MAX_S 12.0   /* a bad VM's Refresh() answers (it may fail) */
+#define LOG_LINES_MAX 5          /* daemon log lines naming one bad VM */
+#define OBSERVE_S 12             /* per batch, once its agents connected */
 #define BOOT_TIMEOUT_MS 150000
 
 #define GOOD_VM "hx-qemuga"
@@ -78,12 +78,12 @@ typedef struct Vm {
 } Vm;
 
 static Vm vms[] = {
-        { .mode = "silent", .batch = 1 },      { .mode = "slow", .batch = 1 },
-        { .mode = "badjson", .batch = 1 },     { .mode = "flap", .batch = 1 },
-        { .mode = "users", .batch = 2 },       { .mode = "filesystems", .batch = 2 },
-        { .mode = "interfaces", .batch = 2 },  { .mode = "longstrings", .batch = 2 },
-        { .mode = "badutf8", .batch = 3 },     { .mode = "badutf8data", .batch = 3 },
-        { .mode = "wrongtypes", .batch = 3 },  { .mode = "good", .batch = 3 },
+        { .mode = "silent", .batch = 1 },     { .mode = "slow", .batch = 1 },
+        { .mode = "badjson", .batch = 1 },    { .mode = "flap", .batch = 1 },
+        { .mode = "users", .batch = 2 },      { .mode = "filesystems", .batch = 2 },
+        { .mode = "interfaces", .batch = 2 }, { .mode = "longstrings", .batch = 2 },
+        { .mode = "badutf8", .batch = 3 },    { .mode = "badutf8data", .batch = 3 },
+        { .mode = "wrongtypes", .batch = 3 }, { .mode = "good", .batch = 3 },
         { .mode = "maxed", .batch = 4 },
 };
 #define N_VMS (sizeof vms / sizeof *vms)
@@ -357,8 +357,8 @@ static int walk(sd_bus_message *m, const char *where, Published *p) {
                         if ((r = walk(m, sub, p)) < 0 || (r = sd_bus_message_exit_container(m)) < 0)
                                 return r;
                 } else if (type == 'a' || type == 'v' || type == 'r' || type == 'e') {
-                        if ((r = sd_bus_message_enter_container(m, type, contents)) < 0 || (r = walk(m, where, p)) < 0 ||
-                            (r = sd_bus_message_exit_container(m)) < 0)
+                        if ((r = sd_bus_message_enter_container(m, type, contents)) < 0 ||
+                            (r = walk(m, where, p)) < 0 || (r = sd_bus_message_exit_container(m)) < 0)
                                 return r;
                 } else if (type == 's' || type == 'o' || type == 'g') {
                         const char *s;
@@ -393,18 +393,18 @@ static size_t count_entries(sd_bus_message *m, const char *contents) {
 }
 
 static bool not_exported(const sd_bus_error *e) {
-        return sd_bus_error_has_names(e, "org.freedesktop.DBus.Error.UnknownInterface",
-                                      "org.freedesktop.DBus.Error.UnknownObject",
-                                      "org.freedesktop.DBus.Error.UnknownProperty",
-                                      "org.freedesktop.DBus.Error.UnknownMethod");
+        return sd_bus_error_has_names(
+                e, "org.freedesktop.DBus.Error.UnknownInterface", "org.freedesktop.DBus.Error.UnknownObject",
+                "org.freedesktop.DBus.Error.UnknownProperty", "org.freedesktop.DBus.Error.UnknownMethod");
 }
 
 /* The string properties of an interface (see dbus/), to find the one a
  * failing GetAll choked on. */
 static const char *const *string_props(const char *iface) {
-        static const char *const os[] = { "Id", "Name", "PrettyName", "Version", "VersionId", "KernelRelease",
-                                          "KernelVersion", "Machine", "Variant", "VariantId", "Hostname",
-                                          "TimezoneName", NULL };
+        static const char *const os[] = { "Id",        "Name",          "PrettyName",    "Version",
+                                          "VersionId", "KernelRelease", "KernelVersion", "Machine",
+                                          "Variant",   "VariantId",     "Hostname",      "TimezoneName",
+                                          NULL };
         static const char *const domain[] = { "Name", "UUID", "State", "AgentVersion", NULL };
         static const char *const none[] = { NULL };
         return strcmp(iface, OS_IFACE) == 0 ? os : strcmp(iface, DOMAIN_IFACE) == 0 ? domain : none;
@@ -918,14 +918,16 @@ static void run_batch(int batch) {
         if (!alive)
                 problem("guestinfod died during batch %d", batch);
         if (rss_max > RSS_MAX_KIB)
-                problem("guestinfod VmRSS %ld KiB during batch %d, more than %d KiB", rss_max, batch, (int) RSS_MAX_KIB);
+                problem("guestinfod VmRSS %ld KiB during batch %d, more than %d KiB", rss_max, batch,
+                        (int) RSS_MAX_KIB);
         if (ping_errors > 0)
                 problem("%zu Pings failed during batch %d", ping_errors, batch);
         if (percentile(ping, 50) > PING_MEDIAN_MAX_MS)
                 problem("Ping median %.1f ms during batch %d, more than %.0f ms", percentile(ping, 50), batch,
                         PING_MEDIAN_MAX_MS);
         if (refresh_failures > 0 || refresh_max > REFRESH_MAX_S)
-                problem("the good VM's Refresh() failed %zu of %zu times, slowest %.1f s (bound %.0f s) during batch %d",
+                problem("the good VM's Refresh() failed %zu of %zu times, slowest %.1f s (bound %.0f s) during batch "
+                        "%d",
                         refresh_failures, refreshes, refresh_max, REFRESH_MAX_S, batch);
         free(ping);
         free(get);
@@ -934,8 +936,7 @@ static void run_batch(int batch) {
 
         /* the good VM still reports what it was built with */
         char *want = spec_value("guest.env", "$GUEST_HOSTNAME"), *got = NULL;
-        if (harness_get_property(&H, good_path, OS_IFACE, "Hostname", 's', &got) < 0 || !want ||
-            strcmp(got, want) != 0)
+        if (harness_get_property(&H, good_path, OS_IFACE, "Hostname", 's', &got) < 0 || !want || strcmp(got, want) != 0)
                 problem("the good VM's Hostname is '%s', not '%s'", got ? got : "(unreadable)", want ? want : "?");
         free(want);
         free(got);
@@ -1037,12 +1038,11 @@ static void test_stop_with_agent_call_in_flight(void **state) {
  * guest's data is published all the same, the lists stay bounded, and a
  * kind that could not be read is reported once in the log — or, when it
  * does come through, the count is the guest's and the lists are capped. */
-static void check_big_list(const Vm *vm, const char *kind, uint32_t count, uint32_t want, size_t summary,
-                           size_t list) {
+static void check_big_list(const Vm *vm, const char *kind, uint32_t count, uint32_t want, size_t summary, size_t list) {
         char what[64];
         if (summary > SUMMARY_MAX || list > LIST_MAX)
-                problem("%s: %zu %s in the summary, %zu in the full list: more than %d and %d", vm->name, summary,
-                        kind, list, SUMMARY_MAX, LIST_MAX);
+                problem("%s: %zu %s in the summary, %zu in the full list: more than %d and %d", vm->name, summary, kind,
+                        list, SUMMARY_MAX, LIST_MAX);
         snprintf(what, sizeof what, "gave no %s", kind);
         if (count != want && !log_says(vm, what))
                 problem("%s: %s count %u, the guest reported %u, and the log does not say they could not be read",
@@ -1180,8 +1180,8 @@ static void test_good(void **state) {
         if (p.fs_count != 1)
                 problem("%s: FilesystemCount %u, want 1", vm->name, p.fs_count);
         if (p.n_ifaces != 1 || p.n_guest_only != 0)
-                problem("%s: %zu interfaces (%zu guest-only), want the NIC merged with eth0 only", vm->name,
-                        p.n_ifaces, p.n_guest_only);
+                problem("%s: %zu interfaces (%zu guest-only), want the NIC merged with eth0 only", vm->name, p.n_ifaces,
+                        p.n_guest_only);
         if (strcmp(p.agent_version, "7.2.0-hostile") != 0 || p.n_commands != 11)
                 problem("%s: AgentVersion '%s' with %zu commands, want '7.2.0-hostile' with 11", vm->name,
                         p.agent_version, p.n_commands);

@@ -161,7 +161,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         break;
                 }
                 case 6: {
-                        GuestFilesystemIn f = { .disk_name = text(&in), .mount_point = text(&in), .fs_type = text(&in) };
+                        GuestFilesystemIn f = { .disk_name = text(&in),
+                                                .mount_point = text(&in),
+                                                .fs_type = text(&in) };
                         uint8_t flags = byte(&in);
                         f.has_used = flags & 1;
                         f.has_total = flags & 2;
@@ -169,7 +171,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         f.total_bytes = number(&in);
                         f.n_disks = byte(&in) % (GUEST_FS_DISKS_MAX + 3);
                         for (size_t k = 0; k < f.n_disks; k++)
-                                disks[k] = (GuestDiskIn) { text(&in), text(&in), text(&in), text(&in) };
+                                disks[k] = (GuestDiskIn){ text(&in), text(&in), text(&in), text(&in) };
                         f.disks = f.n_disks ? disks : NULL;
                         r = guest_builder_add_filesystem(&b, &f);
                         break;
@@ -179,8 +181,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         n.n_addresses = byte(&in) % (GUEST_ADDRESSES_MAX + 3);
                         for (size_t k = 0; k < n.n_addresses; k++) {
                                 uint8_t t = byte(&in);
-                                addrs[k] = (GuestAddressIn) {
-                                        .type = t % 4 == 0 ? guest_text("ipv4") : t % 4 == 1 ? guest_text("ipv6") : text(&in),
+                                addrs[k] = (GuestAddressIn){
+                                        .type = t % 4 == 0   ? guest_text("ipv4")
+                                                : t % 4 == 1 ? guest_text("ipv6")
+                                                             : text(&in),
                                         .addr = text(&in),
                                         .has_prefix = t & 4,
                                         .prefix = byte(&in),

@@ -15,8 +15,9 @@
 
 static void check_guest(const GuestInfo *g) {
         const GuestOS *o = &g->os;
-        const char *os[] = { o->id, o->name, o->pretty_name, o->version, o->version_id,
-                             o->kernel_release, o->kernel_version, o->machine, o->variant, o->variant_id };
+        const char *os[] = { o->id,         o->name,           o->pretty_name,    o->version,
+                             o->version_id, o->kernel_release, o->kernel_version, o->machine,
+                             o->variant,    o->variant_id };
         for (size_t i = 0; i < sizeof os / sizeof *os; i++)
                 check_string(os[i]);
         check_string(g->hostname);

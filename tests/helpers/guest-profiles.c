@@ -11,20 +11,49 @@
 /* What a Debian guest with qemu-ga says: OS, two users, two filesystems,
  * two interfaces. */
 static const char *const ordinary[] = {
-        "os.id=debian", "os.name=Debian GNU/Linux", "os.pretty-name=Debian GNU/Linux 12 (bookworm)",
-        "os.version=12 (bookworm)", "os.version-id=12", "os.kernel-release=6.1.0-18-amd64",
-        "os.kernel-version=#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)", "os.machine=x86_64",
-        "hostname=web-01.example.com", "timezone.name=UTC", "timezone.offset=0",
-        "user.count=2", "user.0.name=root", "user.1.name=alice",
-        "fs.count=2", "fs.0.name=vda1", "fs.0.mountpoint=/", "fs.0.fstype=ext4", "fs.0.disk.count=1",
-        "fs.0.disk.0.serial=0QEMU_QEMU_HARDDISK_drive-virtio-disk0", "fs.0.disk.0.alias=vda",
-        "fs.1.name=vda15", "fs.1.mountpoint=/boot/efi", "fs.1.fstype=vfat", "fs.1.disk.count=1",
-        "fs.1.disk.0.serial=0QEMU_QEMU_HARDDISK_drive-virtio-disk0", "fs.1.disk.0.alias=vda",
-        "if.count=2", "if.0.name=lo", "if.0.hwaddr=00:00:00:00:00:00", "if.0.addr.count=1",
-        "if.0.addr.0.type=ipv4", "if.0.addr.0.addr=127.0.0.1", "if.0.addr.0.prefix=8",
-        "if.1.name=enp1s0", "if.1.hwaddr=52:54:00:12:34:56", "if.1.addr.count=2",
-        "if.1.addr.0.type=ipv4", "if.1.addr.0.addr=192.168.122.10", "if.1.addr.0.prefix=24",
-        "if.1.addr.1.type=ipv6", "if.1.addr.1.addr=fe80::5054:ff:fe12:3456", "if.1.addr.1.prefix=64",
+        "os.id=debian",
+        "os.name=Debian GNU/Linux",
+        "os.pretty-name=Debian GNU/Linux 12 (bookworm)",
+        "os.version=12 (bookworm)",
+        "os.version-id=12",
+        "os.kernel-release=6.1.0-18-amd64",
+        "os.kernel-version=#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)",
+        "os.machine=x86_64",
+        "hostname=web-01.example.com",
+        "timezone.name=UTC",
+        "timezone.offset=0",
+        "user.count=2",
+        "user.0.name=root",
+        "user.1.name=alice",
+        "fs.count=2",
+        "fs.0.name=vda1",
+        "fs.0.mountpoint=/",
+        "fs.0.fstype=ext4",
+        "fs.0.disk.count=1",
+        "fs.0.disk.0.serial=0QEMU_QEMU_HARDDISK_drive-virtio-disk0",
+        "fs.0.disk.0.alias=vda",
+        "fs.1.name=vda15",
+        "fs.1.mountpoint=/boot/efi",
+        "fs.1.fstype=vfat",
+        "fs.1.disk.count=1",
+        "fs.1.disk.0.serial=0QEMU_QEMU_HARDDISK_drive-virtio-disk0",
+        "fs.1.disk.0.alias=vda",
+        "if.count=2",
+        "if.0.name=lo",
+        "if.0.hwaddr=00:00:00:00:00:00",
+        "if.0.addr.count=1",
+        "if.0.addr.0.type=ipv4",
+        "if.0.addr.0.addr=127.0.0.1",
+        "if.0.addr.0.prefix=8",
+        "if.1.name=enp1s0",
+        "if.1.hwaddr=52:54:00:12:34:56",
+        "if.1.addr.count=2",
+        "if.1.addr.0.type=ipv4",
+        "if.1.addr.0.addr=192.168.122.10",
+        "if.1.addr.0.prefix=24",
+        "if.1.addr.1.type=ipv6",
+        "if.1.addr.1.addr=fe80::5054:ff:fe12:3456",
+        "if.1.addr.1.prefix=64",
         NULL,
 };
 
@@ -38,16 +67,47 @@ const char *const *guest_profile_ordinary(void) {
 /* qemu-ga 7.2's guest-info, commands as it lists them. */
 const char *guest_profile_ordinary_agent(void) {
         static const char *const commands[] = {
-                "guest-get-cpustats", "guest-get-diskstats", "guest-ssh-remove-authorized-keys",
-                "guest-ssh-add-authorized-keys", "guest-ssh-get-authorized-keys", "guest-get-devices",
-                "guest-get-osinfo", "guest-get-timezone", "guest-get-users", "guest-get-host-name",
-                "guest-exec", "guest-exec-status", "guest-get-memory-block-info", "guest-set-memory-blocks",
-                "guest-get-memory-blocks", "guest-set-user-password", "guest-get-fsinfo", "guest-get-disks",
-                "guest-set-vcpus", "guest-get-vcpus", "guest-network-get-interfaces", "guest-suspend-hybrid",
-                "guest-suspend-ram", "guest-suspend-disk", "guest-fstrim", "guest-fsfreeze-thaw",
-                "guest-fsfreeze-freeze-list", "guest-fsfreeze-freeze", "guest-fsfreeze-status", "guest-file-flush",
-                "guest-file-seek", "guest-file-write", "guest-file-read", "guest-file-close", "guest-file-open",
-                "guest-shutdown", "guest-info", "guest-set-time", "guest-get-time", "guest-ping", "guest-sync",
+                "guest-get-cpustats",
+                "guest-get-diskstats",
+                "guest-ssh-remove-authorized-keys",
+                "guest-ssh-add-authorized-keys",
+                "guest-ssh-get-authorized-keys",
+                "guest-get-devices",
+                "guest-get-osinfo",
+                "guest-get-timezone",
+                "guest-get-users",
+                "guest-get-host-name",
+                "guest-exec",
+                "guest-exec-status",
+                "guest-get-memory-block-info",
+                "guest-set-memory-blocks",
+                "guest-get-memory-blocks",
+                "guest-set-user-password",
+                "guest-get-fsinfo",
+                "guest-get-disks",
+                "guest-set-vcpus",
+                "guest-get-vcpus",
+                "guest-network-get-interfaces",
+                "guest-suspend-hybrid",
+                "guest-suspend-ram",
+                "guest-suspend-disk",
+                "guest-fstrim",
+                "guest-fsfreeze-thaw",
+                "guest-fsfreeze-freeze-list",
+                "guest-fsfreeze-freeze",
+                "guest-fsfreeze-status",
+                "guest-file-flush",
+                "guest-file-seek",
+                "guest-file-write",
+                "guest-file-read",
+                "guest-file-close",
+                "guest-file-open",
+                "guest-shutdown",
+                "guest-info",
+                "guest-set-time",
+                "guest-get-time",
+                "guest-ping",
+                "guest-sync",
                 "guest-sync-delimited",
         };
         static char *json;
@@ -57,8 +117,7 @@ const char *guest_profile_ordinary_agent(void) {
         FILE *f = open_memstream(&json, &len);
         fputs("{\"return\":{\"version\":\"7.2.19\",\"supported_commands\":[", f);
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
-                fprintf(f, "%s{\"enabled\":true,\"name\":\"%s\",\"success-response\":true}", i ? "," : "",
-                        commands[i]);
+                fprintf(f, "%s{\"enabled\":true,\"name\":\"%s\",\"success-response\":true}", i ? "," : "", commands[i]);
         fputs("]}}", f);
         fclose(f);
         return json;
@@ -128,8 +187,9 @@ static void add_at_cap(size_t *n, const char *key, const char *what, unsigned i,
  * 32 addresses; as the builder keeps it, within the VM's byte budget. */
 const char *const *guest_profile_maxed(void) {
         static const char *const os_keys[] = {
-                "os.id", "os.name", "os.pretty-name", "os.version", "os.version-id", "os.kernel-release",
-                "os.kernel-version", "os.machine", "os.variant", "os.variant-id", "hostname", "timezone.name",
+                "os.id",         "os.name",           "os.pretty-name",    "os.version",
+                "os.version-id", "os.kernel-release", "os.kernel-version", "os.machine",
+                "os.variant",    "os.variant-id",     "hostname",          "timezone.name",
         };
         char key[64], count[16];
         size_t n = 0;
@@ -184,8 +244,8 @@ const char *const *guest_profile_maxed(void) {
 Manager *guest_profile_model(size_t n, const char *const *guest, const char *agent_json, const char *prefix,
                              size_t name_pad) {
         FakeVm *vms = calloc(n, sizeof *vms);
-        char (*names)[GUEST_STRING_MAX + 1] = calloc(n, sizeof *names);
-        char (*uuids)[37] = calloc(n, sizeof *uuids);
+        char(*names)[GUEST_STRING_MAX + 1] = calloc(n, sizeof *names);
+        char(*uuids)[37] = calloc(n, sizeof *uuids);
         Manager *m = NULL;
         const char **kv = NULL;
         size_t n_kv = 0;
@@ -207,10 +267,14 @@ Manager *guest_profile_model(size_t n, const char *const *guest, const char *age
                 memset(names[i] + k, 'n', name_pad);
                 names[i][k + name_pad] = 0;
                 snprintf(uuids[i], sizeof uuids[i], "c0000000-0000-4000-8000-%012u", (unsigned) (i % 1000000));
-                vms[i] = (FakeVm){ names[i], uuids[i], DOMAIN_STATE_RUNNING, true,
+                vms[i] = (FakeVm){ names[i],
+                                   uuids[i],
+                                   DOMAIN_STATE_RUNNING,
+                                   true,
                                    "<interface type='network'><mac address='52:54:00:12:34:56'/>"
                                    "<source network='default'/><alias name='net0'/></interface>",
-                                   kv, 0 };
+                                   kv,
+                                   0 };
         }
         if (vms && names && uuids && fake_model_new(vms, n, &m) < 0)
                 m = NULL;

@@ -29,7 +29,7 @@ static int define(Harness *h, const char *name, const char *uuid, const char *sp
 
         vm_file(script, sizeof script, "domain-xml.sh");
         vm_file(spec_path, sizeof spec_path, spec);
-        char *argv[] = { script, (char *) name, (char *) uuid, spec_path, (char *) guest_dir,
+        char *argv[] = { script,          (char *) name,         (char *) uuid, spec_path, (char *) guest_dir,
                          (char *) option, (char *) option_value, NULL };
         r = harness_run(argv, 30, &xml);
         if (r != 0) {

@@ -200,12 +200,13 @@ int harness_start_bus(Harness *h) {
                 return -errno;
         /* A session-type bus that lets everybody talk: the bus suite tests the
          * daemon, not the system policy. */
-        fprintf(f, "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
-                   " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-                   "<busconfig>\n  <type>session</type>\n  <listen>unix:path=%s</listen>\n"
-                   "  <policy context=\"default\">\n    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"
-                   "    <allow eavesdrop=\"true\"/>\n    <allow own=\"*\"/>\n  </policy>\n</busconfig>\n",
-                   sock);
+        fprintf(f,
+                "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
+                " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+                "<busconfig>\n  <type>session</type>\n  <listen>unix:path=%s</listen>\n"
+                "  <policy context=\"default\">\n    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"
+                "    <allow eavesdrop=\"true\"/>\n    <allow own=\"*\"/>\n  </policy>\n</busconfig>\n",
+                sock);
         fclose(f);
 
         /* The daemon and busctl find it through the environment. */
@@ -262,10 +263,13 @@ int harness_start_system_bus(Harness *h, const char *includedir) {
                 "    <allow receive_type=\"method_call\"/>\n    <allow receive_type=\"method_return\"/>\n"
                 "    <allow receive_type=\"error\"/>\n    <allow receive_type=\"signal\"/>\n"
                 "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus\"/>\n"
-                "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus.Introspectable\"/>\n"
-                "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus.Properties\"/>\n"
+                "    <allow send_destination=\"org.freedesktop.DBus\" "
+                "send_interface=\"org.freedesktop.DBus.Introspectable\"/>\n"
+                "    <allow send_destination=\"org.freedesktop.DBus\" "
+                "send_interface=\"org.freedesktop.DBus.Properties\"/>\n"
                 "  </policy>\n"
-                "  <policy user=\"root\">\n    <allow send_type=\"method_call\" send_destination=\"org.freedesktop.DBus\"/>\n  </policy>\n"
+                "  <policy user=\"root\">\n    <allow send_type=\"method_call\" "
+                "send_destination=\"org.freedesktop.DBus\"/>\n  </policy>\n"
                 "  <includedir>/usr/share/dbus-1/system.d</includedir>\n"
                 "  <includedir>%s</includedir>\n"
                 "</busconfig>\n",
@@ -755,8 +759,7 @@ int harness_get_property(Harness *h, const char *path, const char *iface, const 
                 break;
         }
         default:
-                r = sd_bus_get_property_trivial(h->bus, BUS_NAME, path, iface, prop, &error, type,
-                                                ret);
+                r = sd_bus_get_property_trivial(h->bus, BUS_NAME, path, iface, prop, &error, type, ret);
         }
         sd_bus_error_free(&error);
         return r;
@@ -796,8 +799,8 @@ int harness_introspection_matches(Harness *h, const char *path, const char *ifac
         char file[600], *contents = NULL;
         size_t len = 0;
 
-        if (sd_bus_call_method(h->bus, BUS_NAME, path, "org.freedesktop.DBus.Introspectable",
-                               "Introspect", &error, &reply, "") < 0 ||
+        if (sd_bus_call_method(h->bus, BUS_NAME, path, "org.freedesktop.DBus.Introspectable", "Introspect", &error,
+                               &reply, "") < 0 ||
             sd_bus_message_read(reply, "s", &xml) < 0) {
                 fprintf(stderr, "Introspect %s failed: %s\n", path, error.message);
                 sd_bus_error_free(&error);
@@ -819,10 +822,8 @@ int harness_introspection_matches(Harness *h, const char *path, const char *ifac
         char *live = interface_block(xml, iface), *documented = interface_block(contents, iface);
         int r = strlen(live) > 0 && strcmp(live, documented) == 0 ? 0 : -EBADMSG;
         if (r < 0)
-                fprintf(stderr, "%s differs from the running daemon. Daemon:\n%s\nFile:\n%s\n", file, live,
-                        documented);
+                fprintf(stderr, "%s differs from the running daemon. Daemon:\n%s\nFile:\n%s\n", file, live, documented);
         free(live), free(documented), free(contents);
         sd_bus_message_unref(reply);
         return r;
 }
-

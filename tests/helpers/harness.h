@@ -15,7 +15,7 @@
 #define HARNESS_MAX_LINES 8192
 
 typedef struct Harness {
-        char dir[256];            /* private temporary folder, removed at cleanup */
+        char dir[256]; /* private temporary folder, removed at cleanup */
         pid_t bus_pid;
         char bus_address[512];
         char libvirtd_state[300]; /* tests/vm/libvirtd.sh STATE_DIR, "" if not started */
@@ -23,9 +23,9 @@ typedef struct Harness {
         char uri[1024];
         pid_t daemon_pid;
         char daemon_log[300];
-        double ready_seconds;     /* start of guestinfod to READY=1 */
+        double ready_seconds; /* start of guestinfod to READY=1 */
 
-        sd_bus *bus;              /* the test's client connection */
+        sd_bus *bus; /* the test's client connection */
         char *lines[HARNESS_MAX_LINES];
         size_t n_lines;
 } Harness;

@@ -52,8 +52,8 @@ char *summaries_text(sd_bus *bus, size_t *ret_n) {
         size_t n = 0;
         int r;
 
-        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_INTERFACE, METHOD_LIST_SUMMARIES,
-                               &error, &reply, "");
+        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_INTERFACE, METHOD_LIST_SUMMARIES, &error, &reply,
+                               "");
         if (r < 0)
                 fprintf(stderr, "ListSummaries: %s: %s\n", error.name, error.message);
         assert_int_equal(r, 1);
@@ -123,9 +123,8 @@ char *managed_objects_text(sd_bus *bus, size_t *ret_n) {
         char **lines = NULL;
         size_t n = 0;
 
-        assert_int_equal(sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH,
-                                            "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", &error, &reply,
-                                            ""),
+        assert_int_equal(sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, "org.freedesktop.DBus.ObjectManager",
+                                            "GetManagedObjects", &error, &reply, ""),
                          1);
         assert_int_equal(sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}"), 1);
         while (sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}") > 0) {
@@ -164,8 +163,7 @@ char *managed_objects_text(sd_bus *bus, size_t *ret_n) {
                                         assert_int_equal(sd_bus_message_enter_container(reply, 'v', "a(ssssass)"), 1);
                                         write_interface_addresses(reply, af);
                                         assert_int_equal(sd_bus_message_exit_container(reply), 1);
-                                }
-                                else
+                                } else
                                         assert_true(sd_bus_message_skip(reply, "v") >= 0);
                                 assert_int_equal(sd_bus_message_exit_container(reply), 1);
                         }
@@ -210,8 +208,7 @@ static char *get_string(sd_bus *bus, const char *path, const char *iface, const 
                                    SD_BUS_ERROR_UNKNOWN_PROPERTY)) {
                 *absent = true;
                 s = strdup("");
-        }
-        else if (r < 0)
+        } else if (r < 0)
                 fprintf(stderr, "%s %s.%s: %s\n", path, iface, prop, error.message);
         sd_bus_error_free(&error);
         assert_non_null(s);
@@ -221,8 +218,7 @@ static char *get_string(sd_bus *bus, const char *path, const char *iface, const 
 /* One domain's line from Properties.Get, property by property; guest data
  * false and OS's "" when the object has no OS interface. */
 char *properties_line(sd_bus *bus, const char *uuid) {
-        char *path = NULL, *name = NULL, *id = NULL, *state = NULL, *pretty_name = NULL, *hostname = NULL,
-             *line = NULL;
+        char *path = NULL, *name = NULL, *id = NULL, *state = NULL, *pretty_name = NULL, *hostname = NULL, *line = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
         int agent = -1;
@@ -240,8 +236,8 @@ char *properties_line(sd_bus *bus, const char *uuid) {
         assert_int_equal(no_os, no_hostname);
         FILE *f = start_line(&line, &len, name, id, state, agent, !no_os, pretty_name, hostname);
         /* the reply is at the value, inside the variant */
-        assert_true(sd_bus_get_property(bus, BUS_NAME, path, INTERFACES_INTERFACE, "Interfaces", &error,
-                                        &reply, "a(ssssass)") >= 0);
+        assert_true(sd_bus_get_property(bus, BUS_NAME, path, INTERFACES_INTERFACE, "Interfaces", &error, &reply,
+                                        "a(ssssass)") >= 0);
         write_interface_addresses(reply, f);
         fclose(f);
         sd_bus_message_unref(reply);

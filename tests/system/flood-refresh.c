@@ -48,8 +48,7 @@ int main(int argc, char *argv[]) {
                 return 2;
         }
         for (unsigned i = 0; i < burst; i++) {
-                r = sd_bus_call_method_async(bus, NULL, BUS_NAME, argv[1], DOMAIN_IFACE, "Refresh", on_reply, NULL,
-                                             "");
+                r = sd_bus_call_method_async(bus, NULL, BUS_NAME, argv[1], DOMAIN_IFACE, "Refresh", on_reply, NULL, "");
                 if (r < 0) {
                         fprintf(stderr, "flood-refresh: send: %s\n", strerror(-r));
                         return 1;

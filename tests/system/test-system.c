@@ -293,8 +293,6 @@ static void expect_refresh(const char *who, const char *want) {
         free(out);
 }
 
-
-
 static void test_install_layout(void **state) {
         int status;
         /* every file meson says it installs is there */
@@ -404,7 +402,7 @@ static void test_guestinfoctl_exit_codes(void **state) {
         } cases[] = {
                 { "root", "list --names", 0 },
                 { "member", "list --names", 0 },
-                { "outsider", "list", 5 },   /* refused by the bus: access denied */
+                { "outsider", "list", 5 },       /* refused by the bus: access denied */
                 { "member", "refresh test", 5 }, /* refused by polkit's default */
         };
         for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -414,8 +412,8 @@ static void test_guestinfoctl_exit_codes(void **state) {
                 char *argv[] = { "sh", "-c", cmd, NULL };
                 int status = harness_run(argv, 60, NULL);
                 if (status != cases[i].want)
-                        fprintf(stderr, "%s: guestinfoctl %s exited %d, want %d\n", cases[i].who, cases[i].args,
-                                status, cases[i].want);
+                        fprintf(stderr, "%s: guestinfoctl %s exited %d, want %d\n", cases[i].who, cases[i].args, status,
+                                cases[i].want);
                 assert_int_equal(status, cases[i].want);
         }
 }
@@ -528,8 +526,8 @@ static void test_member_reads_and_polkit_gates_refresh(void **state) {
 static unsigned signals_seen_by(const char *who) {
         char cmd[1024], pre[200];
         user_prefix(who, pre, sizeof pre);
-        snprintf(cmd, sizeof cmd, "%s'%s/tests/system/listen-signals' 4 > '%s/%s.signals' &", pre,
-                 harness_build_root(), H.dir, who);
+        snprintf(cmd, sizeof cmd, "%s'%s/tests/system/listen-signals' 4 > '%s/%s.signals' &", pre, harness_build_root(),
+                 H.dir, who);
         return run_sh("%s", cmd) == 0 ? 0 : 1;
 }
 

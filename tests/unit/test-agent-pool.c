@@ -115,7 +115,7 @@ static void test_refresh_out_of_memory(void **state) {
         virt_msg_free(m);
         assert_false(d->collect.collecting);
 
-        d->collect.full_done_usec = 0; /* as if REFRESH_REUSE_USEC had passed */
+        d->collect.full_done_usec = 0;      /* as if REFRESH_REUSE_USEC had passed */
         agent_pool_test_fail_allocation(1); /* the result message */
         uint64_t before = d->collect.seq;
         CollectWaiter w = { .done = on_done };

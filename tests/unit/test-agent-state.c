@@ -12,10 +12,9 @@
 #include "agent-channel.h"
 #include "domain.h"
 
-#define DOMAIN_XML(channels)                                                                       \
-        "<domain type='qemu' id='3'><name>vm</name><devices>"                                      \
-        "<channel type='pty'><target type='virtio' name='org.qemu.spice.0'/></channel>" channels   \
-        "</devices></domain>"
+#define DOMAIN_XML(channels)                                                                                           \
+        "<domain type='qemu' id='3'><name>vm</name><devices>"                                                          \
+        "<channel type='pty'><target type='virtio' name='org.qemu.spice.0'/></channel>" channels "</devices></domain>"
 
 static AgentState parse(const char *xml) {
         AgentState s = AGENT_STATE_UNKNOWN;
@@ -60,8 +59,11 @@ static void test_parse_rejects_garbage(void **state) {
 }
 
 static Domain *new_domain(void) {
-        DomainInfo info = { .uuid = "00000000-0000-0000-0000-000000000001", .name = "vm",
-                            .state = DOMAIN_STATE_RUNNING, .id = 1, .agent = AGENT_STATE_DISCONNECTED,
+        DomainInfo info = { .uuid = "00000000-0000-0000-0000-000000000001",
+                            .name = "vm",
+                            .state = DOMAIN_STATE_RUNNING,
+                            .id = 1,
+                            .agent = AGENT_STATE_DISCONNECTED,
                             .agent_probe_usec = 100 };
         Domain *d;
         assert_int_equal(domain_new(&info, &d), 0);
@@ -105,8 +107,11 @@ static void test_transitions(void **state) {
 }
 
 static void test_no_channel_is_quietly_never_connected(void **state) {
-        DomainInfo info = { .uuid = "00000000-0000-0000-0000-000000000002", .name = "plain",
-                            .state = DOMAIN_STATE_RUNNING, .id = 2, .agent = AGENT_STATE_NO_CHANNEL,
+        DomainInfo info = { .uuid = "00000000-0000-0000-0000-000000000002",
+                            .name = "plain",
+                            .state = DOMAIN_STATE_RUNNING,
+                            .id = 2,
+                            .agent = AGENT_STATE_NO_CHANNEL,
                             .agent_probe_usec = 100 };
         Domain *d;
         assert_int_equal(domain_new(&info, &d), 0);
@@ -120,8 +125,11 @@ static void test_no_channel_is_quietly_never_connected(void **state) {
 }
 
 static void test_connected_at_first_sight(void **state) {
-        DomainInfo info = { .uuid = "00000000-0000-0000-0000-000000000003", .name = "up",
-                            .state = DOMAIN_STATE_RUNNING, .id = 3, .agent = AGENT_STATE_CONNECTED,
+        DomainInfo info = { .uuid = "00000000-0000-0000-0000-000000000003",
+                            .name = "up",
+                            .state = DOMAIN_STATE_RUNNING,
+                            .id = 3,
+                            .agent = AGENT_STATE_CONNECTED,
                             .agent_probe_usec = 700 };
         Domain *d;
         assert_int_equal(domain_new(&info, &d), 0);

@@ -67,7 +67,7 @@ static int64_t refresh(Manager *m, Domain *d) {
         const char *outcome = NULL;
         assert_true(n_waiters < ELEMENTSOF(waiters));
         TestWaiter *w = &waiters[n_waiters];
-        *w = (TestWaiter) { .collect.done = on_done };
+        *w = (TestWaiter){ .collect.done = on_done };
         int r = collect_refresh(&m->collect, d, &w->collect, &outcome);
         if (r <= 0)
                 return r;
@@ -286,8 +286,7 @@ static void test_refresh_flood_costs_one_collection(void **state) {
                 if (r > 0) /* the scheduler asked the agent: it answers at once */
                         manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
         }
-        printf("# 1000 Refresh() calls in a row: %llu collections\n",
-               (unsigned long long) (dom(m)->collect.seq - seq));
+        printf("# 1000 Refresh() calls in a row: %llu collections\n", (unsigned long long) (dom(m)->collect.seq - seq));
         assert_int_equal(dom(m)->collect.seq, seq);
 
         /* the outcome reused is the collection's, failure included */

@@ -21,8 +21,7 @@
 #include "macro.h"
 
 static const char *const interfaces[] = {
-        MANAGER_INTERFACE, DOMAIN_INTERFACE,      OS_INTERFACE,
-        USERS_INTERFACE,   FILESYSTEMS_INTERFACE, INTERFACES_INTERFACE,
+        MANAGER_INTERFACE, DOMAIN_INTERFACE, OS_INTERFACE, USERS_INTERFACE, FILESYSTEMS_INTERFACE, INTERFACES_INTERFACE,
 };
 
 static const struct {
@@ -147,7 +146,8 @@ static void test_interfaces(void **state) {
                         continue;
                 bool known = false;
                 for (size_t i = 0; i < ELEMENTSOF(interfaces); i++)
-                        known = known || (strlen(interfaces[i]) == n - 4 && strncmp(e->d_name, interfaces[i], n - 4) == 0);
+                        known = known ||
+                                (strlen(interfaces[i]) == n - 4 && strncmp(e->d_name, interfaces[i], n - 4) == 0);
                 if (!known)
                         fail_msg("dbus/%s: an interface guestinfo-names.h does not name", e->d_name);
                 files++;

@@ -34,7 +34,7 @@ static GuestText text_of(char c, size_t len) {
         char *b = buf[turn++ % 8];
         memset(b, c, len);
         b[len] = '\0';
-        return (GuestText) { b, len };
+        return (GuestText){ b, len };
 }
 
 static bool endswith(const char *s, const char *suffix) {
@@ -49,7 +49,7 @@ static void assert_cut(const char *s, size_t cap) {
 }
 
 static GuestInfo *begin(GuestBuilder *b, unsigned kinds) {
-        *b = (GuestBuilder) { 0 };
+        *b = (GuestBuilder){ 0 };
         assert_int_equal(guest_builder_begin_guest(b, kinds), 0);
         return b->guest;
 }
@@ -83,9 +83,9 @@ static void test_text_caps(void **state) {
         assert_cut(g->timezone_name, GUEST_TIMEZONE_MAX);
         /* all of them together fit the budget's part for single values */
         size_t sum = 0;
-        const char *all[] = { g->os.id,      g->os.name,     g->os.pretty_name,    g->os.version,
+        const char *all[] = { g->os.id,         g->os.name,           g->os.pretty_name,    g->os.version,
                               g->os.version_id, g->os.kernel_release, g->os.kernel_version, g->os.machine,
-                              g->os.variant, g->os.variant_id, g->hostname,        g->timezone_name };
+                              g->os.variant,    g->os.variant_id,     g->hostname,          g->timezone_name };
         for (size_t i = 0; i < sizeof all / sizeof *all; i++)
                 sum += strlen(all[i]) + 8;
         assert_true(sum + AGENT_VERSION_MAX + 8 <= GUEST_SCALARS_MAX);
@@ -258,7 +258,7 @@ static void test_budget_filesystems(void **state) {
         GuestText t = { big, BIG };
         GuestDiskIn disks[40];
         for (size_t i = 0; i < 40; i++)
-                disks[i] = (GuestDiskIn) { .serial = t, .alias = t, .device = t };
+                disks[i] = (GuestDiskIn){ .serial = t, .alias = t, .device = t };
         GuestFilesystemIn fs = { .mount_point = t, .disk_name = t, .fs_type = t, .disks = disks, .n_disks = 40 };
 
         for (int i = 0; i < 100; i++)
@@ -279,10 +279,10 @@ static void test_budget_interfaces(void **state) {
         GuestInfo *g = begin(&b, GUEST_KIND_INTERFACES);
         GuestAddressIn a[GUEST_ADDRESSES_MAX + 8];
         for (size_t i = 0; i < sizeof a / sizeof *a; i++)
-                a[i] = (GuestAddressIn) { .type = guest_text(i % 2 ? "ipv6" : "ipv4"),
-                                          .addr = text_of('a', GUEST_ADDRESS_MAX),
-                                          .has_prefix = true,
-                                          .prefix = 24 };
+                a[i] = (GuestAddressIn){ .type = guest_text(i % 2 ? "ipv6" : "ipv4"),
+                                         .addr = text_of('a', GUEST_ADDRESS_MAX),
+                                         .has_prefix = true,
+                                         .prefix = 24 };
         GuestInterfaceIn in = { .name = { big, BIG },
                                 .mac = text_of('m', GUEST_MAC_MAX),
                                 .addresses = a,
@@ -295,8 +295,8 @@ static void test_budget_interfaces(void **state) {
         assert_true(b.spent[GUEST_LIST_INTERFACES] <= GUEST_INTERFACES_BUDGET);
         /* each whole interface: 32 addresses of 67 bytes */
         size_t addresses = GUEST_ADDRESSES_MAX * wire(GUEST_ADDRESS_MAX + 3);
-        size_t whole = 8 + wire(GUEST_INTERFACE_NAME_MAX) + wire(GUEST_MAC_MAX) + 36 + addresses +
-                       wire(GUEST_ADDRESS_MAX + 3);
+        size_t whole =
+                8 + wire(GUEST_INTERFACE_NAME_MAX) + wire(GUEST_MAC_MAX) + 36 + addresses + wire(GUEST_ADDRESS_MAX + 3);
         assert_int_equal(g->n_interfaces, GUEST_INTERFACES_BUDGET / whole + 1);
         for (size_t i = 0; i + 1 < g->n_interfaces; i++) {
                 assert_int_equal(g->interfaces[i].n_addresses, GUEST_ADDRESSES_MAX);
@@ -435,8 +435,8 @@ static void test_parsers_agree(void **state) {
         assert_true(guest_users_equal(typed->users, typed->n_users, ju->users, ju->n_users));
         assert_int_equal(typed->n_filesystems_reported, n);
         assert_int_equal(jf->n_filesystems_reported, n);
-        assert_true(guest_filesystems_equal(typed->filesystems, typed->n_filesystems, jf->filesystems,
-                                            jf->n_filesystems));
+        assert_true(
+                guest_filesystems_equal(typed->filesystems, typed->n_filesystems, jf->filesystems, jf->n_filesystems));
         assert_int_equal(ji->n_interfaces_reported, n);
         assert_int_equal(typed->n_interfaces, ji->n_interfaces);
         for (size_t i = 0; i < typed->n_interfaces; i++) {

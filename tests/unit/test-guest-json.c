@@ -36,10 +36,10 @@ static int parse_err(unsigned kind, const char *json, size_t len) {
 }
 
 static void test_users(void **state) {
-        GuestInfo *g = parse_ok(GUEST_KIND_USERS,
-                                "{\"return\": [{\"user\": \"root\", \"login-time\": 1700000000.25},"
-                                " {\"user\": \"Administrator\", \"domain\": \"WIN\", \"login-time\": 12},"
-                                " {\"login-time\": 5}, {\"user\": 7}]}");
+        GuestInfo *g =
+                parse_ok(GUEST_KIND_USERS, "{\"return\": [{\"user\": \"root\", \"login-time\": 1700000000.25},"
+                                           " {\"user\": \"Administrator\", \"domain\": \"WIN\", \"login-time\": 12},"
+                                           " {\"login-time\": 5}, {\"user\": 7}]}");
         /* nameless entries are dropped but counted */
         assert_int_equal(g->n_users_reported, 4);
         assert_int_equal(g->n_users, 2);
@@ -59,7 +59,8 @@ static void test_filesystems(void **state) {
                 "[{\"serial\": \"abc\", \"bus-type\": \"virtio\", \"bus\": 0, \"unit\": 0, \"pci-controller\": "
                 "{\"bus\": 0, \"slot\": 4, \"domain\": 0, \"function\": 0}, \"dev\": \"/dev/vda1\", \"target\": 0},"
                 " {\"bus-type\": \"scsi\"}], \"used-bytes\": 100, \"type\": \"ext4\"},"
-                " {\"name\": \"sr0\", \"mountpoint\": \"/media\", \"type\": \"iso9660\", \"total-bytes\": 5, \"disk\": []},"
+                " {\"name\": \"sr0\", \"mountpoint\": \"/media\", \"type\": \"iso9660\", \"total-bytes\": 5, \"disk\": "
+                "[]},"
                 " {\"name\": \"nomount\", \"type\": \"tmpfs\"}]}");
         assert_int_equal(g->n_filesystems_reported, 3);
         assert_int_equal(g->n_filesystems, 2);
@@ -284,7 +285,8 @@ static void test_fat_entry_is_skipped(void **state) {
         guest_info_free(g);
         free(json);
 
-        json = fat_reply("\"name\": \"vda\", \"mountpoint\": \"/mnt/", "\", \"type\": \"ext4\", \"disk\": []", 300, &len);
+        json = fat_reply("\"name\": \"vda\", \"mountpoint\": \"/mnt/", "\", \"type\": \"ext4\", \"disk\": []", 300,
+                         &len);
         jansson_peak_reset();
         assert_int_equal(guest_info_from_agent_json(GUEST_KIND_FILESYSTEMS, json, len, &g), 0);
         printf("# filesystems: jansson held at most %zu KiB\n", jansson_peak / 1024);
@@ -370,7 +372,7 @@ static void test_scan_keep(void **state) {
         assert_memory_equal(out, "1,\"two\"", n);
 
         /* the first that passes the total ends the kept part */
-        keep = (JsonKeep) { .elements = 10, .element_max = 100, .total_max = 9 };
+        keep = (JsonKeep){ .elements = 10, .element_max = 100, .total_max = 9 };
         assert_int_equal(json_scan_array(json, sizeof json - 1, all, &keep, out, &n, &count), 0);
         assert_int_equal(count, 6);
         assert_memory_equal(out, "1,\"two\"", n);
@@ -381,9 +383,9 @@ static void test_scan_keep(void **state) {
         assert_int_equal(count, 6);
 
         static const char *const bad[] = { "[1,]", "[1 2]", "[", "[\"]", "{}", "[{]" };
-        keep = (JsonKeep) { 10, 100, sizeof out };
+        keep = (JsonKeep){ 10, 100, sizeof out };
         for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-                assert_int_equal(json_scan_array(bad[i], strlen(bad[i]), (JsonSpan) { 0, strlen(bad[i]) }, &keep, out,
+                assert_int_equal(json_scan_array(bad[i], strlen(bad[i]), (JsonSpan){ 0, strlen(bad[i]) }, &keep, out,
                                                  &n, &count),
                                  -EINVAL);
 }
@@ -393,7 +395,7 @@ static void test_string_prefix(void **state) {
         static const char s[] = "\"ab\\n\\u00e9\xe6\x97\xa5\\ud83d\\ude00z\"";
         JsonSpan all = { 0, sizeof s - 1 };
         static const size_t want[][2] = {
-                { 0, 0 },   { 1, 0 },   { 2, 1 },   { 3, 2 },   { 4, 3 },   { 5, 3 },   { 6, 5 },    { 11, 5 },
+                { 0, 0 },   { 1, 0 },   { 2, 1 },   { 3, 2 },   { 4, 3 },   { 5, 3 },   { 6, 5 },   { 11, 5 },
                 { 12, 11 }, { 14, 11 }, { 15, 14 }, { 21, 14 }, { 26, 14 }, { 27, 26 }, { 28, 27 }, { 100, 27 },
         };
         for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
@@ -401,7 +403,7 @@ static void test_string_prefix(void **state) {
                 if (n != want[i][1])
                         fail_msg("max %zu: %zu, want %zu", want[i][0], n, want[i][1]);
         }
-        assert_int_equal(json_string_prefix("12", (JsonSpan) { 0, 2 }, 100), 0);
+        assert_int_equal(json_string_prefix("12", (JsonSpan){ 0, 2 }, 100), 0);
 }
 
 static void test_garbage(void **state) {
@@ -413,9 +415,9 @@ static void test_garbage(void **state) {
                 "{\"return\": {}}",
                 "{\"return\": 5}",
                 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"x\"}}",
-                "{\"return\": [{\"user\": \"a\"}",          /* unterminated */
-                "{\"return\": [{\"user\": \"a}]}",          /* unterminated string */
-                "{\"return\": [{\"user\" \"a\"}]}",         /* bad element, kept: jansson says so */
+                "{\"return\": [{\"user\": \"a\"}",  /* unterminated */
+                "{\"return\": [{\"user\": \"a}]}",  /* unterminated string */
+                "{\"return\": [{\"user\" \"a\"}]}", /* bad element, kept: jansson says so */
                 "{\"return\": [{\"user\": \"a\"} {\"user\": \"b\"}]}",
                 "{\"return\" [1]}",
                 "{return: [1]}",
@@ -428,9 +430,9 @@ static void test_garbage(void **state) {
         /* too big to read at all */
         assert_int_equal(parse_err(GUEST_KIND_USERS, "{", AGENT_REPLY_JSON_MAX + 1), -E2BIG);
         /* a huge integer fails only this kind's parse */
-        assert_int_equal(parse_err(GUEST_KIND_FILESYSTEMS,
-                                   "{\"return\": [{\"mountpoint\": \"/\", \"used-bytes\": 1e400}]}", 52),
-                         -EINVAL);
+        assert_int_equal(
+                parse_err(GUEST_KIND_FILESYSTEMS, "{\"return\": [{\"mountpoint\": \"/\", \"used-bytes\": 1e400}]}", 52),
+                -EINVAL);
 }
 
 static void test_wrong_types(void **state) {

@@ -147,7 +147,8 @@ static void test_every_guest_property_is_fed(void **state) {
                 if (!named || strcmp(ifaces[i].interface, agent_interface) == 0)
                         continue;
                 for (const sd_bus_vtable *v = ifaces[i].vtable; v->type != _SD_BUS_VTABLE_END; v++)
-                        if (v->type == _SD_BUS_VTABLE_PROPERTY && !kinds_naming(ifaces[i].interface, v->x.property.member))
+                        if (v->type == _SD_BUS_VTABLE_PROPERTY &&
+                            !kinds_naming(ifaces[i].interface, v->x.property.member))
                                 fail_msg("%s.%s is fed by no kind", ifaces[i].interface, v->x.property.member);
         }
 }
@@ -168,9 +169,9 @@ static void test_a_full_reply_changes_every_kind(void **state) {
         data.agent->n_commands = data.agent->n_reported = 1;
 
         g->kinds = GUEST_KIND_ALL & ~(unsigned) GUEST_KIND_AGENT;
-        char **os[] = { &g->os.id, &g->os.name, &g->os.pretty_name, &g->os.version, &g->os.version_id,
-                        &g->os.kernel_release, &g->os.kernel_version, &g->os.machine, &g->os.variant,
-                        &g->os.variant_id };
+        char **os[] = { &g->os.id,         &g->os.name,           &g->os.pretty_name,    &g->os.version,
+                        &g->os.version_id, &g->os.kernel_release, &g->os.kernel_version, &g->os.machine,
+                        &g->os.variant,    &g->os.variant_id };
         for (size_t i = 0; i < sizeof os / sizeof *os; i++)
                 *os[i] = strdup("x");
         g->hostname = strdup("guest");

@@ -20,14 +20,14 @@
 #define ELLIPSIS "\xe2\x80\xa6"
 
 /* assert_string_equal() that also accepts an expected NULL. */
-#define assert_str(actual, expected)                                                               \
-        do {                                                                                       \
-                const char *_a = (actual), *_e = (expected);                                       \
-                if (_e) {                                                                          \
-                        assert_non_null(_a);                                                       \
-                        assert_string_equal(_a, _e);                                               \
-                } else                                                                             \
-                        assert_null(_a);                                                           \
+#define assert_str(actual, expected)                                                                                   \
+        do {                                                                                                           \
+                const char *_a = (actual), *_e = (expected);                                                           \
+                if (_e) {                                                                                              \
+                        assert_non_null(_a);                                                                           \
+                        assert_string_equal(_a, _e);                                                                   \
+                } else                                                                                                 \
+                        assert_null(_a);                                                                               \
         } while (0)
 
 /* ---- helpers ---- */
@@ -59,7 +59,7 @@ static void add_llong(Params *ps, const char *key, long long v) {
 
 static void params_done(Params *ps) {
         virTypedParamsFree(ps->p, ps->n);
-        *ps = (Params) {};
+        *ps = (Params){};
 }
 
 static GuestInfo *parse_params(const Params *ps, unsigned kinds) {
@@ -134,9 +134,8 @@ static void load_harness_params(Params *ps, bool wide_counts) {
                 else if (endswith(key, ".prefix"))
                         add_uint(ps, key, (unsigned) strtoul(value, NULL, 10));
                 else if (endswith(key, ".partition"))
-                        assert_int_equal(virTypedParamsAddBoolean(&ps->p, &ps->n, &ps->max, key,
-                                                                  strcmp(value, "yes") == 0),
-                                         0);
+                        assert_int_equal(
+                                virTypedParamsAddBoolean(&ps->p, &ps->n, &ps->max, key, strcmp(value, "yes") == 0), 0);
                 else
                         add_str(ps, key, value);
         }
@@ -212,12 +211,12 @@ static void check_harness(const GuestInfo *g) {
 
         assert_int_equal(g->n_interfaces, 3);
         assert_int_equal(g->n_interfaces_reported, 3);
-        check_iface(&g->interfaces[0], "lo", "00:00:00:00:00:00", 1,
-                    (const char *const[]) { "127.0.0.1/8", "::1/128" }, 2);
+        check_iface(&g->interfaces[0], "lo", "00:00:00:00:00:00", 1, (const char *const[]){ "127.0.0.1/8", "::1/128" },
+                    2);
         check_iface(&g->interfaces[1], "eth0", "52:54:00:12:34:56", 1,
-                    (const char *const[]) { "10.0.2.15/24", "fd00:10::15/64", "fe80::5054:ff:fe12:3456/64" }, 3);
+                    (const char *const[]){ "10.0.2.15/24", "fd00:10::15/64", "fe80::5054:ff:fe12:3456/64" }, 3);
         check_iface(&g->interfaces[2], "dummy0", "02:00:00:00:99:05", 1,
-                    (const char *const[]) { "10.99.0.5/24", "fd00:99::5/64", "fe80::ff:fe00:9905/64" }, 3);
+                    (const char *const[]){ "10.99.0.5/24", "fd00:99::5/64", "fe80::ff:fe00:9905/64" }, 3);
 }
 
 /* Independent of the parser's decoder: decodes code points and checks them. */
@@ -339,7 +338,7 @@ static void test_windows_guest(void **state) {
         assert_null(g->filesystems[0].disks[0].device);
         /* lowercased; IPv4 moved before the IPv6 the guest listed first */
         check_iface(&g->interfaces[0], "Ethernet", "52:54:00:ab:cd:ef", 1,
-                    (const char *const[]) { "192.168.122.50/24", "fe80::1c2d:3e4f:5a6b:7c8d/64" }, 2);
+                    (const char *const[]){ "192.168.122.50/24", "fe80::1c2d:3e4f:5a6b:7c8d/64" }, 2);
         guest_info_free(g);
         params_done(&ps);
 }
@@ -478,9 +477,9 @@ static void test_absurd_counts(void **state) {
 
         /* malformed indexes are no entries at all */
         static const char *const garbage[] = {
-                "user.-1.name", "user.1x.name", "user..name", "user.+1.name", "user. 1.name",
-                "user.01.name", "user.1234567890.name", "user.0", "user.0.", "user.count.name",
-                "user.0x1.name", "fs.0.disk.-1.alias", "fs.0.disk..alias", "if.0.addr.1x.addr",
+                "user.-1.name",  "user.1x.name",         "user..name",       "user.+1.name",      "user. 1.name",
+                "user.01.name",  "user.1234567890.name", "user.0",           "user.0.",           "user.count.name",
+                "user.0x1.name", "fs.0.disk.-1.alias",   "fs.0.disk..alias", "if.0.addr.1x.addr",
         };
         /* first, so that a garbage key read as index 1 would overwrite it */
         add_str(&ps, "user.1.name", "good");
@@ -543,9 +542,9 @@ static void test_missing_fields(void **state) {
         add_str(&ps, "fs.0.mountpoint", "/nosize");
         add_uint(&ps, "fs.0.disk.count", 2);
         add_str(&ps, "fs.0.disk.1.serial", "S1"); /* disk 0 never sent */
-        add_str(&ps, "fs.1.name", "vdb");          /* no mount point: dropped */
+        add_str(&ps, "fs.1.name", "vdb");         /* no mount point: dropped */
         add_str(&ps, "fs.2.mountpoint", "/half");
-        add_ullong(&ps, "fs.2.total-bytes", 100);  /* no used-bytes */
+        add_ullong(&ps, "fs.2.total-bytes", 100);         /* no used-bytes */
         add_str(&ps, "if.0.hwaddr", "52:54:00:00:00:01"); /* no name: dropped */
         add_str(&ps, "if.1.name", "nomac");
         g = parse_params(&ps, GUEST_KIND_ALL);
@@ -686,12 +685,11 @@ static void test_addresses(void **state) {
         add_uint(&ps, "if.2.addr.2.prefix", 128);
         g = parse_params(&ps, GUEST_KIND_INTERFACES);
         assert_int_equal(g->n_interfaces, 3);
-        check_iface(&g->interfaces[0], "v6only", NULL, 0,
-                    (const char *const[]) { "2001:db8::1/64", "fe80::1/64" }, 2);
+        check_iface(&g->interfaces[0], "v6only", NULL, 0, (const char *const[]){ "2001:db8::1/64", "fe80::1/64" }, 2);
         check_iface(&g->interfaces[1], "mixed", NULL, 2,
-                    (const char *const[]) { "10.0.0.1/16", "10.0.0.2/16", "fd00::a/16", "fd00::b/16" }, 4);
-        check_iface(&g->interfaces[2], "odd", NULL, 1,
-                    (const char *const[]) { "10.1.1.1", "fd00::c", "fd00::d/128" }, 3);
+                    (const char *const[]){ "10.0.0.1/16", "10.0.0.2/16", "fd00::a/16", "fd00::b/16" }, 4);
+        check_iface(&g->interfaces[2], "odd", NULL, 1, (const char *const[]){ "10.1.1.1", "fd00::c", "fd00::d/128" },
+                    3);
         guest_info_free(g);
         params_done(&ps);
 }
@@ -701,10 +699,16 @@ static void test_garbage_strings(void **state) {
         GuestInfo *g;
         char *big;
 
-        add_str(&ps, "hostname", "host\xff\xfe" "name");
-        add_str(&ps, "user.0.name", "b\xc3" "d\xed\xa0\x80user");
+        add_str(&ps, "hostname",
+                "host\xff\xfe"
+                "name");
+        add_str(&ps, "user.0.name",
+                "b\xc3"
+                "d\xed\xa0\x80user");
         add_str(&ps, "user.0.domain", "\x1b[31mred\x7f");
-        add_str(&ps, "if.0.name", "eth\xc0\xaf" "0");
+        add_str(&ps, "if.0.name",
+                "eth\xc0\xaf"
+                "0");
         add_str(&ps, "if.0.hwaddr", "AA:BB:\xe2\x82\xac:CC");
         big = malloc(1024 * 1024 + 1);
         assert_non_null(big);
@@ -959,8 +963,15 @@ static void test_agent_kinds(void **state) {
 
 static void test_agent_bad_json(void **state) {
         static const char *const bad[] = {
-                "{", "not json", "[1,2]", "{\"return\":5}", "{\"return\":[]}", "{\"error\":{\"class\":\"x\"}}",
-                "{\"return\":{}", "\"return\"", "{\"return\":{}} trailing",
+                "{",
+                "not json",
+                "[1,2]",
+                "{\"return\":5}",
+                "{\"return\":[]}",
+                "{\"error\":{\"class\":\"x\"}}",
+                "{\"return\":{}",
+                "\"return\"",
+                "{\"return\":{}} trailing",
                 "{\"return\":{\"version\":\"\xff\"}}", /* jansson wants UTF-8 */
         };
         AgentInfo *a = NULL;
@@ -1069,9 +1080,10 @@ static void test_agent_fat_entry(void **state) {
         AgentInfo *a;
 
         assert_non_null(json);
-        n = (size_t) snprintf(json, size, "{\"return\":{\"version\":\"7.2\",\"supported_commands\":["
-                                          "{\"name\":\"guest-ping\",\"enabled\":true},"
-                                          "{\"name\":\"guest-fat\",\"enabled\":true,\"fat\":[");
+        n = (size_t) snprintf(json, size,
+                              "{\"return\":{\"version\":\"7.2\",\"supported_commands\":["
+                              "{\"name\":\"guest-ping\",\"enabled\":true},"
+                              "{\"name\":\"guest-fat\",\"enabled\":true,\"fat\":[");
         while (n < 3700000) {
                 memcpy(json + n, "{},", 3);
                 n += 3;
@@ -1250,8 +1262,12 @@ static void test_domain_caps(void **state) {
 
 static void test_domain_garbage(void **state) {
         static const char *const bad[] = {
-                "", "not xml", "<domain>", "<network><name>default</name></network>",
-                "<domain><devices></domain>", "<?xml version='1.0'?>",
+                "",
+                "not xml",
+                "<domain>",
+                "<network><name>default</name></network>",
+                "<domain><devices></domain>",
+                "<?xml version='1.0'?>",
         };
         DomainDevices *d = NULL;
 
@@ -1282,8 +1298,10 @@ static void test_domain_noncharacters(void **state) {
         assert_int_equal(d->nics[0].n_addresses, 1);
         assert_str(d->nics[0].addresses[0], "10.0.0.1\xef\xbf\xbd/8");
         assert_int_equal(d->n_disks, 1);
-        assert_str(d->disks[0].target, "vd\xef\xbf\xbd" "a");
-        assert_str(d->disks[0].bus, "vir\xef\xbf\xbd" "tio");
+        assert_str(d->disks[0].target, "vd\xef\xbf\xbd"
+                                       "a");
+        assert_str(d->disks[0].bus, "vir\xef\xbf\xbd"
+                                    "tio");
         domain_devices_free(d);
 }
 
@@ -1304,25 +1322,45 @@ static void check_sanitize(const char *in, size_t len, size_t max, const char *e
 /* Found by the hostile-guest e2e test: U+FFFF went through, and sd-bus
  * refused the string, failing GetManagedObjects for every client. */
 static void test_utf8_noncharacters(void **state) {
-        CHECK("a\xef\xbf\xbfz", 100, "a\xef\xbf\xbd" "z");         /* U+FFFF */
-        CHECK("a\xef\xbf\xbez", 100, "a\xef\xbf\xbd" "z");         /* U+FFFE */
-        CHECK("a\xef\xb7\x90z", 100, "a\xef\xbf\xbd" "z");         /* U+FDD0 */
-        CHECK("a\xef\xb7\xafz", 100, "a\xef\xbf\xbd" "z");         /* U+FDEF */
-        CHECK("a\xf4\x8f\xbf\xbfz", 100, "a\xef\xbf\xbd" "z");     /* U+10FFFF */
-        CHECK("a\xf0\x9f\xbf\xbez", 100, "a\xef\xbf\xbd" "z");     /* U+1FFFE */
-        CHECK("a\xef\xb7\xb0z", 100, "a\xef\xb7\xb0" "z");         /* U+FDF0 is fine */
-        CHECK("a\xef\xbf\xbdz", 100, "a\xef\xbf\xbd" "z");         /* U+FFFD itself is fine */
+        CHECK("a\xef\xbf\xbfz", 100,
+              "a\xef\xbf\xbd"
+              "z"); /* U+FFFF */
+        CHECK("a\xef\xbf\xbez", 100,
+              "a\xef\xbf\xbd"
+              "z"); /* U+FFFE */
+        CHECK("a\xef\xb7\x90z", 100,
+              "a\xef\xbf\xbd"
+              "z"); /* U+FDD0 */
+        CHECK("a\xef\xb7\xafz", 100,
+              "a\xef\xbf\xbd"
+              "z"); /* U+FDEF */
+        CHECK("a\xf4\x8f\xbf\xbfz", 100,
+              "a\xef\xbf\xbd"
+              "z"); /* U+10FFFF */
+        CHECK("a\xf0\x9f\xbf\xbez", 100,
+              "a\xef\xbf\xbd"
+              "z"); /* U+1FFFE */
+        CHECK("a\xef\xb7\xb0z", 100,
+              "a\xef\xb7\xb0"
+              "z"); /* U+FDF0 is fine */
+        CHECK("a\xef\xbf\xbdz", 100,
+              "a\xef\xbf\xbd"
+              "z"); /* U+FFFD itself is fine */
 }
 
 static void test_text_for_log(void **state) {
-        char *s = text_for_log("\x1b[31mFAKE\x1b[0m\xfe" "\nnext line", 100);
-        assert_string_equal(s, "?[31mFAKE?[0m\xef\xbf\xbd" "?next line");
+        char *s = text_for_log("\x1b[31mFAKE\x1b[0m\xfe"
+                               "\nnext line",
+                               100);
+        assert_string_equal(s, "?[31mFAKE?[0m\xef\xbf\xbd"
+                               "?next line");
         free(s);
 
         /* What passes for other text on a screen: a C1 CSI, a right-to-left
          * override spoofing "exe.jpg", isolates, zero-width and invisible
          * characters, a tag character; each becomes one '?'. */
-        s = text_for_log("csi\xc2\x9b" "31m nel\xc2\x85 evil\xe2\x80\xaegpj.exe lri\xe2\x81\xa6x\xe2\x81\xa9 "
+        s = text_for_log("csi\xc2\x9b"
+                         "31m nel\xc2\x85 evil\xe2\x80\xaegpj.exe lri\xe2\x81\xa6x\xe2\x81\xa9 "
                          "alm\xd8\x9c lrm\xe2\x80\x8e zw\xe2\x80\x8b\xe2\x80\x8c\xe2\x80\x8d wj\xe2\x81\xa0 "
                          "bom\xef\xbb\xbf ls\xe2\x80\xa8 tag\xf3\xa0\x80\x81 shy\xc2\xad",
                          200);
@@ -1344,7 +1382,9 @@ static void test_utf8(void **state) {
         CHECK("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80", 100, "h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80");
         /* overlongs: C0/C1 never start a character, E0 80 and F0 80 are overlong */
         CHECK("\xc0\xaf", 100, FFFD FFFD);
-        CHECK("a\xc1\xbf" "b", 100, "a" FFFD FFFD "b");
+        CHECK("a\xc1\xbf"
+              "b",
+              100, "a" FFFD FFFD "b");
         CHECK("\xe0\x80\xaf", 100, FFFD FFFD FFFD);
         CHECK("\xf0\x80\x80\xaf", 100, FFFD FFFD FFFD FFFD);
         /* surrogates, high and low */
@@ -1359,9 +1399,13 @@ static void test_utf8(void **state) {
         /* truncated sequences: one U+FFFD for what there is */
         CHECK("abc\xe2\x82", 100, "abc" FFFD);
         CHECK("abc\xf0\x9f\x98", 100, "abc" FFFD);
-        CHECK("\xe2\x82" "A", 100, FFFD "A");
+        CHECK("\xe2\x82"
+              "A",
+              100, FFFD "A");
         CHECK("\xc3", 100, FFFD);
-        CHECK("\x80" "x", 100, FFFD "x");
+        CHECK("\x80"
+              "x",
+              100, FFFD "x");
         /* NUL is dropped */
         CHECK("a\0b\0", 100, "ab");
         CHECK("\0\0\0", 100, "");

@@ -164,16 +164,30 @@ static void test_untrusted_names(void **state) {
 
         memset(long_name, 'x', 1000);
         long_name[1000] = '\0';
-        manager_apply(m, connected(3, info(UUID_A, "a\xef\xb7\x90" "b", DOMAIN_STATE_SHUTOFF, true, -1),
+        manager_apply(m, connected(3,
+                                   info(UUID_A,
+                                        "a\xef\xb7\x90"
+                                        "b",
+                                        DOMAIN_STATE_SHUTOFF, true, -1),
                                    info(UUID_B, long_name, DOMAIN_STATE_SHUTOFF, true, -1),
-                                   info(UUID_C, "a\xef\xb7\x91" "b", DOMAIN_STATE_SHUTOFF, true, -1)));
+                                   info(UUID_C,
+                                        "a\xef\xb7\x91"
+                                        "b",
+                                        DOMAIN_STATE_SHUTOFF, true, -1)));
         d = manager_get_domain(m, UUID_A);
-        assert_string_equal(d->name, "a\xef\xbf\xbd" "b");
-        assert_string_equal(d->log_name, "a\xef\xbf\xbd" "b");
-        assert_ptr_equal(manager_find_domain_by_name(m, "a\xef\xb7\x90" "b"), d);
-        assert_ptr_equal(manager_find_domain_by_name(m, "a\xef\xb7\x91" "b"), manager_get_domain(m, UUID_C));
+        assert_string_equal(d->name, "a\xef\xbf\xbd"
+                                     "b");
+        assert_string_equal(d->log_name, "a\xef\xbf\xbd"
+                                         "b");
+        assert_ptr_equal(manager_find_domain_by_name(m, "a\xef\xb7\x90"
+                                                        "b"),
+                         d);
+        assert_ptr_equal(manager_find_domain_by_name(m, "a\xef\xb7\x91"
+                                                        "b"),
+                         manager_get_domain(m, UUID_C));
         /* both publish "a\uFFFDb": that name picks neither */
-        assert_null(manager_find_domain_by_name(m, "a\xef\xbf\xbd" "b"));
+        assert_null(manager_find_domain_by_name(m, "a\xef\xbf\xbd"
+                                                   "b"));
 
         d = manager_get_domain(m, UUID_B);
         assert_int_equal(strlen(d->name), DOMAIN_NAME_PUBLISHED_MAX);
@@ -252,7 +266,8 @@ static void test_disconnect_and_resync(void **state) {
         /* back: a stopped, b vanished, c new; no second "synced" */
         manager_apply(m, connected(2, info(UUID_A, "alpha", DOMAIN_STATE_SHUTOFF, true, -1),
                                    info(UUID_C, "gamma", DOMAIN_STATE_PAUSED, true, 4)));
-        assert_string_equal(LOG(m), "changed a 0xa;added c gamma paused;manager 0x2;removed b;manager 0x2;manager 0x1;");
+        assert_string_equal(LOG(m),
+                            "changed a 0xa;added c gamma paused;manager 0x2;removed b;manager 0x2;manager 0x1;");
         assert_true(m->connected);
         assert_int_equal(((Record *) m->hooks_userdata)->synced, 1);
         assert_int_equal(manager_domain_count(m), 2);

@@ -61,7 +61,7 @@ static void add_nic(DomainDevices *d, const char *alias, const char *mac, size_t
 
         d->nics = grow(d->nics, d->n_nics + 1, sizeof *d->nics);
         nic = &d->nics[d->n_nics++];
-        *nic = (DomainNic) { .alias = xstrdup(alias), .mac = xstrdup(mac), .n_ipv4 = n_ipv4 };
+        *nic = (DomainNic){ .alias = xstrdup(alias), .mac = xstrdup(mac), .n_ipv4 = n_ipv4 };
         va_start(ap, n_ipv4);
         nic->addresses = addresses(ap, &nic->n_addresses);
         va_end(ap);
@@ -81,7 +81,7 @@ static void add_iface(GuestInfo *g, const char *name, const char *mac, size_t n_
 
         g->interfaces = grow(g->interfaces, g->n_interfaces + 1, sizeof *g->interfaces);
         i = &g->interfaces[g->n_interfaces++];
-        *i = (GuestInterface) { .name = xstrdup(name), .mac = xstrdup(mac), .n_ipv4 = n_ipv4 };
+        *i = (GuestInterface){ .name = xstrdup(name), .mac = xstrdup(mac), .n_ipv4 = n_ipv4 };
         va_start(ap, n_ipv4);
         i->addresses = addresses(ap, &i->n_addresses);
         va_end(ap);
@@ -90,7 +90,8 @@ static void add_iface(GuestInfo *g, const char *name, const char *mac, size_t n_
 
 static void add_user(GuestInfo *g, const char *name, const char *domain, double login_time) {
         g->users = grow(g->users, g->n_users + 1, sizeof *g->users);
-        g->users[g->n_users++] = (GuestUser) { .name = xstrdup(name), .domain = xstrdup(domain), .login_time = login_time };
+        g->users[g->n_users++] =
+                (GuestUser){ .name = xstrdup(name), .domain = xstrdup(domain), .login_time = login_time };
         g->n_users_reported = g->n_users;
 }
 
@@ -101,19 +102,19 @@ static void add_fs(GuestInfo *g, const char *disk_name, const char *mount_point,
 
         g->filesystems = grow(g->filesystems, g->n_filesystems + 1, sizeof *g->filesystems);
         f = &g->filesystems[g->n_filesystems++];
-        *f = (GuestFilesystem) { .disk_name = xstrdup(disk_name),
-                                 .mount_point = xstrdup(mount_point),
-                                 .fs_type = xstrdup(fs_type),
-                                 .used_bytes = used,
-                                 .total_bytes = total,
-                                 .has_bytes = used || total };
+        *f = (GuestFilesystem){ .disk_name = xstrdup(disk_name),
+                                .mount_point = xstrdup(mount_point),
+                                .fs_type = xstrdup(fs_type),
+                                .used_bytes = used,
+                                .total_bytes = total,
+                                .has_bytes = used || total };
         if (serial || bus) {
                 f->disks = calloc(1, sizeof *f->disks);
                 assert_non_null(f->disks);
-                f->disks[0] = (GuestFsDisk) { .serial = xstrdup(serial),
-                                              .alias = xstrdup("vda"),
-                                              .device = xstrdup("/dev/vda"),
-                                              .bus_type = xstrdup(bus) };
+                f->disks[0] = (GuestFsDisk){ .serial = xstrdup(serial),
+                                             .alias = xstrdup("vda"),
+                                             .device = xstrdup("/dev/vda"),
+                                             .bus_type = xstrdup(bus) };
                 f->n_disks = 1;
         }
         g->n_filesystems_reported = g->n_filesystems;
@@ -128,7 +129,7 @@ static AgentInfo *agent_new(const char *version) {
 
 static void add_command(AgentInfo *a, const char *name, bool enabled) {
         a->commands = grow(a->commands, a->n_commands + 1, sizeof *a->commands);
-        a->commands[a->n_commands++] = (AgentCommand) { .name = xstrdup(name), .enabled = enabled };
+        a->commands[a->n_commands++] = (AgentCommand){ .name = xstrdup(name), .enabled = enabled };
         a->n_reported = a->n_commands;
 }
 
@@ -635,16 +636,16 @@ static AgentInfo *harness_agent(void) {
 static GuestInfo *full_guest(void) {
         GuestInfo *g = guest_new();
 
-        g->os = (GuestOS) { .id = xstrdup("guestos"),
-                            .name = xstrdup("GuestOS Linux"),
-                            .pretty_name = xstrdup("GuestOS Linux 42.1 (Test Edition)"),
-                            .version = xstrdup("42.1 (Test Edition)"),
-                            .version_id = xstrdup("42.1"),
-                            .kernel_release = xstrdup("6.1.0-56-amd64"),
-                            .kernel_version = xstrdup("#1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2 (2026-11-16)"),
-                            .machine = xstrdup("x86_64"),
-                            .variant = xstrdup("Test Edition"),
-                            .variant_id = xstrdup("test") };
+        g->os = (GuestOS){ .id = xstrdup("guestos"),
+                           .name = xstrdup("GuestOS Linux"),
+                           .pretty_name = xstrdup("GuestOS Linux 42.1 (Test Edition)"),
+                           .version = xstrdup("42.1 (Test Edition)"),
+                           .version_id = xstrdup("42.1"),
+                           .kernel_release = xstrdup("6.1.0-56-amd64"),
+                           .kernel_version = xstrdup("#1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2 (2026-11-16)"),
+                           .machine = xstrdup("x86_64"),
+                           .variant = xstrdup("Test Edition"),
+                           .variant_id = xstrdup("test") };
         g->hostname = xstrdup("guestinfo-test");
         g->timezone_name = xstrdup("JST");
         g->timezone_offset = 32400;

@@ -9,10 +9,10 @@
 
 #include "options.h"
 
-#define PARSE(o, err, ...)                                                                         \
-        ({                                                                                         \
-                char *_argv[] = { "guestinfod", __VA_ARGS__, NULL };                               \
-                options_parse((int) (sizeof _argv / sizeof *_argv) - 1, _argv, (o), (err), sizeof(err)); \
+#define PARSE(o, err, ...)                                                                                             \
+        ({                                                                                                             \
+                char *_argv[] = { "guestinfod", __VA_ARGS__, NULL };                                                   \
+                options_parse((int) (sizeof _argv / sizeof *_argv) - 1, _argv, (o), (err), sizeof(err));               \
         })
 
 static void test_defaults(void **state) {

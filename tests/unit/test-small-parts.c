@@ -52,9 +52,10 @@ static void test_domain_paths(void **state) {
 
         /* the decoder */
         char buf[UUID_STRING_MAX];
-        assert_int_equal(domain_uuid_from_path_buf(
-                                 "/org/guestinfod/GuestInfo1/domain/_36695eb01_2df6a4_2d8304_2d79aa_2d97f2502e193f", buf),
-                         0);
+        assert_int_equal(
+                domain_uuid_from_path_buf(
+                        "/org/guestinfod/GuestInfo1/domain/_36695eb01_2df6a4_2d8304_2d79aa_2d97f2502e193f", buf),
+                0);
         assert_string_equal(buf, "6695eb01-f6a4-8304-79aa-97f2502e193f");
         assert_int_equal(domain_uuid_from_path_buf("/org/guestinfod/GuestInfo1/domain/abc", buf), 0);
         assert_string_equal(buf, "abc");
@@ -74,8 +75,15 @@ static void test_domain_paths(void **state) {
 
         /* the allocation-free encoder writes what sd_bus_path_encode() writes */
         static const char *const labels[] = {
-                "6695eb01-f6a4-8304-79aa-97f2502e193f", "C0FFEE00-0000-4000-8000-00000000002A", "abc", "9", "a9",
-                "_", "x/y.z", "\x7f\x80\xff", "012345678901234567890123456789012345",
+                "6695eb01-f6a4-8304-79aa-97f2502e193f",
+                "C0FFEE00-0000-4000-8000-00000000002A",
+                "abc",
+                "9",
+                "a9",
+                "_",
+                "x/y.z",
+                "\x7f\x80\xff",
+                "012345678901234567890123456789012345",
                 "------------------------------------",
         };
         for (size_t i = 0; i < sizeof labels / sizeof *labels; i++) {
@@ -95,7 +103,7 @@ static void test_domain_paths(void **state) {
 }
 
 static void test_domain_state_names(void **state) {
-        static const char *const names[] = { "nostate", "running", "blocked", "paused",
+        static const char *const names[] = { "nostate",  "running", "blocked", "paused",
                                              "shutdown", "shutoff", "crashed", "pmsuspended" };
 
         assert_int_equal(sizeof names / sizeof *names, _DOMAIN_STATE_MAX);
@@ -135,7 +143,7 @@ static void test_backoff(void **state) {
 
 static void test_hashmap(void **state) {
         enum { N = 5000 };
-        char (*keys)[16] = calloc(N, sizeof *keys);
+        char(*keys)[16] = calloc(N, sizeof *keys);
         Hashmap *h = hashmap_new();
         void *v;
         size_t seen = 0;
@@ -150,7 +158,7 @@ static void test_hashmap(void **state) {
         assert_ptr_equal(hashmap_get(h, "key-4999"), keys[4999]);
         assert_null(hashmap_get(h, "key-5000"));
 
-        HASHMAP_FOREACH(v, h, i) {
+        HASHMAP_FOREACH (v, h, i) {
                 assert_non_null(v);
                 seen++;
         }
@@ -164,7 +172,7 @@ static void test_hashmap(void **state) {
         assert_ptr_equal(hashmap_get(h, "key-1"), keys[1]);
 
         seen = 0;
-        HASHMAP_FOREACH(v, h, i)
+        HASHMAP_FOREACH (v, h, i)
                 seen++;
         assert_int_equal(seen, N / 2);
 
@@ -211,9 +219,12 @@ static void test_error_quotes(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_uuid_normalize), cmocka_unit_test(test_domain_paths),
-                cmocka_unit_test(test_domain_state_names), cmocka_unit_test(test_backoff),
-                cmocka_unit_test(test_hashmap), cmocka_unit_test(test_log_lines_are_safe_text),
+                cmocka_unit_test(test_uuid_normalize),
+                cmocka_unit_test(test_domain_paths),
+                cmocka_unit_test(test_domain_state_names),
+                cmocka_unit_test(test_backoff),
+                cmocka_unit_test(test_hashmap),
+                cmocka_unit_test(test_log_lines_are_safe_text),
                 cmocka_unit_test(test_error_quotes),
         };
         return cmocka_run_group_tests_name("small parts", tests, NULL, NULL);

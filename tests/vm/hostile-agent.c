@@ -73,10 +73,13 @@ static const Mode modes[] = {
         { .name = "users", .what = "100000 logged-in users", .users = 100000 },
         { .name = "filesystems", .what = "10000 filesystems", .filesystems = 10000 },
         { .name = "interfaces", .what = "5000 interfaces", .interfaces = 5000 },
-        { .name = "longstrings", .what = "1 MiB agent version, hostname, OS name/pretty-name/version, user names",
+        { .name = "longstrings",
+          .what = "1 MiB agent version, hostname, OS name/pretty-name/version, user names",
           .long_len = MIB },
-        { .name = "badutf8", .what = "invalid UTF-8 and NUL bytes (\\u0000) in names and the agent version",
-          .bad_utf8 = true, .bad_utf8_info = true },
+        { .name = "badutf8",
+          .what = "invalid UTF-8 and NUL bytes (\\u0000) in names and the agent version",
+          .bad_utf8 = true,
+          .bad_utf8_info = true },
         { .name = "badutf8data", .what = "the same in names, guest-info clean", .bad_utf8 = true },
         { .name = "badjson", .what = "malformed or truncated JSON replies", .bad_json = true },
         { .name = "wrongtypes", .what = "numbers for strings, objects for arrays", .wrong_types = true },
@@ -84,13 +87,21 @@ static const Mode modes[] = {
         { .name = "maxed",
           .what = "everything at its cap: 1100-byte text everywhere, 64-byte MACs, addresses and command "
                   "names, 300 users, 260 filesystems (17 disks), 260 interfaces (33 addresses), 611 commands",
-          .users = 300, .filesystems = 260, .interfaces = 260, .long_len = 1100, .maxed = true },
+          .users = 300,
+          .filesystems = 260,
+          .interfaces = 260,
+          .long_len = 1100,
+          .maxed = true },
         /* Under libvirt's 4 MiB for a reply read raw; enough entries that
          * libvirt's typed parameters cannot carry the lists (> 2048), which
          * are then read raw. */
-        { .name = "fat", .what = "one entry of 3.7 MB of empty objects in guest-info's commands and in 1000 users, "
-                                 "300 filesystems, 500 interfaces",
-          .users = 1000, .filesystems = 300, .interfaces = 500, .fat_len = 3700000 },
+        { .name = "fat",
+          .what = "one entry of 3.7 MB of empty objects in guest-info's commands and in 1000 users, "
+                  "300 filesystems, 500 interfaces",
+          .users = 1000,
+          .filesystems = 300,
+          .interfaces = 500,
+          .fat_len = 3700000 },
 };
 
 /* maxed: the daemon's caps (collectors/guest-builder.h) a MAC, an address
@@ -104,9 +115,17 @@ static const Mode *mode;
 
 /* Commands it knows; guest-info lists them as enabled. */
 static const char *const commands[] = {
-        "guest-sync", "guest-sync-delimited", "guest-ping", "guest-info",
-        "guest-get-osinfo", "guest-get-host-name", "guest-get-timezone", "guest-get-users",
-        "guest-get-fsinfo", "guest-get-disks", "guest-network-get-interfaces",
+        "guest-sync",
+        "guest-sync-delimited",
+        "guest-ping",
+        "guest-info",
+        "guest-get-osinfo",
+        "guest-get-host-name",
+        "guest-get-timezone",
+        "guest-get-users",
+        "guest-get-fsinfo",
+        "guest-get-disks",
+        "guest-network-get-interfaces",
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
@@ -294,11 +313,10 @@ static void reply_info(void) {
 }
 
 static void reply_osinfo(void) {
-        static const char *const keys[] = { "id",      "name",       "pretty-name",    "version",
-                                            "version-id", "variant", "variant-id", "kernel-release",
-                                            "kernel-version", "machine" };
-        const char *values[] = { "hostile", "Hostile Agent", "Hostile Agent 1.0", "1.0", "1.0",
-                                 "Test",    "test",          "",                  "",    "" };
+        static const char *const keys[] = { "id",      "name",       "pretty-name",    "version",        "version-id",
+                                            "variant", "variant-id", "kernel-release", "kernel-version", "machine" };
+        const char *values[] = { "hostile", "Hostile Agent", "Hostile Agent 1.0", "1.0", "1.0", "Test", "test", "", "",
+                                 "" };
         struct utsname u;
 
         if (mode->wrong_types) {
@@ -472,8 +490,7 @@ static void reply_interfaces(void) {
                                         out_address(first, AF_INET, &((struct sockaddr_in *) a->ifa_addr)->sin_addr,
                                                     prefix_len(a->ifa_netmask));
                                 else if (a->ifa_addr->sa_family == AF_INET6)
-                                        out_address(first, AF_INET6,
-                                                    &((struct sockaddr_in6 *) a->ifa_addr)->sin6_addr,
+                                        out_address(first, AF_INET6, &((struct sockaddr_in6 *) a->ifa_addr)->sin6_addr,
                                                     prefix_len(a->ifa_netmask));
                                 else
                                         continue;
