@@ -18,7 +18,7 @@
  * interfaces (what GetManagedObjects and InterfacesAdded carry of it),
  * summed; Get(AgentSupportedCommands); ListUsers() and ListFilesystems();
  * and the body of GetManagedObjects for both. Sizes are the dbus-1 wire
- * format's (service/bus-wire.c), headers not counted. */
+ * format's (service/bus/bus-wire.c), headers not counted. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>

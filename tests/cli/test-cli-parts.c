@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "bus-client.h"
-#include "bus-errors.h"
+#include "guestinfo-names.h"
 #include "cli.h"
 #include "output.h"
 

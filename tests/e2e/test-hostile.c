@@ -42,7 +42,7 @@
 #define IFACES_IFACE "org.guestinfod.GuestInfo1.Interfaces"
 #define ERROR_AGENT_FAILED "org.guestinfod.GuestInfo1.Error.AgentFailed"
 
-/* The bounds the daemon promises (collectors/guest-data.h). */
+/* The bounds the daemon promises (collectors/parsers/guest-data.h). */
 #define STRING_MAX 1024
 #define SUMMARY_MAX 10
 #define LIST_MAX 256

@@ -1,5 +1,5 @@
 /* Checks shared by the fuzz targets: what every parser promises about what
- * it hands out (collectors/guest-data.h). A broken promise aborts, which
+ * it hands out (collectors/parsers/guest-data.h). A broken promise aborts, which
  * libFuzzer reports as a crash with the input that caused it. */
 #pragma once
 

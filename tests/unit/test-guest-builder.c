@@ -1,4 +1,4 @@
-/* Unit tests of the builder of guest data (collectors/guest-builder.c): the
+/* Unit tests of the builder of guest data (collectors/parsers/guest-builder.c): the
  * cap of each field, the byte budget of each list and the counts; and that
  * the two parsers (typed parameters, the agent's JSON) hand the same guest
  * to it and get the same result. */

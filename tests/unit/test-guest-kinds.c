@@ -1,4 +1,4 @@
-/* The table of guest-data kinds (collectors/guest-kinds.c) against what the
+/* The table of guest-data kinds (collectors/parsers/guest-kinds.c) against what the
  * daemon really has: the bus's vtables, the model's property bits, the
  * options. A kind added to one and not the other fails here. */
 #include <setjmp.h>

@@ -104,7 +104,7 @@ static const Mode modes[] = {
           .fat_len = 3700000 },
 };
 
-/* maxed: the daemon's caps (collectors/guest-builder.h) a MAC, an address
+/* maxed: the daemon's caps (collectors/parsers/guest-builder.h) a MAC, an address
  * and a command name may reach; text goes past every cap. */
 #define MAXED_STRUCT_LEN 64
 #define MAXED_COMMANDS 600

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "guest-data.h"
+#include "utf8.h"
 #include "log.h"
 
 static LogLevel max_level = LOG_LEVEL_INFO;

@@ -55,9 +55,9 @@ typedef enum DomainProperty {
 #define DOMAIN_NAME_LOG_MAX 256
 
 typedef struct Domain Domain;
-typedef struct CollectWaiter CollectWaiter; /* service/collect.h */
+typedef struct CollectWaiter CollectWaiter; /* service/model/collect.h */
 
-/* A domain's collection state: read and written by service/collect.c
+/* A domain's collection state: read and written by service/model/collect.c
  * only (its tests look). */
 typedef struct DomainCollect {
         bool collecting;                     /* a collection is in flight */
@@ -109,7 +109,7 @@ struct Domain {
         MergedInterfaces *interfaces; /* devices merged with guest->interfaces */
         bool guest_exported;          /* OS, Users, Filesystems are on the bus */
 
-        /* Collection scheduling: service/collect.c's alone. */
+        /* Collection scheduling: service/model/collect.c's alone. */
         DomainCollect collect;
 
         /* Agent (dis)connections are logged at most once per AGENT_LOG_QUIET_USEC. */

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "bus-errors.h"
-#include "guest-data.h"
+#include "utf8.h"
 
 const char *bus_error_quote(const char *s, char *buf, size_t size) {
         if (size == 0)

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "guest-data.h"
+#include "utf8.h"
 
 #define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD */
 #define ELLIPSIS "\xe2\x80\xa6"    /* U+2026 */

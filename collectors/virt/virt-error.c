@@ -6,7 +6,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
-#include "guest-data.h"
+#include "utf8.h"
 #include "virt-error.h"
 
 static int errno_of(const virError *e) {
