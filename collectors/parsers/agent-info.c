@@ -12,17 +12,6 @@
 /* A guest-info reply is a few KiB; anything this big is not one. */
 #define AGENT_INFO_JSON_MAX (4u * 1024 * 1024)
 
-AgentInfo *agent_info_free(AgentInfo *a) {
-        if (!a)
-                return NULL;
-        for (size_t i = 0; i < a->n_commands; i++)
-                free(a->commands[i].name);
-        free(a->commands);
-        free(a->version);
-        free(a);
-        return NULL;
-}
-
 /* The parts of a guest-info reply the daemon reads, as a small document of
  * their own: {"version":V,"supported_commands":[the first commands that fit
  * JSON_KEPT_MAX]}, V cut to JSON_VERSION_MAX, so that neither a reply of
@@ -126,35 +115,4 @@ int agent_info_parse_json(const char *json, size_t len, AgentInfo **ret) {
         }
         *ret = guest_builder_take_agent(&b);
         return 0;
-}
-
-bool agent_info_supports(const AgentInfo *a, const char *command) {
-        if (!a || !command)
-                return false;
-        for (size_t i = 0; i < a->n_commands; i++)
-                if (strcmp(a->commands[i].name, command) == 0)
-                        return a->commands[i].enabled;
-        return false;
-}
-
-unsigned agent_info_supported_kinds(const AgentInfo *a) {
-        unsigned kinds = GUEST_KIND_AGENT;
-
-        for (size_t i = 0; i < GUEST_KIND_COUNT; i++)
-                if (guest_kinds[i].command && agent_info_supports(a, guest_kinds[i].command))
-                        kinds |= guest_kinds[i].kind;
-        return kinds;
-}
-
-bool agent_commands_equal(const AgentInfo *a, const AgentInfo *b) {
-        if (!a || !b)
-                return a == b;
-        /* n_reported too: it says whether the list was cut. */
-        if (!streq_ptr(a->version, b->version) || a->n_commands != b->n_commands || a->n_reported != b->n_reported)
-                return false;
-        for (size_t i = 0; i < a->n_commands; i++)
-                if (a->commands[i].enabled != b->commands[i].enabled ||
-                    strcmp(a->commands[i].name, b->commands[i].name) != 0)
-                        return false;
-        return true;
 }

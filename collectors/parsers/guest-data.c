@@ -1,0 +1,268 @@
+/* The guest data's own types (guest-data.h): allocating, freeing, moving
+ * and comparing them. Every parser and the builder use these; none of this
+ * reads untrusted input. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guest-data.h"
+#include "helpers.h"
+
+/* ---- allocation, moving, comparing ---- */
+
+static const size_t os_fields[] = {
+        offsetof(GuestOS, id),
+        offsetof(GuestOS, name),
+        offsetof(GuestOS, pretty_name),
+        offsetof(GuestOS, version),
+        offsetof(GuestOS, version_id),
+        offsetof(GuestOS, kernel_release),
+        offsetof(GuestOS, kernel_version),
+        offsetof(GuestOS, machine),
+        offsetof(GuestOS, variant),
+        offsetof(GuestOS, variant_id),
+};
+#define N_OS_FIELDS (sizeof os_fields / sizeof *os_fields)
+
+static char **os_field(GuestOS *os, size_t i) {
+        return (char **) ((char *) os + os_fields[i]);
+}
+
+static const char *os_field_const(const GuestOS *os, size_t i) {
+        return *(char *const *) ((const char *) os + os_fields[i]);
+}
+
+static void os_done(GuestOS *os) {
+        for (size_t i = 0; i < N_OS_FIELDS; i++)
+                free(*os_field(os, i));
+        memset(os, 0, sizeof *os);
+}
+
+void guest_user_done(GuestUser *u) {
+        free(u->name);
+        free(u->domain);
+}
+
+static void users_free(GuestUser *users, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                guest_user_done(&users[i]);
+        free(users);
+}
+
+void guest_fs_disk_done(GuestFsDisk *d) {
+        free(d->serial);
+        free(d->alias);
+        free(d->device);
+        free(d->bus_type);
+}
+
+void guest_filesystem_done(GuestFilesystem *fs) {
+        free(fs->disk_name);
+        free(fs->mount_point);
+        free(fs->fs_type);
+        for (size_t i = 0; i < fs->n_disks; i++)
+                guest_fs_disk_done(&fs->disks[i]);
+        free(fs->disks);
+}
+
+static void filesystems_free(GuestFilesystem *fss, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                guest_filesystem_done(&fss[i]);
+        free(fss);
+}
+
+void guest_interface_done(GuestInterface *iface) {
+        free(iface->name);
+        free(iface->mac);
+        for (size_t i = 0; i < iface->n_addresses; i++)
+                free(iface->addresses[i]);
+        free(iface->addresses);
+}
+
+static void interfaces_free(GuestInterface *ifaces, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                guest_interface_done(&ifaces[i]);
+        free(ifaces);
+}
+
+GuestInfo *guest_info_new(void) {
+        return calloc(1, sizeof(GuestInfo));
+}
+
+GuestInfo *guest_info_free(GuestInfo *g) {
+        if (!g)
+                return NULL;
+        os_done(&g->os);
+        free(g->hostname);
+        free(g->timezone_name);
+        users_free(g->users, g->n_users);
+        filesystems_free(g->filesystems, g->n_filesystems);
+        interfaces_free(g->interfaces, g->n_interfaces);
+        free(g);
+        return NULL;
+}
+
+void guest_info_take_kinds(GuestInfo *dst, GuestInfo *src) {
+        unsigned k;
+
+        if (!dst || !src || dst == src)
+                return;
+        k = src->kinds;
+        /* src->kinds stays: the caller may still want to know what moved. */
+        if (k & GUEST_KIND_OS) {
+                os_done(&dst->os);
+                dst->os = src->os;
+                memset(&src->os, 0, sizeof src->os);
+        }
+        if (k & GUEST_KIND_HOSTNAME) {
+                free(dst->hostname);
+                dst->hostname = src->hostname;
+                src->hostname = NULL;
+        }
+        if (k & GUEST_KIND_TIMEZONE) {
+                free(dst->timezone_name);
+                dst->timezone_name = src->timezone_name;
+                dst->timezone_offset = src->timezone_offset;
+                dst->has_timezone_offset = src->has_timezone_offset;
+                src->timezone_name = NULL;
+                src->timezone_offset = 0;
+                src->has_timezone_offset = false;
+        }
+        if (k & GUEST_KIND_USERS) {
+                users_free(dst->users, dst->n_users);
+                dst->users = src->users;
+                dst->n_users = src->n_users;
+                dst->n_users_reported = src->n_users_reported;
+                src->users = NULL;
+                src->n_users = src->n_users_reported = 0;
+        }
+        if (k & GUEST_KIND_FILESYSTEMS) {
+                filesystems_free(dst->filesystems, dst->n_filesystems);
+                dst->filesystems = src->filesystems;
+                dst->n_filesystems = src->n_filesystems;
+                dst->n_filesystems_reported = src->n_filesystems_reported;
+                src->filesystems = NULL;
+                src->n_filesystems = src->n_filesystems_reported = 0;
+        }
+        if (k & GUEST_KIND_INTERFACES) {
+                interfaces_free(dst->interfaces, dst->n_interfaces);
+                dst->interfaces = src->interfaces;
+                dst->n_interfaces = src->n_interfaces;
+                dst->n_interfaces_reported = src->n_interfaces_reported;
+                src->interfaces = NULL;
+                src->n_interfaces = src->n_interfaces_reported = 0;
+        }
+        dst->kinds |= k;
+}
+
+bool guest_os_equal(const GuestOS *a, const GuestOS *b) {
+        if (!a || !b)
+                return a == b;
+        for (size_t i = 0; i < N_OS_FIELDS; i++)
+                if (!streq_ptr(os_field_const(a, i), os_field_const(b, i)))
+                        return false;
+        return true;
+}
+
+bool guest_users_equal(const GuestUser *a, size_t na, const GuestUser *b, size_t nb) {
+        if (na != nb)
+                return false;
+        for (size_t i = 0; i < na; i++)
+                if (!streq_ptr(a[i].name, b[i].name) || !streq_ptr(a[i].domain, b[i].domain) ||
+                    a[i].login_time != b[i].login_time)
+                        return false;
+        return true;
+}
+
+static bool fs_disks_equal(const GuestFsDisk *a, const GuestFsDisk *b) {
+        return streq_ptr(a->serial, b->serial) && streq_ptr(a->alias, b->alias) && streq_ptr(a->device, b->device) &&
+               streq_ptr(a->bus_type, b->bus_type);
+}
+
+bool guest_filesystems_equal(const GuestFilesystem *a, size_t na, const GuestFilesystem *b, size_t nb) {
+        if (na != nb)
+                return false;
+        for (size_t i = 0; i < na; i++) {
+                const GuestFilesystem *x = &a[i], *y = &b[i];
+
+                if (!streq_ptr(x->disk_name, y->disk_name) || !streq_ptr(x->mount_point, y->mount_point) ||
+                    !streq_ptr(x->fs_type, y->fs_type) || x->used_bytes != y->used_bytes ||
+                    x->total_bytes != y->total_bytes || x->has_bytes != y->has_bytes || x->n_disks != y->n_disks)
+                        return false;
+                for (size_t j = 0; j < x->n_disks; j++)
+                        if (!fs_disks_equal(&x->disks[j], &y->disks[j]))
+                                return false;
+        }
+        return true;
+}
+
+void guest_info_fill_bus_types(GuestInfo *g, const DomainDevices *devices) {
+        if (!g || !devices)
+                return;
+        for (size_t i = 0; i < g->n_filesystems; i++) {
+                GuestFilesystem *fs = &g->filesystems[i];
+
+                for (size_t j = 0; j < fs->n_disks; j++) {
+                        GuestFsDisk *disk = &fs->disks[j];
+                        const char *bus = NULL;
+
+                        /* Without an alias (the agent's own reply) its bus type stands. */
+                        if (!disk->alias)
+                                continue;
+                        for (size_t k = 0; k < devices->n_disks; k++)
+                                if (streq_ptr(devices->disks[k].target, disk->alias)) {
+                                        bus = devices->disks[k].bus;
+                                        break;
+                                }
+                        free(disk->bus_type);
+                        /* No way to report a failed copy: the bus stays unknown. */
+                        disk->bus_type = bus ? strdup(bus) : NULL;
+                }
+        }
+}
+
+/* ---- the agent's version and commands ---- */
+
+AgentInfo *agent_info_free(AgentInfo *a) {
+        if (!a)
+                return NULL;
+        for (size_t i = 0; i < a->n_commands; i++)
+                free(a->commands[i].name);
+        free(a->commands);
+        free(a->version);
+        free(a);
+        return NULL;
+}
+
+bool agent_info_supports(const AgentInfo *a, const char *command) {
+        if (!a || !command)
+                return false;
+        for (size_t i = 0; i < a->n_commands; i++)
+                if (strcmp(a->commands[i].name, command) == 0)
+                        return a->commands[i].enabled;
+        return false;
+}
+
+unsigned agent_info_supported_kinds(const AgentInfo *a) {
+        unsigned kinds = GUEST_KIND_AGENT;
+
+        for (size_t i = 0; i < GUEST_KIND_COUNT; i++)
+                if (guest_kinds[i].command && agent_info_supports(a, guest_kinds[i].command))
+                        kinds |= guest_kinds[i].kind;
+        return kinds;
+}
+
+bool agent_commands_equal(const AgentInfo *a, const AgentInfo *b) {
+        if (!a || !b)
+                return a == b;
+        /* n_reported too: it says whether the list was cut. */
+        if (!streq_ptr(a->version, b->version) || a->n_commands != b->n_commands || a->n_reported != b->n_reported)
+                return false;
+        for (size_t i = 0; i < a->n_commands; i++)
+                if (a->commands[i].enabled != b->commands[i].enabled ||
+                    strcmp(a->commands[i].name, b->commands[i].name) != 0)
+                        return false;
+        return true;
+}
