@@ -20,11 +20,13 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "agent-info.h"
 #include "bench.h"
 #include "bus-domain.h"
 #include "bus-manager.h"
 #include "bus-paths.h"
-#include "guest-info-params.h"
+#include "domain-devices.h"
+#include "guest-info.h"
 #include "kubevirt-json.h"
 #include "log.h"
 #include "manager.h"

@@ -26,12 +26,14 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "agent-info.h"
 #include "bench.h"
 #include "bus-domain.h"
 #include "bus-manager.h"
 #include "bus-paths.h"
+#include "domain-devices.h"
 #include "guest-builder.h"
-#include "guest-info-params.h"
+#include "guest-info.h"
 #include "log.h"
 #include "manager.h"
 #include "bus-wire.h"

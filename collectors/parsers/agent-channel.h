@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <stddef.h>
 
+#include <libxml/tree.h>
+
 typedef enum AgentState {
         AGENT_STATE_UNKNOWN,    /* not read, or the XML could not be read */
         AGENT_STATE_NO_CHANNEL, /* the domain has no agent channel */
@@ -20,3 +22,5 @@ typedef enum AgentState {
 /* Parses a domain XML (up to len bytes). Returns 0 and sets *ret to
  * NO_CHANNEL, DISCONNECTED or CONNECTED; -EINVAL if it is not a domain XML. */
 int agent_state_from_domain_xml(const char *xml, size_t len, AgentState *ret);
+/* The same, from the root of a document domain_xml_read() returned. */
+AgentState agent_state_from_domain_node(xmlNode *root);

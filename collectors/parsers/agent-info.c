@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 
+#include "agent-info.h"
 #include "guest-builder.h"
 #include "guest-data.h"
 #include "helpers.h"

@@ -8,6 +8,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "domain-devices.h"
 #include "domain-xml.h"
 #include "guest-data.h"
 #include "helpers.h"

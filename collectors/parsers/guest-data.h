@@ -49,11 +49,6 @@ typedef struct AgentInfo {
         size_t n_reported; /* entries in the agent's list, before the cap */
 } AgentInfo;
 
-/* Parses the agent's reply to {"execute":"guest-info"}, i.e.
- * {"return":{"version":"7.2.0","supported_commands":[{"name":...,"enabled":true,...}]}}.
- * Unknown members are ignored; entries without a string name are skipped.
- * Returns 0, -EINVAL (not JSON, no "return" object) or -ENOMEM. */
-int agent_info_parse_json(const char *json, size_t len, AgentInfo **ret);
 AgentInfo *agent_info_free(AgentInfo *a);
 /* true if the command is listed and enabled. */
 bool agent_info_supports(const AgentInfo *a, const char *command);
@@ -123,20 +118,6 @@ void guest_fs_disk_done(GuestFsDisk *d);
 void guest_filesystem_done(GuestFilesystem *fs);
 void guest_interface_done(GuestInterface *iface);
 
-/* ---- guest info: the agent's own JSON replies (the fallback) ---- */
-
-/* Bigger replies are not read; libvirt carries at most 4 MiB anyway. */
-#define AGENT_REPLY_JSON_MAX (8u * 1024 * 1024)
-
-/* Parses the agent's reply to guest-get-users, guest-get-fsinfo or
- * guest-network-get-interfaces (kind: GUEST_KIND_USERS, _FILESYSTEMS or
- * _INTERFACES), i.e. {"return":[...]}, into a GuestInfo of that kind with
- * the same bounds and rules as guest_info_from_typed_params(). Only the
- * first *_MAX entries are parsed; all are counted (n_*_reported). A disk's
- * bus type is the agent's own (it has no domain alias). Returns 0, -EINVAL
- * (not such a reply), -E2BIG (over AGENT_REPLY_JSON_MAX) or -ENOMEM. */
-int guest_info_from_agent_json(unsigned kind, const char *json, size_t len, GuestInfo **ret);
-
 /* Moves the data of every kind in src->kinds from src into dst (dst's old
  * data of those kinds is freed; src is left empty of them) and adds the kinds
  * to dst->kinds. Other kinds of dst stay as they were. */
@@ -170,9 +151,6 @@ typedef struct DomainDevices {
         size_t n_disks;
 } DomainDevices;
 
-/* Parses the <devices> of a domain XML. Returns 0, -EINVAL, -ENOMEM. */
-int domain_devices_parse_xml(const char *xml, size_t len, DomainDevices **ret);
-DomainDevices *domain_devices_free(DomainDevices *d);
 /* Sets each filesystem disk's bus_type from the domain disk whose target
  * equals the disk's alias (a disk without an alias keeps its own). */
 void guest_info_fill_bus_types(GuestInfo *g, const DomainDevices *devices);
@@ -193,9 +171,3 @@ typedef struct MergedInterfaces {
         size_t n_items;
         size_t n_guest_only_dropped; /* guest-only interfaces beyond SUMMARY_MAX */
 } MergedInterfaces;
-
-/* Merges the domain's NICs with the agent's interfaces (guest may be NULL:
- * no agent data). Rules: docs/dbus-api.md, "Interfaces". */
-int interfaces_merge(const DomainDevices *devices, const GuestInfo *guest, MergedInterfaces **ret);
-MergedInterfaces *merged_interfaces_free(MergedInterfaces *m);
-bool merged_interfaces_equal(const MergedInterfaces *a, const MergedInterfaces *b);

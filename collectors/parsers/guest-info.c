@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "guest-builder.h"
-#include "guest-info-params.h"
+#include "guest-info.h"
 #include "helpers.h"
 
 /* ---- typed parameters ---- */

@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "guest-json.h"
 #include "guest-builder.h"
 #include "guest-data.h"
 #include "json-budget.h"

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "interface-merge.h"
 #include "guest-builder.h"
 #include "guest-data.h"
 

@@ -10,8 +10,11 @@
 #include <libvirt/libvirt-qemu.h>
 #include <libvirt/libvirt.h>
 
+#include "agent-info.h"
 #include "agent-pool.h"
-#include "guest-info-params.h"
+#include "domain-devices.h"
+#include "guest-info.h"
+#include "guest-json.h"
 #include "helpers.h"
 #include "macro.h"
 #include "virt-error.h"

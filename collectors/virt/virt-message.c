@@ -1,5 +1,6 @@
 #include <stdlib.h>
 
+#include "domain-devices.h"
 #include "virt-message.h"
 
 void domain_info_done(DomainInfo *info) {

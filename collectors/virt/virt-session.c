@@ -8,6 +8,7 @@
 
 #include <libvirt/libvirt.h>
 
+#include "domain-devices.h"
 #include "domain-xml.h"
 #include "macro.h"
 #include "virt-error.h"

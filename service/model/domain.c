@@ -2,7 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain-devices.h"
 #include "domain.h"
+#include "interface-merge.h"
 
 static bool streq_null(const char *a, const char *b) {
         if (!a || !b)

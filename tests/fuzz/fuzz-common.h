@@ -8,7 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent-info.h"
+#include "domain-devices.h"
 #include "guest-data.h"
+#include "guest-json.h"
+#include "interface-merge.h"
 
 /* UTF-8 as D-Bus takes it: no overlongs, surrogates, code points past
  * U+10FFFF or noncharacters. */

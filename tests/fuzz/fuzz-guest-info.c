@@ -8,7 +8,7 @@
 #include <libvirt/libvirt.h>
 
 #include "fuzz-common.h"
-#include "guest-info-params.h"
+#include "guest-info.h"
 #include "kubevirt-json.h"
 
 #define MAX_PARAMS 4096

@@ -5,10 +5,12 @@
 
 #include <libvirt/libvirt.h>
 
+#include "agent-info.h"
 #include "bus-manager.h"
 #include "bus-paths.h"
+#include "domain-devices.h"
 #include "fake-daemon.h"
-#include "guest-info-params.h"
+#include "guest-info.h"
 
 /* ---- the model ---- */
 

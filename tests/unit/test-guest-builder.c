@@ -15,7 +15,8 @@
 
 #include "guest-builder.h"
 #include "guest-data.h"
-#include "guest-info-params.h"
+#include "guest-info.h"
+#include "guest-json.h"
 
 #define ELLIPSIS "\xe2\x80\xa6"
 #define BIG 10000

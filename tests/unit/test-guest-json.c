@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "guest-data.h"
+#include "guest-json.h"
 #include "json-budget.h"
 
 #define FFFD "\xef\xbf\xbd"

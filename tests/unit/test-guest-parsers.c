@@ -12,9 +12,11 @@
 
 #include <cmocka.h>
 
+#include "agent-info.h"
+#include "domain-devices.h"
 #include "guest-builder.h"
 #include "guest-data.h"
-#include "guest-info-params.h"
+#include "guest-info.h"
 
 #define FFFD "\xef\xbf\xbd"
 #define ELLIPSIS "\xe2\x80\xa6"

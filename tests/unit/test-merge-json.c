@@ -13,8 +13,10 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "domain-devices.h"
 #include "guest-builder.h"
 #include "guest-data.h"
+#include "interface-merge.h"
 #include "kubevirt-json.h"
 
 /* ---- fixtures ---- */
