@@ -8,6 +8,7 @@
 
 #include "bus-client.h"
 #include "guestinfo-names.h"
+#include "helpers.h"
 
 static bool startswith(const char *s, const char *prefix) {
         return strncmp(s, prefix, strlen(prefix)) == 0;
@@ -32,12 +33,6 @@ static int open_address(const char *address, sd_bus **ret) {
                 return r;
         *ret = TAKE_PTR(bus);
         return 0;
-}
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
 /* sd-bus gives a bus 90 s to authenticate, and a call waits for that
