@@ -26,6 +26,7 @@
 #include "bus-json.h"
 #include "commands.h"
 #include "guestinfo-names.h"
+#include "guestinfo-paths.h"
 #include "output.h"
 
 typedef struct Name {
@@ -160,13 +161,13 @@ static void emit(Watch *w, const char *event, const char *path, json_t *fields, 
         struct timeval tv;
         struct tm tm;
         char clock[32] = "", stamp[64] = "";
-        _cleanup_(freep) char *uuid = NULL;
+        char uuid_buf[DOMAIN_UUID_STRING_MAX], *uuid = NULL;
         const Name *n = path ? name_find(w, path) : NULL;
         const char *name = n ? n->name : NULL;
 
         gettimeofday(&tv, NULL);
         if (path)
-                (void) sd_bus_path_decode(path, DOMAIN_PATH_PREFIX, &uuid);
+                uuid = domain_uuid_from_path(path, uuid_buf) >= 0 ? uuid_buf : NULL;
 
         if (w->json) {
                 if (gmtime_r(&tv.tv_sec, &tm))

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "guestinfo-names.h"
+#include "guestinfo-paths.h"
 #include "harness.h"
 
 static Harness *active; /* for the signal handler: clean up even when killed */
@@ -576,13 +577,12 @@ static int compare_strings(const void *a, const void *b) {
 }
 
 static void path_label(const char *path, char *out, size_t size) {
-        char *label = NULL;
+        char uuid[DOMAIN_UUID_STRING_MAX];
         if (strcmp(path, MANAGER_PATH) == 0)
                 snprintf(out, size, "manager");
-        else if (sd_bus_path_decode(path, DOMAIN_PATH_PREFIX, &label) > 0) {
-                snprintf(out, size, "%s", label);
-                free(label);
-        } else
+        else if (domain_uuid_from_path(path, uuid) >= 0)
+                snprintf(out, size, "%s", uuid);
+        else
                 snprintf(out, size, "%s", path);
 }
 
@@ -743,7 +743,12 @@ const char *harness_lines(Harness *h) {
 }
 
 int harness_domain_path(const char *uuid, char **ret) {
-        return sd_bus_path_encode(DOMAIN_PATH_PREFIX, uuid, ret);
+        char path[DOMAIN_OBJECT_PATH_MAX];
+        int r = domain_path_from_uuid(uuid, path);
+        if (r < 0)
+                return r;
+        *ret = strdup(path);
+        return *ret ? 0 : -ENOMEM;
 }
 
 int harness_get_property(Harness *h, const char *path, const char *iface, const char *prop, char type, void *ret) {
