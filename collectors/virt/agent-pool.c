@@ -11,6 +11,7 @@
 #include <libvirt/libvirt.h>
 
 #include "agent-info.h"
+#include "alloc-failure.h"
 #include "agent-pool.h"
 #include "domain-devices.h"
 #include "guest-info.h"
@@ -381,17 +382,14 @@ int agent_pool_stop(AgentPool *p, unsigned wait_ms) {
 
 /* Allocations by agent_pool_submit from now on that succeed before one
  * fails: see the header. */
-static atomic_int fail_after = -1;
+static AllocFailure fail = ALLOC_FAILURE_INIT;
 
 void agent_pool_test_fail_allocation(unsigned skip) {
-        atomic_store(&fail_after, (int) skip);
+        alloc_failure_arm(&fail, skip);
 }
 
 static bool allocation_fails(void) {
-        int n = atomic_load(&fail_after);
-        while (n >= 0 && !atomic_compare_exchange_weak(&fail_after, &n, n - 1))
-                ;
-        return n == 0;
+        return alloc_failure_now(&fail);
 }
 
 int agent_pool_submit(AgentPool *p, const AgentJob *job) {

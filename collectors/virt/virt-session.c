@@ -8,6 +8,7 @@
 
 #include <libvirt/libvirt.h>
 
+#include "alloc-failure.h"
 #include "domain-devices.h"
 #include "domain-xml.h"
 #include "macro.h"
@@ -97,17 +98,14 @@ static int read_domain_xml(virDomainPtr dom, DomainInfo *info) {
 }
 
 /* Allocations from now on that succeed before one fails: see the header. */
-static atomic_int fail_after = -1;
+static AllocFailure fail = ALLOC_FAILURE_INIT;
 
 void virt_session_test_fail_allocation(unsigned skip) {
-        atomic_store(&fail_after, (int) skip);
+        alloc_failure_arm(&fail, skip);
 }
 
 static bool allocation_fails(void) {
-        int n = atomic_load(&fail_after);
-        while (n >= 0 && !atomic_compare_exchange_weak(&fail_after, &n, n - 1))
-                ;
-        return n == 0;
+        return alloc_failure_now(&fail);
 }
 
 static bool job_is_static(const Job *j) {

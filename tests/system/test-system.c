@@ -473,6 +473,7 @@ static void test_denied_flood_costs_polkit_one_check(void **state) {
 
         snprintf(log, sizeof log, "%s/polkit-checks.log", H.dir);
         pid_t monitor = monitor_polkit_checks(log);
+        assert_true(monitor > 0); /* never kill(-1, ...) */
         user_prefix("member", pre, sizeof pre);
         snprintf(cmd, sizeof cmd, "%s'%s/tests/system/flood-refresh' '%s' 100 2", pre, harness_build_root(), path);
         char *argv[] = { "sh", "-c", cmd, NULL };
