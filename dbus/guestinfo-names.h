@@ -18,11 +18,12 @@
 #define OS_INTERFACE "org.guestinfod.GuestInfo1.OS"
 #define USERS_INTERFACE "org.guestinfod.GuestInfo1.Users"
 #define FILESYSTEMS_INTERFACE "org.guestinfod.GuestInfo1.Filesystems"
-#define INTERFACES_INTERFACE "org.guestinfod.GuestInfo1.Interfaces"
+#define NETWORK_INTERFACE "org.guestinfod.GuestInfo1.Network"
 
-/* Errors (docs/dbus-api.md), with their errno in bus_error_map. */
+/* Errors (docs/dbus-api.md), with their errno in bus_error_map. Invalid
+ * arguments get the standard org.freedesktop.DBus.Error.InvalidArgs
+ * (SD_BUS_ERROR_INVALID_ARGS); these are what only guestinfod can say. */
 #define BUS_ERROR_NO_SUCH_DOMAIN "org.guestinfod.GuestInfo1.Error.NoSuchDomain"
-#define BUS_ERROR_INVALID_ARGS "org.guestinfod.GuestInfo1.Error.InvalidArgs"
 #define BUS_ERROR_NO_AGENT "org.guestinfod.GuestInfo1.Error.NoAgent"
 #define BUS_ERROR_AGENT_FAILED "org.guestinfod.GuestInfo1.Error.AgentFailed"
 
@@ -46,22 +47,29 @@
 #define PROPERTY_AGENT_SUPPORTED_COMMANDS "AgentSupportedCommands" /* Domain */
 
 /* The elements of the arrays on the wire: FIELDS is what a reader enters
- * (sd_bus_message_enter_container(m, 'r', FIELDS)), SIGNATURE the element. */
+ * (sd_bus_message_enter_container(m, 'r', FIELDS)), SIGNATURE the element.
+ * Every entry that can grow ends in EXTRA_SIGNATURE, a dictionary of fields
+ * added later: readers skip keys they do not know. */
+#define EXTRA_SIGNATURE "a{sv}"
+#define EXTRA_ENTRY_SIGNATURE "{sv}"
 #define DOMAIN_ENTRY_FIELDS "sso" /* ListDomains: name, UUID, path */
 #define DOMAIN_ENTRY_SIGNATURE "(" DOMAIN_ENTRY_FIELDS ")"
+#define ADDRESS_FIELDS "ssy" /* family ("ipv4", "ipv6"), address, prefix length */
+#define ADDRESS_SIGNATURE "(" ADDRESS_FIELDS ")"
 /* ListSummaries: path, name, UUID, state, agent connected, guest data,
- * pretty OS name, hostname, IP addresses */
-#define SUMMARY_FIELDS "osssbbssas"
+ * pretty OS name, hostname, addresses, more */
+#define SUMMARY_FIELDS "osssbbssa" ADDRESS_SIGNATURE EXTRA_SIGNATURE
 #define SUMMARY_SIGNATURE "(" SUMMARY_FIELDS ")"
 #define AGENT_COMMAND_FIELDS "sb" /* AgentSupportedCommands: name, enabled */
 #define AGENT_COMMAND_SIGNATURE "(" AGENT_COMMAND_FIELDS ")"
-#define USER_FIELDS "ssd" /* Users, ListUsers: name, domain, login time */
+/* Users, ListUsers: name, domain, login time (µs since the epoch), more */
+#define USER_FIELDS "sst" EXTRA_SIGNATURE
 #define USER_SIGNATURE "(" USER_FIELDS ")"
-#define FILESYSTEM_DISK_FIELDS "ss" /* serial, bus type */
+#define FILESYSTEM_DISK_FIELDS "ss" EXTRA_SIGNATURE /* serial, bus type, more */
 #define FILESYSTEM_DISK_SIGNATURE "(" FILESYSTEM_DISK_FIELDS ")"
-/* Filesystems, ListFilesystems: disk, mount point, type, used, total, disks */
-#define FILESYSTEM_FIELDS "ssstta" FILESYSTEM_DISK_SIGNATURE
+/* Filesystems, ListFilesystems: disk, mount point, type, used, total, disks, more */
+#define FILESYSTEM_FIELDS "ssstta" FILESYSTEM_DISK_SIGNATURE EXTRA_SIGNATURE
 #define FILESYSTEM_SIGNATURE "(" FILESYSTEM_FIELDS ")"
-/* Interfaces: name, interface name, MAC, IP, IP addresses, source */
-#define INTERFACE_FIELDS "ssssass"
+/* Network.Interfaces: name, interface name, MAC, addresses, sources, more */
+#define INTERFACE_FIELDS "sssa" ADDRESS_SIGNATURE "as" EXTRA_SIGNATURE
 #define INTERFACE_SIGNATURE "(" INTERFACE_FIELDS ")"

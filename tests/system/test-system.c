@@ -313,7 +313,7 @@ static void test_install_layout(void **state) {
                 "/share/dbus-1/interfaces/org.guestinfod.GuestInfo1.OS.xml",
                 "/share/dbus-1/interfaces/org.guestinfod.GuestInfo1.Users.xml",
                 "/share/dbus-1/interfaces/org.guestinfod.GuestInfo1.Filesystems.xml",
-                "/share/dbus-1/interfaces/org.guestinfod.GuestInfo1.Interfaces.xml",
+                "/share/dbus-1/interfaces/org.guestinfod.GuestInfo1.Network.xml",
                 "/share/dbus-1/system.d/org.guestinfod.GuestInfo1.conf",
                 "/share/dbus-1/system-services/org.guestinfod.GuestInfo1.service",
                 "/share/polkit-1/actions/org.guestinfod.guestinfo1.policy",
