@@ -9,6 +9,7 @@
 #include "bus-manager.h"
 #include "bus-paths.h"
 #include "bus-publisher.h"
+#include "bus-told.h"
 #include "bus-tree.h"
 #include "helpers.h"
 #include "log.h"
@@ -32,7 +33,10 @@ struct Publisher {
          * of updates becomes one PropertiesChanged per object; a domain that
          * signalled less than CHANGES_WINDOW_USEC ago waits for the window's
          * end (window_source), so a flapping domain cannot flood its
-         * listeners. The last signal always carries the final values. */
+         * listeners. The last signal always carries the final values, and
+         * only those that are not what the clients were last told
+         * (bus-told.h): a value that changed and changed back meanwhile is
+         * left out, and a signal left with nothing is not sent. */
         Domain *changes_head;
         unsigned manager_changes;
         sd_event_source *flush_source;
@@ -55,10 +59,18 @@ static void unqueue_domain(Publisher *p, Domain *d) {
         d->pending_changes = 0;
 }
 
-static void emit_domain_changes(Publisher *p, Domain *d) {
-        int r = bus_domain_emit_changes(p->domains, d, d->pending_changes);
-        if (r < 0)
+/* Returns whether a signal went out. */
+static bool emit_domain_changes(Publisher *p, Domain *d) {
+        unsigned changes = bus_told_changes(p->bus, p->domains, d, d->pending_changes);
+        if (changes == 0)
+                return false;
+        int r = bus_domain_emit_changes(p->domains, d, changes);
+        if (r < 0) {
+                /* what reached the clients is unknown: the next value goes out whatever it is */
+                bus_told_forget(d, changes);
                 log_warning_errno(r, "Failed to announce changes of domain '%s', ignoring: %m", d->log_name);
+        }
+        return true;
 }
 
 static int on_window_end(sd_event_source *s, uint64_t usec, void *userdata);
@@ -91,8 +103,8 @@ static int flush_changes(Publisher *p) {
                                 next = window_end;
                         continue;
                 }
-                emit_domain_changes(p, d);
-                d->changes_emitted_usec = now;
+                if (emit_domain_changes(p, d))
+                        d->changes_emitted_usec = now;
                 unqueue_domain(p, d);
         }
         if (next != UINT64_MAX)
@@ -133,8 +145,11 @@ static void on_domain_added(Manager *m, Domain *d, void *userdata) {
         r = domain_object_path(d->uuid, &path);
         if (r >= 0)
                 r = sd_bus_emit_object_added(p->bus, path);
-        if (r < 0)
+        if (r < 0) {
                 log_warning_errno(r, "Failed to announce domain '%s', ignoring: %m", d->log_name);
+                return;
+        }
+        bus_told_record(p->bus, p->domains, d, ~0u);
 }
 
 static void on_domain_removed(Manager *m, Domain *d, void *userdata) {
@@ -188,13 +203,19 @@ static void on_domain_guest_exported(Manager *m, Domain *d, bool exported, void 
                 return;
         /* Pending changes first, so no PropertiesChanged follows a removal. */
         if (!exported && d->in_changes_queue) {
-                emit_domain_changes(p, d);
-                (void) sd_event_now(p->event, CLOCK_MONOTONIC, &d->changes_emitted_usec);
+                if (emit_domain_changes(p, d))
+                        (void) sd_event_now(p->event, CLOCK_MONOTONIC, &d->changes_emitted_usec);
                 unqueue_domain(p, d);
         }
         int r = bus_domain_emit_guest_exported(p->domains, d, exported);
         if (r < 0)
                 log_warning_errno(r, "Failed to announce the guest data of '%s', ignoring: %m", d->log_name);
+        /* InterfacesAdded told the clients these values; InterfacesRemoved
+         * made them forget. */
+        if (exported && r >= 0)
+                bus_told_record(p->bus, p->domains, d, domain_exported_properties());
+        else
+                bus_told_forget(d, domain_exported_properties());
 }
 
 static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
@@ -217,6 +238,11 @@ static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error 
         log_info("Publishing %zu domains of %s as %s (ready in %.3f s).", manager_domain_count(p->manager),
                  p->manager->uri, BUS_NAME, (now_usec() - p->start_usec) / 1e6);
         (void) sd_notifyf(false, "READY=1\nSTATUS=Publishing %zu domains.", manager_domain_count(p->manager));
+        /* Whoever reads the tree from now on learns these values (nothing
+         * is read before this returns). */
+        Domain *d;
+        HASHMAP_FOREACH (d, p->manager->domains, i)
+                bus_told_record(p->bus, p->domains, d, ~0u);
         return 0;
 }
 
