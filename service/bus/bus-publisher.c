@@ -41,9 +41,15 @@ struct Publisher {
         unsigned manager_changes;
         sd_event_source *flush_source;
         sd_event_source *window_source;
+
+        /* What the clients learnt of the domains there when the name became
+         * ours is recorded from an idle source, a slice at a time: 10000
+         * domains take about a second (bench/bench-told.c). */
+        sd_event_source *baseline_source;
 };
 
 #define CHANGES_WINDOW_USEC (10 * 1000ULL)
+#define BASELINE_SLICE_USEC (5 * 1000ULL)
 
 static void unqueue_domain(Publisher *p, Domain *d) {
         if (!d->in_changes_queue)
@@ -150,6 +156,7 @@ static void on_domain_added(Manager *m, Domain *d, void *userdata) {
                 return;
         }
         bus_told_record(p->bus, p->domains, d, ~0u);
+        d->told_baselined = true;
 }
 
 static void on_domain_removed(Manager *m, Domain *d, void *userdata) {
@@ -238,12 +245,31 @@ static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error 
         log_info("Publishing %zu domains of %s as %s (ready in %.3f s).", manager_domain_count(p->manager),
                  p->manager->uri, BUS_NAME, (now_usec() - p->start_usec) / 1e6);
         (void) sd_notifyf(false, "READY=1\nSTATUS=Publishing %zu domains.", manager_domain_count(p->manager));
-        /* Whoever reads the tree from now on learns these values (nothing
-         * is read before this returns). */
-        Domain *d;
-        HASHMAP_FOREACH (d, p->manager->domains, i)
-                bus_told_record(p->bus, p->domains, d, ~0u);
+        /* Whoever reads the tree from now on learns the values of now. */
+        int r = sd_event_source_set_enabled(p->baseline_source, SD_EVENT_ON);
+        if (r < 0)
+                log_warning_errno(r, "Failed to schedule the record of what was published, ignoring: %m");
         return 0;
+}
+
+/* Records, for the domains published when the name became ours, the
+ * values the clients have learnt since: those of the properties that have
+ * not changed since (unknown and not pending); what changed meanwhile is
+ * recorded when it is signalled. At most a slice of time per call. */
+static int on_baseline(sd_event_source *s, void *userdata) {
+        Publisher *p = userdata;
+        uint64_t end = now_usec() + BASELINE_SLICE_USEC;
+        Domain *d;
+
+        HASHMAP_FOREACH (d, p->manager->domains, i) {
+                if (d->told_baselined)
+                        continue;
+                if (now_usec() >= end)
+                        return 0; /* the rest in the next turn */
+                bus_told_record(p->bus, p->domains, d, ~d->told_known & ~d->pending_changes);
+                d->told_baselined = true;
+        }
+        return sd_event_source_set_enabled(s, SD_EVENT_OFF);
 }
 
 static void on_synced(Manager *m, void *userdata) {
@@ -293,6 +319,13 @@ int publisher_new(sd_bus *bus, sd_event *event, Manager *m, bool use_polkit, Pub
         r = sd_event_source_set_enabled(p->flush_source, SD_EVENT_OFF);
         if (r < 0)
                 return r;
+        r = sd_event_add_defer(event, &p->baseline_source, on_baseline, p);
+        if (r >= 0)
+                r = sd_event_source_set_priority(p->baseline_source, SD_EVENT_PRIORITY_IDLE);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(p->baseline_source, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
         r = bus_manager_register(bus, m, p->manager_slots);
         if (r < 0)
                 return r;
@@ -328,6 +361,7 @@ Publisher *publisher_free(Publisher *p) {
         bus_fairness_free(p->fairness);
         sd_event_source_disable_unref(p->flush_source);
         sd_event_source_disable_unref(p->window_source);
+        sd_event_source_disable_unref(p->baseline_source);
         sd_event_unref(p->event);
         sd_bus_unref(p->bus);
         free(p);

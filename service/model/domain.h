@@ -132,6 +132,7 @@ struct Domain {
          * DomainProperty bits whose fingerprint is there. */
         uint64_t told[DOMAIN_PROPERTY_BITS];
         unsigned told_known;
+        bool told_baselined; /* what the clients learnt at first sight is in told[] */
 };
 
 /* Takes info->devices. */
