@@ -9,6 +9,7 @@
 #include "bus-manager.h"
 #include "bus-paths.h"
 #include "bus-publisher.h"
+#include "bus-told.h"
 #include "bus-tree.h"
 #include "helpers.h"
 #include "log.h"
@@ -32,14 +33,23 @@ struct Publisher {
          * of updates becomes one PropertiesChanged per object; a domain that
          * signalled less than CHANGES_WINDOW_USEC ago waits for the window's
          * end (window_source), so a flapping domain cannot flood its
-         * listeners. The last signal always carries the final values. */
+         * listeners. The last signal always carries the final values, and
+         * only those that are not what the clients were last told
+         * (bus-told.h): a value that changed and changed back meanwhile is
+         * left out, and a signal left with nothing is not sent. */
         Domain *changes_head;
         unsigned manager_changes;
         sd_event_source *flush_source;
         sd_event_source *window_source;
+
+        /* What the clients learnt of the domains there when the name became
+         * ours is recorded from an idle source, a slice at a time: 10000
+         * domains take about a second (bench/bench-told.c). */
+        sd_event_source *baseline_source;
 };
 
 #define CHANGES_WINDOW_USEC (10 * 1000ULL)
+#define BASELINE_SLICE_USEC (5 * 1000ULL)
 
 static void unqueue_domain(Publisher *p, Domain *d) {
         if (!d->in_changes_queue)
@@ -55,10 +65,18 @@ static void unqueue_domain(Publisher *p, Domain *d) {
         d->pending_changes = 0;
 }
 
-static void emit_domain_changes(Publisher *p, Domain *d) {
-        int r = bus_domain_emit_changes(p->domains, d, d->pending_changes);
-        if (r < 0)
+/* Returns whether a signal went out. */
+static bool emit_domain_changes(Publisher *p, Domain *d) {
+        unsigned changes = bus_told_changes(p->bus, p->domains, d, d->pending_changes);
+        if (changes == 0)
+                return false;
+        int r = bus_domain_emit_changes(p->domains, d, changes);
+        if (r < 0) {
+                /* what reached the clients is unknown: the next value goes out whatever it is */
+                bus_told_forget(d, changes);
                 log_warning_errno(r, "Failed to announce changes of domain '%s', ignoring: %m", d->log_name);
+        }
+        return true;
 }
 
 static int on_window_end(sd_event_source *s, uint64_t usec, void *userdata);
@@ -91,8 +109,8 @@ static int flush_changes(Publisher *p) {
                                 next = window_end;
                         continue;
                 }
-                emit_domain_changes(p, d);
-                d->changes_emitted_usec = now;
+                if (emit_domain_changes(p, d))
+                        d->changes_emitted_usec = now;
                 unqueue_domain(p, d);
         }
         if (next != UINT64_MAX)
@@ -133,8 +151,12 @@ static void on_domain_added(Manager *m, Domain *d, void *userdata) {
         r = domain_object_path(d->uuid, &path);
         if (r >= 0)
                 r = sd_bus_emit_object_added(p->bus, path);
-        if (r < 0)
+        if (r < 0) {
                 log_warning_errno(r, "Failed to announce domain '%s', ignoring: %m", d->log_name);
+                return;
+        }
+        bus_told_record(p->bus, p->domains, d, ~0u);
+        d->told_baselined = true;
 }
 
 static void on_domain_removed(Manager *m, Domain *d, void *userdata) {
@@ -188,13 +210,19 @@ static void on_domain_guest_exported(Manager *m, Domain *d, bool exported, void 
                 return;
         /* Pending changes first, so no PropertiesChanged follows a removal. */
         if (!exported && d->in_changes_queue) {
-                emit_domain_changes(p, d);
-                (void) sd_event_now(p->event, CLOCK_MONOTONIC, &d->changes_emitted_usec);
+                if (emit_domain_changes(p, d))
+                        (void) sd_event_now(p->event, CLOCK_MONOTONIC, &d->changes_emitted_usec);
                 unqueue_domain(p, d);
         }
         int r = bus_domain_emit_guest_exported(p->domains, d, exported);
         if (r < 0)
                 log_warning_errno(r, "Failed to announce the guest data of '%s', ignoring: %m", d->log_name);
+        /* InterfacesAdded told the clients these values; InterfacesRemoved
+         * made them forget. */
+        if (exported && r >= 0)
+                bus_told_record(p->bus, p->domains, d, domain_exported_properties());
+        else
+                bus_told_forget(d, domain_exported_properties());
 }
 
 static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
@@ -217,7 +245,31 @@ static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error 
         log_info("Publishing %zu domains of %s as %s (ready in %.3f s).", manager_domain_count(p->manager),
                  p->manager->uri, BUS_NAME, (now_usec() - p->start_usec) / 1e6);
         (void) sd_notifyf(false, "READY=1\nSTATUS=Publishing %zu domains.", manager_domain_count(p->manager));
+        /* Whoever reads the tree from now on learns the values of now. */
+        int r = sd_event_source_set_enabled(p->baseline_source, SD_EVENT_ON);
+        if (r < 0)
+                log_warning_errno(r, "Failed to schedule the record of what was published, ignoring: %m");
         return 0;
+}
+
+/* Records, for the domains published when the name became ours, the
+ * values the clients have learnt since: those of the properties that have
+ * not changed since (unknown and not pending); what changed meanwhile is
+ * recorded when it is signalled. At most a slice of time per call. */
+static int on_baseline(sd_event_source *s, void *userdata) {
+        Publisher *p = userdata;
+        uint64_t end = now_usec() + BASELINE_SLICE_USEC;
+        Domain *d;
+
+        HASHMAP_FOREACH (d, p->manager->domains, i) {
+                if (d->told_baselined)
+                        continue;
+                if (now_usec() >= end)
+                        return 0; /* the rest in the next turn */
+                bus_told_record(p->bus, p->domains, d, ~d->told_known & ~d->pending_changes);
+                d->told_baselined = true;
+        }
+        return sd_event_source_set_enabled(s, SD_EVENT_OFF);
 }
 
 static void on_synced(Manager *m, void *userdata) {
@@ -267,6 +319,13 @@ int publisher_new(sd_bus *bus, sd_event *event, Manager *m, bool use_polkit, Pub
         r = sd_event_source_set_enabled(p->flush_source, SD_EVENT_OFF);
         if (r < 0)
                 return r;
+        r = sd_event_add_defer(event, &p->baseline_source, on_baseline, p);
+        if (r >= 0)
+                r = sd_event_source_set_priority(p->baseline_source, SD_EVENT_PRIORITY_IDLE);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(p->baseline_source, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
         r = bus_manager_register(bus, m, p->manager_slots);
         if (r < 0)
                 return r;
@@ -302,6 +361,7 @@ Publisher *publisher_free(Publisher *p) {
         bus_fairness_free(p->fairness);
         sd_event_source_disable_unref(p->flush_source);
         sd_event_source_disable_unref(p->window_source);
+        sd_event_source_disable_unref(p->baseline_source);
         sd_event_unref(p->event);
         sd_bus_unref(p->bus);
         free(p);

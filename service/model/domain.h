@@ -44,6 +44,9 @@ typedef enum DomainProperty {
         DOMAIN_PROPERTY_INTERFACES = 1u << 26,
 } DomainProperty;
 
+/* Room for every DomainProperty bit (one per bit of an unsigned). */
+#define DOMAIN_PROPERTY_BITS 32
+
 /* The longest name published, in bytes after sanitizing (a longer one is
  * cut and ends with "…"). Every name a QEMU domain can have fits unchanged:
  * its files are named after it, and a file name has at most 255 bytes. */
@@ -124,6 +127,12 @@ struct Domain {
         Domain *changes_prev, *changes_next;
         bool in_changes_queue;
         uint64_t changes_emitted_usec; /* CLOCK_MONOTONIC of its latest PropertiesChanged */
+        /* What the clients were last told of each property, by bit number:
+         * a fingerprint of its value (see bus-told.c); told_known: the
+         * DomainProperty bits whose fingerprint is there. */
+        uint64_t told[DOMAIN_PROPERTY_BITS];
+        unsigned told_known;
+        bool told_baselined; /* what the clients learnt at first sight is in told[] */
 };
 
 /* Takes info->devices. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <libvirt/libvirt.h>
@@ -403,6 +404,87 @@ static void test_burst_is_throttled(void **state) {
         virConnectClose(conn);
 }
 
+/* The value a State=... token of line carries (static), or NULL. */
+static const char *state_in(const char *line) {
+        static char value[64];
+        const char *s = strstr(line, " State=");
+        if (!s)
+                return NULL;
+        s += strlen(" State=");
+        size_t n = strcspn(s, " ");
+        snprintf(value, sizeof value, "%.*s", (int) n, s);
+        return value;
+}
+
+/* The signal that ends a 10 ms window must not repeat the State the
+ * client already has. Each round: a suspend that is signalled at once
+ * (opening a window), then a resume and a suspend a few ms apart, inside
+ * that window, then a resume after it. Each PropertiesChanged of the domain
+ * carries a State other than the one before it (the first: other than the
+ * value read before), and the last one is the real one. */
+static void sleep_ms(long ms) {
+        struct timespec pause = { ms / 1000, (ms % 1000) * 1000000L };
+        nanosleep(&pause, NULL);
+}
+
+static void test_suspend_resume_sends_no_repeat(void **state) {
+        const size_t rounds = 12;
+        virConnectPtr conn = virConnectOpen(H.uri);
+        assert_non_null(conn);
+        virDomainPtr dom = virDomainLookupByName(conn, "test");
+        assert_non_null(dom);
+        char *path = NULL, *before = NULL, *after = NULL;
+        assert_int_equal(harness_domain_path(TEST_UUID, &path), 0);
+        assert_int_equal(harness_get_property(&H, path, DOMAIN_IFACE, "State", 's', &before), 0);
+        assert_string_equal(before, "running");
+        harness_clear_lines(&H);
+
+        for (size_t i = 0; i < rounds; i++) {
+                long gap = 1 + (long) (i % 3);
+                assert_int_equal(virDomainSuspend(dom), 0);
+                sleep_ms(gap);
+                assert_int_equal(virDomainResume(dom), 0);
+                sleep_ms(gap);
+                assert_int_equal(virDomainSuspend(dom), 0);
+                sleep_ms(30);
+                assert_int_equal(virDomainResume(dom), 0);
+                sleep_ms(30);
+        }
+        /* until nothing has come for half a second */
+        double last = harness_now(), t0 = last;
+        size_t seen = 0;
+        while (harness_now() - last < 0.5 && harness_now() - t0 < 30) {
+                harness_settle(&H, 10);
+                if (H.n_lines != seen) {
+                        seen = H.n_lines;
+                        last = harness_now();
+                }
+        }
+
+        char told[64];
+        size_t signals = 0, repeats = 0;
+        snprintf(told, sizeof told, "%s", before);
+        for (size_t i = 0; i < H.n_lines; i++) {
+                const char *value = strstr(H.lines[i], "PropertiesChanged " TEST_UUID) ? state_in(H.lines[i]) : NULL;
+                if (!value)
+                        continue;
+                signals++;
+                if (strcmp(value, told) == 0) {
+                        repeats++;
+                        fprintf(stderr, "repeated State=%s: %s\n", value, H.lines[i]);
+                }
+                snprintf(told, sizeof told, "%s", value);
+        }
+        printf("# %zu rounds: %zu State signals, %zu repeats\n", rounds, signals, repeats);
+        assert_int_equal(repeats, 0);
+        assert_int_equal(harness_get_property(&H, path, DOMAIN_IFACE, "State", 's', &after), 0);
+        assert_string_equal(after, "running");
+        assert_string_equal(told, after);
+        free(before), free(after), free(path);
+        virDomainFree(dom);
+        virConnectClose(conn);
+}
+
 /* ---- ListSummaries ---- */
 
 #define VM1_XML_NICS                                                                                                   \
@@ -557,6 +639,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_lookups_and_bad_arguments, test_setup, test_teardown),
                 cmocka_unit_test_setup_teardown(test_start_reads_every_state, test_setup, test_teardown),
                 cmocka_unit_test_setup_teardown(test_burst_is_throttled, test_setup, test_teardown),
+                cmocka_unit_test_setup_teardown(test_suspend_resume_sends_no_repeat, test_setup, test_teardown),
                 cmocka_unit_test_setup_teardown(test_list_summaries_match_properties, test_setup, test_teardown),
                 cmocka_unit_test_setup_teardown(test_libvirtd_restart, test_setup, test_teardown),
                 /* last: it leaves the host without domains */

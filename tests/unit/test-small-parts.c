@@ -1,5 +1,5 @@
 /* Unit tests of the small pure parts: UUIDs, object paths, state names,
- * reconnect backoff, the hash map, log lines and error quotes. */
+ * reconnect backoff, the hash map, SipHash, log lines and error quotes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +18,7 @@
 #include "domain-state.h"
 #include "hashmap.h"
 #include "log.h"
+#include "siphash.h"
 #include "uuid.h"
 
 static void test_uuid_normalize(void **state) {
@@ -165,6 +166,35 @@ static void test_hashmap(void **state) {
         free(keys);
 }
 
+/* The SipHash paper's vectors (key 00..0f, message 00..0e and empty), and
+ * the same in pieces of every size. */
+static void test_siphash(void **state) {
+        uint8_t key[16], msg[15];
+        SipHash s;
+
+        for (unsigned i = 0; i < 16; i++)
+                key[i] = (uint8_t) i;
+        for (unsigned i = 0; i < 15; i++)
+                msg[i] = (uint8_t) i;
+        siphash_init(&s, key);
+        siphash_feed(&s, msg, sizeof msg);
+        assert_true(siphash_final(&s) == 0xa129ca6149be45e5ULL);
+        siphash_init(&s, key);
+        assert_true(siphash_final(&s) == 0x726fdb47dd0e0e31ULL);
+
+        for (size_t piece = 1; piece <= sizeof msg; piece++) {
+                siphash_init(&s, key);
+                for (size_t at = 0; at < sizeof msg; at += piece)
+                        siphash_feed(&s, msg + at, at + piece <= sizeof msg ? piece : sizeof msg - at);
+                assert_true(siphash_final(&s) == 0xa129ca6149be45e5ULL);
+        }
+        /* another key, another hash */
+        key[0] ^= 1;
+        siphash_init(&s, key);
+        siphash_feed(&s, msg, sizeof msg);
+        assert_true(siphash_final(&s) != 0xa129ca6149be45e5ULL);
+}
+
 /* A log line quoting a name libvirt took: what reaches stderr. */
 static void test_log_lines_are_safe_text(void **state) {
         char path[] = "/tmp/test-small-parts-log.XXXXXX", line[512] = "";
@@ -209,6 +239,7 @@ int main(void) {
                 cmocka_unit_test(test_domain_state_names),
                 cmocka_unit_test(test_backoff),
                 cmocka_unit_test(test_hashmap),
+                cmocka_unit_test(test_siphash),
                 cmocka_unit_test(test_log_lines_are_safe_text),
                 cmocka_unit_test(test_error_quotes),
         };
