@@ -182,8 +182,8 @@ static int method_get_domain_by_name(sd_bus_message *m, void *userdata, sd_bus_e
         if (r < 0)
                 return r;
         /* the standard error, as 1.0 gives it */
-        if (!name[0] || strlen(name) > 256)
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Domain name is longer than 256 bytes.");
+        if (!name[0] || strlen(name) > 1024)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Domain name is longer than 1024 bytes.");
         FutureVm *vm = vm_by_name(name);
         if (!vm)
                 return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_DOMAIN, "No domain named '%s'.", name);

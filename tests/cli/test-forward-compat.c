@@ -280,10 +280,10 @@ static void test_watch(void **state) {
 static void test_invalid_name(void **state) {
         FutureDaemon f;
         CtlResult r;
-        char name[301];
+        char name[1101];
 
-        memset(name, 'x', 300);
-        name[300] = '\0';
+        memset(name, 'x', 1100);
+        name[1100] = '\0';
         assert_int_equal(future_daemon_start(&f, (FutureOptions){ .extras = true }), 0);
         int status = ctl_run(&r, false, T, "--user", "show", name, NULL);
         future_daemon_stop(&f);
@@ -292,7 +292,7 @@ static void test_invalid_name(void **state) {
         assert_int_equal(status, 2);
         assert_int_equal(ctl_count_lines(r.err), 1);
         assert_non_null(strstr(r.err, "guestinfoctl: Invalid VM name 'xxx"));
-        assert_non_null(strstr(r.err, "': Domain name is longer than 256 bytes.\n"));
+        assert_non_null(strstr(r.err, "': Domain name is longer than 1024 bytes.\n"));
         assert_string_equal(r.out, "");
         ctl_result_free(&r);
 }
