@@ -20,10 +20,10 @@
 #include <jansson.h>
 
 #include "ctl.h"
+#include "guestinfo-names.h"
 #include "harness.h"
 
-#define BUS_NAME "org.guestinfod.GuestInfo1"
-#define DOMAIN_IFACE "org.guestinfod.GuestInfo1.Domain"
+#define DOMAIN_IFACE DOMAIN_INTERFACE
 #define TEST_UUID "6695eb01-f6a4-8304-79aa-97f2502e193f" /* the "test" domain of test:///default */
 #define TEST_MAC "aa:bb:cc:dd:ee:ff"                     /* its NIC */
 #define VM1_UUID "11111111-2222-3333-4444-00000000c001"
@@ -351,7 +351,7 @@ static char *call_json_method(const char *path, const char *method) {
 }
 
 static void test_kubevirt_documents(void **state) {
-        char *path = domain_path(TEST_UUID), *daemon = call_json_method(path, "GetInterfaces"), *want;
+        char *path = domain_path(TEST_UUID), *daemon = call_json_method(path, METHOD_GET_INTERFACES), *want;
         CtlResult r;
 
         /* byte for byte the daemon's document, one line */

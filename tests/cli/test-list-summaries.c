@@ -21,6 +21,7 @@
 
 #include "ctl.h"
 #include "fake-daemon.h"
+#include "guestinfo-names.h"
 #include "harness.h"
 
 #define T 30 /* seconds any one guestinfoctl run may take */
@@ -166,8 +167,8 @@ static void test_older_daemon_answers_unknown_method(void **state) {
 
         assert_int_equal(fake_model_new(fleet, 1, &m), 0);
         assert_int_equal(fake_daemon_start(&f, m, true), 0);
-        int r = sd_bus_call_method(H.bus, "org.guestinfod.GuestInfo1", "/org/guestinfod/GuestInfo1",
-                                   "org.guestinfod.GuestInfo1.Manager", "ListSummaries", &error, NULL, "");
+        int r = sd_bus_call_method(H.bus, BUS_NAME, MANAGER_PATH, MANAGER_INTERFACE, METHOD_LIST_SUMMARIES, &error,
+                                   NULL, "");
         fake_daemon_stop(&f);
         assert_true(r < 0);
         assert_string_equal(error.name, SD_BUS_ERROR_UNKNOWN_METHOD);
