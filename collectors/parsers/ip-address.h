@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "guest-data.h"
@@ -18,3 +19,6 @@ typedef struct IpAddressParts {
  * prefix, anything else stays part of the address. false, and *ret
  * untouched, for an empty text or one longer than the model keeps. */
 bool ip_address_split(const char *text, bool ipv4, IpAddressParts *ret);
+/* The length of the address ip_address_split() gives (0 where it gives
+ * none), without copying it. */
+size_t ip_address_text_len(const char *text, bool ipv4);

@@ -38,7 +38,7 @@ static int property_get_domain_count(sd_bus *bus, const char *path, const char *
 
 /* One (sso) of ListDomains: name, UUID, object path; *offset advances by
  * its bytes on the wire. */
-static int append_domain_entry(sd_bus_message *reply, const Domain *d, uint64_t *offset) {
+int bus_manager_append_domain_entry(sd_bus_message *reply, const Domain *d, uint64_t *offset) {
         char path[DOMAIN_OBJECT_PATH_MAX];
         int r = domain_object_path_buf(d->uuid, path);
         if (r < 0)
@@ -51,7 +51,7 @@ static int append_domain_entry(sd_bus_message *reply, const Domain *d, uint64_t 
 /* Appends one domain's summary: the values its properties give (bus-domain.c),
  * 10 marshalled elements and three per address instead of the ~150 of its
  * GetManagedObjects entry. No allocation of our own. */
-static int append_summary(sd_bus_message *reply, const Domain *d, uint64_t *offset) {
+int bus_manager_append_summary(sd_bus_message *reply, const Domain *d, uint64_t *offset) {
         char path[DOMAIN_OBJECT_PATH_MAX];
         const char *pretty_name = "", *hostname = "", *state = domain_state_to_string(d->state);
         int r;
@@ -68,7 +68,7 @@ static int append_summary(sd_bus_message *reply, const Domain *d, uint64_t *offs
         *offset = wire_string(wire_align(*offset, 8), strlen(path));
         *offset = wire_string(wire_string(wire_string(*offset, strlen(d->name)), strlen(d->uuid)), strlen(state));
         *offset = wire_uint32(wire_uint32(*offset));
-        *offset = wire_uint32(wire_string(wire_string(*offset, strlen(pretty_name)), strlen(hostname)));
+        *offset = wire_string(wire_string(*offset, strlen(pretty_name)), strlen(hostname));
         r = sd_bus_message_open_container(reply, 'r', SUMMARY_FIELDS);
         if (r < 0)
                 return r;
@@ -145,12 +145,12 @@ static int reply_with_every_domain(sd_bus_message *message, Manager *m, BusFairn
 }
 
 int bus_manager_reply_list_domains(sd_bus_message *message, Manager *m, BusFairness *fairness) {
-        return reply_with_every_domain(message, m, fairness, DOMAIN_ENTRY_SIGNATURE, append_domain_entry,
+        return reply_with_every_domain(message, m, fairness, DOMAIN_ENTRY_SIGNATURE, bus_manager_append_domain_entry,
                                        "look each domain up with GetDomainByName() or GetDomainByUUID()");
 }
 
 int bus_manager_reply_list_summaries(sd_bus_message *message, Manager *m, BusFairness *fairness) {
-        return reply_with_every_domain(message, m, fairness, SUMMARY_SIGNATURE, append_summary,
+        return reply_with_every_domain(message, m, fairness, SUMMARY_SIGNATURE, bus_manager_append_summary,
                                        "read the fleet with ListDomains() and each domain with Properties.GetAll()");
 }
 
