@@ -109,22 +109,23 @@ static void read_interfaces_props(sd_bus_message *m, Vm *vm, double t) {
         while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
                 const char *prop;
                 sd_bus_message_read(m, "s", &prop);
-                if (strcmp(prop, "Interfaces") != 0 || sd_bus_message_enter_container(m, 'v', "a(ssssass)") < 0) {
+                if (strcmp(prop, "Interfaces") != 0 ||
+                    sd_bus_message_enter_container(m, 'v', "a(sssa(ssy)asa{sv})") < 0) {
                         sd_bus_message_skip(m, "v");
                         sd_bus_message_exit_container(m);
                         continue;
                 }
-                sd_bus_message_enter_container(m, 'a', "(ssssass)");
-                while (sd_bus_message_enter_container(m, 'r', "ssssass") > 0) {
-                        const char *a, *b, *c, *d, *ip;
-                        sd_bus_message_read(m, "ssss", &a, &b, &c, &d);
-                        sd_bus_message_enter_container(m, 'a', "s");
-                        while (sd_bus_message_read(m, "s", &ip) > 0)
-                                if (vm->want_ip[0] && strncmp(ip, vm->want_ip, strlen(vm->want_ip)) == 0 &&
-                                    ip[strlen(vm->want_ip)] == '/' && vm->ip_time == 0)
+                sd_bus_message_enter_container(m, 'a', "(sssa(ssy)asa{sv})");
+                while (sd_bus_message_enter_container(m, 'r', "sssa(ssy)asa{sv}") > 0) {
+                        const char *a, *b, *c, *family, *ip;
+                        uint8_t prefix;
+                        sd_bus_message_read(m, "sss", &a, &b, &c);
+                        sd_bus_message_enter_container(m, 'a', "(ssy)");
+                        while (sd_bus_message_read(m, "(ssy)", &family, &ip, &prefix) > 0)
+                                if (vm->want_ip[0] && strcmp(ip, vm->want_ip) == 0 && vm->ip_time == 0)
                                         vm->ip_time = t;
                         sd_bus_message_exit_container(m);
-                        sd_bus_message_read(m, "s", &a);
+                        sd_bus_message_skip(m, "asa{sv}");
                         sd_bus_message_exit_container(m);
                 }
                 sd_bus_message_exit_container(m);
@@ -158,7 +159,7 @@ static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                         return 0;
                 if (strcmp(iface, BENCH_OS_IFACE) == 0)
                         read_hostname_props(m, vm, t);
-                else if (strcmp(iface, BENCH_IFACES_IFACE) == 0)
+                else if (strcmp(iface, BENCH_NETWORK_IFACE) == 0)
                         read_interfaces_props(m, vm, t);
         }
         return 0;

@@ -357,9 +357,8 @@ typedef struct Sizes {
 } Sizes;
 
 static const char *const interfaces[] = {
-        "org.guestinfod.GuestInfo1.Domain",     "org.guestinfod.GuestInfo1.OS",
-        "org.guestinfod.GuestInfo1.Users",      "org.guestinfod.GuestInfo1.Filesystems",
-        "org.guestinfod.GuestInfo1.Interfaces",
+        "org.guestinfod.GuestInfo1.Domain",      "org.guestinfod.GuestInfo1.OS",      "org.guestinfod.GuestInfo1.Users",
+        "org.guestinfod.GuestInfo1.Filesystems", "org.guestinfod.GuestInfo1.Network",
 };
 
 static void measure(sd_bus *c, const char *uuid, Sizes *s) {

@@ -22,7 +22,7 @@
 #define BENCH_DOMAIN_PREFIX "/org/guestinfod/GuestInfo1/domain"
 #define BENCH_DOMAIN_IFACE "org.guestinfod.GuestInfo1.Domain"
 #define BENCH_OS_IFACE "org.guestinfod.GuestInfo1.OS"
-#define BENCH_IFACES_IFACE "org.guestinfod.GuestInfo1.Interfaces"
+#define BENCH_NETWORK_IFACE "org.guestinfod.GuestInfo1.Network"
 
 /* CLOCK_MONOTONIC seconds. */
 double bench_now(void);

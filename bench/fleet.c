@@ -13,25 +13,26 @@ static int read_string_variant(sd_bus_message *m, const char **s) {
         return sd_bus_message_read(m, "v", "s", s);
 }
 
-/* Interfaces a(ssssass): name, interface name, MAC, first IP, IPs, source.
- * Counts the non-empty addresses, as ListSummaries gives them. */
+/* Network.Interfaces a(sssa(ssy)asa{sv}): name, interface name, MAC,
+ * addresses, sources, more. Counts the addresses, as ListSummaries gives
+ * them. */
 static int read_interfaces(sd_bus_message *m, size_t *n_ips) {
-        int r = sd_bus_message_enter_container(m, 'v', "a(ssssass)");
+        int r = sd_bus_message_enter_container(m, 'v', "a(sssa(ssy)asa{sv})");
         if (r >= 0)
-                r = sd_bus_message_enter_container(m, 'a', "(ssssass)");
+                r = sd_bus_message_enter_container(m, 'a', "(sssa(ssy)asa{sv})");
         if (r < 0)
                 return r;
-        while ((r = sd_bus_message_enter_container(m, 'r', "ssssass")) > 0) {
-                const char *a, *b, *c, *d, *ip;
-                r = sd_bus_message_read(m, "ssss", &a, &b, &c, &d);
+        while ((r = sd_bus_message_enter_container(m, 'r', "sssa(ssy)asa{sv}")) > 0) {
+                const char *a, *b, *c;
+                r = sd_bus_message_read(m, "sss", &a, &b, &c);
                 if (r >= 0)
-                        r = sd_bus_message_enter_container(m, 'a', "s");
-                while (r >= 0 && (r = sd_bus_message_read(m, "s", &ip)) > 0)
-                        *n_ips += *ip != '\0';
+                        r = sd_bus_message_enter_container(m, 'a', "(ssy)");
+                while (r >= 0 && (r = sd_bus_message_skip(m, "(ssy)")) > 0)
+                        (*n_ips)++;
                 if (r >= 0)
                         r = sd_bus_message_exit_container(m);
                 if (r >= 0)
-                        r = sd_bus_message_read(m, "s", &a);
+                        r = sd_bus_message_skip(m, "asa{sv}");
                 if (r >= 0)
                         r = sd_bus_message_exit_container(m);
                 if (r < 0)
@@ -60,7 +61,7 @@ static int read_object(sd_bus_message *m, FleetCount *c) {
                 if (r < 0)
                         return r;
                 bool domain = strcmp(iface, BENCH_DOMAIN_IFACE) == 0, os = strcmp(iface, BENCH_OS_IFACE) == 0,
-                     ifaces = strcmp(iface, BENCH_IFACES_IFACE) == 0;
+                     ifaces = strcmp(iface, BENCH_NETWORK_IFACE) == 0;
                 if (!domain && !os && !ifaces)
                         r = sd_bus_message_skip(m, "a{sv}");
                 else {
@@ -124,20 +125,22 @@ int fleet_read_guestinfod(sd_bus *bus, FleetCount *c) {
         return r < 0 ? r : 0;
 }
 
-/* (osssbbssas): path, name, UUID, state, AgentConnected, GuestData, OS,
- * hostname, addresses. */
+/* (osssbbssa(ssy)a{sv}): path, name, UUID, state, AgentConnected,
+ * GuestData, OS, hostname, addresses, more. */
 static int read_summary(sd_bus_message *m, FleetCount *c) {
-        const char *path, *name, *uuid, *state, *os, *hostname, *ip;
+        const char *path, *name, *uuid, *state, *os, *hostname;
         int agent, guest_data, r;
         size_t ips = 0;
 
         r = sd_bus_message_read(m, "osssbbss", &path, &name, &uuid, &state, &agent, &guest_data, &os, &hostname);
         if (r >= 0)
-                r = sd_bus_message_enter_container(m, 'a', "s");
-        while (r >= 0 && (r = sd_bus_message_read_basic(m, 's', &ip)) > 0)
+                r = sd_bus_message_enter_container(m, 'a', "(ssy)");
+        while (r >= 0 && (r = sd_bus_message_skip(m, "(ssy)")) > 0)
                 ips++;
         if (r >= 0)
                 r = sd_bus_message_exit_container(m);
+        if (r >= 0)
+                r = sd_bus_message_skip(m, "a{sv}");
         if (r < 0)
                 return r;
         c->vms++;
@@ -157,8 +160,8 @@ int fleet_read_guestinfod_summaries(sd_bus *bus, FleetCount *c) {
                        NULL);
         c->call_s = bench_now() - t0;
         if (r >= 0)
-                r = sd_bus_message_enter_container(reply, 'a', "(osssbbssas)");
-        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "osssbbssas")) > 0) {
+                r = sd_bus_message_enter_container(reply, 'a', "(osssbbssa(ssy)a{sv})");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "osssbbssa(ssy)a{sv}")) > 0) {
                 r = read_summary(reply, c);
                 if (r >= 0)
                         r = sd_bus_message_exit_container(reply);

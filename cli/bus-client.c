@@ -148,7 +148,7 @@ int exit_code_for_error(int r, const sd_bus_error *error) {
                         return EXIT_NO_SUCH_VM;
                 if (streq(name, BUS_ERROR_NO_AGENT))
                         return EXIT_NO_AGENT;
-                if (streq(name, BUS_ERROR_INVALID_ARGS))
+                if (streq(name, SD_BUS_ERROR_INVALID_ARGS))
                         return EXIT_USAGE;
                 if (is_not_running(name) || streq(name, SD_BUS_ERROR_DISCONNECTED))
                         return EXIT_NOT_RUNNING;
@@ -267,6 +267,9 @@ int bus_client_find_vm(BusClient *c, const char *vm, char **ret_path) {
                 sd_bus_error_free(&error);
         }
         r = call_lookup(c, METHOD_GET_DOMAIN_BY_NAME, vm, &error, ret_path);
+        /* the standard error, so say what it was about: the name given */
+        if (r < 0 && sd_bus_error_has_name(&error, SD_BUS_ERROR_INVALID_ARGS))
+                return cli_error(ERRNO_USAGE, "Invalid VM name '%s': %s", vm, error.message ? error.message : "");
         if (r < 0)
                 return bus_client_report(c, r, &error, vm);
         return 0;

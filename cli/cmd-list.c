@@ -28,11 +28,12 @@ static int print_json(const Vm *vms, size_t n) {
 
         for (size_t i = 0; a && i < n; i++) {
                 const Vm *vm = &vms[i];
+                const VmAddress *address = vm_primary_address(vm);
                 json_t *o = json_pack("{s:s?, s:s?, s:s?, s:b, s:o, s:o, s:o}", "name", vm->name, "uuid", vm->uuid,
                                       "state", vm->state, "agentConnected", vm->agent_connected, "osPrettyName",
                                       json_string_or_null(vm->has_guest_data ? vm->os_pretty_name : NULL), "hostname",
-                                      json_string_or_null(vm->has_guest_data ? vm->hostname : NULL), "ipAddress",
-                                      json_string_or_null(vm_primary_ip(vm)));
+                                      json_string_or_null(vm->has_guest_data ? vm->hostname : NULL), "address",
+                                      address ? vm_address_json(address) : json_null());
                 if (json_array_append_new(a, o) < 0) {
                         json_decref(a);
                         a = NULL;
@@ -48,13 +49,15 @@ static int print_table(const Vm *vms, size_t n) {
 
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 const Vm *vm = &vms[i];
+                const VmAddress *address = vm_primary_address(vm);
+                _cleanup_(freep) char *ip = address ? vm_address_text(address) : NULL;
                 const char *row[] = { vm->name,
                                       vm->state,
                                       vm->agent_connected ? "yes" : "no",
                                       vm->has_guest_data ? vm->os_pretty_name : NULL,
                                       vm->has_guest_data ? vm->hostname : NULL,
-                                      vm_primary_ip(vm) };
-                r = table_add_row(t, row);
+                                      ip };
+                r = address && !ip ? -ENOMEM : table_add_row(t, row);
         }
         if (r < 0) {
                 table_free(t);

@@ -1,5 +1,4 @@
 /* guestinfoctl show VM: everything known about one VM, grouped. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,11 +44,11 @@ static void print_agent(const Vm *vm) {
 
         printf("\nAgent\n");
         field("Connected", yes_no(vm->agent_connected), true);
-        if (vm->agent_transition_usec > 0) {
+        if (time_usec_is_shown(vm->agent_transition_usec)) {
                 format_time_usec(vm->agent_transition_usec, buf, sizeof buf);
                 field("Last transition", buf, true);
         }
-        if (vm->agent_probe_usec > 0) {
+        if (time_usec_is_shown(vm->agent_probe_usec)) {
                 format_time_usec(vm->agent_probe_usec, buf, sizeof buf);
                 field("Last probe", buf, true);
         }
@@ -71,8 +70,8 @@ static void print_os(const Vm *vm) {
         field("Id", vm->os_id, false);
         field("Version", vm->os_version, false);
         field("Version id", vm->os_version_id, false);
-        field("Variant", vm->variant, false);
-        field("Variant id", vm->variant_id, false);
+        field("Variant", vm->os_variant, false);
+        field("Variant id", vm->os_variant_id, false);
         field("Kernel release", vm->kernel_release, false);
         field("Kernel version", vm->kernel_version, false);
         field("Machine", vm->machine, false);
@@ -92,22 +91,50 @@ static bool print_table(const char *heading, Table *t) {
         return true;
 }
 
+/* The addresses as "10.0.2.15/24 fe80::1/64", of whatever family, and the
+ * sources as "domain, guest-agent": malloc'ed, NULL without memory. */
+static char *addresses_text(const VmInterface *e) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        bool ok = f;
+
+        for (size_t k = 0; ok && k < e->n_addresses; k++) {
+                _cleanup_(freep) char *a = vm_address_text(&e->addresses[k]);
+                ok = a && fprintf(f, "%s%s", k ? " " : "", a) >= 0;
+        }
+        if (f && fclose(f) != 0)
+                ok = false;
+        if (!ok) {
+                free(text);
+                return NULL;
+        }
+        return text;
+}
+
+static char *sources_text(const VmInterface *e) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+
+        for (size_t k = 0; f && k < e->n_sources; k++)
+                fprintf(f, "%s%s", k ? ", " : "", e->sources[k]);
+        if (f && fclose(f) == 0)
+                return text;
+        free(text);
+        return NULL;
+}
+
 static Table *interfaces_table(const Vm *vm) {
         static const char *const headers[] = { "NAME", "INTERFACE", "MAC", "IP ADDRESSES", "SOURCE" };
         Table *t = table_new(ELEMENTSOF(headers), headers);
 
         for (size_t i = 0; t && i < vm->n_interfaces; i++) {
                 const VmInterface *e = &vm->interfaces[i];
-                char *ips = NULL;
-                size_t len = 0;
-                FILE *f = open_memstream(&ips, &len);
-                for (size_t k = 0; f && k < e->n_ip_addresses; k++)
-                        fprintf(f, "%s%s", k ? " " : "", e->ip_addresses[k]);
-                if (f)
-                        fclose(f);
-                const char *row[] = { e->name, e->interface_name, e->mac, ips, e->info_source };
-                int r = ips ? table_add_row(t, row) : -1;
-                free(ips);
+                _cleanup_(freep) char *ips = addresses_text(e);
+                _cleanup_(freep) char *sources = sources_text(e);
+                const char *row[] = { e->name, e->interface_name, e->mac, ips, sources };
+                int r = ips && sources ? table_add_row(t, row) : -1;
                 if (r < 0) {
                         table_free(t);
                         return NULL;
@@ -143,16 +170,6 @@ static Table *filesystems_table(const Vm *vm) {
         return t;
 }
 
-/* A guest's login time (seconds) as µs since the epoch, if it is a time a
- * clock shows (years 1970 to 9999): converting NaN, a negative or a huge
- * double to an integer is undefined. */
-static bool login_time_usec(double seconds, uint64_t *ret) {
-        if (!(seconds >= 0 && seconds < 253402300800.0))
-                return false;
-        *ret = (uint64_t) (seconds * 1e6);
-        return true;
-}
-
 static Table *users_table(const Vm *vm) {
         static const char *const headers[] = { "NAME", "DOMAIN", "LOGIN TIME" };
         Table *t = table_new(ELEMENTSOF(headers), headers);
@@ -160,9 +177,8 @@ static Table *users_table(const Vm *vm) {
         for (size_t i = 0; t && i < vm->n_users; i++) {
                 const VmUser *u = &vm->users[i];
                 char login[64] = "";
-                uint64_t usec;
-                if (login_time_usec(u->login_time, &usec))
-                        format_time_usec(usec, login, sizeof login);
+                if (time_usec_is_shown(u->login_usec))
+                        format_time_usec(u->login_usec, login, sizeof login);
                 const char *row[] = { u->name, u->domain, login }; /* "" shows as "-" */
                 if (table_add_row(t, row) < 0) {
                         table_free(t);
@@ -224,20 +240,33 @@ static json_t *commands_json(const Vm *vm) {
         return a;
 }
 
+static json_t *addresses_json(const VmInterface *e) {
+        json_t *a = json_array();
+        for (size_t k = 0; a && k < e->n_addresses; k++)
+                if (json_array_append_new(a, vm_address_json(&e->addresses[k])) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        return a;
+}
+
+static json_t *sources_json(const VmInterface *e) {
+        json_t *a = json_array();
+        for (size_t k = 0; a && k < e->n_sources; k++)
+                if (json_array_append_new(a, json_string(e->sources[k])) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        return a;
+}
+
 static json_t *interfaces_json(const Vm *vm) {
         json_t *a = json_array();
         for (size_t i = 0; a && i < vm->n_interfaces; i++) {
                 const VmInterface *e = &vm->interfaces[i];
-                json_t *ips = json_array();
-                for (size_t k = 0; ips && k < e->n_ip_addresses; k++)
-                        if (json_array_append_new(ips, json_string(e->ip_addresses[k])) < 0) {
-                                json_decref(ips);
-                                ips = NULL;
-                        }
-                if (json_array_append_new(a,
-                                          json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "name", e->name, "interfaceName",
-                                                    e->interface_name, "mac", e->mac, "ipAddress", e->ip_address,
-                                                    "ipAddresses", ips, "infoSource", e->info_source)) < 0) {
+                if (json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", e->name, "interfaceName",
+                                                       e->interface_name, "mac", e->mac, "addresses", addresses_json(e),
+                                                       "sources", sources_json(e))) < 0) {
                         json_decref(a);
                         return NULL;
                 }
@@ -270,12 +299,10 @@ static json_t *filesystems_json(const Vm *vm) {
 static json_t *users_json(const Vm *vm) {
         json_t *a = json_array();
         for (size_t i = 0; a && i < vm->n_users; i++)
-                /* as the daemon has it; JSON has no NaN or infinity: null */
+                /* as the agent's times are: RFC 3339, or null */
                 if (json_array_append_new(a, json_pack("{s:s, s:s, s:o}", "userName", vm->users[i].name, "domain",
                                                        vm->users[i].domain, "loginTime",
-                                                       isfinite(vm->users[i].login_time)
-                                                               ? json_real(vm->users[i].login_time)
-                                                               : json_null())) < 0) {
+                                                       json_time_usec(vm->users[i].login_usec))) < 0) {
                         json_decref(a);
                         return NULL;
                 }
@@ -286,7 +313,7 @@ static json_t *os_json(const Vm *vm) {
         return json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "id", vm->os_id, "name",
                          vm->os_name, "prettyName", vm->os_pretty_name, "version", vm->os_version, "versionId",
                          vm->os_version_id, "kernelRelease", vm->kernel_release, "kernelVersion", vm->kernel_version,
-                         "machine", vm->machine, "variant", vm->variant, "variantId", vm->variant_id);
+                         "machine", vm->machine, "variant", vm->os_variant, "variantId", vm->os_variant_id);
 }
 
 static int print_json(const Vm *vm) {

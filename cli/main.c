@@ -35,16 +35,20 @@ typedef struct Command {
 static const Command commands[] = {
         { "list", COMMAND_LIST, "", 0, 0, true, "one line per VM (the default command)",
           "One line per VM, sorted by name: name, state, whether its guest agent is\n"
-          "connected, OS pretty name, hostname, first IP address.\n"
+          "connected, OS pretty name, hostname, first IP address (with its prefix\n"
+          "length when known: 10.0.2.15/24).\n"
           "On a terminal: an aligned table with a header. Otherwise: no header, one\n"
           "line per VM, fields separated by tabs. '-' stands for an unknown value.\n"
           "--json: one JSON array of objects with name, uuid, state, agentConnected,\n"
-          "osPrettyName, hostname, ipAddress (null when unknown).\n" },
+          "osPrettyName, hostname (null when unknown) and address: {family, address,\n"
+          "prefix} (prefix null when unknown), or null.\n" },
         { "show", COMMAND_SHOW, "VM", 1, 1, true, "everything known about one VM",
           "Everything guestinfod knows about one VM, grouped: domain, agent, OS,\n"
           "interfaces, filesystems, users. VM is a name or a UUID.\n"
-          "--json: one JSON object; without guest agent data os, hostname,\n"
-          "timezone, users, userCount, filesystems and filesystemCount are null.\n" },
+          "--json: one JSON object; each interface's addresses as {family, address,\n"
+          "prefix} and its sources as a list; times as RFC 3339 UTC, or null;\n"
+          "without guest agent data os, hostname, timezone, users, userCount,\n"
+          "filesystems and filesystemCount are null.\n" },
         { "guestosinfo", COMMAND_KUBEVIRT, "VM", 1, 1, false, "KubeVirt's guestosinfo JSON",
           "KubeVirt's guestosinfo subresource for the VM, as guestinfod builds it\n"
           "(users and filesystems capped at 10). Exit status 6 without agent data.\n" },

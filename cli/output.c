@@ -105,6 +105,13 @@ void format_bytes(uint64_t bytes, char *buf, size_t size) {
         snprintf(buf, size, "%.1f %s", v, units[u]);
 }
 
+/* 10000-01-01T00:00:00Z */
+#define YEAR_10000_USEC (253402300800ULL * 1000000ULL)
+
+bool time_usec_is_shown(uint64_t usec) {
+        return usec > 0 && usec < YEAR_10000_USEC;
+}
+
 void format_time_usec(uint64_t usec, char *buf, size_t size) {
         time_t t = (time_t) (usec / 1000000);
         struct tm tm;
@@ -123,7 +130,8 @@ json_t *json_time_usec(uint64_t usec) {
         struct tm tm;
         char buf[64];
 
-        if (usec == 0 || !gmtime_r(&t, &tm) || strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        if (!time_usec_is_shown(usec) || !gmtime_r(&t, &tm) ||
+            strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
                 return json_null();
         return json_string(buf);
 }

@@ -23,12 +23,16 @@ size_t text_width(const char *s);
 
 /* "512 B", "3.9 GiB". */
 void format_bytes(uint64_t bytes, char *buf, size_t size);
+/* A time of µs since the epoch that a clock shows: after the epoch (0 is
+ * "never") and before the year 10000. A guest's login time may be anything. */
+bool time_usec_is_shown(uint64_t usec);
 /* Local time "2023-11-14 22:13:20 UTC" of µs since the epoch. */
 void format_time_usec(uint64_t usec, char *buf, size_t size);
 /* "+09:00" for 32400 seconds east of UTC. */
 void format_utc_offset(int32_t seconds, char *buf, size_t size);
 
-/* RFC 3339 UTC time of µs since the epoch, or JSON null for 0. */
+/* RFC 3339 UTC time of µs since the epoch, or JSON null for a time no clock
+ * shows (time_usec_is_shown). */
 json_t *json_time_usec(uint64_t usec);
 /* A JSON string, or null for NULL. */
 json_t *json_string_or_null(const char *s);

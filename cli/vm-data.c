@@ -22,11 +22,18 @@ static void free_commands(Vm *vm) {
         vm->n_commands = 0;
 }
 
+static void free_addresses(VmAddress *a, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                vm_address_done(&a[i]);
+        free(a);
+}
+
 static void free_interfaces(Vm *vm) {
         for (size_t i = 0; i < vm->n_interfaces; i++) {
                 VmInterface *e = &vm->interfaces[i];
-                free(e->name), free(e->interface_name), free(e->mac), free(e->ip_address), free(e->info_source);
-                strv_free(e->ip_addresses);
+                free(e->name), free(e->interface_name), free(e->mac);
+                free_addresses(e->addresses, e->n_addresses);
+                strv_free(e->sources);
         }
         free(vm->interfaces);
         vm->interfaces = NULL;
@@ -58,7 +65,7 @@ void vm_done(Vm *vm) {
         char **strings[] = {
                 &vm->path,           &vm->name,           &vm->uuid,           &vm->state,      &vm->agent_version,
                 &vm->os_id,          &vm->os_name,        &vm->os_pretty_name, &vm->os_version, &vm->os_version_id,
-                &vm->kernel_release, &vm->kernel_version, &vm->machine,        &vm->variant,    &vm->variant_id,
+                &vm->kernel_release, &vm->kernel_version, &vm->machine,        &vm->os_variant, &vm->os_variant_id,
                 &vm->hostname,       &vm->timezone_name,
         };
         for (size_t i = 0; i < ELEMENTSOF(strings); i++)
@@ -67,7 +74,7 @@ void vm_done(Vm *vm) {
         free_interfaces(vm);
         free_users(vm);
         free_filesystems(vm);
-        strv_free(vm->ip_addresses);
+        free_addresses(vm->addresses, vm->n_addresses);
         *vm = (Vm){};
 }
 
@@ -131,7 +138,7 @@ static int read_commands(sd_bus_message *m, Vm *vm, size_t offset) {
         r = sd_bus_message_enter_container(m, 'a', AGENT_COMMAND_SIGNATURE);
         if (r < 0)
                 return r;
-        while ((r = sd_bus_message_read(m, "(sb)", &name, &enabled)) > 0) {
+        while ((r = sd_bus_message_read(m, AGENT_COMMAND_SIGNATURE, &name, &enabled)) > 0) {
                 VmCommand *c = grow((void **) &vm->commands, &vm->n_commands, sizeof *c);
                 if (!c || !(c->name = strdup(name)))
                         return -ENOMEM;
@@ -142,8 +149,34 @@ static int read_commands(sd_bus_message *m, Vm *vm, size_t offset) {
         return sd_bus_message_exit_container(m);
 }
 
+/* The entry's trailing a{sv} of fields added later: none is known yet, so
+ * every key, of whatever type, is skipped. */
+static int skip_extra(sd_bus_message *m) {
+        return sd_bus_message_skip(m, EXTRA_SIGNATURE);
+}
+
+/* An a(ssy) of addresses, appended to *addresses. */
+static int read_addresses(sd_bus_message *m, VmAddress **addresses, size_t *n) {
+        const char *family, *address;
+        uint8_t prefix;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', ADDRESS_SIGNATURE);
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(m, ADDRESS_SIGNATURE, &family, &address, &prefix)) > 0) {
+                VmAddress *a = grow((void **) addresses, n, sizeof *a);
+                if (!a || set_string(&a->family, family) < 0 || set_string(&a->address, address) < 0)
+                        return -ENOMEM;
+                a->prefix = prefix;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
 static int read_interfaces(sd_bus_message *m, Vm *vm, size_t offset) {
-        const char *name, *interface_name, *mac, *ip, *source;
+        const char *name, *interface_name, *mac;
         int r;
 
         free_interfaces(vm);
@@ -154,23 +187,23 @@ static int read_interfaces(sd_bus_message *m, Vm *vm, size_t offset) {
                 VmInterface *e = grow((void **) &vm->interfaces, &vm->n_interfaces, sizeof *e);
                 if (!e)
                         return -ENOMEM;
-                r = sd_bus_message_read(m, "ssss", &name, &interface_name, &mac, &ip);
+                r = sd_bus_message_read(m, "sss", &name, &interface_name, &mac);
                 if (r < 0)
                         return r;
                 if (set_string(&e->name, name) < 0 || set_string(&e->interface_name, interface_name) < 0 ||
-                    set_string(&e->mac, mac) < 0 || set_string(&e->ip_address, ip) < 0)
+                    set_string(&e->mac, mac) < 0)
                         return -ENOMEM;
-                r = sd_bus_message_read_strv(m, &e->ip_addresses);
+                r = read_addresses(m, &e->addresses, &e->n_addresses);
                 if (r < 0)
                         return r;
-                while (e->ip_addresses && e->ip_addresses[e->n_ip_addresses])
-                        e->n_ip_addresses++;
-                r = sd_bus_message_read(m, "s", &source);
+                r = sd_bus_message_read_strv(m, &e->sources);
                 if (r < 0)
                         return r;
-                if (set_string(&e->info_source, source) < 0)
-                        return -ENOMEM;
-                r = sd_bus_message_exit_container(m);
+                while (e->sources && e->sources[e->n_sources])
+                        e->n_sources++;
+                r = skip_extra(m);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
                 if (r < 0)
                         return r;
         }
@@ -181,18 +214,28 @@ static int read_interfaces(sd_bus_message *m, Vm *vm, size_t offset) {
 
 static int read_users(sd_bus_message *m, Vm *vm, size_t offset) {
         const char *name, *domain;
-        double login;
+        uint64_t login;
         int r;
 
         free_users(vm);
         r = sd_bus_message_enter_container(m, 'a', USER_SIGNATURE);
         if (r < 0)
                 return r;
-        while ((r = sd_bus_message_read(m, "(ssd)", &name, &domain, &login)) > 0) {
+        while ((r = sd_bus_message_enter_container(m, 'r', USER_FIELDS)) > 0) {
                 VmUser *u = grow((void **) &vm->users, &vm->n_users, sizeof *u);
-                if (!u || set_string(&u->name, name) < 0 || set_string(&u->domain, domain) < 0)
+                if (!u)
                         return -ENOMEM;
-                u->login_time = login;
+                r = sd_bus_message_read(m, "sst", &name, &domain, &login);
+                if (r < 0)
+                        return r;
+                if (set_string(&u->name, name) < 0 || set_string(&u->domain, domain) < 0)
+                        return -ENOMEM;
+                u->login_usec = login;
+                r = skip_extra(m);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
         }
         if (r < 0)
                 return r;
@@ -220,14 +263,26 @@ static int read_filesystems(sd_bus_message *m, Vm *vm, size_t offset) {
                 r = sd_bus_message_enter_container(m, 'a', FILESYSTEM_DISK_SIGNATURE);
                 if (r < 0)
                         return r;
-                while ((r = sd_bus_message_read(m, "(ss)", &serial, &bus_type)) > 0) {
+                while ((r = sd_bus_message_enter_container(m, 'r', FILESYSTEM_DISK_FIELDS)) > 0) {
                         VmDisk *d = grow((void **) &f->disks, &f->n_disks, sizeof *d);
-                        if (!d || set_string(&d->serial, serial) < 0 || set_string(&d->bus_type, bus_type) < 0)
+                        if (!d)
                                 return -ENOMEM;
+                        r = sd_bus_message_read(m, "ss", &serial, &bus_type);
+                        if (r < 0)
+                                return r;
+                        if (set_string(&d->serial, serial) < 0 || set_string(&d->bus_type, bus_type) < 0)
+                                return -ENOMEM;
+                        r = skip_extra(m);
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(m);
+                        if (r < 0)
+                                return r;
                 }
                 if (r < 0)
                         return r;
-                r = sd_bus_message_exit_container(m);
+                r = sd_bus_message_exit_container(m); /* the disks */
+                if (r >= 0)
+                        r = skip_extra(m);
                 if (r >= 0)
                         r = sd_bus_message_exit_container(m);
                 if (r < 0)
@@ -257,22 +312,22 @@ static const Property domain_properties[] = {
         {},
 };
 
-static const Property interfaces_properties[] = {
+static const Property network_properties[] = {
         LIST("Interfaces", "a" INTERFACE_SIGNATURE, read_interfaces),
         {},
 };
 
 static const Property os_properties[] = {
-        FIELD("Id", "s", read_string, os_id),
-        FIELD("Name", "s", read_string, os_name),
-        FIELD("PrettyName", "s", read_string, os_pretty_name),
-        FIELD("Version", "s", read_string, os_version),
-        FIELD("VersionId", "s", read_string, os_version_id),
+        FIELD("OperatingSystemId", "s", read_string, os_id),
+        FIELD("OperatingSystemName", "s", read_string, os_name),
+        FIELD("OperatingSystemPrettyName", "s", read_string, os_pretty_name),
+        FIELD("OperatingSystemVersion", "s", read_string, os_version),
+        FIELD("OperatingSystemVersionId", "s", read_string, os_version_id),
         FIELD("KernelRelease", "s", read_string, kernel_release),
         FIELD("KernelVersion", "s", read_string, kernel_version),
         FIELD("Machine", "s", read_string, machine),
-        FIELD("Variant", "s", read_string, variant),
-        FIELD("VariantId", "s", read_string, variant_id),
+        FIELD("OperatingSystemVariant", "s", read_string, os_variant),
+        FIELD("OperatingSystemVariantId", "s", read_string, os_variant_id),
         FIELD("Hostname", "s", read_string, hostname),
         FIELD("TimezoneName", "s", read_string, timezone_name),
         FIELD("TimezoneOffset", "i", read_int32, timezone_offset),
@@ -297,7 +352,7 @@ static const Property *properties_of(const char *interface) {
                 const Property *properties;
         } table[] = {
                 { DOMAIN_INTERFACE, domain_properties },
-                { INTERFACES_INTERFACE, interfaces_properties },
+                { NETWORK_INTERFACE, network_properties },
                 { OS_INTERFACE, os_properties },
                 { USERS_INTERFACE, users_properties },
                 { FILESYSTEMS_INTERFACE, filesystems_properties },
@@ -347,20 +402,20 @@ int vm_read_properties(sd_bus_message *m, const char *interface, Vm *vm) {
         return sd_bus_message_exit_container(m);
 }
 
-static const char *first_nonempty(char *const *l, size_t n) {
+static const VmAddress *first_ip(const VmAddress *a, size_t n) {
         for (size_t i = 0; i < n; i++)
-                if (l[i][0])
-                        return l[i];
+                if (vm_address_is_ip(&a[i]))
+                        return &a[i];
         return NULL;
 }
 
-const char *vm_primary_ip(const Vm *vm) {
+const VmAddress *vm_primary_address(const Vm *vm) {
         for (size_t i = 0; i < vm->n_interfaces; i++) {
-                const char *ip = first_nonempty(vm->interfaces[i].ip_addresses, vm->interfaces[i].n_ip_addresses);
-                if (ip)
-                        return ip;
+                const VmAddress *a = first_ip(vm->interfaces[i].addresses, vm->interfaces[i].n_addresses);
+                if (a)
+                        return a;
         }
-        return first_nonempty(vm->ip_addresses, vm->n_ip_addresses);
+        return first_ip(vm->addresses, vm->n_addresses);
 }
 
 /* ---- loading ---- */
@@ -441,7 +496,7 @@ int vm_load_all(BusClient *c, Vm **ret, size_t *ret_n) {
         return 0;
 }
 
-/* One struct of ListSummaries, (osssbbssas), into vm. */
+/* One struct of ListSummaries into vm. */
 static int read_summary(sd_bus_message *m, Vm *vm) {
         const char *path, *name, *uuid, *state, *pretty_name, *hostname;
         int agent_connected, guest_data, r;
@@ -459,12 +514,10 @@ static int read_summary(sd_bus_message *m, Vm *vm) {
             (set_string(&vm->os_pretty_name, pretty_name) < 0 || set_string(&vm->hostname, hostname) < 0))
                 return -ENOMEM;
 
-        r = sd_bus_message_read_strv(m, &vm->ip_addresses);
+        r = read_addresses(m, &vm->addresses, &vm->n_addresses);
         if (r < 0)
                 return r;
-        while (vm->ip_addresses && vm->ip_addresses[vm->n_ip_addresses])
-                vm->n_ip_addresses++;
-        return 0;
+        return skip_extra(m);
 }
 
 int vm_load_summaries(BusClient *c, Vm **ret, size_t *ret_n) {
@@ -566,7 +619,7 @@ int vm_load(BusClient *c, const char *path, const char *vm_name, Vm *ret) {
         if (r > 0)
                 r = load_commands(c, path, vm_name, &vm);
         if (r > 0)
-                r = load_interface(c, path, INTERFACES_INTERFACE, vm_name, &vm);
+                r = load_interface(c, path, NETWORK_INTERFACE, vm_name, &vm);
         if (r >= 0)
                 r = load_interface(c, path, OS_INTERFACE, vm_name, &vm);
         /* The agent may go away between two calls: then there is no guest

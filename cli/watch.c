@@ -124,7 +124,8 @@ static void value_text(FILE *f, const char *name, json_t *v) {
                 fprintf(f, quote ? "\"%s\"" : "%s", e ? e : "");
         } else if (json_is_boolean(v))
                 fputs(json_is_true(v) ? "yes" : "no", f);
-        else if (json_is_integer(v) && n > 4 && streq(name + n - 4, "Time")) {
+        else if (json_is_integer(v) && n > 4 && streq(name + n - 4, "Time") &&
+                 (json_integer_value(v) == 0 || time_usec_is_shown((uint64_t) json_integer_value(v)))) {
                 char buf[64] = "never";
                 if (json_integer_value(v) > 0)
                         format_time_usec((uint64_t) json_integer_value(v), buf, sizeof buf);
@@ -206,7 +207,8 @@ static json_t *short_interfaces(json_t *all) {
 
 /* "present" / "added": the VM and its headline properties. */
 static void emit_vm(Watch *w, const char *event, const char *path, json_t *interfaces) {
-        static const char *const headline[] = { "State", "AgentConnected", "PrettyName", "Hostname", NULL };
+        static const char *const headline[] = { "State", "AgentConnected", "OperatingSystemPrettyName", "Hostname",
+                                                NULL };
         json_t *domain = json_object_get(interfaces, "Domain");
         json_t *name = json_object_get(domain, "Name");
         char *text = NULL;
@@ -229,7 +231,7 @@ static void emit_vm(Watch *w, const char *event, const char *path, json_t *inter
 /* The interfaces of a VM's object, as registered; GetManagedObjects lists
  * them the other way round (as sd-bus did), and so do the JSON lines. */
 static const char *const object_interfaces[] = {
-        DOMAIN_INTERFACE, INTERFACES_INTERFACE, OS_INTERFACE, USERS_INTERFACE, FILESYSTEMS_INTERFACE,
+        DOMAIN_INTERFACE, NETWORK_INTERFACE, OS_INTERFACE, USERS_INTERFACE, FILESYSTEMS_INTERFACE,
 };
 #define N_OBJECT_INTERFACES ELEMENTSOF(object_interfaces)
 /* GetAll calls waiting for their reply at once: enough to hide the round
@@ -426,13 +428,13 @@ static int fetch_paths(Watch *w, Fetch *f) {
 
         if (w->only_path)
                 return add_path(f, w->only_path) < 0 ? cli_error(-ENOMEM, "Out of memory.") : 0;
-        r = bus_client_call(w->client, MANAGER_PATH, MANAGER_INTERFACE, "ListDomains", &error, &reply, NULL);
+        r = bus_client_call(w->client, MANAGER_PATH, MANAGER_INTERFACE, METHOD_LIST_DOMAINS, &error, &reply, NULL);
         if (r < 0 && sd_bus_error_has_name(&error, SD_BUS_ERROR_LIMITS_EXCEEDED))
                 return bus_client_report_too_big(w->client, &error, "watched");
         if (r < 0)
                 return bus_client_report(w->client, r, &error, NULL);
-        r = sd_bus_message_enter_container(reply, 'a', "(sso)");
-        while (r >= 0 && (r = sd_bus_message_read(reply, "(sso)", NULL, NULL, &path)) > 0)
+        r = sd_bus_message_enter_container(reply, 'a', DOMAIN_ENTRY_SIGNATURE);
+        while (r >= 0 && (r = sd_bus_message_read(reply, DOMAIN_ENTRY_SIGNATURE, NULL, NULL, &path)) > 0)
                 if (wanted(w, path))
                         r = add_path(f, path);
         if (r < 0)
@@ -519,8 +521,8 @@ static int on_interfaces_added(sd_bus_message *m, void *userdata, sd_bus_error *
         if (json_object_get(interfaces, "Domain"))
                 emit_vm(w, "added", path, interfaces);
         else if (json_object_size(interfaces) > 0) {
-                static const char *const headline[] = { "PrettyName", "Hostname", "UserCount", "FilesystemCount",
-                                                        NULL };
+                static const char *const headline[] = { "OperatingSystemPrettyName", "Hostname", "UserCount",
+                                                        "FilesystemCount", NULL };
                 char *text = NULL;
                 size_t len = 0;
                 FILE *f = open_memstream(&text, &len);

@@ -6,6 +6,7 @@
 
 #include "guest-builder.h"
 #include "helpers.h"
+#include "ip-address.h"
 
 /* The single strings, at their caps, fit what the budget leaves them. */
 _Static_assert(AGENT_VERSION_MAX + 3 * GUEST_OS_ID_MAX + 4 * GUEST_OS_TEXT_MAX + 2 * GUEST_KERNEL_MAX +
@@ -98,47 +99,72 @@ static bool text_is(GuestText t, const char *literal) {
 
 /* ---- what an entry costs on the wire ----
  *
- * dbus-1 marshalling, rounded up: a string is its length (4), its bytes and
- * a NUL, padded to 4; an entry of a list is a struct, aligned to 8. */
+ * dbus-1 marshalling of the entries as the contract carries them
+ * (guestinfo-names.h), rounded up: a string is its length (4), its bytes
+ * and a NUL, padded to 4; a struct, a t and the first entry of an a{sv}
+ * are aligned to 8, which costs at most 4 after anything padded to 4. An
+ * entry that ends in its a{sv} ends aligned to 8, so the next one starts
+ * without padding. */
 
 static size_t str_cost(const char *s) {
         size_t n = 4 + (s ? strlen(s) : 0) + 1;
         return (n + 3) & ~(size_t) 3;
 }
 
-#define ENTRY_PAD 8
+#define ENTRY_PAD 4  /* a struct after one that ends aligned to 4 only */
+#define ALIGN8_PAD 4 /* a t after strings */
+#define EXTRA_COST 8 /* the empty a{sv}: its length, padding to its first entry */
 /* A disk's bus type comes later from the domain XML ("virtio"): room for it. */
 #define BUS_TYPE_RESERVE 12
+/* The NIC's alias, from the domain XML ("net0"), beside the guest's name. */
+#define NIC_NAME_RESERVE 12
+/* An address's (ssy): the family ("ipv4", "ipv6"), the address, the prefix. */
+#define FAMILY_COST 12
+/* An interface's sources, at most ["domain", "guest-agent"]. */
+#define SOURCES_COST (4 + 12 + 16)
 
+/* (ssta{sv}): name, domain, login time, more */
 static size_t user_cost(const GuestUser *u) {
-        return ENTRY_PAD + str_cost(u->name) + str_cost(u->domain) + 8;
+        return str_cost(u->name) + str_cost(u->domain) + ALIGN8_PAD + 8 + EXTRA_COST;
 }
 
+/* (ssstta(ssa{sv})a{sv}) without its disks: three strings, two sizes, the
+ * disks' array (its length, padding to the first), more */
 static size_t filesystem_cost(const GuestFilesystem *fs) {
-        /* three strings, two sizes, the disks' array length */
-        return ENTRY_PAD + str_cost(fs->disk_name) + str_cost(fs->mount_point) + str_cost(fs->fs_type) + 16 + 8;
+        return str_cost(fs->disk_name) + str_cost(fs->mount_point) + str_cost(fs->fs_type) + ALIGN8_PAD + 16 + 8 +
+               EXTRA_COST;
 }
 
+/* (ssa{sv}): serial, bus type, more; alias and device are kept, not published */
 static size_t disk_cost(const GuestFsDisk *d) {
         size_t bus = str_cost(d->bus_type);
-        return ENTRY_PAD + str_cost(d->serial) + (bus > BUS_TYPE_RESERVE ? bus : BUS_TYPE_RESERVE) +
+        return str_cost(d->serial) + (bus > BUS_TYPE_RESERVE ? bus : BUS_TYPE_RESERVE) + EXTRA_COST +
                str_cost(d->alias) + str_cost(d->device);
 }
 
-/* As the merged interface carries it: the NIC's name, the guest's name,
- * MAC, the first address, the address array, the source. */
+/* (ssy) of an address as the model keeps it ("a/p"): the prefix travels as
+ * its own byte, padded like a string's end. */
+static size_t address_cost(const char *text, bool ipv4) {
+        size_t len = ip_address_text_len(text, ipv4);
+        return ENTRY_PAD + FAMILY_COST + ((4 + len + 1 + 3) & ~(size_t) 3) + 4;
+}
+
+/* (sssa(ssy)asa{sv}) of Network.Interfaces without its addresses: the NIC's
+ * name, the guest's name, MAC, the addresses' array (its length, padding to
+ * the first), the sources, more. */
 static size_t interface_cost(const GuestInterface *iface) {
-        return ENTRY_PAD + str_cost(iface->name) + str_cost(iface->mac) + 4 * 8 + 4;
+        return NIC_NAME_RESERVE + str_cost(iface->name) + str_cost(iface->mac) + 8 + SOURCES_COST + EXTRA_COST;
 }
 
 size_t guest_interface_cost(const GuestInterface *iface) {
         size_t cost = interface_cost(iface);
 
         for (size_t i = 0; i < iface->n_addresses; i++)
-                cost += str_cost(iface->addresses[i]) * (i == 0 ? 2 : 1);
+                cost += address_cost(iface->addresses[i], i < iface->n_ipv4);
         return cost;
 }
 
+/* (sb): name, enabled */
 static size_t command_cost(const char *name) {
         return ENTRY_PAD + str_cost(name) + 4;
 }
@@ -416,8 +442,7 @@ static int add_addresses(GuestBuilder *b, GuestInterface *iface, const GuestInte
                                 return r;
                         if (!s)
                                 continue;
-                        /* the first one travels twice: ipAddress and ipAddresses */
-                        if (!spend(b, GUEST_LIST_INTERFACES, str_cost(s) * (iface->n_addresses == 0 ? 2 : 1))) {
+                        if (!spend(b, GUEST_LIST_INTERFACES, address_cost(s, family == 4))) {
                                 free(s);
                                 return 0;
                         }

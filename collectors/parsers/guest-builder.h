@@ -59,9 +59,10 @@
  *
  * What the guest can make the daemon publish about its VM, counted as it
  * travels on D-Bus (the dbus-1 marshalling of ListUsers, ListFilesystems,
- * the agent's commands, an interface's name, MAC and addresses as the
- * merged Interfaces carry them; a disk's alias and device count too, as
- * they are kept, though not published). Each
+ * the agent's commands, an interface's name, MAC and addresses as
+ * Network.Interfaces carries them, each entry with its empty a{sv}; a
+ * disk's alias and device count too, as they are kept, though not
+ * published). Each
  * list has its own share, so that one kind never costs another (they are
  * collected and replaced separately): once a list's share is spent, the
  * rest of that list is dropped — the entry that does not fit and every one

@@ -176,6 +176,16 @@ bool guest_users_equal(const GuestUser *a, size_t na, const GuestUser *b, size_t
         return true;
 }
 
+uint64_t guest_user_login_usec(const GuestUser *u) {
+        double usec = u->login_time * 1e6;
+        if (!(usec > 0)) /* NaN too */
+                return 0;
+        if (usec >= 18446744073709551616.0) /* 2^64 */
+                return UINT64_MAX;
+        usec += 0.5;
+        return usec >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t) usec;
+}
+
 static bool fs_disks_equal(const GuestFsDisk *a, const GuestFsDisk *b) {
         return streq_ptr(a->serial, b->serial) && streq_ptr(a->alias, b->alias) && streq_ptr(a->device, b->device) &&
                streq_ptr(a->bus_type, b->bus_type);

@@ -68,6 +68,10 @@ typedef struct GuestUser {
         double login_time; /* seconds since the epoch (libvirt gives ms) */
 } GuestUser;
 
+/* The login time in microseconds since the epoch, rounded; 0 for a time
+ * before the epoch or none, the largest value for one past it. */
+uint64_t guest_user_login_usec(const GuestUser *u);
+
 typedef struct GuestFsDisk {
         char *serial;   /* NULL if unknown */
         char *alias;    /* the domain's disk target, e.g. "vda" */
@@ -161,8 +165,9 @@ typedef struct MergedInterface {
         char *name;           /* domain NIC alias ("" for guest-only) */
         char *interface_name; /* guest's name (NULL for domain-only) */
         char *mac;
-        char **ip_addresses; /* IPv4 first */
+        char **ip_addresses; /* "a/p" or "a", IPv4 first */
         size_t n_ip_addresses;
+        size_t n_ipv4;           /* the first n_ipv4 addresses are IPv4 */
         const char *info_source; /* static: "domain", "guest-agent", "domain, guest-agent" */
 } MergedInterface;
 

@@ -12,7 +12,7 @@
 #define BUS_OS "org.guestinfod.GuestInfo1.OS"
 #define BUS_USERS "org.guestinfod.GuestInfo1.Users"
 #define BUS_FILESYSTEMS "org.guestinfod.GuestInfo1.Filesystems"
-#define BUS_INTERFACES "org.guestinfod.GuestInfo1.Interfaces"
+#define BUS_NETWORK "org.guestinfod.GuestInfo1.Network"
 
 #define PROPERTIES(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
@@ -33,8 +33,10 @@ const GuestKindInfo guest_kinds[GUEST_KIND_COUNT] = {
                 .command = "guest-get-osinfo",
                 .libvirt_type = VIR_DOMAIN_GUEST_INFO_OS,
                 .interface = BUS_OS,
-                .properties = PROPERTIES("Id", "Name", "PrettyName", "Version", "VersionId", "KernelRelease",
-                                         "KernelVersion", "Machine", "Variant", "VariantId"),
+                .properties =
+                        PROPERTIES("OperatingSystemId", "OperatingSystemName", "OperatingSystemPrettyName",
+                                   "OperatingSystemVersion", "OperatingSystemVersionId", "KernelRelease",
+                                   "KernelVersion", "Machine", "OperatingSystemVariant", "OperatingSystemVariantId"),
                 .exported = true,
         },
         {
@@ -95,7 +97,7 @@ const GuestKindInfo guest_kinds[GUEST_KIND_COUNT] = {
                 .raw_command = "{\"execute\":\"guest-network-get-interfaces\"}",
                 .list_max = GUEST_INTERFACES_MAX,
                 /* merged with the domain's NICs: the object always has it */
-                .interface = BUS_INTERFACES,
+                .interface = BUS_NETWORK,
                 .properties = PROPERTIES("Interfaces"),
         },
 };

@@ -46,6 +46,7 @@ static int copy_addresses(char *const *v4, size_t n4, char *const *v6, size_t n6
                         return -ENOMEM;
                 m->n_ip_addresses++;
         }
+        m->n_ipv4 = n4;
         return 0;
 }
 
@@ -187,6 +188,17 @@ fail:
         return r;
 }
 
+size_t merged_interface_sources(const MergedInterface *m, const char *ret[static 2]) {
+        size_t n = 0;
+        if (!m->info_source)
+                return 0;
+        if (streq_or_null(m->info_source, source_domain) || streq_or_null(m->info_source, source_both))
+                ret[n++] = source_domain;
+        if (streq_or_null(m->info_source, source_agent) || streq_or_null(m->info_source, source_both))
+                ret[n++] = source_agent;
+        return n;
+}
+
 MergedInterfaces *merged_interfaces_free(MergedInterfaces *m) {
         if (!m)
                 return NULL;
@@ -214,7 +226,7 @@ bool merged_interfaces_equal(const MergedInterfaces *a, const MergedInterfaces *
 
                 if (!streq_or_null(x->name, y->name) || !streq_or_null(x->interface_name, y->interface_name) ||
                     !streq_or_null(x->mac, y->mac) || !streq_or_null(x->info_source, y->info_source) ||
-                    x->n_ip_addresses != y->n_ip_addresses)
+                    x->n_ip_addresses != y->n_ip_addresses || x->n_ipv4 != y->n_ipv4)
                         return false;
                 for (size_t k = 0; k < x->n_ip_addresses; k++)
                         if (!streq_or_null(x->ip_addresses[k], y->ip_addresses[k]))

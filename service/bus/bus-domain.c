@@ -8,6 +8,8 @@
 #include "bus-paths.h"
 #include "bus-polkit.h"
 #include "bus-wire.h"
+#include "interface-merge.h"
+#include "ip-address.h"
 #include "kubevirt-json.h"
 #include "macro.h"
 
@@ -68,6 +70,12 @@ static void on_refresh_done(CollectWaiter *cw, const char *error, bool gone) {
 
 static const char *str_or_empty(const char *s) {
         return s ? s : "";
+}
+
+/* The a{sv} that ends every entry that can grow: empty for now. */
+static int append_extra(sd_bus_message *m) {
+        int r = sd_bus_message_open_container(m, 'a', EXTRA_ENTRY_SIGNATURE);
+        return r < 0 ? r : sd_bus_message_close_container(m);
 }
 
 /* ---- org.guestinfod.GuestInfo1.Domain ---- */
@@ -287,16 +295,16 @@ DEFINE_GETTER(property_get_timezone_offset, "i", d->guest ? d->guest->timezone_o
 
 static const sd_bus_vtable os_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        OS_PROPERTY("Id", property_get_os_id),
-        OS_PROPERTY("Name", property_get_os_name),
-        OS_PROPERTY("PrettyName", property_get_os_pretty_name),
-        OS_PROPERTY("Version", property_get_os_version),
-        OS_PROPERTY("VersionId", property_get_os_version_id),
+        OS_PROPERTY("OperatingSystemId", property_get_os_id),
+        OS_PROPERTY("OperatingSystemName", property_get_os_name),
+        OS_PROPERTY("OperatingSystemPrettyName", property_get_os_pretty_name),
+        OS_PROPERTY("OperatingSystemVersion", property_get_os_version),
+        OS_PROPERTY("OperatingSystemVersionId", property_get_os_version_id),
         OS_PROPERTY("KernelRelease", property_get_os_kernel_release),
         OS_PROPERTY("KernelVersion", property_get_os_kernel_version),
         OS_PROPERTY("Machine", property_get_os_machine),
-        OS_PROPERTY("Variant", property_get_os_variant),
-        OS_PROPERTY("VariantId", property_get_os_variant_id),
+        OS_PROPERTY("OperatingSystemVariant", property_get_os_variant),
+        OS_PROPERTY("OperatingSystemVariantId", property_get_os_variant_id),
         OS_PROPERTY("Hostname", property_get_hostname),
         OS_PROPERTY("TimezoneName", property_get_timezone_name),
         SD_BUS_PROPERTY("TimezoneOffset", "i", property_get_timezone_offset, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -306,12 +314,19 @@ static const sd_bus_vtable os_vtable[] = {
 /* ---- org.guestinfod.GuestInfo1.Users ---- */
 
 static int append_users(sd_bus_message *m, const GuestInfo *g, size_t max) {
-        int r = sd_bus_message_open_container(m, 'a', "(ssd)");
+        int r = sd_bus_message_open_container(m, 'a', USER_SIGNATURE);
         if (r < 0)
                 return r;
         for (size_t i = 0; g && i < g->n_users && i < max; i++) {
-                r = sd_bus_message_append(m, "(ssd)", str_or_empty(g->users[i].name), str_or_empty(g->users[i].domain),
-                                          g->users[i].login_time);
+                r = sd_bus_message_open_container(m, 'r', USER_FIELDS);
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "sst", str_or_empty(g->users[i].name),
+                                                  str_or_empty(g->users[i].domain),
+                                                  guest_user_login_usec(&g->users[i]));
+                if (r >= 0)
+                        r = append_extra(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
                 if (r < 0)
                         return r;
         }
@@ -343,33 +358,42 @@ static int method_list_users(sd_bus_message *message, void *userdata, sd_bus_err
 
 static const sd_bus_vtable users_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Users", "a(ssd)", property_get_users, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Users", "a" USER_SIGNATURE, property_get_users, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("UserCount", "u", property_get_user_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_METHOD_WITH_ARGS("ListUsers", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssd)", users), method_list_users,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListUsers", SD_BUS_NO_ARGS, SD_BUS_RESULT("a" USER_SIGNATURE, users),
+                                method_list_users, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 
 /* ---- org.guestinfod.GuestInfo1.Filesystems ---- */
 
 static int append_filesystems(sd_bus_message *m, const GuestInfo *g, size_t max) {
-        int r = sd_bus_message_open_container(m, 'a', "(ssstta(ss))");
+        int r = sd_bus_message_open_container(m, 'a', FILESYSTEM_SIGNATURE);
         if (r < 0)
                 return r;
         for (size_t i = 0; g && i < g->n_filesystems && i < max; i++) {
                 const GuestFilesystem *f = &g->filesystems[i];
-                r = sd_bus_message_open_container(m, 'r', "ssstta(ss)");
+                r = sd_bus_message_open_container(m, 'r', FILESYSTEM_FIELDS);
                 if (r >= 0)
                         r = sd_bus_message_append(m, "ssstt", str_or_empty(f->disk_name), str_or_empty(f->mount_point),
                                                   str_or_empty(f->fs_type), f->used_bytes, f->total_bytes);
                 if (r < 0)
                         return r;
-                r = sd_bus_message_open_container(m, 'a', "(ss)");
-                for (size_t k = 0; r >= 0 && k < f->n_disks; k++)
-                        r = sd_bus_message_append(m, "(ss)", str_or_empty(f->disks[k].serial),
-                                                  str_or_empty(f->disks[k].bus_type));
+                r = sd_bus_message_open_container(m, 'a', FILESYSTEM_DISK_SIGNATURE);
+                for (size_t k = 0; r >= 0 && k < f->n_disks; k++) {
+                        r = sd_bus_message_open_container(m, 'r', FILESYSTEM_DISK_FIELDS);
+                        if (r >= 0)
+                                r = sd_bus_message_append(m, "ss", str_or_empty(f->disks[k].serial),
+                                                          str_or_empty(f->disks[k].bus_type));
+                        if (r >= 0)
+                                r = append_extra(m);
+                        if (r >= 0)
+                                r = sd_bus_message_close_container(m);
+                }
                 if (r >= 0)
                         r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = append_extra(m);
                 if (r >= 0)
                         r = sd_bus_message_close_container(m);
                 if (r < 0)
@@ -403,38 +427,53 @@ static int method_list_filesystems(sd_bus_message *message, void *userdata, sd_b
 
 static const sd_bus_vtable filesystems_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Filesystems", "a(ssstta(ss))", property_get_filesystems, 0,
+        SD_BUS_PROPERTY("Filesystems", "a" FILESYSTEM_SIGNATURE, property_get_filesystems, 0,
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("FilesystemCount", "u", property_get_filesystem_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_METHOD_WITH_ARGS("ListFilesystems", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssstta(ss))", filesystems),
+        SD_BUS_METHOD_WITH_ARGS("ListFilesystems", SD_BUS_NO_ARGS, SD_BUS_RESULT("a" FILESYSTEM_SIGNATURE, filesystems),
                                 method_list_filesystems, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 
-/* ---- org.guestinfod.GuestInfo1.Interfaces ---- */
+/* ---- org.guestinfod.GuestInfo1.Network ---- */
+
+/* One interface's addresses, as (family, address, prefix length). */
+static int append_addresses(sd_bus_message *m, const MergedInterface *e) {
+        int r = sd_bus_message_open_container(m, 'a', ADDRESS_SIGNATURE);
+        for (size_t k = 0; r >= 0 && k < e->n_ip_addresses; k++) {
+                IpAddressParts a;
+                if (ip_address_split(e->ip_addresses[k], k < e->n_ipv4, &a))
+                        r = sd_bus_message_append(m, ADDRESS_SIGNATURE, a.family, a.address, a.prefix);
+        }
+        return r < 0 ? r : sd_bus_message_close_container(m);
+}
 
 static int property_get_interfaces(sd_bus *bus, const char *path, const char *interface, const char *property,
                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Domain *d = userdata;
         const MergedInterfaces *m = d->interfaces;
-        int r = sd_bus_message_open_container(reply, 'a', "(ssssass)");
+        int r = sd_bus_message_open_container(reply, 'a', INTERFACE_SIGNATURE);
         if (r < 0)
                 return r;
         for (size_t i = 0; m && i < m->n_items; i++) {
                 const MergedInterface *e = &m->items[i];
-                r = sd_bus_message_open_container(reply, 'r', "ssssass");
+                const char *sources[2];
+                size_t n_sources = merged_interface_sources(e, sources);
+
+                r = sd_bus_message_open_container(reply, 'r', INTERFACE_FIELDS);
                 if (r >= 0)
-                        r = sd_bus_message_append(reply, "ssss", str_or_empty(e->name), str_or_empty(e->interface_name),
-                                                  str_or_empty(e->mac),
-                                                  e->n_ip_addresses > 0 ? e->ip_addresses[0] : "");
+                        r = sd_bus_message_append(reply, "sss", str_or_empty(e->name), str_or_empty(e->interface_name),
+                                                  str_or_empty(e->mac));
+                if (r >= 0)
+                        r = append_addresses(reply, e);
                 if (r >= 0)
                         r = sd_bus_message_open_container(reply, 'a', "s");
-                for (size_t k = 0; r >= 0 && k < e->n_ip_addresses; k++)
-                        r = sd_bus_message_append(reply, "s", e->ip_addresses[k]);
+                for (size_t k = 0; r >= 0 && k < n_sources; k++)
+                        r = sd_bus_message_append_basic(reply, 's', sources[k]);
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);
                 if (r >= 0)
-                        r = sd_bus_message_append(reply, "s", e->info_source);
+                        r = append_extra(reply);
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);
                 if (r < 0)
@@ -443,9 +482,10 @@ static int property_get_interfaces(sd_bus *bus, const char *path, const char *in
         return sd_bus_message_close_container(reply);
 }
 
-static const sd_bus_vtable interfaces_vtable[] = {
+static const sd_bus_vtable network_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Interfaces", "a(ssssass)", property_get_interfaces, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Interfaces", "a" INTERFACE_SIGNATURE, property_get_interfaces, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END,
 };
 
@@ -506,7 +546,7 @@ static int domain_enumerate(sd_bus *bus, const char *path, void *userdata, char 
 /* Registered in this order (sd-bus lists them the other way round). */
 static const BusDomainInterface domain_interfaces[] = {
         { DOMAIN_INTERFACE, domain_vtable, domain_find },
-        { INTERFACES_INTERFACE, interfaces_vtable, domain_find },
+        { NETWORK_INTERFACE, network_vtable, domain_find },
         { OS_INTERFACE, os_vtable, guest_find },
         { USERS_INTERFACE, users_vtable, guest_find },
         { FILESYSTEMS_INTERFACE, filesystems_vtable, guest_find },
@@ -533,16 +573,16 @@ static const struct {
         { DOMAIN_PROPERTY_AGENT_LAST_PROBE_TIME, DOMAIN_INTERFACE, "AgentLastProbeTime" },
         { DOMAIN_PROPERTY_AGENT_VERSION, DOMAIN_INTERFACE, "AgentVersion" },
         { DOMAIN_PROPERTY_AGENT_SUPPORTED_COMMANDS, DOMAIN_INTERFACE, "AgentSupportedCommands" },
-        { DOMAIN_PROPERTY_OS_ID, OS_INTERFACE, "Id" },
-        { DOMAIN_PROPERTY_OS_NAME, OS_INTERFACE, "Name" },
-        { DOMAIN_PROPERTY_OS_PRETTY_NAME, OS_INTERFACE, "PrettyName" },
-        { DOMAIN_PROPERTY_OS_VERSION, OS_INTERFACE, "Version" },
-        { DOMAIN_PROPERTY_OS_VERSION_ID, OS_INTERFACE, "VersionId" },
+        { DOMAIN_PROPERTY_OS_ID, OS_INTERFACE, "OperatingSystemId" },
+        { DOMAIN_PROPERTY_OS_NAME, OS_INTERFACE, "OperatingSystemName" },
+        { DOMAIN_PROPERTY_OS_PRETTY_NAME, OS_INTERFACE, "OperatingSystemPrettyName" },
+        { DOMAIN_PROPERTY_OS_VERSION, OS_INTERFACE, "OperatingSystemVersion" },
+        { DOMAIN_PROPERTY_OS_VERSION_ID, OS_INTERFACE, "OperatingSystemVersionId" },
         { DOMAIN_PROPERTY_OS_KERNEL_RELEASE, OS_INTERFACE, "KernelRelease" },
         { DOMAIN_PROPERTY_OS_KERNEL_VERSION, OS_INTERFACE, "KernelVersion" },
         { DOMAIN_PROPERTY_OS_MACHINE, OS_INTERFACE, "Machine" },
-        { DOMAIN_PROPERTY_OS_VARIANT, OS_INTERFACE, "Variant" },
-        { DOMAIN_PROPERTY_OS_VARIANT_ID, OS_INTERFACE, "VariantId" },
+        { DOMAIN_PROPERTY_OS_VARIANT, OS_INTERFACE, "OperatingSystemVariant" },
+        { DOMAIN_PROPERTY_OS_VARIANT_ID, OS_INTERFACE, "OperatingSystemVariantId" },
         { DOMAIN_PROPERTY_OS_HOSTNAME, OS_INTERFACE, "Hostname" },
         { DOMAIN_PROPERTY_OS_TIMEZONE_NAME, OS_INTERFACE, "TimezoneName" },
         { DOMAIN_PROPERTY_OS_TIMEZONE_OFFSET, OS_INTERFACE, "TimezoneOffset" },
@@ -550,7 +590,7 @@ static const struct {
         { DOMAIN_PROPERTY_USER_COUNT, USERS_INTERFACE, "UserCount" },
         { DOMAIN_PROPERTY_FILESYSTEMS, FILESYSTEMS_INTERFACE, "Filesystems" },
         { DOMAIN_PROPERTY_FILESYSTEM_COUNT, FILESYSTEMS_INTERFACE, "FilesystemCount" },
-        { DOMAIN_PROPERTY_INTERFACES, INTERFACES_INTERFACE, "Interfaces" },
+        { DOMAIN_PROPERTY_INTERFACES, NETWORK_INTERFACE, "Interfaces" },
 };
 
 const char *bus_domain_property_name(unsigned bit, const char **ret_interface) {
@@ -567,8 +607,8 @@ int bus_domain_emit_changes(BusDomain *b, Domain *d, unsigned properties) {
                 const char *name;
                 bool guest_only; /* exists only while the guest data is exported */
         } interfaces[] = {
-                { DOMAIN_INTERFACE, false },     { OS_INTERFACE, true },          { USERS_INTERFACE, true },
-                { FILESYSTEMS_INTERFACE, true }, { INTERFACES_INTERFACE, false },
+                { DOMAIN_INTERFACE, false },     { OS_INTERFACE, true },       { USERS_INTERFACE, true },
+                { FILESYSTEMS_INTERFACE, true }, { NETWORK_INTERFACE, false },
         };
         _cleanup_(freep) char *path = NULL;
         int r = domain_object_path(d->uuid, &path);

@@ -1,5 +1,5 @@
 /* The per-domain objects, served from the model through fallback vtables:
- * org.guestinfod.GuestInfo1.Domain and .Interfaces always, .OS, .Users and
+ * org.guestinfod.GuestInfo1.Domain and .Network always, .OS, .Users and
  * .Filesystems while the agent is connected and has answered. */
 #pragma once
 

@@ -6,6 +6,7 @@
 #include "bus-manager.h"
 #include "bus-paths.h"
 #include "bus-wire.h"
+#include "ip-address.h"
 #include "macro.h"
 #include "uuid.h"
 
@@ -37,20 +38,20 @@ static int property_get_domain_count(sd_bus *bus, const char *path, const char *
 
 /* One (sso) of ListDomains: name, UUID, object path; *offset advances by
  * its bytes on the wire. */
-static int append_domain_entry(sd_bus_message *reply, const Domain *d, uint64_t *offset) {
+int bus_manager_append_domain_entry(sd_bus_message *reply, const Domain *d, uint64_t *offset) {
         char path[DOMAIN_OBJECT_PATH_MAX];
         int r = domain_object_path_buf(d->uuid, path);
         if (r < 0)
                 return r;
         *offset = wire_string(wire_string(wire_string(wire_align(*offset, 8), strlen(d->name)), strlen(d->uuid)),
                               strlen(path));
-        return sd_bus_message_append(reply, "(sso)", d->name, d->uuid, path);
+        return sd_bus_message_append(reply, DOMAIN_ENTRY_SIGNATURE, d->name, d->uuid, path);
 }
 
 /* Appends one domain's summary: the values its properties give (bus-domain.c),
- * 10 marshalled elements and one per address instead of the ~110 of its
+ * 10 marshalled elements and three per address instead of the ~150 of its
  * GetManagedObjects entry. No allocation of our own. */
-static int append_summary(sd_bus_message *reply, const Domain *d, uint64_t *offset) {
+int bus_manager_append_summary(sd_bus_message *reply, const Domain *d, uint64_t *offset) {
         char path[DOMAIN_OBJECT_PATH_MAX];
         const char *pretty_name = "", *hostname = "", *state = domain_state_to_string(d->state);
         int r;
@@ -59,7 +60,7 @@ static int append_summary(sd_bus_message *reply, const Domain *d, uint64_t *offs
         if (r < 0)
                 return r;
         /* OS, Users and Filesystems are on the bus exactly while
-         * guest_exported (guest_find()); OS.PrettyName and OS.Hostname then. */
+         * guest_exported (guest_find()); OS.OperatingSystemPrettyName and OS.Hostname then. */
         if (d->guest_exported && d->guest) {
                 pretty_name = d->guest->os.pretty_name ? d->guest->os.pretty_name : "";
                 hostname = d->guest->hostname ? d->guest->hostname : "";
@@ -67,31 +68,42 @@ static int append_summary(sd_bus_message *reply, const Domain *d, uint64_t *offs
         *offset = wire_string(wire_align(*offset, 8), strlen(path));
         *offset = wire_string(wire_string(wire_string(*offset, strlen(d->name)), strlen(d->uuid)), strlen(state));
         *offset = wire_uint32(wire_uint32(*offset));
-        *offset = wire_uint32(wire_string(wire_string(*offset, strlen(pretty_name)), strlen(hostname)));
-        r = sd_bus_message_open_container(reply, 'r', "osssbbssas");
+        *offset = wire_string(wire_string(*offset, strlen(pretty_name)), strlen(hostname));
+        r = sd_bus_message_open_container(reply, 'r', SUMMARY_FIELDS);
         if (r < 0)
                 return r;
         r = sd_bus_message_append(reply, "osssbbss", path, d->name, d->uuid, state, d->agent_connected,
                                   d->guest_exported, pretty_name, hostname);
         if (r < 0)
                 return r;
-        /* Every non-empty address of Interfaces, interface by interface, in
-         * its order ("" comes only from a guest reporting a null address). */
-        r = sd_bus_message_open_container(reply, 'a', "s");
+        /* Every address of Network.Interfaces, interface by interface, in
+         * its order, as that property gives them (bus-domain.c). */
+        *offset = wire_align(wire_uint32(*offset), 8); /* the array's length, padded to its first struct */
+        r = sd_bus_message_open_container(reply, 'a', ADDRESS_SIGNATURE);
         if (r < 0)
                 return r;
         for (size_t i = 0; d->interfaces && i < d->interfaces->n_items; i++) {
                 const MergedInterface *e = &d->interfaces->items[i];
                 for (size_t k = 0; k < e->n_ip_addresses; k++) {
-                        if (!e->ip_addresses[k][0])
+                        IpAddressParts a;
+                        if (!ip_address_split(e->ip_addresses[k], k < e->n_ipv4, &a))
                                 continue;
-                        *offset = wire_string(*offset, strlen(e->ip_addresses[k]));
-                        r = sd_bus_message_append_basic(reply, 's', e->ip_addresses[k]);
+                        *offset =
+                                wire_string(wire_string(wire_align(*offset, 8), strlen(a.family)), strlen(a.address)) +
+                                1;
+                        r = sd_bus_message_append(reply, ADDRESS_SIGNATURE, a.family, a.address, a.prefix);
                         if (r < 0)
                                 return r;
                 }
         }
         r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        /* and the empty a{sv}: its length, padded to the first dict entry */
+        *offset = wire_align(wire_uint32(*offset), 8);
+        r = sd_bus_message_open_container(reply, 'a', EXTRA_ENTRY_SIGNATURE);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
         if (r < 0)
                 return r;
         return sd_bus_message_close_container(reply);
@@ -133,12 +145,12 @@ static int reply_with_every_domain(sd_bus_message *message, Manager *m, BusFairn
 }
 
 int bus_manager_reply_list_domains(sd_bus_message *message, Manager *m, BusFairness *fairness) {
-        return reply_with_every_domain(message, m, fairness, "(sso)", append_domain_entry,
+        return reply_with_every_domain(message, m, fairness, DOMAIN_ENTRY_SIGNATURE, bus_manager_append_domain_entry,
                                        "look each domain up with GetDomainByName() or GetDomainByUUID()");
 }
 
 int bus_manager_reply_list_summaries(sd_bus_message *message, Manager *m, BusFairness *fairness) {
-        return reply_with_every_domain(message, m, fairness, "(osssbbssas)", append_summary,
+        return reply_with_every_domain(message, m, fairness, SUMMARY_SIGNATURE, bus_manager_append_summary,
                                        "read the fleet with ListDomains() and each domain with Properties.GetAll()");
 }
 
@@ -168,9 +180,9 @@ static int method_get_domain_by_name(sd_bus_message *message, void *userdata, sd
         if (r < 0)
                 return r;
         if (!*name)
-                return sd_bus_error_set(error, BUS_ERROR_INVALID_ARGS, "Domain name must not be empty.");
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Domain name must not be empty.");
         if (strlen(name) > DOMAIN_NAME_MAX)
-                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGS, "Domain name is longer than %d bytes.",
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Domain name is longer than %d bytes.",
                                          DOMAIN_NAME_MAX);
 
         Domain *d = manager_find_domain_by_name(m, name);
@@ -192,7 +204,7 @@ static int method_get_domain_by_uuid(sd_bus_message *message, void *userdata, sd
                 return r;
         char quote[BUS_ERROR_QUOTE_MAX];
         if (uuid_normalize(arg, uuid) < 0)
-                return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGS, "'%s' is not a UUID.",
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "'%s' is not a UUID.",
                                          bus_error_quote(arg, quote, sizeof quote));
 
         Domain *d = manager_get_domain(m, uuid);
@@ -207,9 +219,9 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("URI", "s", property_get_uri, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Connected", "b", property_get_connected, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("DomainCount", "u", property_get_domain_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_METHOD_WITH_ARGS("ListDomains", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sso)", domains), method_list_domains,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ListSummaries", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(osssbbssas)", summaries),
+        SD_BUS_METHOD_WITH_ARGS("ListDomains", SD_BUS_NO_ARGS, SD_BUS_RESULT("a" DOMAIN_ENTRY_SIGNATURE, domains),
+                                method_list_domains, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListSummaries", SD_BUS_NO_ARGS, SD_BUS_RESULT("a" SUMMARY_SIGNATURE, summaries),
                                 method_list_summaries, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetDomainByName", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", domain),
                                 method_get_domain_by_name, SD_BUS_VTABLE_UNPRIVILEGED),

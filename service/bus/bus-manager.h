@@ -21,3 +21,9 @@ void bus_manager_property_names(unsigned properties, const char **names);
  * may be NULL. */
 int bus_manager_reply_list_domains(sd_bus_message *message, Manager *m, BusFairness *fairness);
 int bus_manager_reply_list_summaries(sd_bus_message *message, Manager *m, BusFairness *fairness);
+
+/* One (sso) of ListDomains / one summary of ListSummaries into reply (inside
+ * its array), *offset advancing by its bytes on the wire: what the two
+ * replies count against the bus's limit while they are built. */
+int bus_manager_append_domain_entry(sd_bus_message *reply, const Domain *d, uint64_t *offset);
+int bus_manager_append_summary(sd_bus_message *reply, const Domain *d, uint64_t *offset);

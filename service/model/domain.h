@@ -40,7 +40,7 @@ typedef enum DomainProperty {
         /* org.guestinfod.GuestInfo1.Filesystems */
         DOMAIN_PROPERTY_FILESYSTEMS = 1u << 24,
         DOMAIN_PROPERTY_FILESYSTEM_COUNT = 1u << 25,
-        /* org.guestinfod.GuestInfo1.Interfaces */
+        /* org.guestinfod.GuestInfo1.Network */
         DOMAIN_PROPERTY_INTERFACES = 1u << 26,
 } DomainProperty;
 

@@ -503,7 +503,7 @@ static void test_widest_domain_replies(void **state) {
                 { "org.freedesktop.DBus.Properties", "GetAll", "s" },
         };
         static const char *const interfaces[] = {
-                "org.guestinfod.GuestInfo1.Domain",      "org.guestinfod.GuestInfo1.Interfaces",
+                "org.guestinfod.GuestInfo1.Domain",      "org.guestinfod.GuestInfo1.Network",
                 "org.guestinfod.GuestInfo1.OS",          "org.guestinfod.GuestInfo1.Users",
                 "org.guestinfod.GuestInfo1.Filesystems",
         };

@@ -14,6 +14,7 @@
 #include <libvirt/libvirt.h>
 
 #include "expect.h"
+#include "guestinfo-names.h"
 #include "harness.h"
 #include "summaries.h"
 
@@ -143,7 +144,7 @@ static void test_lifecycle_signals(void **state) {
                      "InterfacesAdded " VM1_UUID " Domain(Name=vm1 UUID=" VM1_UUID
                      " State=shutoff Persistent=true Id=-1"
                      " AgentConnected=false AgentLastTransitionTime=0 AgentLastProbeTime=0 AgentVersion=)"
-                     " Interfaces(Interfaces=<a(ssssass)>)",
+                     " Network(Interfaces=<a(sssa(ssy)asa{sv})>)",
                      "PropertiesChanged manager DomainCount=2");
         harness_clear_lines(&H);
 
@@ -174,7 +175,7 @@ static void test_lifecycle_signals(void **state) {
         assert_int_equal(harness_virsh(&H, "undefine vm1"), 0);
         assert_true(harness_wait_line(&H, "DomainCount=1", TIMEOUT_MS));
         harness_settle(&H, 300);
-        assert_lines(&H, "InterfacesRemoved " VM1_UUID " Domain Interfaces", "PropertiesChanged manager DomainCount=1");
+        assert_lines(&H, "InterfacesRemoved " VM1_UUID " Domain Network", "PropertiesChanged manager DomainCount=1");
 }
 
 static void test_transient_domain(void **state) {
@@ -187,14 +188,14 @@ static void test_transient_domain(void **state) {
                      "InterfacesAdded " VM2_UUID " Domain(Name=vm2 UUID=" VM2_UUID
                      " State=running Persistent=false Id=[1-9]*"
                      " AgentConnected=false AgentLastTransitionTime=0 AgentLastProbeTime=0 AgentVersion=)"
-                     " Interfaces(Interfaces=<a(ssssass)>)",
+                     " Network(Interfaces=<a(sssa(ssy)asa{sv})>)",
                      "PropertiesChanged manager DomainCount=2");
         harness_clear_lines(&H);
 
         assert_int_equal(harness_virsh(&H, "destroy vm2"), 0);
         assert_true(harness_wait_line(&H, "DomainCount=1", TIMEOUT_MS));
         harness_settle(&H, 300);
-        assert_lines(&H, "InterfacesRemoved " VM2_UUID " Domain Interfaces", "PropertiesChanged manager DomainCount=1");
+        assert_lines(&H, "InterfacesRemoved " VM2_UUID " Domain Network", "PropertiesChanged manager DomainCount=1");
 }
 
 static void test_rename_keeps_object(void **state) {
@@ -263,14 +264,14 @@ static void test_lookups_and_bad_arguments(void **state) {
         free(p);
         free(expected);
 
-        call_expect_error("GetDomainByName", "", "org.guestinfod.GuestInfo1.Error.InvalidArgs");
+        call_expect_error("GetDomainByName", "", "org.freedesktop.DBus.Error.InvalidArgs");
         call_expect_error("GetDomainByName", "no-such-vm", "org.guestinfod.GuestInfo1.Error.NoSuchDomain");
         memset(longname, 'x', sizeof longname - 1);
         longname[sizeof longname - 1] = '\0';
-        call_expect_error("GetDomainByName", longname, "org.guestinfod.GuestInfo1.Error.InvalidArgs");
-        call_expect_error("GetDomainByUUID", "", "org.guestinfod.GuestInfo1.Error.InvalidArgs");
-        call_expect_error("GetDomainByUUID", "not-a-uuid", "org.guestinfod.GuestInfo1.Error.InvalidArgs");
-        call_expect_error("GetDomainByUUID", longname, "org.guestinfod.GuestInfo1.Error.InvalidArgs");
+        call_expect_error("GetDomainByName", longname, "org.freedesktop.DBus.Error.InvalidArgs");
+        call_expect_error("GetDomainByUUID", "", "org.freedesktop.DBus.Error.InvalidArgs");
+        call_expect_error("GetDomainByUUID", "not-a-uuid", "org.freedesktop.DBus.Error.InvalidArgs");
+        call_expect_error("GetDomainByUUID", longname, "org.freedesktop.DBus.Error.InvalidArgs");
         call_expect_error("GetDomainByUUID", "00000000-0000-0000-0000-000000000000",
                           "org.guestinfod.GuestInfo1.Error.NoSuchDomain");
 
@@ -302,7 +303,7 @@ static void test_introspection_matches_dbus_xml(void **state) {
         compare_introspection(MANAGER_PATH, MANAGER_IFACE);
         harness_domain_path(TEST_UUID, &path);
         compare_introspection(path, DOMAIN_IFACE);
-        compare_introspection(path, "org.guestinfod.GuestInfo1.Interfaces");
+        compare_introspection(path, "org.guestinfod.GuestInfo1.Network");
         free(path);
         /* OS, Users and Filesystems need a real agent: tests/e2e compares them */
 }
@@ -521,6 +522,102 @@ static const char *domain_xml_with(const char *name, const char *uuid, const cha
         return path;
 }
 
+/* vm1's Network.Interfaces, field by field: its three NICs in XML order,
+ * each address a (family, address, prefix) with IPv4 first, the prefix 0
+ * where the XML has none, the source list ["domain"], an empty a{sv}. */
+static void check_vm1_network(void) {
+        static const struct {
+                const char *mac;
+                const char *addresses[2][2]; /* family, address */
+                uint8_t prefixes[2];
+                unsigned n;
+        } expected[] = {
+                { "52:54:00:00:51:01", { { "ipv4", "192.0.2.10" }, { "ipv6", "2001:db8::10" } }, { 24, 64 }, 2 },
+                { "52:54:00:00:51:02", { { NULL } }, { 0 }, 0 },
+                { "52:54:00:00:51:03", { { "ipv4", "198.51.100.7" } }, { 0 }, 1 },
+        };
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *m = NULL;
+        char *path = NULL;
+        size_t i = 0;
+
+        harness_domain_path(VM1_UUID, &path);
+        assert_true(sd_bus_get_property(H.bus, BUS_NAME, path, NETWORK_INTERFACE, "Interfaces", &error, &m,
+                                        "a" INTERFACE_SIGNATURE) >= 0);
+        assert_int_equal(sd_bus_message_enter_container(m, 'a', INTERFACE_SIGNATURE), 1);
+        while (sd_bus_message_enter_container(m, 'r', INTERFACE_FIELDS) > 0) {
+                const char *name, *ifname, *mac, *family, *address, *source;
+                uint8_t prefix;
+                unsigned k = 0;
+
+                assert_true(i < (sizeof expected / sizeof *expected));
+                assert_int_equal(sd_bus_message_read(m, "sss", &name, &ifname, &mac), 1);
+                assert_string_equal(ifname, ""); /* no agent: the guest's name is unknown */
+                assert_string_equal(mac, expected[i].mac);
+                assert_int_equal(sd_bus_message_enter_container(m, 'a', ADDRESS_SIGNATURE), 1);
+                while (sd_bus_message_read(m, ADDRESS_SIGNATURE, &family, &address, &prefix) > 0) {
+                        assert_true(k < expected[i].n);
+                        assert_string_equal(family, expected[i].addresses[k][0]);
+                        assert_string_equal(address, expected[i].addresses[k][1]);
+                        assert_int_equal(prefix, expected[i].prefixes[k]);
+                        k++;
+                }
+                assert_int_equal(k, expected[i].n);
+                assert_int_equal(sd_bus_message_exit_container(m), 1);
+                assert_int_equal(sd_bus_message_enter_container(m, 'a', "s"), 1);
+                assert_int_equal(sd_bus_message_read(m, "s", &source), 1);
+                assert_string_equal(source, "domain");
+                assert_int_equal(sd_bus_message_at_end(m, false), 1);
+                assert_int_equal(sd_bus_message_exit_container(m), 1);
+                assert_int_equal(sd_bus_message_enter_container(m, 'a', EXTRA_ENTRY_SIGNATURE), 1);
+                assert_int_equal(sd_bus_message_at_end(m, false), 1);
+                assert_int_equal(sd_bus_message_exit_container(m), 1);
+                assert_int_equal(sd_bus_message_exit_container(m), 1);
+                i++;
+        }
+        assert_int_equal(i, (sizeof expected / sizeof *expected));
+        sd_bus_message_unref(m);
+        free(path);
+}
+
+/* Properties.GetAll("") on a domain object: every interface's properties
+ * at once, no name twice (the contract keeps them unique). */
+static void check_get_all_unique(const char *uuid) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *m = NULL;
+        const char *names[128], *name;
+        char *path = NULL;
+        size_t n = 0;
+
+        harness_domain_path(uuid, &path);
+        int r = sd_bus_call_method(H.bus, BUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll", &error, &m, "s",
+                                   "");
+        if (r < 0)
+                fprintf(stderr, "GetAll(\"\"): %s: %s\n", error.name, error.message);
+        assert_int_equal(r, 1);
+        assert_int_equal(sd_bus_message_enter_container(m, 'a', "{sv}"), 1);
+        while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+                assert_int_equal(sd_bus_message_read(m, "s", &name), 1);
+                for (size_t k = 0; k < n; k++)
+                        if (strcmp(names[k], name) == 0)
+                                fail_msg("GetAll(\"\") of %s: %s twice", uuid, name);
+                assert_true(n < (sizeof names / sizeof *names));
+                names[n++] = name;
+                assert_true(sd_bus_message_skip(m, "v") >= 0);
+                assert_int_equal(sd_bus_message_exit_container(m), 1);
+        }
+        /* Domain's and Network's properties at least */
+        bool has_interfaces = false, has_name = false;
+        for (size_t k = 0; k < n; k++) {
+                has_interfaces = has_interfaces || strcmp(names[k], "Interfaces") == 0;
+                has_name = has_name || strcmp(names[k], "Name") == 0;
+        }
+        assert_true(has_interfaces && has_name);
+        assert_true(n >= 10);
+        sd_bus_message_unref(m);
+        free(path);
+}
+
 static void test_list_summaries_match_properties(void **state) {
         /* vm1 defined and shut off, three NICs; vm2 transient and running,
          * with an agent channel (the test hypervisor has no agent: no guest
@@ -542,8 +639,9 @@ static void test_list_summaries_match_properties(void **state) {
         char *vm1 = properties_line(H.bus, VM1_UUID), *vm2 = properties_line(H.bus, VM2_UUID),
              *test = properties_line(H.bus, TEST_UUID);
         assert_string_equal(vm1,
-                            "vm1|" VM1_UUID "|shutoff|false|false|||[192.0.2.10/24],[2001:db8::10/64],[198.51.100.7]");
-        assert_string_equal(vm2, "vm2|" VM2_UUID "|running|false|false|||[203.0.113.5/32]");
+                            "vm1|" VM1_UUID
+                            "|shutoff|false|false|||[ipv4 192.0.2.10/24],[ipv6 2001:db8::10/64],[ipv4 198.51.100.7/0]");
+        assert_string_equal(vm2, "vm2|" VM2_UUID "|running|false|false|||[ipv4 203.0.113.5/32]");
         /* test:///default's own domain: one NIC, no <ip> */
         assert_string_equal(test, "test|" TEST_UUID "|running|false|false|||");
         char expected[1024];
@@ -560,8 +658,11 @@ static void test_list_summaries_match_properties(void **state) {
         assert_string_equal(summaries, objects);
         vm1 = properties_line(H.bus, VM1_UUID);
         assert_string_equal(vm1,
-                            "vm1|" VM1_UUID "|running|false|false|||[192.0.2.10/24],[2001:db8::10/64],[198.51.100.7]");
+                            "vm1|" VM1_UUID
+                            "|running|false|false|||[ipv4 192.0.2.10/24],[ipv6 2001:db8::10/64],[ipv4 198.51.100.7/0]");
         assert_non_null(strstr(summaries, vm1));
+        check_vm1_network();
+        check_get_all_unique(VM1_UUID);
 
         free(summaries), free(objects), free(vm1), free(vm2), free(test);
 }
@@ -612,7 +713,7 @@ static void test_libvirtd_restart(void **state) {
         harness_settle(&H, 500);
         /* the fresh test:///default has only "test", unchanged: vm1 goes, nothing
          * else is said, nothing is added twice */
-        assert_lines(&H, "InterfacesRemoved " VM1_UUID " Domain Interfaces",
+        assert_lines(&H, "InterfacesRemoved " VM1_UUID " Domain Network",
                      "PropertiesChanged manager Connected=true DomainCount=1");
 
         char *ours = list_domains(), *theirs = virsh_domains();

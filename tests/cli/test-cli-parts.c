@@ -14,10 +14,12 @@
 
 #include <cmocka.h>
 
+#include "address.h"
 #include "bus-client.h"
 #include "guestinfo-names.h"
 #include "cli.h"
 #include "output.h"
+#include "vm-data.h"
 
 static int code_for_name(const char *name) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -36,7 +38,8 @@ static void test_exit_codes_by_error_name(void **state) {
                 { "org.freedesktop.DBus.Error.UnknownObject", EXIT_NO_SUCH_VM },
                 { BUS_ERROR_NO_AGENT, EXIT_NO_AGENT },
                 { BUS_ERROR_AGENT_FAILED, EXIT_FAILED },
-                { BUS_ERROR_INVALID_ARGS, EXIT_USAGE },
+                /* the standard error the daemon gives for a bad argument */
+                { "org.freedesktop.DBus.Error.InvalidArgs", EXIT_USAGE },
                 { "org.freedesktop.DBus.Error.ServiceUnknown", EXIT_NOT_RUNNING },
                 { "org.freedesktop.DBus.Error.NameHasNoOwner", EXIT_NOT_RUNNING },
                 { "org.freedesktop.DBus.Error.Spawn.ChildExited", EXIT_NOT_RUNNING },
@@ -164,6 +167,74 @@ static void test_formats(void **state) {
         t = json_time_usec(0);
         assert_true(json_is_null(t));
         json_decref(t);
+
+        /* a guest's login time may be any number: only what a clock shows */
+        assert_false(time_usec_is_shown(0));
+        assert_true(time_usec_is_shown(1));
+        assert_true(time_usec_is_shown(253402300799999999ULL)); /* 9999-12-31T23:59:59.999999Z */
+        assert_false(time_usec_is_shown(253402300800000000ULL));
+        assert_false(time_usec_is_shown(UINT64_MAX));
+        t = json_time_usec(253402300799999999ULL);
+        assert_string_equal(json_string_value(t), "9999-12-31T23:59:59Z");
+        json_decref(t);
+        t = json_time_usec(UINT64_MAX);
+        assert_true(json_is_null(t));
+        json_decref(t);
+}
+
+static char *address_dump(VmAddress a) {
+        json_t *j = vm_address_json(&a);
+        char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+        json_decref(j);
+        return s;
+}
+
+static void test_addresses(void **state) {
+        VmAddress v4 = { "ipv4", "10.0.2.15", 24 }, v6 = { "ipv6", "fe80::1", 64 }, bare = { "ipv4", "192.0.2.1", 0 },
+                  future = { "ipx", "zz:1", 7 }, empty = { "ipv4", "", 0 };
+        char *s;
+
+        s = vm_address_text(&v4);
+        assert_string_equal(s, "10.0.2.15/24");
+        free(s);
+        s = vm_address_text(&v6);
+        assert_string_equal(s, "fe80::1/64");
+        free(s);
+        /* prefix 0: not known, so not shown */
+        s = vm_address_text(&bare);
+        assert_string_equal(s, "192.0.2.1");
+        free(s);
+        /* a family added later: shown as it is */
+        s = vm_address_text(&future);
+        assert_string_equal(s, "zz:1/7");
+        free(s);
+
+        s = address_dump(v4);
+        assert_string_equal(s, "{\"address\":\"10.0.2.15\",\"family\":\"ipv4\",\"prefix\":24}");
+        free(s);
+        s = address_dump(bare);
+        assert_string_equal(s, "{\"address\":\"192.0.2.1\",\"family\":\"ipv4\",\"prefix\":null}");
+        free(s);
+        s = address_dump(future);
+        assert_string_equal(s, "{\"address\":\"zz:1\",\"family\":\"ipx\",\"prefix\":7}");
+        free(s);
+
+        assert_true(vm_address_is_ip(&v4));
+        assert_true(vm_address_is_ip(&v6));
+        assert_false(vm_address_is_ip(&future));
+        assert_false(vm_address_is_ip(&empty));
+
+        /* the list's IP: the first IPv4 or IPv6 address with text, in the
+         * interfaces' order; of the summary's addresses without interfaces */
+        VmAddress first[] = { future, empty }, second[] = { v6, v4 };
+        VmInterface nics[] = { { .addresses = first, .n_addresses = 2 }, { .addresses = second, .n_addresses = 2 } };
+        Vm vm = { .interfaces = nics, .n_interfaces = 2 };
+        assert_ptr_equal(vm_primary_address(&vm), &second[0]);
+        vm.n_interfaces = 1;
+        assert_null(vm_primary_address(&vm));
+        VmAddress summary[] = { future, bare };
+        vm = (Vm){ .addresses = summary, .n_addresses = 2 };
+        assert_ptr_equal(vm_primary_address(&vm), &summary[1]);
 }
 
 int main(void) {
@@ -174,6 +245,7 @@ int main(void) {
                 cmocka_unit_test(test_error_line_is_safe_text),
                 cmocka_unit_test(test_widths),
                 cmocka_unit_test(test_formats),
+                cmocka_unit_test(test_addresses),
         };
         return cmocka_run_group_tests_name("cli: parts", tests, NULL, NULL);
 }

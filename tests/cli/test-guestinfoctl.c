@@ -20,10 +20,10 @@
 #include <jansson.h>
 
 #include "ctl.h"
+#include "guestinfo-names.h"
 #include "harness.h"
 
-#define BUS_NAME "org.guestinfod.GuestInfo1"
-#define DOMAIN_IFACE "org.guestinfod.GuestInfo1.Domain"
+#define DOMAIN_IFACE DOMAIN_INTERFACE
 #define TEST_UUID "6695eb01-f6a4-8304-79aa-97f2502e193f" /* the "test" domain of test:///default */
 #define TEST_MAC "aa:bb:cc:dd:ee:ff"                     /* its NIC */
 #define VM1_UUID "11111111-2222-3333-4444-00000000c001"
@@ -205,7 +205,7 @@ static void test_list_json(void **state) {
         assert_true(json_is_false(json_object_get(t, "agentConnected")));
         assert_true(json_is_null(json_object_get(t, "osPrettyName")));
         assert_true(json_is_null(json_object_get(t, "hostname")));
-        assert_true(json_is_null(json_object_get(t, "ipAddress")));
+        assert_true(json_is_null(json_object_get(t, "address")));
         assert_int_equal(json_object_size(t), 7);
 
         assert_string_equal(jstr(v, "name"), "vm1");
@@ -326,9 +326,12 @@ static void test_show_json(void **state) {
         assert_int_equal(json_array_size(nics), 1);
         json_t *nic = json_array_get(nics, 0);
         assert_string_equal(jstr(nic, "mac"), TEST_MAC);
-        assert_string_equal(jstr(nic, "infoSource"), "domain");
-        assert_string_equal(jstr(nic, "ipAddress"), "");
-        assert_int_equal(json_array_size(json_object_get(nic, "ipAddresses")), 0);
+        json_t *sources = json_object_get(nic, "sources");
+        assert_int_equal(json_array_size(sources), 1);
+        assert_string_equal(json_string_value(json_array_get(sources, 0)), "domain");
+        assert_true(json_is_array(json_object_get(nic, "addresses")));
+        assert_int_equal(json_array_size(json_object_get(nic, "addresses")), 0);
+        assert_int_equal(json_object_size(nic), 5);
         json_decref(j);
         ctl_result_free(&r);
         free(path);
@@ -348,7 +351,7 @@ static char *call_json_method(const char *path, const char *method) {
 }
 
 static void test_kubevirt_documents(void **state) {
-        char *path = domain_path(TEST_UUID), *daemon = call_json_method(path, "GetInterfaces"), *want;
+        char *path = domain_path(TEST_UUID), *daemon = call_json_method(path, METHOD_GET_INTERFACES), *want;
         CtlResult r;
 
         /* byte for byte the daemon's document, one line */
@@ -408,6 +411,7 @@ static void test_bad_usage_exits_2(void **state) {
                 { "help", "no-such-command", NULL },
         };
         CtlResult r;
+        char long_name[1101];
 
         for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
                 const char **a = bad[i];
@@ -419,6 +423,15 @@ static void test_bad_usage_exits_2(void **state) {
                 assert_one_error_line(&r, "");
                 ctl_result_free(&r);
         }
+
+        /* a name the daemon refuses (org.freedesktop.DBus.Error.InvalidArgs):
+         * bad usage too, said about the name */
+        memset(long_name, 'v', 1100);
+        long_name[1100] = '\0';
+        assert_int_equal(ctl_run(&r, false, T, "--user", "show", long_name, NULL), 2);
+        assert_one_error_line(&r, "Invalid VM name 'vvv");
+        assert_non_null(strstr(r.err, "longer than"));
+        ctl_result_free(&r);
 }
 
 static void test_help_for_every_command(void **state) {

@@ -21,6 +21,7 @@
 
 #include "ctl.h"
 #include "fake-daemon.h"
+#include "guestinfo-names.h"
 #include "harness.h"
 
 #define T 30 /* seconds any one guestinfoctl run may take */
@@ -166,8 +167,8 @@ static void test_older_daemon_answers_unknown_method(void **state) {
 
         assert_int_equal(fake_model_new(fleet, 1, &m), 0);
         assert_int_equal(fake_daemon_start(&f, m, true), 0);
-        int r = sd_bus_call_method(H.bus, "org.guestinfod.GuestInfo1", "/org/guestinfod/GuestInfo1",
-                                   "org.guestinfod.GuestInfo1.Manager", "ListSummaries", &error, NULL, "");
+        int r = sd_bus_call_method(H.bus, BUS_NAME, MANAGER_PATH, MANAGER_INTERFACE, METHOD_LIST_SUMMARIES, &error,
+                                   NULL, "");
         fake_daemon_stop(&f);
         assert_true(r < 0);
         assert_string_equal(error.name, SD_BUS_ERROR_UNKNOWN_METHOD);
@@ -218,8 +219,10 @@ static void test_list_from_summaries(void **state) {
         /* charlie's OS is there, without a name: "", not null */
         assert_non_null(strstr(out, "\"name\": \"charlie\""));
         assert_non_null(strstr(out, "\"osPrettyName\": \"\",\n    \"hostname\": \"charlie\""));
-        assert_non_null(
-                strstr(out, "\"osPrettyName\": null,\n    \"hostname\": null,\n    \"ipAddress\": \"198.51.100.5\""));
+        /* the address as its parts; a prefix not known is null */
+        assert_non_null(strstr(out, "\"osPrettyName\": null,\n    \"hostname\": null,\n    \"address\": {\n"
+                                    "      \"family\": \"ipv4\",\n      \"address\": \"198.51.100.5\",\n"
+                                    "      \"prefix\": null\n    }"));
         /* bravo's OS is there without a name or hostname, delta's is not */
         assert_non_null(strstr(
                 out, "\"name\": \"bravo\",\n    \"uuid\": \"" UUID(
@@ -229,7 +232,10 @@ static void test_list_from_summaries(void **state) {
                 out, "\"name\": \"delta\",\n    \"uuid\": \"" UUID(
                              4) "\",\n    \"state\": \"running\",\n"
                                 "    \"agentConnected\": true,\n    \"osPrettyName\": null,\n    \"hostname\": null"));
-        assert_non_null(strstr(out, "\"hostname\": \"golf\",\n    \"ipAddress\": \"10.9.9.9/8\""));
+        assert_non_null(strstr(out, "\"hostname\": \"golf\",\n    \"address\": {\n      \"family\": \"ipv4\",\n"
+                                    "      \"address\": \"10.9.9.9\",\n      \"prefix\": 8\n    }"));
+        /* no address: null */
+        assert_non_null(strstr(out, "\"hostname\": \"foxtrot\",\n    \"address\": null"));
         free(out);
 
         out = same_as_before(m, false, "--names");
@@ -314,8 +320,9 @@ static void test_watch_reads_objects_when_the_tree_is_too_big(void **state) {
                                 by_object.present);
                 /* the same lines, guest data and all */
                 assert_string_equal(whole.present, by_object.present);
-                assert_non_null(strstr(by_object.present, json ? "\"PrettyName\":\"Debian GNU/Linux 12 (bookworm)\""
-                                                               : "PrettyName=\"Debian GNU/Linux 12 (bookworm)\""));
+                assert_non_null(strstr(by_object.present,
+                                       json ? "\"OperatingSystemPrettyName\":\"Debian GNU/Linux 12 (bookworm)\""
+                                            : "OperatingSystemPrettyName=\"Debian GNU/Linux 12 (bookworm)\""));
                 assert_int_equal(whole.get_managed_objects, 1);
                 assert_int_equal(whole.get_all, 0);
                 /* refused once, then the list and every interface of every VM */

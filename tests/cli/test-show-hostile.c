@@ -1,11 +1,11 @@
 /* guestinfoctl show, the real binary, with what a hostile guest can make
  * the daemon publish: login times no clock shows (NaN, 1e300, negative; the
- * raw agent reply carries any double) and a hostname and user names with
- * bidi overrides, zero-width and C1 characters, which would show on a
- * terminal as other text. The text output shows "-" for such a time and
- * escapes such characters; --json keeps the values as they are (JSON has no
- * NaN: null). The daemon's own bus code serves the model
- * (tests/helpers/fake-daemon.c). */
+ * raw agent reply carries any double, which the daemon publishes as 0 or
+ * the largest µs value) and a hostname and user names with bidi overrides,
+ * zero-width and C1 characters, which would show on a terminal as other
+ * text. The text output shows "-" for such a time and escapes such
+ * characters; --json says null for such a time and keeps the text as it is.
+ * The daemon's own bus code serves the model (tests/helpers/fake-daemon.c). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -122,10 +122,11 @@ static void test_json_keeps_the_values(void **state) {
         assert_string_equal(json_string_value(json_object_get(j, "hostname")), "www.bank" RLO "moc.evil");
         json_t *users = json_object_get(j, "users");
         assert_int_equal(json_array_size(users), 4);
-        assert_true(json_is_null(json_object_get(json_array_get(users, 0), "loginTime")));
-        assert_true(json_real_value(json_object_get(json_array_get(users, 1), "loginTime")) == 1e300);
-        assert_true(json_real_value(json_object_get(json_array_get(users, 2), "loginTime")) == -5.5);
-        assert_true(json_real_value(json_object_get(json_array_get(users, 3), "loginTime")) == 1700000000.25);
+        for (size_t i = 0; i < 3; i++)
+                assert_true(json_is_null(json_object_get(json_array_get(users, i), "loginTime")));
+        /* RFC 3339, as the agent's times */
+        assert_string_equal(json_string_value(json_object_get(json_array_get(users, 3), "loginTime")),
+                            "2023-11-14T22:13:20Z");
         assert_string_equal(json_string_value(json_object_get(json_array_get(users, 3), "userName")),
                             "ad" ZWSP "min" CSI "31m");
         json_decref(j);

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <jansson.h>
 
 #include "guest.h"
+#include "guestinfo-names.h"
 #include "harness.h"
 
 #define BUS_NAME "org.guestinfod.GuestInfo1"
@@ -24,7 +26,7 @@
 #define OS_IFACE "org.guestinfod.GuestInfo1.OS"
 #define USERS_IFACE "org.guestinfod.GuestInfo1.Users"
 #define FS_IFACE "org.guestinfod.GuestInfo1.Filesystems"
-#define IFACES_IFACE "org.guestinfod.GuestInfo1.Interfaces"
+#define NETWORK_IFACE "org.guestinfod.GuestInfo1.Network"
 
 #define FULL_VM "gi-full"
 #define FULL_UUID "91000000-0000-4000-8000-000000000001"
@@ -141,15 +143,29 @@ static json_t *call_json(const char *path, const char *method) {
         return j;
 }
 
-/* Users as "name@login" lines, from an a(ssd) the message is at. */
+/* The wall clock in µs, as login times are. */
+static uint64_t wall_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* Users as "name:login-µs " words, from an a(ssta{sv}) the message is at;
+ * every login time in µs, i.e. within the last 20 years of now in µs
+ * (seconds or ms would be far below), every a{sv} empty. */
 static size_t read_users(sd_bus_message *m, char *out, size_t size) {
+        const uint64_t now = wall_usec(), twenty_years = 20ULL * 365 * 86400 * 1000000;
         const char *name, *domain;
-        double login;
+        uint64_t login;
         size_t n = 0, k = 0;
         out[0] = '\0';
-        assert_true(sd_bus_message_enter_container(m, 'a', "(ssd)") > 0);
-        while (sd_bus_message_read(m, "(ssd)", &name, &domain, &login) > 0) {
-                k += snprintf(out + k, size - k, "%s:%.2f ", name, login);
+        assert_true(sd_bus_message_enter_container(m, 'a', USER_SIGNATURE) > 0);
+        while (sd_bus_message_enter_container(m, 'r', USER_FIELDS) > 0) {
+                assert_int_equal(sd_bus_message_read(m, "sst", &name, &domain, &login), 1);
+                assert_int_equal(sd_bus_message_read(m, "a{sv}", 0), 1);
+                assert_int_equal(sd_bus_message_exit_container(m), 1);
+                assert_true(login <= now && login > now - twenty_years);
+                k += snprintf(out + k, size - k, "%s:%" PRIu64 " ", name, login);
                 n++;
         }
         return n;
@@ -159,13 +175,13 @@ static void test_os_is_what_the_guest_was_built_with(void **state) {
         char krel_path[600], krel[256] = "";
 
         assert_prop_equals_spec(full_path, OS_IFACE, "Hostname", "guest.env", "$GUEST_HOSTNAME");
-        assert_prop_equals_spec(full_path, OS_IFACE, "Id", "guest.env", "$OS_ID");
-        assert_prop_equals_spec(full_path, OS_IFACE, "Name", "guest.env", "$OS_NAME");
-        assert_prop_equals_spec(full_path, OS_IFACE, "PrettyName", "guest.env", "$OS_PRETTY_NAME");
-        assert_prop_equals_spec(full_path, OS_IFACE, "Version", "guest.env", "$OS_VERSION");
-        assert_prop_equals_spec(full_path, OS_IFACE, "VersionId", "guest.env", "$OS_VERSION_ID");
-        assert_prop_equals_spec(full_path, OS_IFACE, "Variant", "guest.env", "$OS_VARIANT");
-        assert_prop_equals_spec(full_path, OS_IFACE, "VariantId", "guest.env", "$OS_VARIANT_ID");
+        assert_prop_equals_spec(full_path, OS_IFACE, "OperatingSystemId", "guest.env", "$OS_ID");
+        assert_prop_equals_spec(full_path, OS_IFACE, "OperatingSystemName", "guest.env", "$OS_NAME");
+        assert_prop_equals_spec(full_path, OS_IFACE, "OperatingSystemPrettyName", "guest.env", "$OS_PRETTY_NAME");
+        assert_prop_equals_spec(full_path, OS_IFACE, "OperatingSystemVersion", "guest.env", "$OS_VERSION");
+        assert_prop_equals_spec(full_path, OS_IFACE, "OperatingSystemVersionId", "guest.env", "$OS_VERSION_ID");
+        assert_prop_equals_spec(full_path, OS_IFACE, "OperatingSystemVariant", "guest.env", "$OS_VARIANT");
+        assert_prop_equals_spec(full_path, OS_IFACE, "OperatingSystemVariantId", "guest.env", "$OS_VARIANT_ID");
         /* the agent reports the zone's abbreviation and offset */
         assert_prop_equals_spec(full_path, OS_IFACE, "TimezoneName", "guest.env", "$(TZ=$GUEST_TIMEZONE date +%Z)");
         char *offset = spec_value("guest.env", "$(TZ=$GUEST_TIMEZONE date +%z)"); /* +0900 */
@@ -197,7 +213,40 @@ static void test_introspection_matches_dbus_xml(void **state) {
         assert_int_equal(harness_introspection_matches(&H, full_path, USERS_IFACE), 0);
         assert_int_equal(harness_introspection_matches(&H, full_path, FS_IFACE), 0);
         assert_int_equal(harness_introspection_matches(&H, full_path, DOMAIN_IFACE), 0);
-        assert_int_equal(harness_introspection_matches(&H, full_path, IFACES_IFACE), 0);
+        assert_int_equal(harness_introspection_matches(&H, full_path, NETWORK_IFACE), 0);
+}
+
+/* Properties.GetAll("") on an object with every interface: no property
+ * name twice (OS's names no longer repeat Domain's Id and Name). */
+static void test_get_all_has_no_duplicate_names(void **state) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *m = NULL;
+        const char *names[128], *name;
+        size_t n = 0;
+        bool os = false, domain_name = false;
+
+        int r = sd_bus_call_method(H.bus, BUS_NAME, full_path, "org.freedesktop.DBus.Properties", "GetAll", &error, &m,
+                                   "s", "");
+        if (r < 0)
+                fprintf(stderr, "GetAll(\"\"): %s\n", error.message);
+        assert_int_equal(r, 1);
+        assert_int_equal(sd_bus_message_enter_container(m, 'a', "{sv}"), 1);
+        while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+                assert_int_equal(sd_bus_message_read(m, "s", &name), 1);
+                for (size_t k = 0; k < n; k++)
+                        if (strcmp(names[k], name) == 0)
+                                fail_msg("GetAll(\"\"): %s twice", name);
+                assert_true(n < sizeof names / sizeof *names);
+                names[n++] = name;
+                os |= strcmp(name, "OperatingSystemPrettyName") == 0;
+                domain_name |= strcmp(name, "Name") == 0;
+                assert_true(sd_bus_message_skip(m, "v") >= 0);
+                assert_int_equal(sd_bus_message_exit_container(m), 1);
+        }
+        /* Domain, Network, OS, Users and Filesystems all answered */
+        assert_true(os && domain_name);
+        assert_true(n > 25);
+        sd_bus_message_unref(m);
 }
 
 static void test_agent_version_and_commands(void **state) {
@@ -230,16 +279,16 @@ static void test_users(void **state) {
         char got[4096], want[4096] = "", *spec_users = spec_value("guest.env", "$GUEST_USERS");
         uint32_t count = 0;
 
-        /* "alice:1700000000 bob:1700000100.5" → "alice:1700000000.00 bob:1700000100.50 " */
+        /* "alice:1700000000 bob:1700000100.5" → "alice:1700000000000000 bob:1700000100500000 " */
         size_t k = 0;
         for (char *save = NULL, *t = strtok_r(spec_users, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
                 char *colon = strchr(t, ':');
                 *colon = '\0';
-                k += snprintf(want + k, sizeof want - k, "%s:%.2f ", t, strtod(colon + 1, NULL));
+                k += snprintf(want + k, sizeof want - k, "%s:%.0f ", t, strtod(colon + 1, NULL) * 1e6);
         }
         free(spec_users);
 
-        sd_bus_message *m = get_property_message(full_path, USERS_IFACE, "Users", "a(ssd)");
+        sd_bus_message *m = get_property_message(full_path, USERS_IFACE, "Users", "a" USER_SIGNATURE);
         assert_int_equal(read_users(m, got, sizeof got), 3);
         assert_string_equal(got, want);
         sd_bus_message_unref(m);
@@ -251,23 +300,23 @@ static void test_filesystems(void **state) {
         char *serial = spec_value("guest.env", "$DATA_DISK_SERIAL");
         char *mounts = spec_value("guest.env", "$DATA_DISK_MOUNT $(echo $GUEST_EXTRA_MOUNTS | tr ' ' '\\n' | "
                                                "sed -n 's/^bind://p' | tr '\\n' ' ')");
-        sd_bus_message *m = get_property_message(full_path, FS_IFACE, "Filesystems", "a(ssstta(ss))");
+        sd_bus_message *m = get_property_message(full_path, FS_IFACE, "Filesystems", "a" FILESYSTEM_SIGNATURE);
         const char *disk, *mount, *type, *s, *bus;
         uint64_t used, total;
         size_t n = 0;
 
-        assert_true(sd_bus_message_enter_container(m, 'a', "(ssstta(ss))") > 0);
-        while (sd_bus_message_enter_container(m, 'r', "ssstta(ss)") > 0) {
+        assert_true(sd_bus_message_enter_container(m, 'a', FILESYSTEM_SIGNATURE) > 0);
+        while (sd_bus_message_enter_container(m, 'r', FILESYSTEM_FIELDS) > 0) {
                 assert_int_equal(sd_bus_message_read(m, "ssstt", &disk, &mount, &type, &used, &total), 1);
                 assert_string_equal(type, "ext4");
                 assert_non_null(strstr(mounts, mount));
                 assert_true(total > 0 && used <= total);
-                assert_true(sd_bus_message_enter_container(m, 'a', "(ss)") > 0);
-                assert_int_equal(sd_bus_message_read(m, "(ss)", &s, &bus), 1);
+                /* one disk: (serial, bus type, an empty a{sv}) */
+                assert_int_equal(sd_bus_message_read(m, "a" FILESYSTEM_DISK_SIGNATURE, 1, &s, &bus, 0), 1);
                 assert_string_equal(s, serial);
                 assert_string_equal(bus, "virtio");
-                sd_bus_message_exit_container(m);
-                sd_bus_message_exit_container(m);
+                assert_int_equal(sd_bus_message_read(m, "a{sv}", 0), 1);
+                assert_int_equal(sd_bus_message_exit_container(m), 1);
                 n++;
         }
         /* the data disk and its two bind mounts */
@@ -276,42 +325,68 @@ static void test_filesystems(void **state) {
         free(serial), free(mounts);
 }
 
+/* The a(ssy) m is at as "family address/prefix " words. */
+static void read_addresses(sd_bus_message *m, char *out, size_t size) {
+        const char *family, *address;
+        uint8_t prefix;
+        size_t k = 0;
+        out[0] = '\0';
+        assert_true(sd_bus_message_enter_container(m, 'a', ADDRESS_SIGNATURE) > 0);
+        while (sd_bus_message_read(m, ADDRESS_SIGNATURE, &family, &address, &prefix) > 0)
+                k += snprintf(out + k, size - k, "%s %s/%u ", family, address, prefix);
+        assert_int_equal(sd_bus_message_exit_container(m), 1);
+}
+
+/* The as m is at as "a,b". */
+static void read_sources(sd_bus_message *m, char *out, size_t size) {
+        const char *source;
+        size_t k = 0;
+        out[0] = '\0';
+        assert_true(sd_bus_message_enter_container(m, 'a', "s") > 0);
+        while (sd_bus_message_read(m, "s", &source) > 0)
+                k += snprintf(out + k, size - k, "%s%s", k ? "," : "", source);
+        assert_int_equal(sd_bus_message_exit_container(m), 1);
+}
+
 static void test_interfaces_merged(void **state) {
         char *mac = spec_value("guest.env", "$GUEST_MAC"), *ipv4 = spec_value("guest.env", "$GUEST_IPV4"),
              *ipv6 = spec_value("guest.env", "$GUEST_IPV6"),
              *extra = spec_value("guest.env", "$GUEST_EXTRA_NICS"); /* dummy0,10.99.0.5/24,fd00:99::5/64,MAC */
-        sd_bus_message *m = get_property_message(full_path, IFACES_IFACE, "Interfaces", "a(ssssass)");
-        const char *name, *ifname, *imac, *ip, *source, *a;
-        char addrs[1024];
+        sd_bus_message *m = get_property_message(full_path, NETWORK_IFACE, "Interfaces", "a" INTERFACE_SIGNATURE);
+        const char *name, *ifname, *imac;
+        char addrs[1024], sources[64], want[256];
         size_t n = 0;
 
-        assert_true(sd_bus_message_enter_container(m, 'a', "(ssssass)") > 0);
-        while (sd_bus_message_enter_container(m, 'r', "ssssass") > 0) {
-                assert_int_equal(sd_bus_message_read(m, "ssss", &name, &ifname, &imac, &ip), 1);
-                size_t k = 0;
-                addrs[0] = '\0';
-                assert_true(sd_bus_message_enter_container(m, 'a', "s") > 0);
-                while (sd_bus_message_read(m, "s", &a) > 0)
-                        k += snprintf(addrs + k, sizeof addrs - k, "%s ", a);
-                sd_bus_message_exit_container(m);
-                assert_int_equal(sd_bus_message_read(m, "s", &source), 1);
-                sd_bus_message_exit_container(m);
+        assert_true(sd_bus_message_enter_container(m, 'a', INTERFACE_SIGNATURE) > 0);
+        while (sd_bus_message_enter_container(m, 'r', INTERFACE_FIELDS) > 0) {
+                assert_int_equal(sd_bus_message_read(m, "sss", &name, &ifname, &imac), 1);
+                read_addresses(m, addrs, sizeof addrs);
+                read_sources(m, sources, sizeof sources);
+                assert_int_equal(sd_bus_message_read(m, "a{sv}", 0), 1);
+                assert_int_equal(sd_bus_message_exit_container(m), 1);
 
                 if (n == 0) {
-                        /* the domain's NIC, merged with eth0 by MAC */
+                        /* the domain's NIC, merged with eth0 by MAC; "10.0.2.15/24" is
+                         * ("ipv4", "10.0.2.15", 24), IPv4 first */
                         assert_string_equal(name, "net0");
                         assert_string_equal(ifname, "eth0");
                         assert_string_equal(imac, mac);
-                        assert_string_equal(ip, ipv4);
-                        assert_string_equal(source, "domain, guest-agent");
-                        assert_int_equal(strncmp(addrs, ipv4, strlen(ipv4)), 0); /* IPv4 first */
-                        assert_non_null(strstr(addrs, ipv6));
+                        assert_string_equal(sources, "domain,guest-agent");
+                        snprintf(want, sizeof want, "ipv4 %s ", ipv4);
+                        assert_int_equal(strncmp(addrs, want, strlen(want)), 0);
+                        snprintf(want, sizeof want, "ipv6 %s ", ipv6);
+                        assert_non_null(strstr(addrs, want));
                 } else {
                         /* the guest-only dummy interface; lo is dropped */
                         assert_string_equal(name, "");
                         assert_int_equal(strncmp(extra, ifname, strlen(ifname)), 0);
-                        assert_string_equal(source, "guest-agent");
-                        assert_non_null(strstr(extra, ip));
+                        assert_string_equal(sources, "guest-agent");
+                        /* "dummy0,10.99.0.5/24,fd00:99::5/64,MAC": its only IPv4 first */
+                        char *v4 = strchr(extra, ',') + 1, *v6 = strchr(v4, ',') + 1;
+                        snprintf(want, sizeof want, "ipv4 %.*s ", (int) (v6 - 1 - v4), v4);
+                        assert_int_equal(strncmp(addrs, want, strlen(want)), 0);
+                        snprintf(want, sizeof want, "ipv6 %.*s ", (int) (strchr(v6, ',') - v6), v6);
+                        assert_non_null(strstr(addrs, want));
                 }
                 n++;
         }
@@ -362,7 +437,7 @@ static void test_summaries_cap_at_ten(void **state) {
         uint32_t count = 0;
 
         assert_prop_equals_spec(many_path, OS_IFACE, "Hostname", "guest-many.env", "$GUEST_HOSTNAME");
-        sd_bus_message *m = get_property_message(many_path, USERS_IFACE, "Users", "a(ssd)");
+        sd_bus_message *m = get_property_message(many_path, USERS_IFACE, "Users", "a" USER_SIGNATURE);
         assert_int_equal(read_users(m, users, sizeof users), 10);
         sd_bus_message_unref(m);
         assert_int_equal(harness_get_property(&H, many_path, USERS_IFACE, "UserCount", 'u', &count), 0);
@@ -371,10 +446,10 @@ static void test_summaries_cap_at_ten(void **state) {
         assert_int_equal(read_users(m, users, sizeof users), 12);
         sd_bus_message_unref(m);
 
-        m = get_property_message(many_path, FS_IFACE, "Filesystems", "a(ssstta(ss))");
+        m = get_property_message(many_path, FS_IFACE, "Filesystems", "a" FILESYSTEM_SIGNATURE);
         size_t n = 0;
-        assert_true(sd_bus_message_enter_container(m, 'a', "(ssstta(ss))") > 0);
-        while (sd_bus_message_skip(m, "(ssstta(ss))") > 0)
+        assert_true(sd_bus_message_enter_container(m, 'a', FILESYSTEM_SIGNATURE) > 0);
+        while (sd_bus_message_skip(m, FILESYSTEM_SIGNATURE) > 0)
                 n++;
         assert_int_equal(n, 10);
         sd_bus_message_unref(m);
@@ -608,6 +683,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_teardown(test_os_is_what_the_guest_was_built_with, test_teardown),
                 cmocka_unit_test_teardown(test_introspection_matches_dbus_xml, test_teardown),
+                cmocka_unit_test_teardown(test_get_all_has_no_duplicate_names, test_teardown),
                 cmocka_unit_test_teardown(test_agent_version_and_commands, test_teardown),
                 cmocka_unit_test_teardown(test_users, test_teardown),
                 cmocka_unit_test_teardown(test_filesystems, test_teardown),

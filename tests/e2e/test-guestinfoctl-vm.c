@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -160,6 +161,18 @@ static void assert_json_string(json_t *o, const char *key, const char *want) {
                 fprintf(stderr, "%s: got '%s', want '%s'\n", key, got ? got : "(missing)", want);
         assert_non_null(got);
         assert_string_equal(got, want);
+}
+
+/* An address of guestinfoctl's JSON, {family, address, prefix}, is the
+ * spec's "address/prefix". */
+static void assert_address(json_t *a, const char *family, const char *spec_address) {
+        size_t n = strcspn(spec_address, "/");
+        char address[256];
+        snprintf(address, sizeof address, "%.*s", (int) n, spec_address);
+        assert_json_string(a, "family", family);
+        assert_json_string(a, "address", address);
+        assert_true(spec_address[n] == '/');
+        assert_int_equal(json_integer_value(json_object_get(a, "prefix")), strtol(spec_address + n + 1, NULL, 10));
 }
 
 static char *daemon_string(const char *prop) {
@@ -318,8 +331,13 @@ static void test_show_json_is_the_spec(void **state) {
                 *colon = '\0';
                 json_t *u = json_array_get(users, i);
                 assert_json_string(u, "userName", t);
-                assert_true(json_is_real(json_object_get(u, "loginTime")));
-                assert_true(json_real_value(json_object_get(u, "loginTime")) == strtod(colon + 1, NULL));
+                /* RFC 3339 UTC, whole seconds, as the agent's times */
+                time_t login = (time_t) strtod(colon + 1, NULL);
+                struct tm tm;
+                char want[64];
+                assert_non_null(gmtime_r(&login, &tm));
+                strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%SZ", &tm);
+                assert_json_string(u, "loginTime", want);
         }
         free(spec_users);
 
@@ -338,15 +356,30 @@ static void test_show_json_is_the_spec(void **state) {
         }
         free(serial), free(data);
 
-        /* the merged NIC */
-        char *mac = spec("$GUEST_MAC"), *ipv4 = spec("$GUEST_IPV4");
+        /* the merged NIC: its addresses as their parts, IPv4 first */
+        char *mac = spec("$GUEST_MAC"), *ipv4 = spec("$GUEST_IPV4"), *ipv6 = spec("$GUEST_IPV6");
         json_t *nic = json_array_get(json_object_get(j, "interfaces"), 0);
         assert_json_string(nic, "name", "net0");
         assert_json_string(nic, "interfaceName", "eth0");
         assert_json_string(nic, "mac", mac);
-        assert_json_string(nic, "ipAddress", ipv4);
-        assert_json_string(nic, "infoSource", "domain, guest-agent");
-        free(mac), free(ipv4);
+        json_t *addresses = json_object_get(nic, "addresses");
+        assert_true(json_array_size(addresses) >= 2);
+        assert_address(json_array_get(addresses, 0), "ipv4", ipv4);
+        bool found_ipv6 = false;
+        for (i = 1; i < json_array_size(addresses); i++) {
+                json_t *a = json_array_get(addresses, i);
+                if (strcmp(json_string_value(json_object_get(a, "family")), "ipv6") == 0 &&
+                    strncmp(ipv6, json_string_value(json_object_get(a, "address")), strcspn(ipv6, "/")) == 0) {
+                        assert_address(a, "ipv6", ipv6);
+                        found_ipv6 = true;
+                }
+        }
+        assert_true(found_ipv6);
+        json_t *sources = json_object_get(nic, "sources");
+        assert_int_equal(json_array_size(sources), 2);
+        assert_string_equal(json_string_value(json_array_get(sources, 0)), "domain");
+        assert_string_equal(json_string_value(json_array_get(sources, 1)), "guest-agent");
+        free(mac), free(ipv4), free(ipv6);
         json_decref(j);
         free(out);
 }
@@ -366,7 +399,7 @@ static void test_list_is_the_spec(void **state) {
         assert_true(json_is_true(json_object_get(vm, "agentConnected")));
         assert_json_string(vm, "osPrettyName", pretty);
         assert_json_string(vm, "hostname", hostname);
-        assert_json_string(vm, "ipAddress", ipv4);
+        assert_address(json_object_get(vm, "address"), "ipv4", ipv4);
         json_decref(j);
         free(out);
 
@@ -522,7 +555,7 @@ static void test_refresh_and_watch(void **state) {
         json_t *j = parse(line), *interfaces = json_object_get(j, "interfaces");
         char *pretty = spec("$OS_PRETTY_NAME");
         assert_json_string(j, "event", "present");
-        assert_json_string(json_object_get(interfaces, "OS"), "PrettyName", pretty);
+        assert_json_string(json_object_get(interfaces, "OS"), "OperatingSystemPrettyName", pretty);
         assert_true(json_is_true(json_object_get(json_object_get(interfaces, "Domain"), "AgentConnected")));
         assert_int_equal(json_integer_value(json_object_get(json_object_get(interfaces, "Users"), "UserCount")), 3);
         json_decref(j);

@@ -30,7 +30,7 @@
 #define OS_IFACE "org.guestinfod.GuestInfo1.OS"
 #define USERS_IFACE "org.guestinfod.GuestInfo1.Users"
 #define FS_IFACE "org.guestinfod.GuestInfo1.Filesystems"
-#define IFACES_IFACE "org.guestinfod.GuestInfo1.Interfaces"
+#define NETWORK_IFACE "org.guestinfod.GuestInfo1.Network"
 
 /* Peak RSS of the daemon over the whole run. Under AddressSanitizer
  * (tools/check's second pass sets DAEMON_ASAN_OPTIONS) shadow memory and the
@@ -214,9 +214,9 @@ static void test_fat_replies(void **state) {
         long commands = count_array(fat_path, DOMAIN_IFACE, "AgentSupportedCommands", false, "(sb)");
         assert_int_equal(harness_get_property(&H, fat_path, USERS_IFACE, "UserCount", 'u', &users), 0);
         assert_int_equal(harness_get_property(&H, fat_path, FS_IFACE, "FilesystemCount", 'u', &filesystems), 0);
-        long list_users = count_array(fat_path, USERS_IFACE, "ListUsers", true, "(ssd)");
-        long list_fs = count_array(fat_path, FS_IFACE, "ListFilesystems", true, "(ssstta(ss))");
-        long ifaces = count_array(fat_path, IFACES_IFACE, "Interfaces", false, "(ssssass)");
+        long list_users = count_array(fat_path, USERS_IFACE, "ListUsers", true, "(ssta{sv})");
+        long list_fs = count_array(fat_path, FS_IFACE, "ListFilesystems", true, "(ssstta(ssa{sv})a{sv})");
+        long ifaces = count_array(fat_path, NETWORK_IFACE, "Interfaces", false, "(sssa(ssy)asa{sv})");
         printf("# fat VM: %ld commands, UserCount %u (ListUsers %ld), FilesystemCount %u (ListFilesystems %ld), "
                "%ld interfaces\n",
                commands, users, list_users, filesystems, list_fs, ifaces);

@@ -39,7 +39,7 @@
 #define OS_IFACE "org.guestinfod.GuestInfo1.OS"
 #define USERS_IFACE "org.guestinfod.GuestInfo1.Users"
 #define FS_IFACE "org.guestinfod.GuestInfo1.Filesystems"
-#define IFACES_IFACE "org.guestinfod.GuestInfo1.Interfaces"
+#define NETWORK_IFACE "org.guestinfod.GuestInfo1.Network"
 #define ERROR_AGENT_FAILED "org.guestinfod.GuestInfo1.Error.AgentFailed"
 
 /* The bounds the daemon promises (collectors/parsers/guest-data.h). */
@@ -401,9 +401,18 @@ static bool not_exported(const sd_bus_error *e) {
 /* The string properties of an interface (see dbus/), to find the one a
  * failing GetAll choked on. */
 static const char *const *string_props(const char *iface) {
-        static const char *const os[] = { "Id",        "Name",          "PrettyName",    "Version",
-                                          "VersionId", "KernelRelease", "KernelVersion", "Machine",
-                                          "Variant",   "VariantId",     "Hostname",      "TimezoneName",
+        static const char *const os[] = { "OperatingSystemId",
+                                          "OperatingSystemName",
+                                          "OperatingSystemPrettyName",
+                                          "OperatingSystemVersion",
+                                          "OperatingSystemVersionId",
+                                          "KernelRelease",
+                                          "KernelVersion",
+                                          "Machine",
+                                          "OperatingSystemVariant",
+                                          "OperatingSystemVariantId",
+                                          "Hostname",
+                                          "TimezoneName",
                                           NULL };
         static const char *const domain[] = { "Name", "UUID", "State", "AgentVersion", NULL };
         static const char *const none[] = { NULL };
@@ -552,22 +561,22 @@ static void inspect(const Vm *vm, Published *p) {
         p->os = get_all(vm, OS_IFACE, p);
         if (p->os) {
                 copy_prop(vm, OS_IFACE, "Hostname", p->hostname, sizeof p->hostname);
-                copy_prop(vm, OS_IFACE, "Name", p->os_name, sizeof p->os_name);
-                copy_prop(vm, OS_IFACE, "PrettyName", p->pretty_name, sizeof p->pretty_name);
-                copy_prop(vm, OS_IFACE, "Version", p->os_version, sizeof p->os_version);
+                copy_prop(vm, OS_IFACE, "OperatingSystemName", p->os_name, sizeof p->os_name);
+                copy_prop(vm, OS_IFACE, "OperatingSystemPrettyName", p->pretty_name, sizeof p->pretty_name);
+                copy_prop(vm, OS_IFACE, "OperatingSystemVersion", p->os_version, sizeof p->os_version);
         }
 
         p->users = get_all(vm, USERS_IFACE, p);
         if (p->users) {
                 harness_get_property(&H, vm->path, USERS_IFACE, "UserCount", 'u', &p->user_count);
-                p->n_users = get_array(vm, USERS_IFACE, "Users", "(ssd)", p);
-                p->n_list_users = call_array(vm, USERS_IFACE, "ListUsers", "(ssd)", p);
+                p->n_users = get_array(vm, USERS_IFACE, "Users", "(ssta{sv})", p);
+                p->n_list_users = call_array(vm, USERS_IFACE, "ListUsers", "(ssta{sv})", p);
                 sd_bus_message *m = NULL;
                 if (sd_bus_call_method(H.bus, BUS_NAME, vm->path, USERS_IFACE, "ListUsers", NULL, &m, "") >= 0) {
                         const char *name, *domain;
-                        double t;
-                        if (sd_bus_message_enter_container(m, 'a', "(ssd)") > 0 &&
-                            sd_bus_message_read(m, "(ssd)", &name, &domain, &t) > 0)
+                        uint64_t t;
+                        if (sd_bus_message_enter_container(m, 'a', "(ssta{sv})") > 0 &&
+                            sd_bus_message_read(m, "(ssta{sv})", &name, &domain, &t, 0) > 0)
                                 snprintf(p->first_user, sizeof p->first_user, "%s", name);
                         sd_bus_message_unref(m);
                 }
@@ -576,24 +585,24 @@ static void inspect(const Vm *vm, Published *p) {
         p->filesystems = get_all(vm, FS_IFACE, p);
         if (p->filesystems) {
                 harness_get_property(&H, vm->path, FS_IFACE, "FilesystemCount", 'u', &p->fs_count);
-                p->n_fs = get_array(vm, FS_IFACE, "Filesystems", "(ssstta(ss))", p);
-                p->n_list_fs = call_array(vm, FS_IFACE, "ListFilesystems", "(ssstta(ss))", p);
+                p->n_fs = get_array(vm, FS_IFACE, "Filesystems", "(ssstta(ssa{sv})a{sv})", p);
+                p->n_list_fs = call_array(vm, FS_IFACE, "ListFilesystems", "(ssstta(ssa{sv})a{sv})", p);
         }
 
-        p->interfaces = get_all(vm, IFACES_IFACE, p);
+        p->interfaces = get_all(vm, NETWORK_IFACE, p);
         if (!p->interfaces)
-                problem("%s: the Interfaces interface is missing (it is always there)", vm->name);
+                problem("%s: the Network interface is missing (it is always there)", vm->name);
         else {
                 sd_bus_message *m = NULL;
-                p->n_ifaces = get_array(vm, IFACES_IFACE, "Interfaces", "(ssssass)", p);
-                if (sd_bus_get_property(H.bus, BUS_NAME, vm->path, IFACES_IFACE, "Interfaces", NULL, &m,
-                                        "a(ssssass)") >= 0) {
+                p->n_ifaces = get_array(vm, NETWORK_IFACE, "Interfaces", "(sssa(ssy)asa{sv})", p);
+                if (sd_bus_get_property(H.bus, BUS_NAME, vm->path, NETWORK_IFACE, "Interfaces", NULL, &m,
+                                        "a(sssa(ssy)asa{sv})") >= 0) {
                         const char *name;
-                        if (sd_bus_message_enter_container(m, 'a', "(ssssass)") > 0)
-                                while (sd_bus_message_enter_container(m, 'r', "ssssass") > 0) {
+                        if (sd_bus_message_enter_container(m, 'a', "(sssa(ssy)asa{sv})") > 0)
+                                while (sd_bus_message_enter_container(m, 'r', "sssa(ssy)asa{sv}") > 0) {
                                         if (sd_bus_message_read(m, "s", &name) > 0 && name[0] == '\0')
                                                 p->n_guest_only++;
-                                        sd_bus_message_skip(m, "sssass");
+                                        sd_bus_message_skip(m, "ssa(ssy)asa{sv}");
                                         sd_bus_message_exit_container(m);
                                 }
                         sd_bus_message_unref(m);
@@ -646,7 +655,7 @@ static void inspect(const Vm *vm, Published *p) {
                "ListUsers %zu; FilesystemCount %u, Filesystems %zu, ListFilesystems %zu; Interfaces %zu "
                "(%zu guest-only); commands %zu\n",
                vm->name, p->os ? " OS" : "", p->users ? " Users" : "", p->filesystems ? " Filesystems" : "",
-               p->interfaces ? " Interfaces" : "", p->n_strings, p->max_len, p->n_cut, p->user_count, p->n_users,
+               p->interfaces ? " Network" : "", p->n_strings, p->max_len, p->n_cut, p->user_count, p->n_users,
                p->n_list_users, p->fs_count, p->n_fs, p->n_list_fs, p->n_ifaces, p->n_guest_only, p->n_commands);
         fflush(stdout);
 }
@@ -1113,9 +1122,9 @@ static void test_longstrings(void **state) {
         assert_non_null(hostname);
         if (p.os) {
                 check_cut(vm, "Hostname", p.hostname, hostname);
-                check_cut(vm, "Name", p.os_name, "Hostile Agent-");
-                check_cut(vm, "PrettyName", p.pretty_name, "Hostile Agent 1.0-");
-                check_cut(vm, "Version", p.os_version, "1.0-");
+                check_cut(vm, "OperatingSystemName", p.os_name, "Hostile Agent-");
+                check_cut(vm, "OperatingSystemPrettyName", p.pretty_name, "Hostile Agent 1.0-");
+                check_cut(vm, "OperatingSystemVersion", p.os_version, "1.0-");
         }
         if (p.users) {
                 if (p.user_count != 3)
@@ -1214,7 +1223,7 @@ static size_t reply_bytes(const char *path, const char *iface, const char *membe
 /* What GetManagedObjects and InterfacesAdded carry of an object: the
  * bodies of GetAll for each of its interfaces, summed. */
 static size_t object_bytes(const char *path, bool guest_data) {
-        static const char *const ifaces[] = { DOMAIN_IFACE, IFACES_IFACE, OS_IFACE, USERS_IFACE, FS_IFACE };
+        static const char *const ifaces[] = { DOMAIN_IFACE, NETWORK_IFACE, OS_IFACE, USERS_IFACE, FS_IFACE };
         size_t sum = 0;
         for (size_t i = 0; i < (guest_data ? 5 : 2); i++) {
                 size_t n = reply_bytes(path, "org.freedesktop.DBus.Properties", "GetAll", "s", ifaces[i], NULL);

@@ -637,7 +637,7 @@ static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 sd_bus_message_read(m, "o", &path);
                 path_label(path, label, sizeof label);
                 fprintf(f, "InterfacesRemoved %s", label);
-                /* our interfaces, short names, sorted: "Domain Interfaces" */
+                /* our interfaces, short names, sorted: "Domain Network" */
                 char *names[16];
                 size_t n = 0;
                 sd_bus_message_enter_container(m, 'a', "s");
@@ -773,7 +773,8 @@ int harness_get_property(Harness *h, const char *path, const char *iface, const 
 /* --- introspection --- */
 
 /* The interface block <interface name="iface"> ... </interface> of xml, each
- * line trimmed, comments dropped. */
+ * line trimmed; comments (over any number of lines) and the annotations for
+ * code generators (org.gtk.GDBus.*, which sd-bus does not publish) dropped. */
 static char *interface_block(const char *xml, const char *iface) {
         char start[256];
         snprintf(start, sizeof start, "<interface name=\"%s\">", iface);
@@ -787,7 +788,14 @@ static char *interface_block(const char *xml, const char *iface) {
                 const char *end = nl ? nl : e;
                 while (l < end && (*l == ' ' || *l == '\t'))
                         l++;
-                if (end > l && strncmp(l, "<!--", 4) != 0) {
+                if (strncmp(l, "<!--", 4) == 0) {
+                        const char *c = strstr(l, "-->");
+                        if (!c || c >= e)
+                                break;
+                        l = c + 3;
+                        continue;
+                }
+                if (end > l && strncmp(l, "<annotation name=\"org.gtk.GDBus.", 32) != 0) {
                         memcpy(out + k, l, end - l);
                         k += end - l;
                         out[k++] = '\n';

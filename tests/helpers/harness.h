@@ -75,7 +75,7 @@ const char *harness_test_domain_xml(Harness *h, const char *name, const char *uu
 
 /* Signal recording. Lines look like:
  *   InterfacesAdded <uuid> Name=vm1 UUID=... State=shutoff Persistent=true Id=-1
- *   InterfacesRemoved <uuid> Domain Interfaces      (our interfaces, short names)
+ *   InterfacesRemoved <uuid> Domain Network        (our interfaces, short names)
  *   PropertiesChanged <uuid> State=running Id=3
  *   PropertiesChanged manager Connected=false
  * where <uuid> is the domain's UUID decoded from its object path. */

@@ -35,13 +35,36 @@ static char *sorted_text(char **lines, size_t n) {
 
 /* One domain as a line, the same from every source:
  * "name|uuid|state|agent|guest data|pretty name|hostname|address,...". The
- * addresses are appended by the caller; each is bracketed, so "" shows. */
+ * addresses are appended by the caller (write_addresses). */
 static FILE *start_line(char **buf, size_t *len, const char *name, const char *uuid, const char *state, int agent,
                         int guest_data, const char *pretty_name, const char *hostname) {
         FILE *f = open_memstream(buf, len);
         fprintf(f, "%s|%s|%s|%s|%s|%s|%s|", name, uuid, state, agent ? "true" : "false", guest_data ? "true" : "false",
                 pretty_name, hostname);
         return f;
+}
+
+/* The a(ssy) m is at, each address as "[family address/prefix]", after
+ * those already written (*first false once one is). */
+static void write_addresses(sd_bus_message *m, FILE *f, bool *first) {
+        const char *family, *address;
+        uint8_t prefix;
+        assert_int_equal(sd_bus_message_enter_container(m, 'a', ADDRESS_SIGNATURE), 1);
+        while (sd_bus_message_read(m, ADDRESS_SIGNATURE, &family, &address, &prefix) > 0) {
+                assert_true(strcmp(family, "ipv4") == 0 || strcmp(family, "ipv6") == 0);
+                assert_true(address[0] != '\0');
+                assert_null(strchr(address, '/'));
+                fprintf(f, "%s[%s %s/%u]", *first ? "" : ",", family, address, prefix);
+                *first = false;
+        }
+        assert_int_equal(sd_bus_message_exit_container(m), 1);
+}
+
+/* An empty a{sv}, where every entry ends (nothing is in it yet). */
+static void read_empty_extra(sd_bus_message *m) {
+        assert_int_equal(sd_bus_message_enter_container(m, 'a', EXTRA_ENTRY_SIGNATURE), 1);
+        assert_int_equal(sd_bus_message_at_end(m, false), 1);
+        assert_int_equal(sd_bus_message_exit_container(m), 1);
 }
 
 /* ListSummaries as sorted lines; each path is checked against the UUID. */
@@ -57,10 +80,11 @@ char *summaries_text(sd_bus *bus, size_t *ret_n) {
         if (r < 0)
                 fprintf(stderr, "ListSummaries: %s: %s\n", error.name, error.message);
         assert_int_equal(r, 1);
-        assert_string_equal(sd_bus_message_get_signature(reply, true), "a(osssbbssas)");
-        assert_int_equal(sd_bus_message_enter_container(reply, 'a', "(osssbbssas)"), 1);
-        while ((r = sd_bus_message_enter_container(reply, 'r', "osssbbssas")) > 0) {
-                const char *path, *name, *uuid, *state, *pretty_name, *hostname, *address;
+        assert_string_equal(sd_bus_message_get_signature(reply, true), "a(osssbbssa(ssy)a{sv})");
+        assert_int_equal(sd_bus_message_enter_container(reply, 'a', SUMMARY_SIGNATURE), 1);
+        while ((r = sd_bus_message_enter_container(reply, 'r', SUMMARY_FIELDS)) > 0) {
+                const char *path, *name, *uuid, *state, *pretty_name, *hostname;
+                bool first = true;
                 int agent, guest_data;
                 char *line = NULL, *expected_path = NULL;
                 size_t len = 0;
@@ -72,11 +96,9 @@ char *summaries_text(sd_bus *bus, size_t *ret_n) {
                 assert_string_equal(path, expected_path);
                 free(expected_path);
                 FILE *f = start_line(&line, &len, name, uuid, state, agent, guest_data, pretty_name, hostname);
-                assert_int_equal(sd_bus_message_enter_container(reply, 'a', "s"), 1);
-                for (bool first = true; sd_bus_message_read(reply, "s", &address) > 0; first = false)
-                        fprintf(f, "%s[%s]", first ? "" : ",", address);
+                write_addresses(reply, f, &first);
                 fclose(f);
-                assert_int_equal(sd_bus_message_exit_container(reply), 1);
+                read_empty_extra(reply);
                 assert_int_equal(sd_bus_message_exit_container(reply), 1);
                 lines = realloc(lines, (n + 1) * sizeof *lines);
                 lines[n++] = line;
@@ -93,30 +115,24 @@ static void read_string_variant(sd_bus_message *m, const char **ret) {
         assert_int_equal(sd_bus_message_read(m, "v", "s", ret), 1);
 }
 
-/* The non-empty addresses of Interfaces, the a(ssssass) m is at, bracketed:
- * what ListSummaries gives ("" says nothing). */
+/* The addresses of Network.Interfaces, the a(sssa(ssy)asa{sv}) m is at, as
+ * write_addresses() writes them: what ListSummaries gives. */
 static void write_interface_addresses(sd_bus_message *m, FILE *f) {
         bool first = true;
-        const char *address;
-        assert_int_equal(sd_bus_message_enter_container(m, 'a', "(ssssass)"), 1);
-        while (sd_bus_message_enter_container(m, 'r', "ssssass") > 0) {
-                assert_true(sd_bus_message_skip(m, "ssss") >= 0);
-                assert_int_equal(sd_bus_message_enter_container(m, 'a', "s"), 1);
-                while (sd_bus_message_read(m, "s", &address) > 0)
-                        if (address[0]) {
-                                fprintf(f, "%s[%s]", first ? "" : ",", address);
-                                first = false;
-                        }
-                assert_int_equal(sd_bus_message_exit_container(m), 1);
-                assert_true(sd_bus_message_skip(m, "s") >= 0);
+        assert_int_equal(sd_bus_message_enter_container(m, 'a', INTERFACE_SIGNATURE), 1);
+        while (sd_bus_message_enter_container(m, 'r', INTERFACE_FIELDS) > 0) {
+                assert_true(sd_bus_message_skip(m, "sss") >= 0);
+                write_addresses(m, f, &first);
+                assert_true(sd_bus_message_skip(m, "as") >= 0);
+                read_empty_extra(m);
                 assert_int_equal(sd_bus_message_exit_container(m), 1);
         }
         assert_int_equal(sd_bus_message_exit_container(m), 1);
 }
 
 /* GetManagedObjects as the same lines: Domain's Name, UUID, State,
- * AgentConnected; whether the object has OS; OS's PrettyName and Hostname
- * if it has, else ""; every non-empty address of Interfaces. */
+ * AgentConnected; whether the object has OS; OS's OperatingSystemPrettyName
+ * and Hostname if it has, else ""; every address of Network.Interfaces. */
 char *managed_objects_text(sd_bus *bus, size_t *ret_n) {
         sd_bus_error error = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
@@ -155,12 +171,13 @@ char *managed_objects_text(sd_bus *bus, size_t *ret_n) {
                                         read_string_variant(reply, &state);
                                 else if (domain && strcmp(prop, "AgentConnected") == 0)
                                         assert_int_equal(sd_bus_message_read(reply, "v", "b", &agent), 1);
-                                else if (os && strcmp(prop, "PrettyName") == 0)
+                                else if (os && strcmp(prop, "OperatingSystemPrettyName") == 0)
                                         read_string_variant(reply, &pretty_name);
                                 else if (os && strcmp(prop, "Hostname") == 0)
                                         read_string_variant(reply, &hostname);
-                                else if (strcmp(iface, INTERFACES_INTERFACE) == 0 && strcmp(prop, "Interfaces") == 0) {
-                                        assert_int_equal(sd_bus_message_enter_container(reply, 'v', "a(ssssass)"), 1);
+                                else if (strcmp(iface, NETWORK_INTERFACE) == 0 && strcmp(prop, "Interfaces") == 0) {
+                                        assert_int_equal(
+                                                sd_bus_message_enter_container(reply, 'v', "a" INTERFACE_SIGNATURE), 1);
                                         write_interface_addresses(reply, af);
                                         assert_int_equal(sd_bus_message_exit_container(reply), 1);
                                 } else
@@ -231,13 +248,13 @@ char *properties_line(sd_bus *bus, const char *uuid) {
         state = get_string(bus, path, DOMAIN_INTERFACE, "State", NULL);
         assert_true(sd_bus_get_property_trivial(bus, BUS_NAME, path, DOMAIN_INTERFACE, "AgentConnected", &error, 'b',
                                                 &agent) >= 0);
-        pretty_name = get_string(bus, path, OS_INTERFACE, "PrettyName", &no_os);
+        pretty_name = get_string(bus, path, OS_INTERFACE, "OperatingSystemPrettyName", &no_os);
         hostname = get_string(bus, path, OS_INTERFACE, "Hostname", &no_hostname);
         assert_int_equal(no_os, no_hostname);
         FILE *f = start_line(&line, &len, name, id, state, agent, !no_os, pretty_name, hostname);
         /* the reply is at the value, inside the variant */
-        assert_true(sd_bus_get_property(bus, BUS_NAME, path, INTERFACES_INTERFACE, "Interfaces", &error, &reply,
-                                        "a(ssssass)") >= 0);
+        assert_true(sd_bus_get_property(bus, BUS_NAME, path, NETWORK_INTERFACE, "Interfaces", &error, &reply,
+                                        "a" INTERFACE_SIGNATURE) >= 0);
         write_interface_addresses(reply, f);
         fclose(f);
         sd_bus_message_unref(reply);

@@ -1,9 +1,9 @@
 /* What guestinfod says about its domains, read three ways and written as
  * the same text, one line per domain:
- *   name|uuid|state|agent|guest data|pretty name|hostname|[address],...
+ *   name|uuid|state|agent|guest data|pretty name|hostname|[family address/prefix],...
  * (guest data: whether the object has the OS interface; the OS values ""
- * when it has not; the non-empty addresses of Interfaces, each in brackets,
- * so an empty one in ListSummaries would show), the lines sorted: equal
+ * when it has not; the addresses of Network.Interfaces, each in brackets,
+ * the prefix 0 when unknown), the lines sorted: equal
  * texts mean the same values, field by field. They fail the cmocka test on
  * a bad answer. */
 #pragma once
@@ -13,7 +13,7 @@
 #include <systemd/sd-bus.h>
 
 /* One ListSummaries call; each object path is checked against its UUID,
- * the reply's signature against a(osssbbssas). *ret_n: domains. */
+ * the reply's signature against a(osssbbssa(ssy)a{sv}). *ret_n: domains. */
 char *summaries_text(sd_bus *bus, size_t *ret_n);
 /* One GetManagedObjects call; domain objects only. */
 char *managed_objects_text(sd_bus *bus, size_t *ret_n);

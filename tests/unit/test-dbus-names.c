@@ -21,7 +21,12 @@
 #include "macro.h"
 
 static const char *const interfaces[] = {
-        MANAGER_INTERFACE, DOMAIN_INTERFACE, OS_INTERFACE, USERS_INTERFACE, FILESYSTEMS_INTERFACE, INTERFACES_INTERFACE,
+        MANAGER_INTERFACE, DOMAIN_INTERFACE, OS_INTERFACE, USERS_INTERFACE, FILESYSTEMS_INTERFACE, NETWORK_INTERFACE,
+};
+
+/* The interfaces a domain object can have at once. */
+static const char *const domain_object_interfaces[] = {
+        DOMAIN_INTERFACE, NETWORK_INTERFACE, OS_INTERFACE, USERS_INTERFACE, FILESYSTEMS_INTERFACE,
 };
 
 static const struct {
@@ -42,7 +47,6 @@ static const struct {
 
 static const char *const errors[] = {
         BUS_ERROR_NO_SUCH_DOMAIN,
-        BUS_ERROR_INVALID_ARGS,
         BUS_ERROR_NO_AGENT,
         BUS_ERROR_AGENT_FAILED,
 };
@@ -196,7 +200,38 @@ static void test_signatures(void **state) {
         assert_property_type(DOMAIN_INTERFACE, PROPERTY_AGENT_SUPPORTED_COMMANDS, "a" AGENT_COMMAND_SIGNATURE);
         assert_property_type(USERS_INTERFACE, "Users", "a" USER_SIGNATURE);
         assert_property_type(FILESYSTEMS_INTERFACE, "Filesystems", "a" FILESYSTEM_SIGNATURE);
-        assert_property_type(INTERFACES_INTERFACE, "Interfaces", "a" INTERFACE_SIGNATURE);
+        assert_property_type(NETWORK_INTERFACE, "Interfaces", "a" INTERFACE_SIGNATURE);
+        assert_property_type(OS_INTERFACE, "OperatingSystemPrettyName", "s");
+        assert_property_type(OS_INTERFACE, "Hostname", "s");
+
+        /* the shapes themselves, spelled out once */
+        assert_string_equal("a" SUMMARY_SIGNATURE, "a(osssbbssa(ssy)a{sv})");
+        assert_string_equal("a" INTERFACE_SIGNATURE, "a(sssa(ssy)asa{sv})");
+        assert_string_equal("a" USER_SIGNATURE, "a(ssta{sv})");
+        assert_string_equal("a" FILESYSTEM_SIGNATURE, "a(ssstta(ssa{sv})a{sv})");
+}
+
+/* No property name repeats across the interfaces of one domain object, so
+ * Properties.GetAll("") means something. */
+static void test_property_names_unique(void **state) {
+        const char *seen[128];
+        size_t n = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(domain_object_interfaces); i++)
+                for (xmlNode *p = interface_node(domain_object_interfaces[i])->children; p; p = p->next) {
+                        if (!is_element(p, "property"))
+                                continue;
+                        xmlChar *name = xmlGetProp(p, (const xmlChar *) "name");
+                        assert_non_null(name);
+                        for (size_t k = 0; k < n; k++)
+                                if (strcmp(seen[k], (const char *) name) == 0)
+                                        fail_msg("%s: on two interfaces of a domain object", (const char *) name);
+                        assert_true(n < ELEMENTSOF(seen));
+                        seen[n++] = (const char *) name;
+                }
+        assert_true(n > 20);
+        for (size_t k = 0; k < n; k++)
+                xmlFree((xmlChar *) seen[k]);
 }
 
 /* The paths follow the bus name; the errors are the daemon's, each mapped to
@@ -221,6 +256,9 @@ static void test_paths_and_errors(void **state) {
         while (bus_error_map[mapped].name)
                 mapped++;
         assert_int_equal(mapped, ELEMENTSOF(errors));
+        /* invalid arguments get the standard error, not one of ours */
+        for (size_t i = 0; i < mapped; i++)
+                assert_null(strstr(bus_error_map[i].name, "InvalidArgs"));
         for (size_t i = 0; i < ELEMENTSOF(errors); i++) {
                 assert_int_equal(strncmp(errors[i], BUS_NAME ".Error.", strlen(BUS_NAME ".Error.")), 0);
                 assert_string_equal(bus_error_map[i].name, errors[i]);
@@ -231,9 +269,8 @@ static void test_paths_and_errors(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_interfaces),
-                cmocka_unit_test(test_methods),
-                cmocka_unit_test(test_signatures),
+                cmocka_unit_test(test_interfaces),       cmocka_unit_test(test_methods),
+                cmocka_unit_test(test_signatures),       cmocka_unit_test(test_property_names_unique),
                 cmocka_unit_test(test_paths_and_errors),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);

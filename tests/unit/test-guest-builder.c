@@ -220,7 +220,8 @@ static void test_budget_users(void **state) {
         GuestBuilder b;
         GuestInfo *g = begin(&b, GUEST_KIND_USERS);
         GuestUserIn big_user = { .name = { big, BIG }, .domain = { big, BIG } };
-        size_t cost = 8 + wire(GUEST_USER_NAME_MAX) + wire(GUEST_USER_DOMAIN_MAX) + 8;
+        /* (ssta{sv}): two strings, the t aligned to 8, the empty a{sv} */
+        size_t cost = wire(GUEST_USER_NAME_MAX) + wire(GUEST_USER_DOMAIN_MAX) + 4 + 8 + 8;
 
         guest_builder_set_reported(&b, GUEST_LIST_USERS, 1000);
         for (int i = 0; i < 1000; i++)
@@ -294,10 +295,11 @@ static void test_budget_interfaces(void **state) {
                 assert_int_equal(guest_builder_add_interface(&b, &in), 0);
         assert_int_equal(g->n_interfaces_reported, 100000);
         assert_true(b.spent[GUEST_LIST_INTERFACES] <= GUEST_INTERFACES_BUDGET);
-        /* each whole interface: 32 addresses of 67 bytes */
-        size_t addresses = GUEST_ADDRESSES_MAX * wire(GUEST_ADDRESS_MAX + 3);
-        size_t whole =
-                8 + wire(GUEST_INTERFACE_NAME_MAX) + wire(GUEST_MAC_MAX) + 36 + addresses + wire(GUEST_ADDRESS_MAX + 3);
+        /* each whole interface: 32 addresses of 64 bytes, each a (ssy) with
+         * its padding, the family and the prefix's byte; the NIC's name, the
+         * address array, the sources and the empty a{sv} */
+        size_t addresses = GUEST_ADDRESSES_MAX * (4 + 12 + wire(GUEST_ADDRESS_MAX) + 4);
+        size_t whole = 12 + wire(GUEST_INTERFACE_NAME_MAX) + wire(GUEST_MAC_MAX) + 8 + addresses + 32 + 8;
         assert_int_equal(g->n_interfaces, GUEST_INTERFACES_BUDGET / whole + 1);
         for (size_t i = 0; i + 1 < g->n_interfaces; i++) {
                 assert_int_equal(g->interfaces[i].n_addresses, GUEST_ADDRESSES_MAX);
@@ -323,7 +325,7 @@ static void test_budget_commands(void **state) {
                 name[4] = '-';
                 assert_int_equal(agent_builder_add_command(&b, guest_text(name), true), 0);
         }
-        size_t cost = 8 + wire(AGENT_COMMAND_NAME_MAX) + 4;
+        size_t cost = 4 + wire(AGENT_COMMAND_NAME_MAX) + 4;
         assert_int_equal(b.agent->n_commands, AGENT_COMMANDS_BUDGET / cost);
         assert_int_equal(b.agent->n_reported, 100000);
         assert_true(b.spent[GUEST_LIST_COMMANDS] <= AGENT_COMMANDS_BUDGET);

@@ -1,5 +1,6 @@
 /* Unit tests of the small pure parts: UUIDs, object paths, state names,
- * reconnect backoff, the hash map, SipHash, log lines and error quotes. */
+ * reconnect backoff, the hash map, SipHash, log lines and error quotes,
+ * addresses and login times as the bus carries them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,7 +17,9 @@
 #include "bus-errors.h"
 #include "bus-paths.h"
 #include "domain-state.h"
+#include "guest-data.h"
 #include "hashmap.h"
+#include "ip-address.h"
 #include "log.h"
 #include "siphash.h"
 #include "uuid.h"
@@ -232,6 +235,62 @@ static void test_error_quotes(void **state) {
         assert_string_equal(bus_error_quote(NULL, small, sizeof small), "");
 }
 
+static void assert_split(const char *text, bool ipv4, const char *family, const char *address, unsigned prefix) {
+        IpAddressParts a;
+        assert_true(ip_address_split(text, ipv4, &a));
+        assert_string_equal(a.family, family);
+        assert_string_equal(a.address, address);
+        assert_int_equal(a.prefix, prefix);
+        assert_int_equal(ip_address_text_len(text, ipv4), strlen(address));
+}
+
+static void test_ip_address_split(void **state) {
+        assert_split("10.0.2.15/24", true, "ipv4", "10.0.2.15", 24);
+        assert_split("10.0.2.15", true, "ipv4", "10.0.2.15", 0);
+        assert_split("192.0.2.1/32", true, "ipv4", "192.0.2.1", 32);
+        assert_split("fe80::5054:ff:fe12:3456/64", false, "ipv6", "fe80::5054:ff:fe12:3456", 64);
+        assert_split("::1/128", false, "ipv6", "::1", 128);
+        assert_split("fe80::1%eth0", false, "ipv6", "fe80::1%eth0", 0);
+        /* what is not a prefix of the family stays in the address */
+        assert_split("10.0.0.1/33", true, "ipv4", "10.0.0.1/33", 0);
+        assert_split("fe80::1/129", false, "ipv6", "fe80::1/129", 0);
+        assert_split("10.0.0.1/", true, "ipv4", "10.0.0.1/", 0);
+        assert_split("10.0.0.1/2a", true, "ipv4", "10.0.0.1/2a", 0);
+        assert_split("10.0.0.1/0024", true, "ipv4", "10.0.0.1/0024", 0);
+        assert_split("/24", true, "ipv4", "/24", 0);
+        assert_split("a/b/16", true, "ipv4", "a/b", 16);
+
+        IpAddressParts a = { .prefix = 7 };
+        assert_false(ip_address_split("", true, &a));
+        assert_false(ip_address_split(NULL, false, &a));
+        assert_int_equal(a.prefix, 7);
+        char *longest = malloc(GUEST_STRING_MAX + 2);
+        memset(longest, '1', GUEST_STRING_MAX + 1);
+        longest[GUEST_STRING_MAX + 1] = '\0';
+        assert_false(ip_address_split(longest, true, &a));
+        longest[GUEST_STRING_MAX] = '\0';
+        assert_true(ip_address_split(longest, true, &a));
+        assert_int_equal(strlen(a.address), GUEST_STRING_MAX);
+        free(longest);
+}
+
+static void test_login_usec(void **state) {
+        GuestUser u = { .login_time = 1700000000.123456 };
+        assert_true(guest_user_login_usec(&u) == 1700000000123456ULL);
+        u.login_time = 1.0000004; /* rounded to the nearest µs */
+        assert_true(guest_user_login_usec(&u) == 1000000ULL);
+        u.login_time = 1.0000006;
+        assert_true(guest_user_login_usec(&u) == 1000001ULL);
+        u.login_time = 0;
+        assert_true(guest_user_login_usec(&u) == 0);
+        u.login_time = -5; /* never negative */
+        assert_true(guest_user_login_usec(&u) == 0);
+        u.login_time = 0.0 / 0.0;
+        assert_true(guest_user_login_usec(&u) == 0);
+        u.login_time = 1e300;
+        assert_true(guest_user_login_usec(&u) == UINT64_MAX);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_uuid_normalize),
@@ -242,6 +301,8 @@ int main(void) {
                 cmocka_unit_test(test_siphash),
                 cmocka_unit_test(test_log_lines_are_safe_text),
                 cmocka_unit_test(test_error_quotes),
+                cmocka_unit_test(test_ip_address_split),
+                cmocka_unit_test(test_login_usec),
         };
         return cmocka_run_group_tests_name("small parts", tests, NULL, NULL);
 }
