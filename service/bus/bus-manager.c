@@ -49,7 +49,7 @@ int bus_manager_append_domain_entry(sd_bus_message *reply, const Domain *d, uint
 }
 
 /* Appends one domain's summary: the values its properties give (bus-domain.c),
- * 10 marshalled elements and three per address instead of the ~150 of its
+ * 11 marshalled elements and three per address instead of the hundred and more of its
  * GetManagedObjects entry. No allocation of our own. */
 int bus_manager_append_summary(sd_bus_message *reply, const Domain *d, uint64_t *offset) {
         char path[DOMAIN_OBJECT_PATH_MAX];
