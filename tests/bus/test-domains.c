@@ -371,6 +371,9 @@ static void test_burst_is_throttled(void **state) {
                 assert_int_equal(virDomainSuspend(dom), 0);
                 assert_int_equal(virDomainResume(dom), 0);
         }
+        /* End on another state than the start: a burst that ends where it
+         * began may rightly send nothing at all. */
+        assert_int_equal(virDomainSuspend(dom), 0);
         double burst = harness_now() - t0, last = t0;
         size_t seen = 0;
         /* until nothing has come for half a second */
@@ -389,18 +392,19 @@ static void test_burst_is_throttled(void **state) {
                         signals++;
                         final = H.lines[i];
                 }
-        printf("# %zu changes in %.3f s: %zu signals, the last %.3f s after the start\n", changes, burst, signals,
+        printf("# %zu changes in %.3f s: %zu signals, the last %.3f s after the start\n", changes + 1, burst, signals,
                last - t0);
         assert_non_null(final);
-        assert_non_null(strstr(final, "State=running"));
+        assert_non_null(strstr(final, "State=paused"));
         assert_true(signals >= 1);
         assert_true((double) (signals - 1) * 0.010 <= last - t0);
         char *s = NULL;
         char *path = NULL;
         harness_domain_path(TEST_UUID, &path);
         assert_int_equal(harness_get_property(&H, path, DOMAIN_IFACE, "State", 's', &s), 0);
-        assert_string_equal(s, "running");
+        assert_string_equal(s, "paused");
         free(s), free(path);
+        assert_int_equal(virDomainResume(dom), 0);
         virDomainFree(dom);
         virConnectClose(conn);
 }
