@@ -415,6 +415,7 @@ int main(int argc, char **argv) {
         }
         if (!mode) {
                 fputs(ref, stdout);
+                free(ref);
                 return 0;
         }
         char *doc = read_all(doc_path);
@@ -429,10 +430,13 @@ int main(int argc, char **argv) {
                                 "dbus-doc: %s: its reference differs from dbus/*.xml; "
                                 "edit the XML, then run: ninja -C build dbus-doc-update\n",
                                 doc_path);
+                free(ref), free(doc);
                 return same ? 0 : 1;
         }
-        if (same)
+        if (same) {
+                free(ref), free(doc);
                 return 0;
+        }
         char tmp[4096];
         snprintf(tmp, sizeof tmp, "%s.tmp", doc_path);
         FILE *f = fopen(tmp, "we");
