@@ -176,7 +176,7 @@ int main(void) {
         step(cmd, UUID3, "running");
         step("suspend " VM3, UUID3, "paused");
         step("destroy " VM3, UUID3, NULL);
-        /* back and forth within the daemon's batching window */
+        /* a suspend straight followed by a resume, checked only after both */
         step("start " VM1, UUID1, "running");
         if (harness_virsh(&H, "suspend %s", VM1) != 0)
                 failures++;
