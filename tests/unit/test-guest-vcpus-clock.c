@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "guest-clock.h"
+#include "guest-load.h"
 #include "guest-vcpus.h"
 
 #define P(k, v)                                                                                                        \
@@ -112,12 +113,35 @@ static void test_clock(void **state) {
         assert_false(guest_clock_offset_changed(true, INT64_MAX, INT64_MAX - 1));
 }
 
+static void test_load(void **state) {
+        (void) state;
+        static const char reply[] = "{\"return\": {\"load1\": 0.5, \"load5\": 0.25, \"load15\": 2}}";
+        static const char *const bad[] = {
+                "{\"return\": {\"load1\": 0.5, \"load5\": 0.25}}",
+                "{\"return\": {\"load1\": \"0.5\", \"load5\": 0.25, \"load15\": 2}}",
+                "{\"return\": {\"load1\": -1, \"load5\": 0.25, \"load15\": 2}}",
+                "{\"return\": {\"load1\": 1e300, \"load5\": 0.25, \"load15\": 2}}",
+                "{\"return\": [0.5, 0.25, 2]}",
+                "{\"error\": {\"class\": \"CommandNotFound\"}}",
+                "{\"return\": {\"load1\": 0.5,",
+        };
+        GuestLoad l;
+
+        assert_int_equal(guest_load_from_agent_json(reply, strlen(reply), &l), 0);
+        assert_true(l.load1 == 0.5 && l.load5 == 0.25 && l.load15 == 2);
+        for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+                assert_int_equal(guest_load_from_agent_json(bad[i], strlen(bad[i]), &l), -EINVAL);
+        char big[8192];
+        memset(big, ' ', sizeof big);
+        memcpy(big, reply, strlen(reply));
+        assert_int_equal(guest_load_from_agent_json(big, sizeof big, &l), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_vcpus_typed),
-                cmocka_unit_test(test_vcpus_hostile),
-                cmocka_unit_test(test_vcpus_json),
-                cmocka_unit_test(test_clock),
+                cmocka_unit_test(test_vcpus_typed), cmocka_unit_test(test_vcpus_hostile),
+                cmocka_unit_test(test_vcpus_json),  cmocka_unit_test(test_clock),
+                cmocka_unit_test(test_load),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
