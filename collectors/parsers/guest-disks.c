@@ -11,7 +11,7 @@
 #include "guest-disks.h"
 #include "guest-json.h"
 #include "json-budget.h"
-#include "json-scan.h"
+#include "json-return.h"
 
 /* libvirt's indexes are ints; more digits than this is garbage. */
 #define INDEX_DIGITS_MAX 9
@@ -141,48 +141,14 @@ static GuestText member_text(json_t *o, const char *name) {
 
 int guest_disks_from_agent_json(const char *json, size_t len, GuestDisks **ret) {
         JsonKeep keep = json_keep(GUEST_DISKS_MAX, JSON_DISK_MAX);
-        JsonSpan doc, array;
-        size_t n, count;
-        int r = 0;
+        json_t *parsed = NULL;
+        size_t count = 0;
+        int r;
 
         *ret = NULL;
-        if (!json || len == 0)
-                return -EINVAL;
-        if (len > AGENT_REPLY_JSON_MAX)
-                return -E2BIG;
-        if (json_scan_document(json, len, &doc) < 0 || json_scan_member(json, len, doc, "return", &array) < 0 ||
-            !json_span_is(json, array, '['))
-                return -EINVAL;
-        char *kept = malloc(keep.total_max);
-        if (!kept)
-                return -ENOMEM;
-        if (json_scan_array(json, len, array, &keep, kept, &n, &count) < 0) {
-                free(kept);
-                return -EINVAL;
-        }
-        /* jansson refuses invalid UTF-8 anywhere: made valid first. */
-        char *elements = utf8_sanitize(kept, n, 3 * n + 1);
-        free(kept);
-        if (!elements)
-                return -ENOMEM;
-        size_t el = strlen(elements);
-        char *text = malloc(el + 3);
-        if (!text) {
-                free(elements);
-                return -ENOMEM;
-        }
-        text[0] = '[';
-        memcpy(text + 1, elements, el);
-        text[el + 1] = ']';
-        text[el + 2] = '\0';
-        free(elements);
-        json_t *parsed = json_loadb(text, el + 2, JSON_ALLOW_NUL, NULL);
-        free(text);
-        if (!json_is_array(parsed)) {
-                json_decref(parsed);
-                return -EINVAL;
-        }
-
+        r = json_load_return_array(json, len, &keep, &parsed, &count);
+        if (r < 0)
+                return r;
         GuestDisks *d = calloc(1, sizeof *d);
         size_t m = json_array_size(parsed);
         if (!d || (m > 0 && !(d->items = calloc(m < GUEST_DISKS_MAX ? m : GUEST_DISKS_MAX, sizeof *d->items)))) {
