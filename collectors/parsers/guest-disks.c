@@ -322,6 +322,9 @@ int guest_disks_link_domain(GuestDisks *d, const DomainDevices *devices) {
                         continue;
                 if (!g->target && !(g->target = strdup(match->target)))
                         return -ENOMEM;
+                /* libvirt 9.0's typed parameters carry no bus: the domain's */
+                if (!g->bus && match->bus && !(g->bus = strdup(match->bus)))
+                        return -ENOMEM;
                 free(g->source);
                 g->source = NULL;
                 if (match->source && !(g->source = strdup(match->source)))

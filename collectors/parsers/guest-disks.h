@@ -53,8 +53,9 @@ int guest_disks_from_agent_json(const char *json, size_t len, GuestDisks **ret);
 int guest_disks_from_typed_params(const virTypedParameter *params, size_t n, GuestDisks **ret);
 
 /* Sets each disk's target from the domain disk the guest's serial names
- * when libvirt gave none, and each disk's source from its target's domain
- * disk. Returns 0 or -ENOMEM. */
+ * when libvirt gave none, each disk's source from its target's domain disk,
+ * and its bus from that disk's when the guest gave none (libvirt 9.0's
+ * disk.N.* has no bus). Returns 0 or -ENOMEM. */
 int guest_disks_link_domain(GuestDisks *d, const DomainDevices *devices);
 
 /* The disk called name ("/dev/vda" or "vda"), or NULL. */

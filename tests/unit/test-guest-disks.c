@@ -116,6 +116,19 @@ static void test_typed(void **state) {
         assert_string_equal(d->items[1].serial, "gidata0001");
         assert_string_equal(d->items[1].target, "vdb");
         assert_string_equal(d->items[1].bus, "virtio");
+        assert_null(d->items[0].bus);
+
+        /* libvirt 9.0 names no bus: the domain disk's; and its source */
+        DomainDevices *dev = NULL;
+        assert_int_equal(domain_devices_parse_xml(domain_xml, strlen(domain_xml), &dev), 0);
+        free(d->items[1].bus);
+        d->items[1].bus = NULL;
+        assert_int_equal(guest_disks_link_domain(d, dev), 0);
+        assert_string_equal(d->items[1].bus, "virtio");
+        assert_string_equal(d->items[1].source, "/var/lib/images/data.img");
+        assert_null(d->items[0].target);
+        assert_null(d->items[0].bus);
+        domain_devices_free(dev);
         guest_disks_free(d);
 }
 
