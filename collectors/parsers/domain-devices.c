@@ -47,6 +47,49 @@ static void nic_done(DomainNic *nic) {
         free(nic->addresses);
 }
 
+/* <serial>text</serial>, sanitized. Returns 0 (*ret NULL if none) or -ENOMEM. */
+static int disk_serial(xmlNode *disk, char **ret) {
+        xmlNode *n = first_child(disk, "serial");
+        xmlChar *v;
+
+        *ret = NULL;
+        if (!n || !(v = xmlNodeGetContent(n)))
+                return 0;
+        *ret = utf8_sanitize((const char *) v, strlen((const char *) v), GUEST_STRING_MAX);
+        xmlFree(v);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* What the disk's <source> names: a file, a block device, a volume
+ * ("pool/volume") or a network disk's name. */
+static int disk_source(xmlNode *disk, char **ret) {
+        static const char *const attrs[] = { "file", "dev", "name", "volume" };
+        xmlNode *n = first_child(disk, "source");
+        int r;
+
+        *ret = NULL;
+        for (size_t i = 0; n && i < sizeof attrs / sizeof *attrs; i++) {
+                if (strcmp(attrs[i], "volume") == 0) {
+                        char *pool = NULL, *vol = NULL;
+                        if (get_attr(n, "pool", &pool) < 0 || get_attr(n, "volume", &vol) < 0) {
+                                free(pool);
+                                free(vol);
+                                return -ENOMEM;
+                        }
+                        if (pool && vol && asprintf(ret, "%s/%s", pool, vol) < 0)
+                                *ret = NULL, r = -ENOMEM;
+                        else
+                                r = 0;
+                        free(pool);
+                        free(vol);
+                        return r;
+                }
+                if ((r = get_attr(n, attrs[i], ret)) < 0 || *ret)
+                        return r;
+        }
+        return 0;
+}
+
 DomainDevices *domain_devices_free(DomainDevices *d) {
         if (!d)
                 return NULL;
@@ -56,6 +99,8 @@ DomainDevices *domain_devices_free(DomainDevices *d) {
         for (size_t i = 0; i < d->n_disks; i++) {
                 free(d->disks[i].target);
                 free(d->disks[i].bus);
+                free(d->disks[i].serial);
+                free(d->disks[i].source);
         }
         free(d->disks);
         free(d);
@@ -186,7 +231,8 @@ static int parse_devices(xmlNode *devices, DomainDevices *d) {
                         if (!disk->target)
                                 continue;
                         d->n_disks++;
-                        if (get_attr(target, "bus", &disk->bus) < 0)
+                        if (get_attr(target, "bus", &disk->bus) < 0 || disk_serial(c, &disk->serial) < 0 ||
+                            disk_source(c, &disk->source) < 0)
                                 return -ENOMEM;
                 }
         }

@@ -146,6 +146,8 @@ typedef struct DomainNic {
 typedef struct DomainDisk {
         char *target; /* <target dev='vda'/> */
         char *bus;    /* <target bus='virtio'/> */
+        char *serial; /* <serial>, what the guest sees as the disk's serial; NULL if none */
+        char *source; /* <source file|dev|name=''>, or "pool/volume"; NULL if none */
 } DomainDisk;
 
 typedef struct DomainDevices {

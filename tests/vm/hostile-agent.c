@@ -126,6 +126,7 @@ static const char *const commands[] = {
         "guest-get-fsinfo",
         "guest-get-disks",
         "guest-network-get-interfaces",
+        "guest-get-load",
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
@@ -350,6 +351,24 @@ static void reply_hostname(void) {
         out_str("{\"return\": {\"host-name\": ");
         out_name(name, 2, NAME_LONG);
         out_str("}}\n");
+}
+
+/* qemu-ga 10.0's guest-get-load, from the guest's own /proc/loadavg (the
+ * guest's qemu-ga 7.2 lacks the command). */
+static void reply_load(void) {
+        double l1 = 0, l5 = 0, l15 = 0;
+        FILE *f = fopen("/proc/loadavg", "r");
+
+        if (mode->wrong_types) {
+                out_str("{\"return\": {\"load1\": \"high\", \"load5\": [], \"load15\": -1}}\n");
+                return;
+        }
+        if (f) {
+                if (fscanf(f, "%lf %lf %lf", &l1, &l5, &l15) != 3)
+                        l1 = l5 = l15 = 0;
+                fclose(f);
+        }
+        out_fmt("{\"return\": {\"load1\": %.2f, \"load5\": %.2f, \"load15\": %.2f}}\n", l1, l5, l15);
 }
 
 static void reply_timezone(void) {
@@ -590,6 +609,8 @@ static void handle_line(const char *line) {
                 out_str("{\"return\": []}\n");
         else if (strcmp(cmd, "guest-network-get-interfaces") == 0)
                 reply_interfaces();
+        else if (strcmp(cmd, "guest-get-load") == 0)
+                reply_load();
         else
                 out_fmt("{\"error\": {\"class\": \"CommandNotFound\", "
                         "\"desc\": \"The command %s has not been found\"}}\n",
