@@ -1,0 +1,58 @@
+/* Turns the API's values into words; µs since the epoch throughout. */
+const _ = cockpit.gettext;
+
+export function age(usec, now) {
+    if (!usec)
+        return _("never");
+    const s = Math.max(0, Math.round((now - usec / 1000) / 1000));
+    if (s < 60)
+        return cockpit.format(_("$0 s ago"), s);
+    if (s < 3600)
+        return cockpit.format(_("$0 min ago"), Math.floor(s / 60));
+    if (s < 86400)
+        return cockpit.format(_("$0 h ago"), Math.floor(s / 3600));
+    return cockpit.format(_("$0 days ago"), Math.floor(s / 86400));
+}
+
+export function when(usec) {
+    if (!usec)
+        return _("unknown");
+    return new Date(usec / 1000).toLocaleString();
+}
+
+export function bytes(n) {
+    return cockpit.format_bytes(n, 1024);
+}
+
+/* A domain state as libvirt names it, in words a person reads. */
+export function state(s) {
+    const words = {
+        running: _("Running"),
+        paused: _("Paused"),
+        shutoff: _("Shut off"),
+        shutdown: _("Shutting down"),
+        crashed: _("Crashed"),
+        pmsuspended: _("Suspended (PM)"),
+        blocked: _("Blocked"),
+        nostate: _("No state"),
+    };
+    return words[s] || s || _("unknown");
+}
+
+export function address(a) {
+    /* (family, address, prefix) */
+    return a[2] ? a[1] + "/" + a[2] : a[1];
+}
+
+/* An a{sv} or a variant as cockpit gives it, as plain text. */
+export function plain(v) {
+    if (v === null || v === undefined)
+        return "";
+    if (typeof v === "object" && "t" in v && "v" in v && Object.keys(v).length === 2)
+        return plain(v.v);
+    if (Array.isArray(v))
+        return v.map(plain).join(", ");
+    if (typeof v === "object")
+        return Object.entries(v).map(([k, x]) => k + "=" + plain(x)).join(", ");
+    return String(v);
+}

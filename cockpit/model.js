@@ -1,0 +1,136 @@
+/* The daemon's objects as the page sees them, followed through
+ * ObjectManager and PropertiesChanged only: nothing here polls. Listeners
+ * get the paths that changed, at most once per animation frame. */
+
+export const BUS_NAME = "org.guestinfod.GuestInfo1";
+export const ROOT = "/org/guestinfod/GuestInfo1";
+export const KINDS = ["OS", "Users", "Filesystems", "Network"];
+
+const iface = suffix => BUS_NAME + "." + suffix;
+
+export class Model {
+    constructor() {
+        this.client = cockpit.dbus(BUS_NAME, { bus: "system" });
+        this.manager = this.client.proxy(iface("Manager"), ROOT);
+        this.domains = this.client.proxies(iface("Domain"), ROOT);
+        this.kinds = {};
+        for (const k of KINDS)
+            this.kinds[k] = this.client.proxies(iface(k), ROOT);
+
+        this.listeners = [];
+        this.dirty = new Set();
+        this.membership = false; /* a domain came or went since the last flush */
+        this.managerDirty = true;
+        this.frame = 0;
+        this.closed = null;
+
+        const touch = (proxy, member) => {
+            this.dirty.add(proxy.path);
+            if (member)
+                this.membership = true;
+            this.schedule();
+        };
+        this.domains.addEventListener("added", (ev, p) => touch(p, true));
+        this.domains.addEventListener("removed", (ev, p) => touch(p, true));
+        this.domains.addEventListener("changed", (ev, p) => touch(p, false));
+        for (const k of KINDS)
+            for (const what of ["added", "removed", "changed"])
+                this.kinds[k].addEventListener(what, (ev, p) => touch(p, false));
+        this.manager.addEventListener("changed", () => {
+            this.managerDirty = true;
+            this.schedule();
+        });
+        this.client.addEventListener("close", (ev, options) => {
+            this.closed = options.problem || "disconnected";
+            this.managerDirty = true;
+            this.schedule();
+        });
+        this.client.addEventListener("owner", () => {
+            this.managerDirty = true;
+            this.schedule();
+        });
+    }
+
+    /* fn({paths, membership, manager}) */
+    subscribe(fn) {
+        this.listeners.push(fn);
+        this.schedule();
+        return () => { this.listeners = this.listeners.filter(l => l !== fn) };
+    }
+
+    schedule() {
+        if (this.frame)
+            return;
+        this.frame = window.requestAnimationFrame(() => this.flush());
+    }
+
+    flush() {
+        this.frame = 0;
+        const change = { paths: this.dirty, membership: this.membership, manager: this.managerDirty };
+        this.dirty = new Set();
+        this.membership = false;
+        this.managerDirty = false;
+        for (const l of this.listeners)
+            l(change);
+    }
+
+    /* False while the daemon says libvirt is away, or the daemon is gone. */
+    connected() {
+        if (this.closed)
+            return false;
+        if (!this.manager.valid)
+            return false;
+        return this.manager.Connected !== false;
+    }
+
+    domain(path) {
+        const d = this.domains[path];
+        return d && d.valid ? d : null;
+    }
+
+    kind(k, path) {
+        const p = this.kinds[k][path];
+        return p && p.valid ? p : null;
+    }
+
+    domainPaths() {
+        return Object.keys(this.domains).filter(p => this.domains[p].valid);
+    }
+
+    /* Explicit property: not in GetAll, fetched when asked for. */
+    supportedCommands(path) {
+        return this.client.call(path, "org.freedesktop.DBus.Properties", "Get",
+                                [iface("Domain"), "AgentSupportedCommands"])
+                .then(reply => reply[0].v);
+    }
+
+    refresh(path) {
+        return this.client.call(path, iface("Domain"), "Refresh", [], { timeout: 120000 });
+    }
+}
+
+/* The newest collection time a domain shows: GuestDataStatus' entries
+ * (kind, state, last collected, message, more) when the daemon has them,
+ * the agent's last probe otherwise. */
+export function freshness(d) {
+    let t = 0;
+    if (d && Array.isArray(d.GuestDataStatus))
+        for (const s of d.GuestDataStatus)
+            t = Math.max(t, s[2] || 0);
+    if (!t && d)
+        t = d.AgentLastProbeTime || 0;
+    return t;
+}
+
+/* Why a domain shows no guest data, in words. */
+export function missingReason(d, _) {
+    if (!d)
+        return _("The VM is gone.");
+    if (typeof d.GuestDataReason === "string" && d.GuestDataReason)
+        return d.GuestDataReason;
+    if (d.State !== "running")
+        return _("The VM is not running.");
+    if (!d.AgentConnected)
+        return _("The guest agent is not connected.");
+    return _("The guest agent has not answered yet.");
+}
