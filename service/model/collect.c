@@ -56,7 +56,7 @@ static int submit(CollectScheduler *s, Domain *d, unsigned kinds) {
         /* Served by this one: its end sets their next time, unless an event
          * asks for one of them again meanwhile. */
         for (int i = 0; i < GUEST_KIND_COUNT; i++)
-                if (kinds & (1u << i))
+                if ((kinds & (1u << i)) && d->collect.due_usec[i] <= now + COALESCE_USEC)
                         d->collect.due_usec[i] = UINT64_MAX;
         if (s->pool) {
                 snprintf(job.uuid, sizeof job.uuid, "%s", d->uuid);
@@ -280,13 +280,13 @@ void collect_kinds_soon(CollectScheduler *s, Domain *d, unsigned kinds, uint64_t
         kinds &= GUEST_KIND_ALL;
         if (!kinds || !domain_agent_usable(d))
                 return;
-        lower_due(d, kinds, now + delay_usec);
-        if (d->collect.collecting) {
-                if (delay_usec == 0)
-                        d->collect.pending_kinds |= kinds;
-                /* else the end of the one in flight arms the timer */
+        if (d->collect.collecting && delay_usec == 0) {
+                d->collect.pending_kinds |= kinds; /* submitted when it ends */
                 return;
         }
+        lower_due(d, kinds, now + delay_usec);
+        if (d->collect.collecting)
+                return; /* its end arms the timer */
         if (delay_usec == 0)
                 submit(s, d, kinds_due(d, now + COALESCE_USEC));
         else
