@@ -1,3 +1,4 @@
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "ip-address.h"
@@ -40,5 +41,27 @@ bool ip_address_split(const char *text, bool ipv4, IpAddressParts *ret) {
         ret->address[n] = '\0';
         ret->prefix = prefix;
         ret->family = ipv4 ? "ipv4" : "ipv6";
+        return true;
+}
+
+bool ip_address_is_routable(const char *text, bool ipv4) {
+        char buf[INET6_ADDRSTRLEN];
+        unsigned char a[16];
+        size_t len = ip_address_text_len(text, ipv4);
+
+        if (len == 0 || len >= sizeof buf)
+                return false;
+        memcpy(buf, text, len);
+        buf[len] = '\0';
+        if (inet_pton(ipv4 ? AF_INET : AF_INET6, buf, a) != 1)
+                return false;
+        if (ipv4)
+                /* 0.0.0.0/8, 127.0.0.0/8, 169.254.0.0/16, 224.0.0.0/4 and above */
+                return a[0] != 0 && a[0] != 127 && !(a[0] == 169 && a[1] == 254) && a[0] < 224;
+        static const unsigned char zero[16];
+        if (memcmp(a, zero, 15) == 0 && (a[15] == 0 || a[15] == 1))
+                return false; /* :: and ::1 */
+        if (a[0] == 0xff || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80))
+                return false; /* multicast, fe80::/10 */
         return true;
 }

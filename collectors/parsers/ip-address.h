@@ -22,3 +22,7 @@ bool ip_address_split(const char *text, bool ipv4, IpAddressParts *ret);
 /* The length of the address ip_address_split() gives (0 where it gives
  * none), without copying it. */
 size_t ip_address_text_len(const char *text, bool ipv4);
+/* text (as the model keeps it) is an address other hosts could reach the
+ * guest at: not unspecified, loopback, link-local or multicast. false for
+ * what is not an address of the family at all. */
+bool ip_address_is_routable(const char *text, bool ipv4);

@@ -32,6 +32,8 @@ typedef enum VirtMsgType {
         VIRT_MSG_DOMAIN_GONE,    /* domain.uuid no longer exists */
         VIRT_MSG_AGENT_EVENT,    /* domain.uuid's agent: domain.agent at domain.agent_probe_usec */
         VIRT_MSG_GUEST_DATA,     /* a collection for domain.uuid finished: see GuestData */
+        VIRT_MSG_DEVICE_EVENT,   /* a device was added or removed: domain as DOMAIN_UPDATED, and device */
+        VIRT_MSG_REBOOTED,       /* the guest rebooted: domain as DOMAIN_UPDATED */
         _VIRT_MSG_TYPE_MAX,
 } VirtMsgType;
 
@@ -64,6 +66,16 @@ typedef struct GuestData {
         char *message;                         /* why the first kind that failed did (safe to log) */
 } GuestData;
 
+/* Bytes kept of a device's alias ("net1", "virtio-disk2", "ua-..."): enough
+ * to tell what kind of device it is; a longer one is cut. */
+#define VIRT_DEVICE_ALIAS_MAX 64
+
+/* VIRT_MSG_DEVICE_EVENT: which device, as libvirt's event named it. */
+typedef struct DeviceEvent {
+        char alias[VIRT_DEVICE_ALIAS_MAX];
+        bool added; /* else removed */
+} DeviceEvent;
+
 typedef struct VirtMsg {
         QueueItem item;
         VirtMsgType type;
@@ -76,6 +88,7 @@ typedef struct VirtMsg {
         size_t n_unlisted;
         DomainInfo domain;
         GuestData data;
+        DeviceEvent device;
 } VirtMsg;
 
 void domain_info_done(DomainInfo *info);

@@ -21,7 +21,9 @@ typedef enum JobType {
         JOB_REFRESH_DOMAIN,
         JOB_AGENT_EVENT,
         JOB_STOP,
-        JOB_RESYNC, /* connect if need be and list every domain again */
+        JOB_RESYNC,       /* connect if need be and list every domain again */
+        JOB_DEVICE_EVENT, /* a device added or removed: re-read the domain, say which */
+        JOB_REBOOT,       /* the guest rebooted: re-read the domain, say so */
 } JobType;
 
 typedef struct Job {
@@ -32,6 +34,7 @@ typedef struct Job {
         char *reason;
         AgentState agent;    /* AGENT_EVENT */
         uint64_t event_usec; /* AGENT_EVENT: when libvirt told us */
+        DeviceEvent device;  /* DEVICE_EVENT */
 } Job;
 
 /* Referenced by its owner and by its worker: a worker still inside a call
@@ -60,6 +63,9 @@ struct VirtSession {
         virConnectPtr conn;
         int lifecycle_callback;
         int agent_callback;
+        int device_added_callback;
+        int device_removed_callback;
+        int reboot_callback;
 };
 
 static bool stopping(VirtSession *s) {
@@ -500,17 +506,61 @@ static int on_agent_lifecycle(virConnectPtr conn, virDomainPtr dom, int state, i
         return 0;
 }
 
+/* A job naming dom, or NULL (the re-sync queued instead, or no UUID). */
+static Job *domain_job_new(VirtSession *s, JobType type, virDomainPtr dom) {
+        Job *j = job_new(s, type);
+
+        if (j && virDomainGetUUIDString(dom, j->uuid) < 0) {
+                free(j);
+                return NULL;
+        }
+        return j;
+}
+
+static void on_device(VirtSession *s, virDomainPtr dom, const char *alias, bool added) {
+        Job *j = domain_job_new(s, JOB_DEVICE_EVENT, dom);
+
+        if (!j)
+                return;
+        /* Cut if need be: the start says what kind of device it is. */
+        snprintf(j->device.alias, sizeof j->device.alias, "%s", alias ? alias : "");
+        j->device.added = added;
+        queue_push(s->jobs, &j->item);
+}
+
+static void on_device_added(virConnectPtr conn, virDomainPtr dom, const char *alias, void *opaque) {
+        on_device(opaque, dom, alias, true);
+}
+
+static void on_device_removed(virConnectPtr conn, virDomainPtr dom, const char *alias, void *opaque) {
+        on_device(opaque, dom, alias, false);
+}
+
+static void on_reboot(virConnectPtr conn, virDomainPtr dom, void *opaque) {
+        VirtSession *s = opaque;
+        Job *j = domain_job_new(s, JOB_REBOOT, dom);
+
+        if (j)
+                queue_push(s->jobs, &j->item);
+}
+
 /* --- the worker thread --- */
+
+static void deregister(VirtSession *s, int *callback) {
+        if (*callback >= 0)
+                virConnectDomainEventDeregisterAny(s->conn, *callback);
+        *callback = -1;
+}
 
 static void disconnect(VirtSession *s) {
         if (!s->conn)
                 return;
         virConnectUnregisterCloseCallback(s->conn, on_close);
-        if (s->lifecycle_callback >= 0)
-                virConnectDomainEventDeregisterAny(s->conn, s->lifecycle_callback);
-        if (s->agent_callback >= 0)
-                virConnectDomainEventDeregisterAny(s->conn, s->agent_callback);
-        s->lifecycle_callback = s->agent_callback = -1;
+        deregister(s, &s->lifecycle_callback);
+        deregister(s, &s->agent_callback);
+        deregister(s, &s->device_added_callback);
+        deregister(s, &s->device_removed_callback);
+        deregister(s, &s->reboot_callback);
         virConnectClose(s->conn);
         s->conn = NULL;
 }
@@ -543,6 +593,18 @@ static void do_connect(VirtSession *s) {
                 s->agent_callback =
                         virConnectDomainEventRegisterAny(s->conn, NULL, VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE,
                                                          VIR_DOMAIN_EVENT_CALLBACK(on_agent_lifecycle), s, NULL);
+                /* Devices and reboots: the domain is re-read at once instead
+                 * of at its next lifecycle event (a NIC plugged into a VM
+                 * without an agent would wait for ever). Drivers without
+                 * these events get the lifecycle reads only. */
+                s->device_added_callback =
+                        virConnectDomainEventRegisterAny(s->conn, NULL, VIR_DOMAIN_EVENT_ID_DEVICE_ADDED,
+                                                         VIR_DOMAIN_EVENT_CALLBACK(on_device_added), s, NULL);
+                s->device_removed_callback =
+                        virConnectDomainEventRegisterAny(s->conn, NULL, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
+                                                         VIR_DOMAIN_EVENT_CALLBACK(on_device_removed), s, NULL);
+                s->reboot_callback = virConnectDomainEventRegisterAny(s->conn, NULL, VIR_DOMAIN_EVENT_ID_REBOOT,
+                                                                      VIR_DOMAIN_EVENT_CALLBACK(on_reboot), s, NULL);
         }
 
         m = msg_new(s, VIRT_MSG_CONNECTED);
@@ -578,7 +640,11 @@ static void do_connection_lost(VirtSession *s, Job *j) {
         queue_push(s->results, &m->item);
 }
 
-static void do_refresh_domain(VirtSession *s, const char *uuid) {
+/* Re-reads the domain j names: type (DOMAIN_UPDATED; DEVICE_EVENT or
+ * REBOOTED with what the event said) with its current values, or GONE if
+ * it vanished. */
+static void do_refresh_domain(VirtSession *s, const Job *j, VirtMsgType type) {
+        const char *uuid = j->uuid;
         VirtMsg *m;
 
         if (!s->conn)
@@ -596,11 +662,12 @@ static void do_refresh_domain(VirtSession *s, const char *uuid) {
                 return;
         }
 
-        m = msg_new(s, VIRT_MSG_DOMAIN_UPDATED);
+        m = msg_new(s, type);
         if (!m) {
                 virDomainFree(dom);
                 return;
         }
+        m->device = j->device;
         int r = read_domain_info(dom, &m->domain);
         virDomainFree(dom);
         if (r == -ENOMEM) {
@@ -658,7 +725,13 @@ static void *worker_main(void *userdata) {
                         do_connection_lost(s, j);
                         break;
                 case JOB_REFRESH_DOMAIN:
-                        do_refresh_domain(s, j->uuid);
+                        do_refresh_domain(s, j, VIRT_MSG_DOMAIN_UPDATED);
+                        break;
+                case JOB_DEVICE_EVENT:
+                        do_refresh_domain(s, j, VIRT_MSG_DEVICE_EVENT);
+                        break;
+                case JOB_REBOOT:
+                        do_refresh_domain(s, j, VIRT_MSG_REBOOTED);
                         break;
                 case JOB_AGENT_EVENT:
                         do_agent_event(s, j);
@@ -683,6 +756,7 @@ int virt_session_new(const char *uri, Queue *results, VirtSession **ret) {
                 return -ENOMEM;
         atomic_init(&s->n_ref, 1);
         s->lifecycle_callback = s->agent_callback = -1;
+        s->device_added_callback = s->device_removed_callback = s->reboot_callback = -1;
         s->resync_job.type = JOB_RESYNC;
         s->stop_job.type = JOB_STOP;
         s->results = queue_ref(results);

@@ -5,7 +5,10 @@
 
 #include "collect.h"
 #include "helpers.h"
+#include "ip-address.h"
 #include "log.h"
+
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
 
 /* Kinds falling due within this much of each other go in one collection. */
 #define COALESCE_USEC (500 * 1000ULL)
@@ -50,6 +53,11 @@ static int submit(CollectScheduler *s, Domain *d, unsigned kinds) {
 
         d->collect.pending_kinds = 0;
         plan_job(d, kinds, d->collect.plan);
+        /* Served by this one: its end sets their next time, unless an event
+         * asks for one of them again meanwhile. */
+        for (int i = 0; i < GUEST_KIND_COUNT; i++)
+                if ((kinds & (1u << i)) && d->collect.due_usec[i] <= now + COALESCE_USEC)
+                        d->collect.due_usec[i] = UINT64_MAX;
         if (s->pool) {
                 snprintf(job.uuid, sizeof job.uuid, "%s", d->uuid);
                 job.job = s->last_job + 1;
@@ -176,8 +184,12 @@ void collect_domain_updated(CollectScheduler *s, Domain *d, bool was_usable, Col
         *report = (CollectReport){ 0 };
         if (!keeps_guest_data(d) && (d->guest_exported || d->guest || d->agent_info))
                 drop_guest_data(d, report);
-        if (usable != was_usable)
+        if (usable != was_usable) {
                 forget_full_collection(d);
+                /* a new agent session: its own fast address poll and settle */
+                d->collect.address_wait_until_usec = usable ? now_usec() + COLLECT_ADDRESS_WAIT_USEC : 0;
+                d->collect.settle_usec = usable && d->collect.rebooted ? now_usec() + COLLECT_BOOT_SETTLE_USEC : 0;
+        }
         if (usable == was_usable || !usable)
                 return;
         /* Agent (re)connected, domain started or resumed: everything, now. */
@@ -234,6 +246,71 @@ void collect_domain_forget(Domain *d) {
                 (void) take_waiters(&d->collect.waiting[i]);
 }
 
+static void lower_due(Domain *d, unsigned kinds, uint64_t at) {
+        for (int i = 0; i < GUEST_KIND_COUNT; i++)
+                if ((kinds & (1u << i)) && d->collect.due_usec[i] > at)
+                        d->collect.due_usec[i] = at;
+}
+
+/* The collection of everything a reboot asked for, once the boot settled:
+ * due until one that started then has ended. */
+static void follow_up(Domain *d, unsigned requested) {
+        if (!d->collect.settle_usec)
+                return;
+        if ((requested & GUEST_KIND_ALL) == GUEST_KIND_ALL &&
+            d->collect.started_usec + COALESCE_USEC >= d->collect.settle_usec) {
+                d->collect.settle_usec = 0;
+                d->collect.rebooted = false;
+                return;
+        }
+        lower_due(d, GUEST_KIND_ALL, d->collect.settle_usec);
+}
+
+static bool has_routable_address(const GuestInfo *g) {
+        for (size_t i = 0; g && (g->kinds & GUEST_KIND_INTERFACES) && i < g->n_interfaces; i++)
+                for (size_t k = 0; k < g->interfaces[i].n_addresses; k++)
+                        if (ip_address_is_routable(g->interfaces[i].addresses[k], k < g->interfaces[i].n_ipv4))
+                                return true;
+        return false;
+}
+
+void collect_kinds_soon(CollectScheduler *s, Domain *d, unsigned kinds, uint64_t delay_usec) {
+        uint64_t now = now_usec();
+
+        kinds &= GUEST_KIND_ALL;
+        if (!kinds || !domain_agent_usable(d))
+                return;
+        if (d->collect.collecting && delay_usec == 0) {
+                d->collect.pending_kinds |= kinds; /* submitted when it ends */
+                return;
+        }
+        lower_due(d, kinds, now + delay_usec);
+        if (d->collect.collecting)
+                return; /* its end arms the timer */
+        if (delay_usec == 0)
+                submit(s, d, kinds_due(d, now + COALESCE_USEC));
+        else
+                arm_timer(s, now + delay_usec);
+}
+
+void collect_domain_rebooted(CollectScheduler *s, Domain *d, CollectReport *report) {
+        *report = (CollectReport){ 0 };
+        /* What the agent said is from the boot that ended. */
+        if (d->guest_exported || d->guest || d->agent_info)
+                drop_guest_data(d, report);
+        forget_full_collection(d);
+        d->collect.rebooted = true;
+        if (!domain_agent_usable(d))
+                return; /* its connection after the boot collects everything */
+        /* libvirt has not seen the agent go (a reset races the port's
+         * close): the old one cannot answer, the new one may come with no
+         * event. Everything once the boot settled, and again at the next
+         * connection if the agent is seen to go meanwhile. */
+        d->collect.settle_usec = now_usec() + COLLECT_BOOT_SETTLE_USEC;
+        d->collect.address_wait_until_usec = d->collect.settle_usec + COLLECT_ADDRESS_WAIT_USEC;
+        collect_kinds_soon(s, d, GUEST_KIND_ALL, COLLECT_BOOT_SETTLE_USEC);
+}
+
 void collect_apply_result(CollectScheduler *s, Domain *d, VirtMsg *msg, CollectReport *report) {
         uint64_t now = now_usec();
         unsigned requested = msg->data.kinds_requested;
@@ -248,7 +325,8 @@ void collect_apply_result(CollectScheduler *s, Domain *d, VirtMsg *msg, CollectR
         d->collect.collecting = false;
         for (int i = 0; i < GUEST_KIND_COUNT; i++)
                 if (requested & (1u << i))
-                        d->collect.due_usec[i] = now + s->config.interval_usec[i];
+                        d->collect.due_usec[i] = MIN(d->collect.due_usec[i], now + s->config.interval_usec[i]);
+        follow_up(d, requested);
 
         if (!domain_agent_usable(d)) {
                 /* The agent went away while we asked: what it said is stale. */
@@ -325,6 +403,13 @@ void collect_apply_result(CollectScheduler *s, Domain *d, VirtMsg *msg, CollectR
                 finished(report, &d->collect.waiting[0], answered ? NULL : why);
         }
 
+        if (d->collect.address_wait_until_usec && (requested & GUEST_KIND_INTERFACES)) {
+                if (now >= d->collect.address_wait_until_usec || has_routable_address(d->guest))
+                        d->collect.address_wait_until_usec = 0;
+                else
+                        lower_due(d, GUEST_KIND_INTERFACES, now + COLLECT_ADDRESS_POLL_USEC);
+        }
+
         if (d->collect.pending_kinds) {
                 /* the calls queued behind are answered by this one */
                 d->collect.waiting[0] = take_waiters(&d->collect.waiting[1]);
@@ -353,7 +438,6 @@ int collect_refresh(CollectScheduler *s, Domain *d, CollectWaiter *w, const char
                 link_waiter(&d->collect.waiting[0], w);
                 return 1;
         }
-        memset(d->collect.due_usec, 0, sizeof d->collect.due_usec);
         if (d->collect.collecting) {
                 /* Every Refresh() meanwhile waits for this same one. */
                 d->collect.pending_kinds = GUEST_KIND_ALL;

@@ -89,5 +89,24 @@ void collect_waiter_cancel(CollectWaiter *w);
 void collect_domain_removed(Domain *d, CollectReport *ret);
 /* d is freed with the model: its waiters are unlinked, not called. */
 void collect_domain_forget(Domain *d);
+/* After an agent becomes usable, interfaces are asked this often until the
+ * guest has a routable address (not loopback, not link-local), for at most
+ * COLLECT_ADDRESS_WAIT_USEC; then at their interval. */
+#define COLLECT_ADDRESS_POLL_USEC (2 * 1000000ULL)
+#define COLLECT_ADDRESS_WAIT_USEC (60 * 1000000ULL)
+/* After a reboot, everything is collected when the agent is back and again
+ * this much later, once the guest's boot has settled (services start after
+ * the agent: mounts, logins, addresses). */
+#define COLLECT_BOOT_SETTLE_USEC (10 * 1000000ULL)
+
+/* The kinds of d, no later than delay_usec from now: 0 submits them at once
+ * (or right after the collection in flight). Nothing while the agent is not
+ * usable: it gets everything when it becomes so. */
+void collect_kinds_soon(CollectScheduler *s, Domain *d, unsigned kinds, uint64_t delay_usec);
+/* The guest of d rebooted: what its agent said is from the boot that ended
+ * and goes; everything is collected when the agent is back (at once if
+ * libvirt still counts it connected) and again COLLECT_BOOT_SETTLE_USEC
+ * later. */
+void collect_domain_rebooted(CollectScheduler *s, Domain *d, CollectReport *ret);
 /* The timer's work: submits what is due, arms the timer for the next. */
 void collect_schedule(CollectScheduler *s);

@@ -79,6 +79,10 @@ typedef struct DomainCollect {
         unsigned failing_kinds;              /* kinds whose last collection failed (logged once) */
         unsigned raw_kinds;                  /* lists too long for libvirt: read from the agent's own reply */
         unsigned raw_failed_kinds;           /* ... and those whose own reply failed too: not tried again */
+        uint64_t address_wait_until_usec;    /* CLOCK_MONOTONIC: interfaces are asked quickly until the
+                                       * guest has a routable address, or until then; 0: not */
+        bool rebooted;                       /* the guest rebooted: everything again once it settled */
+        uint64_t settle_usec;                /* CLOCK_MONOTONIC: that collection of everything; 0: none */
 } DomainCollect;
 
 struct Domain {

@@ -4,6 +4,7 @@
 #include <sys/epoll.h>
 #include <time.h>
 
+#include "device-events.h"
 #include "helpers.h"
 #include "log.h"
 #include "manager.h"
@@ -335,6 +336,26 @@ void manager_apply(Manager *m, VirtMsg *msg) {
                 if (d) {
                         CollectReport r;
                         collect_apply_result(&m->collect, d, msg, &r);
+                        report_collect(m, d, &r);
+                }
+                break;
+
+        case VIRT_MSG_DEVICE_EVENT:
+                /* the XML first (Interfaces gains or loses the NIC, agent or
+                 * not), then what the device asks of the agent */
+                add_or_update_domain(m, &msg->domain);
+                d = manager_get_domain(m, msg->domain.uuid);
+                if (d)
+                        collect_device_event(&m->collect, d, &msg->device);
+                break;
+
+        case VIRT_MSG_REBOOTED:
+                add_or_update_domain(m, &msg->domain);
+                d = manager_get_domain(m, msg->domain.uuid);
+                if (d) {
+                        CollectReport r;
+                        log_debug("Domain '%s' rebooted.", d->log_name);
+                        collect_domain_rebooted(&m->collect, d, &r);
                         report_collect(m, d, &r);
                 }
                 break;
