@@ -1191,8 +1191,8 @@ static void test_good(void **state) {
         if (p.n_ifaces != 1 || p.n_guest_only != 0)
                 problem("%s: %zu interfaces (%zu guest-only), want the NIC merged with eth0 only", vm->name, p.n_ifaces,
                         p.n_guest_only);
-        if (strcmp(p.agent_version, "7.2.0-hostile") != 0 || p.n_commands != 11)
-                problem("%s: AgentVersion '%s' with %zu commands, want '7.2.0-hostile' with 11", vm->name,
+        if (strcmp(p.agent_version, "7.2.0-hostile") != 0 || p.n_commands != 12)
+                problem("%s: AgentVersion '%s' with %zu commands, want '7.2.0-hostile' with 12", vm->name,
                         p.agent_version, p.n_commands);
         free(hostname);
         free(os_name);
