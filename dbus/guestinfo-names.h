@@ -45,6 +45,9 @@
 /* Properties a client asks for by name (the others come with GetAll). */
 #define PROPERTY_CONNECTED "Connected"                             /* Manager */
 #define PROPERTY_AGENT_SUPPORTED_COMMANDS "AgentSupportedCommands" /* Domain */
+#define PROPERTY_GUEST_DATA_STATUS "GuestDataStatus"               /* Domain */
+#define PROPERTY_GUEST_DATA_REASON "GuestDataReason"               /* Domain */
+#define PROPERTY_FS_FREEZE_STATUS "FsFreezeStatus"                 /* Domain */
 
 /* The elements of the arrays on the wire: FIELDS is what a reader enters
  * (sd_bus_message_enter_container(m, 'r', FIELDS)), SIGNATURE the element.
@@ -73,3 +76,9 @@
 /* Network.Interfaces: name, interface name, MAC, addresses, sources, more */
 #define INTERFACE_FIELDS "sssa" ADDRESS_SIGNATURE "as" EXTRA_SIGNATURE
 #define INTERFACE_SIGNATURE "(" INTERFACE_FIELDS ")"
+/* Domain.GuestDataStatus: kind, state, collected (µs since the epoch, 0:
+ * never), last failure's message, more */
+#define KIND_STATUS_FIELDS                                                                                             \
+        "sst"                                                                                                          \
+        "s" EXTRA_SIGNATURE
+#define KIND_STATUS_SIGNATURE "(" KIND_STATUS_FIELDS ")"

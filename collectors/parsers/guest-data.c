@@ -154,7 +154,13 @@ void guest_info_take_kinds(GuestInfo *dst, GuestInfo *src) {
                 src->interfaces = NULL;
                 src->n_interfaces = src->n_interfaces_reported = 0;
         }
+        if (k & GUEST_KIND_FSFREEZE)
+                dst->fsfreeze = src->fsfreeze;
         dst->kinds |= k;
+}
+
+const char *guest_freeze_to_string(GuestFreeze f) {
+        return f == GUEST_FREEZE_FROZEN ? "frozen" : f == GUEST_FREEZE_THAWED ? "thawed" : "";
 }
 
 bool guest_os_equal(const GuestOS *a, const GuestOS *b) {
@@ -253,6 +259,15 @@ bool agent_info_supports(const AgentInfo *a, const char *command) {
                 if (strcmp(a->commands[i].name, command) == 0)
                         return a->commands[i].enabled;
         return false;
+}
+
+unsigned agent_info_disabled_kinds(const AgentInfo *a) {
+        unsigned kinds = 0;
+        for (size_t i = 0; a && i < a->n_commands; i++)
+                for (size_t k = 0; !a->commands[i].enabled && k < GUEST_KIND_COUNT; k++)
+                        if (guest_kinds[k].command && strcmp(a->commands[i].name, guest_kinds[k].command) == 0)
+                                kinds |= guest_kinds[k].kind;
+        return kinds;
 }
 
 unsigned agent_info_supported_kinds(const AgentInfo *a) {

@@ -54,6 +54,9 @@ AgentInfo *agent_info_free(AgentInfo *a);
 bool agent_info_supports(const AgentInfo *a, const char *command);
 /* The GuestKind bits whose commands a supports (GUEST_KIND_AGENT always). */
 unsigned agent_info_supported_kinds(const AgentInfo *a);
+/* The GuestKind bits whose commands a lists as disabled (by the guest's
+ * admin, or while its filesystems are frozen). */
+unsigned agent_info_disabled_kinds(const AgentInfo *a);
 
 /* ---- guest info: virDomainGetGuestInfo's typed parameters ---- */
 
@@ -97,6 +100,16 @@ typedef struct GuestInterface {
         size_t n_ipv4; /* the first n_ipv4 addresses are IPv4 */
 } GuestInterface;
 
+/* guest-fsfreeze-status: whether the guest's filesystems are frozen. */
+typedef enum GuestFreeze {
+        GUEST_FREEZE_UNKNOWN, /* not asked, or not said */
+        GUEST_FREEZE_THAWED,
+        GUEST_FREEZE_FROZEN,
+} GuestFreeze;
+
+/* "thawed", "frozen"; "" while unknown. */
+const char *guest_freeze_to_string(GuestFreeze f);
+
 typedef struct GuestInfo {
         unsigned kinds; /* GuestKind bits this reply covers */
 
@@ -112,6 +125,7 @@ typedef struct GuestInfo {
         size_t n_filesystems, n_filesystems_reported;
         GuestInterface *interfaces;
         size_t n_interfaces, n_interfaces_reported;
+        GuestFreeze fsfreeze;
 } GuestInfo;
 
 GuestInfo *guest_info_new(void);

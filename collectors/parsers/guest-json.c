@@ -153,7 +153,34 @@ static int add_interfaces(GuestBuilder *b, json_t *array) {
         return r;
 }
 
+/* The whole reply is one short string: scanned, never parsed. */
+static int freeze_from_agent_json(const char *json, size_t len, GuestInfo **ret) {
+        JsonSpan doc, value;
+        GuestFreeze f;
+
+        if (!json || len == 0 || len > AGENT_REPLY_JSON_MAX)
+                return -EINVAL;
+        if (json_scan_document(json, len, &doc) < 0 || json_scan_member(json, len, doc, "return", &value) < 0)
+                return -EINVAL;
+        size_t n = value.end - value.start;
+        if (n == strlen("\"frozen\"") && memcmp(json + value.start, "\"frozen\"", n) == 0)
+                f = GUEST_FREEZE_FROZEN;
+        else if (n == strlen("\"thawed\"") && memcmp(json + value.start, "\"thawed\"", n) == 0)
+                f = GUEST_FREEZE_THAWED;
+        else
+                return -EINVAL;
+        GuestInfo *g = guest_info_new();
+        if (!g)
+                return -ENOMEM;
+        g->kinds = GUEST_KIND_FSFREEZE;
+        g->fsfreeze = f;
+        *ret = g;
+        return 0;
+}
+
 int guest_info_from_agent_json(unsigned kind, const char *json, size_t len, GuestInfo **ret) {
+        if (kind == GUEST_KIND_FSFREEZE)
+                return freeze_from_agent_json(json, len, ret);
         size_t entry_max = kind == GUEST_KIND_USERS         ? JSON_USER_MAX
                            : kind == GUEST_KIND_FILESYSTEMS ? JSON_FILESYSTEM_MAX
                            : kind == GUEST_KIND_INTERFACES  ? JSON_INTERFACE_MAX

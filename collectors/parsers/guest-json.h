@@ -16,4 +16,6 @@
  * first *_MAX entries are parsed; all are counted (n_*_reported). A disk's
  * bus type is the agent's own (it has no domain alias). Returns 0, -EINVAL
  * (not such a reply), -E2BIG (over AGENT_REPLY_JSON_MAX) or -ENOMEM. */
+/* guest-fsfreeze-status (GUEST_KIND_FSFREEZE): {"return":"thawed"} or
+ * {"return":"frozen"}; any other value is -EINVAL. */
 int guest_info_from_agent_json(unsigned kind, const char *json, size_t len, GuestInfo **ret);

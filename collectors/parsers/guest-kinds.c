@@ -100,6 +100,16 @@ const GuestKindInfo guest_kinds[GUEST_KIND_COUNT] = {
                 .interface = BUS_NETWORK,
                 .properties = PROPERTIES("Interfaces"),
         },
+        {
+                /* libvirt has no call for it: always the agent's own reply */
+                .kind = GUEST_KIND_FSFREEZE,
+                .name = "fsfreeze",
+                .interval_sec = 10,
+                .command = "guest-fsfreeze-status",
+                .raw_command = "{\"execute\":\"guest-fsfreeze-status\"}",
+                .interface = BUS_DOMAIN,
+                .properties = PROPERTIES("FsFreezeStatus"),
+        },
 };
 
 int guest_kind_index(unsigned kind) {

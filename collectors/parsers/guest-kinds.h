@@ -16,11 +16,17 @@ typedef enum GuestKind {
         GUEST_KIND_USERS = 1u << 4,       /* guest-get-users */
         GUEST_KIND_FILESYSTEMS = 1u << 5, /* guest-get-fsinfo (+ guest-get-disks) */
         GUEST_KIND_INTERFACES = 1u << 6,  /* guest-network-get-interfaces */
-        GUEST_KIND_ALL = (1u << 7) - 1,
+        GUEST_KIND_FSFREEZE = 1u << 7,    /* guest-fsfreeze-status */
+        GUEST_KIND_ALL = (1u << 8) - 1,
 } GuestKind;
 
-#define GUEST_KIND_COUNT 7       /* bits of GuestKind */
+#define GUEST_KIND_COUNT 8       /* bits of GuestKind */
 #define GUEST_KIND_AGENT_INDEX 0 /* the agent's own kind comes first: the others depend on it */
+#define GUEST_KIND_FSFREEZE_INDEX 7
+
+/* What the agent still answers while the guest's filesystems are frozen
+ * (qemu-ga disables every other command until the thaw). */
+#define GUEST_KIND_FROZEN_ANSWERS (GUEST_KIND_AGENT | GUEST_KIND_FSFREEZE)
 
 typedef struct GuestKindInfo {
         GuestKind kind;

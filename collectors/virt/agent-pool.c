@@ -77,18 +77,25 @@ static void add_guest_info(VirtMsg *m, GuestInfo *g) {
         }
 }
 
-/* A list kind straight from the agent, parsed by us: for a list too long
- * for libvirt's typed parameters. Returns 0, or -EIO / -ENOMEM with the
- * reason in m->data.message (kept from the first failure). */
+/* Why kind failed: the first reason stands (the log names the first). */
+static void set_why(VirtMsg *m, int i, char *why) {
+        free(m->data.messages[i]);
+        m->data.messages[i] = why;
+}
+
+/* A kind straight from the agent, parsed by us: a list too long for
+ * libvirt's typed parameters, one libvirt cannot read from this agent, or
+ * a kind libvirt has no call for. Returns 0, or -EIO / -ENOMEM with the
+ * reason in m->data.messages. */
 static int collect_kind_raw(virDomainPtr dom, unsigned kind, VirtMsg *m, size_t *read_bytes) {
         const char *command = guest_kind_info(kind)->raw_command;
+        int i = __builtin_ctz(kind);
         GuestInfo *g = NULL;
         int r;
 
         char *text = command ? virDomainQemuAgentCommand(dom, command, VIR_DOMAIN_QEMU_AGENT_COMMAND_DEFAULT, 0) : NULL;
         if (!text) {
-                if (!m->data.message)
-                        m->data.message = error_message("its own reply failed");
+                set_why(m, i, error_message("its own reply failed"));
                 return -EIO;
         }
         size_t len = strlen(text);
@@ -98,10 +105,10 @@ static int collect_kind_raw(virDomainPtr dom, unsigned kind, VirtMsg *m, size_t 
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
-                if (!m->data.message)
-                        m->data.message = strdup("its own reply is not the list it should be");
+                set_why(m, i, strdup("its own reply is not what the command returns"));
                 return -EIO;
         }
+        set_why(m, i, NULL);
         add_guest_info(m, g);
         return 0;
 }
@@ -113,22 +120,21 @@ static bool last_error_is_too_big(void) {
 
 /* One kind of guest data, added to m's GuestInfo. Returns 0, or -EIO (or
  * -E2BIG for a list libvirt could not carry) with the reason in
- * m->data.message (kept from the first failure). */
+ * m->data.messages. */
 static int collect_kind(virDomainPtr dom, unsigned kind, VirtMsg *m) {
         virTypedParameterPtr params = NULL;
         GuestInfo *g = NULL;
         int n = 0, r;
 
+        int i = __builtin_ctz(kind);
         if (virDomainGetGuestInfo(dom, guest_kind_info(kind)->libvirt_type, &params, &n, 0) < 0) {
                 r = guest_kind_info(kind)->raw_command && last_error_is_too_big() ? -E2BIG : -EIO;
-                if (!m->data.message)
-                        m->data.message = error_message("guest info failed");
+                set_why(m, i, error_message("guest info failed"));
                 return r;
         }
         if (!kind_answered(params, n, kind)) {
                 virTypedParamsFree(params, n);
-                if (!m->data.message)
-                        m->data.message = strdup("libvirt left it out of its answer (too large or too late)");
+                set_why(m, i, strdup("libvirt left it out of its answer (too large or too late)"));
                 return -EIO;
         }
         r = guest_info_from_typed_params(params, n, kind, &g);
@@ -184,6 +190,8 @@ static void collect(AgentPool *p, virConnectPtr *worker_connection, const AgentJ
                 text = virDomainQemuAgentCommand(dom, guest_kind_info(GUEST_KIND_AGENT)->raw_command,
                                                  VIR_DOMAIN_QEMU_AGENT_COMMAND_DEFAULT, 0);
                 if (!text) {
+                        if (last_error_is_unresponsive_agent())
+                                outcome[GUEST_KIND_AGENT_INDEX] = KIND_OUTCOME_HUNG;
                         m->error = error_message("guest-info failed");
                         goto out;
                 }
@@ -195,9 +203,26 @@ static void collect(AgentPool *p, virConnectPtr *worker_connection, const AgentJ
                          * for every kind and see what answers. */
                         outcome[GUEST_KIND_AGENT_INDEX] = KIND_OUTCOME_FAILED;
                         m->data.message = strdup("its guest-info reply is not valid JSON");
+                        set_why(m, GUEST_KIND_AGENT_INDEX, m->data.message ? strdup(m->data.message) : NULL);
                 } else {
                         outcome[GUEST_KIND_AGENT_INDEX] = KIND_OUTCOME_OK;
                         supported = agent_info_supported_kinds(m->data.agent);
+                }
+        }
+
+        /* Whether the filesystems are frozen, before anything else: qemu-ga
+         * then refuses every command but a few, and they are not sent. */
+        bool oom = false, hung = false, frozen = false;
+        int fi = GUEST_KIND_FSFREEZE_INDEX;
+        if (plan[fi] != KIND_PLAN_SKIP) {
+                if (!(supported & GUEST_KIND_FSFREEZE))
+                        outcome[fi] = KIND_OUTCOME_UNSUPPORTED;
+                else {
+                        int r = collect_kind_raw(dom, GUEST_KIND_FSFREEZE, m, read_bytes);
+                        oom = r == -ENOMEM;
+                        hung = r < 0 && !oom && last_error_is_unresponsive_agent();
+                        outcome[fi] = r >= 0 ? KIND_OUTCOME_OK : hung ? KIND_OUTCOME_HUNG : KIND_OUTCOME_FAILED;
+                        frozen = r >= 0 && m->data.guest && m->data.guest->fsfreeze == GUEST_FREEZE_FROZEN;
                 }
         }
 
@@ -208,12 +233,15 @@ static void collect(AgentPool *p, virConnectPtr *worker_connection, const AgentJ
          * to be too long for libvirt come from the agent itself, after the
          * rest. A hung agent: the kinds after it would each wait the
          * timeout too, so they are not read. */
-        bool oom = false, hung = false;
         for (KindPlan pass = KIND_PLAN_TYPED; pass <= KIND_PLAN_RAW; pass++)
                 for (int i = 0; i < GUEST_KIND_COUNT && !oom && !hung; i++) {
                         unsigned kind = guest_kinds[i].kind;
-                        if (i == GUEST_KIND_AGENT_INDEX || plan[i] != pass)
+                        if (i == GUEST_KIND_AGENT_INDEX || i == fi || plan[i] != pass)
                                 continue;
+                        if (frozen && !(kind & GUEST_KIND_FROZEN_ANSWERS)) {
+                                outcome[i] = KIND_OUTCOME_FROZEN;
+                                continue;
+                        }
                         if (!(supported & kind)) {
                                 outcome[i] = KIND_OUTCOME_UNSUPPORTED;
                                 continue;
@@ -222,11 +250,26 @@ static void collect(AgentPool *p, virConnectPtr *worker_connection, const AgentJ
                                                       : collect_kind(dom, kind, m);
                         oom = r == -ENOMEM;
                         hung = r < 0 && !oom && last_error_is_unresponsive_agent();
+                        if (r == -EIO && !hung && pass == KIND_PLAN_TYPED && guest_kinds[i].raw_command) {
+                                /* libvirt could not read this agent's reply (an
+                                 * old agent's shape, say): the command's own
+                                 * reply may still be read, and then is so from
+                                 * now on. */
+                                r = collect_kind_raw(dom, kind, m, read_bytes);
+                                oom = r == -ENOMEM;
+                                hung = r < 0 && !oom && last_error_is_unresponsive_agent();
+                                if (r >= 0)
+                                        m->data.raw_fallback_kinds |= kind;
+                        }
                         outcome[i] = r >= 0        ? KIND_OUTCOME_OK
                                      : hung        ? KIND_OUTCOME_HUNG
                                      : r == -E2BIG ? KIND_OUTCOME_TOO_BIG
                                                    : KIND_OUTCOME_FAILED;
                 }
+        /* the log line names the first failure */
+        for (int i = 0; i < GUEST_KIND_COUNT && !m->data.message; i++)
+                if (m->data.messages[i])
+                        m->data.message = strdup(m->data.messages[i]);
         if (oom) {
                 /* Failed, even if the reason cannot be kept (the kinds not
                  * read have no outcome): asked again later. */

@@ -29,6 +29,8 @@ VirtMsg *virt_msg_free(VirtMsg *m) {
         guest_info_free(m->data.guest);
         domain_devices_free(m->data.devices);
         free(m->data.message);
+        for (size_t i = 0; i < GUEST_KIND_COUNT; i++)
+                free(m->data.messages[i]);
         free(m->error);
         free(m);
         return NULL;

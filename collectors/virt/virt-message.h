@@ -52,6 +52,7 @@ typedef enum KindOutcome {
         KIND_OUTCOME_TOO_BIG,     /* a list too long for libvirt's typed parameters */
         KIND_OUTCOME_UNSUPPORTED, /* the agent lacks its command: nothing to read, no error */
         KIND_OUTCOME_HUNG,        /* the agent did not answer in time */
+        KIND_OUTCOME_FROZEN,      /* not asked: the guest's filesystems are frozen, the agent refuses it */
 } KindOutcome;
 
 /* The result of one collection (VIRT_MSG_GUEST_DATA). */
@@ -64,6 +65,9 @@ typedef struct GuestData {
         DomainDevices *devices;                /* the live XML's devices, if read */
         uint64_t duration_usec;                /* how long the collection took */
         char *message;                         /* why the first kind that failed did (safe to log) */
+        char *messages[GUEST_KIND_COUNT];      /* why each kind that failed did (safe to log) */
+        unsigned raw_fallback_kinds;           /* kinds libvirt could not read but the agent's own
+                                                * reply gave: read that way from now on */
 } GuestData;
 
 /* Bytes kept of a device's alias ("net1", "virtio-disk2", "ua-..."): enough

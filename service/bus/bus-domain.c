@@ -112,6 +112,29 @@ static int property_get_agent_commands(sd_bus *bus, const char *path, const char
         return sd_bus_message_close_container(reply);
 }
 
+DEFINE_GETTER(property_get_guest_data_reason, "s", d->reason ? d->reason : "")
+DEFINE_GETTER(property_get_fs_freeze_status, "s",
+              guest_freeze_to_string(d->guest && (d->guest->kinds & GUEST_KIND_FSFREEZE) ? d->guest->fsfreeze
+                                                                                         : GUEST_FREEZE_UNKNOWN))
+
+static int property_get_guest_data_status(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                          sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Domain *d = userdata;
+        int r = sd_bus_message_open_container(reply, 'a', KIND_STATUS_SIGNATURE);
+        for (int i = 0; r >= 0 && i < GUEST_KIND_COUNT; i++) {
+                const KindStatus *st = &d->status[i];
+                r = sd_bus_message_open_container(reply, 'r', KIND_STATUS_FIELDS);
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "ssts", guest_kinds[i].name, kind_state_to_string(st->state),
+                                                  st->collected_usec, str_or_empty(st->message));
+                if (r >= 0)
+                        r = append_extra(reply);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
 /* Starts a collection and parks the call until it ends, or answers it from
  * a collection that just ended. */
 static int start_refresh(BusDomain *b, Domain *d, sd_bus_message *message, sd_bus_error *error) {
@@ -259,6 +282,10 @@ static const sd_bus_vtable domain_vtable[] = {
          * GetManagedObjects or InterfacesAdded; a change names it only. */
         SD_BUS_PROPERTY("AgentSupportedCommands", "a(sb)", property_get_agent_commands, 0,
                         SD_BUS_VTABLE_PROPERTY_EXPLICIT | SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("GuestDataStatus", "a" KIND_STATUS_SIGNATURE, property_get_guest_data_status, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("GuestDataReason", "s", property_get_guest_data_reason, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("FsFreezeStatus", "s", property_get_fs_freeze_status, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("Refresh", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_refresh,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetGuestOSInfo", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", json), method_get_guest_os_info,
@@ -591,6 +618,9 @@ static const struct {
         { DOMAIN_PROPERTY_FILESYSTEMS, FILESYSTEMS_INTERFACE, "Filesystems" },
         { DOMAIN_PROPERTY_FILESYSTEM_COUNT, FILESYSTEMS_INTERFACE, "FilesystemCount" },
         { DOMAIN_PROPERTY_INTERFACES, NETWORK_INTERFACE, "Interfaces" },
+        { DOMAIN_PROPERTY_GUEST_DATA_STATUS, DOMAIN_INTERFACE, "GuestDataStatus" },
+        { DOMAIN_PROPERTY_GUEST_DATA_REASON, DOMAIN_INTERFACE, "GuestDataReason" },
+        { DOMAIN_PROPERTY_FS_FREEZE_STATUS, DOMAIN_INTERFACE, "FsFreezeStatus" },
 };
 
 const char *bus_domain_property_name(unsigned bit, const char **ret_interface) {

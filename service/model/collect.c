@@ -29,7 +29,10 @@ void collect_config_default(CollectConfig *c) {
  * only what the agent supports; a list libvirt could not carry, raw. */
 static void plan_job(const Domain *d, unsigned kinds, KindPlan plan[GUEST_KIND_COUNT]) {
         bool read_agent = (kinds & GUEST_KIND_AGENT) || !d->agent_info;
-        unsigned supported = read_agent ? GUEST_KIND_ALL : agent_info_supported_kinds(d->agent_info);
+        /* While frozen the agent lists nearly every command disabled: the
+         * worker asks about the freeze first and decides on its answer. */
+        unsigned supported =
+                read_agent || domain_frozen(d) ? GUEST_KIND_ALL : agent_info_supported_kinds(d->agent_info);
 
         for (int i = 0; i < GUEST_KIND_COUNT; i++) {
                 unsigned kind = guest_kinds[i].kind;
@@ -38,7 +41,8 @@ static void plan_job(const Domain *d, unsigned kinds, KindPlan plan[GUEST_KIND_C
                 else if (!(kinds & kind) || !(supported & kind))
                         plan[i] = KIND_PLAN_SKIP;
                 else
-                        plan[i] = (d->collect.raw_kinds & kind) ? KIND_PLAN_RAW : KIND_PLAN_TYPED;
+                        plan[i] = (d->collect.raw_kinds & kind) || !guest_kinds[i].libvirt_type ? KIND_PLAN_RAW
+                                                                                                : KIND_PLAN_TYPED;
         }
 }
 
@@ -48,9 +52,13 @@ static uint64_t next_due(const Domain *d);
 /* Returns -ENOMEM if the pool could not take the job: then these kinds
  * count as failed now and are asked for again after their interval. */
 static int submit(CollectScheduler *s, Domain *d, unsigned kinds) {
-        AgentJob job = { .kinds = kinds };
         uint64_t now = now_usec();
 
+        /* The freeze is asked first in every collection of guest data: a
+         * frozen guest's agent refuses the rest, which is then not sent. */
+        if (kinds & ~GUEST_KIND_FROZEN_ANSWERS)
+                kinds |= GUEST_KIND_FSFREEZE;
+        AgentJob job = { .kinds = kinds };
         d->collect.pending_kinds = 0;
         plan_job(d, kinds, d->collect.plan);
         /* Served by this one: its end sets their next time, unless an event
@@ -311,6 +319,59 @@ void collect_domain_rebooted(CollectScheduler *s, Domain *d, CollectReport *repo
         collect_kinds_soon(s, d, GUEST_KIND_ALL, COLLECT_BOOT_SETTLE_USEC);
 }
 
+/* qemu-ga names the freeze when it refuses a command for it ("... has been
+ * disabled: the agent is in frozen state"). */
+static bool refused_as_frozen(const char *message) {
+        return message && strstr(message, "frozen");
+}
+
+/* Each kind's state after a collection (d holds what it brought). Returns
+ * whether any changed. */
+static bool update_status(Domain *d, const VirtMsg *msg, unsigned requested) {
+        uint64_t now = now_realtime_usec();
+        unsigned disabled = agent_info_disabled_kinds(d->agent_info);
+        bool agent_hung = msg->data.outcome[GUEST_KIND_AGENT_INDEX] == KIND_OUTCOME_HUNG;
+        bool changed = false;
+
+        for (int i = 0; i < GUEST_KIND_COUNT; i++) {
+                unsigned kind = guest_kinds[i].kind;
+                KindStatus *st = &d->status[i];
+                KindOutcome o = msg->data.outcome[i];
+                const char *why = msg->data.messages[i] ? msg->data.messages[i] : msg->error;
+                int r;
+
+                if (!(requested & kind))
+                        continue;
+                if (msg->error && o != KIND_OUTCOME_UNSUPPORTED)
+                        o = agent_hung ? KIND_OUTCOME_HUNG : KIND_OUTCOME_FAILED;
+                switch (o) {
+                case KIND_OUTCOME_OK:
+                        r = kind_status_set(st, KIND_STATE_FRESH, now, NULL);
+                        break;
+                case KIND_OUTCOME_UNSUPPORTED:
+                        r = kind_status_set(st, (disabled & kind) ? KIND_STATE_DISABLED : KIND_STATE_UNSUPPORTED,
+                                            st->collected_usec, NULL);
+                        break;
+                case KIND_OUTCOME_FROZEN:
+                        r = kind_status_set(st, KIND_STATE_FROZEN, st->collected_usec, NULL);
+                        break;
+                case KIND_OUTCOME_HUNG:
+                        r = kind_status_set(st, KIND_STATE_TIMED_OUT, st->collected_usec,
+                                            why ? why : "the guest agent did not answer in time");
+                        break;
+                case KIND_OUTCOME_NONE:
+                        r = kind_status_set(st, KIND_STATE_TIMED_OUT, st->collected_usec,
+                                            "not asked: the guest agent did not answer an earlier command in time");
+                        break;
+                default:
+                        r = kind_status_set(st, KIND_STATE_FAILED, st->collected_usec, why ? why : "no reason given");
+                        break;
+                }
+                changed |= r != 0;
+        }
+        return changed;
+}
+
 void collect_apply_result(CollectScheduler *s, Domain *d, VirtMsg *msg, CollectReport *report) {
         uint64_t now = now_usec();
         unsigned requested = msg->data.kinds_requested;
@@ -338,14 +399,22 @@ void collect_apply_result(CollectScheduler *s, Domain *d, VirtMsg *msg, CollectR
                 return;
         }
 
-        /* What came of each kind read or asked for: unsupported is no failure. */
-        unsigned failed = 0, too_big = 0, raw_failed = 0;
+        /* What came of each kind read or asked for: unsupported is no
+         * failure, nor is a command refused because the guest is frozen. */
+        unsigned failed = 0, too_big = 0, raw_failed = 0, frozen = 0;
         for (int i = 0; i < GUEST_KIND_COUNT && !msg->error; i++) {
                 unsigned kind = guest_kinds[i].kind;
                 KindOutcome o = msg->data.outcome[i];
                 if (!(requested & kind) && d->collect.plan[i] == KIND_PLAN_SKIP)
                         continue;
-                if (o != KIND_OUTCOME_OK && o != KIND_OUTCOME_UNSUPPORTED)
+                if (o == KIND_OUTCOME_FAILED && refused_as_frozen(msg->data.messages[i])) {
+                        /* frozen since the freeze was asked: asked again now */
+                        msg->data.outcome[i] = o = KIND_OUTCOME_FROZEN;
+                        d->collect.pending_kinds |= GUEST_KIND_FSFREEZE;
+                }
+                if (o == KIND_OUTCOME_FROZEN)
+                        frozen |= kind;
+                else if (o != KIND_OUTCOME_OK && o != KIND_OUTCOME_UNSUPPORTED)
                         failed |= kind;
                 if (o == KIND_OUTCOME_TOO_BIG && d->collect.plan[i] == KIND_PLAN_TYPED)
                         too_big |= kind;
@@ -356,7 +425,7 @@ void collect_apply_result(CollectScheduler *s, Domain *d, VirtMsg *msg, CollectR
         /* Logged when a kind starts failing and when it comes back, not per poll. */
         if (msg->error)
                 failed = requested;
-        unsigned answered = requested & ~failed;
+        unsigned answered = requested & ~failed & ~frozen;
         const char *why = msg->error ? msg->error : msg->data.message;
         char names[128];
         if (failed & ~d->collect.failing_kinds) {
@@ -378,7 +447,7 @@ void collect_apply_result(CollectScheduler *s, Domain *d, VirtMsg *msg, CollectR
         d->collect.raw_failed_kinds |= raw_failed;
         d->collect.raw_kinds &= ~raw_failed;
         too_big &= ~d->collect.raw_kinds & ~d->collect.raw_failed_kinds;
-        d->collect.raw_kinds |= too_big;
+        d->collect.raw_kinds |= too_big | (msg->data.raw_fallback_kinds & ~d->collect.raw_failed_kinds);
         for (int i = 0; i < GUEST_KIND_COUNT; i++)
                 if (too_big & (1u << i))
                         d->collect.due_usec[i] = 0;
@@ -391,8 +460,16 @@ void collect_apply_result(CollectScheduler *s, Domain *d, VirtMsg *msg, CollectR
                 log_debug("Collected %#x of %#x from the agent of '%s' in %.3f s.", answered, requested, d->log_name,
                           msg->data.duration_usec / 1e6);
 
+                bool was_frozen = domain_frozen(d);
                 unsigned changed = domain_take_guest_data(d, &msg->data);
-                if (!d->guest_exported && d->guest) {
+                if (was_frozen && !domain_frozen(d)) {
+                        /* Thawed: what was kept is asked again at once. */
+                        log_debug("The guest of '%s' is thawed.", d->log_name);
+                        d->collect.pending_kinds |= GUEST_KIND_ALL;
+                } else if (!was_frozen && domain_frozen(d))
+                        log_debug("The guest of '%s' is frozen: only its agent and freeze are asked until it thaws.",
+                                  d->log_name);
+                if (!d->guest_exported && d->guest && (d->guest->kinds & ~GUEST_KIND_FROZEN_ANSWERS)) {
                         /* InterfacesAdded carries these values already. */
                         changed &= ~domain_exported_properties();
                         d->guest_exported = true;
@@ -402,6 +479,9 @@ void collect_apply_result(CollectScheduler *s, Domain *d, VirtMsg *msg, CollectR
                 /* Something came back: Refresh() succeeded, even if a kind is missing. */
                 finished(report, &d->collect.waiting[0], answered ? NULL : why);
         }
+
+        if (update_status(d, msg, requested))
+                report->changed |= DOMAIN_PROPERTY_GUEST_DATA_STATUS;
 
         if (d->collect.address_wait_until_usec && (requested & GUEST_KIND_INTERFACES)) {
                 if (now >= d->collect.address_wait_until_usec || has_routable_address(d->guest))

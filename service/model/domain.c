@@ -77,6 +77,7 @@ int domain_new(DomainInfo *info, Domain **ret) {
         d->devices = info->devices;
         info->devices = NULL;
         (void) interfaces_merge(d->devices, NULL, &d->interfaces);
+        d->reason = domain_guest_data_reason(d);
         *ret = d;
         return 0;
 }
@@ -89,6 +90,8 @@ Domain *domain_free(Domain *d) {
         domain_devices_free(d->devices);
         merged_interfaces_free(d->interfaces);
         free(d->collect.full_error);
+        for (size_t i = 0; i < GUEST_KIND_COUNT; i++)
+                free(d->status[i].message);
         free(d->name);
         free(d->libvirt_name);
         free(d->log_name);
@@ -147,6 +150,8 @@ unsigned domain_update_agent(Domain *d, AgentState agent, uint64_t usec) {
         unsigned changed = 0;
         bool connected;
 
+        if (agent > AGENT_STATE_UNKNOWN && agent < _AGENT_STATE_MAX)
+                d->agent_state = agent;
         switch (agent) {
         case AGENT_STATE_NO_CHANNEL:
         case AGENT_STATE_INACTIVE:
@@ -172,6 +177,60 @@ unsigned domain_update_agent(Domain *d, AgentState agent, uint64_t usec) {
                 changed |= DOMAIN_PROPERTY_AGENT_CONNECTED | DOMAIN_PROPERTY_AGENT_LAST_TRANSITION_TIME;
         }
         return changed;
+}
+
+bool domain_frozen(const Domain *d) {
+        return d->guest && (d->guest->kinds & GUEST_KIND_FSFREEZE) && d->guest->fsfreeze == GUEST_FREEZE_FROZEN;
+}
+
+/* The kinds that bring guest data, beside the agent's own and the freeze. */
+#define DATA_KINDS (GUEST_KIND_ALL & ~GUEST_KIND_FROZEN_ANSWERS)
+
+/* Why the agent gave nothing (yet): its own kind's state, else the data's. */
+static const char *unanswered_reason(const Domain *d) {
+        unsigned timed_out = 0, failed = 0, asked = 0;
+        for (int i = 0; i < GUEST_KIND_COUNT; i++) {
+                unsigned kind = guest_kinds[i].kind;
+                KindState st = d->status[i].state;
+                asked |= st != KIND_STATE_NOT_ASKED ? kind : 0;
+                timed_out |= st == KIND_STATE_TIMED_OUT ? kind : 0;
+                failed |= st == KIND_STATE_FAILED ? kind : 0;
+        }
+        if (timed_out & (GUEST_KIND_AGENT | DATA_KINDS))
+                return DOMAIN_REASON_AGENT_TIMED_OUT;
+        if (failed & (GUEST_KIND_AGENT | DATA_KINDS))
+                return DOMAIN_REASON_AGENT_FAILED;
+        return DOMAIN_REASON_COLLECTING;
+}
+
+const char *domain_guest_data_reason(const Domain *d) {
+        if (d->libvirt_disconnected)
+                return DOMAIN_REASON_LIBVIRT_DISCONNECTED;
+        if (d->state == DOMAIN_STATE_PAUSED || d->state == DOMAIN_STATE_PMSUSPENDED)
+                return DOMAIN_REASON_PAUSED;
+        if (d->state != DOMAIN_STATE_RUNNING)
+                return DOMAIN_REASON_NOT_RUNNING;
+        if (d->agent_state == AGENT_STATE_NO_CHANNEL)
+                return DOMAIN_REASON_NO_AGENT_CHANNEL;
+        if (!d->agent_connected)
+                return DOMAIN_REASON_AGENT_NOT_CONNECTED;
+        if (domain_frozen(d))
+                return DOMAIN_REASON_FROZEN;
+        if (!d->agent_info)
+                return unanswered_reason(d);
+        if (!(agent_info_supported_kinds(d->agent_info) & DATA_KINDS))
+                return DOMAIN_REASON_AGENT_LACKS_COMMANDS;
+        if (!d->guest_exported)
+                return unanswered_reason(d);
+        return "";
+}
+
+unsigned domain_update_reason(Domain *d) {
+        const char *r = domain_guest_data_reason(d);
+        if (d->reason && strcmp(d->reason, r) == 0)
+                return 0;
+        d->reason = r;
+        return DOMAIN_PROPERTY_GUEST_DATA_REASON;
 }
 
 static unsigned os_changes(const GuestOS *a, const GuestOS *b) {
@@ -227,6 +286,10 @@ static unsigned filesystems_changes(const GuestInfo *old, const GuestInfo *fresh
         return c;
 }
 
+static unsigned fsfreeze_changes(const GuestInfo *old, const GuestInfo *fresh) {
+        return old->fsfreeze == fresh->fsfreeze ? 0 : DOMAIN_PROPERTY_FS_FREEZE_STATUS;
+}
+
 /* The properties each kind feeds, as bits (guest-kinds.h names them; the
  * unit tests hold the two together), and which of them a new reply of that
  * kind changes. The agent's kind is an AgentInfo, the interfaces are merged
@@ -249,6 +312,7 @@ static const struct {
         { GUEST_KIND_USERS, DOMAIN_PROPERTY_USERS | DOMAIN_PROPERTY_USER_COUNT, users_changes },
         { GUEST_KIND_FILESYSTEMS, DOMAIN_PROPERTY_FILESYSTEMS | DOMAIN_PROPERTY_FILESYSTEM_COUNT, filesystems_changes },
         { GUEST_KIND_INTERFACES, DOMAIN_PROPERTY_INTERFACES, NULL },
+        { GUEST_KIND_FSFREEZE, DOMAIN_PROPERTY_FS_FREEZE_STATUS, fsfreeze_changes },
 };
 
 unsigned domain_kind_properties(unsigned kinds) {
@@ -325,6 +389,11 @@ unsigned domain_drop_guest_data(Domain *d) {
         /* OS, Users and Filesystems disappear as whole interfaces: no
          * PropertiesChanged for them. */
         /* failing_kinds stays: a flapping agent is not re-reported each time */
+        if (d->guest && d->guest->fsfreeze != GUEST_FREEZE_UNKNOWN)
+                changed |= DOMAIN_PROPERTY_FS_FREEZE_STATUS;
+        for (size_t i = 0; i < GUEST_KIND_COUNT; i++)
+                if (kind_status_reset(&d->status[i]))
+                        changed |= DOMAIN_PROPERTY_GUEST_DATA_STATUS;
         d->guest = guest_info_free(d->guest);
         changed |= remerge_interfaces(d);
         return changed;

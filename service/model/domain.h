@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "guest-data.h"
+#include "kind-status.h"
 #include "virt-message.h"
 
 /* Bits naming the properties that changed, for PropertiesChanged. Each bus
@@ -42,6 +43,10 @@ typedef enum DomainProperty {
         DOMAIN_PROPERTY_FILESYSTEM_COUNT = 1u << 25,
         /* org.guestinfod.GuestInfo1.Network */
         DOMAIN_PROPERTY_INTERFACES = 1u << 26,
+        /* org.guestinfod.GuestInfo1.Domain again: freshness, reasons */
+        DOMAIN_PROPERTY_GUEST_DATA_STATUS = 1u << 27,
+        DOMAIN_PROPERTY_GUEST_DATA_REASON = 1u << 28,
+        DOMAIN_PROPERTY_FS_FREEZE_STATUS = 1u << 29,
 } DomainProperty;
 
 /* Room for every DomainProperty bit (one per bit of an unsigned). */
@@ -108,6 +113,16 @@ struct Domain {
         bool agent_connected;
         uint64_t agent_last_transition_usec;
         uint64_t agent_last_probe_usec;
+        AgentState agent_state; /* the latest read of its channel */
+
+        /* The model's: libvirt's connection is lost (the values are the
+         * last known). */
+        bool libvirt_disconnected;
+        /* Per kind, by index in guest_kinds: how fresh, and why not. */
+        KindStatus status[GUEST_KIND_COUNT];
+        /* Why guest data is absent or not refreshed (GuestDataReason): one
+         * of the DOMAIN_REASON_* strings, "" when collected as usual. */
+        const char *reason;
 
         /* What the agent reported, cached: every bus read is served from here. */
         AgentInfo *agent_info;        /* version, supported commands; NULL until answered */
@@ -167,6 +182,27 @@ unsigned domain_kind_properties(unsigned kinds);
 /* Those of the kinds whose interfaces appear with the agent's data
  * (GuestKindInfo.exported): InterfacesAdded carries their values. */
 unsigned domain_exported_properties(void);
+
+/* Reasons for GuestDataReason (static strings). */
+#define DOMAIN_REASON_LIBVIRT_DISCONNECTED "libvirt-disconnected"
+#define DOMAIN_REASON_NOT_RUNNING "not-running"
+#define DOMAIN_REASON_PAUSED "paused"
+#define DOMAIN_REASON_NO_AGENT_CHANNEL "no-agent-channel"
+#define DOMAIN_REASON_AGENT_NOT_CONNECTED "agent-not-connected"
+#define DOMAIN_REASON_FROZEN "frozen"
+#define DOMAIN_REASON_COLLECTING "collecting"
+#define DOMAIN_REASON_AGENT_FAILED "agent-failed"
+#define DOMAIN_REASON_AGENT_TIMED_OUT "agent-timed-out"
+#define DOMAIN_REASON_AGENT_LACKS_COMMANDS "agent-lacks-commands"
+
+/* Why d's guest data is absent or not being refreshed, "" if it is
+ * collected as usual (the first that applies, in the order above). */
+const char *domain_guest_data_reason(const Domain *d);
+/* Sets d->reason; returns DOMAIN_PROPERTY_GUEST_DATA_REASON if it changed. */
+unsigned domain_update_reason(Domain *d);
+
+/* The guest's filesystems are frozen, as the agent last said. */
+bool domain_frozen(const Domain *d);
 
 /* Forgets everything the agent said (agent gone, domain stopped). Returns
  * the DomainProperty bits that changed. */

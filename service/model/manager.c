@@ -116,10 +116,19 @@ size_t manager_domain_count(Manager *m) {
 }
 
 static void set_connected(Manager *m, bool connected) {
+        Domain *d;
+
         if (m->connected == connected)
                 return;
         m->connected = connected;
         CALL_HOOK(m, manager_changed, MANAGER_PROPERTY_CONNECTED, m->hooks_userdata);
+        /* Every domain says its values are the last known. */
+        HASHMAP_FOREACH (d, m->domains, i) {
+                d->libvirt_disconnected = !connected;
+                unsigned changed = domain_update_reason(d);
+                if (changed)
+                        CALL_HOOK(m, domain_changed, d, changed, m->hooks_userdata);
+        }
 }
 
 /* A guest whose agent connects and disconnects all the time gets one line
@@ -146,6 +155,7 @@ static void log_agent_transition(Domain *d) {
 void manager_domain_changed(Manager *m, Domain *d, unsigned properties) {
         if (properties & DOMAIN_PROPERTY_AGENT_CONNECTED)
                 log_agent_transition(d);
+        properties |= domain_update_reason(d);
         CALL_HOOK(m, domain_changed, d, properties, m->hooks_userdata);
 }
 
@@ -163,8 +173,10 @@ static void answer_refreshes(const CollectReport *r) {
 static void report_collect(Manager *m, Domain *d, const CollectReport *r) {
         if (r->exported)
                 CALL_HOOK(m, domain_guest_exported, d, r->exported > 0, m->hooks_userdata);
-        if (r->changed)
-                manager_domain_changed(m, d, r->changed);
+        /* a collection started or ended: the reason may say so */
+        unsigned changed = r->changed | domain_update_reason(d);
+        if (changed)
+                manager_domain_changed(m, d, changed);
         answer_refreshes(r);
 }
 

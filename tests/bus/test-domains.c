@@ -143,7 +143,8 @@ static void test_lifecycle_signals(void **state) {
         assert_lines(&H,
                      "InterfacesAdded " VM1_UUID " Domain(Name=vm1 UUID=" VM1_UUID
                      " State=shutoff Persistent=true Id=-1"
-                     " AgentConnected=false AgentLastTransitionTime=0 AgentLastProbeTime=0 AgentVersion=)"
+                     " AgentConnected=false AgentLastTransitionTime=0 AgentLastProbeTime=0 AgentVersion="
+                     " GuestDataStatus=<a(sstsa{sv})> GuestDataReason=not-running FsFreezeStatus=)"
                      " Network(Interfaces=<a(sssa(ssy)asa{sv})>)",
                      "PropertiesChanged manager DomainCount=2");
         harness_clear_lines(&H);
@@ -151,25 +152,25 @@ static void test_lifecycle_signals(void **state) {
         assert_int_equal(harness_virsh(&H, "start vm1"), 0);
         assert_true(harness_wait_line(&H, "State=running", TIMEOUT_MS));
         harness_settle(&H, 300);
-        assert_lines(&H, "PropertiesChanged " VM1_UUID " State=running Id=[1-9]*");
+        assert_lines(&H, "PropertiesChanged " VM1_UUID " State=running Id=[1-9]* GuestDataReason=no-agent-channel");
         harness_clear_lines(&H);
 
         assert_int_equal(harness_virsh(&H, "suspend vm1"), 0);
         assert_true(harness_wait_line(&H, "State=paused", TIMEOUT_MS));
         harness_settle(&H, 300);
-        assert_lines(&H, "PropertiesChanged " VM1_UUID " State=paused");
+        assert_lines(&H, "PropertiesChanged " VM1_UUID " State=paused GuestDataReason=paused");
         harness_clear_lines(&H);
 
         assert_int_equal(harness_virsh(&H, "resume vm1"), 0);
         assert_true(harness_wait_line(&H, "State=running", TIMEOUT_MS));
         harness_settle(&H, 300);
-        assert_lines(&H, "PropertiesChanged " VM1_UUID " State=running");
+        assert_lines(&H, "PropertiesChanged " VM1_UUID " State=running GuestDataReason=no-agent-channel");
         harness_clear_lines(&H);
 
         assert_int_equal(harness_virsh(&H, "destroy vm1"), 0);
         assert_true(harness_wait_line(&H, "State=shutoff", TIMEOUT_MS));
         harness_settle(&H, 300);
-        assert_lines(&H, "PropertiesChanged " VM1_UUID " State=shutoff Id=-1");
+        assert_lines(&H, "PropertiesChanged " VM1_UUID " State=shutoff Id=-1 GuestDataReason=not-running");
         harness_clear_lines(&H);
 
         assert_int_equal(harness_virsh(&H, "undefine vm1"), 0);
@@ -187,7 +188,8 @@ static void test_transient_domain(void **state) {
         assert_lines(&H,
                      "InterfacesAdded " VM2_UUID " Domain(Name=vm2 UUID=" VM2_UUID
                      " State=running Persistent=false Id=[1-9]*"
-                     " AgentConnected=false AgentLastTransitionTime=0 AgentLastProbeTime=0 AgentVersion=)"
+                     " AgentConnected=false AgentLastTransitionTime=0 AgentLastProbeTime=0 AgentVersion="
+                     " GuestDataStatus=<a(sstsa{sv})> GuestDataReason=no-agent-channel FsFreezeStatus=)"
                      " Network(Interfaces=<a(sssa(ssy)asa{sv})>)",
                      "PropertiesChanged manager DomainCount=2");
         harness_clear_lines(&H);
@@ -702,9 +704,18 @@ static void test_libvirtd_restart(void **state) {
         assert_true(harness_wait_line(&H, "Connected=false", TIMEOUT_MS));
         printf("# libvirtd killed: Connected=false after %.3f s\n", harness_now() - t0);
         harness_settle(&H, 200);
-        assert_lines(&H, "PropertiesChanged manager Connected=false");
+        /* and every object says its values are the last known (in the map's order) */
+        assert_lines(&H, "PropertiesChanged *-*-*-*-* GuestDataReason=libvirt-disconnected",
+                     "PropertiesChanged *-*-*-*-* GuestDataReason=libvirt-disconnected",
+                     "PropertiesChanged manager Connected=false");
         assert_int_equal(harness_get_property(&H, MANAGER_PATH, MANAGER_IFACE, "Connected", 'b', &connected), 0);
         assert_false(connected);
+        char *reason = NULL, *test_path = NULL;
+        assert_int_equal(harness_domain_path(TEST_UUID, &test_path), 0);
+        assert_int_equal(harness_get_property(&H, test_path, DOMAIN_IFACE, "GuestDataReason", 's', &reason), 0);
+        assert_string_equal(reason, "libvirt-disconnected");
+        free(reason);
+        free(test_path);
         /* objects stay while disconnected */
         char *p = call_get_path("GetDomainByName", "vm1");
         free(p);
@@ -715,9 +726,10 @@ static void test_libvirtd_restart(void **state) {
         assert_true(harness_wait_line(&H, "Connected=true", 40000));
         printf("# libvirtd restarted: Connected=true after %.3f s\n", harness_now() - t0);
         harness_settle(&H, 500);
-        /* the fresh test:///default has only "test", unchanged: vm1 goes, nothing
-         * else is said, nothing is added twice */
+        /* the fresh test:///default has only "test", unchanged: vm1 goes, "test"
+         * is current again, nothing else is said, nothing is added twice */
         assert_lines(&H, "InterfacesRemoved " VM1_UUID " Domain Network",
+                     "PropertiesChanged " TEST_UUID " GuestDataReason=no-agent-channel",
                      "PropertiesChanged manager Connected=true DomainCount=1");
 
         char *ours = list_domains(), *theirs = virsh_domains();

@@ -105,6 +105,9 @@ static VirtMsg *result(unsigned kinds, const char *hostname, const char *error) 
         snprintf(m->domain.uuid, sizeof m->domain.uuid, "%s", UUID_A);
         Domain *d = manager_get_domain(current, UUID_A);
         m->data.job = d ? d->collect.job : 0;
+        /* the freeze was asked with the rest (with_freeze()) */
+        if (d && (d->collect.kinds & GUEST_KIND_FSFREEZE))
+                kinds |= GUEST_KIND_FSFREEZE;
         m->data.kinds_requested = kinds;
         if (error) {
                 m->error = strdup(error);
@@ -117,6 +120,8 @@ static VirtMsg *result(unsigned kinds, const char *hostname, const char *error) 
         m->data.guest->kinds = kinds & ~(unsigned) GUEST_KIND_AGENT;
         if (hostname)
                 m->data.guest->hostname = strdup(hostname);
+        if (kinds & GUEST_KIND_FSFREEZE)
+                m->data.guest->fsfreeze = GUEST_FREEZE_THAWED;
         if (kinds & GUEST_KIND_AGENT) {
                 m->data.agent = calloc(1, sizeof *m->data.agent);
                 m->data.agent->version = strdup("7.2.22");
@@ -134,6 +139,11 @@ static void set_outcome(VirtMsg *r, unsigned kind, KindOutcome o) {
         r->data.outcome[guest_kind_index(kind)] = o;
 }
 
+/* What a collection of kinds asks: the freeze first, with any guest data. */
+static unsigned with_freeze(unsigned kinds) {
+        return (kinds & ~(unsigned) GUEST_KIND_FROZEN_ANSWERS) ? kinds | GUEST_KIND_FSFREEZE : kinds;
+}
+
 /* The timer finds kinds due now: a collection of them is submitted. */
 static void due_now(Manager *m, unsigned kinds) {
         Domain *d = manager_get_domain(m, UUID_A);
@@ -142,7 +152,7 @@ static void due_now(Manager *m, unsigned kinds) {
                         d->collect.due_usec[i] = 0;
         collect_schedule(&m->collect);
         assert_true(d->collect.collecting);
-        assert_int_equal(d->collect.kinds, kinds);
+        assert_int_equal(d->collect.kinds, with_freeze(kinds));
 }
 
 static int setup(void **state) {
@@ -457,7 +467,9 @@ static void test_plan_follows_the_agent(void **state) {
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
         Domain *d = dom(m);
         for (int i = 0; i < GUEST_KIND_COUNT; i++)
-                assert_int_equal(d->collect.plan[i], KIND_PLAN_TYPED);
+                assert_int_equal(d->collect.plan[i], i == GUEST_KIND_AGENT_INDEX || guest_kinds[i].libvirt_type
+                                                             ? KIND_PLAN_TYPED
+                                                             : KIND_PLAN_RAW);
         /* an agent without guest-get-users */
         VirtMsg *r = result(GUEST_KIND_ALL, "guest", NULL);
         AgentInfo *a = r->data.agent;
@@ -563,7 +575,8 @@ static const ApplyCase apply_cases[] = {
                         { GUEST_KIND_INTERFACES, KIND_OUTCOME_NONE } },
           .message = "Guest agent is not responding",
           .want_raw = FS,
-          .want_failing = NOT_AGENT,
+          /* the freeze is asked first, and answered */
+          .want_failing = NOT_AGENT & ~(unsigned) GUEST_KIND_FSFREEZE,
           .want_done = 1 },
         { .name = "a kind the agent lacks is no failure",
           .failing = GUEST_KIND_USERS,
@@ -577,7 +590,8 @@ static const ApplyCase apply_cases[] = {
                         { GUEST_KIND_TIMEZONE, KIND_OUTCOME_FAILED },
                         { GUEST_KIND_USERS, KIND_OUTCOME_FAILED },
                         { FS, KIND_OUTCOME_FAILED },
-                        { GUEST_KIND_INTERFACES, KIND_OUTCOME_FAILED } },
+                        { GUEST_KIND_INTERFACES, KIND_OUTCOME_FAILED },
+                        { GUEST_KIND_FSFREEZE, KIND_OUTCOME_FAILED } },
           .message = "its guest-info reply is not valid JSON",
           .want_failing = GUEST_KIND_ALL,
           .want_done = 1,

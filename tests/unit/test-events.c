@@ -223,7 +223,7 @@ static void test_nic_added_asks_interfaces_now_and_after_settling(void **state) 
         /* interfaces only, at once */
         assert_true(dom()->collect.collecting);
         assert_int_equal(dom()->collect.seq, seq + 1);
-        assert_int_equal(dom()->collect.kinds, GUEST_KIND_INTERFACES);
+        assert_int_equal(dom()->collect.kinds, GUEST_KIND_INTERFACES | GUEST_KIND_FSFREEZE);
         answer(routable, 1);
         /* again once the guest has named it, not at the interval */
         assert_true(due_in(IF_INDEX) > 3 * SEC && due_in(IF_INDEX) <= DEVICE_SETTLE_USEC);
@@ -253,7 +253,7 @@ static void test_device_event_during_a_collection(void **state) {
         /* a collection of filesystems and interfaces in flight... */
         dom()->collect.due_usec[fs] = dom()->collect.due_usec[IF_INDEX] = 0;
         collect_schedule(&current->collect);
-        assert_int_equal(dom()->collect.kinds, GUEST_KIND_FILESYSTEMS | GUEST_KIND_INTERFACES);
+        assert_int_equal(dom()->collect.kinds, GUEST_KIND_FILESYSTEMS | GUEST_KIND_INTERFACES | GUEST_KIND_FSFREEZE);
         uint64_t seq = dom()->collect.seq;
         /* ...when a NIC arrives: interfaces right after it, ... */
         manager_apply(current, device_msg("net1", true, AGENT_STATE_CONNECTED,
@@ -284,7 +284,7 @@ static void test_interfaces_fast_until_a_routable_address(void **state) {
                         assert_true(due_in(i) > 200 * SEC);
         dom()->collect.due_usec[IF_INDEX] = 0;
         collect_schedule(&current->collect);
-        assert_int_equal(dom()->collect.kinds, GUEST_KIND_INTERFACES);
+        assert_int_equal(dom()->collect.kinds, GUEST_KIND_INTERFACES | GUEST_KIND_FSFREEZE);
         answer(local_only, 2);
         assert_true(due_in(IF_INDEX) <= COLLECT_ADDRESS_POLL_USEC);
 

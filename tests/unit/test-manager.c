@@ -113,6 +113,12 @@ static int teardown(void **state) {
 }
 
 #define LOG(m) (((Record *) (m)->hooks_userdata)->log)
+
+static const char *dom_reason(Manager *m, const char *uuid) {
+        Domain *d = manager_get_domain(m, uuid);
+        assert_non_null(d);
+        return d->reason;
+}
 #define CLEAR(m) (LOG(m)[0] = '\0')
 
 static void test_first_sync(void **state) {
@@ -138,9 +144,9 @@ static void test_updates_signal_only_real_changes(void **state) {
         manager_apply(m, updated(info(UUID_A, "alpha", DOMAIN_STATE_SHUTOFF, true, -1)));
         assert_string_equal(LOG(m), "");
 
-        /* start: State and Id */
+        /* start: State and Id, and why there is no guest data */
         manager_apply(m, updated(info(UUID_A, "alpha", DOMAIN_STATE_RUNNING, true, 3)));
-        assert_string_equal(LOG(m), "changed a 0xa;");
+        assert_string_equal(LOG(m), "changed a 0x1000000a;");
 }
 
 static void test_rename_keeps_one_object(void **state) {
@@ -252,7 +258,12 @@ static void test_disconnect_and_resync(void **state) {
         CLEAR(m);
 
         manager_apply(m, simple(VIRT_MSG_DISCONNECTED, NULL, "end of file from libvirt"));
-        assert_string_equal(LOG(m), "manager 0x1;");
+        /* Connected, then every domain's GuestDataReason (in the map's order) */
+        assert_non_null(strstr(LOG(m), "manager 0x1;"));
+        assert_non_null(strstr(LOG(m), "changed a 0x10000000;"));
+        assert_non_null(strstr(LOG(m), "changed b 0x10000000;"));
+        assert_int_equal(strlen(LOG(m)), strlen("manager 0x1;changed a 0x10000000;changed b 0x10000000;"));
+        assert_string_equal(dom_reason(m, UUID_A), DOMAIN_REASON_LIBVIRT_DISCONNECTED);
         assert_false(m->connected);
         /* objects stay while disconnected */
         assert_int_equal(manager_domain_count(m), 2);
@@ -266,8 +277,10 @@ static void test_disconnect_and_resync(void **state) {
         /* back: a stopped, b vanished, c new; no second "synced" */
         manager_apply(m, connected(2, info(UUID_A, "alpha", DOMAIN_STATE_SHUTOFF, true, -1),
                                    info(UUID_C, "gamma", DOMAIN_STATE_PAUSED, true, 4)));
-        assert_string_equal(LOG(m),
-                            "changed a 0xa;added c gamma paused;manager 0x2;removed b;manager 0x2;manager 0x1;");
+        assert_string_equal(LOG(m), "changed a 0xa;added c gamma paused;manager 0x2;removed b;manager 0x2;manager 0x1;"
+                                    "changed a 0x10000000;");
+        assert_string_equal(dom_reason(m, UUID_A), DOMAIN_REASON_NOT_RUNNING);
+        assert_string_equal(dom_reason(m, UUID_C), DOMAIN_REASON_PAUSED);
         assert_true(m->connected);
         assert_int_equal(((Record *) m->hooks_userdata)->synced, 1);
         assert_int_equal(manager_domain_count(m), 2);

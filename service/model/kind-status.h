@@ -1,0 +1,33 @@
+/* How fresh each kind of a domain's guest data is, and why it is not:
+ * what GuestDataStatus publishes. Plain data: no bus, no libvirt. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum KindState {
+        KIND_STATE_NOT_ASKED,   /* not collected in this agent session yet */
+        KIND_STATE_FRESH,       /* the latest collection answered */
+        KIND_STATE_UNSUPPORTED, /* the agent does not list its command */
+        KIND_STATE_DISABLED,    /* the agent lists it, disabled by the guest's admin */
+        KIND_STATE_FAILED,      /* the latest collection failed: message says why */
+        KIND_STATE_TIMED_OUT,   /* the agent did not answer in time */
+        KIND_STATE_FROZEN,      /* not asked: the guest's filesystems are frozen */
+        _KIND_STATE_MAX,
+} KindState;
+
+/* "not-asked", "fresh", "unsupported", "disabled", "failed", "timed-out",
+ * "frozen". */
+const char *kind_state_to_string(KindState s);
+
+typedef struct KindStatus {
+        KindState state;
+        uint64_t collected_usec; /* CLOCK_REALTIME µs of the collection its value is from; 0: none */
+        char *message;           /* the latest failure's reason (sanitized, bounded); NULL: none */
+} KindStatus;
+
+/* Sets s; message is copied (NULL: none). Returns whether anything changed,
+ * or -ENOMEM (then the message is dropped, the rest set). */
+int kind_status_set(KindStatus *s, KindState state, uint64_t collected_usec, const char *message);
+/* Back to "not asked", no value. Returns whether anything changed. */
+bool kind_status_reset(KindStatus *s);
