@@ -29,8 +29,10 @@ static int print_json(const Vm *vms, size_t n) {
         for (size_t i = 0; a && i < n; i++) {
                 const Vm *vm = &vms[i];
                 const VmAddress *address = vm_primary_address(vm);
-                json_t *o = json_pack("{s:s?, s:s?, s:s?, s:b, s:o, s:o, s:o}", "name", vm->name, "uuid", vm->uuid,
-                                      "state", vm->state, "agentConnected", vm->agent_connected, "osPrettyName",
+                /* guestDataReason: "" while collected as usual; null from an older guestinfod */
+                json_t *o = json_pack("{s:s?, s:s?, s:s?, s:b, s:o, s:o, s:o, s:o}", "name", vm->name, "uuid", vm->uuid,
+                                      "state", vm->state, "agentConnected", vm->agent_connected, "guestDataReason",
+                                      json_string_or_null(vm->data_reason), "osPrettyName",
                                       json_string_or_null(vm->has_guest_data ? vm->os_pretty_name : NULL), "hostname",
                                       json_string_or_null(vm->has_guest_data ? vm->hostname : NULL), "address",
                                       address ? vm_address_json(address) : json_null());
@@ -43,7 +45,7 @@ static int print_json(const Vm *vms, size_t n) {
 }
 
 static int print_table(const Vm *vms, size_t n) {
-        static const char *const headers[] = { "NAME", "STATE", "AGENT", "OS", "HOSTNAME", "IP" };
+        static const char *const headers[] = { "NAME", "STATE", "AGENT", "DATA", "OS", "HOSTNAME", "IP" };
         Table *t = table_new(ELEMENTSOF(headers), headers);
         int r = t ? 0 : -1;
 
@@ -51,9 +53,14 @@ static int print_table(const Vm *vms, size_t n) {
                 const Vm *vm = &vms[i];
                 const VmAddress *address = vm_primary_address(vm);
                 _cleanup_(freep) char *ip = address ? vm_address_text(address) : NULL;
+                /* DATA: "yes", or why not (an older guestinfod: yes or no) */
+                const char *data = vm->data_reason && vm->data_reason[0] ? vm->data_reason
+                                   : vm->has_guest_data                  ? "yes"
+                                                                         : "no";
                 const char *row[] = { vm->name,
                                       vm->state,
                                       vm->agent_connected ? "yes" : "no",
+                                      data,
                                       vm->has_guest_data ? vm->os_pretty_name : NULL,
                                       vm->has_guest_data ? vm->hostname : NULL,
                                       ip };

@@ -53,12 +53,81 @@ static void print_agent(const Vm *vm) {
                 field("Last probe", buf, true);
         }
         field("Version", vm->agent_version, false);
+        field("Filesystems", vm->fsfreeze, false); /* frozen, thawed */
         if (vm->n_commands > 0) {
                 for (size_t i = 0; i < vm->n_commands; i++)
                         enabled += vm->commands[i].enabled != 0;
                 snprintf(buf, sizeof buf, "%zu (%zu enabled)", vm->n_commands, enabled);
                 field("Commands", buf, true);
         }
+}
+
+/* GuestDataReason in words; an unknown one (a newer daemon's) as it is. */
+static const char *reason_text(const char *reason) {
+        static const struct {
+                const char *reason, *text;
+        } texts[] = {
+                { "libvirt-disconnected", "guestinfod has lost libvirt; these are the last known values" },
+                { "paused", "the VM is paused; values are kept, not refreshed" },
+                { "not-running", "the VM is not running" },
+                { "no-agent-channel", "the VM has no guest agent channel" },
+                { "agent-not-connected", "the guest agent is not connected" },
+                { "frozen", "the guest's filesystems are frozen; values are kept until the thaw" },
+                { "collecting", "the guest agent is connected and its first answer is awaited" },
+                { "agent-timed-out", "the guest agent did not answer in time" },
+                { "agent-failed", "the guest agent gave nothing" },
+                { "agent-lacks-commands", "the guest agent offers none of the commands for guest data" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(texts); i++)
+                if (streq(texts[i].reason, reason))
+                        return texts[i].text;
+        return reason;
+}
+
+/* Why there is no guest data, or why it is not refreshed. */
+static void print_reason(const Vm *vm) {
+        if (!vm->data_reason) {
+                /* a guestinfod older than GuestDataReason */
+                if (vm->has_guest_data)
+                        return;
+                if (!vm->agent_connected)
+                        printf("\nNo guest data: the guest agent is not connected.\n");
+                else if (vm->state && !streq(vm->state, "running"))
+                        printf("\nNo guest data while the VM is %s.\n", vm->state);
+                else
+                        printf("\nNo guest data: the guest agent is connected but has not answered yet.\n");
+                return;
+        }
+        if (!vm->data_reason[0])
+                return;
+        _cleanup_(freep) char *text = text_escape(reason_text(vm->data_reason));
+        printf("\n%s: %s.\n", vm->has_guest_data ? "Guest data not refreshed" : "No guest data", text ? text : "");
+}
+
+/* Some kind was asked in this agent session: else the table says nothing. */
+static bool kinds_asked(const Vm *vm) {
+        for (size_t i = 0; i < vm->n_kind_status; i++)
+                if (!streq(vm->kind_status[i].state, "not-asked"))
+                        return true;
+        return false;
+}
+
+static Table *kind_status_table(const Vm *vm) {
+        static const char *const headers[] = { "KIND", "STATE", "COLLECTED", "MESSAGE" };
+        Table *t = table_new(ELEMENTSOF(headers), headers);
+
+        for (size_t i = 0; t && i < vm->n_kind_status; i++) {
+                const VmKindStatus *k = &vm->kind_status[i];
+                char collected[64] = "";
+                if (time_usec_is_shown(k->collected_usec))
+                        format_time_usec(k->collected_usec, collected, sizeof collected);
+                const char *row[] = { k->kind, k->state, collected, k->message };
+                if (table_add_row(t, row) < 0) {
+                        table_free(t);
+                        return NULL;
+                }
+        }
+        return t;
 }
 
 static void print_os(const Vm *vm) {
@@ -201,15 +270,11 @@ static int print_text(const Vm *vm) {
 
         print_domain(vm);
         print_agent(vm);
+        print_reason(vm);
         if (vm->has_guest_data)
                 print_os(vm);
-        else if (!vm->agent_connected)
-                printf("\nNo guest data: the guest agent is not connected.\n");
-        else if (vm->state && !streq(vm->state, "running"))
-                /* guestinfod asks agents of running VMs only */
-                printf("\nNo guest data while the VM is %s.\n", vm->state);
-        else
-                printf("\nNo guest data: the guest agent is connected but has not answered yet.\n");
+        if (kinds_asked(vm) && !print_table("Guest data", kind_status_table(vm)))
+                return cli_error(-ENOMEM, "Out of memory.");
         if (!print_table("Interfaces", interfaces_table(vm)))
                 return cli_error(-ENOMEM, "Out of memory.");
         if (vm->has_guest_data) {
@@ -316,21 +381,41 @@ static json_t *os_json(const Vm *vm) {
                          "machine", vm->machine, "variant", vm->os_variant, "variantId", vm->os_variant_id);
 }
 
+static json_t *kind_status_json(const Vm *vm) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < vm->n_kind_status; i++) {
+                const VmKindStatus *k = &vm->kind_status[i];
+                if (json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o}", "kind", k->kind, "state", k->state,
+                                                       "collected", json_time_usec(k->collected_usec), "message",
+                                                       json_string_or_null(k->message[0] ? k->message : NULL))) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
 static int print_json(const Vm *vm) {
         bool g = vm->has_guest_data;
-        json_t *agent = json_pack("{s:b, s:o, s:o, s:s?, s:o}", "connected", vm->agent_connected, "lastTransitionTime",
-                                  json_time_usec(vm->agent_transition_usec), "lastProbeTime",
+        json_t *agent = json_pack("{s:b, s:o, s:o, s:s?, s:o, s:o}", "connected", vm->agent_connected,
+                                  "lastTransitionTime", json_time_usec(vm->agent_transition_usec), "lastProbeTime",
                                   json_time_usec(vm->agent_probe_usec), "version",
                                   vm->agent_version && vm->agent_version[0] ? vm->agent_version : NULL,
-                                  "supportedCommands", commands_json(vm));
+                                  "supportedCommands", commands_json(vm), "fsFreezeStatus",
+                                  json_string_or_null(vm->fsfreeze && vm->fsfreeze[0] ? vm->fsfreeze : NULL));
+        /* null from a guestinfod older than these */
+        json_t *data = vm->data_reason
+                               ? json_pack("{s:s, s:o}", "reason", vm->data_reason, "kinds", kind_status_json(vm))
+                               : json_null();
         json_t *tz =
                 g ? json_pack("{s:s?, s:i}", "name", vm->timezone_name, "offset", vm->timezone_offset) : json_null();
 
         /* without guest data its keys are null, so a script can tell "no
          * agent" from "no users" */
-        return json_print(json_pack("{s:s?, s:s?, s:s?, s:b, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "name",
-                                    vm->name, "uuid", vm->uuid, "state", vm->state, "persistent", vm->persistent, "id",
-                                    vm->id, "agent", agent, "os", g ? os_json(vm) : json_null(), "hostname",
+        return json_print(json_pack("{s:s?, s:s?, s:s?, s:b, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+                                    "name", vm->name, "uuid", vm->uuid, "state", vm->state, "persistent",
+                                    vm->persistent, "id", vm->id, "agent", agent, "guestData", data, "os",
+                                    g ? os_json(vm) : json_null(), "hostname",
                                     json_string_or_null(g ? vm->hostname : NULL), "timezone", tz, "interfaces",
                                     interfaces_json(vm), "filesystems", g ? filesystems_json(vm) : json_null(),
                                     "filesystemCount", g ? json_integer(vm->filesystem_count) : json_null(), "users",

@@ -40,6 +40,14 @@ static void free_interfaces(Vm *vm) {
         vm->n_interfaces = 0;
 }
 
+static void free_kind_status(Vm *vm) {
+        for (size_t i = 0; i < vm->n_kind_status; i++)
+                free(vm->kind_status[i].kind), free(vm->kind_status[i].state), free(vm->kind_status[i].message);
+        free(vm->kind_status);
+        vm->kind_status = NULL;
+        vm->n_kind_status = 0;
+}
+
 static void free_users(Vm *vm) {
         for (size_t i = 0; i < vm->n_users; i++)
                 free(vm->users[i].name), free(vm->users[i].domain);
@@ -66,11 +74,12 @@ void vm_done(Vm *vm) {
                 &vm->path,           &vm->name,           &vm->uuid,           &vm->state,      &vm->agent_version,
                 &vm->os_id,          &vm->os_name,        &vm->os_pretty_name, &vm->os_version, &vm->os_version_id,
                 &vm->kernel_release, &vm->kernel_version, &vm->machine,        &vm->os_variant, &vm->os_variant_id,
-                &vm->hostname,       &vm->timezone_name,
+                &vm->hostname,       &vm->timezone_name,  &vm->data_reason,    &vm->fsfreeze,
         };
         for (size_t i = 0; i < ELEMENTSOF(strings); i++)
                 free(*strings[i]);
         free_commands(vm);
+        free_kind_status(vm);
         free_interfaces(vm);
         free_users(vm);
         free_filesystems(vm);
@@ -149,7 +158,7 @@ static int read_commands(sd_bus_message *m, Vm *vm, size_t offset) {
         return sd_bus_message_exit_container(m);
 }
 
-/* The entry's trailing a{sv} of fields added later: none is known yet, so
+/* The entry's trailing a{sv} of fields added later: none is known here, so
  * every key, of whatever type, is skipped. */
 static int skip_extra(sd_bus_message *m) {
         return sd_bus_message_skip(m, EXTRA_SIGNATURE);
@@ -293,6 +302,35 @@ static int read_filesystems(sd_bus_message *m, Vm *vm, size_t offset) {
         return sd_bus_message_exit_container(m);
 }
 
+static int read_kind_status(sd_bus_message *m, Vm *vm, size_t offset) {
+        const char *kind, *state, *message;
+        uint64_t collected;
+        int r;
+
+        free_kind_status(vm);
+        r = sd_bus_message_enter_container(m, 'a', KIND_STATUS_SIGNATURE);
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'r', KIND_STATUS_FIELDS)) > 0) {
+                r = sd_bus_message_read(m, "ssts", &kind, &state, &collected, &message);
+                if (r < 0)
+                        return r;
+                VmKindStatus *k = grow((void **) &vm->kind_status, &vm->n_kind_status, sizeof *k);
+                if (!k || set_string(&k->kind, kind) < 0 || set_string(&k->state, state) < 0 ||
+                    set_string(&k->message, message) < 0)
+                        return -ENOMEM;
+                k->collected_usec = collected;
+                r = skip_extra(m);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
 #define FIELD(name, sig, reader, member)                                                                               \
         { name, sig, reader, offsetof(Vm, member) }
 #define LIST(name, sig, reader)                                                                                        \
@@ -309,6 +347,9 @@ static const Property domain_properties[] = {
         FIELD("AgentLastProbeTime", "t", read_uint64, agent_probe_usec),
         FIELD("AgentVersion", "s", read_string, agent_version),
         LIST(PROPERTY_AGENT_SUPPORTED_COMMANDS, "a" AGENT_COMMAND_SIGNATURE, read_commands),
+        LIST(PROPERTY_GUEST_DATA_STATUS, "a" KIND_STATUS_SIGNATURE, read_kind_status),
+        FIELD(PROPERTY_GUEST_DATA_REASON, "s", read_string, data_reason),
+        FIELD(PROPERTY_FS_FREEZE_STATUS, "s", read_string, fsfreeze),
         {},
 };
 
@@ -496,6 +537,36 @@ int vm_load_all(BusClient *c, Vm **ret, size_t *ret_n) {
         return 0;
 }
 
+/* The summary's a{sv}: GuestDataReason, and keys added later (skipped). */
+static int read_summary_extra(sd_bus_message *m, Vm *vm) {
+        const char *key, *contents;
+        int r = sd_bus_message_enter_container(m, 'a', EXTRA_ENTRY_SIGNATURE);
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                r = sd_bus_message_read(m, "s", &key);
+                if (r >= 0)
+                        r = sd_bus_message_peek_type(m, NULL, &contents);
+                if (r < 0)
+                        return r;
+                if (streq(key, PROPERTY_GUEST_DATA_REASON) && streq(contents, "s")) {
+                        r = sd_bus_message_enter_container(m, 'v', "s");
+                        if (r >= 0)
+                                r = read_string(m, vm, offsetof(Vm, data_reason));
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(m);
+                } else
+                        r = sd_bus_message_skip(m, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
 /* One struct of ListSummaries into vm. */
 static int read_summary(sd_bus_message *m, Vm *vm) {
         const char *path, *name, *uuid, *state, *pretty_name, *hostname;
@@ -517,7 +588,7 @@ static int read_summary(sd_bus_message *m, Vm *vm) {
         r = read_addresses(m, &vm->addresses, &vm->n_addresses);
         if (r < 0)
                 return r;
-        return skip_extra(m);
+        return read_summary_extra(m, vm);
 }
 
 int vm_load_summaries(BusClient *c, Vm **ret, size_t *ret_n) {

@@ -49,6 +49,14 @@ typedef struct VmFilesystem {
         size_t n_disks;
 } VmFilesystem;
 
+/* Domain.GuestDataStatus: one kind of guest data. */
+typedef struct VmKindStatus {
+        char *kind;
+        char *state;             /* "fresh", "failed", ..., or one added later */
+        uint64_t collected_usec; /* µs since the epoch; 0: never */
+        char *message;           /* "" unless it failed or timed out */
+} VmKindStatus;
+
 typedef struct Vm {
         char *path;
 
@@ -64,6 +72,11 @@ typedef struct Vm {
         char *agent_version;
         VmCommand *commands;
         size_t n_commands;
+        /* NULL from a guestinfod older than these properties */
+        char *data_reason; /* GuestDataReason: "" while collected as usual */
+        char *fsfreeze;    /* FsFreezeStatus: "frozen", "thawed", "" */
+        VmKindStatus *kind_status;
+        size_t n_kind_status;
 
         /* Network */
         VmInterface *interfaces;

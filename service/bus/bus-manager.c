@@ -99,9 +99,16 @@ int bus_manager_append_summary(sd_bus_message *reply, const Domain *d, uint64_t 
         r = sd_bus_message_close_container(reply);
         if (r < 0)
                 return r;
-        /* and the empty a{sv}: its length, padded to the first dict entry */
+        /* and the a{sv}: its length, padded to the first dict entry; one
+         * entry, GuestDataReason: key, the variant's signature "s" (3 bytes),
+         * its string */
+        const char *reason = d->reason ? d->reason : "";
         *offset = wire_align(wire_uint32(*offset), 8);
+        *offset = wire_string(wire_align(*offset, 8), strlen(PROPERTY_GUEST_DATA_REASON)) + 3;
+        *offset = wire_string(*offset, strlen(reason));
         r = sd_bus_message_open_container(reply, 'a', EXTRA_ENTRY_SIGNATURE);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, EXTRA_ENTRY_SIGNATURE, PROPERTY_GUEST_DATA_REASON, "s", reason);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r < 0)

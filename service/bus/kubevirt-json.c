@@ -148,7 +148,13 @@ static int add_guest(json_t *root, const GuestInfo *g) {
         fs_info = json_object();
         if (set(root, "fsInfo", fs_info) < 0)
                 return -1;
-        return set(fs_info, "disks", filesystems_array(g, SUMMARY_MAX));
+        if (set(fs_info, "disks", filesystems_array(g, SUMMARY_MAX)) < 0)
+                return -1;
+        /* omitempty in KubeVirt: "frozen" or "thawed" once the agent said */
+        if ((g->kinds & GUEST_KIND_FSFREEZE) && g->fsfreeze != GUEST_FREEZE_UNKNOWN &&
+            set(root, "fsFreezeStatus", json_string(guest_freeze_to_string(g->fsfreeze))) < 0)
+                return -1;
+        return 0;
 }
 
 char *kubevirt_guestosinfo_json(const AgentInfo *agent, const GuestInfo *guest) {

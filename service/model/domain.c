@@ -216,13 +216,11 @@ const char *domain_guest_data_reason(const Domain *d) {
                 return DOMAIN_REASON_AGENT_NOT_CONNECTED;
         if (domain_frozen(d))
                 return DOMAIN_REASON_FROZEN;
-        if (!d->agent_info)
-                return unanswered_reason(d);
-        if (!(agent_info_supported_kinds(d->agent_info) & DATA_KINDS))
+        if (d->guest_exported)
+                return "";
+        if (d->agent_info && !(agent_info_supported_kinds(d->agent_info) & DATA_KINDS))
                 return DOMAIN_REASON_AGENT_LACKS_COMMANDS;
-        if (!d->guest_exported)
-                return unanswered_reason(d);
-        return "";
+        return unanswered_reason(d);
 }
 
 unsigned domain_update_reason(Domain *d) {

@@ -646,10 +646,12 @@ static void test_list_summaries_match_properties(void **state) {
              *test = properties_line(H.bus, TEST_UUID);
         assert_string_equal(vm1,
                             "vm1|" VM1_UUID
-                            "|shutoff|false|false|||[ipv4 192.0.2.10/24],[ipv6 2001:db8::10/64],[ipv4 198.51.100.7/0]");
-        assert_string_equal(vm2, "vm2|" VM2_UUID "|running|false|false|||[ipv4 203.0.113.5/32]");
+                            "|shutoff|false|false|||[ipv4 192.0.2.10/24],[ipv6 2001:db8::10/64],[ipv4 198.51.100.7/0]"
+                            "|not-running");
+        /* vm2 has an agent channel, not connected; "test" has none */
+        assert_string_equal(vm2, "vm2|" VM2_UUID "|running|false|false|||[ipv4 203.0.113.5/32]|agent-not-connected");
         /* test:///default's own domain: one NIC, no <ip> */
-        assert_string_equal(test, "test|" TEST_UUID "|running|false|false|||");
+        assert_string_equal(test, "test|" TEST_UUID "|running|false|false||||no-agent-channel");
         char expected[1024];
         snprintf(expected, sizeof expected, "%s\n%s\n%s\n", test, vm1, vm2);
         assert_string_equal(summaries, expected);
@@ -665,7 +667,8 @@ static void test_list_summaries_match_properties(void **state) {
         vm1 = properties_line(H.bus, VM1_UUID);
         assert_string_equal(vm1,
                             "vm1|" VM1_UUID
-                            "|running|false|false|||[ipv4 192.0.2.10/24],[ipv6 2001:db8::10/64],[ipv4 198.51.100.7/0]");
+                            "|running|false|false|||[ipv4 192.0.2.10/24],[ipv6 2001:db8::10/64],[ipv4 198.51.100.7/0]"
+                            "|no-agent-channel");
         assert_non_null(strstr(summaries, vm1));
         check_vm1_network();
         check_get_all_unique(VM1_UUID);

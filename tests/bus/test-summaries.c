@@ -106,34 +106,21 @@ static const FakeVm fleet[] = {
           UUID(9), DOMAIN_STATE_SHUTOFF, false, NULL, NULL, 0 },
 };
 
-/* Sorted by line, i.e. by name. */
-static const char expected[] = "alpha|" UUID(
-        1) "|running|true|true|Debian GNU/Linux 12 (bookworm)|alpha.example|"
-           "[ipv4 10.0.0.2/24],[ipv6 fe80::1/64],[ipv4 192.0.2.50/24],[ipv4 172.17.0.1/16]\n"
-           "bravo|" UUID(
-                   2) "|running|true|true|||\n"
-                      "charlie|" UUID(
-                              3) "|running|true|true||charlie|\n"
-                                 "delta|" UUID(
-                                         4) "|running|true|false|||\n"
-                                            "echo|" UUID(
-                                                    5) "|shutoff|false|false|||[ipv4 198.51.100.5/0],[ipv6 "
-                                                       "2001:db8::5/64]\n"
-                                                       "foxtrot|" UUID(
-                                                               6) "|paused|true|true|Fedora Linux 40 (Server "
-                                                                  "Edition)|foxtrot|\n"
-                                                                  "golf|" UUID(
-                                                                          7) "|running|true|true|Alpine Linux "
-                                                                             "v3.20|golf|[ipv4 10.9.9.9/8]\n"
-                                                                             "hotel|" UUID(
-                                                                                     8) "|running|true|true|Hotel "
-                                                                                        "\xef\xbf\xbd "
-                                                                                        "OS|hotel\xef\xbf\xbd\x1b[31m|"
-                                                                                        "\n"
-                                                                                        "\xc3\xad"
-                                                                                        "ndia|" UUID(
-                                                                                                9) "|shutoff|false|"
-                                                                                                   "false|||\n";
+/* Sorted by line, i.e. by name; each ends with GuestDataReason. */
+#define LINE(name, n, rest) name "|" UUID(n) "|" rest "\n"
+// clang-format off
+static const char expected[] =
+        LINE("alpha", 1, "running|true|true|Debian GNU/Linux 12 (bookworm)|alpha.example|"
+                         "[ipv4 10.0.0.2/24],[ipv6 fe80::1/64],[ipv4 192.0.2.50/24],[ipv4 172.17.0.1/16]|")
+        LINE("bravo", 2, "running|true|true||||")
+        LINE("charlie", 3, "running|true|true||charlie||")
+        LINE("delta", 4, "running|true|false||||collecting")
+        LINE("echo", 5, "shutoff|false|false|||[ipv4 198.51.100.5/0],[ipv6 2001:db8::5/64]|not-running")
+        LINE("foxtrot", 6, "paused|true|true|Fedora Linux 40 (Server Edition)|foxtrot||paused")
+        LINE("golf", 7, "running|true|true|Alpine Linux v3.20|golf|[ipv4 10.9.9.9/8]|")
+        LINE("hotel", 8, "running|true|true|Hotel \xef\xbf\xbd OS|hotel\xef\xbf\xbd\x1b[31m||")
+        LINE("\xc3\xad" "ndia", 9, "shutoff|false|false||||not-running");
+// clang-format on
 
 static Harness H;
 static Manager *model;

@@ -93,27 +93,30 @@ static void test_list(void **state) {
         char *out = same_with_extras(false, "list", NULL, NULL);
         /* the state added later as it is; the IP: the first IPv4 or IPv6
          * address, not the one of a family added later before it */
-        assert_string_equal(out,
-                            "future\tmigrating\tyes\tDebian GNU/Linux 12 (bookworm)\tfuture.example\t10.0.2.15/24\n"
-                            "plain\tshutoff\tno\t-\t-\t192.0.2.9/24\n");
+        assert_string_equal(
+                out, "future\tmigrating\tyes\tyes\tDebian GNU/Linux 12 (bookworm)\tfuture.example\t10.0.2.15/24\n"
+                     "plain\tshutoff\tno\tno\t-\t-\t192.0.2.9/24\n");
         free(out);
 
         out = same_with_extras(true, "list", NULL, NULL);
-        assert_string_equal(out,
-                            "NAME    STATE      AGENT  OS                              HOSTNAME        IP\n"
-                            "future  migrating  yes    Debian GNU/Linux 12 (bookworm)  future.example  10.0.2.15/24\n"
-                            "plain   shutoff    no     -                               -               192.0.2.9/24\n");
+        assert_string_equal(
+                out, "NAME    STATE      AGENT  DATA  OS                              HOSTNAME        IP\n"
+                     "future  migrating  yes    yes   Debian GNU/Linux 12 (bookworm)  future.example  10.0.2.15/24\n"
+                     "plain   shutoff    no     no    -                               -               192.0.2.9/24\n");
         free(out);
 
         out = same_with_extras(false, "list", "--json", NULL);
         json_t *j = parse_json(out);
-        assert_json(j, "[{\"address\":{\"address\":\"10.0.2.15\",\"family\":\"ipv4\",\"prefix\":24},"
-                       "\"agentConnected\":true,\"hostname\":\"future.example\",\"name\":\"future\","
-                       "\"osPrettyName\":\"Debian GNU/Linux 12 (bookworm)\",\"state\":\"migrating\","
-                       "\"uuid\":\"" FUTURE_UUID "\"},"
-                       "{\"address\":{\"address\":\"192.0.2.9\",\"family\":\"ipv4\",\"prefix\":24},"
-                       "\"agentConnected\":false,\"hostname\":null,\"name\":\"plain\",\"osPrettyName\":null,"
-                       "\"state\":\"shutoff\",\"uuid\":\"" PLAIN_UUID "\"}]");
+        assert_json(
+                j,
+                "[{\"address\":{\"address\":\"10.0.2.15\",\"family\":\"ipv4\",\"prefix\":24},"
+                "\"agentConnected\":true,\"guestDataReason\":null,\"hostname\":\"future.example\",\"name\":\"future\","
+                "\"osPrettyName\":\"Debian GNU/Linux 12 (bookworm)\",\"state\":\"migrating\","
+                "\"uuid\":\"" FUTURE_UUID "\"},"
+                "{\"address\":{\"address\":\"192.0.2.9\",\"family\":\"ipv4\",\"prefix\":24},"
+                "\"agentConnected\":false,\"guestDataReason\":null,\"hostname\":null,\"name\":\"plain\","
+                "\"osPrettyName\":null,"
+                "\"state\":\"shutoff\",\"uuid\":\"" PLAIN_UUID "\"}]");
         json_decref(j);
         free(out);
 }
@@ -217,12 +220,14 @@ static void test_show_json(void **state) {
                     "GNU/Linux 12 (bookworm)\",\"variant\":\"\",\"variantId\":\"\",\"version\":\"12 (bookworm)\","
                     "\"versionId\":\"12\"}");
         assert_json(json_object_get(j, "agent"),
-                    "{\"connected\":true,\"lastProbeTime\":\"2023-11-14T22:16:40Z\","
+                    "{\"connected\":true,\"fsFreezeStatus\":null,\"lastProbeTime\":\"2023-11-14T22:16:40Z\","
                     "\"lastTransitionTime\":\"2023-11-14T22:15:00Z\",\"supportedCommands\":[{\"enabled\":true,"
                     "\"name\":\"guest-info\"},{\"enabled\":false,\"name\":\"guest-future-command\"}],"
                     "\"version\":\"9.9.9\"}");
+        /* this guestinfod has no GuestDataStatus, GuestDataReason */
+        assert_true(json_is_null(json_object_get(j, "guestData")));
         /* nothing else: what was added later is not shown */
-        assert_int_equal(json_object_size(j), 14);
+        assert_int_equal(json_object_size(j), 15);
         json_decref(j);
         free(out);
 }

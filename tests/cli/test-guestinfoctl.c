@@ -166,8 +166,8 @@ static void test_list_piped_is_tab_separated(void **state) {
         assert_int_equal(ctl_run(&r, false, T, "--user", "list", NULL), 0);
         assert_string_equal(r.err, "");
         /* no header; sorted by name; '-' for what only an agent knows */
-        assert_string_equal(r.out, "test\trunning\tno\t-\t-\t-\n"
-                                   "vm1\tshutoff\tno\t-\t-\t-\n");
+        assert_string_equal(r.out, "test\trunning\tno\tno-agent-channel\t-\t-\t-\n"
+                                   "vm1\tshutoff\tno\tnot-running\t-\t-\t-\n");
 
         /* and the state column is the daemon's State, field by field */
         test_state = get_string(test_path, "State");
@@ -183,9 +183,9 @@ static void test_list_on_a_terminal_is_a_table(void **state) {
         CtlResult r;
 
         assert_int_equal(ctl_run(&r, true, T, "--user", "list", NULL), 0);
-        assert_string_equal(r.out, "NAME  STATE    AGENT  OS  HOSTNAME  IP\n"
-                                   "test  running  no     -   -         -\n"
-                                   "vm1   shutoff  no     -   -         -\n");
+        assert_string_equal(r.out, "NAME  STATE    AGENT  DATA              OS  HOSTNAME  IP\n"
+                                   "test  running  no     no-agent-channel  -   -         -\n"
+                                   "vm1   shutoff  no     not-running       -   -         -\n");
         assert_string_equal(r.err, "");
         ctl_result_free(&r);
 }
@@ -206,7 +206,8 @@ static void test_list_json(void **state) {
         assert_true(json_is_null(json_object_get(t, "osPrettyName")));
         assert_true(json_is_null(json_object_get(t, "hostname")));
         assert_true(json_is_null(json_object_get(t, "address")));
-        assert_int_equal(json_object_size(t), 7);
+        assert_string_equal(jstr(t, "guestDataReason"), "no-agent-channel");
+        assert_int_equal(json_object_size(t), 8);
 
         assert_string_equal(jstr(v, "name"), "vm1");
         assert_string_equal(jstr(v, "uuid"), VM1_UUID);
@@ -232,8 +233,9 @@ static void test_list_warns_when_libvirt_is_lost(void **state) {
         assert_int_equal(harness_kill_libvirtd(&H), 0);
         assert_true(harness_wait_line(&H, "Connected=false", LINE_MS));
         assert_int_equal(ctl_run(&r, false, T, "--user", "list", NULL), 0);
-        assert_string_equal(r.out, "test\trunning\tno\t-\t-\t-\n"
-                                   "vm1\tshutoff\tno\t-\t-\t-\n");
+        /* and each VM says its values are the last known */
+        assert_string_equal(r.out, "test\trunning\tno\tlibvirt-disconnected\t-\t-\t-\n"
+                                   "vm1\tshutoff\tno\tlibvirt-disconnected\t-\t-\t-\n");
         assert_string_equal(r.err, "guestinfoctl: warning: guestinfod has lost its libvirt connection; "
                                    "this may be out of date.\n");
         ctl_result_free(&r);
@@ -267,7 +269,9 @@ static void test_show_text(void **state) {
         assert_string_equal(show_field(r.out, "Persistent"), "yes");
         assert_string_equal(show_field(r.out, "Connected"), "no");
         /* said plainly, and no OS, users or filesystems sections */
-        assert_non_null(strstr(r.out, "\nNo guest data: the guest agent is not connected.\n"));
+        assert_non_null(strstr(r.out, "\nNo guest data: the VM has no guest agent channel.\n"));
+        /* nothing asked of an agent: no table of kinds */
+        assert_null(strstr(r.out, "\nGuest data\n"));
         assert_null(strstr(r.out, "\nOS\n"));
         assert_null(strstr(r.out, "\nUsers"));
         assert_null(strstr(r.out, "\nFilesystems"));

@@ -185,34 +185,36 @@ static void test_list_from_summaries(void **state) {
         out = same_as_before(m, false, NULL);
         /* the first non-empty address of the interfaces, in order: the
          * guest's IPv4 before its IPv6, golf's second address; "" guest data
-         * shows as "-"; escaped */
-        assert_string_equal(out, "alpha\trunning\tyes\tDebian GNU/Linux 12 (bookworm)\talpha.example\t10.0.0.2/24\n"
-                                 "bravo\trunning\tyes\t-\t-\t-\n"
-                                 "charlie\trunning\tyes\t-\tcharlie\t-\n"
-                                 "delta\trunning\tyes\t-\t-\t-\n"
-                                 "echo\tshutoff\tno\t-\t-\t198.51.100.5\n"
-                                 "foxtrot\tpaused\tyes\tFedora Linux 40 (Server Edition)\tfoxtrot\t-\n"
-                                 "golf\trunning\tyes\tAlpine Linux v3.20\tgolf\t10.9.9.9/8\n"
-                                 "hotel\trunning\tyes\tHotel \xef\xbf\xbd OS\thotel\xef\xbf\xbd\\x1b[31m\t-\n"
-                                 "\xc3\xad"
-                                 "ndia\tshutoff\tno\t-\t-\t-\n");
+         * shows as "-"; escaped; DATA: yes, or GuestDataReason */
+        assert_string_equal(out,
+                            "alpha\trunning\tyes\tyes\tDebian GNU/Linux 12 (bookworm)\talpha.example\t10.0.0.2/24\n"
+                            "bravo\trunning\tyes\tyes\t-\t-\t-\n"
+                            "charlie\trunning\tyes\tyes\t-\tcharlie\t-\n"
+                            "delta\trunning\tyes\tcollecting\t-\t-\t-\n"
+                            "echo\tshutoff\tno\tnot-running\t-\t-\t198.51.100.5\n"
+                            "foxtrot\tpaused\tyes\tpaused\tFedora Linux 40 (Server Edition)\tfoxtrot\t-\n"
+                            "golf\trunning\tyes\tyes\tAlpine Linux v3.20\tgolf\t10.9.9.9/8\n"
+                            "hotel\trunning\tyes\tyes\tHotel \xef\xbf\xbd OS\thotel\xef\xbf\xbd\\x1b[31m\t-\n"
+                            "\xc3\xad"
+                            "ndia\tshutoff\tno\tnot-running\t-\t-\t-\n");
         free(out);
 
         out = same_as_before(m, true, NULL);
         /* widths in columns: U+FFFD is one, the escaped ESC four */
         assert_string_equal(
                 out,
-                "NAME     STATE    AGENT  OS                                HOSTNAME        IP\n"
-                "alpha    running  yes    Debian GNU/Linux 12 (bookworm)    alpha.example   10.0.0.2/24\n"
-                "bravo    running  yes    -                                 -               -\n"
-                "charlie  running  yes    -                                 charlie         -\n"
-                "delta    running  yes    -                                 -               -\n"
-                "echo     shutoff  no     -                                 -               198.51.100.5\n"
-                "foxtrot  paused   yes    Fedora Linux 40 (Server Edition)  foxtrot         -\n"
-                "golf     running  yes    Alpine Linux v3.20                golf            10.9.9.9/8\n"
-                "hotel    running  yes    Hotel \xef\xbf\xbd OS                        hotel\xef\xbf\xbd\\x1b[31m  -\n"
+                "NAME     STATE    AGENT  DATA         OS                                HOSTNAME        IP\n"
+                "alpha    running  yes    yes          Debian GNU/Linux 12 (bookworm)    alpha.example   10.0.0.2/24\n"
+                "bravo    running  yes    yes          -                                 -               -\n"
+                "charlie  running  yes    yes          -                                 charlie         -\n"
+                "delta    running  yes    collecting   -                                 -               -\n"
+                "echo     shutoff  no     not-running  -                                 -               198.51.100.5\n"
+                "foxtrot  paused   yes    paused       Fedora Linux 40 (Server Edition)  foxtrot         -\n"
+                "golf     running  yes    yes          Alpine Linux v3.20                golf            10.9.9.9/8\n"
+                "hotel    running  yes    yes          Hotel \xef\xbf\xbd OS                        "
+                "hotel\xef\xbf\xbd\\x1b[31m  -\n"
                 "\xc3\xad"
-                "ndia    shutoff  no     -                                 -               -\n");
+                "ndia    shutoff  no     not-running  -                                 -               -\n");
         free(out);
 
         out = same_as_before(m, false, "--json");
@@ -224,14 +226,15 @@ static void test_list_from_summaries(void **state) {
                                     "      \"family\": \"ipv4\",\n      \"address\": \"198.51.100.5\",\n"
                                     "      \"prefix\": null\n    }"));
         /* bravo's OS is there without a name or hostname, delta's is not */
-        assert_non_null(strstr(
-                out, "\"name\": \"bravo\",\n    \"uuid\": \"" UUID(
-                             2) "\",\n    \"state\": \"running\",\n"
-                                "    \"agentConnected\": true,\n    \"osPrettyName\": \"\",\n    \"hostname\": \"\""));
-        assert_non_null(strstr(
-                out, "\"name\": \"delta\",\n    \"uuid\": \"" UUID(
-                             4) "\",\n    \"state\": \"running\",\n"
-                                "    \"agentConnected\": true,\n    \"osPrettyName\": null,\n    \"hostname\": null"));
+        assert_non_null(strstr(out, "\"name\": \"bravo\",\n    \"uuid\": \"" UUID(
+                                            2) "\",\n    \"state\": \"running\",\n"
+                                               "    \"agentConnected\": true,\n    \"guestDataReason\": \"\",\n"
+                                               "    \"osPrettyName\": \"\",\n    \"hostname\": \"\""));
+        assert_non_null(strstr(out,
+                               "\"name\": \"delta\",\n    \"uuid\": \"" UUID(
+                                       4) "\",\n    \"state\": \"running\",\n"
+                                          "    \"agentConnected\": true,\n    \"guestDataReason\": \"collecting\",\n"
+                                          "    \"osPrettyName\": null,\n    \"hostname\": null"));
         assert_non_null(strstr(out, "\"hostname\": \"golf\",\n    \"address\": {\n      \"family\": \"ipv4\",\n"
                                     "      \"address\": \"10.9.9.9\",\n      \"prefix\": 8\n    }"));
         /* no address: null */

@@ -84,6 +84,7 @@ static int collect(Domain *d, const FakeVm *vm) {
         if (r >= 0) {
                 (void) domain_take_guest_data(d, &data);
                 d->guest_exported = d->guest != NULL;
+                (void) domain_update_reason(d);
         }
         guest_info_free(data.guest);
         agent_info_free(data.agent);

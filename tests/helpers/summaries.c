@@ -67,6 +67,17 @@ static void read_empty_extra(sd_bus_message *m) {
         assert_int_equal(sd_bus_message_exit_container(m), 1);
 }
 
+/* The summary's a{sv}: GuestDataReason alone (a pointer into m). */
+static const char *read_summary_extra(sd_bus_message *m) {
+        const char *key, *reason;
+        assert_int_equal(sd_bus_message_enter_container(m, 'a', EXTRA_ENTRY_SIGNATURE), 1);
+        assert_int_equal(sd_bus_message_read(m, EXTRA_ENTRY_SIGNATURE, &key, "s", &reason), 1);
+        assert_string_equal(key, PROPERTY_GUEST_DATA_REASON);
+        assert_int_equal(sd_bus_message_at_end(m, false), 1);
+        assert_int_equal(sd_bus_message_exit_container(m), 1);
+        return reason;
+}
+
 /* ListSummaries as sorted lines; each path is checked against the UUID. */
 char *summaries_text(sd_bus *bus, size_t *ret_n) {
         sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -97,8 +108,8 @@ char *summaries_text(sd_bus *bus, size_t *ret_n) {
                 free(expected_path);
                 FILE *f = start_line(&line, &len, name, uuid, state, agent, guest_data, pretty_name, hostname);
                 write_addresses(reply, f, &first);
+                fprintf(f, "|%s", read_summary_extra(reply));
                 fclose(f);
-                read_empty_extra(reply);
                 assert_int_equal(sd_bus_message_exit_container(reply), 1);
                 lines = realloc(lines, (n + 1) * sizeof *lines);
                 lines[n++] = line;
@@ -144,7 +155,8 @@ char *managed_objects_text(sd_bus *bus, size_t *ret_n) {
                          1);
         assert_int_equal(sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}"), 1);
         while (sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}") > 0) {
-                const char *path, *name = NULL, *uuid = NULL, *state = NULL, *pretty_name = "", *hostname = "";
+                const char *path, *name = NULL, *uuid = NULL, *state = NULL, *pretty_name = "", *hostname = "",
+                                  *reason = NULL;
                 int agent = -1;
                 bool guest_data = false;
                 char *addresses = NULL, *line = NULL;
@@ -169,6 +181,8 @@ char *managed_objects_text(sd_bus *bus, size_t *ret_n) {
                                         read_string_variant(reply, &uuid);
                                 else if (domain && strcmp(prop, "State") == 0)
                                         read_string_variant(reply, &state);
+                                else if (domain && strcmp(prop, PROPERTY_GUEST_DATA_REASON) == 0)
+                                        read_string_variant(reply, &reason);
                                 else if (domain && strcmp(prop, "AgentConnected") == 0)
                                         assert_int_equal(sd_bus_message_read(reply, "v", "b", &agent), 1);
                                 else if (os && strcmp(prop, "OperatingSystemPrettyName") == 0)
@@ -198,9 +212,11 @@ char *managed_objects_text(sd_bus *bus, size_t *ret_n) {
                 assert_non_null(uuid);
                 assert_non_null(state);
                 assert_true(agent >= 0);
+                assert_non_null(reason);
                 size_t len = 0;
                 FILE *f = start_line(&line, &len, name, uuid, state, agent, guest_data, pretty_name, hostname);
                 fputs(addresses, f);
+                fprintf(f, "|%s", reason);
                 fclose(f);
                 free(addresses);
                 lines = realloc(lines, (n + 1) * sizeof *lines);
@@ -256,8 +272,10 @@ char *properties_line(sd_bus *bus, const char *uuid) {
         assert_true(sd_bus_get_property(bus, BUS_NAME, path, NETWORK_INTERFACE, "Interfaces", &error, &reply,
                                         "a" INTERFACE_SIGNATURE) >= 0);
         write_interface_addresses(reply, f);
+        char *reason = get_string(bus, path, DOMAIN_INTERFACE, PROPERTY_GUEST_DATA_REASON, NULL);
+        fprintf(f, "|%s", reason);
         fclose(f);
         sd_bus_message_unref(reply);
-        free(path), free(name), free(id), free(state), free(pretty_name), free(hostname);
+        free(path), free(name), free(id), free(state), free(pretty_name), free(hostname), free(reason);
         return line;
 }

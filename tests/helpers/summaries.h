@@ -1,9 +1,9 @@
 /* What guestinfod says about its domains, read three ways and written as
  * the same text, one line per domain:
- *   name|uuid|state|agent|guest data|pretty name|hostname|[family address/prefix],...
+ *   name|uuid|state|agent|guest data|pretty name|hostname|[family address/prefix],...|reason
  * (guest data: whether the object has the OS interface; the OS values ""
  * when it has not; the addresses of Network.Interfaces, each in brackets,
- * the prefix 0 when unknown), the lines sorted: equal
+ * the prefix 0 when unknown; the reason: GuestDataReason), the lines sorted: equal
  * texts mean the same values, field by field. They fail the cmocka test on
  * a bad answer. */
 #pragma once

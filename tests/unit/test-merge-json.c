@@ -663,11 +663,15 @@ static void test_guestosinfo(void **state) {
         GuestInfo *g = full_guest();
         json_t *j, *v, *item;
 
+        g->kinds |= GUEST_KIND_FSFREEZE;
+        g->fsfreeze = GUEST_FREEZE_FROZEN;
         j = parse(kubevirt_guestosinfo_json(a, g));
         /* the seed's keys (fsInfo, guestAgentVersion, hostname, metadata, os,
-         * timezone) and the newer supportedCommands and userList */
+         * timezone) and the newer supportedCommands, userList and
+         * fsFreezeStatus (omitted until the agent said) */
         check_keys(j, "fsInfo", "guestAgentVersion", "hostname", "metadata", "os", "timezone", "supportedCommands",
-                   "userList", NULL);
+                   "userList", "fsFreezeStatus", NULL);
+        assert_string_equal(get_string(j, "fsFreezeStatus"), "frozen");
         assert_string_equal(get_string(j, "guestAgentVersion"), "7.2.0");
         assert_string_equal(get_string(j, "hostname"), "guestinfo-test");
         assert_string_equal(get_string(j, "timezone"), "JST, 32400");
