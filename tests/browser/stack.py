@@ -55,6 +55,7 @@ class Stack:
         self.dir = tempfile.mkdtemp(prefix="guestinfod-browser.")
         self.procs = []  # (label, Popen, own process group)
         self.libvirtd_state = None
+        self.vm_state = None
         self.uri = None
         self.bus = None
         self.port = None
@@ -110,6 +111,9 @@ class Stack:
         while self.procs:
             label, p, group = self.procs.pop()
             self.stop_proc(label, p, group)
+        if self.vm_state:
+            subprocess.run([os.path.join(SOURCE, "tests/vm/vm.sh"), "down", self.vm_state], timeout=90)
+            self.vm_state = None
         if self.libvirtd_state:
             subprocess.run([os.path.join(SOURCE, "tests/vm/libvirtd.sh"), "stop", self.libvirtd_state],
                            env=dict(os.environ, LIBVIRTD_DRIVER="test"), timeout=30)
@@ -142,6 +146,27 @@ class Stack:
         assert r.returncode == 0, "libvirtd did not start: " + r.stderr
         self.uri = r.stdout.strip().splitlines()[-1]
         return self.uri
+
+    def start_vm(self):
+        """libvirtd with the QEMU driver and guest1, the real test guest with the real qemu-ga (tests/vm)."""
+        self.vm_state = os.path.join(self.dir, "vm")
+        env = dict(os.environ, VM_CACHE_DIR=os.path.join(BUILD, "vm-cache"))
+        r = subprocess.run([os.path.join(SOURCE, "tests/vm/vm.sh"), "up", self.vm_state], env=env,
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, "the test VM did not start: " + r.stderr[-3000:]
+        self.uri = r.stdout.strip().splitlines()[-1]
+        r = subprocess.run([os.path.join(SOURCE, "tests/vm/vm.sh"), "wait-agent", self.uri, "guest1", "180"],
+                           capture_output=True, text=True, timeout=200)
+        assert r.returncode == 0, "the agent of guest1 did not connect: " + r.stderr[-3000:]
+        return self.uri
+
+    def guest_exec(self, domain, shell):
+        """Runs a shell command inside the guest through its agent (guest-exec)."""
+        import json
+        cmd = json.dumps({"execute": "guest-exec", "arguments": {"path": "/bin/sh", "arg": ["-c", shell]}})
+        r = subprocess.run(["virsh", "-c", self.uri, "qemu-agent-command", domain, cmd], capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0, "guest-exec failed: " + r.stderr
 
     def kill_libvirtd(self):
         with open(os.path.join(self.libvirtd_state, "libvirtd.pid")) as f:

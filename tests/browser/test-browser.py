@@ -308,6 +308,67 @@ def case_scale(s):
     s.check_console()
 
 
+def spec(expr):
+    """What tests/vm/guest.env says the guest reports."""
+    import subprocess
+    from stack import SOURCE
+    return subprocess.run(["sh", "-c", '. "$1"; printf %%s "%s"' % expr, "sh",
+                           os.path.join(SOURCE, "tests/vm/guest.env")],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def case_real_vm(s):
+    """The real test guest with the real qemu-ga under QEMU (TCG)."""
+    s.start_bus()
+    s.start_vm()
+    # Short intervals: a change inside the guest must show within the test's bound.
+    s.start_daemon("--interval=hostname=2", "--interval=users=2", "--interval=filesystems=2", "--interval=os=2")
+    s.start_cockpit()
+    s.start_browser()
+    s.open()
+    wait_for("guest1 in the list", lambda: names_in_list(s) == ["guest1"])
+    hostname = spec("$GUEST_HOSTNAME")
+    wait_for("guest1's OS and hostname in the list",
+             lambda: row_of(s, "guest1")[3:5] == [spec("$OS_PRETTY_NAME"), hostname], timeout=120)
+    r = row_of(s, "guest1")
+    assert r[1:3] == ["Running", "Connected"], r
+    for a in [spec("$GUEST_IPV4"), spec("$GUEST_IPV6")]:
+        assert a in r[5], (a, r)
+    s.screenshot("list-vm.png")
+    mark_page(s)
+    open_vm(s, "guest1")
+    assert text_of(s, "#gi-os-name") == spec("$OS_PRETTY_NAME")
+    assert text_of(s, "#gi-hostname") == hostname
+    users = s.driver.execute_script("return [...document.querySelectorAll('#gi-users-table tbody tr')]"
+                                    ".map(r => r.cells[0].textContent)")
+    assert sorted(users) == sorted(u.split(":")[0] for u in spec("$GUEST_USERS").split()), users
+    mounts = s.driver.execute_script("return [...document.querySelectorAll('#gi-fs-table tbody tr')]"
+                                     ".map(r => r.cells[0].textContent)")
+    assert spec("$DATA_DISK_MOUNT") in mounts, mounts
+    # The data disk's usage bar, from the guest's own numbers.
+    assert s.driver.execute_script("return document.querySelectorAll('#gi-fs-table .pf-c-progress').length") >= 1
+    assert spec("$DATA_DISK_SERIAL") in text_of(s, "#gi-fs-table")
+    assert spec("$GUEST_MAC") in text_of(s, "#gi-net-table")
+    assert text_of(s, "#gi-agent-connected") == "yes"
+    wait_for("the agent's commands", lambda: (text_of(s, ".gi-commands summary") or "").endswith("enabled"))
+    s.screenshot("vm-real.png", full=True)
+
+    # A change inside the guest, live.
+    s.guest_exec("guest1", "hostname renamed-in-guest")
+    wait_for("the new hostname", lambda: text_of(s, "#gi-hostname") == "renamed-in-guest", timeout=60)
+    # Suspend and resume, live.
+    s.virsh("suspend guest1")
+    wait_for("Paused", lambda: text_of(s, "#gi-vm-state") == "Paused", timeout=LIVE_S)
+    s.virsh("resume guest1")
+    wait_for("Running", lambda: text_of(s, "#gi-vm-state") == "Running", timeout=LIVE_S)
+    # Refresh (allowed: the daemon on a session bus asks nobody).
+    s.find("#gi-refresh").click()
+    wait_for("the refresh done", lambda: s.driver.execute_script(
+        "return !!document.getElementById('gi-refresh-done')"), timeout=90)
+    assert_not_reloaded(s)
+    s.check_console()
+
+
 CASES = {
     "list": case_list,
     "vm-page": case_vm_page,
@@ -319,6 +380,7 @@ CASES = {
     "libvirt-down": case_libvirt_down,
     "daemon-gone": case_daemon_gone,
     "scale": case_scale,
+    "real-vm": case_real_vm,
 }
 
 
