@@ -167,6 +167,15 @@ def case_guest_data(s):
     assert text_of(s, "#gi-agent-version") == "7.2.19"
     wait_for("the agent's commands", lambda: (text_of(s, ".gi-commands summary") or "").endswith("enabled"))
     s.screenshot("vm.png", full=True)
+    # The shell's dark style, as Cockpit keeps it, is followed.
+    s.driver.execute_script("localStorage.setItem('shell:style', 'dark')")
+    s.driver.refresh()
+    wait_for("the page ready", lambda: s.driver.execute_script("return document.body.dataset.ready === 'true'"))
+    assert s.driver.execute_script("return document.documentElement.classList.contains('pf-theme-dark')")
+    bg = s.driver.execute_script("return getComputedStyle(document.querySelector('.gi-card')).backgroundColor")
+    rgb = [int(x) for x in bg[bg.index("(") + 1:bg.index(")")].split(",")[:3]]
+    assert sum(rgb) < 3 * 100, "a card in the dark style is %s" % bg
+    s.screenshot("vm-dark.png")
     s.check_console()
 
 
