@@ -139,6 +139,46 @@ class Stack:
         assert self.bus, "dbus-daemon printed no address"
         return self.bus
 
+    def start_system_bus(self, includedir):
+        """A system-type bus as Debian's (deny by default; services punch holes with their own files): here
+        the installed policy of guestinfod and polkit's."""
+        os.chmod(self.dir, 0o755)  # polkitd and the test user reach the socket
+        sock = os.path.join(self.dir, "system_bus_socket")
+        conf = os.path.join(self.dir, "system-bus.conf")
+        with open(conf, "w") as f:
+            f.write('<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"\n'
+                    ' "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">\n'
+                    '<busconfig><type>system</type><listen>unix:path=%s</listen><auth>EXTERNAL</auth>\n'
+                    '<policy context="default"><allow user="*"/><deny own="*"/><deny send_type="method_call"/>'
+                    '<allow send_type="signal"/>'
+                    '<allow send_requested_reply="true" send_type="method_return"/>'
+                    '<allow send_requested_reply="true" send_type="error"/>'
+                    '<allow receive_type="method_call"/><allow receive_type="method_return"/>'
+                    '<allow receive_type="error"/><allow receive_type="signal"/>'
+                    '<allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>'
+                    '<allow send_destination="org.freedesktop.DBus" '
+                    'send_interface="org.freedesktop.DBus.Introspectable"/>'
+                    '<allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>'
+                    '</policy><policy user="root"><allow send_type="method_call" '
+                    'send_destination="org.freedesktop.DBus"/></policy>'
+                    '<includedir>/usr/share/dbus-1/system.d</includedir><includedir>%s</includedir>'
+                    '</busconfig>\n' % (sock, includedir))
+        p = self.spawn("dbus-daemon-system", ["dbus-daemon", "--config-file=" + conf, "--nofork", "--nopidfile",
+                                              "--print-address=1"], stdout=subprocess.PIPE)
+        self.bus = p.stdout.readline().decode().strip()
+        assert self.bus, "dbus-daemon printed no address"
+        self.system_bus = True
+        return self.bus
+
+    def start_polkitd(self):
+        self.spawn("polkitd", ["/usr/lib/polkit-1/polkitd", "--no-debug"], env={"DBUS_SYSTEM_BUS_ADDRESS": self.bus})
+
+        def owned():
+            r = subprocess.run(["busctl", "--address=" + self.bus, "status", "org.freedesktop.PolicyKit1"],
+                               capture_output=True, timeout=10)
+            return r.returncode == 0
+        wait_for("polkitd on the bus", owned)
+
     def start_libvirtd(self):
         self.libvirtd_state = os.path.join(self.dir, "libvirtd")
         r = subprocess.run([os.path.join(SOURCE, "tests/vm/libvirtd.sh"), "start", self.libvirtd_state],
@@ -179,9 +219,10 @@ class Stack:
         assert r.returncode == 0, "virsh failed: " + r.stderr
         return r.stdout
 
-    def start_daemon(self, *extra):
-        env = {"DBUS_SESSION_BUS_ADDRESS": self.bus}
-        self.daemon = self.spawn("guestinfod", [os.path.join(BUILD, "service/guestinfod"), "--user", "--connect",
+    def start_daemon(self, *extra, binary=None):
+        env = {"DBUS_SESSION_BUS_ADDRESS": self.bus, "DBUS_SYSTEM_BUS_ADDRESS": self.bus}
+        bus = "--system" if getattr(self, "system_bus", False) else "--user"
+        self.daemon = self.spawn("guestinfod", [binary or os.path.join(BUILD, "service/guestinfod"), bus, "--connect",
                                                 self.uri, "--log-level=debug"] + list(extra), env=env)
         self.wait_bus_name()
         return self.daemon
@@ -206,7 +247,8 @@ class Stack:
                            capture_output=True, text=True, timeout=10)
         return int(r.stdout.split()[1]) if r.returncode == 0 else -1
 
-    def start_cockpit(self):
+    def start_cockpit(self, user=None):
+        """user: (uid, gid) the web server and the bridge run as; the caller polkit sees."""
         share = os.path.join(self.dir, "share")
         pkg = os.path.join(share, "cockpit", "guestinfo")
         os.makedirs(pkg)
@@ -214,6 +256,8 @@ class Stack:
             shutil.copy(os.path.join(SOURCE, "cockpit", f), pkg)
         home = os.path.join(self.dir, "home")
         os.makedirs(home)
+        for d in [share, os.path.join(share, "cockpit"), pkg]:
+            os.chmod(d, 0o755)
         self.port = free_port()
         env = {
             # The page as installed, then Cockpit's own packages (base1, shell).
@@ -227,8 +271,13 @@ class Stack:
             "DBUS_SESSION_BUS_ADDRESS": self.bus,
         }
         os.makedirs(env["XDG_RUNTIME_DIR"], mode=0o700)
+        wrap = []
+        if user:
+            for d in [home, env["XDG_RUNTIME_DIR"]]:
+                os.chown(d, user[0], user[1])
+            wrap = ["setpriv", "--reuid=%d" % user[0], "--regid=%d" % user[1], "--init-groups", "--"]
         # Loopback only: nothing outside the machine reaches it.
-        self.spawn("cockpit-ws", [COCKPIT_WS, "--no-tls", "--local-session=cockpit-bridge", "--address", "127.0.0.1",
+        self.spawn("cockpit-ws", wrap + [COCKPIT_WS, "--no-tls", "--local-session=cockpit-bridge", "--address", "127.0.0.1",
                                   "--port", str(self.port)], env=env, group=True)
 
         def up():

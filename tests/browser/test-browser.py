@@ -378,6 +378,103 @@ def case_real_vm(s):
     s.check_console()
 
 
+MEMBER_UID = 64999
+BUS_GROUP = "libvirt"  # the default of the bus_group build option
+
+
+def private_machine(s):
+    """In this process's own mount namespace (see main): guestinfod's bus policy and polkit action as meson
+    installs them, polkit's actions and rules folders, and /etc/passwd and /etc/group with a member of the
+    bus group, all throw-away copies bind-mounted over the machine's, which keeps its own.
+    Returns (uid, gid) of the member."""
+    import json
+    import subprocess
+    from stack import BUILD
+
+    def sh(cmd):
+        subprocess.run(["sh", "-ec", cmd], check=True, timeout=120)
+
+    dest = os.path.join(s.dir, "destdir")
+    sh("meson install -C '%s' --destdir '%s' --no-rebuild --quiet >/dev/null" % (BUILD, dest))
+    installed = json.loads(subprocess.run(["meson", "introspect", BUILD, "--installed"], capture_output=True,
+                                          text=True, check=True).stdout)
+    policy = action = None
+    for src, dst in installed.items():
+        if src.endswith("org.guestinfod.GuestInfo1.conf"):
+            policy = dest + dst
+        elif src.endswith("org.guestinfod.guestinfo1.policy"):
+            action = dest + dst
+    assert policy and action, "meson installs no bus policy or polkit action"
+
+    passwd, group = os.path.join(s.dir, "passwd"), os.path.join(s.dir, "group")
+    sh("cp /etc/passwd '%s' && cp /etc/group '%s'" % (passwd, group))
+    lines = open(group).read().splitlines()
+    gid = None
+    for i, line in enumerate(lines):
+        f = line.split(":")
+        if f[0] == BUS_GROUP:
+            gid = int(f[2])
+            f[3] = ",".join([m for m in f[3].split(",") if m] + ["guestinfo-member"])
+            lines[i] = ":".join(f)
+    if gid is None:
+        gid = 64998
+        lines.append("%s:x:%d:guestinfo-member" % (BUS_GROUP, gid))
+    with open(group, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    with open(passwd, "a") as f:
+        f.write("guestinfo-member:x:%d:%d::/nonexistent:/usr/sbin/nologin\n" % (MEMBER_UID, gid))
+    actions, s.rules = os.path.join(s.dir, "polkit-actions"), os.path.join(s.dir, "polkit-rules")
+    sh("mkdir -p '{a}' '{r}' && cp /usr/share/polkit-1/actions/* '{a}'/ 2>/dev/null || true; cp '{p}' '{a}'/ && "
+       "chmod 755 '{a}' '{r}'".format(a=actions, r=s.rules, p=action))
+    for src, dst in [(passwd, "/etc/passwd"), (group, "/etc/group"), (actions, "/usr/share/polkit-1/actions"),
+                     (s.rules, "/etc/polkit-1/rules.d")]:
+        sh("mount --bind '%s' '%s'" % (src, dst))
+    return os.path.dirname(policy), (MEMBER_UID, gid)
+
+
+def case_refresh_polkit(s):
+    """Refresh through polkit, as a member of the bus group: denied by the action's default (auth_admin, and
+    nobody to authenticate), then allowed by a rule picked up live."""
+    includedir, member = private_machine(s)
+    s.start_system_bus(includedir)
+    s.start_polkitd()
+    s.start_libvirtd()
+    s.start_daemon()
+    s.start_cockpit(user=member)
+    s.start_browser()
+    s.open()
+    wait_for("the list", lambda: names_in_list(s) == ["test"])
+    open_vm(s, "test")
+    s.find("#gi-refresh").click()
+    wait_for("the denial", lambda: s.driver.execute_script("return !!document.getElementById('gi-refresh-denied')"),
+             timeout=30)
+    assert text_of(s, "#gi-refresh-denied .pf-c-alert__title") == "Not permitted: polkit refused this refresh."
+    # The daemon's answer after polkit's, not the bus policy's.
+    assert text_of(s, "#gi-refresh-denied .gi-error-detail").startswith(
+        "Refresh is not allowed: authentication is required"), \
+        text_of(s, "#gi-refresh-denied .gi-error-detail")
+    s.screenshot("refresh-denied.png")
+
+    with open(os.path.join(s.rules, "50-guestinfod-test.rules"), "w") as f:
+        f.write('polkit.addRule(function(action, subject) {\n'
+                '    if (action.id == "org.guestinfod.guestinfo1.refresh" && subject.isInGroup("%s"))\n'
+                '        return polkit.Result.YES;\n'
+                '});\n' % BUS_GROUP)
+    os.chmod(os.path.join(s.rules, "50-guestinfod-test.rules"), 0o644)
+
+    # Allowed: past polkit, only the test driver's missing agent stops it.
+    def allowed():
+        if not s.driver.execute_script("return document.getElementById('gi-refresh').disabled"):
+            s.find("#gi-refresh").click()
+        time.sleep(0.3)
+        detail = text_of(s, "#gi-refresh-failed .gi-error-detail") or ""
+        return "agent" in detail.lower() and not s.driver.execute_script(
+            "return !!document.getElementById('gi-refresh-denied')")
+    wait_for("the refresh allowed by the rule", allowed, timeout=30, step=0.5)
+    log("allowed, then: %r" % text_of(s, "#gi-refresh-failed"))
+    s.check_console()
+
+
 CASES = {
     "list": case_list,
     "vm-page": case_vm_page,
@@ -390,7 +487,10 @@ CASES = {
     "daemon-gone": case_daemon_gone,
     "scale": case_scale,
     "real-vm": case_real_vm,
+    "refresh-polkit": case_refresh_polkit,
 }
+# Cases that change the machine's files, in a mount namespace of their own.
+PRIVATE_MOUNTS = {"refresh-polkit"}
 
 
 def main():
@@ -398,6 +498,10 @@ def main():
         print("usage: %s CASE\ncases: %s" % (sys.argv[0], " ".join(CASES)), file=sys.stderr)
         return 2
     name = sys.argv[1]
+    if name in PRIVATE_MOUNTS and not os.environ.get("BROWSER_PRIVATE_MOUNTS"):
+        # exec: the same PID, so a timeout's SIGTERM still reaches the test.
+        os.environ["BROWSER_PRIVATE_MOUNTS"] = "1"
+        os.execvp("unshare", ["unshare", "-m", "--propagation", "private", sys.executable] + sys.argv)
     s = Stack(name)
     try:
         CASES[name](s)
