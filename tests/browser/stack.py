@@ -23,9 +23,18 @@ BUILD = os.environ.get("MESON_BUILD_ROOT", os.path.join(SOURCE, "build"))
 COCKPIT_WS = "/usr/lib/cockpit/cockpit-ws"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 CHROMIUM = "/usr/bin/chromium"
-# The files meson installs to datadir/cockpit/guestinfo (cockpit/meson.build).
-PAGE_FILES = ["manifest.json", "index.html", "guestinfo.css", "app.js", "model.js", "list.js", "vm.js", "dom.js",
-              "format.js"]
+
+
+def page_files():
+    """What meson installs as the page (cockpit/meson.build): {source path: file name}."""
+    import json
+    r = subprocess.run(["meson", "introspect", BUILD, "--installed"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, "meson introspect: " + r.stderr
+    files = {src: os.path.basename(dst) for src, dst in json.loads(r.stdout).items()
+             if os.path.dirname(dst).endswith("/cockpit/guestinfo")}
+    assert "index.html" in files.values() and "manifest.json" in files.values(), \
+        "meson installs no Cockpit page (configured with -Dcockpit=disabled?)"
+    return files
 
 
 def log(*args):
@@ -252,8 +261,8 @@ class Stack:
         share = os.path.join(self.dir, "share")
         pkg = os.path.join(share, "cockpit", "guestinfo")
         os.makedirs(pkg)
-        for f in PAGE_FILES:
-            shutil.copy(os.path.join(SOURCE, "cockpit", f), pkg)
+        for src, name in page_files().items():
+            shutil.copy(src, os.path.join(pkg, name))
         home = os.path.join(self.dir, "home")
         os.makedirs(home)
         for d in [share, os.path.join(share, "cockpit"), pkg]:
@@ -323,6 +332,9 @@ class Stack:
         self.start_browser()
 
     # --- the page ---
+
+    def shell_url(self, path="guestinfo"):
+        return "http://127.0.0.1:%d/%s" % (self.port, path)
 
     def url(self, fragment=""):
         return "http://127.0.0.1:%d/cockpit/@localhost/guestinfo/index.html%s" % (self.port, fragment)

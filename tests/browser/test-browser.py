@@ -378,6 +378,30 @@ def case_real_vm(s):
     s.check_console()
 
 
+def case_shell(s):
+    """The page inside Cockpit's own shell, as a user reaches it: from the menu, in the shell's frame."""
+    s.start_all(fake="ordinary")
+    s.driver.get(s.shell_url("system"))
+    wait_for("the shell's menu entry", lambda: s.driver.execute_script(
+        "return [...document.querySelectorAll('a')].some(a => a.textContent.trim() === 'Guest info')"), timeout=30)
+    s.driver.execute_script("[...document.querySelectorAll('a')].find(a => a.textContent.trim() === 'Guest info')"
+                            ".click()")
+    wait_for("the page's frame", lambda: s.driver.execute_script(
+        "return !!document.querySelector('iframe[name=\"cockpit1:localhost/guestinfo\"]')"), timeout=30)
+    frame = s.find("iframe[name='cockpit1:localhost/guestinfo']")
+    s.driver.switch_to.frame(frame)
+    wait_for("the list in the shell", lambda: s.driver.execute_script(
+        "return document.body.dataset.ready === 'true' && document.querySelectorAll('#gi-rows tr').length") == 3,
+        timeout=30)
+    open_vm(s, "web-01")
+    assert text_of(s, "#gi-hostname") == "web-01.example.com"
+    s.driver.switch_to.default_content()
+    # The shell keeps the page's place in its own address.
+    wait_for("the shell's address", lambda: "/guestinfo#/c0000000000040008000000000000002" in s.driver.current_url)
+    s.screenshot("shell-vm.png")
+    s.check_console()
+
+
 MEMBER_UID = 64999
 BUS_GROUP = "libvirt"  # the default of the bus_group build option
 
@@ -486,6 +510,7 @@ CASES = {
     "libvirt-down": case_libvirt_down,
     "daemon-gone": case_daemon_gone,
     "scale": case_scale,
+    "shell": case_shell,
     "real-vm": case_real_vm,
     "refresh-polkit": case_refresh_polkit,
 }
