@@ -217,6 +217,12 @@ class Stack:
                            text=True, timeout=60)
         assert r.returncode == 0, "guest-exec failed: " + r.stderr
 
+    def libvirtd_restart(self):
+        """The same libvirtd state folder and socket, a new libvirtd (after kill_libvirtd)."""
+        r = subprocess.run([os.path.join(SOURCE, "tests/vm/libvirtd.sh"), "start", self.libvirtd_state],
+                           env=dict(os.environ, LIBVIRTD_DRIVER="test"), capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, "libvirtd did not start again: " + r.stderr
+
     def kill_libvirtd(self):
         with open(os.path.join(self.libvirtd_state, "libvirtd.pid")) as f:
             os.kill(int(f.read()), signal.SIGKILL)
