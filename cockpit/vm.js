@@ -42,6 +42,7 @@ export class VmView {
         this.path = path;
         this.commands = null;
         this.commandsFor = null;
+        this.commandsOpen = false;
         this.status = el("div", { id: "gi-refresh-status", "aria-live": "polite" });
         this.refreshButton = el("button", { class: "pf-c-button pf-m-secondary", id: "gi-refresh", type: "button", onclick: () => this.refresh() },
                                 _("Refresh"));
@@ -159,7 +160,9 @@ export class VmView {
             [_("Filesystem freeze"), typeof d.FsFreezeStatus === "string" ? d.FsFreezeStatus : undefined, "gi-freeze"],
             [_("Why data is missing"), !os ? reason : undefined, "gi-reason"],
         ]), commands && commands.length
-            ? el("details", { class: "gi-commands" },
+            ? el("details", { class: "gi-commands", id: "gi-commands-details", open: this.commandsOpen,
+                              /* the page is redrawn on every change: keep it as the user left it */
+                              ontoggle: ev => { this.commandsOpen = ev.target.open } },
                  el("summary", {}, cockpit.format(_("$0 commands, $1 enabled"), commands.length, commands.filter(c => c[1]).length)),
                  el("ul", { id: "gi-commands" }, commands.map(c => el("li", { class: c[1] ? "" : "gi-disabled" }, c[0] + (c[1] ? "" : " " + _("(disabled)"))))))
             : null));

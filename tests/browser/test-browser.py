@@ -376,9 +376,13 @@ def case_real_vm(s):
     wait_for("the agent's commands", lambda: (text_of(s, ".gi-commands summary") or "").endswith("enabled"))
     s.screenshot("vm-real.png", full=True)
 
-    # A change inside the guest, live.
+    # A change inside the guest, live; the page redrawn keeps the commands as the user opened them.
+    s.find(".gi-commands summary").click()
+    assert s.driver.execute_script("return document.getElementById('gi-commands-details').open")
     s.guest_exec("guest1", "hostname renamed-in-guest")
     wait_for("the new hostname", lambda: text_of(s, "#gi-hostname") == "renamed-in-guest", timeout=60)
+    assert s.driver.execute_script("return document.getElementById('gi-commands-details').open")
+    assert "guest-get-osinfo" in text_of(s, "#gi-commands")
     # Suspend and resume, live.
     s.virsh("suspend guest1")
     wait_for("Paused", lambda: text_of(s, "#gi-vm-state") == "Paused", timeout=LIVE_S)
