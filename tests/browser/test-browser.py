@@ -383,6 +383,16 @@ def case_real_vm(s):
     wait_for("the new hostname", lambda: text_of(s, "#gi-hostname") == "renamed-in-guest", timeout=60)
     assert s.driver.execute_script("return document.getElementById('gi-commands-details').open")
     assert "guest-get-osinfo" in text_of(s, "#gi-commands")
+    # Markup as the guest's hostname, the whole real way: sethostname in the guest, qemu-ga, libvirt,
+    # guestinfod, the bridge. Shown as text, in the VM page and in the list.
+    s.guest_exec("guest1", "hostname '%s'" % HOSTILE)
+    wait_for("the hostile hostname", lambda: text_of(s, "#gi-hostname") == HOSTILE, timeout=60)
+    no_foreign_elements(s)
+    s.find("#gi-back").click()
+    wait_for("the list", lambda: row_of(s, "guest1") and row_of(s, "guest1")[4] == HOSTILE)
+    no_foreign_elements(s)
+    no_alert(s)
+    open_vm(s, "guest1")
     # Suspend and resume, live.
     s.virsh("suspend guest1")
     wait_for("Paused", lambda: text_of(s, "#gi-vm-state") == "Paused", timeout=LIVE_S)
