@@ -430,6 +430,66 @@ def case_shell(s):
     s.check_console()
 
 
+# The page's own views, given a domain as a daemon with per-kind status would publish it.
+STATUS_HOOK_JS = """
+const done = arguments[arguments.length - 1];
+Promise.all([import("./vm.js"), import("./list.js")]).then(([vm, list]) => {
+    const now = Date.now() * 1000;
+    const domains = {
+        "/with": { Name: "with", State: "running", AgentConnected: true, UUID: "u1",
+                   GuestDataStatus: [["OS", "failed", now - 5e6, "<b>agent timed out</b>", {}],
+                                     ["Users", "ok", now - 65e6, "", {}]],
+                   GuestDataReason: "<i>the agent is busy</i>" },
+        "/without": { Name: "without", State: "running", AgentConnected: false, UUID: "u2" },
+    };
+    const model = {
+        loaded: true,
+        domain: p => domains[p] || null,
+        kind: () => null,
+        connected: () => true,
+        domainPaths: () => Object.keys(domains),
+        supportedCommands: () => Promise.resolve([]),
+    };
+    const out = {};
+    for (const p of Object.keys(domains)) {
+        const v = new vm.VmView(model, p, () => null);
+        v.update();
+        out[p] = {
+            kinds: [...v.root.querySelectorAll("#gi-kinds-table tbody tr")].map(r => [...r.cells].map(c => c.textContent)),
+            reason: (v.root.querySelector("#gi-reason") || {}).textContent,
+            collected: (v.root.querySelector("#gi-collected") || {}).textContent,
+            elements: v.root.querySelectorAll("b, i").length,
+        };
+    }
+    const l = new list.ListView(model, () => null);
+    l.update({ paths: new Set(), membership: true, manager: true });
+    out.rows = [...l.tbody.querySelectorAll("tr")].map(r => ({
+        name: r.cells[0].textContent, agentTitle: r.cells[2].getAttribute("title"), fresh: r.cells[6].textContent }));
+    done(out);
+}).catch(e => done({ error: String(e) }));
+"""
+
+
+def case_status_hook(s):
+    """The hook for GuestDataStatus and GuestDataReason (not published by the daemon yet): read when present,
+    ignored when absent. The page's real views, fed a domain object of the coming shape."""
+    s.start_all(fake="ordinary")
+    s.open()
+    out = s.driver.execute_async_script(STATUS_HOOK_JS)
+    assert "error" not in out, out
+    w, wo = out["/with"], out["/without"]
+    assert w["kinds"] == [["OS", "failed", "5 s ago", "<b>agent timed out</b>"], ["Users", "ok", "1 min ago", ""]], w
+    assert w["reason"] == "<i>the agent is busy</i>" and w["elements"] == 0, w
+    assert w["collected"] == "5 s ago", w
+    # Absent: what the daemon has today.
+    assert wo["kinds"] == [["OS", "missing"], ["Users", "missing"], ["Filesystems", "missing"],
+                           ["Network", "missing"]], wo
+    assert wo["reason"] == "The guest agent is not connected.", wo
+    assert out["rows"] == [{"name": "with", "agentTitle": "<i>the agent is busy</i>", "fresh": "5 s ago"},
+                           {"name": "without", "agentTitle": None, "fresh": "—"}], out["rows"]
+    s.check_console()
+
+
 MEMBER_UID = 64999
 BUS_GROUP = "libvirt"  # the default of the bus_group build option
 
@@ -539,6 +599,7 @@ CASES = {
     "daemon-gone": case_daemon_gone,
     "scale": case_scale,
     "shell": case_shell,
+    "status-hook": case_status_hook,
     "real-vm": case_real_vm,
     "refresh-polkit": case_refresh_polkit,
 }
