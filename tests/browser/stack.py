@@ -37,6 +37,12 @@ def page_files():
     return files
 
 
+def _die_with_parent():
+    """In the child: SIGKILL when the test dies, even by SIGKILL (PR_SET_PDEATHSIG)."""
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+
+
 def log(*args):
     print(time.strftime("%H:%M:%S"), *args, file=sys.stderr, flush=True)
 
@@ -85,7 +91,7 @@ class Stack:
         full = dict(os.environ)
         full.update(env or {})
         p = subprocess.Popen(argv, env=full, stdin=subprocess.DEVNULL, stdout=kw.pop("stdout", out), stderr=out,
-                             start_new_session=group, **kw)
+                             start_new_session=group, preexec_fn=_die_with_parent, **kw)
         self.procs.append((label, p, group))
         log("started %s, PID %d" % (label, p.pid))
         return p
