@@ -190,6 +190,7 @@ def case_hostile_name(s):
     assert text_of(s, "#gi-vm-name") == HOSTILE
     no_foreign_elements(s)
     no_alert(s)
+    s.check_console()
 
 
 def case_hostile_guest(s):
