@@ -4,7 +4,9 @@
  * cockpit-bridge's system bus at that bus.
  *
  *   fake-guests hostile    guests whose every string is markup
- *   fake-guests ordinary   a Debian guest as qemu-ga reports it */
+ *   fake-guests ordinary   a Debian guest as qemu-ga reports it, and two more
+ *   fake-guests many       1000 running guests, each reporting as the ordinary one */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -65,8 +67,9 @@ int main(int argc, char **argv) {
         Manager *m = NULL;
         int r;
 
-        if (argc != 2 || (strcmp(argv[1], "hostile") != 0 && strcmp(argv[1], "ordinary") != 0)) {
-                fprintf(stderr, "usage: %s hostile|ordinary\n", argv[0]);
+        if (argc != 2 ||
+            (strcmp(argv[1], "hostile") != 0 && strcmp(argv[1], "ordinary") != 0 && strcmp(argv[1], "many") != 0)) {
+                fprintf(stderr, "usage: %s hostile|ordinary|many\n", argv[0]);
                 return 2;
         }
 
@@ -89,9 +92,13 @@ int main(int argc, char **argv) {
                   NIC("52:54:00:12:34:57", "net0"), ordinary_kv, 0 },
                 { "build-01", "c0000000-0000-4000-8000-000000000004", DOMAIN_STATE_SHUTOFF, false, NULL, NULL, 0 },
         };
-        bool is_hostile = strcmp(argv[1], "hostile") == 0;
-        r = is_hostile ? fake_model_new(hostile_vms, ELEMENTSOF(hostile_vms), &m)
-                       : fake_model_new(ordinary_vms, ELEMENTSOF(ordinary_vms), &m);
+        if (strcmp(argv[1], "many") == 0) {
+                m = guest_profile_model(1000, guest_profile_ordinary(), guest_profile_ordinary_agent(), "vm", 0);
+                r = m ? 0 : -ENOMEM;
+        } else if (strcmp(argv[1], "hostile") == 0)
+                r = fake_model_new(hostile_vms, ELEMENTSOF(hostile_vms), &m);
+        else
+                r = fake_model_new(ordinary_vms, ELEMENTSOF(ordinary_vms), &m);
         if (r < 0) {
                 fprintf(stderr, "fake-guests: model: %s\n", strerror(-r));
                 return 1;
