@@ -277,8 +277,15 @@ def case_daemon_gone(s):
     wait_for("the list", lambda: names_in_list(s) == ["test"])
     assert not greyed(s)
     mark_page(s)
+    open_vm(s, "test")
     s.stop_proc("guestinfod", s.daemon, False)
+    # The VM page greyed, its last values kept; then the list likewise.
+    wait_for("the VM page greyed", lambda: s.driver.execute_script(
+        "return document.querySelector('.gi-vm-page').classList.contains('gi-greyed')"), timeout=LIVE_S)
+    assert text_of(s, "#gi-vm-name") == "test"
+    s.find("#gi-back").click()
     wait_for("the list greyed", lambda: greyed(s), timeout=LIVE_S)
+    assert names_in_list(s) == ["test"]
     # A new daemon: the page follows it without reload. (The change comes after its start: libvirt's
     # test driver starts afresh whenever its last client leaves.)
     s.start_daemon()
