@@ -46,6 +46,8 @@ function main() {
     route();
 
     model.subscribe(change => {
+        if (!change.loaded)
+            return;
         list.update(change);
         if (vm && (change.manager || change.paths.has(vm.path)))
             vm.update();

@@ -3,7 +3,7 @@
  * changes, or a sorted-on value does. */
 import { el, setText } from "./dom.js";
 import * as fmt from "./format.js";
-import { freshness } from "./model.js";
+import { freshness, guestDataReason } from "./model.js";
 
 const _ = cockpit.gettext;
 
@@ -34,6 +34,8 @@ function values(model, path) {
         hostname: os ? (os.Hostname || "") : "",
         addresses: addrs.join(" "),
         fresh: freshness(d),
+        /* GuestDataReason, when the daemon publishes it: shown on the agent cell */
+        reason: guestDataReason(d) || "",
     };
 }
 
@@ -117,6 +119,10 @@ export class ListView {
         setText(row.cells.state, fmt.state(v.state));
         row.cells.state.dataset.state = v.state;
         setText(row.cells.agent, v.agent);
+        if (v.reason)
+            row.cells.agent.title = v.reason;
+        else
+            row.cells.agent.removeAttribute("title");
         setText(row.cells.os, v.os);
         setText(row.cells.hostname, v.hostname);
         setText(row.cells.addresses, v.addresses);
@@ -125,6 +131,8 @@ export class ListView {
 
     /* From the model's batched change. */
     update(change) {
+        if (!this.model.loaded)
+            return;
         const now = Date.now();
         if (change.membership || this.rows.size === 0) {
             const live = new Set(this.model.domainPaths());

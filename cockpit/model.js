@@ -23,6 +23,18 @@ export class Model {
         this.managerDirty = true;
         this.frame = 0;
         this.closed = null;
+        this.owner = undefined; /* the daemon's unique name; null: not on the bus */
+        /* True once the first ObjectManager answer is in: before it, an
+         * absent domain means "not loaded yet", not "gone". */
+        this.loaded = false;
+        Promise.all([this.domains.wait(), this.manager.wait()])
+                .catch(() => null)
+                .then(() => {
+                    this.loaded = true;
+                    this.managerDirty = true;
+                    this.membership = true;
+                    this.schedule();
+                });
 
         const touch = (proxy, member) => {
             this.dirty.add(proxy.path);
@@ -45,7 +57,8 @@ export class Model {
             this.managerDirty = true;
             this.schedule();
         });
-        this.client.addEventListener("owner", () => {
+        this.client.addEventListener("owner", (ev, owner) => {
+            this.owner = owner;
             this.managerDirty = true;
             this.schedule();
         });
@@ -66,7 +79,7 @@ export class Model {
 
     flush() {
         this.frame = 0;
-        const change = { paths: this.dirty, membership: this.membership, manager: this.managerDirty };
+        const change = { paths: this.dirty, membership: this.membership, manager: this.managerDirty, loaded: this.loaded };
         this.dirty = new Set();
         this.membership = false;
         this.managerDirty = false;
@@ -76,7 +89,7 @@ export class Model {
 
     /* False while the daemon says libvirt is away, or the daemon is gone. */
     connected() {
-        if (this.closed)
+        if (this.closed || this.owner === null)
             return false;
         if (!this.manager.valid)
             return false;
@@ -109,14 +122,28 @@ export class Model {
     }
 }
 
-/* The newest collection time a domain shows: GuestDataStatus' entries
- * (kind, state, last collected, message, more) when the daemon has them,
- * the agent's last probe otherwise. */
+/* The hook for the Domain properties a newer daemon publishes:
+ * GuestDataStatus a(sstsa{sv}), one entry per kind (kind, state, last
+ * collected in µs, message, more), and GuestDataReason s, why there is no
+ * guest data. Both are read when present and ignored when absent: callers
+ * get null and fall back to what older daemons have. */
+export function guestDataStatus(d) {
+    if (!d || !Array.isArray(d.GuestDataStatus))
+        return null;
+    return d.GuestDataStatus.filter(s => Array.isArray(s) && s.length >= 4)
+            .map(s => ({ kind: String(s[0]), state: String(s[1]), collected: Number(s[2]) || 0, message: String(s[3]), more: s[4] || {} }));
+}
+
+export function guestDataReason(d) {
+    return d && typeof d.GuestDataReason === "string" && d.GuestDataReason ? d.GuestDataReason : null;
+}
+
+/* The newest collection time a domain shows: GuestDataStatus when the
+ * daemon has it, the agent's last probe otherwise. */
 export function freshness(d) {
     let t = 0;
-    if (d && Array.isArray(d.GuestDataStatus))
-        for (const s of d.GuestDataStatus)
-            t = Math.max(t, s[2] || 0);
+    for (const s of guestDataStatus(d) || [])
+        t = Math.max(t, s.collected);
     if (!t && d)
         t = d.AgentLastProbeTime || 0;
     return t;
@@ -126,8 +153,8 @@ export function freshness(d) {
 export function missingReason(d, _) {
     if (!d)
         return _("The VM is gone.");
-    if (typeof d.GuestDataReason === "string" && d.GuestDataReason)
-        return d.GuestDataReason;
+    if (guestDataReason(d))
+        return guestDataReason(d);
     if (d.State !== "running")
         return _("The VM is not running.");
     if (!d.AgentConnected)

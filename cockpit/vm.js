@@ -2,7 +2,7 @@
  * change (one VM is small; the list is the part that must be cheap). */
 import { el, replace, setText } from "./dom.js";
 import * as fmt from "./format.js";
-import { KINDS, freshness, missingReason } from "./model.js";
+import { KINDS, freshness, guestDataStatus, missingReason } from "./model.js";
 
 const _ = cockpit.gettext;
 
@@ -42,6 +42,7 @@ export class VmView {
         this.path = path;
         this.commands = null;
         this.commandsFor = null;
+        this.commandsOpen = false;
         this.status = el("div", { id: "gi-refresh-status", "aria-live": "polite" });
         this.refreshButton = el("button", { class: "pf-c-button pf-m-secondary", id: "gi-refresh", type: "button", onclick: () => this.refresh() },
                                 _("Refresh"));
@@ -77,6 +78,8 @@ export class VmView {
     }
 
     update() {
+        if (!this.model.loaded)
+            return;
         const d = this.model.domain(this.path);
         if (!d) {
             setText(this.title, _("VM gone"));
@@ -105,6 +108,12 @@ export class VmView {
         }
 
         const cards = [];
+        cards.push(card(_("Virtual machine"), "gi-machine", pairs([
+            [_("State"), fmt.state(d.State), "gi-machine-state"],
+            [_("UUID"), d.UUID, "gi-uuid"],
+            [_("ID"), d.Id > 0 ? String(d.Id) : undefined],
+            [_("Persistent"), d.Persistent ? _("yes") : _("no")],
+        ])));
         const os = k.OS;
         cards.push(card(_("Operating system"), "gi-os", os
             ? pairs([
@@ -151,16 +160,20 @@ export class VmView {
             [_("Filesystem freeze"), typeof d.FsFreezeStatus === "string" ? d.FsFreezeStatus : undefined, "gi-freeze"],
             [_("Why data is missing"), !os ? reason : undefined, "gi-reason"],
         ]), commands && commands.length
-            ? el("details", { class: "gi-commands" },
+            ? el("details", { class: "gi-commands", id: "gi-commands-details", open: this.commandsOpen,
+                              /* the page is redrawn on every change: keep it as the user left it */
+                              ontoggle: ev => { this.commandsOpen = ev.target.open } },
                  el("summary", {}, cockpit.format(_("$0 commands, $1 enabled"), commands.length, commands.filter(c => c[1]).length)),
                  el("ul", { id: "gi-commands" }, commands.map(c => el("li", { class: c[1] ? "" : "gi-disabled" }, c[0] + (c[1] ? "" : " " + _("(disabled)"))))))
             : null));
 
-        /* Present only on a daemon that publishes it. */
-        if (Array.isArray(d.GuestDataStatus))
+        /* Each kind's state and age, on a daemon that publishes them;
+         * otherwise only whether its object is there. */
+        const status = guestDataStatus(d);
+        if (status)
             cards.push(card(_("Data kinds"), "gi-kinds",
                             table("gi-kinds-table", [_("Kind"), _("State"), _("Collected"), _("Message")],
-                                  d.GuestDataStatus.map(s => [s[0], s[1], s[2] ? fmt.age(s[2], now) : _("never"), s[3]]))));
+                                  status.map(s => [s.kind, s.state, s.collected ? fmt.age(s.collected, now) : _("never"), s.message]))));
         else
             cards.push(card(_("Data kinds"), "gi-kinds",
                             table("gi-kinds-table", [_("Kind"), _("State")],
