@@ -1,0 +1,343 @@
+/* End to end: every value says how old it is, every absence says why. A
+ * real VM with the real qemu-ga and one without an agent channel: the
+ * reasons and per-kind states through a freeze and thaw (virsh
+ * domfsfreeze/domfsthaw), an agent killed and back, an agent that stops
+ * answering. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "guest.h"
+#include "guestinfo-names.h"
+#include "harness.h"
+
+#define DOMAIN_IFACE "org.guestinfod.GuestInfo1.Domain"
+#define USERS_IFACE "org.guestinfod.GuestInfo1.Users"
+
+#define AGENT_VM "fr-agent"
+#define AGENT_UUID "94000000-0000-4000-8000-000000000001"
+#define PLAIN_VM "fr-plain"
+#define PLAIN_UUID "94000000-0000-4000-8000-000000000002"
+#define AGENT_TIMEOUT_S 3
+
+/* The kinds the daemon publishes today, in GuestDataStatus's order. */
+static const char *const kinds[] = { "agent", "os",          "hostname",   "timezone",
+                                     "users", "filesystems", "interfaces", "fsfreeze" };
+#define N_KINDS (sizeof kinds / sizeof *kinds)
+
+typedef struct KindRow {
+        char kind[32], state[32], message[600];
+        uint64_t collected;
+} KindRow;
+
+static Harness H;
+static char agent_path[256], plain_path[256];
+
+static void set_path(char *buf, size_t size, const char *uuid) {
+        char *p = NULL;
+        harness_domain_path(uuid, &p);
+        snprintf(buf, size, "%s", p);
+        free(p);
+}
+
+static uint64_t realtime_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static int group_setup(void **state) {
+        char dir[512];
+
+        assert_int_equal(harness_setup(&H), 0);
+        snprintf(dir, sizeof dir, "%s/guest", H.dir);
+        assert_int_equal(guest_build(&H, "guest.env", dir), 0);
+        assert_int_equal(harness_start_libvirtd(&H, "qemu"), 0);
+        assert_int_equal(guest_define(&H, AGENT_VM, AGENT_UUID, "guest.env", dir, true), 0);
+        assert_int_equal(guest_define(&H, PLAIN_VM, PLAIN_UUID, "guest.env", dir, false), 0);
+        set_path(agent_path, sizeof agent_path, AGENT_UUID);
+        set_path(plain_path, sizeof plain_path, PLAIN_UUID);
+        /* os, hostname and timezone only every 300 s: only the thaw can
+         * explain them collected again within seconds of it */
+        assert_int_equal(harness_start_daemon(&H, H.uri, 60, "--agent-timeout=3", "--interval=os=300",
+                                              "--interval=hostname=300", "--interval=timezone=300",
+                                              "--interval=agent=300", "--log-level=debug", NULL),
+                         0);
+        setenv("DBUS_SESSION_BUS_ADDRESS", H.bus_address, 1);
+        assert_int_equal(harness_virsh(&H, "start %s", AGENT_VM), 0);
+        assert_int_equal(harness_virsh(&H, "start %s", PLAIN_VM), 0);
+        assert_true(harness_wait_line(&H, "InterfacesAdded " AGENT_UUID " Filesystems(", 120000));
+        return 0;
+}
+
+static int group_teardown(void **state) {
+        int status = harness_stop_daemon(&H);
+        harness_cleanup(&H);
+        assert_int_equal(status, 0);
+        return 0;
+}
+
+static char *get_string(const char *path, const char *property) {
+        char *s = NULL;
+        if (harness_get_property(&H, path, DOMAIN_IFACE, property, 's', &s) < 0)
+                return strdup("(unreadable)");
+        return s;
+}
+
+/* GuestDataStatus of path into rows (N_KINDS of them, checked). */
+static void read_status(const char *path, KindRow rows[N_KINDS]) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        const char *kind, *st, *message;
+        uint64_t collected;
+        size_t n = 0;
+
+        assert_true(sd_bus_get_property(H.bus, "org.guestinfod.GuestInfo1", path, DOMAIN_IFACE,
+                                        PROPERTY_GUEST_DATA_STATUS, &error, &reply, "a" KIND_STATUS_SIGNATURE) >= 0);
+        assert_int_equal(sd_bus_message_enter_container(reply, 'a', KIND_STATUS_SIGNATURE), 1);
+        while (sd_bus_message_enter_container(reply, 'r', KIND_STATUS_FIELDS) > 0) {
+                assert_int_equal(sd_bus_message_read(reply, "ssts", &kind, &st, &collected, &message), 1);
+                assert_true(sd_bus_message_skip(reply, EXTRA_SIGNATURE) >= 0);
+                assert_int_equal(sd_bus_message_exit_container(reply), 1);
+                assert_true(n < N_KINDS);
+                snprintf(rows[n].kind, sizeof rows[n].kind, "%s", kind);
+                snprintf(rows[n].state, sizeof rows[n].state, "%s", st);
+                snprintf(rows[n].message, sizeof rows[n].message, "%s", message);
+                rows[n].collected = collected;
+                assert_string_equal(rows[n].kind, kinds[n]);
+                /* bounded: the daemon cuts a message at 512 bytes */
+                assert_true(strlen(message) <= 512);
+                n++;
+        }
+        assert_int_equal(n, N_KINDS);
+        sd_bus_message_unref(reply);
+}
+
+static void print_status(const char *what, const KindRow rows[N_KINDS]) {
+        printf("# %s:", what);
+        for (size_t i = 0; i < N_KINDS; i++)
+                printf(" %s=%s", rows[i].kind, rows[i].state);
+        printf("\n");
+}
+
+/* Polls until every kind named in want (a NULL entry: any) has that state
+ * and GuestDataReason is reason; returns the seconds it took, -1 on
+ * timeout (rows: the last read). */
+static double wait_status(const char *path, const char *reason, const char *const want[N_KINDS], KindRow rows[N_KINDS],
+                          double timeout_s) {
+        double t0 = harness_now();
+        do {
+                char *r = get_string(path, PROPERTY_GUEST_DATA_REASON);
+                bool ok = strcmp(r, reason) == 0;
+                free(r);
+                read_status(path, rows);
+                for (size_t i = 0; ok && i < N_KINDS; i++)
+                        ok = !want[i] || strcmp(rows[i].state, want[i]) == 0;
+                if (ok)
+                        return harness_now() - t0;
+                harness_settle(&H, 200);
+        } while (harness_now() - t0 < timeout_s);
+        return -1;
+}
+
+/* Lines of the daemon's log naming vm at info level or above. */
+static unsigned loud_log_lines(const char *vm) {
+        char line[4096], quoted[128];
+        unsigned n = 0;
+        FILE *f = fopen(H.daemon_log, "re");
+
+        snprintf(quoted, sizeof quoted, "'%s'", vm);
+        while (f && fgets(line, sizeof line, f))
+                if (strstr(line, quoted) && !strstr(line, "<7>") && !strstr(line, "Domain '") &&
+                    !strstr(line, "Collected "))
+                        n++;
+        if (f)
+                fclose(f);
+        return n;
+}
+
+static unsigned log_lines_with(const char *needle) {
+        char line[4096];
+        unsigned n = 0;
+        FILE *f = fopen(H.daemon_log, "re");
+        while (f && fgets(line, sizeof line, f))
+                n += strstr(line, needle) != NULL;
+        if (f)
+                fclose(f);
+        return n;
+}
+
+static void test_no_agent_channel(void **state) {
+        static const char *const not_asked[N_KINDS] = { "not-asked", "not-asked", "not-asked", "not-asked",
+                                                        "not-asked", "not-asked", "not-asked", "not-asked" };
+        KindRow rows[N_KINDS];
+        assert_true(wait_status(plain_path, "no-agent-channel", not_asked, rows, 10) >= 0);
+        for (size_t i = 0; i < N_KINDS; i++)
+                assert_int_equal(rows[i].collected, 0);
+        char *freeze = get_string(plain_path, PROPERTY_FS_FREEZE_STATUS);
+        assert_string_equal(freeze, "");
+        free(freeze);
+        /* it logs nothing about an agent it does not have */
+        printf("# %s: %u log lines above debug name it\n", PLAIN_VM, loud_log_lines(PLAIN_VM));
+        assert_int_equal(loud_log_lines(PLAIN_VM), 0);
+
+        /* and while it is off: not running */
+        assert_int_equal(harness_virsh(&H, "destroy %s", PLAIN_VM), 0);
+        assert_true(wait_status(plain_path, "not-running", not_asked, rows, 10) >= 0);
+}
+
+static void test_every_kind_fresh(void **state) {
+        static const char *const fresh[N_KINDS] = { "fresh", "fresh", "fresh", "fresh",
+                                                    "fresh", "fresh", "fresh", "fresh" };
+        KindRow rows[N_KINDS];
+        uint64_t now = realtime_usec();
+
+        assert_true(wait_status(agent_path, "", fresh, rows, 30) >= 0);
+        print_status(AGENT_VM, rows);
+        for (size_t i = 0; i < N_KINDS; i++) {
+                /* collected in this run, not in the future */
+                assert_true(rows[i].collected > now - 600 * 1000000ULL);
+                assert_true(rows[i].collected <= realtime_usec());
+                assert_string_equal(rows[i].message, "");
+        }
+        char *freeze = get_string(agent_path, PROPERTY_FS_FREEZE_STATUS);
+        assert_string_equal(freeze, "thawed");
+        free(freeze);
+}
+
+static void test_freeze_and_thaw(void **state) {
+        static const char *const fresh[N_KINDS] = { "fresh", "fresh", "fresh", "fresh",
+                                                    "fresh", "fresh", "fresh", "fresh" };
+        KindRow before[N_KINDS], rows[N_KINDS], during[N_KINDS];
+        uint32_t users_before = 0, users_during = 0;
+        char warning[128];
+
+        snprintf(warning, sizeof warning, "Guest agent of '%s' gave no", AGENT_VM);
+        unsigned warnings_before = log_lines_with(warning);
+        read_status(agent_path, before);
+        assert_int_equal(harness_get_property(&H, agent_path, USERS_IFACE, "UserCount", 'u', &users_before), 0);
+
+        double t0 = harness_now();
+        assert_int_equal(harness_virsh(&H, "domfsfreeze %s", AGENT_VM), 0);
+        assert_true(harness_wait_line(&H, "FsFreezeStatus=frozen", 30000));
+        printf("# frozen: FsFreezeStatus=frozen %.1f s after domfsfreeze\n", harness_now() - t0);
+        /* every kind asked meanwhile is frozen, not failed; os, hostname,
+         * timezone are only due in 300 s: a users/interfaces poll (10 s)
+         * does not ask them, so wait for those polled */
+        /* users and interfaces: every 10 s; filesystems every 60 s may not be asked */
+        static const char *const polled_frozen[N_KINDS] = { NULL, NULL, NULL, NULL, "frozen", NULL, "frozen", "fresh" };
+        double took = wait_status(agent_path, "frozen", polled_frozen, during, 30);
+        print_status("while frozen", during);
+        assert_true(took >= 0);
+        /* the values are kept, with their older times */
+        assert_int_equal(harness_get_property(&H, agent_path, USERS_IFACE, "UserCount", 'u', &users_during), 0);
+        assert_int_equal(users_during, users_before);
+        for (size_t i = 1; i < N_KINDS - 1; i++)
+                assert_true(during[i].collected <= realtime_usec());
+        harness_settle(&H, 12000); /* another poll or so while frozen */
+        read_status(agent_path, rows);
+        for (size_t i = 4; i < N_KINDS - 1; i += 2) { /* users, interfaces */
+                assert_string_equal(rows[i].state, "frozen");
+                assert_int_equal(rows[i].collected, during[i].collected);
+        }
+        /* and nothing was logged as a failure */
+        assert_int_equal(log_lines_with(warning), warnings_before);
+
+        uint64_t thaw = realtime_usec();
+        t0 = harness_now();
+        assert_int_equal(harness_virsh(&H, "domfsthaw %s", AGENT_VM), 0);
+        took = wait_status(agent_path, "", fresh, rows, 30);
+        print_status("thawed", rows);
+        printf("# thawed: every kind fresh %.1f s after domfsthaw\n", harness_now() - t0);
+        assert_true(took >= 0);
+        char *freeze = get_string(agent_path, PROPERTY_FS_FREEZE_STATUS);
+        assert_string_equal(freeze, "thawed");
+        free(freeze);
+        /* everything asked again at the thaw, even what is due only in 300 s */
+        for (size_t i = 1; i < N_KINDS; i++) {
+                if (rows[i].collected < thaw)
+                        fail_msg("%s collected at %llu, before the thaw at %llu", rows[i].kind,
+                                 (unsigned long long) rows[i].collected, (unsigned long long) thaw);
+        }
+        assert_int_equal(log_lines_with(warning), warnings_before);
+}
+
+/* A failed freeze test leaves no frozen guest behind. */
+static int thaw_teardown(void **state) {
+        (void) harness_virsh(&H, "domfsthaw %s", AGENT_VM);
+        return 0;
+}
+
+static void test_agent_killed_and_back(void **state) {
+        static const char *const fresh[N_KINDS] = { "fresh", "fresh", "fresh", "fresh",
+                                                    "fresh", "fresh", "fresh", "fresh" };
+        KindRow rows[N_KINDS];
+        uint64_t transition_before = 0, transition_after = 0;
+
+        assert_int_equal(
+                harness_get_property(&H, agent_path, DOMAIN_IFACE, "AgentLastTransitionTime", 't', &transition_before),
+                0);
+        harness_clear_lines(&H);
+        uint64_t killed = realtime_usec();
+        assert_int_equal(guest_kill_agent(&H, AGENT_VM), 0);
+        /* the reason while it is gone, as signalled */
+        assert_true(harness_wait_line(&H, "GuestDataReason=agent-not-connected", 30000));
+        double took = wait_status(agent_path, "", fresh, rows, 60);
+        print_status("agent back", rows);
+        assert_true(took >= 0);
+        /* a new agent session: every time after the kill */
+        for (size_t i = 0; i < N_KINDS; i++)
+                assert_true(rows[i].collected >= killed);
+        assert_int_equal(
+                harness_get_property(&H, agent_path, DOMAIN_IFACE, "AgentLastTransitionTime", 't', &transition_after),
+                0);
+        assert_true(transition_after > transition_before);
+        assert_true(transition_after >= killed);
+}
+
+static void test_agent_not_answering(void **state) {
+        KindRow rows[N_KINDS];
+        /* users and interfaces are polled every 10 s; the agent hangs longer
+         * than that and the agent timeout (3 s) */
+        assert_int_equal(guest_hang_agent(&H, AGENT_VM, 25), 0);
+        double t0 = harness_now(), took = -1;
+        while (harness_now() - t0 < 25 && took < 0) {
+                read_status(agent_path, rows);
+                for (size_t i = 0; i < N_KINDS; i++)
+                        if (strcmp(rows[i].state, "timed-out") == 0) {
+                                took = harness_now() - t0;
+                                printf("# hung agent: %s timed-out after %.1f s: %s\n", rows[i].kind, took,
+                                       rows[i].message);
+                                /* why, said */
+                                assert_true(rows[i].message[0] != '\0');
+                                /* the value kept is visibly older than now */
+                                assert_true(rows[i].collected < realtime_usec() - AGENT_TIMEOUT_S * 1000000ULL);
+                                break;
+                        }
+                if (took < 0)
+                        harness_settle(&H, 250);
+        }
+        print_status("hung agent", rows);
+        assert_true(took >= 0);
+        /* and fresh again once it answers */
+        static const char *const users_fresh[N_KINDS] = { NULL, NULL, NULL, NULL, "fresh", NULL, "fresh", "fresh" };
+        assert_true(wait_status(agent_path, "", users_fresh, rows, 60) >= 0);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_no_agent_channel),
+                cmocka_unit_test(test_every_kind_fresh),
+                cmocka_unit_test_teardown(test_freeze_and_thaw, thaw_teardown),
+                cmocka_unit_test(test_agent_killed_and_back),
+                cmocka_unit_test(test_agent_not_answering),
+        };
+        return cmocka_run_group_tests_name("e2e: freshness and reasons", tests, group_setup, group_teardown);
+}
