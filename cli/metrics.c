@@ -3,6 +3,9 @@
 
 #include "metrics.h"
 
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+
 void metrics_daemon_done(MetricsDaemon *d) {
         free(d->version);
         *d = (MetricsDaemon){};
@@ -87,10 +90,11 @@ static void write_filesystems(PromText *t, const char *metric, const Vm *vm) {
         prom_sample_u64(t, metric, l, 2, vm->filesystem_count);
 }
 
-/* The filesystems that get series: the first METRICS_MAX_FILESYSTEMS whose
- * labels, as written, differ from every earlier one's (a guest may report
- * one twice, or two that the length bound makes alike; two series with one
- * set of labels would make the scrape fail). Returns how many of
+/* The filesystems that get series: the first METRICS_MAX_FILESYSTEMS with
+ * sizes (a total of 0 is the daemon's "the guest did not say", not an empty
+ * disk) whose labels, as written, differ from every earlier one's (a guest
+ * may report one twice, or two that the length bound makes alike; two
+ * series with one set of labels would make the scrape fail). Returns how many of
  * vm->filesystems are kept, their indexes in keep. */
 static size_t kept_filesystems(const Vm *vm, size_t keep[METRICS_MAX_FILESYSTEMS]) {
         char a[3][PROM_LABEL_BUF_MAX], b[3][PROM_LABEL_BUF_MAX];
@@ -99,6 +103,8 @@ static size_t kept_filesystems(const Vm *vm, size_t keep[METRICS_MAX_FILESYSTEMS
         for (size_t i = 0; i < vm->n_filesystems && n < METRICS_MAX_FILESYSTEMS; i++) {
                 const VmFilesystem *f = &vm->filesystems[i];
                 bool same = false;
+                if (f->total_bytes == 0)
+                        continue;
                 prom_label_value(f->disk_name, a[0], sizeof a[0]);
                 prom_label_value(f->mount_point, a[1], sizeof a[1]);
                 prom_label_value(f->type, a[2], sizeof a[2]);
@@ -179,8 +185,8 @@ static const struct {
           write_capacity },
         { "guestinfod_vm_filesystem_used_bytes", "gauge", "Used bytes of the guest's filesystem.", write_used },
         { "guestinfod_vm_filesystems_dropped", "gauge",
-          "Filesystems the guest reported that have no filesystem series (at most 32 per VM, the first 10 come "
-          "over the bus, duplicates dropped).",
+          "Filesystems the guest reported that have no capacity and used series: without sizes, duplicates, "
+          "past the 10 the bus carries or the cap of " STRINGIFY(METRICS_MAX_FILESYSTEMS) " per VM.",
           write_dropped },
 };
 

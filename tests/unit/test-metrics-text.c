@@ -195,6 +195,13 @@ static void test_families_of_vms(void **state) {
         assert_non_null(strstr(s, "\nguestinfod_vm_filesystem_used_bytes{name=\"web\",uuid=\"u1\",disk_name="
                                   "\"sr0\",mount_point=\"/media/cd\",fs_type=\"iso9660\"} 700\n"));
         assert_non_null(strstr(s, "\nguestinfod_vm_filesystems_dropped{name=\"web\",uuid=\"u1\"} 0\n"));
+        /* sizes unknown (0): no series, counted as dropped */
+        vms[0].filesystems[1].total_bytes = 0;
+        prom_text_reset(&t);
+        metrics_write(&t, &d, vms, 2);
+        s = t.data;
+        assert_null(strstr(s, "sr0"));
+        assert_non_null(strstr(s, "\nguestinfod_vm_filesystems_dropped{name=\"web\",uuid=\"u1\"} 1\n"));
         /* no guest data, no guest series */
         assert_null(strstr(s, "guestinfod_vm_users{name=\"off\""));
         assert_null(strstr(s, "guestinfod_vm_info{name=\"off\""));
