@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,26 +15,33 @@ void metrics_daemon_done(MetricsDaemon *d) {
 /* Every family is written whole, VM after VM, as the format wants a
  * family's samples together. */
 
-typedef void (*VmFamilyWriter)(PromText *t, const char *metric, const Vm *vm);
+/* The filesystems of a VM that get series, as indexes into vm->filesystems:
+ * worked out once per VM for the three families that need them. */
+typedef struct Kept {
+        size_t n;
+        size_t index[METRICS_MAX_FILESYSTEMS];
+} Kept;
+
+typedef void (*VmFamilyWriter)(PromText *t, const char *metric, const Vm *vm, const Kept *kept);
 
 static void vm_labels(const Vm *vm, PromLabel labels[2]) {
         labels[0] = (PromLabel){ "name", vm->name };
         labels[1] = (PromLabel){ "uuid", vm->uuid };
 }
 
-static void write_running(PromText *t, const char *metric, const Vm *vm) {
+static void write_running(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
         PromLabel l[2];
         vm_labels(vm, l);
         prom_sample_u64(t, metric, l, 2, vm->state && strcmp(vm->state, "running") == 0);
 }
 
-static void write_agent_connected(PromText *t, const char *metric, const Vm *vm) {
+static void write_agent_connected(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
         PromLabel l[2];
         vm_labels(vm, l);
         prom_sample_u64(t, metric, l, 2, !!vm->agent_connected);
 }
 
-static void write_guest_data(PromText *t, const char *metric, const Vm *vm) {
+static void write_guest_data(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
         PromLabel l[2];
         vm_labels(vm, l);
         prom_sample_u64(t, metric, l, 2, vm->has_guest_data);
@@ -47,15 +55,15 @@ static void write_seconds(PromText *t, const char *metric, const Vm *vm, uint64_
         prom_sample_double(t, metric, l, 2, (double) usec / 1e6);
 }
 
-static void write_transition(PromText *t, const char *metric, const Vm *vm) {
+static void write_transition(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
         write_seconds(t, metric, vm, vm->agent_transition_usec);
 }
 
-static void write_probe(PromText *t, const char *metric, const Vm *vm) {
+static void write_probe(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
         write_seconds(t, metric, vm, vm->agent_probe_usec);
 }
 
-static void write_info(PromText *t, const char *metric, const Vm *vm) {
+static void write_info(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
         if (!vm->has_guest_data)
                 return;
         const PromLabel l[] = {
@@ -74,7 +82,7 @@ static void write_info(PromText *t, const char *metric, const Vm *vm) {
         prom_sample_u64(t, metric, l, ELEMENTSOF(l), 1);
 }
 
-static void write_users(PromText *t, const char *metric, const Vm *vm) {
+static void write_users(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
         PromLabel l[2];
         if (!vm->has_guest_data)
                 return;
@@ -82,7 +90,7 @@ static void write_users(PromText *t, const char *metric, const Vm *vm) {
         prom_sample_u64(t, metric, l, 2, vm->user_count);
 }
 
-static void write_filesystems(PromText *t, const char *metric, const Vm *vm) {
+static void write_filesystems(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
         PromLabel l[2];
         if (!vm->has_guest_data)
                 return;
@@ -94,42 +102,42 @@ static void write_filesystems(PromText *t, const char *metric, const Vm *vm) {
  * sizes (a total of 0 is the daemon's "the guest did not say", not an empty
  * disk) whose labels, as written, differ from every earlier one's (a guest
  * may report one twice, or two that the length bound makes alike; two
- * series with one set of labels would make the scrape fail). Returns how many of
- * vm->filesystems are kept, their indexes in keep. */
-static size_t kept_filesystems(const Vm *vm, size_t keep[METRICS_MAX_FILESYSTEMS]) {
-        char a[3][PROM_LABEL_BUF_MAX], b[3][PROM_LABEL_BUF_MAX];
-        size_t n = 0;
+ * series with one set of labels would make the scrape fail). Returns
+ * -ENOMEM or 0. */
+static int keep_filesystems(const Vm *vm, Kept *kept) {
+        typedef char Labels[3][PROM_LABEL_BUF_MAX];
+        Labels *written = NULL;
 
-        for (size_t i = 0; i < vm->n_filesystems && n < METRICS_MAX_FILESYSTEMS; i++) {
+        kept->n = 0;
+        if (!vm->has_guest_data || vm->n_filesystems == 0)
+                return 0;
+        written = malloc(METRICS_MAX_FILESYSTEMS * sizeof *written);
+        if (!written)
+                return -ENOMEM;
+        for (size_t i = 0; i < vm->n_filesystems && kept->n < METRICS_MAX_FILESYSTEMS; i++) {
                 const VmFilesystem *f = &vm->filesystems[i];
+                char(*w)[PROM_LABEL_BUF_MAX] = written[kept->n];
                 bool same = false;
+
                 if (f->total_bytes == 0)
                         continue;
-                prom_label_value(f->disk_name, a[0], sizeof a[0]);
-                prom_label_value(f->mount_point, a[1], sizeof a[1]);
-                prom_label_value(f->type, a[2], sizeof a[2]);
-                for (size_t k = 0; k < n && !same; k++) {
-                        const VmFilesystem *g = &vm->filesystems[keep[k]];
-                        prom_label_value(g->disk_name, b[0], sizeof b[0]);
-                        prom_label_value(g->mount_point, b[1], sizeof b[1]);
-                        prom_label_value(g->type, b[2], sizeof b[2]);
-                        same = strcmp(a[0], b[0]) == 0 && strcmp(a[1], b[1]) == 0 && strcmp(a[2], b[2]) == 0;
-                }
+                prom_label_value(f->disk_name, w[0], sizeof w[0]);
+                prom_label_value(f->mount_point, w[1], sizeof w[1]);
+                prom_label_value(f->type, w[2], sizeof w[2]);
+                for (size_t k = 0; k < kept->n && !same; k++)
+                        same = streq(w[0], written[k][0]) && streq(w[1], written[k][1]) && streq(w[2], written[k][2]);
                 if (!same)
-                        keep[n++] = i;
+                        kept->index[kept->n++] = i;
         }
-        return n;
+        free(written);
+        return 0;
 }
 
-static void write_filesystem_bytes(PromText *t, const char *metric, const Vm *vm, bool used) {
-        size_t keep[METRICS_MAX_FILESYSTEMS];
-        size_t n;
-
+static void write_filesystem_bytes(PromText *t, const char *metric, const Vm *vm, const Kept *kept, bool used) {
         if (!vm->has_guest_data)
                 return;
-        n = kept_filesystems(vm, keep);
-        for (size_t i = 0; i < n; i++) {
-                const VmFilesystem *f = &vm->filesystems[keep[i]];
+        for (size_t i = 0; i < kept->n; i++) {
+                const VmFilesystem *f = &vm->filesystems[kept->index[i]];
                 const PromLabel l[] = {
                         { "name", vm->name },          { "uuid", vm->uuid },
                         { "disk_name", f->disk_name }, { "mount_point", f->mount_point },
@@ -139,26 +147,24 @@ static void write_filesystem_bytes(PromText *t, const char *metric, const Vm *vm
         }
 }
 
-static void write_capacity(PromText *t, const char *metric, const Vm *vm) {
-        write_filesystem_bytes(t, metric, vm, false);
+static void write_capacity(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
+        write_filesystem_bytes(t, metric, vm, kept, false);
 }
 
-static void write_used(PromText *t, const char *metric, const Vm *vm) {
-        write_filesystem_bytes(t, metric, vm, true);
+static void write_used(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
+        write_filesystem_bytes(t, metric, vm, kept, true);
 }
 
-static void write_dropped(PromText *t, const char *metric, const Vm *vm) {
-        size_t keep[METRICS_MAX_FILESYSTEMS];
+static void write_dropped(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
         PromLabel l[2];
 
         if (!vm->has_guest_data)
                 return;
-        size_t kept = kept_filesystems(vm, keep);
         /* FilesystemCount is what the guest claimed: the daemon's own cut
          * and the bus property's 10 are in the difference too. */
         uint64_t reported = vm->filesystem_count > vm->n_filesystems ? vm->filesystem_count : vm->n_filesystems;
         vm_labels(vm, l);
-        prom_sample_u64(t, metric, l, 2, reported - kept);
+        prom_sample_u64(t, metric, l, 2, reported - kept->n);
 }
 
 static const struct {
@@ -204,9 +210,21 @@ void metrics_write(PromText *t, const MetricsDaemon *d, const Vm *vms, size_t n)
         prom_family(t, "guestinfod_domains", "gauge", "How many libvirt domains guestinfod publishes.");
         prom_sample_u64(t, "guestinfod_domains", NULL, 0, d->domain_count);
 
+        Kept *kept = n > 0 ? calloc(n, sizeof *kept) : NULL;
+        if (n > 0 && !kept) {
+                t->failed = true;
+                return;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (keep_filesystems(&vms[i], &kept[i]) < 0) {
+                        t->failed = true;
+                        free(kept);
+                        return;
+                }
         for (size_t f = 0; f < ELEMENTSOF(vm_families); f++) {
                 prom_family(t, vm_families[f].name, vm_families[f].type, vm_families[f].help);
                 for (size_t i = 0; i < n; i++)
-                        vm_families[f].write(t, vm_families[f].name, &vms[i]);
+                        vm_families[f].write(t, vm_families[f].name, &vms[i], &kept[i]);
         }
+        free(kept);
 }

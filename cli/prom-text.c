@@ -99,6 +99,10 @@ static size_t escape_char(const char *c, size_t n, char *out) {
 static size_t sanitized_length(const unsigned char *s) {
         size_t n = 0;
         while (*s) {
+                if (*s < 0x80) {
+                        n++, s++;
+                        continue;
+                }
                 size_t k = utf8_sequence(s);
                 n += k ? k : strlen(REPLACEMENT);
                 s += k ? k : 1;
@@ -118,6 +122,14 @@ size_t prom_label_value(const char *value, char *buf, size_t size) {
         if (cut)
                 limit -= strlen(ELLIPSIS);
         while (*s) {
+                /* the common case first: plain ASCII, copied as it is */
+                if (*s < 0x80 && *s != '\\' && *s != '"' && *s != '\n') {
+                        if (raw + 1 > limit)
+                                break;
+                        buf[len++] = (char) *s++;
+                        raw++;
+                        continue;
+                }
                 size_t n = utf8_sequence(s);
                 const char *c = n ? (const char *) s : REPLACEMENT;
                 size_t cn = n ? n : strlen(REPLACEMENT);
