@@ -33,6 +33,7 @@
 #include "fake-daemon.h"
 #include "guest-profiles.h"
 #include "harness.h"
+#include "prom-stack.h"
 
 #define T 30
 #define INTERVAL "1" /* --interval of the tests, seconds */
@@ -132,107 +133,7 @@ static int group_teardown(void **state) {
         return 0;
 }
 
-/* ---- running the real parts ---- */
-
-typedef struct Child {
-        pid_t pid;
-        const char *what;
-} Child;
-
-static Child children[4];
-
-/* Starts argv with stdout and stderr into log, dying with the test. */
-static pid_t spawn(const char *what, char *const argv[], const char *log) {
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-                int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-                prctl(PR_SET_PDEATHSIG, SIGKILL);
-                if (fd >= 0)
-                        dup2(fd, 1), dup2(fd, 2);
-                execvp(argv[0], argv);
-                _exit(127);
-        }
-        for (size_t i = 0; i < ELEMENTSOF(children); i++)
-                if (children[i].pid == 0) {
-                        children[i] = (Child){ pid, what };
-                        return pid;
-                }
-        fail_msg("too many children");
-        return -1;
-}
-
-/* SIGTERM, 10 s, SIGKILL: by PID, each child this test started. */
-static void stop_children(void) {
-        for (size_t i = 0; i < ELEMENTSOF(children); i++) {
-                pid_t pid = children[i].pid;
-                if (pid <= 0)
-                        continue;
-                kill(pid, SIGTERM);
-                for (int k = 0; k < 200 && waitpid(pid, NULL, WNOHANG) == 0; k++)
-                        usleep(50 * 1000);
-                if (waitpid(pid, NULL, WNOHANG) == 0) {
-                        kill(pid, SIGKILL);
-                        waitpid(pid, NULL, 0);
-                }
-                children[i] = (Child){};
-        }
-}
-
-static int free_port(void) {
-        struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-        socklen_t len = sizeof a;
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        assert_true(fd >= 0);
-        assert_int_equal(bind(fd, (struct sockaddr *) &a, sizeof a), 0);
-        assert_int_equal(getsockname(fd, (struct sockaddr *) &a, &len), 0);
-        close(fd);
-        return ntohs(a.sin_port);
-}
-
-/* curl's output for url (and a PromQL query, url-encoded), or NULL. */
-static char *curl(const char *url, const char *query) {
-        char *out = NULL, data[2048];
-        snprintf(data, sizeof data, "query=%s", query ? query : "");
-        char *const with_query[] = { "curl", "-sS",        "--max-time", "5", "-G", "--data-urlencode",
-                                     data,   (char *) url, NULL };
-        char *const plain[] = { "curl", "-sS", "--max-time", "5", "-f", (char *) url, NULL };
-        int status = harness_run(query ? with_query : plain, 10, &out);
-        if (status != 0) {
-                free(out);
-                return NULL;
-        }
-        return out;
-}
-
-static bool wait_url(const char *url, int timeout_s) {
-        double end = harness_now() + timeout_s;
-        while (harness_now() < end) {
-                char *out = curl(url, NULL);
-                free(out);
-                if (out)
-                        return true;
-                usleep(200 * 1000);
-        }
-        return false;
-}
-
-static void write_file(const char *path, const char *text) {
-        FILE *f = fopen(path, "w");
-        assert_non_null(f);
-        assert_true(fputs(text, f) >= 0);
-        assert_int_equal(fclose(f), 0);
-}
-
-/* promtool check metrics on text: its exit status, its complaints in out. */
-static int promtool_check(const char *text, char **out) {
-        char path[512], cmd[1200];
-        snprintf(path, sizeof path, "%s/check.prom", H.dir);
-        write_file(path, text);
-        snprintf(cmd, sizeof cmd, "promtool check metrics < %s 2>&1", path);
-        char *const argv[] = { "sh", "-c", cmd, NULL };
-        return harness_run(argv, T, out);
-}
+static PromStack stack;
 
 /* ---- one-shot output ---- */
 
@@ -246,7 +147,7 @@ static void test_output_passes_promtool(void **state) {
         assert_int_equal(status, 0);
 
         char *complaints = NULL;
-        int check = promtool_check(r.out, &complaints);
+        int check = prom_check_metrics(H.dir, r.out, &complaints);
         if (check != 0)
                 fprintf(stderr, "promtool check metrics: exit %d\n%s\n--- the text:\n%s\n", check, complaints, r.out);
         assert_int_equal(check, 0);
@@ -312,125 +213,42 @@ static void test_usage_errors(void **state) {
 
 /* ---- --textfile, node-exporter, Prometheus ---- */
 
-typedef struct Stack {
-        char textdir[512], prom_url[128], exporter_url[128];
-} Stack;
-
-static void start_stack(Stack *s) {
-        char config[600], data[600], log[600], listen[64], target[64], cfg_arg[700], data_arg[700], dir_arg[700];
-        int exporter_port = free_port(), prom_port = free_port();
-
-        snprintf(s->textdir, sizeof s->textdir, "%s/textfile", H.dir);
-        assert_int_equal(mkdir(s->textdir, 0755), 0);
-
-        /* node-exporter: the textfile collector only */
-        snprintf(listen, sizeof listen, "127.0.0.1:%d", exporter_port);
-        snprintf(dir_arg, sizeof dir_arg, "--collector.textfile.directory=%s", s->textdir);
-        snprintf(log, sizeof log, "%s/node-exporter.log", H.dir);
-        char web_listen[100];
-        snprintf(web_listen, sizeof web_listen, "--web.listen-address=%s", listen);
-        char *const exporter[] = { "prometheus-node-exporter",
-                                   "--collector.disable-defaults",
-                                   "--collector.textfile",
-                                   dir_arg,
-                                   web_listen,
-                                   NULL };
-        spawn("node-exporter", exporter, log);
-        snprintf(s->exporter_url, sizeof s->exporter_url, "http://%s/metrics", listen);
-
-        /* Prometheus: a private config and database, scraping it each second */
-        snprintf(target, sizeof target, "127.0.0.1:%d", exporter_port);
-        snprintf(config, sizeof config, "%s/prometheus.yml", H.dir);
-        char yml[1024];
-        snprintf(yml, sizeof yml,
-                 "global:\n  scrape_interval: " SCRAPE "\n  evaluation_interval: " SCRAPE "\n"
-                 "scrape_configs:\n  - job_name: node\n    static_configs:\n      - targets: ['%s']\n",
-                 target);
-        write_file(config, yml);
-        snprintf(data, sizeof data, "%s/tsdb", H.dir);
-        snprintf(cfg_arg, sizeof cfg_arg, "--config.file=%s", config);
-        snprintf(data_arg, sizeof data_arg, "--storage.tsdb.path=%s", data);
-        snprintf(listen, sizeof listen, "127.0.0.1:%d", prom_port);
-        snprintf(web_listen, sizeof web_listen, "--web.listen-address=%s", listen);
-        snprintf(log, sizeof log, "%s/prometheus.log", H.dir);
-        char *const prometheus[] = { "prometheus", cfg_arg, data_arg, web_listen, NULL };
-        spawn("prometheus", prometheus, log);
-        snprintf(s->prom_url, sizeof s->prom_url, "http://%s", listen);
-
-        assert_true(wait_url(s->exporter_url, T));
-        char ready[200];
-        snprintf(ready, sizeof ready, "%s/-/ready", s->prom_url);
-        assert_true(wait_url(ready, T));
-}
-
-/* The value of the query's only series (NaN if none), and its labels. */
-static double query_one(const Stack *s, const char *promql, json_t **ret_metric) {
-        char url[200];
-        snprintf(url, sizeof url, "%s/api/v1/query", s->prom_url);
-        char *out = curl(url, promql);
-        if (!out)
-                return NAN;
-        json_t *j = json_loads(out, 0, NULL);
-        free(out);
-        json_t *result = json_object_get(json_object_get(j, "data"), "result");
-        double v = NAN;
-        if (json_array_size(result) == 1) {
-                json_t *sample = json_array_get(result, 0);
-                v = strtod(json_string_value(json_array_get(json_object_get(sample, "value"), 1)), NULL);
-                if (ret_metric)
-                        *ret_metric = json_incref(json_object_get(sample, "metric"));
-        }
-        json_decref(j);
-        return v;
-}
-
-/* Seconds until the query's value is want (negative: not within timeout_s). */
-static double wait_value(const Stack *s, const char *promql, double want, int timeout_s) {
-        double start = harness_now();
-        while (harness_now() < start + timeout_s) {
-                if (query_one(s, promql, NULL) == want)
-                        return harness_now() - start;
-                usleep(100 * 1000);
-        }
-        return -1;
-}
-
 static void test_textfile_through_prometheus(void **state) {
-        Stack s;
+        PromStack *s = &stack;
         CtlProcess p;
-        char path[600];
+        char path[1024];
         struct stat st;
 
         serve();
-        start_stack(&s);
-        assert_int_equal(ctl_start(&p, "--user", "metrics", "--textfile", s.textdir, "--interval", INTERVAL, NULL), 0);
-        snprintf(path, sizeof path, "%s/guestinfod.prom", s.textdir);
+        assert_int_equal(prom_stack_start(s, H.dir, SCRAPE, T), 0);
+        assert_int_equal(ctl_start(&p, "--user", "metrics", "--textfile", s->textdir, "--interval", INTERVAL, NULL), 0);
+        snprintf(path, sizeof path, "%s/guestinfod.prom", s->textdir);
         for (int i = 0; i < 100 && stat(path, &st) < 0; i++)
                 usleep(100 * 1000);
         assert_int_equal(stat(path, &st), 0);
         assert_int_equal(st.st_mode & 0777, 0644);
 
         /* the guest's filesystem use and agent state, through PromQL */
-        assert_true(wait_value(&s, "guestinfod_vm_filesystem_used_bytes{name=\"web\",mount_point=\"/\"}", 3.0 * GIB,
-                               20) >= 0);
-        assert_true(query_one(&s, "guestinfod_vm_filesystem_capacity_bytes{name=\"web\",mount_point=\"/\"}", NULL) ==
-                    10.0 * GIB);
-        assert_true(query_one(&s, "guestinfod_vm_agent_connected{name=\"web\"}", NULL) == 1);
-        assert_true(query_one(&s, "guestinfod_vm_agent_connected{name=\"off\"}", NULL) == 0);
-        assert_true(query_one(&s, "guestinfod_vm_users{name=\"web\"}", NULL) == 2);
+        assert_true(prom_wait_value(s, "guestinfod_vm_filesystem_used_bytes{name=\"web\",mount_point=\"/\"}", 3.0 * GIB,
+                                    20) >= 0);
+        assert_true(prom_query_one(s, "guestinfod_vm_filesystem_capacity_bytes{name=\"web\",mount_point=\"/\"}",
+                                   NULL) == 10.0 * GIB);
+        assert_true(prom_query_one(s, "guestinfod_vm_agent_connected{name=\"web\"}", NULL) == 1);
+        assert_true(prom_query_one(s, "guestinfod_vm_agent_connected{name=\"off\"}", NULL) == 0);
+        assert_true(prom_query_one(s, "guestinfod_vm_users{name=\"web\"}", NULL) == 2);
         /* the hostile guest made it whole: its name comes back as it is */
         json_t *metric = NULL;
-        assert_true(query_one(&s, "guestinfod_vm_agent_connected{uuid=\"" UUID_EVIL "\"}", &metric) == 1);
+        assert_true(prom_query_one(s, "guestinfod_vm_agent_connected{uuid=\"" UUID_EVIL "\"}", &metric) == 1);
         assert_string_equal(json_string_value(json_object_get(metric, "name")), EVIL_NAME);
         json_decref(metric);
         metric = NULL;
-        assert_true(query_one(&s, "guestinfod_vm_info{uuid=\"" UUID_EVIL "\"}", &metric) == 1);
+        assert_true(prom_query_one(s, "guestinfod_vm_info{uuid=\"" UUID_EVIL "\"}", &metric) == 1);
         assert_string_equal(json_string_value(json_object_get(metric, "os_name")),
                             "Evil\"} 1\nguestinfod_up 0\n# TYPE x counter");
         json_decref(metric);
-        assert_true(query_one(&s, "guestinfod_up", NULL) == 1);
+        assert_true(prom_query_one(s, "guestinfod_up", NULL) == 1);
         /* node-exporter read the file without complaint */
-        assert_true(query_one(&s, "node_textfile_scrape_error", NULL) == 0);
+        assert_true(prom_query_one(s, "node_textfile_scrape_error", NULL) == 0);
 
         /* nothing changes: no rewrite (same inode) over a few intervals */
         struct stat before, after;
@@ -443,13 +261,13 @@ static void test_textfile_through_prometheus(void **state) {
          * back with new data, Prometheus has it within an interval and a
          * scrape (and what a query takes) */
         stop_serving();
-        double gone = wait_value(&s, "guestinfod_up", 0, 10);
+        double gone = prom_wait_value(s, "guestinfod_up", 0, 10);
         fprintf(stderr, "daemon gone: in Prometheus after %.2f s\n", gone);
         assert_true(gone >= 0);
         set_bytes(UUID_WEB, 0, 5 * GIB, 10 * GIB);
         serve();
-        double seen =
-                wait_value(&s, "guestinfod_vm_filesystem_used_bytes{name=\"web\",mount_point=\"/\"}", 5.0 * GIB, 10);
+        double seen = prom_wait_value(s, "guestinfod_vm_filesystem_used_bytes{name=\"web\",mount_point=\"/\"}",
+                                      5.0 * GIB, 10);
         fprintf(stderr, "new used bytes: in Prometheus after %.2f s (interval " INTERVAL " s, scrape " SCRAPE ")\n",
                 seen);
         assert_true(seen >= 0);
@@ -458,10 +276,10 @@ static void test_textfile_through_prometheus(void **state) {
         int status = ctl_stop(&p, SIGTERM);
         assert_int_equal(status, 0);
         stop_serving();
-        stop_children();
+        prom_stack_stop(s);
         /* no temporary file left behind */
-        char cmd[700], *out = NULL;
-        snprintf(cmd, sizeof cmd, "ls -A %s", s.textdir);
+        char cmd[1024], *out = NULL;
+        snprintf(cmd, sizeof cmd, "ls -A %s", s->textdir);
         char *const ls[] = { "sh", "-c", cmd, NULL };
         assert_int_equal(harness_run(ls, T, &out), 0);
         assert_string_equal(out, "guestinfod.prom\n");
@@ -534,7 +352,7 @@ static void test_textfile_follows_the_real_daemon(void **state) {
 
 static int teardown_children(void **state) {
         ctl_stop_all();
-        stop_children();
+        prom_stack_stop(&stack);
         stop_serving();
         return 0;
 }
