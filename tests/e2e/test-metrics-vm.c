@@ -1,0 +1,214 @@
+/* End to end: a real guest's data through guestinfoctl metrics --textfile,
+ * a real node-exporter and a real Prometheus server (tests/helpers/
+ * prom-stack.c: 127.0.0.1, private folders, stopped by PID). PromQL over
+ * Prometheus's HTTP API returns the guest's real filesystem capacity and
+ * use (the same figures as guestinfoctl filesystemlist), its OS and users
+ * as tests/vm/guest.env built them, and its agent state; a file written in
+ * the guest shows up within the rewrite interval plus a scrape of the
+ * daemon publishing it; an agent killed shows up as a 0. */
+#include <math.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "ctl.h"
+#include "guest.h"
+#include "harness.h"
+#include "prom-stack.h"
+
+#define VM "gi-metrics"
+#define VM_UUID "93000000-0000-4000-8000-000000000001"
+#define SPEC "guest.env"
+#define T 60
+#define INTERVAL 1.0 /* --interval */
+#define SCRAPE 0.5   /* Prometheus's scrape_interval */
+#define FILL_MIB 4
+
+static Harness H;
+static PromStack S;
+static CtlProcess P;
+static char guest_dir[512];
+
+static int group_setup(void **state) {
+        assert_int_equal(harness_setup(&H), 0);
+        snprintf(guest_dir, sizeof guest_dir, "%s/guest", H.dir);
+        assert_int_equal(guest_build(&H, SPEC, guest_dir), 0);
+        assert_int_equal(harness_start_libvirtd(&H, "qemu"), 0);
+        assert_int_equal(guest_define(&H, VM, VM_UUID, SPEC, guest_dir, true), 0);
+        assert_int_equal(harness_start_daemon(&H, H.uri, 60, NULL), 0);
+        assert_int_equal(harness_virsh(&H, "start %s", VM), 0);
+        assert_true(harness_wait_line(&H, "InterfacesAdded " VM_UUID " Filesystems(", 120000));
+
+        assert_int_equal(prom_stack_start(&S, H.dir, "500ms", T), 0);
+        assert_int_equal(ctl_start(&P, "--user", "metrics", "--textfile", S.textdir, "--interval", "1", NULL), 0);
+        return 0;
+}
+
+static int group_teardown(void **state) {
+        ctl_stop_all();
+        prom_stack_stop(&S);
+        int status = harness_stop_daemon(&H);
+        harness_cleanup(&H);
+        assert_int_equal(status, 0);
+        return 0;
+}
+
+static char *spec(const char *expr) {
+        char *v = spec_value(SPEC, expr);
+        assert_non_null(v);
+        return v;
+}
+
+static bool positive(double v, void *userdata) {
+        return v > 0;
+}
+
+static bool at_least(double v, void *userdata) {
+        return v >= *(double *) userdata;
+}
+
+/* usedBytes and totalBytes of the mount point in guestinfoctl
+ * filesystemlist (KubeVirt's document, straight from the daemon). */
+static void filesystemlist(const char *mount, double *used, double *total) {
+        CtlResult r;
+        assert_int_equal(ctl_run(&r, false, T, "--user", "filesystemlist", VM, NULL), 0);
+        json_t *j = json_loads(r.out, 0, NULL);
+        assert_non_null(j);
+        json_t *items = json_object_get(j, "items"), *fs;
+        size_t i;
+        bool found = false;
+        json_array_foreach(items, i, fs) {
+                if (strcmp(json_string_value(json_object_get(fs, "mountPoint")), mount) == 0) {
+                        *used = json_number_value(json_object_get(fs, "usedBytes"));
+                        *total = json_number_value(json_object_get(fs, "totalBytes"));
+                        found = true;
+                }
+        }
+        json_decref(j);
+        ctl_result_free(&r);
+        assert_true(found);
+}
+
+static void test_guest_data_in_prometheus(void **state) {
+        char q[512], *mount = spec("$DATA_DISK_MOUNT"), *os_id = spec("$OS_ID"), *users = spec("$GUEST_USERS");
+        double used, total, capacity = NAN;
+
+        snprintf(q, sizeof q, "guestinfod_vm_filesystem_capacity_bytes{name=\"" VM "\",mount_point=\"%s\"}", mount);
+        assert_true(prom_wait_until(&S, q, positive, NULL, 30, &capacity) >= 0);
+        filesystemlist(mount, &used, &total);
+        printf("# %s: capacity %.0f bytes in Prometheus, totalBytes %.0f, usedBytes %.0f in filesystemlist\n", mount,
+               capacity, total, used);
+        assert_true(capacity == total);
+        snprintf(q, sizeof q, "guestinfod_vm_filesystem_used_bytes{name=\"" VM "\",mount_point=\"%s\"}", mount);
+        assert_true(prom_query_one(&S, q, NULL) == used);
+        /* the data disk's labels, as KubeVirt's */
+        json_t *m = NULL;
+        assert_true(prom_query_one(&S, q, &m) == used);
+        assert_string_equal(json_string_value(json_object_get(m, "fs_type")), "ext4");
+        assert_string_equal(json_string_value(json_object_get(m, "uuid")), VM_UUID);
+        assert_non_null(json_string_value(json_object_get(m, "disk_name")));
+        json_decref(m);
+
+        assert_true(prom_query_one(&S, "guestinfod_vm_agent_connected{name=\"" VM "\"}", NULL) == 1);
+        assert_true(prom_query_one(&S, "guestinfod_vm_running{name=\"" VM "\"}", NULL) == 1);
+        snprintf(q, sizeof q, "guestinfod_vm_info{name=\"" VM "\",os_id=\"%s\"}", os_id);
+        assert_true(prom_query_one(&S, q, NULL) == 1);
+        /* "alice:... bob:... carol:...": one user per word */
+        double n_users = 1;
+        for (const char *p = users; *p; p++)
+                n_users += *p == ' ';
+        assert_true(prom_query_one(&S, "guestinfod_vm_users{name=\"" VM "\"}", NULL) == n_users);
+        assert_true(prom_query_one(&S, "node_textfile_scrape_error", NULL) == 0);
+        free(mount), free(os_id), free(users);
+}
+
+/* Runs sh -c command in the guest (guest-exec) and waits for its end. */
+static void guest_sh(const char *command) {
+        char json[1024], *out = NULL;
+        snprintf(json, sizeof json,
+                 "{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"/bin/sh\",\"arg\":[\"-c\",\"%s\"]}}", command);
+        char *const exec[] = { "virsh", "-q", "-c", H.uri, "qemu-agent-command", VM, json, NULL };
+        assert_int_equal(harness_run(exec, T, &out), 0);
+        json_t *j = json_loads(out, 0, NULL);
+        free(out);
+        json_int_t pid = json_integer_value(json_object_get(json_object_get(j, "return"), "pid"));
+        json_decref(j);
+        assert_true(pid > 0);
+        for (int i = 0; i < 300; i++) {
+                snprintf(json, sizeof json, "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":%lld}}",
+                         (long long) pid);
+                char *const status[] = { "virsh", "-q", "-c", H.uri, "qemu-agent-command", VM, json, NULL };
+                assert_int_equal(harness_run(status, T, &out), 0);
+                j = json_loads(out, 0, NULL);
+                free(out);
+                json_t *ret = json_object_get(j, "return");
+                bool exited = json_is_true(json_object_get(ret, "exited"));
+                json_int_t code = json_integer_value(json_object_get(ret, "exitcode"));
+                json_decref(j);
+                if (exited) {
+                        assert_int_equal(code, 0);
+                        return;
+                }
+                usleep(100 * 1000);
+        }
+        fail_msg("guest-exec '%s' did not end", command);
+}
+
+static void test_a_change_in_the_guest(void **state) {
+        char q[512], cmd[256], *mount = spec("$DATA_DISK_MOUNT");
+        double used, total;
+        CtlResult r;
+
+        filesystemlist(mount, &used, &total);
+        snprintf(cmd, sizeof cmd, "dd if=/dev/zero of=%s/fill bs=1048576 count=%d && sync", mount, FILL_MIB);
+        guest_sh(cmd);
+        /* collected now rather than at the next minute's filesystem round */
+        assert_int_equal(ctl_run(&r, false, T, "--user", "refresh", VM, NULL), 0);
+        ctl_result_free(&r);
+        double published = harness_now();
+        double want = used + FILL_MIB * 1048576.0 * 0.9, seen = 0;
+        snprintf(q, sizeof q, "guestinfod_vm_filesystem_used_bytes{name=\"" VM "\",mount_point=\"%s\"}", mount);
+        double after = prom_wait_until(&S, q, at_least, &want, 20, &seen);
+        printf("# %d MiB written in the guest: used bytes %.0f -> %.0f in Prometheus %.2f s after refresh returned "
+               "(interval %.1f s, scrape %.1f s)\n",
+               FILL_MIB, used, seen, after, INTERVAL, SCRAPE);
+        assert_true(after >= 0);
+        assert_true(harness_now() - published <= INTERVAL + SCRAPE + 1.5);
+        guest_sh("rm -f /data/fill && sync");
+        free(mount);
+}
+
+static bool is_zero(double v, void *userdata) {
+        return v == 0;
+}
+
+static void test_agent_down_and_back(void **state) {
+        assert_int_equal(guest_kill_agent(&H, VM), 0);
+        /* the file keeps the 0 at least an interval: a 0.5 s scrape sees it */
+        double down = prom_wait_until(&S, "min_over_time(guestinfod_vm_agent_connected{name=\"" VM "\"}[20s])", is_zero,
+                                      NULL, 20, NULL);
+        printf("# agent killed: a 0 in Prometheus after %.2f s\n", down);
+        assert_true(down >= 0);
+        double back = prom_wait_value(&S, "guestinfod_vm_agent_connected{name=\"" VM "\"}", 1, 60);
+        printf("# agent back: 1 in Prometheus after %.2f s more\n", back);
+        assert_true(back >= 0);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_guest_data_in_prometheus),
+                cmocka_unit_test(test_a_change_in_the_guest),
+                cmocka_unit_test(test_agent_down_and_back),
+        };
+        return cmocka_run_group_tests_name("e2e: a real guest's metrics through node-exporter and Prometheus", tests,
+                                           group_setup, group_teardown);
+}
