@@ -6,16 +6,16 @@
  *     time to write it (cli/metrics.c), the memory it takes, its size;
  *   - the real binary against the daemon's bus code serving 10000 VMs of
  *     ordinary guest data (tests/helpers/fake-daemon.c) on a private bus:
- *     wall time of `guestinfoctl metrics`, its peak memory, the file size.
- *     (10000 maxed-out guests do not fit one GetManagedObjects reply: about
- *     855 do, docs/dbus-api.md.) */
+ *     wall time of `guestinfoctl metrics`, its peak memory, the file size;
+ *   - the same with 10000 maxed-out VMs, too many for one GetManagedObjects
+ *     reply (about 855 fit, docs/dbus-api.md): ListDomains and a GetAll per
+ *     VM. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -137,12 +137,29 @@ static void in_process(void) {
         vm_free_many(vms, N_VMS);
 }
 
-/* guestinfoctl --user metrics > out: wall time, peak RSS, output size. */
+/* The process's VmHWM (peak resident set) in KiB, -1 once it is gone. */
+static long hwm_kib(pid_t pid) {
+        char path[64], line[256];
+        long kib = -1;
+        snprintf(path, sizeof path, "/proc/%d/status", (int) pid);
+        FILE *f = fopen(path, "r");
+        while (f && fgets(line, sizeof line, f))
+                if (strncmp(line, "VmHWM:", 6) == 0)
+                        kib = strtol(line + 6, NULL, 10);
+        if (f)
+                fclose(f);
+        return kib;
+}
+
+/* guestinfoctl --user metrics > out: wall time, peak RSS, output size.
+ * The peak is read from /proc while it runs (every 2 ms; the high-water
+ * mark only grows): wait4's ru_maxrss would count the moment after fork,
+ * when the child still is a copy of this process and its big model. */
 static int run_ctl(const char *out, double *seconds, long *maxrss_kib, off_t *size) {
         char exe[600];
-        struct rusage ru;
         struct stat st;
         int status;
+        long peak = 0;
 
         snprintf(exe, sizeof exe, "%s/cli/guestinfoctl", harness_build_root());
         double start = bench_now();
@@ -157,30 +174,49 @@ static int run_ctl(const char *out, double *seconds, long *maxrss_kib, off_t *si
                 execl(exe, exe, "--user", "--timeout=120", "metrics", (char *) NULL);
                 _exit(127);
         }
-        if (wait4(pid, &status, 0, &ru) < 0)
-                return -errno;
+        /* until it has exec'ed: before that the figure is ours */
+        for (;;) {
+                char target[700], link[64];
+                snprintf(link, sizeof link, "/proc/%d/exe", (int) pid);
+                ssize_t n = readlink(link, target, sizeof target - 1);
+                if (n < 0)
+                        break;
+                target[n] = '\0';
+                if (strcmp(target, exe) == 0)
+                        break;
+                usleep(200);
+        }
+        while (waitpid(pid, &status, WNOHANG) == 0) {
+                long kib = hwm_kib(pid);
+                peak = kib > peak ? kib : peak;
+                usleep(2000);
+        }
         *seconds = bench_now() - start;
-        *maxrss_kib = ru.ru_maxrss;
+        *maxrss_kib = peak;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || stat(out, &st) < 0)
                 return -EIO;
         *size = st.st_size;
         return 0;
 }
 
-static void over_the_bus(void) {
-        char out[600];
+static void over_the_bus(bool maxed) {
+        const char *kind = maxed ? "maxed-out" : "ordinary";
+        int rounds = maxed ? 3 : ROUNDS;
+        char out[600], metric[128];
         double times[ROUNDS];
         long rss[ROUNDS];
         off_t size = 0;
 
-        Manager *m = guest_profile_model(N_VMS, guest_profile_ordinary(), guest_profile_ordinary_agent(), "vm", 0);
+        Manager *m =
+                maxed ? guest_profile_model(N_VMS, guest_profile_maxed(), guest_profile_maxed_agent(), "vm", 0)
+                      : guest_profile_model(N_VMS, guest_profile_ordinary(), guest_profile_ordinary_agent(), "vm", 0);
         if (!m || fake_daemon_start(&server, m, false) < 0) {
                 fprintf(stderr, "cannot serve the model\n");
                 exit(1);
         }
         serving = true;
         snprintf(out, sizeof out, "%s/metrics.prom", H.dir);
-        for (int r = 0; r < ROUNDS; r++)
+        for (int r = 0; r < rounds; r++)
                 if (run_ctl(out, &times[r], &rss[r], &size) < 0) {
                         fprintf(stderr, "guestinfoctl metrics failed\n");
                         exit(1);
@@ -189,17 +225,19 @@ static void over_the_bus(void) {
         serving = false;
         manager_free(m);
 
-        double median = bench_median(times, ROUNDS);
+        double median = bench_median(times, rounds);
         long peak = 0;
-        for (int r = 0; r < ROUNDS; r++)
+        for (int r = 0; r < rounds; r++)
                 peak = rss[r] > peak ? rss[r] : peak;
-        printf("# guestinfoctl metrics, %d ordinary VMs over the bus: %s median of %d, peak RSS %s, output %s\n", N_VMS,
-               bench_fmt_time(median), ROUNDS, bench_fmt_bytes(peak * 1024.0), bench_fmt_bytes((double) size));
-        bench_row("metrics: guestinfoctl metrics, 10000 VMs (bus, wall)", bench_fmt_time(median), "-", "-", "-", "-",
-                  "-");
-        bench_row("metrics: guestinfoctl metrics peak RSS, 10000 VMs", bench_fmt_bytes(peak * 1024.0), "-", "-", "-",
-                  "-", "-");
-        bench_row("metrics: output size, 10000 ordinary VMs", bench_fmt_bytes((double) size), "-", "-", "-", "-", "-");
+        printf("# guestinfoctl metrics, %d %s VMs over the bus%s: %s median of %d, peak RSS %s, output %s\n", N_VMS,
+               kind, maxed ? " (ListDomains and a GetAll per VM: too big for one GetManagedObjects)" : "",
+               bench_fmt_time(median), rounds, bench_fmt_bytes(peak * 1024.0), bench_fmt_bytes((double) size));
+        snprintf(metric, sizeof metric, "metrics: guestinfoctl metrics, 10000 %s VMs (bus, wall)", kind);
+        bench_row(metric, bench_fmt_time(median), "-", "-", "-", "-", "-");
+        snprintf(metric, sizeof metric, "metrics: guestinfoctl metrics peak RSS, 10000 %s VMs", kind);
+        bench_row(metric, bench_fmt_bytes(peak * 1024.0), "-", "-", "-", "-", "-");
+        snprintf(metric, sizeof metric, "metrics: output size, 10000 %s VMs", kind);
+        bench_row(metric, bench_fmt_bytes((double) size), "-", "-", "-", "-", "-");
 }
 
 int main(void) {
@@ -210,7 +248,8 @@ int main(void) {
         in_process();
         if (harness_start_bus(&H) < 0)
                 return 1;
-        over_the_bus();
+        over_the_bus(false);
+        over_the_bus(true);
         cleanup();
         return 0;
 }

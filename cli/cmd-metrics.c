@@ -1,7 +1,8 @@
 /* guestinfoctl metrics [--textfile DIR [--interval SECONDS]]: the host's
  * guest data in Prometheus's text format, on stdout once, or kept current
  * in DIR/guestinfod.prom for node-exporter's textfile collector. Two calls
- * read everything: the Manager's GetAll and GetManagedObjects. */
+ * read everything: the Manager's GetAll and GetManagedObjects (for a fleet
+ * too big for one bus message, ListDomains and a GetAll per VM). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -76,7 +77,10 @@ static int build(BusClient *c, PromText *t) {
                 metrics_daemon_done(&d);
                 return cli_error(-EIO, "Failed to parse guestinfod's answer: %s", strerror(-r));
         }
-        r = vm_load_all(c, &vms, &n);
+        /* a fleet too big for one message: a call per VM */
+        r = vm_load_tree(c, vm_drop_lists, &vms, &n);
+        if (r == -E2BIG)
+                r = vm_load_each(c, vm_drop_lists, &vms, &n);
         if (r == 0)
                 metrics_write(t, &d, vms, n);
         vm_free_many(vms, n);

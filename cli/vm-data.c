@@ -61,6 +61,23 @@ static void free_filesystems(Vm *vm) {
         vm->n_filesystems = 0;
 }
 
+void vm_drop_lists(Vm *vm) {
+        free_commands(vm);
+        free_interfaces(vm);
+        free_users(vm);
+        free_addresses(vm->addresses, vm->n_addresses);
+        vm->addresses = NULL;
+        vm->n_addresses = 0;
+        for (size_t i = 0; i < vm->n_filesystems; i++) {
+                VmFilesystem *f = &vm->filesystems[i];
+                for (size_t k = 0; k < f->n_disks; k++)
+                        free(f->disks[k].serial), free(f->disks[k].bus_type);
+                free(f->disks);
+                f->disks = NULL;
+                f->n_disks = 0;
+        }
+}
+
 void vm_done(Vm *vm) {
         char **strings[] = {
                 &vm->path,           &vm->name,           &vm->uuid,           &vm->state,      &vm->agent_version,
@@ -363,15 +380,17 @@ static const Property *properties_of(const char *interface) {
         return NULL;
 }
 
-int vm_read_properties(sd_bus_message *m, const char *interface, Vm *vm) {
-        const Property *properties = properties_of(interface);
-        int r;
+/* The a{sv} m is at, each property looked up in the tables given; returns
+ * the number of properties read from the table os (may be NULL). */
+static int read_properties(sd_bus_message *m, const Property *const *tables, size_t n_tables, const Property *os,
+                           Vm *vm) {
+        int r, n_os = 0;
 
         r = sd_bus_message_enter_container(m, 'a', "{sv}");
         if (r < 0)
                 return r;
         while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                const Property *p = NULL;
+                const Property *p = NULL, *table = NULL;
                 const char *name, *contents;
 
                 r = sd_bus_message_read(m, "s", &name);
@@ -380,15 +399,20 @@ int vm_read_properties(sd_bus_message *m, const char *interface, Vm *vm) {
                 r = sd_bus_message_peek_type(m, NULL, &contents);
                 if (r < 0)
                         return r;
-                for (const Property *q = properties; q && q->name; q++)
-                        if (streq(q->name, name) && streq(q->signature, contents))
-                                p = q;
+                for (size_t t = 0; t < n_tables && !p; t++)
+                        for (const Property *q = tables[t]; q && q->name; q++)
+                                if (streq(q->name, name) && streq(q->signature, contents)) {
+                                        p = q;
+                                        table = tables[t];
+                                }
                 if (p) {
                         r = sd_bus_message_enter_container(m, 'v', contents);
                         if (r >= 0)
                                 r = p->read(m, vm, p->offset);
                         if (r >= 0)
                                 r = sd_bus_message_exit_container(m);
+                        if (table == os)
+                                n_os++;
                 } else
                         r = sd_bus_message_skip(m, "v");
                 if (r < 0)
@@ -399,7 +423,14 @@ int vm_read_properties(sd_bus_message *m, const char *interface, Vm *vm) {
         }
         if (r < 0)
                 return r;
-        return sd_bus_message_exit_container(m);
+        r = sd_bus_message_exit_container(m);
+        return r < 0 ? r : n_os;
+}
+
+int vm_read_properties(sd_bus_message *m, const char *interface, Vm *vm) {
+        const Property *properties = properties_of(interface);
+        int r = read_properties(m, &properties, 1, NULL, vm);
+        return r < 0 ? r : 0;
 }
 
 static const VmAddress *first_ip(const VmAddress *a, size_t n) {
@@ -455,7 +486,8 @@ static int compare_by_name(const void *a, const void *b) {
         return strcmp(x->name ? x->name : "", y->name ? y->name : "");
 }
 
-int vm_load_all(BusClient *c, Vm **ret, size_t *ret_n) {
+/* quiet_too_big: -E2BIG, unsaid, for a LimitsExceeded answer. */
+static int load_tree(BusClient *c, bool quiet_too_big, VmLoaded loaded, Vm **ret, size_t *ret_n) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Vm *vms = NULL;
@@ -466,7 +498,7 @@ int vm_load_all(BusClient *c, Vm **ret, size_t *ret_n) {
         r = bus_client_call(c, MANAGER_PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", &error, &reply,
                             NULL);
         if (r < 0 && sd_bus_error_has_name(&error, SD_BUS_ERROR_LIMITS_EXCEEDED))
-                return bus_client_report_too_big(c, &error, "listed");
+                return quiet_too_big ? -E2BIG : bus_client_report_too_big(c, &error, "listed");
         if (r < 0)
                 return bus_client_report(c, r, &error, NULL);
 
@@ -480,6 +512,8 @@ int vm_load_all(BusClient *c, Vm **ret, size_t *ret_n) {
                         r = vm ? set_string(&vm->path, path) : -ENOMEM;
                         if (r >= 0)
                                 r = read_object(reply, vm);
+                        if (r >= 0 && loaded)
+                                loaded(vm);
                 } else
                         r = sd_bus_message_skip(reply, "a{sa{sv}}");
                 if (r >= 0)
@@ -494,6 +528,88 @@ int vm_load_all(BusClient *c, Vm **ret, size_t *ret_n) {
         *ret = vms;
         *ret_n = n;
         return 0;
+}
+
+/* One object's GetAll("") (every interface's properties in one a{sv}:
+ * their names are unique across the object) into vm. Returns 1, 0 if the
+ * object went away meanwhile, or -errno (cli.h) having said why. */
+static int load_object_properties(BusClient *c, const char *path, Vm *vm) {
+        static const Property *const tables[] = { domain_properties, network_properties, os_properties,
+                                                  users_properties, filesystems_properties };
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = bus_client_get_all(c, path, "", &error, &reply);
+        if (r < 0 && (bus_error_is_absent(&error) || sd_bus_error_has_name(&error, BUS_ERROR_NO_SUCH_DOMAIN)))
+                return 0;
+        if (r < 0)
+                return bus_client_report(c, r, &error, NULL);
+        r = read_properties(reply, tables, ELEMENTSOF(tables), os_properties, vm);
+        if (r < 0)
+                return parse_failed(r);
+        /* the guest data interfaces come and go together */
+        vm->has_guest_data = r > 0;
+        return 1;
+}
+
+int vm_load_each(BusClient *c, VmLoaded loaded, Vm **ret, size_t *ret_n) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Vm *vms = NULL;
+        size_t n = 0;
+        const char *path;
+        int r;
+
+        r = bus_client_call(c, MANAGER_PATH, MANAGER_INTERFACE, METHOD_LIST_DOMAINS, &error, &reply, NULL);
+        if (r < 0 && sd_bus_error_has_name(&error, SD_BUS_ERROR_LIMITS_EXCEEDED))
+                return bus_client_report_too_big(c, &error, "listed");
+        if (r < 0)
+                return bus_client_report(c, r, &error, NULL);
+        r = sd_bus_message_enter_container(reply, 'a', DOMAIN_ENTRY_SIGNATURE);
+        while (r >= 0 && (r = sd_bus_message_read(reply, DOMAIN_ENTRY_SIGNATURE, NULL, NULL, &path)) > 0) {
+                Vm *vm = grow((void **) &vms, &n, sizeof *vm);
+                if (!vm || set_string(&vm->path, path) < 0) {
+                        vm_free_many(vms, n);
+                        return cli_error(-ENOMEM, "Out of memory.");
+                }
+        }
+        if (r < 0) {
+                vm_free_many(vms, n);
+                return parse_failed(r);
+        }
+
+        /* one call per VM; the ones gone meanwhile are left out */
+        size_t kept = 0;
+        for (size_t i = 0; i < n; i++) {
+                r = load_object_properties(c, vms[i].path, &vms[i]);
+                if (r < 0) {
+                        vm_free_many(vms, n);
+                        return r;
+                }
+                if (r == 0) {
+                        vm_done(&vms[i]);
+                        continue;
+                }
+                if (loaded)
+                        loaded(&vms[i]);
+                if (kept != i)
+                        vms[kept] = vms[i], vms[i] = (Vm){};
+                kept++;
+        }
+        if (kept > 0)
+                qsort(vms, kept, sizeof *vms, compare_by_name);
+        *ret = vms;
+        *ret_n = kept;
+        return 0;
+}
+
+int vm_load_all(BusClient *c, Vm **ret, size_t *ret_n) {
+        return load_tree(c, false, NULL, ret, ret_n);
+}
+
+int vm_load_tree(BusClient *c, VmLoaded loaded, Vm **ret, size_t *ret_n) {
+        return load_tree(c, true, loaded, ret, ret_n);
 }
 
 /* One struct of ListSummaries into vm. */

@@ -182,6 +182,29 @@ static void test_output_passes_promtool(void **state) {
         ctl_result_free(&r);
 }
 
+/* A fleet too big for one GetManagedObjects (the daemon answers
+ * LimitsExceeded): the same text, from ListDomains and a GetAll per VM. */
+static void test_too_big_for_one_message(void **state) {
+        CtlResult whole, each;
+
+        serve();
+        assert_int_equal(ctl_run(&whole, false, T, "--user", "metrics", NULL), 0);
+        atomic_store(&F.refuse, FAKE_REFUSE_GET_MANAGED_OBJECTS);
+        unsigned before = atomic_load(&F.get_all_calls);
+        int status = ctl_run(&each, false, T, "--user", "metrics", NULL);
+        unsigned get_all = atomic_load(&F.get_all_calls) - before;
+        stop_serving();
+        if (status != 0)
+                fprintf(stderr, "guestinfoctl metrics: exit %d\n%s\n", status, each.err);
+        assert_int_equal(status, 0);
+        assert_string_equal(each.err, "");
+        assert_string_equal(each.out, whole.out);
+        /* the Manager's, then one per VM */
+        assert_int_equal(get_all, 1 + 4);
+        ctl_result_free(&whole);
+        ctl_result_free(&each);
+}
+
 static void test_daemon_away(void **state) {
         CtlResult r;
         int status = ctl_run(&r, false, T, "--user", "metrics", NULL);
@@ -360,6 +383,7 @@ static int teardown_children(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_teardown(test_output_passes_promtool, teardown_children),
+                cmocka_unit_test_teardown(test_too_big_for_one_message, teardown_children),
                 cmocka_unit_test_teardown(test_daemon_away, teardown_children),
                 cmocka_unit_test_teardown(test_usage_errors, teardown_children),
                 cmocka_unit_test_teardown(test_textfile_through_prometheus, teardown_children),
