@@ -143,6 +143,9 @@ static int write_atomically(Textfile *tf) {
 static int rewrite(Textfile *tf) {
         int r;
 
+        /* from the start of the read: a change signalled while it reads
+         * (a fleet read VM by VM runs the bus) is the next write's */
+        tf->last_write_usec = now_usec();
         r = build(tf->client, &tf->text);
         if (r == -ENOMEM)
                 return r;
@@ -151,7 +154,6 @@ static int rewrite(Textfile *tf) {
                 prom_text_reset(&tf->text);
                 metrics_write(&tf->text, &down, NULL, 0);
         }
-        tf->last_write_usec = now_usec();
         return write_atomically(tf);
 }
 

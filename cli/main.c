@@ -77,9 +77,10 @@ static const Command commands[] = {
         { "metrics", COMMAND_METRICS, "", 0, 0, false, "Prometheus metrics of every VM",
           "Prints the guest data of every VM (agent state, OS, filesystems, users)\n"
           "and guestinfod's own state in Prometheus's text exposition format, read\n"
-          "from guestinfod in two calls. Guest strings in label values are made\n"
-          "valid UTF-8, escaped and cut at 256 bytes; at most 32 filesystems per VM\n"
-          "get series (guestinfod_vm_filesystems_dropped counts the others).\n"
+          "from guestinfod in two calls (a fleet too big for one bus message: one\n"
+          "call per VM). Guest strings in label values are made valid UTF-8,\n"
+          "escaped and cut at 256 bytes; at most 32 filesystems per VM get series\n"
+          "(guestinfod_vm_filesystems_dropped counts the others).\n"
           "--textfile DIR: keeps DIR/guestinfod.prom current for node-exporter's\n"
           "textfile collector instead (Debian: /var/lib/prometheus/node-exporter):\n"
           "writes it now, then after each change guestinfod signals, at most once\n"
@@ -88,7 +89,7 @@ static const Command commands[] = {
           "guestinfod is away the file says guestinfod_up 0. Runs until SIGTERM or\n"
           "Ctrl-C; exits with status 4 if the bus connection is lost.\n"
           "--interval=SECONDS: the shortest time between two writes (0.1 to 3600).\n"
-          "See docs/metrics.md for the metrics and example alerts.\n" },
+          "The metric list and example alerts: docs/metrics.md in the sources.\n" },
         { "help", COMMAND_HELP, "[COMMAND]", 0, 1, false, "show this help, or a command's",
           "Shows the help of guestinfoctl, or of COMMAND (as COMMAND --help does).\n" },
 };

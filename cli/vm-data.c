@@ -531,26 +531,107 @@ static int load_tree(BusClient *c, bool quiet_too_big, VmLoaded loaded, Vm **ret
 }
 
 /* One object's GetAll("") (every interface's properties in one a{sv}:
- * their names are unique across the object) into vm. Returns 1, 0 if the
- * object went away meanwhile, or -errno (cli.h) having said why. */
-static int load_object_properties(BusClient *c, const char *path, Vm *vm) {
+ * their names are unique across the object) into vm, as its answer comes.
+ * The calls go out a window at a time: round trips overlap (over ssh, -H,
+ * they are what costs), and the daemon never holds more than the window's
+ * replies for us. */
+#define EACH_WINDOW 16
+
+typedef struct EachCall {
+        struct Each *each;
+        Vm *vm;
+        sd_bus_slot *slot;
+} EachCall;
+
+typedef struct Each {
+        BusClient *client;
+        size_t pending;
+        int error; /* the first failure, said */
+} Each;
+
+static int on_each_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         static const Property *const tables[] = { domain_properties, network_properties, os_properties,
                                                   users_properties, filesystems_properties };
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        EachCall *call = userdata;
+        Each *e = call->each;
+        const sd_bus_error *error = sd_bus_message_get_error(m);
         int r;
 
-        r = bus_client_get_all(c, path, "", &error, &reply);
-        if (r < 0 && (bus_error_is_absent(&error) || sd_bus_error_has_name(&error, BUS_ERROR_NO_SUCH_DOMAIN)))
+        e->pending--;
+        call->slot = sd_bus_slot_unref(call->slot);
+        if (e->error < 0)
                 return 0;
-        if (r < 0)
-                return bus_client_report(c, r, &error, NULL);
-        r = read_properties(reply, tables, ELEMENTSOF(tables), os_properties, vm);
-        if (r < 0)
-                return parse_failed(r);
+        if (error) {
+                /* gone meanwhile: left out (no path, see vm_load_each) */
+                if (bus_error_is_absent(error) || sd_bus_error_has_name(error, BUS_ERROR_NO_SUCH_DOMAIN)) {
+                        vm_done(call->vm);
+                        return 0;
+                }
+                e->error = bus_client_report(e->client, -sd_bus_error_get_errno(error), error, NULL);
+                return 0;
+        }
+        r = read_properties(m, tables, ELEMENTSOF(tables), os_properties, call->vm);
+        if (r < 0) {
+                e->error = parse_failed(r);
+                return 0;
+        }
         /* the guest data interfaces come and go together */
-        vm->has_guest_data = r > 0;
-        return 1;
+        call->vm->has_guest_data = r > 0;
+        return 0;
+}
+
+/* Sends the GetAll of call->vm. */
+static int each_send(Each *e, EachCall *call) {
+        int r = sd_bus_call_method_async(e->client->bus, &call->slot, BUS_NAME, call->vm->path,
+                                         "org.freedesktop.DBus.Properties", "GetAll", on_each_reply, call, "s", "");
+        if (r < 0)
+                return cli_error(errno_from_exit_code(exit_code_for_error(r, NULL)), "Failed to ask guestinfod: %s",
+                                 strerror(-r));
+        e->pending++;
+        return 0;
+}
+
+/* Runs the bus until fewer than max calls are pending. */
+static int each_wait(Each *e, size_t max) {
+        while (e->pending >= max && e->pending > 0) {
+                int r = sd_bus_process(e->client->bus, NULL);
+                if (r == 0)
+                        r = sd_bus_wait(e->client->bus, UINT64_MAX); /* each call has its timeout */
+                if (r < 0)
+                        return cli_error(ERRNO_NOT_RUNNING, "Lost the connection to %s: %s", e->client->where,
+                                         strerror(-r));
+        }
+        return 0;
+}
+
+static int load_each_properties(BusClient *c, Vm *vms, size_t n, VmLoaded loaded) {
+        Each e = { .client = c };
+        EachCall *calls = calloc(n ? n : 1, sizeof *calls);
+        size_t done = 0;
+        int r = 0;
+
+        if (!calls)
+                return cli_error(-ENOMEM, "Out of memory.");
+        (void) sd_bus_set_method_call_timeout(c->bus, c->timeout_usec);
+        for (size_t i = 0; i < n && r == 0 && e.error == 0; i++) {
+                calls[i] = (EachCall){ .each = &e, .vm = &vms[i] };
+                r = each_wait(&e, EACH_WINDOW);
+                if (r == 0)
+                        r = each_send(&e, &calls[i]);
+                /* what is in can be trimmed now, in order */
+                for (; loaded && done < i && !calls[done].slot; done++)
+                        if (vms[done].path)
+                                loaded(&vms[done]);
+        }
+        if (r == 0)
+                r = each_wait(&e, 1);
+        for (size_t i = 0; i < n; i++)
+                sd_bus_slot_unref(calls[i].slot);
+        for (; r == 0 && e.error == 0 && loaded && done < n; done++)
+                if (vms[done].path)
+                        loaded(&vms[done]);
+        free(calls);
+        return r < 0 ? r : e.error;
 }
 
 int vm_load_each(BusClient *c, VmLoaded loaded, Vm **ret, size_t *ret_n) {
@@ -580,19 +661,15 @@ int vm_load_each(BusClient *c, VmLoaded loaded, Vm **ret, size_t *ret_n) {
         }
 
         /* one call per VM; the ones gone meanwhile are left out */
+        r = load_each_properties(c, vms, n, loaded);
+        if (r < 0) {
+                vm_free_many(vms, n);
+                return r;
+        }
         size_t kept = 0;
         for (size_t i = 0; i < n; i++) {
-                r = load_object_properties(c, vms[i].path, &vms[i]);
-                if (r < 0) {
-                        vm_free_many(vms, n);
-                        return r;
-                }
-                if (r == 0) {
-                        vm_done(&vms[i]);
+                if (!vms[i].path)
                         continue;
-                }
-                if (loaded)
-                        loaded(&vms[i]);
                 if (kept != i)
                         vms[kept] = vms[i], vms[i] = (Vm){};
                 kept++;

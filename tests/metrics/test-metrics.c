@@ -193,7 +193,32 @@ static void test_too_big_for_one_message(void **state) {
         unsigned before = atomic_load(&F.get_all_calls);
         int status = ctl_run(&each, false, T, "--user", "metrics", NULL);
         unsigned get_all = atomic_load(&F.get_all_calls) - before;
+
+        /* the same for --textfile, which runs the bus while it reads */
+        char dir[512], path[1024];
+        CtlProcess p;
+        snprintf(dir, sizeof dir, "%s/textfile-each", H.dir);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        snprintf(path, sizeof path, "%s/guestinfod.prom", dir);
+        assert_int_equal(ctl_start(&p, "--user", "metrics", "--textfile", dir, NULL), 0);
+        char *text = NULL;
+        for (int i = 0; i < 100 && !text; i++) {
+                FILE *f = fopen(path, "r");
+                if (f) {
+                        size_t len = 0;
+                        text = calloc(1, 1 << 20);
+                        assert_non_null(text);
+                        len = fread(text, 1, (1 << 20) - 1, f);
+                        text[len] = '\0';
+                        fclose(f);
+                } else
+                        usleep(100 * 1000);
+        }
+        assert_int_equal(ctl_stop(&p, SIGTERM), 0);
         stop_serving();
+        assert_non_null(text);
+        assert_string_equal(text, whole.out);
+        free(text);
         if (status != 0)
                 fprintf(stderr, "guestinfoctl metrics: exit %d\n%s\n", status, each.err);
         assert_int_equal(status, 0);
