@@ -137,20 +137,6 @@ static void in_process(void) {
         vm_free_many(vms, N_VMS);
 }
 
-/* The process's VmHWM (peak resident set) in KiB, -1 once it is gone. */
-static long hwm_kib(pid_t pid) {
-        char path[64], line[256];
-        long kib = -1;
-        snprintf(path, sizeof path, "/proc/%d/status", (int) pid);
-        FILE *f = fopen(path, "r");
-        while (f && fgets(line, sizeof line, f))
-                if (strncmp(line, "VmHWM:", 6) == 0)
-                        kib = strtol(line + 6, NULL, 10);
-        if (f)
-                fclose(f);
-        return kib;
-}
-
 /* guestinfoctl --user metrics > out: wall time, peak RSS, output size.
  * The peak is read from /proc while it runs (every 2 ms; the high-water
  * mark only grows): wait4's ru_maxrss would count the moment after fork,
@@ -187,7 +173,7 @@ static int run_ctl(const char *out, double *seconds, long *maxrss_kib, off_t *si
                 usleep(200);
         }
         while (waitpid(pid, &status, WNOHANG) == 0) {
-                long kib = hwm_kib(pid);
+                long kib = (long) (bench_rss(pid, "VmHWM") / 1024);
                 peak = kib > peak ? kib : peak;
                 usleep(2000);
         }

@@ -96,7 +96,6 @@ typedef struct Textfile {
         BusClient *client;
         sd_event *event;
         sd_event_source *timer;
-        int dir_fd; /* held open: checked once, at the start */
         const char *dir;
         uint64_t interval_usec;
         uint64_t last_write_usec; /* CLOCK_MONOTONIC, 0: never */
@@ -107,7 +106,8 @@ typedef struct Textfile {
 /* Writes the text to a temporary file in DIR and renames it over
  * guestinfod.prom: node-exporter reads the old file or the new one, never
  * half of one. The temporary name does not end in .prom, so the collector
- * never reads it. */
+ * never reads it. No fsync: after a crash the next write replaces whatever
+ * is there, and a rewrite every few seconds should not cost a disk flush. */
 static int write_atomically(Textfile *tf) {
         _cleanup_(freep) char *tmp = NULL, *final = NULL;
         int fd, r = 0;
@@ -222,19 +222,18 @@ static int add_matches(Textfile *tf) {
 }
 
 static int run_textfile(BusClient *c, const char *dir, uint64_t interval_usec) {
-        Textfile tf = { .client = c, .dir = dir, .interval_usec = interval_usec, .dir_fd = -1 };
+        Textfile tf = { .client = c, .dir = dir, .interval_usec = interval_usec };
         struct stat st;
         sigset_t mask;
         int r;
 
-        tf.dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (tf.dir_fd < 0)
+        /* said now, not after the first read */
+        if (stat(dir, &st) < 0)
                 return cli_error(ERRNO_USAGE, "Cannot use '%s' for --textfile: %s", dir, strerror(errno));
-        if (fstat(tf.dir_fd, &st) < 0 || faccessat(tf.dir_fd, ".", W_OK, AT_EACCESS) < 0) {
-                r = cli_error(ERRNO_USAGE, "Cannot write to '%s' (--textfile): %s", dir, strerror(errno));
-                close(tf.dir_fd);
-                return r;
-        }
+        if (!S_ISDIR(st.st_mode))
+                return cli_error(ERRNO_USAGE, "Cannot use '%s' for --textfile: %s", dir, strerror(ENOTDIR));
+        if (access(dir, W_OK) < 0)
+                return cli_error(ERRNO_USAGE, "Cannot write to '%s' (--textfile): %s", dir, strerror(errno));
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGINT);
@@ -273,7 +272,6 @@ finish:
         sd_event_source_unref(tf.timer);
         sd_event_unref(tf.event);
         prom_text_done(&tf.text);
-        close(tf.dir_fd);
         return r;
 }
 
