@@ -5,7 +5,9 @@
  * use (the same figures as guestinfoctl filesystemlist), its OS and users
  * as tests/vm/guest.env built them, and its agent state; a file written in
  * the guest shows up within the rewrite interval plus a scrape of the
- * daemon publishing it; an agent killed shows up as a 0. */
+ * daemon publishing it; an agent killed shows up as a 0; hostile agents
+ * (every string and list past its cap; invalid UTF-8) keep the text valid
+ * for promtool and the scrape whole. */
 #include <math.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -32,21 +34,34 @@
 #define INTERVAL 1.0 /* --interval */
 #define SCRAPE 0.5   /* Prometheus's scrape_interval */
 #define FILL_MIB 4
+/* Hostile agents (tests/vm/hostile-agent.c) beside the real one. */
+#define MAXED_VM "hx-maxed"
+#define MAXED_UUID "93000000-0000-4000-8000-000000000002"
+#define BADUTF8_VM "hx-badutf8data"
+#define BADUTF8_UUID "93000000-0000-4000-8000-000000000003"
 
 static Harness H;
 static PromStack S;
 static CtlProcess P;
-static char guest_dir[512];
+static char guest_dir[512], hostile_dir[512];
 
 static int group_setup(void **state) {
         assert_int_equal(harness_setup(&H), 0);
         snprintf(guest_dir, sizeof guest_dir, "%s/guest", H.dir);
         assert_int_equal(guest_build(&H, SPEC, guest_dir), 0);
         assert_int_equal(harness_start_libvirtd(&H, "qemu"), 0);
+        snprintf(hostile_dir, sizeof hostile_dir, "%s/hostile", H.dir);
+        assert_int_equal(guest_build(&H, "guest-hostile.env", hostile_dir), 0);
         assert_int_equal(guest_define(&H, VM, VM_UUID, SPEC, guest_dir, true), 0);
+        assert_int_equal(guest_define_hostile(&H, MAXED_VM, MAXED_UUID, hostile_dir, "maxed"), 0);
+        assert_int_equal(guest_define_hostile(&H, BADUTF8_VM, BADUTF8_UUID, hostile_dir, "badutf8data"), 0);
         assert_int_equal(harness_start_daemon(&H, H.uri, 60, NULL), 0);
         assert_int_equal(harness_virsh(&H, "start %s", VM), 0);
-        assert_true(harness_wait_line(&H, "InterfacesAdded " VM_UUID " Filesystems(", 120000));
+        assert_int_equal(harness_virsh(&H, "start %s", MAXED_VM), 0);
+        assert_int_equal(harness_virsh(&H, "start %s", BADUTF8_VM), 0);
+        assert_true(harness_wait_line(&H, "InterfacesAdded " VM_UUID " Filesystems(", 180000));
+        assert_true(harness_wait_line(&H, "InterfacesAdded " MAXED_UUID " Filesystems(", 180000));
+        assert_true(harness_wait_line(&H, "InterfacesAdded " BADUTF8_UUID " Filesystems(", 180000));
 
         assert_int_equal(prom_stack_start(&S, H.dir, "500ms", T), 0);
         assert_int_equal(ctl_start(&P, "--user", "metrics", "--textfile", S.textdir, "--interval", "1", NULL), 0);
@@ -203,11 +218,54 @@ static void test_agent_down_and_back(void **state) {
         assert_true(back >= 0);
 }
 
+/* What the hostile agents said keeps the text valid and bounded, and the
+ * scrape whole. */
+static void test_hostile_guests(void **state) {
+        CtlResult r;
+        char *complaints = NULL;
+
+        assert_int_equal(ctl_run(&r, false, T, "--user", "metrics", NULL), 0);
+        int check = prom_check_metrics(H.dir, r.out, &complaints);
+        if (check != 0)
+                fprintf(stderr, "promtool check metrics: exit %d\n%s\n", check, complaints);
+        assert_int_equal(check, 0);
+        assert_string_equal(complaints, "");
+        free(complaints);
+        /* every label value within the bound */
+        for (const char *p = r.out; (p = strstr(p, "=\"")); p += 2) {
+                size_t raw = 0;
+                for (const char *q = p + 2; *q && *q != '"'; q += *q == '\\' ? 2 : 1)
+                        raw++;
+                assert_true(raw <= 256);
+        }
+        printf("# guestinfoctl metrics with the maxed and badutf8data agents: %zu bytes, %zu lines\n", strlen(r.out),
+               ctl_count_lines(r.out));
+        ctl_result_free(&r);
+
+        assert_true(prom_wait_value(&S, "guestinfod_vm_guest_data_available{name=\"" MAXED_VM "\"}", 1, 30) >= 0);
+        assert_true(prom_wait_value(&S, "guestinfod_vm_guest_data_available{name=\"" BADUTF8_VM "\"}", 1, 30) >= 0);
+        assert_true(prom_query_one(&S, "node_textfile_scrape_error", NULL) == 0);
+        /* the maxed guest reports lists past their count: capped, and said */
+        double series = prom_query_one(&S, "count(guestinfod_vm_filesystem_used_bytes{name=\"" MAXED_VM "\"})", NULL);
+        double dropped = prom_query_one(&S, "guestinfod_vm_filesystems_dropped{name=\"" MAXED_VM "\"}", NULL);
+        printf("# %s: %.0f filesystem series, %.0f dropped\n", MAXED_VM, series, dropped);
+        assert_true(isnan(series) || series <= 32);
+        assert_true(dropped > 0);
+        /* invalid bytes replaced, the valid start kept */
+        json_t *m = NULL;
+        assert_true(prom_query_one(&S, "guestinfod_vm_info{name=\"" BADUTF8_VM "\"}", &m) == 1);
+        const char *os_name = json_string_value(json_object_get(m, "os_name"));
+        assert_non_null(os_name);
+        assert_int_equal(strncmp(os_name, "Hostile Agent", 13), 0);
+        json_decref(m);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_guest_data_in_prometheus),
                 cmocka_unit_test(test_a_change_in_the_guest),
                 cmocka_unit_test(test_agent_down_and_back),
+                cmocka_unit_test(test_hostile_guests),
         };
         return cmocka_run_group_tests_name("e2e: a real guest's metrics through node-exporter and Prometheus", tests,
                                            group_setup, group_teardown);
