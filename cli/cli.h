@@ -27,6 +27,8 @@ typedef enum ExitCode {
         EXIT_TIMEOUT = 7,       /* guestinfod (or the bus) did not answer in time */
 } ExitCode;
 
+#define METRICS_INTERVAL_USEC (5ULL * 1000000ULL) /* metrics --interval default */
+
 typedef enum BusTarget {
         BUS_TARGET_SYSTEM,
         BUS_TARGET_USER,
@@ -41,7 +43,9 @@ typedef struct CliOptions {
         uint64_t timeout_usec; /* 0: the command's default */
         bool ask_password;     /* polkit may ask interactively */
         bool json;
-        bool names; /* list --names, for shell completion */
+        bool names;             /* list --names, for shell completion */
+        const char *textfile;   /* metrics --textfile DIR */
+        uint64_t interval_usec; /* metrics --interval */
 } CliOptions;
 
 /* The errno for each exit code, and back; any other failure is EXIT_FAILED. */

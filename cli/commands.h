@@ -10,4 +10,6 @@ int cmd_show(BusClient *c, const CliOptions *o, const char *vm);
 /* guestosinfo, userlist, filesystemlist, interfaces */
 int cmd_kubevirt(BusClient *c, const char *command, const char *vm);
 int cmd_refresh(BusClient *c, const char *vm);
+/* Prometheus's text format, once or kept in o->textfile */
+int cmd_metrics(BusClient *c, const CliOptions *o);
 int cmd_watch(BusClient *c, const CliOptions *o, const char *vm);

@@ -19,6 +19,7 @@ typedef enum CommandId {
         COMMAND_KUBEVIRT,
         COMMAND_WATCH,
         COMMAND_REFRESH,
+        COMMAND_METRICS,
         COMMAND_HELP,
 } CommandId;
 
@@ -73,6 +74,22 @@ static const Command commands[] = {
           "Asks guestinfod to collect everything from the VM's guest agent now and\n"
           "waits until it is done (at most --timeout, 60 s by default). On the\n"
           "system bus guestinfod asks polkit; a refusal exits with status 5.\n" },
+        { "metrics", COMMAND_METRICS, "", 0, 0, false, "Prometheus metrics of every VM",
+          "Prints the guest data of every VM (agent state, OS, filesystems, users)\n"
+          "and guestinfod's own state in Prometheus's text exposition format, read\n"
+          "from guestinfod in two calls (a fleet too big for one bus message: one\n"
+          "call per VM). Guest strings in label values are made valid UTF-8,\n"
+          "escaped and cut at 256 bytes; at most 32 filesystems per VM get series\n"
+          "(guestinfod_vm_filesystems_dropped counts the others).\n"
+          "--textfile DIR: keeps DIR/guestinfod.prom current for node-exporter's\n"
+          "textfile collector instead (Debian: /var/lib/prometheus/node-exporter):\n"
+          "writes it now, then after each change guestinfod signals, at most once\n"
+          "per --interval (default 5 s), each time atomically (a temporary file\n"
+          "renamed over it). Nothing is read while nothing changes. While\n"
+          "guestinfod is away the file says guestinfod_up 0. Runs until SIGTERM or\n"
+          "Ctrl-C; exits with status 4 if the bus connection is lost.\n"
+          "--interval=SECONDS: the shortest time between two writes (0.1 to 3600).\n"
+          "The metric list and example alerts: docs/metrics.md in the sources.\n" },
         { "help", COMMAND_HELP, "[COMMAND]", 0, 1, false, "show this help, or a command's",
           "Shows the help of guestinfoctl, or of COMMAND (as COMMAND --help does).\n" },
 };
@@ -96,6 +113,8 @@ static void help(void) {
                "      --json             JSON: one document (list, show), JSON lines (watch)\n"
                "      --timeout=SECONDS  longest wait for each answer (default 25, refresh 60)\n"
                "      --no-ask-password  do not let polkit ask for a password (refresh)\n"
+               "      --textfile=DIR     metrics: keep DIR/guestinfod.prom current\n"
+               "      --interval=SECONDS metrics --textfile: shortest time between writes\n"
                "  -h, --help             show this help; COMMAND --help: the command's\n"
                "      --version          show the version\n\n"
                "Exit status:\n"
@@ -110,9 +129,10 @@ static void command_help(const Command *c) {
         printf("%s [OPTIONS...] %s%s%s\n\n%s", PROGRAM_NAME, c->name, c->args[0] ? " " : "", c->args, c->help);
         if (c->id == COMMAND_HELP)
                 return;
-        printf("\nOptions: --system, --user, --address=ADDRESS, -H [USER@]HOST, --timeout=SECONDS%s%s\n"
+        printf("\nOptions: --system, --user, --address=ADDRESS, -H [USER@]HOST, --timeout=SECONDS%s%s%s\n"
                "(see %s --help).\n",
-               c->json ? ", --json" : "", c->id == COMMAND_REFRESH ? ", --no-ask-password" : "", PROGRAM_NAME);
+               c->json ? ", --json" : "", c->id == COMMAND_REFRESH ? ", --no-ask-password" : "",
+               c->id == COMMAND_METRICS ? ", --textfile=DIR, --interval=SECONDS" : "", PROGRAM_NAME);
 }
 
 static const Command *find_command(const char *name) {
@@ -133,11 +153,13 @@ enum {
         ARG_TIMEOUT,
         ARG_NO_ASK_PASSWORD,
         ARG_NAMES,
+        ARG_TEXTFILE,
+        ARG_INTERVAL,
 };
 
 typedef struct Parsed {
         CliOptions o;
-        bool help, version, user_flag;
+        bool help, version, user_flag, interval_given;
         const Command *command;
         bool command_given; /* else "list" */
         char **args;
@@ -155,12 +177,16 @@ static int parse_argv(int argc, char *argv[], Parsed *p) {
                                                  { "json", no_argument, NULL, ARG_JSON },
                                                  { "timeout", required_argument, NULL, ARG_TIMEOUT },
                                                  { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },
+                                                 { "textfile", required_argument, NULL, ARG_TEXTFILE },
+                                                 { "interval", required_argument, NULL, ARG_INTERVAL },
                                                  { "names", no_argument, NULL,
                                                    ARG_NAMES }, /* list --names, for completion; not in --help */
                                                  {} };
         int c;
 
-        *p = (Parsed){ .o = { .target = BUS_TARGET_SYSTEM, .ask_password = isatty(STDIN_FILENO) > 0 } };
+        *p = (Parsed){ .o = { .target = BUS_TARGET_SYSTEM,
+                              .ask_password = isatty(STDIN_FILENO) > 0,
+                              .interval_usec = METRICS_INTERVAL_USEC } };
         opterr = 0; /* we word the errors ourselves */
         while ((c = getopt_long(argc, argv, ":hH:", options, NULL)) >= 0) {
                 switch (c) {
@@ -206,6 +232,21 @@ static int parse_argv(int argc, char *argv[], Parsed *p) {
                 case ARG_NAMES:
                         p->o.names = true;
                         break;
+                case ARG_TEXTFILE:
+                        if (!optarg[0])
+                                return USAGE_ERROR("--textfile needs a folder.");
+                        p->o.textfile = optarg;
+                        break;
+                case ARG_INTERVAL: {
+                        char *end;
+                        double s = strtod(optarg, &end);
+                        if (end == optarg || *end || !isfinite(s) || s < 0.1 || s > 3600)
+                                return USAGE_ERROR("--interval needs seconds, at least 0.1 and at most 3600, not '%s'.",
+                                                   optarg);
+                        p->o.interval_usec = (uint64_t) (s * 1e6);
+                        p->interval_given = true;
+                        break;
+                }
                 case ':':
                         return USAGE_ERROR("Option '%s' needs an argument (see %s --help).", argv[optind - 1],
                                            PROGRAM_NAME);
@@ -253,6 +294,10 @@ static int check_command(const Parsed *p) {
                 return USAGE_ERROR("'%s' has no --json (see %s %s --help).", c->name, PROGRAM_NAME, c->name);
         if (p->o.names && c->id != COMMAND_LIST)
                 return USAGE_ERROR("--names is for 'list' only.");
+        if (p->o.textfile && c->id != COMMAND_METRICS)
+                return USAGE_ERROR("--textfile is for 'metrics' only.");
+        if (p->interval_given && !p->o.textfile)
+                return USAGE_ERROR("--interval is for 'metrics --textfile DIR' only.");
         return 0;
 }
 
@@ -282,6 +327,9 @@ static int run(const Parsed *p) {
                 break;
         case COMMAND_REFRESH:
                 r = cmd_refresh(&client, vm);
+                break;
+        case COMMAND_METRICS:
+                r = cmd_metrics(&client, &p->o);
                 break;
         default:
                 r = -EIO;

@@ -69,6 +69,23 @@ static void free_filesystems(Vm *vm) {
         vm->n_filesystems = 0;
 }
 
+void vm_drop_lists(Vm *vm) {
+        free_commands(vm);
+        free_interfaces(vm);
+        free_users(vm);
+        free_addresses(vm->addresses, vm->n_addresses);
+        vm->addresses = NULL;
+        vm->n_addresses = 0;
+        for (size_t i = 0; i < vm->n_filesystems; i++) {
+                VmFilesystem *f = &vm->filesystems[i];
+                for (size_t k = 0; k < f->n_disks; k++)
+                        free(f->disks[k].serial), free(f->disks[k].bus_type);
+                free(f->disks);
+                f->disks = NULL;
+                f->n_disks = 0;
+        }
+}
+
 void vm_done(Vm *vm) {
         char **strings[] = {
                 &vm->path,           &vm->name,           &vm->uuid,           &vm->state,      &vm->agent_version,
@@ -404,15 +421,17 @@ static const Property *properties_of(const char *interface) {
         return NULL;
 }
 
-int vm_read_properties(sd_bus_message *m, const char *interface, Vm *vm) {
-        const Property *properties = properties_of(interface);
-        int r;
+/* The a{sv} m is at, each property looked up in the tables given; returns
+ * the number of properties read from the table os (may be NULL). */
+static int read_properties(sd_bus_message *m, const Property *const *tables, size_t n_tables, const Property *os,
+                           Vm *vm) {
+        int r, n_os = 0;
 
         r = sd_bus_message_enter_container(m, 'a', "{sv}");
         if (r < 0)
                 return r;
         while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                const Property *p = NULL;
+                const Property *p = NULL, *table = NULL;
                 const char *name, *contents;
 
                 r = sd_bus_message_read(m, "s", &name);
@@ -421,15 +440,20 @@ int vm_read_properties(sd_bus_message *m, const char *interface, Vm *vm) {
                 r = sd_bus_message_peek_type(m, NULL, &contents);
                 if (r < 0)
                         return r;
-                for (const Property *q = properties; q && q->name; q++)
-                        if (streq(q->name, name) && streq(q->signature, contents))
-                                p = q;
+                for (size_t t = 0; t < n_tables && !p; t++)
+                        for (const Property *q = tables[t]; q && q->name; q++)
+                                if (streq(q->name, name) && streq(q->signature, contents)) {
+                                        p = q;
+                                        table = tables[t];
+                                }
                 if (p) {
                         r = sd_bus_message_enter_container(m, 'v', contents);
                         if (r >= 0)
                                 r = p->read(m, vm, p->offset);
                         if (r >= 0)
                                 r = sd_bus_message_exit_container(m);
+                        if (table == os)
+                                n_os++;
                 } else
                         r = sd_bus_message_skip(m, "v");
                 if (r < 0)
@@ -440,7 +464,14 @@ int vm_read_properties(sd_bus_message *m, const char *interface, Vm *vm) {
         }
         if (r < 0)
                 return r;
-        return sd_bus_message_exit_container(m);
+        r = sd_bus_message_exit_container(m);
+        return r < 0 ? r : n_os;
+}
+
+int vm_read_properties(sd_bus_message *m, const char *interface, Vm *vm) {
+        const Property *properties = properties_of(interface);
+        int r = read_properties(m, &properties, 1, NULL, vm);
+        return r < 0 ? r : 0;
 }
 
 static const VmAddress *first_ip(const VmAddress *a, size_t n) {
@@ -496,7 +527,8 @@ static int compare_by_name(const void *a, const void *b) {
         return strcmp(x->name ? x->name : "", y->name ? y->name : "");
 }
 
-int vm_load_all(BusClient *c, Vm **ret, size_t *ret_n) {
+/* quiet_too_big: -E2BIG, unsaid, for a LimitsExceeded answer. */
+static int load_tree(BusClient *c, bool quiet_too_big, VmLoaded loaded, Vm **ret, size_t *ret_n) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Vm *vms = NULL;
@@ -507,7 +539,7 @@ int vm_load_all(BusClient *c, Vm **ret, size_t *ret_n) {
         r = bus_client_call(c, MANAGER_PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", &error, &reply,
                             NULL);
         if (r < 0 && sd_bus_error_has_name(&error, SD_BUS_ERROR_LIMITS_EXCEEDED))
-                return bus_client_report_too_big(c, &error, "listed");
+                return quiet_too_big ? -E2BIG : bus_client_report_too_big(c, &error, "listed");
         if (r < 0)
                 return bus_client_report(c, r, &error, NULL);
 
@@ -521,6 +553,8 @@ int vm_load_all(BusClient *c, Vm **ret, size_t *ret_n) {
                         r = vm ? set_string(&vm->path, path) : -ENOMEM;
                         if (r >= 0)
                                 r = read_object(reply, vm);
+                        if (r >= 0 && loaded)
+                                loaded(vm);
                 } else
                         r = sd_bus_message_skip(reply, "a{sa{sv}}");
                 if (r >= 0)
@@ -565,6 +599,165 @@ static int read_summary_extra(sd_bus_message *m, Vm *vm) {
         if (r < 0)
                 return r;
         return sd_bus_message_exit_container(m);
+}
+
+/* One object's GetAll("") (every interface's properties in one a{sv}:
+ * their names are unique across the object) into vm, as its answer comes.
+ * The calls go out a window at a time: round trips overlap (over ssh, -H,
+ * they are what costs), and the daemon never holds more than the window's
+ * replies for us. */
+#define EACH_WINDOW 16
+
+typedef struct EachCall {
+        struct Each *each;
+        Vm *vm;
+        sd_bus_slot *slot;
+} EachCall;
+
+typedef struct Each {
+        BusClient *client;
+        size_t pending;
+        int error; /* the first failure, said */
+} Each;
+
+static int on_each_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        static const Property *const tables[] = { domain_properties, network_properties, os_properties,
+                                                  users_properties, filesystems_properties };
+        EachCall *call = userdata;
+        Each *e = call->each;
+        const sd_bus_error *error = sd_bus_message_get_error(m);
+        int r;
+
+        e->pending--;
+        call->slot = sd_bus_slot_unref(call->slot);
+        if (e->error < 0)
+                return 0;
+        if (error) {
+                /* gone meanwhile: left out (no path, see vm_load_each) */
+                if (bus_error_is_absent(error) || sd_bus_error_has_name(error, BUS_ERROR_NO_SUCH_DOMAIN)) {
+                        vm_done(call->vm);
+                        return 0;
+                }
+                e->error = bus_client_report(e->client, -sd_bus_error_get_errno(error), error, NULL);
+                return 0;
+        }
+        r = read_properties(m, tables, ELEMENTSOF(tables), os_properties, call->vm);
+        if (r < 0) {
+                e->error = parse_failed(r);
+                return 0;
+        }
+        /* the guest data interfaces come and go together */
+        call->vm->has_guest_data = r > 0;
+        return 0;
+}
+
+/* Sends the GetAll of call->vm. */
+static int each_send(Each *e, EachCall *call) {
+        int r = sd_bus_call_method_async(e->client->bus, &call->slot, BUS_NAME, call->vm->path,
+                                         "org.freedesktop.DBus.Properties", "GetAll", on_each_reply, call, "s", "");
+        if (r < 0)
+                return cli_error(errno_from_exit_code(exit_code_for_error(r, NULL)), "Failed to ask guestinfod: %s",
+                                 strerror(-r));
+        e->pending++;
+        return 0;
+}
+
+/* Runs the bus until fewer than max calls are pending. */
+static int each_wait(Each *e, size_t max) {
+        while (e->pending >= max && e->pending > 0) {
+                int r = sd_bus_process(e->client->bus, NULL);
+                if (r == 0)
+                        r = sd_bus_wait(e->client->bus, UINT64_MAX); /* each call has its timeout */
+                if (r < 0)
+                        return cli_error(ERRNO_NOT_RUNNING, "Lost the connection to %s: %s", e->client->where,
+                                         strerror(-r));
+        }
+        return 0;
+}
+
+static int load_each_properties(BusClient *c, Vm *vms, size_t n, VmLoaded loaded) {
+        Each e = { .client = c };
+        EachCall *calls = calloc(n ? n : 1, sizeof *calls);
+        size_t done = 0;
+        int r = 0;
+
+        if (!calls)
+                return cli_error(-ENOMEM, "Out of memory.");
+        (void) sd_bus_set_method_call_timeout(c->bus, c->timeout_usec);
+        for (size_t i = 0; i < n && r == 0 && e.error == 0; i++) {
+                calls[i] = (EachCall){ .each = &e, .vm = &vms[i] };
+                r = each_wait(&e, EACH_WINDOW);
+                if (r == 0)
+                        r = each_send(&e, &calls[i]);
+                /* what is in can be trimmed now, in order */
+                for (; loaded && done < i && !calls[done].slot; done++)
+                        if (vms[done].path)
+                                loaded(&vms[done]);
+        }
+        if (r == 0)
+                r = each_wait(&e, 1);
+        for (size_t i = 0; i < n; i++)
+                sd_bus_slot_unref(calls[i].slot);
+        for (; r == 0 && e.error == 0 && loaded && done < n; done++)
+                if (vms[done].path)
+                        loaded(&vms[done]);
+        free(calls);
+        return r < 0 ? r : e.error;
+}
+
+int vm_load_each(BusClient *c, VmLoaded loaded, Vm **ret, size_t *ret_n) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Vm *vms = NULL;
+        size_t n = 0;
+        const char *path;
+        int r;
+
+        r = bus_client_call(c, MANAGER_PATH, MANAGER_INTERFACE, METHOD_LIST_DOMAINS, &error, &reply, NULL);
+        if (r < 0 && sd_bus_error_has_name(&error, SD_BUS_ERROR_LIMITS_EXCEEDED))
+                return bus_client_report_too_big(c, &error, "listed");
+        if (r < 0)
+                return bus_client_report(c, r, &error, NULL);
+        r = sd_bus_message_enter_container(reply, 'a', DOMAIN_ENTRY_SIGNATURE);
+        while (r >= 0 && (r = sd_bus_message_read(reply, DOMAIN_ENTRY_SIGNATURE, NULL, NULL, &path)) > 0) {
+                Vm *vm = grow((void **) &vms, &n, sizeof *vm);
+                if (!vm || set_string(&vm->path, path) < 0) {
+                        vm_free_many(vms, n);
+                        return cli_error(-ENOMEM, "Out of memory.");
+                }
+        }
+        if (r < 0) {
+                vm_free_many(vms, n);
+                return parse_failed(r);
+        }
+
+        /* one call per VM; the ones gone meanwhile are left out */
+        r = load_each_properties(c, vms, n, loaded);
+        if (r < 0) {
+                vm_free_many(vms, n);
+                return r;
+        }
+        size_t kept = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (!vms[i].path)
+                        continue;
+                if (kept != i)
+                        vms[kept] = vms[i], vms[i] = (Vm){};
+                kept++;
+        }
+        if (kept > 0)
+                qsort(vms, kept, sizeof *vms, compare_by_name);
+        *ret = vms;
+        *ret_n = kept;
+        return 0;
+}
+
+int vm_load_all(BusClient *c, Vm **ret, size_t *ret_n) {
+        return load_tree(c, false, NULL, ret, ret_n);
+}
+
+int vm_load_tree(BusClient *c, VmLoaded loaded, Vm **ret, size_t *ret_n) {
+        return load_tree(c, true, loaded, ret, ret_n);
 }
 
 /* One struct of ListSummaries into vm. */

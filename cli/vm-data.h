@@ -111,6 +111,9 @@ typedef struct Vm {
 } Vm;
 
 void vm_done(Vm *vm);
+/* Frees the VM's interfaces, addresses, users and commands, and its
+ * filesystems' disks (the counts stay). */
+void vm_drop_lists(Vm *vm);
 void vm_free_many(Vm *vms, size_t n);
 
 /* Reads the a{sv} m is at into vm, for one of guestinfod's interfaces.
@@ -125,6 +128,19 @@ const VmAddress *vm_primary_address(const Vm *vm);
 /* Every VM, sorted by name, from one GetManagedObjects call (summaries of
  * users and filesystems). Returns 0 or -errno (cli.h), having said why. */
 int vm_load_all(BusClient *c, Vm **ret, size_t *ret_n);
+/* Called with each VM once it is read: a caller that needs less of it can
+ * free the rest at once (a fleet's worth of lists is big). */
+typedef void (*VmLoaded)(Vm *vm);
+
+/* vm_load_all(), but -E2BIG, having said nothing, when the tree is too big
+ * for one bus message (LimitsExceeded); loaded may be NULL. */
+int vm_load_tree(BusClient *c, VmLoaded loaded, Vm **ret, size_t *ret_n);
+
+/* Every VM, sorted by name, for a fleet too big for one GetManagedObjects:
+ * ListDomains, then one GetAll("") per VM (the first 10 users and
+ * filesystems, as in the tree; AgentSupportedCommands left out); a VM gone
+ * meanwhile is left out. Returns 0 or -errno (cli.h), having said why. */
+int vm_load_each(BusClient *c, VmLoaded loaded, Vm **ret, size_t *ret_n);
 
 /* Every VM, sorted by name, from one ListSummaries call: path, name, UUID,
  * state, AgentConnected, has_guest_data, and with guest data the OS's pretty

@@ -6,8 +6,8 @@
 # Needs nothing from the bash-completion package.
 
 _guestinfoctl() {
-    local commands="list show guestosinfo userlist filesystemlist interfaces watch refresh help"
-    local options="--system --user --address= --host= -H --json --timeout= --no-ask-password --help --version"
+    local commands="list show guestosinfo userlist filesystemlist interfaces watch refresh metrics help"
+    local options="--system --user --address= --host= -H --json --timeout= --no-ask-password --textfile= --interval= --help --version"
     local vm_commands=" show guestosinfo userlist filesystemlist interfaces watch refresh "
 
     # The words before the cursor, split on blanks only: bash also splits
@@ -28,7 +28,10 @@ _guestinfoctl() {
         -H|--host)
             declare -F _known_hosts_real >/dev/null && _known_hosts_real -- "$cur"
             return ;;
-        --address|--timeout)
+        --address|--timeout|--interval)
+            return ;;
+        --textfile)
+            COMPREPLY=($(compgen -d -- "$cur"))
             return ;;
     esac
     case $cur in
@@ -50,7 +53,7 @@ _guestinfoctl() {
             -H|--host|--address)
                 bus+=("${words[i]}" "${words[i+1]-}")
                 ((i++)) ;;
-            --timeout)
+            --timeout|--textfile|--interval)
                 ((i++)) ;;
             -*) ;;
             *)

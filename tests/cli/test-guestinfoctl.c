@@ -588,7 +588,9 @@ static char *complete(const char *line) {
 static void test_bash_completion(void **state) {
         const char *cases[][2] = {
                 { "guestinfoctl ",
-                  "list\nshow\nguestosinfo\nuserlist\nfilesystemlist\ninterfaces\nwatch\nrefresh\nhelp\n" },
+                  "list\nshow\nguestosinfo\nuserlist\nfilesystemlist\ninterfaces\nwatch\nrefresh\nmetrics\nhelp\n" },
+                { "guestinfoctl --te", "--textfile=\n" },
+                { "guestinfoctl --user metrics ", "\n" },
                 { "guestinfoctl g", "guestosinfo\n" },
                 { "guestinfoctl --us", "--user\n" },
                 { "guestinfoctl --no", "--no-ask-password\n" },

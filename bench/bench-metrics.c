@@ -1,0 +1,241 @@
+/* What guestinfoctl metrics costs for a big host.
+ *
+ *   - in process: the text of 10000 fully populated VMs (every string the
+ *     metrics use at its field's cap, 10 filesystems each with labels past
+ *     the 256-byte bound, as many as the Filesystems property carries):
+ *     time to write it (cli/metrics.c), the memory it takes, its size;
+ *   - the real binary against the daemon's bus code serving 10000 VMs of
+ *     ordinary guest data (tests/helpers/fake-daemon.c) on a private bus:
+ *     wall time of `guestinfoctl metrics`, its peak memory, the file size;
+ *   - the same with 10000 maxed-out VMs, too many for one GetManagedObjects
+ *     reply (about 855 fit, docs/dbus-api.md): ListDomains and a GetAll per
+ *     VM. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "fake-daemon.h"
+#include "guest-profiles.h"
+#include "harness.h"
+#include "metrics.h"
+
+#define N_VMS 10000
+#define N_FS 10
+#define ROUNDS 5
+
+static Harness H;
+static FakeDaemon server;
+static bool serving;
+
+static void cleanup(void) {
+        if (serving)
+                fake_daemon_stop(&server);
+        serving = false;
+        harness_cleanup(&H);
+}
+
+static char *filled(size_t n, char c) {
+        char *s = malloc(n + 1);
+        if (!s)
+                abort();
+        memset(s, c, n);
+        s[n] = '\0';
+        return s;
+}
+
+static long rss_kib(void) {
+        long kib = -1;
+        char line[256];
+        FILE *f = fopen("/proc/self/status", "r");
+        while (f && fgets(line, sizeof line, f))
+                if (strncmp(line, "VmRSS:", 6) == 0)
+                        kib = strtol(line + 6, NULL, 10);
+        if (f)
+                fclose(f);
+        return kib;
+}
+
+/* Every string at the cap the daemon gives it (docs/dbus-api.md). */
+static Vm *maxed_fleet(void) {
+        Vm *vms = calloc(N_VMS, sizeof *vms);
+        if (!vms)
+                abort();
+        for (size_t i = 0; i < N_VMS; i++) {
+                Vm *v = &vms[i];
+                char uuid[64];
+                v->name = filled(256, 'n');
+                snprintf(v->name, 256, "vm-%06zu-", i); /* unique, then cut short */
+                v->name[strlen(v->name)] = 'n';
+                snprintf(uuid, sizeof uuid, "c0000000-0000-4000-8000-%012zx", i);
+                v->uuid = strdup(uuid);
+                v->state = strdup("running");
+                v->agent_connected = 1;
+                v->agent_transition_usec = v->agent_probe_usec = 1700000000123456ULL;
+                v->agent_version = filled(64, 'v');
+                v->has_guest_data = true;
+                v->os_id = filled(64, 'i');
+                v->os_name = filled(256, 'o');
+                v->os_pretty_name = filled(256, '"'); /* every byte escaped */
+                v->os_version = filled(256, 'V');
+                v->os_version_id = filled(64, '1');
+                v->kernel_release = filled(128, 'k');
+                v->machine = filled(64, 'm');
+                v->hostname = filled(255, 'h');
+                v->user_count = 10;
+                v->filesystem_count = N_FS;
+                v->n_filesystems = N_FS;
+                v->filesystems = calloc(N_FS, sizeof *v->filesystems);
+                for (size_t k = 0; k < N_FS; k++) {
+                        VmFilesystem *f = &v->filesystems[k];
+                        f->disk_name = filled(128, 'd');
+                        f->mount_point = filled(1024, '/');
+                        snprintf(f->mount_point, 1024, "/mnt/%zu/", k);
+                        f->mount_point[strlen(f->mount_point)] = 'p';
+                        f->type = filled(64, 't');
+                        f->used_bytes = 123456789012ULL + k;
+                        f->total_bytes = 999999999999ULL;
+                }
+        }
+        return vms;
+}
+
+static void in_process(void) {
+        MetricsDaemon d = { .up = true, .libvirt_connected = true, .domain_count = N_VMS, .version = (char *) "1.0" };
+        double times[ROUNDS];
+        PromText t = {};
+
+        Vm *vms = maxed_fleet();
+        long before = rss_kib();
+        for (int r = 0; r < ROUNDS; r++) {
+                /* a fresh buffer each round: what one rewrite costs from nothing */
+                prom_text_done(&t);
+                double start = bench_now();
+                metrics_write(&t, &d, vms, N_VMS);
+                times[r] = bench_now() - start;
+                if (t.failed) {
+                        fprintf(stderr, "out of memory\n");
+                        exit(1);
+                }
+        }
+        long after = rss_kib();
+        double median = bench_median(times, ROUNDS);
+        printf("# in process, %d maxed-out VMs (%d filesystems each): %s median of %d, text %s, "
+               "%s more resident (text buffer %s)\n",
+               N_VMS, N_FS, bench_fmt_time(median), ROUNDS, bench_fmt_bytes((double) t.len),
+               bench_fmt_bytes((after - before) * 1024.0), bench_fmt_bytes((double) t.size));
+        bench_row("metrics: write text of 10000 maxed VMs (in process)", bench_fmt_time(median), "-", "-", "-", "-",
+                  "-");
+        bench_row("metrics: text size, 10000 maxed VMs", bench_fmt_bytes((double) t.len), "-", "-", "-", "-", "-");
+        prom_text_done(&t);
+        vm_free_many(vms, N_VMS);
+}
+
+/* guestinfoctl --user metrics > out: wall time, peak RSS, output size.
+ * The peak is read from /proc while it runs (every 2 ms; the high-water
+ * mark only grows): wait4's ru_maxrss would count the moment after fork,
+ * when the child still is a copy of this process and its big model. */
+static int run_ctl(const char *out, double *seconds, long *maxrss_kib, off_t *size) {
+        char exe[600];
+        struct stat st;
+        int status;
+        long peak = 0;
+
+        snprintf(exe, sizeof exe, "%s/cli/guestinfoctl", harness_build_root());
+        double start = bench_now();
+        pid_t pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (fd < 0 || dup2(fd, 1) < 0)
+                        _exit(127);
+                execl(exe, exe, "--user", "--timeout=120", "metrics", (char *) NULL);
+                _exit(127);
+        }
+        /* until it has exec'ed: before that the figure is ours */
+        for (;;) {
+                char target[700], link[64];
+                snprintf(link, sizeof link, "/proc/%d/exe", (int) pid);
+                ssize_t n = readlink(link, target, sizeof target - 1);
+                if (n < 0)
+                        break;
+                target[n] = '\0';
+                if (strcmp(target, exe) == 0)
+                        break;
+                usleep(200);
+        }
+        while (waitpid(pid, &status, WNOHANG) == 0) {
+                long kib = (long) (bench_rss(pid, "VmHWM") / 1024);
+                peak = kib > peak ? kib : peak;
+                usleep(2000);
+        }
+        *seconds = bench_now() - start;
+        *maxrss_kib = peak;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || stat(out, &st) < 0)
+                return -EIO;
+        *size = st.st_size;
+        return 0;
+}
+
+static void over_the_bus(bool maxed) {
+        const char *kind = maxed ? "maxed-out" : "ordinary";
+        int rounds = maxed ? 3 : ROUNDS;
+        char out[600], metric[128];
+        double times[ROUNDS];
+        long rss[ROUNDS];
+        off_t size = 0;
+
+        Manager *m =
+                maxed ? guest_profile_model(N_VMS, guest_profile_maxed(), guest_profile_maxed_agent(), "vm", 0)
+                      : guest_profile_model(N_VMS, guest_profile_ordinary(), guest_profile_ordinary_agent(), "vm", 0);
+        if (!m || fake_daemon_start(&server, m, false) < 0) {
+                fprintf(stderr, "cannot serve the model\n");
+                exit(1);
+        }
+        serving = true;
+        snprintf(out, sizeof out, "%s/metrics.prom", H.dir);
+        for (int r = 0; r < rounds; r++)
+                if (run_ctl(out, &times[r], &rss[r], &size) < 0) {
+                        fprintf(stderr, "guestinfoctl metrics failed\n");
+                        exit(1);
+                }
+        fake_daemon_stop(&server);
+        serving = false;
+        manager_free(m);
+
+        double median = bench_median(times, rounds);
+        long peak = 0;
+        for (int r = 0; r < rounds; r++)
+                peak = rss[r] > peak ? rss[r] : peak;
+        printf("# guestinfoctl metrics, %d %s VMs over the bus%s: %s median of %d, peak RSS %s, output %s\n", N_VMS,
+               kind, maxed ? " (ListDomains and a GetAll per VM: too big for one GetManagedObjects)" : "",
+               bench_fmt_time(median), rounds, bench_fmt_bytes(peak * 1024.0), bench_fmt_bytes((double) size));
+        snprintf(metric, sizeof metric, "metrics: guestinfoctl metrics, 10000 %s VMs (bus, wall)", kind);
+        bench_row(metric, bench_fmt_time(median), "-", "-", "-", "-", "-");
+        snprintf(metric, sizeof metric, "metrics: guestinfoctl metrics peak RSS, 10000 %s VMs", kind);
+        bench_row(metric, bench_fmt_bytes(peak * 1024.0), "-", "-", "-", "-", "-");
+        snprintf(metric, sizeof metric, "metrics: output size, 10000 %s VMs", kind);
+        bench_row(metric, bench_fmt_bytes((double) size), "-", "-", "-", "-", "-");
+}
+
+int main(void) {
+        if (harness_init(&H) < 0)
+                return 1;
+        bench_init(600);
+        bench_on_exit(cleanup);
+        in_process();
+        if (harness_start_bus(&H) < 0)
+                return 1;
+        over_the_bus(false);
+        over_the_bus(true);
+        cleanup();
+        return 0;
+}

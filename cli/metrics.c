@@ -1,0 +1,230 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+
+void metrics_daemon_done(MetricsDaemon *d) {
+        free(d->version);
+        *d = (MetricsDaemon){};
+}
+
+/* Every family is written whole, VM after VM, as the format wants a
+ * family's samples together. */
+
+/* The filesystems of a VM that get series, as indexes into vm->filesystems:
+ * worked out once per VM for the three families that need them. */
+typedef struct Kept {
+        size_t n;
+        size_t index[METRICS_MAX_FILESYSTEMS];
+} Kept;
+
+typedef void (*VmFamilyWriter)(PromText *t, const char *metric, const Vm *vm, const Kept *kept);
+
+static void vm_labels(const Vm *vm, PromLabel labels[2]) {
+        labels[0] = (PromLabel){ "name", vm->name };
+        labels[1] = (PromLabel){ "uuid", vm->uuid };
+}
+
+static void write_running(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
+        PromLabel l[2];
+        vm_labels(vm, l);
+        prom_sample_u64(t, metric, l, 2, vm->state && strcmp(vm->state, "running") == 0);
+}
+
+static void write_agent_connected(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
+        PromLabel l[2];
+        vm_labels(vm, l);
+        prom_sample_u64(t, metric, l, 2, !!vm->agent_connected);
+}
+
+static void write_guest_data(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
+        PromLabel l[2];
+        vm_labels(vm, l);
+        prom_sample_u64(t, metric, l, 2, vm->has_guest_data);
+}
+
+static void write_seconds(PromText *t, const char *metric, const Vm *vm, uint64_t usec) {
+        PromLabel l[2];
+        if (usec == 0) /* never: no sample rather than 1970 */
+                return;
+        vm_labels(vm, l);
+        prom_sample_double(t, metric, l, 2, (double) usec / 1e6);
+}
+
+static void write_transition(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
+        write_seconds(t, metric, vm, vm->agent_transition_usec);
+}
+
+static void write_probe(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
+        write_seconds(t, metric, vm, vm->agent_probe_usec);
+}
+
+static void write_info(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
+        if (!vm->has_guest_data)
+                return;
+        const PromLabel l[] = {
+                { "name", vm->name },
+                { "uuid", vm->uuid },
+                { "os_id", vm->os_id },
+                { "os_name", vm->os_name },
+                { "os_pretty_name", vm->os_pretty_name },
+                { "os_version", vm->os_version },
+                { "os_version_id", vm->os_version_id },
+                { "kernel_release", vm->kernel_release },
+                { "machine", vm->machine },
+                { "hostname", vm->hostname },
+                { "agent_version", vm->agent_version },
+        };
+        prom_sample_u64(t, metric, l, ELEMENTSOF(l), 1);
+}
+
+static void write_users(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
+        PromLabel l[2];
+        if (!vm->has_guest_data)
+                return;
+        vm_labels(vm, l);
+        prom_sample_u64(t, metric, l, 2, vm->user_count);
+}
+
+static void write_filesystems(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
+        PromLabel l[2];
+        if (!vm->has_guest_data)
+                return;
+        vm_labels(vm, l);
+        prom_sample_u64(t, metric, l, 2, vm->filesystem_count);
+}
+
+/* The filesystems that get series: the first METRICS_MAX_FILESYSTEMS with
+ * sizes (a total of 0 is the daemon's "the guest did not say", not an empty
+ * disk) whose labels, as written, differ from every earlier one's (a guest
+ * may report one twice, or two that the length bound makes alike; two
+ * series with one set of labels would make the scrape fail). Returns
+ * -ENOMEM or 0. */
+static int keep_filesystems(const Vm *vm, Kept *kept) {
+        typedef char Labels[3][PROM_LABEL_BUF_MAX];
+        Labels *written = NULL;
+
+        kept->n = 0;
+        if (!vm->has_guest_data || vm->n_filesystems == 0)
+                return 0;
+        written = malloc(METRICS_MAX_FILESYSTEMS * sizeof *written);
+        if (!written)
+                return -ENOMEM;
+        for (size_t i = 0; i < vm->n_filesystems && kept->n < METRICS_MAX_FILESYSTEMS; i++) {
+                const VmFilesystem *f = &vm->filesystems[i];
+                char(*w)[PROM_LABEL_BUF_MAX] = written[kept->n];
+                bool same = false;
+
+                if (f->total_bytes == 0)
+                        continue;
+                prom_label_value(f->disk_name, w[0], sizeof w[0]);
+                prom_label_value(f->mount_point, w[1], sizeof w[1]);
+                prom_label_value(f->type, w[2], sizeof w[2]);
+                for (size_t k = 0; k < kept->n && !same; k++)
+                        same = streq(w[0], written[k][0]) && streq(w[1], written[k][1]) && streq(w[2], written[k][2]);
+                if (!same)
+                        kept->index[kept->n++] = i;
+        }
+        free(written);
+        return 0;
+}
+
+static void write_filesystem_bytes(PromText *t, const char *metric, const Vm *vm, const Kept *kept, bool used) {
+        if (!vm->has_guest_data)
+                return;
+        for (size_t i = 0; i < kept->n; i++) {
+                const VmFilesystem *f = &vm->filesystems[kept->index[i]];
+                const PromLabel l[] = {
+                        { "name", vm->name },          { "uuid", vm->uuid },
+                        { "disk_name", f->disk_name }, { "mount_point", f->mount_point },
+                        { "fs_type", f->type },
+                };
+                prom_sample_u64(t, metric, l, ELEMENTSOF(l), used ? f->used_bytes : f->total_bytes);
+        }
+}
+
+static void write_capacity(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
+        write_filesystem_bytes(t, metric, vm, kept, false);
+}
+
+static void write_used(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
+        write_filesystem_bytes(t, metric, vm, kept, true);
+}
+
+static void write_dropped(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
+        PromLabel l[2];
+
+        if (!vm->has_guest_data)
+                return;
+        /* FilesystemCount is what the guest claimed: the daemon's own cut
+         * and the bus property's 10 are in the difference too. */
+        uint64_t reported = vm->filesystem_count > vm->n_filesystems ? vm->filesystem_count : vm->n_filesystems;
+        vm_labels(vm, l);
+        prom_sample_u64(t, metric, l, 2, reported - kept->n);
+}
+
+static const struct {
+        const char *name, *type, *help;
+        VmFamilyWriter write;
+} vm_families[] = {
+        { "guestinfod_vm_running", "gauge", "Whether libvirt's state of the domain is running (1) or another one (0).",
+          write_running },
+        { "guestinfod_vm_agent_connected", "gauge", "Whether the domain's guest agent channel is connected.",
+          write_agent_connected },
+        { "guestinfod_vm_guest_data_available", "gauge",
+          "Whether the guest agent has answered and its data (OS, users, filesystems) is published.",
+          write_guest_data },
+        { "guestinfod_vm_agent_last_transition_timestamp_seconds", "gauge",
+          "When the agent connected state last changed, in seconds since the epoch.", write_transition },
+        { "guestinfod_vm_agent_last_probe_timestamp_seconds", "gauge",
+          "When guestinfod last checked or heard from the guest agent, in seconds since the epoch.", write_probe },
+        { "guestinfod_vm_info", "gauge",
+          "The guest's operating system, kernel, hostname and agent version as labels; always 1.", write_info },
+        { "guestinfod_vm_users", "gauge", "How many users are logged in to the guest, as the agent reports.",
+          write_users },
+        { "guestinfod_vm_filesystems", "gauge", "How many mounted filesystems the guest reported.", write_filesystems },
+        { "guestinfod_vm_filesystem_capacity_bytes", "gauge", "Total size of the guest's filesystem, in bytes.",
+          write_capacity },
+        { "guestinfod_vm_filesystem_used_bytes", "gauge", "Used bytes of the guest's filesystem.", write_used },
+        { "guestinfod_vm_filesystems_dropped", "gauge",
+          "Filesystems the guest reported that have no capacity and used series: without sizes, duplicates, "
+          "past the 10 the bus carries or the cap of " STRINGIFY(METRICS_MAX_FILESYSTEMS) " per VM.",
+          write_dropped },
+};
+
+void metrics_write(PromText *t, const MetricsDaemon *d, const Vm *vms, size_t n) {
+        prom_family(t, "guestinfod_up", "gauge", "Whether guestinfod answered on the bus when this was written.");
+        prom_sample_u64(t, "guestinfod_up", NULL, 0, d->up);
+        if (!d->up)
+                return;
+
+        const PromLabel version[] = { { "version", d->version } };
+        prom_family(t, "guestinfod_info", "gauge", "guestinfod's version as a label; always 1.");
+        prom_sample_u64(t, "guestinfod_info", version, 1, 1);
+        prom_family(t, "guestinfod_libvirt_connected", "gauge", "Whether guestinfod's connection to libvirt is up.");
+        prom_sample_u64(t, "guestinfod_libvirt_connected", NULL, 0, d->libvirt_connected);
+        prom_family(t, "guestinfod_domains", "gauge", "How many libvirt domains guestinfod publishes.");
+        prom_sample_u64(t, "guestinfod_domains", NULL, 0, d->domain_count);
+
+        Kept *kept = n > 0 ? calloc(n, sizeof *kept) : NULL;
+        if (n > 0 && !kept) {
+                t->failed = true;
+                return;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (keep_filesystems(&vms[i], &kept[i]) < 0) {
+                        t->failed = true;
+                        free(kept);
+                        return;
+                }
+        for (size_t f = 0; f < ELEMENTSOF(vm_families); f++) {
+                prom_family(t, vm_families[f].name, vm_families[f].type, vm_families[f].help);
+                for (size_t i = 0; i < n; i++)
+                        vm_families[f].write(t, vm_families[f].name, &vms[i], &kept[i]);
+        }
+        free(kept);
+}

@@ -1,0 +1,272 @@
+/* End to end: a real guest's data through guestinfoctl metrics --textfile,
+ * a real node-exporter and a real Prometheus server (tests/helpers/
+ * prom-stack.c: 127.0.0.1, private folders, stopped by PID). PromQL over
+ * Prometheus's HTTP API returns the guest's real filesystem capacity and
+ * use (the same figures as guestinfoctl filesystemlist), its OS and users
+ * as tests/vm/guest.env built them, and its agent state; a file written in
+ * the guest shows up within the rewrite interval plus a scrape of the
+ * daemon publishing it; an agent killed shows up as a 0; hostile agents
+ * (every string and list past its cap; invalid UTF-8) keep the text valid
+ * for promtool and the scrape whole. */
+#include <math.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "ctl.h"
+#include "guest.h"
+#include "harness.h"
+#include "prom-stack.h"
+
+#define VM "gi-metrics"
+#define VM_UUID "93000000-0000-4000-8000-000000000001"
+#define SPEC "guest.env"
+#define T 60
+#define INTERVAL 1.0 /* --interval */
+#define SCRAPE 0.5   /* Prometheus's scrape_interval */
+#define FILL_MIB 4
+/* Hostile agents (tests/vm/hostile-agent.c) beside the real one. */
+#define MAXED_VM "hx-maxed"
+#define MAXED_UUID "93000000-0000-4000-8000-000000000002"
+#define BADUTF8_VM "hx-badutf8data"
+#define BADUTF8_UUID "93000000-0000-4000-8000-000000000003"
+
+static Harness H;
+static PromStack S;
+static CtlProcess P;
+static char guest_dir[512], hostile_dir[512];
+
+static int group_setup(void **state) {
+        assert_int_equal(harness_setup(&H), 0);
+        snprintf(guest_dir, sizeof guest_dir, "%s/guest", H.dir);
+        assert_int_equal(guest_build(&H, SPEC, guest_dir), 0);
+        assert_int_equal(harness_start_libvirtd(&H, "qemu"), 0);
+        snprintf(hostile_dir, sizeof hostile_dir, "%s/hostile", H.dir);
+        assert_int_equal(guest_build(&H, "guest-hostile.env", hostile_dir), 0);
+        assert_int_equal(guest_define(&H, VM, VM_UUID, SPEC, guest_dir, true), 0);
+        assert_int_equal(guest_define_hostile(&H, MAXED_VM, MAXED_UUID, hostile_dir, "maxed"), 0);
+        assert_int_equal(guest_define_hostile(&H, BADUTF8_VM, BADUTF8_UUID, hostile_dir, "badutf8data"), 0);
+        assert_int_equal(harness_start_daemon(&H, H.uri, 60, NULL), 0);
+        assert_int_equal(harness_virsh(&H, "start %s", VM), 0);
+        assert_int_equal(harness_virsh(&H, "start %s", MAXED_VM), 0);
+        assert_int_equal(harness_virsh(&H, "start %s", BADUTF8_VM), 0);
+        assert_true(harness_wait_line(&H, "InterfacesAdded " VM_UUID " Filesystems(", 180000));
+        assert_true(harness_wait_line(&H, "InterfacesAdded " MAXED_UUID " Filesystems(", 180000));
+        assert_true(harness_wait_line(&H, "InterfacesAdded " BADUTF8_UUID " Filesystems(", 180000));
+
+        assert_int_equal(prom_stack_start(&S, H.dir, "500ms", T), 0);
+        assert_int_equal(ctl_start(&P, "--user", "metrics", "--textfile", S.textdir, "--interval", "1", NULL), 0);
+        return 0;
+}
+
+static int group_teardown(void **state) {
+        ctl_stop_all();
+        prom_stack_stop(&S);
+        int status = harness_stop_daemon(&H);
+        harness_cleanup(&H);
+        assert_int_equal(status, 0);
+        return 0;
+}
+
+static char *spec(const char *expr) {
+        char *v = spec_value(SPEC, expr);
+        assert_non_null(v);
+        return v;
+}
+
+static bool positive(double v, void *userdata) {
+        return v > 0;
+}
+
+static bool at_least(double v, void *userdata) {
+        return v >= *(double *) userdata;
+}
+
+/* usedBytes and totalBytes of the mount point in guestinfoctl
+ * filesystemlist (KubeVirt's document, straight from the daemon). */
+static void filesystemlist(const char *mount, double *used, double *total) {
+        CtlResult r;
+        assert_int_equal(ctl_run(&r, false, T, "--user", "filesystemlist", VM, NULL), 0);
+        json_t *j = json_loads(r.out, 0, NULL);
+        assert_non_null(j);
+        json_t *items = json_object_get(j, "items"), *fs;
+        size_t i;
+        bool found = false;
+        json_array_foreach(items, i, fs) {
+                if (strcmp(json_string_value(json_object_get(fs, "mountPoint")), mount) == 0) {
+                        *used = json_number_value(json_object_get(fs, "usedBytes"));
+                        *total = json_number_value(json_object_get(fs, "totalBytes"));
+                        found = true;
+                }
+        }
+        json_decref(j);
+        ctl_result_free(&r);
+        assert_true(found);
+}
+
+static void test_guest_data_in_prometheus(void **state) {
+        char q[512], *mount = spec("$DATA_DISK_MOUNT"), *os_id = spec("$OS_ID"), *users = spec("$GUEST_USERS");
+        double used, total, capacity = NAN;
+
+        snprintf(q, sizeof q, "guestinfod_vm_filesystem_capacity_bytes{name=\"" VM "\",mount_point=\"%s\"}", mount);
+        assert_true(prom_wait_until(&S, q, positive, NULL, 30, &capacity) >= 0);
+        filesystemlist(mount, &used, &total);
+        printf("# %s: capacity %.0f bytes in Prometheus, totalBytes %.0f, usedBytes %.0f in filesystemlist\n", mount,
+               capacity, total, used);
+        assert_true(capacity == total);
+        snprintf(q, sizeof q, "guestinfod_vm_filesystem_used_bytes{name=\"" VM "\",mount_point=\"%s\"}", mount);
+        assert_true(prom_query_one(&S, q, NULL) == used);
+        /* the data disk's labels, as KubeVirt's */
+        json_t *m = NULL;
+        assert_true(prom_query_one(&S, q, &m) == used);
+        assert_string_equal(json_string_value(json_object_get(m, "fs_type")), "ext4");
+        assert_string_equal(json_string_value(json_object_get(m, "uuid")), VM_UUID);
+        assert_non_null(json_string_value(json_object_get(m, "disk_name")));
+        json_decref(m);
+
+        assert_true(prom_query_one(&S, "guestinfod_vm_agent_connected{name=\"" VM "\"}", NULL) == 1);
+        assert_true(prom_query_one(&S, "guestinfod_vm_running{name=\"" VM "\"}", NULL) == 1);
+        snprintf(q, sizeof q, "guestinfod_vm_info{name=\"" VM "\",os_id=\"%s\"}", os_id);
+        assert_true(prom_query_one(&S, q, NULL) == 1);
+        /* "alice:... bob:... carol:...": one user per word */
+        double n_users = 1;
+        for (const char *p = users; *p; p++)
+                n_users += *p == ' ';
+        assert_true(prom_query_one(&S, "guestinfod_vm_users{name=\"" VM "\"}", NULL) == n_users);
+        assert_true(prom_query_one(&S, "node_textfile_scrape_error", NULL) == 0);
+        free(mount), free(os_id), free(users);
+}
+
+/* Runs sh -c command in the guest (guest-exec) and waits for its end. */
+static void guest_sh(const char *command) {
+        char json[1024], *out = NULL;
+        snprintf(json, sizeof json,
+                 "{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"/bin/sh\",\"arg\":[\"-c\",\"%s\"]}}", command);
+        char *const exec[] = { "virsh", "-q", "-c", H.uri, "qemu-agent-command", VM, json, NULL };
+        assert_int_equal(harness_run(exec, T, &out), 0);
+        json_t *j = json_loads(out, 0, NULL);
+        free(out);
+        json_int_t pid = json_integer_value(json_object_get(json_object_get(j, "return"), "pid"));
+        json_decref(j);
+        assert_true(pid > 0);
+        for (int i = 0; i < 300; i++) {
+                snprintf(json, sizeof json, "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":%lld}}",
+                         (long long) pid);
+                char *const status[] = { "virsh", "-q", "-c", H.uri, "qemu-agent-command", VM, json, NULL };
+                assert_int_equal(harness_run(status, T, &out), 0);
+                j = json_loads(out, 0, NULL);
+                free(out);
+                json_t *ret = json_object_get(j, "return");
+                bool exited = json_is_true(json_object_get(ret, "exited"));
+                json_int_t code = json_integer_value(json_object_get(ret, "exitcode"));
+                json_decref(j);
+                if (exited) {
+                        assert_int_equal(code, 0);
+                        return;
+                }
+                usleep(100 * 1000);
+        }
+        fail_msg("guest-exec '%s' did not end", command);
+}
+
+static void test_a_change_in_the_guest(void **state) {
+        char q[512], cmd[256], *mount = spec("$DATA_DISK_MOUNT");
+        double used, total;
+        CtlResult r;
+
+        filesystemlist(mount, &used, &total);
+        snprintf(cmd, sizeof cmd, "dd if=/dev/zero of=%s/fill bs=1048576 count=%d && sync", mount, FILL_MIB);
+        guest_sh(cmd);
+        /* collected now rather than at the next minute's filesystem round */
+        assert_int_equal(ctl_run(&r, false, T, "--user", "refresh", VM, NULL), 0);
+        ctl_result_free(&r);
+        double published = harness_now();
+        double want = used + FILL_MIB * 1048576.0 * 0.9, seen = 0;
+        snprintf(q, sizeof q, "guestinfod_vm_filesystem_used_bytes{name=\"" VM "\",mount_point=\"%s\"}", mount);
+        double after = prom_wait_until(&S, q, at_least, &want, 20, &seen);
+        printf("# %d MiB written in the guest: used bytes %.0f -> %.0f in Prometheus %.2f s after refresh returned "
+               "(interval %.1f s, scrape %.1f s)\n",
+               FILL_MIB, used, seen, after, INTERVAL, SCRAPE);
+        assert_true(after >= 0);
+        assert_true(harness_now() - published <= INTERVAL + SCRAPE + 1.5);
+        guest_sh("rm -f /data/fill && sync");
+        free(mount);
+}
+
+static bool is_zero(double v, void *userdata) {
+        return v == 0;
+}
+
+static void test_agent_down_and_back(void **state) {
+        assert_int_equal(guest_kill_agent(&H, VM), 0);
+        /* the file keeps the 0 at least an interval: a 0.5 s scrape sees it */
+        double down = prom_wait_until(&S, "min_over_time(guestinfod_vm_agent_connected{name=\"" VM "\"}[20s])", is_zero,
+                                      NULL, 20, NULL);
+        printf("# agent killed: a 0 in Prometheus after %.2f s\n", down);
+        assert_true(down >= 0);
+        double back = prom_wait_value(&S, "guestinfod_vm_agent_connected{name=\"" VM "\"}", 1, 60);
+        printf("# agent back: 1 in Prometheus after %.2f s more\n", back);
+        assert_true(back >= 0);
+}
+
+/* What the hostile agents said keeps the text valid and bounded, and the
+ * scrape whole. */
+static void test_hostile_guests(void **state) {
+        CtlResult r;
+        char *complaints = NULL;
+
+        assert_int_equal(ctl_run(&r, false, T, "--user", "metrics", NULL), 0);
+        int check = prom_check_metrics(H.dir, r.out, &complaints);
+        if (check != 0)
+                fprintf(stderr, "promtool check metrics: exit %d\n%s\n", check, complaints);
+        assert_int_equal(check, 0);
+        assert_string_equal(complaints, "");
+        free(complaints);
+        /* every label value within the bound */
+        for (const char *p = r.out; (p = strstr(p, "=\"")); p += 2) {
+                size_t raw = 0;
+                for (const char *q = p + 2; *q && *q != '"'; q += *q == '\\' ? 2 : 1)
+                        raw++;
+                assert_true(raw <= 256);
+        }
+        printf("# guestinfoctl metrics with the maxed and badutf8data agents: %zu bytes, %zu lines\n", strlen(r.out),
+               ctl_count_lines(r.out));
+        ctl_result_free(&r);
+
+        assert_true(prom_wait_value(&S, "guestinfod_vm_guest_data_available{name=\"" MAXED_VM "\"}", 1, 30) >= 0);
+        assert_true(prom_wait_value(&S, "guestinfod_vm_guest_data_available{name=\"" BADUTF8_VM "\"}", 1, 30) >= 0);
+        assert_true(prom_query_one(&S, "node_textfile_scrape_error", NULL) == 0);
+        /* the maxed guest reports lists past their count: capped, and said */
+        double series = prom_query_one(&S, "count(guestinfod_vm_filesystem_used_bytes{name=\"" MAXED_VM "\"})", NULL);
+        double dropped = prom_query_one(&S, "guestinfod_vm_filesystems_dropped{name=\"" MAXED_VM "\"}", NULL);
+        printf("# %s: %.0f filesystem series, %.0f dropped\n", MAXED_VM, series, dropped);
+        assert_true(isnan(series) || series <= 32);
+        assert_true(dropped > 0);
+        /* invalid bytes replaced, the valid start kept */
+        json_t *m = NULL;
+        assert_true(prom_query_one(&S, "guestinfod_vm_info{name=\"" BADUTF8_VM "\"}", &m) == 1);
+        const char *os_name = json_string_value(json_object_get(m, "os_name"));
+        assert_non_null(os_name);
+        assert_int_equal(strncmp(os_name, "Hostile Agent", 13), 0);
+        json_decref(m);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_guest_data_in_prometheus),
+                cmocka_unit_test(test_a_change_in_the_guest),
+                cmocka_unit_test(test_agent_down_and_back),
+                cmocka_unit_test(test_hostile_guests),
+        };
+        return cmocka_run_group_tests_name("e2e: a real guest's metrics through node-exporter and Prometheus", tests,
+                                           group_setup, group_teardown);
+}

@@ -1,0 +1,419 @@
+/* guestinfoctl metrics, the real binary, with the real parts: its output
+ * passes Prometheus's own checker (promtool check metrics) with a hostile
+ * domain name and hostile guests; --textfile feeds a real node-exporter's
+ * textfile collector, which a real Prometheus server scrapes, and PromQL
+ * through Prometheus's HTTP API returns the guest's filesystem use and
+ * agent state, and a change within the rewrite interval plus a scrape.
+ * The daemon's own bus code serves the guest data (the test hypervisor has
+ * no agent: tests/helpers/fake-daemon.c); everything listens on 127.0.0.1
+ * only, keeps its files in the harness folder and is stopped by PID. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "ctl.h"
+#include "fake-daemon.h"
+#include "guest-profiles.h"
+#include "harness.h"
+#include "prom-stack.h"
+
+#define T 30
+#define INTERVAL "1" /* --interval of the tests, seconds */
+#define SCRAPE "1s"
+#define UUID_EVIL "c0000000-0000-4000-8000-0000000000e1"
+#define UUID_MAXED "c0000000-0000-4000-8000-0000000000e2"
+#define UUID_WEB "c0000000-0000-4000-8000-0000000000e3"
+#define UUID_OFF "c0000000-0000-4000-8000-0000000000e4"
+#define TEST_UUID "6695eb01-f6a4-8304-79aa-97f2502e193f" /* the "test" domain of test:///default */
+#define EVIL_NAME "ev\"il\\vm\nname"
+#define GIB (1024ULL * 1024 * 1024)
+
+/* What a guest may say to break the text: quotes, backslashes, newlines,
+ * text that looks like series, invalid UTF-8, and one filesystem twice. */
+static const char *const evil_guest[] = {
+        "os.id=a\\b\"c",
+        "os.name=Evil\"} 1\nguestinfod_up 0\n# TYPE x counter",
+        "os.pretty-name=\xff\xfe broken \xc3",
+        "os.kernel-release=6.1\\n",
+        "hostname=h\n\n",
+        "user.count=1",
+        "user.0.name=root\"",
+        "fs.count=3",
+        "fs.0.name=vd\"a1",
+        "fs.0.mountpoint=/mnt/\"quoted\"\\back\nnewline",
+        "fs.0.fstype=ext4\n",
+        "fs.1.name=vd\"a1",
+        "fs.1.mountpoint=/mnt/\"quoted\"\\back\nnewline",
+        "fs.1.fstype=ext4\n",
+        "fs.2.name=sr0",
+        "fs.2.mountpoint=/media/\xe2\x82",
+        "fs.2.fstype=iso9660",
+        "guest-info={\"return\":{\"version\":\"7.2.0\\\"\\n\",\"supported_commands\":[]}}",
+        NULL,
+};
+
+static const char *const web_guest[] = {
+        "os.id=debian",
+        "os.name=Debian GNU/Linux",
+        "os.version-id=12",
+        "user.count=2",
+        "user.0.name=root",
+        "user.1.name=alice",
+        "fs.count=1",
+        "fs.0.name=vda1",
+        "fs.0.mountpoint=/",
+        "fs.0.fstype=ext4",
+        "guest-info={\"return\":{\"version\":\"7.2.0\",\"supported_commands\":[]}}",
+        NULL,
+};
+
+static Harness H;
+static Manager *M;
+static FakeDaemon F;
+static bool serving;
+
+static void set_bytes(const char *uuid, size_t i, uint64_t used, uint64_t total) {
+        Domain *d = manager_get_domain(M, uuid);
+        assert_non_null(d);
+        assert_non_null(d->guest);
+        assert_true(i < d->guest->n_filesystems);
+        d->guest->filesystems[i].used_bytes = used;
+        d->guest->filesystems[i].total_bytes = total;
+        d->guest->filesystems[i].has_bytes = true;
+}
+
+static void serve(void) {
+        assert_int_equal(fake_daemon_start(&F, M, false), 0);
+        serving = true;
+}
+
+static void stop_serving(void) {
+        if (serving)
+                fake_daemon_stop(&F);
+        serving = false;
+}
+
+static int group_setup(void **state) {
+        const FakeVm vms[] = {
+                { EVIL_NAME, UUID_EVIL, DOMAIN_STATE_RUNNING, true, NULL, evil_guest, 0 },
+                { "maxed", UUID_MAXED, DOMAIN_STATE_RUNNING, true, NULL, guest_profile_maxed(), 0 },
+                { "web", UUID_WEB, DOMAIN_STATE_RUNNING, true, NULL, web_guest, 0 },
+                { "off", UUID_OFF, DOMAIN_STATE_SHUTOFF, false, NULL, NULL, 0 },
+        };
+        assert_int_equal(harness_setup(&H), 0);
+        assert_int_equal(fake_model_new(vms, ELEMENTSOF(vms), &M), 0);
+        set_bytes(UUID_WEB, 0, 3 * GIB, 10 * GIB);
+        set_bytes(UUID_EVIL, 0, 1, 2);
+        return 0;
+}
+
+static int group_teardown(void **state) {
+        ctl_stop_all();
+        stop_serving();
+        manager_free(M);
+        harness_cleanup(&H);
+        return 0;
+}
+
+static PromStack stack;
+
+/* ---- one-shot output ---- */
+
+static void test_output_passes_promtool(void **state) {
+        CtlResult r;
+        serve();
+        int status = ctl_run(&r, false, T, "--user", "metrics", NULL);
+        stop_serving();
+        if (status != 0)
+                fprintf(stderr, "guestinfoctl metrics: exit %d\n%s\n", status, r.err);
+        assert_int_equal(status, 0);
+
+        char *complaints = NULL;
+        int check = prom_check_metrics(H.dir, r.out, &complaints);
+        if (check != 0)
+                fprintf(stderr, "promtool check metrics: exit %d\n%s\n--- the text:\n%s\n", check, complaints, r.out);
+        assert_int_equal(check, 0);
+        /* promtool's linter says nothing either: names, units, HELP */
+        assert_string_equal(complaints, "");
+        free(complaints);
+
+        /* the hostile name as one escaped label value, not lines of its own */
+        assert_non_null(strstr(r.out, "guestinfod_vm_agent_connected{name=\"ev\\\"il\\\\vm\\nname\",uuid=\"" UUID_EVIL
+                                      "\"} 1\n"));
+        assert_null(strstr(r.out, "\nguestinfod_up 0"));
+        assert_null(strstr(r.out, "\n# TYPE x"));
+        /* one filesystem reported twice: one series; one without sizes: none
+         * (not a capacity of 0); both said */
+        assert_non_null(strstr(
+                r.out, "guestinfod_vm_filesystems_dropped{name=\"ev\\\"il\\\\vm\\nname\",uuid=\"" UUID_EVIL "\"} 2\n"));
+        assert_null(strstr(r.out, "disk_name=\"sr0\""));
+        assert_non_null(strstr(r.out, "guestinfod_vm_filesystem_used_bytes{name=\"web\",uuid=\"" UUID_WEB
+                                      "\",disk_name=\"vda1\",mount_point=\"/\",fs_type=\"ext4\"} 3221225472\n"));
+        /* the maxed guest: every label value within the bound */
+        for (const char *p = r.out; (p = strstr(p, "=\"")); p += 2) {
+                const char *q = p + 2;
+                size_t raw = 0;
+                while (*q && *q != '"') {
+                        q += *q == '\\' ? 2 : 1;
+                        raw++;
+                }
+                assert_true(raw <= 256);
+        }
+        /* and a daemon's worth of lines, not a guest's */
+        assert_true(ctl_count_lines(r.out) < 200);
+        ctl_result_free(&r);
+}
+
+/* A fleet too big for one GetManagedObjects (the daemon answers
+ * LimitsExceeded): the same text, from ListDomains and a GetAll per VM. */
+static void test_too_big_for_one_message(void **state) {
+        CtlResult whole, each;
+
+        serve();
+        assert_int_equal(ctl_run(&whole, false, T, "--user", "metrics", NULL), 0);
+        atomic_store(&F.refuse, FAKE_REFUSE_GET_MANAGED_OBJECTS);
+        unsigned before = atomic_load(&F.get_all_calls);
+        int status = ctl_run(&each, false, T, "--user", "metrics", NULL);
+        unsigned get_all = atomic_load(&F.get_all_calls) - before;
+
+        /* the same for --textfile, which runs the bus while it reads */
+        char dir[512], path[1024];
+        CtlProcess p;
+        snprintf(dir, sizeof dir, "%s/textfile-each", H.dir);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        snprintf(path, sizeof path, "%s/guestinfod.prom", dir);
+        assert_int_equal(ctl_start(&p, "--user", "metrics", "--textfile", dir, NULL), 0);
+        char *text = NULL;
+        for (int i = 0; i < 100 && !text; i++) {
+                FILE *f = fopen(path, "r");
+                if (f) {
+                        size_t len = 0;
+                        text = calloc(1, 1 << 20);
+                        assert_non_null(text);
+                        len = fread(text, 1, (1 << 20) - 1, f);
+                        text[len] = '\0';
+                        fclose(f);
+                } else
+                        usleep(100 * 1000);
+        }
+        assert_int_equal(ctl_stop(&p, SIGTERM), 0);
+        stop_serving();
+        assert_non_null(text);
+        assert_string_equal(text, whole.out);
+        free(text);
+        if (status != 0)
+                fprintf(stderr, "guestinfoctl metrics: exit %d\n%s\n", status, each.err);
+        assert_int_equal(status, 0);
+        assert_string_equal(each.err, "");
+        assert_string_equal(each.out, whole.out);
+        /* the Manager's, then one per VM */
+        assert_int_equal(get_all, 1 + 4);
+        ctl_result_free(&whole);
+        ctl_result_free(&each);
+}
+
+static void test_daemon_away(void **state) {
+        CtlResult r;
+        int status = ctl_run(&r, false, T, "--user", "metrics", NULL);
+        assert_int_equal(status, 4);
+        assert_string_equal(r.out, "");
+        assert_non_null(strstr(r.err, "guestinfoctl: "));
+        ctl_result_free(&r);
+}
+
+static void test_usage_errors(void **state) {
+        CtlResult r;
+        assert_int_equal(ctl_run(&r, false, T, "--user", "list", "--textfile", H.dir, NULL), 2);
+        assert_non_null(strstr(r.err, "--textfile is for 'metrics' only"));
+        ctl_result_free(&r);
+        assert_int_equal(ctl_run(&r, false, T, "--user", "metrics", "--interval", "2", NULL), 2);
+        assert_non_null(strstr(r.err, "--interval is for 'metrics --textfile DIR' only"));
+        ctl_result_free(&r);
+        assert_int_equal(ctl_run(&r, false, T, "--user", "metrics", "--textfile", H.dir, "--interval", "0", NULL), 2);
+        assert_non_null(strstr(r.err, "--interval needs seconds"));
+        ctl_result_free(&r);
+        assert_int_equal(ctl_run(&r, false, T, "--user", "metrics", "--textfile", "/nonexistent/dir", NULL), 2);
+        assert_non_null(strstr(r.err, "Cannot use '/nonexistent/dir' for --textfile"));
+        ctl_result_free(&r);
+        assert_int_equal(ctl_run(&r, false, T, "metrics", "--help", NULL), 0);
+        assert_non_null(strstr(r.out, "--textfile"));
+        assert_non_null(strstr(r.out, "node-exporter"));
+        ctl_result_free(&r);
+}
+
+/* ---- --textfile, node-exporter, Prometheus ---- */
+
+static void test_textfile_through_prometheus(void **state) {
+        PromStack *s = &stack;
+        CtlProcess p;
+        char path[1024];
+        struct stat st;
+
+        serve();
+        assert_int_equal(prom_stack_start(s, H.dir, SCRAPE, T), 0);
+        assert_int_equal(ctl_start(&p, "--user", "metrics", "--textfile", s->textdir, "--interval", INTERVAL, NULL), 0);
+        snprintf(path, sizeof path, "%s/guestinfod.prom", s->textdir);
+        for (int i = 0; i < 100 && stat(path, &st) < 0; i++)
+                usleep(100 * 1000);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0644);
+
+        /* the guest's filesystem use and agent state, through PromQL */
+        assert_true(prom_wait_value(s, "guestinfod_vm_filesystem_used_bytes{name=\"web\",mount_point=\"/\"}", 3.0 * GIB,
+                                    20) >= 0);
+        assert_true(prom_query_one(s, "guestinfod_vm_filesystem_capacity_bytes{name=\"web\",mount_point=\"/\"}",
+                                   NULL) == 10.0 * GIB);
+        assert_true(prom_query_one(s, "guestinfod_vm_agent_connected{name=\"web\"}", NULL) == 1);
+        assert_true(prom_query_one(s, "guestinfod_vm_agent_connected{name=\"off\"}", NULL) == 0);
+        assert_true(prom_query_one(s, "guestinfod_vm_users{name=\"web\"}", NULL) == 2);
+        /* the hostile guest made it whole: its name comes back as it is */
+        json_t *metric = NULL;
+        assert_true(prom_query_one(s, "guestinfod_vm_agent_connected{uuid=\"" UUID_EVIL "\"}", &metric) == 1);
+        assert_string_equal(json_string_value(json_object_get(metric, "name")), EVIL_NAME);
+        json_decref(metric);
+        metric = NULL;
+        assert_true(prom_query_one(s, "guestinfod_vm_info{uuid=\"" UUID_EVIL "\"}", &metric) == 1);
+        assert_string_equal(json_string_value(json_object_get(metric, "os_name")),
+                            "Evil\"} 1\nguestinfod_up 0\n# TYPE x counter");
+        json_decref(metric);
+        assert_true(prom_query_one(s, "guestinfod_up", NULL) == 1);
+        /* node-exporter read the file without complaint */
+        assert_true(prom_query_one(s, "node_textfile_scrape_error", NULL) == 0);
+
+        /* nothing changes: no rewrite (same inode) over a few intervals */
+        struct stat before, after;
+        assert_int_equal(stat(path, &before), 0);
+        sleep(3);
+        assert_int_equal(stat(path, &after), 0);
+        assert_int_equal(before.st_ino, after.st_ino);
+
+        /* a change in the guest: the daemon goes, the file says so, it comes
+         * back with new data, Prometheus has it within an interval and a
+         * scrape (and what a query takes) */
+        stop_serving();
+        double gone = prom_wait_value(s, "guestinfod_up", 0, 10);
+        fprintf(stderr, "daemon gone: in Prometheus after %.2f s\n", gone);
+        assert_true(gone >= 0);
+        set_bytes(UUID_WEB, 0, 5 * GIB, 10 * GIB);
+        serve();
+        double seen = prom_wait_value(s, "guestinfod_vm_filesystem_used_bytes{name=\"web\",mount_point=\"/\"}",
+                                      5.0 * GIB, 10);
+        fprintf(stderr, "new used bytes: in Prometheus after %.2f s (interval " INTERVAL " s, scrape " SCRAPE ")\n",
+                seen);
+        assert_true(seen >= 0);
+        assert_true(seen <= 1.0 + 1.0 + 1.5);
+
+        int status = ctl_stop(&p, SIGTERM);
+        assert_int_equal(status, 0);
+        stop_serving();
+        prom_stack_stop(s);
+        /* no temporary file left behind */
+        char cmd[1024], *out = NULL;
+        snprintf(cmd, sizeof cmd, "ls -A %s", s->textdir);
+        char *const ls[] = { "sh", "-c", cmd, NULL };
+        assert_int_equal(harness_run(ls, T, &out), 0);
+        assert_string_equal(out, "guestinfod.prom\n");
+        free(out);
+}
+
+static bool file_contains(const char *path, const char *needle) {
+        char buf[65536];
+        FILE *f = fopen(path, "r");
+        if (!f)
+                return false;
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        return strstr(buf, needle) != NULL;
+}
+
+/* The real daemon on the test hypervisor: its PropertiesChanged make the
+ * rewrites, never more than one per interval, however many come. */
+static void test_textfile_follows_the_real_daemon(void **state) {
+        char dir[512], path[600];
+        CtlProcess p;
+        struct stat st;
+
+        assert_int_equal(harness_start_libvirtd(&H, "test"), 0);
+        assert_int_equal(harness_start_daemon(&H, H.uri, 30, NULL), 0);
+        snprintf(dir, sizeof dir, "%s/textfile-real", H.dir);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        snprintf(path, sizeof path, "%s/guestinfod.prom", dir);
+        assert_int_equal(ctl_start(&p, "--user", "metrics", "--textfile", dir, "--interval", INTERVAL, NULL), 0);
+        for (int i = 0; i < 100 && !file_contains(path, "guestinfod_vm_running{name=\"test\""); i++)
+                usleep(100 * 1000);
+        assert_true(file_contains(path, "guestinfod_vm_running{name=\"test\",uuid=\"" TEST_UUID "\"} 1\n"));
+        assert_true(file_contains(path, "guestinfod_libvirt_connected 1\n"));
+
+        /* six changes in a row, then quiet: each rewrite an interval or more
+         * after the one before, the last one with the last state */
+        assert_int_equal(stat(path, &st), 0);
+        ino_t ino = st.st_ino;
+        double start = harness_now(), writes[64];
+        size_t n = 0;
+        for (int i = 0; i < 6; i++)
+                assert_int_equal(harness_virsh(&H, i % 2 ? "resume test" : "suspend test"), 0);
+        assert_int_equal(harness_virsh(&H, "suspend test"), 0);
+        while (harness_now() < start + 6 && n < ELEMENTSOF(writes)) {
+                if (stat(path, &st) == 0 && st.st_ino != ino) {
+                        ino = st.st_ino;
+                        writes[n++] = harness_now();
+                }
+                usleep(20 * 1000);
+        }
+        fprintf(stderr, "rewrites after 7 changes:");
+        for (size_t i = 0; i < n; i++)
+                fprintf(stderr, " %.2f s", writes[i] - start);
+        fprintf(stderr, "\n");
+        assert_true(n >= 1);
+        assert_true(n <= 4);
+        for (size_t i = 1; i < n; i++)
+                assert_true(writes[i] - writes[i - 1] >= 0.95);
+        assert_true(file_contains(path, "guestinfod_vm_running{name=\"test\",uuid=\"" TEST_UUID "\"} 0\n"));
+
+        /* the daemon stops: the file says so */
+        assert_int_equal(harness_stop_daemon(&H), 0);
+        for (int i = 0; i < 50 && !file_contains(path, "guestinfod_up 0\n"); i++)
+                usleep(100 * 1000);
+        assert_true(file_contains(path, "guestinfod_up 0\n"));
+        assert_int_equal(ctl_stop(&p, SIGTERM), 0);
+        assert_int_equal(harness_stop_libvirtd(&H), 0);
+}
+
+static int teardown_children(void **state) {
+        ctl_stop_all();
+        prom_stack_stop(&stack);
+        stop_serving();
+        return 0;
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_teardown(test_output_passes_promtool, teardown_children),
+                cmocka_unit_test_teardown(test_too_big_for_one_message, teardown_children),
+                cmocka_unit_test_teardown(test_daemon_away, teardown_children),
+                cmocka_unit_test_teardown(test_usage_errors, teardown_children),
+                cmocka_unit_test_teardown(test_textfile_through_prometheus, teardown_children),
+                cmocka_unit_test_teardown(test_textfile_follows_the_real_daemon, teardown_children),
+        };
+        return cmocka_run_group_tests_name("metrics: guestinfoctl metrics with promtool, node-exporter, Prometheus",
+                                           tests, group_setup, group_teardown);
+}

@@ -1,0 +1,272 @@
+/* The Prometheus text of guestinfoctl metrics, without a bus: label values
+ * escaped, made valid UTF-8 and bounded (cli/prom-text.c), and the families
+ * built from VMs (cli/metrics.c), filesystems capped and deduplicated. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "metrics.h"
+#include "prom-text.h"
+
+static char *label(const char *value) {
+        static char buf[PROM_LABEL_BUF_MAX];
+        size_t n = prom_label_value(value, buf, sizeof buf);
+        assert_int_equal(n, strlen(buf));
+        return buf;
+}
+
+static void test_escapes_quotes_backslashes_newlines(void **state) {
+        assert_string_equal(label("plain"), "plain");
+        assert_string_equal(label("a\"b"), "a\\\"b");
+        assert_string_equal(label("a\\b"), "a\\\\b");
+        assert_string_equal(label("a\nb"), "a\\nb");
+        assert_string_equal(label("\\\"\n"), "\\\\\\\"\\n");
+        /* the others are kept as they are: the format allows any UTF-8 */
+        assert_string_equal(label("tab\there\r"), "tab\there\r");
+        assert_string_equal(label("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
+                            "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+        assert_string_equal(label(NULL), "");
+        assert_string_equal(label(""), "");
+}
+
+static void test_replaces_invalid_utf8(void **state) {
+        const char *fffd = "\xef\xbf\xbd";
+        char want[64];
+
+        snprintf(want, sizeof want, "a%sb", fffd);
+        assert_string_equal(label("a\xff"
+                                  "b"),
+                            want); /* not a lead byte */
+        assert_string_equal(label("a\xc0\xaf"
+                                  "b"),
+                            "a\xef\xbf\xbd\xef\xbf\xbd"
+                            "b"); /* overlong '/' */
+        assert_string_equal(label("a\xed\xa0\x80"
+                                  "b"),
+                            "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+                            "b"); /* surrogate */
+        assert_string_equal(label("a\xf4\x90\x80\x80"
+                                  "b"),
+                            "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+                            "b"); /* past U+10FFFF */
+        snprintf(want, sizeof want, "a%s%s", fffd, fffd);
+        assert_string_equal(label("a\xe2\x82"), want); /* cut short at the end: byte by byte */
+        snprintf(want, sizeof want, "%s\\\"", fffd);
+        assert_string_equal(label("\xc3\""), want); /* a quote is never eaten as a continuation */
+}
+
+static void test_bounds_length_on_a_character(void **state) {
+        char in[2000], want[2000];
+
+        /* exactly at the bound: kept whole */
+        memset(in, 'x', PROM_LABEL_VALUE_MAX);
+        in[PROM_LABEL_VALUE_MAX] = '\0';
+        assert_string_equal(label(in), in);
+
+        /* one more: cut, ending in "…" within the bound */
+        memset(in, 'x', PROM_LABEL_VALUE_MAX + 1);
+        in[PROM_LABEL_VALUE_MAX + 1] = '\0';
+        memset(want, 'x', PROM_LABEL_VALUE_MAX - 3);
+        strcpy(want + PROM_LABEL_VALUE_MAX - 3, "\xe2\x80\xa6");
+        assert_string_equal(label(in), want);
+        assert_int_equal(strlen(label(in)), PROM_LABEL_VALUE_MAX);
+
+        /* 3-byte characters: never cut inside one */
+        in[0] = '\0';
+        for (int i = 0; i < 200; i++)
+                strcat(in, "\xe2\x82\xac");
+        const char *out = label(in);
+        assert_true(strlen(out) <= PROM_LABEL_VALUE_MAX);
+        assert_int_equal(strlen(out) % 3, 0);
+        assert_string_equal(out + strlen(out) - 3, "\xe2\x80\xa6");
+
+        /* the worst case for escaping: every byte doubles, all within the buffer */
+        memset(in, '"', 1999);
+        in[1999] = '\0';
+        out = label(in);
+        assert_int_equal(strlen(out), 2 * (PROM_LABEL_VALUE_MAX - 3) + 3);
+
+        /* too small a buffer is refused, not overrun */
+        char small[8];
+        assert_int_equal(prom_label_value("x", small, sizeof small), sizeof small);
+}
+
+static void test_family_and_samples(void **state) {
+        PromText t = {};
+        const PromLabel l[] = { { "name", "a\"b" }, { "uuid", "u\n" } };
+
+        prom_family(&t, "m_bytes", "gauge", "Help with \\ and\nnewline.");
+        prom_sample_u64(&t, "m_bytes", l, 2, 18446744073709551615ULL);
+        prom_sample_double(&t, "m_bytes", NULL, 0, 1.5);
+        prom_sample_double(&t, "m_bytes", NULL, 0, 0.0 / 0.0);
+        prom_sample_double(&t, "m_bytes", NULL, 0, -1.0 / 0.0);
+        assert_false(t.failed);
+        assert_string_equal(t.data, "# HELP m_bytes Help with \\\\ and\\nnewline.\n"
+                                    "# TYPE m_bytes gauge\n"
+                                    "m_bytes{name=\"a\\\"b\",uuid=\"u\\n\"} 18446744073709551615\n"
+                                    "m_bytes 1.5\n"
+                                    "m_bytes NaN\n"
+                                    "m_bytes -Inf\n");
+        prom_text_reset(&t);
+        assert_int_equal(t.len, 0);
+        prom_text_done(&t);
+}
+
+/* ---- families ---- */
+
+static VmFilesystem fs(const char *disk, const char *mount, const char *type, uint64_t used, uint64_t total) {
+        return (VmFilesystem){ .disk_name = (char *) disk,
+                               .mount_point = (char *) mount,
+                               .type = (char *) type,
+                               .used_bytes = used,
+                               .total_bytes = total };
+}
+
+static size_t count(const char *text, const char *needle) {
+        size_t n = 0;
+        for (const char *p = text; (p = strstr(p, needle)); p++)
+                n++;
+        return n;
+}
+
+static void test_daemon_down_says_only_that(void **state) {
+        PromText t = {};
+        MetricsDaemon d = {};
+        metrics_write(&t, &d, NULL, 0);
+        assert_string_equal(t.data,
+                            "# HELP guestinfod_up Whether guestinfod answered on the bus when this was written.\n"
+                            "# TYPE guestinfod_up gauge\n"
+                            "guestinfod_up 0\n");
+        prom_text_done(&t);
+}
+
+static void test_families_of_vms(void **state) {
+        VmFilesystem f[] = {
+                fs("vda1", "/", "ext4", 1000, 4000),
+                fs("sr0", "/media/cd", "iso9660", 700, 700),
+        };
+        Vm vms[] = {
+                { .name = (char *) "web",
+                  .uuid = (char *) "u1",
+                  .state = (char *) "running",
+                  .agent_connected = 1,
+                  .agent_version = (char *) "7.2.0",
+                  .agent_probe_usec = 1700000000500000ULL,
+                  .has_guest_data = true,
+                  .os_id = (char *) "debian",
+                  .os_name = (char *) "Debian GNU/Linux",
+                  .os_version_id = (char *) "12",
+                  .kernel_release = (char *) "6.1.0",
+                  .user_count = 3,
+                  .filesystems = f,
+                  .n_filesystems = 2,
+                  .filesystem_count = 2 },
+                { .name = (char *) "off", .uuid = (char *) "u2", .state = (char *) "shutoff" },
+        };
+        MetricsDaemon d = { .up = true, .libvirt_connected = true, .domain_count = 2, .version = (char *) "1.0" };
+        PromText t = {};
+
+        metrics_write(&t, &d, vms, 2);
+        assert_false(t.failed);
+        const char *s = t.data;
+        assert_non_null(strstr(s, "\nguestinfod_up 1\n"));
+        assert_non_null(strstr(s, "\nguestinfod_info{version=\"1.0\"} 1\n"));
+        assert_non_null(strstr(s, "\nguestinfod_libvirt_connected 1\n"));
+        assert_non_null(strstr(s, "\nguestinfod_domains 2\n"));
+        assert_non_null(strstr(s, "\nguestinfod_vm_running{name=\"web\",uuid=\"u1\"} 1\n"));
+        assert_non_null(strstr(s, "\nguestinfod_vm_running{name=\"off\",uuid=\"u2\"} 0\n"));
+        assert_non_null(strstr(s, "\nguestinfod_vm_agent_connected{name=\"off\",uuid=\"u2\"} 0\n"));
+        assert_non_null(strstr(s, "\nguestinfod_vm_agent_last_probe_timestamp_seconds{name=\"web\",uuid=\"u1\"} "
+                                  "1700000000.5\n"));
+        /* a time that never was has no sample */
+        assert_null(strstr(s, "guestinfod_vm_agent_last_transition_timestamp_seconds{"));
+        assert_non_null(strstr(s, "\nguestinfod_vm_info{name=\"web\",uuid=\"u1\",os_id=\"debian\",os_name=\"Debian "
+                                  "GNU/Linux\",os_pretty_name=\"\",os_version=\"\",os_version_id=\"12\","
+                                  "kernel_release=\"6.1.0\",machine=\"\",hostname=\"\",agent_version=\"7.2.0\"} 1\n"));
+        assert_non_null(strstr(s, "\nguestinfod_vm_users{name=\"web\",uuid=\"u1\"} 3\n"));
+        assert_non_null(strstr(s, "\nguestinfod_vm_filesystem_capacity_bytes{name=\"web\",uuid=\"u1\",disk_name="
+                                  "\"vda1\",mount_point=\"/\",fs_type=\"ext4\"} 4000\n"));
+        assert_non_null(strstr(s, "\nguestinfod_vm_filesystem_used_bytes{name=\"web\",uuid=\"u1\",disk_name="
+                                  "\"sr0\",mount_point=\"/media/cd\",fs_type=\"iso9660\"} 700\n"));
+        assert_non_null(strstr(s, "\nguestinfod_vm_filesystems_dropped{name=\"web\",uuid=\"u1\"} 0\n"));
+        /* sizes unknown (0): no series, counted as dropped */
+        vms[0].filesystems[1].total_bytes = 0;
+        prom_text_reset(&t);
+        metrics_write(&t, &d, vms, 2);
+        s = t.data;
+        assert_null(strstr(s, "sr0"));
+        assert_non_null(strstr(s, "\nguestinfod_vm_filesystems_dropped{name=\"web\",uuid=\"u1\"} 1\n"));
+        /* no guest data, no guest series */
+        assert_null(strstr(s, "guestinfod_vm_users{name=\"off\""));
+        assert_null(strstr(s, "guestinfod_vm_info{name=\"off\""));
+        /* every family once, HELP before TYPE, its samples right after */
+        assert_int_equal(count(s, "# HELP "), 15);
+        assert_int_equal(count(s, "# TYPE "), 15);
+        for (const char *p = s; (p = strstr(p, "# TYPE ")); p++) {
+                char name[128];
+                assert_int_equal(sscanf(p, "# TYPE %127s", name), 1);
+                char help[160];
+                snprintf(help, sizeof help, "# HELP %s ", name);
+                assert_non_null(strstr(s, help));
+                assert_true(strstr(s, help) < p);
+        }
+        prom_text_done(&t);
+}
+
+static void test_filesystems_capped_and_deduplicated(void **state) {
+        enum { N = METRICS_MAX_FILESYSTEMS + 8 };
+        VmFilesystem f[N];
+        char mounts[N][32];
+        char longer[2][PROM_LABEL_VALUE_MAX + 20];
+
+        for (int i = 0; i < N; i++) {
+                snprintf(mounts[i], sizeof mounts[i], "/m%d", i);
+                f[i] = fs("vdb", mounts[i], "xfs", (uint64_t) i, 100);
+        }
+        /* the same twice, and two that differ only past the bound */
+        f[1] = fs("vdb", "/m0", "xfs", 1, 100);
+        memset(longer[0], 'a', sizeof longer[0] - 1), longer[0][sizeof longer[0] - 1] = '\0';
+        memcpy(longer[1], longer[0], sizeof longer[1]);
+        longer[1][PROM_LABEL_VALUE_MAX + 10] = 'b';
+        f[2] = fs("vdb", longer[0], "xfs", 2, 100);
+        f[3] = fs("vdb", longer[1], "xfs", 3, 100);
+
+        Vm vm = { .name = (char *) "many",
+                  .uuid = (char *) "u",
+                  .state = (char *) "running",
+                  .has_guest_data = true,
+                  .filesystems = f,
+                  .n_filesystems = N,
+                  .filesystem_count = N + 100 };
+        MetricsDaemon d = { .up = true };
+        PromText t = {};
+        metrics_write(&t, &d, &vm, 1);
+        assert_false(t.failed);
+        assert_int_equal(count(t.data, "\nguestinfod_vm_filesystem_used_bytes{"), METRICS_MAX_FILESYSTEMS);
+        assert_int_equal(count(t.data, "\nguestinfod_vm_filesystem_capacity_bytes{"), METRICS_MAX_FILESYSTEMS);
+        assert_int_equal(count(t.data, "mount_point=\"/m0\""), 2); /* capacity and used, once each */
+        char want[64];
+        snprintf(want, sizeof want, "\nguestinfod_vm_filesystems_dropped{name=\"many\",uuid=\"u\"} %d\n",
+                 N + 100 - METRICS_MAX_FILESYSTEMS);
+        assert_non_null(strstr(t.data, want));
+        prom_text_done(&t);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_escapes_quotes_backslashes_newlines),
+                cmocka_unit_test(test_replaces_invalid_utf8),
+                cmocka_unit_test(test_bounds_length_on_a_character),
+                cmocka_unit_test(test_family_and_samples),
+                cmocka_unit_test(test_daemon_down_says_only_that),
+                cmocka_unit_test(test_families_of_vms),
+                cmocka_unit_test(test_filesystems_capped_and_deduplicated),
+        };
+        return cmocka_run_group_tests_name("unit: Prometheus text of guestinfoctl metrics", tests, NULL, NULL);
+}
