@@ -406,7 +406,7 @@ static void test_list_is_the_spec(void **state) {
         /* the same, piped: tab-separated */
         char *want;
         out = run_ok(false, "list", NULL, NULL);
-        assert_true(asprintf(&want, VM "\trunning\tyes\t%s\t%s\t%s\n", pretty, hostname, ipv4) > 0);
+        assert_true(asprintf(&want, VM "\trunning\tyes\tyes\t%s\t%s\t%s\n", pretty, hostname, ipv4) > 0);
         assert_string_equal(out, want);
         free(out), free(want);
         free(pretty), free(hostname), free(ipv4);
