@@ -131,9 +131,10 @@ def case_vm_page(s):
     assert text_of(s, "#gi-vm-state") == "Running"
     assert text_of(s, "#gi-uuid") == uuid
     assert text_of(s, "#gi-agent-connected") == "no"
-    # The test driver has no agent: the page says why there is no guest data.
-    assert text_of(s, "#gi-os .gi-missing") == "The guest agent is not connected."
-    assert text_of(s, "#gi-reason") == "The guest agent is not connected."
+    # The test driver's domain has no agent channel: the page says so, from
+    # the daemon's GuestDataReason.
+    assert text_of(s, "#gi-os .gi-missing") == "The VM has no guest agent channel.", text_of(s, "#gi-os .gi-missing")
+    assert text_of(s, "#gi-reason") == "The VM has no guest agent channel."
     # Its interfaces come from the domain XML, without an agent.
     assert mac in text_of(s, "#gi-net-table"), (mac, text_of(s, "#gi-net-table"))
     s.find("#gi-back").click()
