@@ -686,6 +686,208 @@ static void test_apply_result_table(void **state) {
         }
 }
 
+/* ---- freshness: each kind's state, and the reasons ---- */
+
+static const KindStatus *kind_status(Manager *m, unsigned kind) {
+        return &dom(m)->status[guest_kind_index(kind)];
+}
+
+/* Only what answered comes back as data. */
+static void only_answered(VirtMsg *r) {
+        unsigned ok = 0;
+        for (int i = 0; i < GUEST_KIND_COUNT; i++)
+                if (r->data.outcome[i] == KIND_OUTCOME_OK)
+                        ok |= guest_kinds[i].kind;
+        if (r->data.guest)
+                r->data.guest->kinds = ok & ~(unsigned) GUEST_KIND_AGENT;
+}
+
+static void set_command_enabled(VirtMsg *r, unsigned kind, bool listed, bool enabled) {
+        AgentInfo *a = r->data.agent;
+        for (size_t i = 0; i < a->n_commands; i++)
+                if (strcmp(a->commands[i].name, guest_kind_info(kind)->command) == 0) {
+                        if (listed)
+                                a->commands[i].enabled = enabled;
+                        else
+                                a->commands[i].name[0] = '_'; /* another command */
+                }
+}
+
+static void test_kind_states_follow_outcomes(void **state) {
+        Manager *m = *state;
+
+        manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
+        for (int i = 0; i < GUEST_KIND_COUNT; i++)
+                assert_int_equal(dom(m)->status[i].state, KIND_STATE_NOT_ASKED);
+
+        VirtMsg *r = result(GUEST_KIND_ALL, "guest", NULL);
+        set_command_enabled(r, GUEST_KIND_OS, false, false);
+        set_command_enabled(r, GUEST_KIND_USERS, true, false);
+        set_outcome(r, GUEST_KIND_OS, KIND_OUTCOME_UNSUPPORTED);
+        set_outcome(r, GUEST_KIND_USERS, KIND_OUTCOME_UNSUPPORTED);
+        set_outcome(r, GUEST_KIND_FILESYSTEMS, KIND_OUTCOME_FAILED);
+        r->data.messages[guest_kind_index(GUEST_KIND_FILESYSTEMS)] = strdup("guest info failed: boom");
+        set_outcome(r, GUEST_KIND_INTERFACES, KIND_OUTCOME_HUNG);
+        r->data.messages[guest_kind_index(GUEST_KIND_INTERFACES)] = strdup("Guest agent is not responding");
+        set_outcome(r, GUEST_KIND_TIMEZONE, KIND_OUTCOME_NONE);
+        only_answered(r);
+        manager_apply(m, r);
+
+        assert_int_equal(kind_status(m, GUEST_KIND_AGENT)->state, KIND_STATE_FRESH);
+        assert_true(kind_status(m, GUEST_KIND_AGENT)->collected_usec > 0);
+        assert_int_equal(kind_status(m, GUEST_KIND_HOSTNAME)->state, KIND_STATE_FRESH);
+        assert_int_equal(kind_status(m, GUEST_KIND_FSFREEZE)->state, KIND_STATE_FRESH);
+        /* not listed: unsupported; listed disabled: disabled; neither is a failure */
+        assert_int_equal(kind_status(m, GUEST_KIND_OS)->state, KIND_STATE_UNSUPPORTED);
+        assert_int_equal(kind_status(m, GUEST_KIND_USERS)->state, KIND_STATE_DISABLED);
+        assert_int_equal(dom(m)->collect.failing_kinds & (GUEST_KIND_OS | GUEST_KIND_USERS), 0);
+        /* failed, with its own reason; never collected */
+        assert_int_equal(kind_status(m, GUEST_KIND_FILESYSTEMS)->state, KIND_STATE_FAILED);
+        assert_string_equal(kind_status(m, GUEST_KIND_FILESYSTEMS)->message, "guest info failed: boom");
+        assert_int_equal(kind_status(m, GUEST_KIND_FILESYSTEMS)->collected_usec, 0);
+        assert_int_equal(kind_status(m, GUEST_KIND_INTERFACES)->state, KIND_STATE_TIMED_OUT);
+        assert_string_equal(kind_status(m, GUEST_KIND_INTERFACES)->message, "Guest agent is not responding");
+        /* not asked after a hang: timed out too, saying so */
+        assert_int_equal(kind_status(m, GUEST_KIND_TIMEZONE)->state, KIND_STATE_TIMED_OUT);
+        assert_non_null(strstr(kind_status(m, GUEST_KIND_TIMEZONE)->message, "not asked"));
+        assert_string_equal(dom(m)->reason, "");
+
+        /* filesystems answers: fresh, no message */
+        due_now(m, GUEST_KIND_FILESYSTEMS);
+        manager_apply(m, result(GUEST_KIND_FILESYSTEMS, NULL, NULL));
+        uint64_t collected = kind_status(m, GUEST_KIND_FILESYSTEMS)->collected_usec;
+        assert_int_equal(kind_status(m, GUEST_KIND_FILESYSTEMS)->state, KIND_STATE_FRESH);
+        assert_null(kind_status(m, GUEST_KIND_FILESYSTEMS)->message);
+        assert_true(collected > 0);
+        /* and fails again: the value kept is visibly older, its time kept */
+        due_now(m, GUEST_KIND_FILESYSTEMS);
+        r = result(GUEST_KIND_FILESYSTEMS, NULL, NULL);
+        set_outcome(r, GUEST_KIND_FILESYSTEMS, KIND_OUTCOME_FAILED);
+        r->data.messages[guest_kind_index(GUEST_KIND_FILESYSTEMS)] = strdup("again");
+        only_answered(r);
+        manager_apply(m, r);
+        assert_int_equal(kind_status(m, GUEST_KIND_FILESYSTEMS)->state, KIND_STATE_FAILED);
+        assert_int_equal(kind_status(m, GUEST_KIND_FILESYSTEMS)->collected_usec, collected);
+
+        /* the agent goes: every kind back to not asked, no time */
+        manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_DISCONNECTED));
+        for (int i = 0; i < GUEST_KIND_COUNT; i++) {
+                assert_int_equal(dom(m)->status[i].state, KIND_STATE_NOT_ASKED);
+                assert_int_equal(dom(m)->status[i].collected_usec, 0);
+        }
+        assert_string_equal(dom(m)->reason, DOMAIN_REASON_AGENT_NOT_CONNECTED);
+}
+
+static void test_freeze_keeps_values_and_the_thaw_collects_everything(void **state) {
+        Manager *m = *state;
+
+        manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
+        manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
+        assert_string_equal(guest_freeze_to_string(dom(m)->guest->fsfreeze), "thawed");
+        uint64_t users_collected = kind_status(m, GUEST_KIND_USERS)->collected_usec;
+
+        /* frozen: the worker asked the freeze first and nothing after it */
+        due_now(m, GUEST_KIND_USERS);
+        VirtMsg *r = result(GUEST_KIND_USERS, NULL, NULL);
+        r->data.guest->fsfreeze = GUEST_FREEZE_FROZEN;
+        set_outcome(r, GUEST_KIND_USERS, KIND_OUTCOME_FROZEN);
+        only_answered(r);
+        log_buf[0] = '\0';
+        manager_apply(m, r);
+        assert_true(domain_frozen(dom(m)));
+        assert_string_equal(dom(m)->reason, DOMAIN_REASON_FROZEN);
+        assert_int_equal(kind_status(m, GUEST_KIND_USERS)->state, KIND_STATE_FROZEN);
+        assert_int_equal(kind_status(m, GUEST_KIND_USERS)->collected_usec, users_collected);
+        assert_int_equal(dom(m)->collect.failing_kinds, 0);
+        /* the values stay */
+        assert_string_equal(dom(m)->guest->hostname, "guest");
+        assert_true(dom(m)->guest_exported);
+
+        /* while frozen, the next job plans what the agent's list (read
+         * while frozen: nearly all disabled) would skip: the worker decides */
+        due_now(m, GUEST_KIND_USERS);
+        assert_int_equal(dom(m)->collect.plan[guest_kind_index(GUEST_KIND_USERS)], KIND_PLAN_TYPED);
+        assert_int_equal(dom(m)->collect.plan[GUEST_KIND_FSFREEZE_INDEX], KIND_PLAN_RAW);
+        /* thawed: everything asked again at once */
+        r = result(GUEST_KIND_USERS, NULL, NULL);
+        manager_apply(m, r);
+        assert_false(domain_frozen(dom(m)));
+        assert_true(dom(m)->collect.collecting);
+        assert_int_equal(dom(m)->collect.kinds, GUEST_KIND_ALL);
+        assert_int_equal(kind_status(m, GUEST_KIND_USERS)->state, KIND_STATE_FRESH);
+}
+
+static void test_refused_as_frozen_asks_the_freeze_at_once(void **state) {
+        Manager *m = *state;
+
+        manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
+        manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
+        /* frozen between the freeze's answer and the users' call */
+        due_now(m, GUEST_KIND_USERS);
+        VirtMsg *r = result(GUEST_KIND_USERS, NULL, NULL);
+        set_outcome(r, GUEST_KIND_USERS, KIND_OUTCOME_FAILED);
+        r->data.messages[guest_kind_index(GUEST_KIND_USERS)] =
+                strdup("guest info failed: Command guest-get-users has been disabled: the agent is in frozen state");
+        only_answered(r);
+        manager_apply(m, r);
+        assert_int_equal(kind_status(m, GUEST_KIND_USERS)->state, KIND_STATE_FROZEN);
+        assert_int_equal(dom(m)->collect.failing_kinds, 0);
+        assert_true(dom(m)->collect.collecting);
+        assert_int_equal(dom(m)->collect.kinds, GUEST_KIND_FSFREEZE);
+}
+
+static void test_raw_fallback_is_kept(void **state) {
+        Manager *m = *state;
+
+        manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
+        VirtMsg *r = result(GUEST_KIND_ALL, "guest", NULL);
+        r->data.raw_fallback_kinds = GUEST_KIND_USERS;
+        manager_apply(m, r);
+        assert_int_equal(dom(m)->collect.raw_kinds, GUEST_KIND_USERS);
+        assert_int_equal(dom(m)->collect.failing_kinds, 0);
+        due_now(m, GUEST_KIND_USERS);
+        assert_int_equal(dom(m)->collect.plan[guest_kind_index(GUEST_KIND_USERS)], KIND_PLAN_RAW);
+}
+
+static void test_reasons(void **state) {
+        Manager *m = *state;
+
+        manager_apply(m, domain_msg(DOMAIN_STATE_SHUTOFF, AGENT_STATE_INACTIVE));
+        assert_string_equal(dom(m)->reason, DOMAIN_REASON_NOT_RUNNING);
+        manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_NO_CHANNEL));
+        assert_string_equal(dom(m)->reason, DOMAIN_REASON_NO_AGENT_CHANNEL);
+        manager_apply(m, domain_msg(DOMAIN_STATE_PAUSED, AGENT_STATE_DISCONNECTED));
+        assert_string_equal(dom(m)->reason, DOMAIN_REASON_PAUSED);
+        manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_DISCONNECTED));
+        assert_string_equal(dom(m)->reason, DOMAIN_REASON_AGENT_NOT_CONNECTED);
+        manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
+        assert_string_equal(dom(m)->reason, DOMAIN_REASON_COLLECTING);
+
+        /* the agent hangs on its own guest-info */
+        VirtMsg *r = result(GUEST_KIND_ALL, NULL, "Guest agent is not responding");
+        r->data.outcome[GUEST_KIND_AGENT_INDEX] = KIND_OUTCOME_HUNG;
+        manager_apply(m, r);
+        assert_string_equal(dom(m)->reason, DOMAIN_REASON_AGENT_TIMED_OUT);
+        assert_int_equal(kind_status(m, GUEST_KIND_OS)->state, KIND_STATE_TIMED_OUT);
+
+        /* it answers, with nothing but guest-info */
+        due_now(m, GUEST_KIND_ALL);
+        r = result(GUEST_KIND_ALL, NULL, NULL);
+        for (int i = 0; i < GUEST_KIND_COUNT; i++)
+                if (guest_kinds[i].command) {
+                        set_command_enabled(r, guest_kinds[i].kind, false, false);
+                        r->data.outcome[i] = KIND_OUTCOME_UNSUPPORTED;
+                }
+        only_answered(r);
+        manager_apply(m, r);
+        assert_string_equal(dom(m)->reason, DOMAIN_REASON_AGENT_LACKS_COMMANDS);
+        assert_false(dom(m)->guest_exported);
+
+        /* libvirt lost: said on every domain, whatever else */
+        manager_apply(m, virt_msg_new(VIRT_MSG_DISCONNECTED));
+        assert_string_equal(dom(m)->reason, DOMAIN_REASON_LIBVIRT_DISCONNECTED);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_full_collection_when_agent_connects, setup, teardown),
@@ -699,6 +901,12 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_too_big_list_goes_raw, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_plan_follows_the_agent, setup, teardown),
                 cmocka_unit_test(test_apply_result_table),
+                cmocka_unit_test_setup_teardown(test_kind_states_follow_outcomes, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_freeze_keeps_values_and_the_thaw_collects_everything, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_refused_as_frozen_asks_the_freeze_at_once, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_raw_fallback_is_kept, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_reasons, setup, teardown),
         };
         return cmocka_run_group_tests_name("collect", tests, NULL, NULL);
 }
