@@ -130,6 +130,14 @@ static Table *kind_status_table(const Vm *vm) {
         return t;
 }
 
+/* The agent gave this kind in this session: its values are not just 0s. */
+static bool kind_collected(const Vm *vm, const char *kind) {
+        for (size_t i = 0; i < vm->n_kind_status; i++)
+                if (streq(vm->kind_status[i].kind, kind))
+                        return vm->kind_status[i].collected_usec != 0;
+        return false;
+}
+
 static void print_os(const Vm *vm) {
         char tz[128], offset[16];
 
@@ -148,6 +156,16 @@ static void print_os(const Vm *vm) {
         format_utc_offset(vm->timezone_offset, offset, sizeof offset);
         snprintf(tz, sizeof tz, "%s (UTC%s)", vm->timezone_name ? vm->timezone_name : "", offset);
         field("Timezone", tz, true);
+        char buf[96];
+        if (kind_collected(vm, "vcpus")) {
+                snprintf(buf, sizeof buf, "%u of %u online (%u may go offline)", vm->vcpus_online, vm->vcpus_configured,
+                         vm->vcpus_offlinable);
+                field("vCPUs", buf, true);
+        }
+        if (kind_collected(vm, "load")) {
+                snprintf(buf, sizeof buf, "%.2f %.2f %.2f (1, 5, 15 min)", vm->load[0], vm->load[1], vm->load[2]);
+                field("Load average", buf, true);
+        }
 }
 
 /* Prints the table under a heading; false when out of memory. */
@@ -409,14 +427,25 @@ static int print_json(const Vm *vm) {
                                : json_null();
         json_t *tz =
                 g ? json_pack("{s:s?, s:i}", "name", vm->timezone_name, "offset", vm->timezone_offset) : json_null();
+        /* null until the agent gave them (an older agent has no guest-get-load) */
+        json_t *vcpus = g && kind_collected(vm, "vcpus")
+                                ? json_pack("{s:I, s:I, s:I}", "configured", (json_int_t) vm->vcpus_configured, "online",
+                                            (json_int_t) vm->vcpus_online, "offlinable",
+                                            (json_int_t) vm->vcpus_offlinable)
+                                : json_null();
+        json_t *load = g && kind_collected(vm, "load") ? json_pack("{s:f, s:f, s:f}", "load1", vm->load[0], "load5",
+                                                                   vm->load[1], "load15", vm->load[2])
+                                                       : json_null();
 
         /* without guest data its keys are null, so a script can tell "no
          * agent" from "no users" */
-        return json_print(json_pack("{s:s?, s:s?, s:s?, s:b, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+        return json_print(json_pack("{s:s?, s:s?, s:s?, s:b, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+                                    "s:o}",
                                     "name", vm->name, "uuid", vm->uuid, "state", vm->state, "persistent",
                                     vm->persistent, "id", vm->id, "agent", agent, "guestData", data, "os",
                                     g ? os_json(vm) : json_null(), "hostname",
-                                    json_string_or_null(g ? vm->hostname : NULL), "timezone", tz, "interfaces",
+                                    json_string_or_null(g ? vm->hostname : NULL), "timezone", tz, "vcpus", vcpus,
+                                    "loadAverage", load, "interfaces",
                                     interfaces_json(vm), "filesystems", g ? filesystems_json(vm) : json_null(),
                                     "filesystemCount", g ? json_integer(vm->filesystem_count) : json_null(), "users",
                                     g ? users_json(vm) : json_null(), "userCount",

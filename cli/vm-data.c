@@ -319,6 +319,20 @@ static int read_filesystems(sd_bus_message *m, Vm *vm, size_t offset) {
         return sd_bus_message_exit_container(m);
 }
 
+static int read_vcpus(sd_bus_message *m, Vm *vm, size_t offset) {
+        int r = sd_bus_message_enter_container(m, 'r', VCPUS_FIELDS);
+        if (r >= 0)
+                r = sd_bus_message_read(m, "uuu", &vm->vcpus_configured, &vm->vcpus_online, &vm->vcpus_offlinable);
+        if (r >= 0)
+                r = skip_extra(m);
+        return r < 0 ? r : sd_bus_message_exit_container(m);
+}
+
+static int read_load_average(sd_bus_message *m, Vm *vm, size_t offset) {
+        int r = sd_bus_message_read(m, LOAD_AVERAGE_SIGNATURE, &vm->load[0], &vm->load[1], &vm->load[2]);
+        return r < 0 ? r : 0;
+}
+
 static int read_kind_status(sd_bus_message *m, Vm *vm, size_t offset) {
         const char *kind, *state, *message;
         uint64_t collected;
@@ -389,6 +403,8 @@ static const Property os_properties[] = {
         FIELD("Hostname", "s", read_string, hostname),
         FIELD("TimezoneName", "s", read_string, timezone_name),
         FIELD("TimezoneOffset", "i", read_int32, timezone_offset),
+        LIST("Vcpus", VCPUS_SIGNATURE, read_vcpus),
+        LIST("LoadAverage", LOAD_AVERAGE_SIGNATURE, read_load_average),
         {},
 };
 

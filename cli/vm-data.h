@@ -102,6 +102,8 @@ typedef struct Vm {
         char *hostname;
         char *timezone_name;
         int32_t timezone_offset;
+        uint32_t vcpus_configured, vcpus_online, vcpus_offlinable; /* OS.Vcpus */
+        double load[3];                                            /* OS.LoadAverage: 1, 5, 15 min */
         VmUser *users;
         size_t n_users;
         uint32_t user_count;

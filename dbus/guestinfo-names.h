@@ -82,3 +82,8 @@
         "sst"                                                                                                          \
         "s" EXTRA_SIGNATURE
 #define KIND_STATUS_SIGNATURE "(" KIND_STATUS_FIELDS ")"
+/* OS.Vcpus: configured, online, offlinable, more */
+#define VCPUS_FIELDS "uuu" EXTRA_SIGNATURE
+#define VCPUS_SIGNATURE "(" VCPUS_FIELDS ")"
+/* OS.LoadAverage: over 1, 5 and 15 minutes */
+#define LOAD_AVERAGE_SIGNATURE "(ddd)"

@@ -156,6 +156,13 @@ void guest_info_take_kinds(GuestInfo *dst, GuestInfo *src) {
         }
         if (k & GUEST_KIND_FSFREEZE)
                 dst->fsfreeze = src->fsfreeze;
+        if (k & GUEST_KIND_VCPUS) {
+                dst->vcpus_configured = src->vcpus_configured;
+                dst->vcpus_online = src->vcpus_online;
+                dst->vcpus_offlinable = src->vcpus_offlinable;
+        }
+        if (k & GUEST_KIND_LOAD)
+                memcpy(dst->load, src->load, sizeof dst->load);
         dst->kinds |= k;
 }
 

@@ -126,6 +126,10 @@ typedef struct GuestInfo {
         GuestInterface *interfaces;
         size_t n_interfaces, n_interfaces_reported;
         GuestFreeze fsfreeze;
+        /* guest-get-vcpus: vCPUs the guest sees, online, offlinable */
+        unsigned vcpus_configured, vcpus_online, vcpus_offlinable;
+        /* guest-get-load: the 1, 5 and 15 minute load averages */
+        double load[3];
 } GuestInfo;
 
 GuestInfo *guest_info_new(void);

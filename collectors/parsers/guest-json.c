@@ -18,6 +18,8 @@
 #include "guest-json.h"
 #include "guest-builder.h"
 #include "guest-data.h"
+#include "guest-load.h"
+#include "guest-vcpus.h"
 #include "json-budget.h"
 
 /* The first elements of the reply's "return" array that fit keep, parsed,
@@ -178,9 +180,33 @@ static int freeze_from_agent_json(const char *json, size_t len, GuestInfo **ret)
         return 0;
 }
 
+/* guest-get-vcpus and guest-get-load: their own decoders, bounded there. */
+static int scalars_from_agent_json(unsigned kind, const char *json, size_t len, GuestInfo **ret) {
+        GuestVcpus v = { 0 };
+        GuestLoad l = { 0 };
+        int r = kind == GUEST_KIND_VCPUS ? guest_vcpus_from_agent_json(json, len, &v)
+                                         : guest_load_from_agent_json(json, len, &l);
+        if (r < 0)
+                return r;
+        GuestInfo *g = guest_info_new();
+        if (!g)
+                return -ENOMEM;
+        g->kinds = kind;
+        g->vcpus_configured = v.configured;
+        g->vcpus_online = v.online;
+        g->vcpus_offlinable = v.offlinable;
+        g->load[0] = l.load1;
+        g->load[1] = l.load5;
+        g->load[2] = l.load15;
+        *ret = g;
+        return 0;
+}
+
 int guest_info_from_agent_json(unsigned kind, const char *json, size_t len, GuestInfo **ret) {
         if (kind == GUEST_KIND_FSFREEZE)
                 return freeze_from_agent_json(json, len, ret);
+        if (kind == GUEST_KIND_VCPUS || kind == GUEST_KIND_LOAD)
+                return scalars_from_agent_json(kind, json, len, ret);
         size_t entry_max = kind == GUEST_KIND_USERS         ? JSON_USER_MAX
                            : kind == GUEST_KIND_FILESYSTEMS ? JSON_FILESYSTEM_MAX
                            : kind == GUEST_KIND_INTERFACES  ? JSON_INTERFACE_MAX

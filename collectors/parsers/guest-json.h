@@ -17,5 +17,7 @@
  * bus type is the agent's own (it has no domain alias). Returns 0, -EINVAL
  * (not such a reply), -E2BIG (over AGENT_REPLY_JSON_MAX) or -ENOMEM. */
 /* guest-fsfreeze-status (GUEST_KIND_FSFREEZE): {"return":"thawed"} or
- * {"return":"frozen"}; any other value is -EINVAL. */
+ * {"return":"frozen"}; any other value is -EINVAL. guest-get-vcpus and
+ * guest-get-load (GUEST_KIND_VCPUS, _LOAD): as guest-vcpus.h and
+ * guest-load.h read them. */
 int guest_info_from_agent_json(unsigned kind, const char *json, size_t len, GuestInfo **ret);

@@ -110,6 +110,28 @@ const GuestKindInfo guest_kinds[GUEST_KIND_COUNT] = {
                 .interface = BUS_DOMAIN,
                 .properties = PROPERTIES("FsFreezeStatus"),
         },
+        {
+                /* what virDomainGetGuestVcpus asks, read raw like the freeze */
+                .kind = GUEST_KIND_VCPUS,
+                .name = "vcpus",
+                .interval_sec = 60,
+                .command = "guest-get-vcpus",
+                .raw_command = "{\"execute\":\"guest-get-vcpus\"}",
+                .interface = BUS_OS,
+                .properties = PROPERTIES("Vcpus"),
+                .exported = true,
+        },
+        {
+                /* libvirt 9.0 has no call for it */
+                .kind = GUEST_KIND_LOAD,
+                .name = "load",
+                .interval_sec = 60,
+                .command = "guest-get-load",
+                .raw_command = "{\"execute\":\"guest-get-load\"}",
+                .interface = BUS_OS,
+                .properties = PROPERTIES("LoadAverage"),
+                .exported = true,
+        },
 };
 
 int guest_kind_index(unsigned kind) {

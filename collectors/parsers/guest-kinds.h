@@ -17,10 +17,12 @@ typedef enum GuestKind {
         GUEST_KIND_FILESYSTEMS = 1u << 5, /* guest-get-fsinfo (+ guest-get-disks) */
         GUEST_KIND_INTERFACES = 1u << 6,  /* guest-network-get-interfaces */
         GUEST_KIND_FSFREEZE = 1u << 7,    /* guest-fsfreeze-status */
-        GUEST_KIND_ALL = (1u << 8) - 1,
+        GUEST_KIND_VCPUS = 1u << 8,       /* guest-get-vcpus */
+        GUEST_KIND_LOAD = 1u << 9,        /* guest-get-load (qemu-ga 10.0) */
+        GUEST_KIND_ALL = (1u << 10) - 1,
 } GuestKind;
 
-#define GUEST_KIND_COUNT 8       /* bits of GuestKind */
+#define GUEST_KIND_COUNT 10      /* bits of GuestKind */
 #define GUEST_KIND_AGENT_INDEX 0 /* the agent's own kind comes first: the others depend on it */
 #define GUEST_KIND_FSFREEZE_INDEX 7
 

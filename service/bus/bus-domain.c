@@ -318,6 +318,27 @@ DEFINE_GETTER(property_get_hostname, "s", str_or_empty(d->guest ? d->guest->host
 DEFINE_GETTER(property_get_timezone_name, "s", str_or_empty(d->guest ? d->guest->timezone_name : NULL))
 DEFINE_GETTER(property_get_timezone_offset, "i", d->guest ? d->guest->timezone_offset : 0)
 
+static int property_get_vcpus(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Domain *d = userdata;
+        const GuestInfo *g = d->guest;
+        int r = sd_bus_message_open_container(reply, 'r', VCPUS_FIELDS);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "uuu", g ? g->vcpus_configured : 0, g ? g->vcpus_online : 0,
+                                          g ? g->vcpus_offlinable : 0);
+        if (r >= 0)
+                r = append_extra(reply);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int property_get_load_average(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Domain *d = userdata;
+        const GuestInfo *g = d->guest;
+        return sd_bus_message_append(reply, LOAD_AVERAGE_SIGNATURE, g ? g->load[0] : 0.0, g ? g->load[1] : 0.0,
+                                     g ? g->load[2] : 0.0);
+}
+
 #define OS_PROPERTY(name, getter) SD_BUS_PROPERTY(name, "s", getter, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
 
 static const sd_bus_vtable os_vtable[] = {
@@ -335,6 +356,9 @@ static const sd_bus_vtable os_vtable[] = {
         OS_PROPERTY("Hostname", property_get_hostname),
         OS_PROPERTY("TimezoneName", property_get_timezone_name),
         SD_BUS_PROPERTY("TimezoneOffset", "i", property_get_timezone_offset, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Vcpus", VCPUS_SIGNATURE, property_get_vcpus, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("LoadAverage", LOAD_AVERAGE_SIGNATURE, property_get_load_average, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END,
 };
 
@@ -621,6 +645,8 @@ static const struct {
         { DOMAIN_PROPERTY_GUEST_DATA_STATUS, DOMAIN_INTERFACE, "GuestDataStatus" },
         { DOMAIN_PROPERTY_GUEST_DATA_REASON, DOMAIN_INTERFACE, "GuestDataReason" },
         { DOMAIN_PROPERTY_FS_FREEZE_STATUS, DOMAIN_INTERFACE, "FsFreezeStatus" },
+        { DOMAIN_PROPERTY_OS_VCPUS, OS_INTERFACE, "Vcpus" },
+        { DOMAIN_PROPERTY_OS_LOAD_AVERAGE, OS_INTERFACE, "LoadAverage" },
 };
 
 const char *bus_domain_property_name(unsigned bit, const char **ret_interface) {

@@ -457,7 +457,9 @@ void collect_apply_result(CollectScheduler *s, Domain *d, VirtMsg *msg, CollectR
         if (msg->error) {
                 finished(report, &d->collect.waiting[0], msg->error);
         } else {
-                log_debug("Collected %#x of %#x from the agent of '%s' in %.3f s.", answered, requested, d->log_name,
+                /* "(everything)": what tests and readers look for, whatever the kinds */
+                log_debug("Collected %#x of %#x%s from the agent of '%s' in %.3f s.", answered, requested,
+                          (requested & GUEST_KIND_ALL) == GUEST_KIND_ALL ? " (everything)" : "", d->log_name,
                           msg->data.duration_usec / 1e6);
 
                 bool was_frozen = domain_frozen(d);

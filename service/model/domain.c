@@ -284,6 +284,17 @@ static unsigned filesystems_changes(const GuestInfo *old, const GuestInfo *fresh
         return c;
 }
 
+static unsigned vcpus_changes(const GuestInfo *old, const GuestInfo *fresh) {
+        return old->vcpus_configured == fresh->vcpus_configured && old->vcpus_online == fresh->vcpus_online &&
+                               old->vcpus_offlinable == fresh->vcpus_offlinable
+                       ? 0
+                       : DOMAIN_PROPERTY_OS_VCPUS;
+}
+
+static unsigned load_changes(const GuestInfo *old, const GuestInfo *fresh) {
+        return memcmp(old->load, fresh->load, sizeof old->load) == 0 ? 0 : DOMAIN_PROPERTY_OS_LOAD_AVERAGE;
+}
+
 static unsigned fsfreeze_changes(const GuestInfo *old, const GuestInfo *fresh) {
         return old->fsfreeze == fresh->fsfreeze ? 0 : DOMAIN_PROPERTY_FS_FREEZE_STATUS;
 }
@@ -311,6 +322,8 @@ static const struct {
         { GUEST_KIND_FILESYSTEMS, DOMAIN_PROPERTY_FILESYSTEMS | DOMAIN_PROPERTY_FILESYSTEM_COUNT, filesystems_changes },
         { GUEST_KIND_INTERFACES, DOMAIN_PROPERTY_INTERFACES, NULL },
         { GUEST_KIND_FSFREEZE, DOMAIN_PROPERTY_FS_FREEZE_STATUS, fsfreeze_changes },
+        { GUEST_KIND_VCPUS, DOMAIN_PROPERTY_OS_VCPUS, vcpus_changes },
+        { GUEST_KIND_LOAD, DOMAIN_PROPERTY_OS_LOAD_AVERAGE, load_changes },
 };
 
 unsigned domain_kind_properties(unsigned kinds) {

@@ -47,6 +47,10 @@ typedef enum DomainProperty {
         DOMAIN_PROPERTY_GUEST_DATA_STATUS = 1u << 27,
         DOMAIN_PROPERTY_GUEST_DATA_REASON = 1u << 28,
         DOMAIN_PROPERTY_FS_FREEZE_STATUS = 1u << 29,
+        /* org.guestinfod.GuestInfo1.OS again; the last bits of an unsigned:
+         * the next property widens them */
+        DOMAIN_PROPERTY_OS_VCPUS = 1u << 30,
+        DOMAIN_PROPERTY_OS_LOAD_AVERAGE = 1u << 31,
 } DomainProperty;
 
 /* Room for every DomainProperty bit (one per bit of an unsigned). */

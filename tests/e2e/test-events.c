@@ -132,7 +132,7 @@ static unsigned full_collections(void) {
         unsigned n = 0;
         FILE *f = fopen(H.daemon_log, "re");
         while (f && fgets(line, sizeof line, f))
-                if (strstr(line, " of 0xff from the agent of '" AGENT_VM "'"))
+                if (strstr(line, " (everything) from the agent of '" AGENT_VM "'"))
                         n++;
         if (f)
                 fclose(f);

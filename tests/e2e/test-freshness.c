@@ -28,8 +28,12 @@
 #define AGENT_TIMEOUT_S 3
 
 /* The kinds the daemon publishes today, in GuestDataStatus's order. */
-static const char *const kinds[] = { "agent", "os",          "hostname",   "timezone",
-                                     "users", "filesystems", "interfaces", "fsfreeze" };
+static const char *const kinds[] = { "agent",       "os",         "hostname", "timezone", "users",
+                                     "filesystems", "interfaces", "fsfreeze", "vcpus",    "load" };
+#define LOAD 9 /* qemu-ga 7.2 has no guest-get-load (10.0): never asked */
+/* every kind the real agent answers, fresh; the load unsupported */
+static const char *const all_fresh[] = { "fresh", "fresh", "fresh", "fresh", "fresh",
+                                         "fresh", "fresh", "fresh", "fresh", "unsupported" };
 #define N_KINDS (sizeof kinds / sizeof *kinds)
 
 typedef struct KindRow {
@@ -64,11 +68,14 @@ static int group_setup(void **state) {
         assert_int_equal(guest_define(&H, PLAIN_VM, PLAIN_UUID, "guest.env", dir, false), 0);
         set_path(agent_path, sizeof agent_path, AGENT_UUID);
         set_path(plain_path, sizeof plain_path, PLAIN_UUID);
+        /* two vCPUs, one of which the guest can take offline */
+        assert_int_equal(harness_virsh(&H, "setvcpus %s 2 --config --maximum", AGENT_VM), 0);
+        assert_int_equal(harness_virsh(&H, "setvcpus %s 2 --config", AGENT_VM), 0);
         /* os, hostname and timezone only every 300 s: only the thaw can
          * explain them collected again within seconds of it */
         assert_int_equal(harness_start_daemon(&H, H.uri, 60, "--agent-timeout=3", "--interval=os=300",
                                               "--interval=hostname=300", "--interval=timezone=300",
-                                              "--interval=agent=300", "--log-level=debug", NULL),
+                                              "--interval=agent=300", "--interval=vcpus=3", "--log-level=debug", NULL),
                          0);
         setenv("DBUS_SESSION_BUS_ADDRESS", H.bus_address, 1);
         assert_int_equal(harness_virsh(&H, "start %s", AGENT_VM), 0);
@@ -175,8 +182,10 @@ static unsigned log_lines_with(const char *needle) {
 }
 
 static void test_no_agent_channel(void **state) {
-        static const char *const not_asked[N_KINDS] = { "not-asked", "not-asked", "not-asked", "not-asked",
-                                                        "not-asked", "not-asked", "not-asked", "not-asked" };
+        static const char *const not_asked[N_KINDS] = {
+                "not-asked", "not-asked", "not-asked", "not-asked", "not-asked",
+                "not-asked", "not-asked", "not-asked", "not-asked", "not-asked"
+        };
         KindRow rows[N_KINDS];
         assert_true(wait_status(plain_path, "no-agent-channel", not_asked, rows, 10) >= 0);
         for (size_t i = 0; i < N_KINDS; i++)
@@ -194,14 +203,18 @@ static void test_no_agent_channel(void **state) {
 }
 
 static void test_every_kind_fresh(void **state) {
-        static const char *const fresh[N_KINDS] = { "fresh", "fresh", "fresh", "fresh",
-                                                    "fresh", "fresh", "fresh", "fresh" };
         KindRow rows[N_KINDS];
         uint64_t now = realtime_usec();
 
-        assert_true(wait_status(agent_path, "", fresh, rows, 30) >= 0);
+        assert_true(wait_status(agent_path, "", all_fresh, rows, 30) >= 0);
         print_status(AGENT_VM, rows);
         for (size_t i = 0; i < N_KINDS; i++) {
+                if (i == LOAD) {
+                        /* never asked, and nothing logged about it */
+                        assert_int_equal(rows[i].collected, 0);
+                        assert_int_equal(log_lines_with("gave no load"), 0);
+                        continue;
+                }
                 /* collected in this run, not in the future */
                 assert_true(rows[i].collected > now - 600 * 1000000ULL);
                 assert_true(rows[i].collected <= realtime_usec());
@@ -213,8 +226,6 @@ static void test_every_kind_fresh(void **state) {
 }
 
 static void test_freeze_and_thaw(void **state) {
-        static const char *const fresh[N_KINDS] = { "fresh", "fresh", "fresh", "fresh",
-                                                    "fresh", "fresh", "fresh", "fresh" };
         KindRow before[N_KINDS], rows[N_KINDS], during[N_KINDS];
         uint32_t users_before = 0, users_during = 0;
         char warning[128];
@@ -232,18 +243,19 @@ static void test_freeze_and_thaw(void **state) {
          * timezone are only due in 300 s: a users/interfaces poll (10 s)
          * does not ask them, so wait for those polled */
         /* users and interfaces: every 10 s; filesystems every 60 s may not be asked */
-        static const char *const polled_frozen[N_KINDS] = { NULL, NULL, NULL, NULL, "frozen", NULL, "frozen", "fresh" };
+        static const char *const polled_frozen[N_KINDS] = { NULL, NULL,     NULL,    NULL, "frozen",
+                                                            NULL, "frozen", "fresh", NULL, "unsupported" };
         double took = wait_status(agent_path, "frozen", polled_frozen, during, 30);
         print_status("while frozen", during);
         assert_true(took >= 0);
         /* the values are kept, with their older times */
         assert_int_equal(harness_get_property(&H, agent_path, USERS_IFACE, "UserCount", 'u', &users_during), 0);
         assert_int_equal(users_during, users_before);
-        for (size_t i = 1; i < N_KINDS - 1; i++)
+        for (size_t i = 1; i < N_KINDS; i++)
                 assert_true(during[i].collected <= realtime_usec());
         harness_settle(&H, 12000); /* another poll or so while frozen */
         read_status(agent_path, rows);
-        for (size_t i = 4; i < N_KINDS - 1; i += 2) { /* users, interfaces */
+        for (size_t i = 4; i <= 6; i += 2) { /* users, interfaces */
                 assert_string_equal(rows[i].state, "frozen");
                 assert_int_equal(rows[i].collected, during[i].collected);
         }
@@ -253,7 +265,7 @@ static void test_freeze_and_thaw(void **state) {
         uint64_t thaw = realtime_usec();
         t0 = harness_now();
         assert_int_equal(harness_virsh(&H, "domfsthaw %s", AGENT_VM), 0);
-        took = wait_status(agent_path, "", fresh, rows, 30);
+        took = wait_status(agent_path, "", all_fresh, rows, 30);
         print_status("thawed", rows);
         printf("# thawed: every kind fresh %.1f s after domfsthaw\n", harness_now() - t0);
         assert_true(took >= 0);
@@ -262,11 +274,50 @@ static void test_freeze_and_thaw(void **state) {
         free(freeze);
         /* everything asked again at the thaw, even what is due only in 300 s */
         for (size_t i = 1; i < N_KINDS; i++) {
-                if (rows[i].collected < thaw)
+                if (i != LOAD && rows[i].collected < thaw)
                         fail_msg("%s collected at %llu, before the thaw at %llu", rows[i].kind,
                                  (unsigned long long) rows[i].collected, (unsigned long long) thaw);
         }
         assert_int_equal(log_lines_with(warning), warnings_before);
+}
+
+static void read_vcpus(uint32_t *configured, uint32_t *online) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *m = NULL;
+        uint32_t offlinable;
+        assert_true(sd_bus_get_property(H.bus, "org.guestinfod.GuestInfo1", agent_path, "org.guestinfod.GuestInfo1.OS",
+                                        "Vcpus", &error, &m, VCPUS_SIGNATURE) >= 0);
+        assert_int_equal(sd_bus_message_enter_container(m, 'r', VCPUS_FIELDS), 1);
+        assert_int_equal(sd_bus_message_read(m, "uuu", configured, online, &offlinable), 1);
+        sd_bus_message_unref(m);
+}
+
+/* The guest takes a vCPU offline (virsh setvcpus --guest: the agent's
+ * guest-set-vcpus): Vcpus shows it, and again when it is back. */
+static void test_vcpu_offline(void **state) {
+        uint32_t configured = 0, online = 0;
+        read_vcpus(&configured, &online);
+        printf("# vcpus: %u of %u online\n", online, configured);
+        assert_int_equal(configured, 2);
+        assert_int_equal(online, 2);
+
+        assert_int_equal(harness_virsh(&H, "setvcpus %s 1 --guest", AGENT_VM), 0);
+        double t0 = harness_now();
+        do {
+                harness_settle(&H, 250);
+                read_vcpus(&configured, &online);
+        } while (online != 1 && harness_now() - t0 < 20);
+        printf("# vcpus: %u of %u online %.1f s after setvcpus --guest 1\n", online, configured, harness_now() - t0);
+        assert_int_equal(online, 1);
+        assert_int_equal(configured, 2);
+
+        assert_int_equal(harness_virsh(&H, "setvcpus %s 2 --guest", AGENT_VM), 0);
+        t0 = harness_now();
+        do {
+                harness_settle(&H, 250);
+                read_vcpus(&configured, &online);
+        } while (online != 2 && harness_now() - t0 < 20);
+        assert_int_equal(online, 2);
 }
 
 /* A failed freeze test leaves no frozen guest behind. */
@@ -276,8 +327,6 @@ static int thaw_teardown(void **state) {
 }
 
 static void test_agent_killed_and_back(void **state) {
-        static const char *const fresh[N_KINDS] = { "fresh", "fresh", "fresh", "fresh",
-                                                    "fresh", "fresh", "fresh", "fresh" };
         KindRow rows[N_KINDS];
         uint64_t transition_before = 0, transition_after = 0;
 
@@ -289,12 +338,12 @@ static void test_agent_killed_and_back(void **state) {
         assert_int_equal(guest_kill_agent(&H, AGENT_VM), 0);
         /* the reason while it is gone, as signalled */
         assert_true(harness_wait_line(&H, "GuestDataReason=agent-not-connected", 30000));
-        double took = wait_status(agent_path, "", fresh, rows, 60);
+        double took = wait_status(agent_path, "", all_fresh, rows, 60);
         print_status("agent back", rows);
         assert_true(took >= 0);
         /* a new agent session: every time after the kill */
         for (size_t i = 0; i < N_KINDS; i++)
-                assert_true(rows[i].collected >= killed);
+                assert_true(i == LOAD ? rows[i].collected == 0 : rows[i].collected >= killed);
         assert_int_equal(
                 harness_get_property(&H, agent_path, DOMAIN_IFACE, "AgentLastTransitionTime", 't', &transition_after),
                 0);
@@ -327,7 +376,8 @@ static void test_agent_not_answering(void **state) {
         print_status("hung agent", rows);
         assert_true(took >= 0);
         /* and fresh again once it answers */
-        static const char *const users_fresh[N_KINDS] = { NULL, NULL, NULL, NULL, "fresh", NULL, "fresh", "fresh" };
+        static const char *const users_fresh[N_KINDS] = { NULL, NULL,    NULL,    NULL, "fresh",
+                                                          NULL, "fresh", "fresh", NULL, NULL };
         assert_true(wait_status(agent_path, "", users_fresh, rows, 60) >= 0);
 }
 
@@ -335,6 +385,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_no_agent_channel),
                 cmocka_unit_test(test_every_kind_fresh),
+                cmocka_unit_test(test_vcpu_offline),
                 cmocka_unit_test_teardown(test_freeze_and_thaw, thaw_teardown),
                 cmocka_unit_test(test_agent_killed_and_back),
                 cmocka_unit_test(test_agent_not_answering),

@@ -604,14 +604,14 @@ static void test_agent_killed_and_back(void **state) {
         assert_prop_equals_spec(full_path, OS_IFACE, "Hostname", "guest.env", "$GUEST_HOSTNAME");
 }
 
-/* Collections of everything (kinds 0xff asked; before the log said what
- * was asked: 0xff answered) of gi-full the daemon's debug log shows so far. */
+/* Collections of everything (the debug log says "(everything)") of gi-full
+ * the daemon's debug log shows so far. */
 static unsigned full_collections(void) {
         char line[4096];
         unsigned n = 0;
         FILE *f = fopen(H.daemon_log, "re");
         while (f && fgets(line, sizeof line, f))
-                if ((strstr(line, " of 0xff from ") || strstr(line, "Collected 0xff from ")) &&
+                if (strstr(line, " (everything) from ") &&
                     strstr(line, "from the agent of '" FULL_VM "'"))
                         n++;
         if (f)

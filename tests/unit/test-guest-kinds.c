@@ -191,6 +191,8 @@ static void test_a_full_reply_changes_every_kind(void **state) {
         g->interfaces[0].mac = strdup("52:54:00:00:00:01");
         g->n_interfaces = g->n_interfaces_reported = 1;
         g->fsfreeze = GUEST_FREEZE_FROZEN;
+        g->vcpus_configured = g->vcpus_online = 2;
+        g->load[0] = 0.5;
         data.guest = g;
 
         assert_int_equal(domain_take_guest_data(d, &data), domain_kind_properties(GUEST_KIND_ALL));
@@ -226,8 +228,8 @@ static void test_help_lists_every_kind(void **state) {
                 snprintf(word, sizeof word, " %s", guest_kinds[i].name);
                 assert_non_null(strstr(flat, word));
         }
-        assert_non_null(strstr(flat, "KIND is agent (default 300), os, hostname, timezone, filesystems (60), users, "
-                                     "interfaces, fsfreeze (10); may be repeated"));
+        assert_non_null(strstr(flat, "KIND is agent (default 300), os, hostname, timezone, filesystems, vcpus, load "
+                                     "(60), users, interfaces, fsfreeze (10); may be repeated"));
         free(flat);
         free(text);
 }

@@ -909,7 +909,8 @@ static void test_agent_harness(void **state) {
         assert_false(agent_info_supports(a, "guest-get-osinf"));
         assert_false(agent_info_supports(a, NULL));
         assert_false(agent_info_supports(NULL, "guest-info"));
-        assert_int_equal(agent_info_supported_kinds(a), GUEST_KIND_ALL);
+        /* qemu-ga 7.2 has every command but guest-get-load (10.0) */
+        assert_int_equal(agent_info_supported_kinds(a), GUEST_KIND_ALL & ~(unsigned) GUEST_KIND_LOAD);
 
         assert_int_equal(agent_info_parse_json(json, len, &b), 0);
         assert_true(agent_commands_equal(a, b));
