@@ -1,7 +1,7 @@
 /* End to end: hostile guest agents. Next to a well-behaved VM with the real
  * qemu-ga (tests/vm/guest.env), VMs whose agent is tests/vm/hostile-agent.c
  * (tests/vm/guest-hostile.env), one per mode, run in four batches of at
- * most four. For each batch: the daemon stays up, its memory stays bounded,
+ * most five. For each batch: the daemon stays up, its memory stays bounded,
  * the bus keeps answering (Ping latency before vs during), the good VM's
  * Refresh() keeps succeeding; then for each bad VM: what the daemon
  * publishes is bounded, valid UTF-8 and marked where cut, and the daemon's
@@ -87,6 +87,7 @@ static Vm vms[] = {
         { .mode = "wrongtypes", .batch = 3 }, { .mode = "good", .batch = 3 },
         { .mode = "maxed", .batch = 4 },      { .mode = "old", .batch = 4 },
         { .mode = "disabled", .batch = 4 },   { .mode = "bare", .batch = 4 },
+        { .mode = "errors", .batch = 4 },
 };
 #define N_VMS (sizeof vms / sizeof *vms)
 
@@ -1176,7 +1177,7 @@ static void test_batch3_badutf8_badutf8data_wrongtypes_good(void **state) {
         run_batch(3);
 }
 
-static void test_batch4_maxed_old_disabled_bare(void **state) {
+static void test_batch4_maxed_old_disabled_bare_errors(void **state) {
         run_batch(4);
 }
 
@@ -1640,6 +1641,50 @@ static void test_bare(void **state) {
         finish_mode(vm);
 }
 
+typedef struct GuestWords {
+        size_t n_failed, n_quoted, longest;
+} GuestWords;
+
+static void count_guest_words(const Vm *vm, const char *kind, const KindState *ks, void *userdata) {
+        GuestWords *w = userdata;
+        size_t len = strlen(ks->message);
+        if (strcmp(ks->state, "failed") != 0)
+                return;
+        w->n_failed++;
+        w->n_quoted += strstr(ks->message, "REFUSED") != NULL;
+        if (len > w->longest)
+                w->longest = len;
+}
+
+/* Every command for guest data answers an error of 4 KB with terminal
+ * escapes, control characters and a lone surrogate, which libvirt quotes:
+ * each kind failed, its message the guest's words made clean text (checked
+ * by finish_mode: at most 512 bytes, valid UTF-8, no control characters),
+ * and logged once. */
+static void test_errors(void **state) {
+        Vm *vm = vm_by_mode("errors");
+        Published p;
+        GuestWords w = { 0 };
+        expect_reason(vm, "agent-failed", 10);
+        inspect(vm, &p);
+        if (p.os || p.users || p.filesystems)
+                problem("%s: guest data exported from an agent that refuses everything", vm->name);
+        expect_states(
+                vm, ALL_KINDS,
+                (const char *const[]){ "fresh", "failed", "failed", "failed", "failed", "failed", "failed", "failed" },
+                10);
+        each_kind_state(vm, count_guest_words, &w);
+        KindState ks;
+        if (expect_state(vm, "os", "failed", 1, &ks))
+                printf("# %s: os failed: \"%s\"\n", vm->name, shown(ks.message));
+        printf("# %s: %zu kinds failed, %zu quoting the guest, longest message %zu bytes\n", vm->name, w.n_failed,
+               w.n_quoted, w.longest);
+        if (w.n_quoted != 7 || w.longest < STATUS_MESSAGE_MAX / 2)
+                problem("%s: %zu of 7 messages quote the guest, the longest is %zu bytes: want all, cut near %d",
+                        vm->name, w.n_quoted, w.longest, STATUS_MESSAGE_MAX);
+        finish_mode(vm);
+}
+
 /* What a guest says ends up in the daemon's log through libvirt's error
  * messages (badjson quotes its reply raw): the log must stay valid UTF-8,
  * without terminal escapes or other control characters.
@@ -1683,11 +1728,12 @@ int main(void) {
                 cmocka_unit_test_setup(test_badutf8data, reset_problems),
                 cmocka_unit_test_setup(test_wrongtypes, reset_problems),
                 cmocka_unit_test_setup(test_good, reset_problems),
-                cmocka_unit_test_setup(test_batch4_maxed_old_disabled_bare, reset_problems),
+                cmocka_unit_test_setup(test_batch4_maxed_old_disabled_bare_errors, reset_problems),
                 cmocka_unit_test_setup(test_maxed, reset_problems),
                 cmocka_unit_test_setup(test_old, reset_problems),
                 cmocka_unit_test_setup(test_disabled, reset_problems),
                 cmocka_unit_test_setup(test_bare, reset_problems),
+                cmocka_unit_test_setup(test_errors, reset_problems),
                 cmocka_unit_test_setup(test_daemon_log_is_clean, reset_problems),
         };
         return cmocka_run_group_tests_name("e2e: hostile guest agents", tests, group_setup, group_teardown);

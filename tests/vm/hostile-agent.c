@@ -67,6 +67,7 @@ typedef struct Mode {
         const char *const *listed;   /* the only commands it has (NULL-terminated); NULL: all of commands[] */
         const char *const *disabled; /* listed "enabled": false and refused, as qemu-ga's --block-rpcs does */
         bool old_shapes;             /* replies in an old agent's shapes, which libvirt 9.0's typed calls refuse */
+        bool error_replies;          /* every command but sync, ping and info answers a hostile error */
 } Mode;
 
 /* An old agent (CentOS 6's, macOS's): no guest-get-osinfo, host name,
@@ -105,6 +106,10 @@ static const Mode modes[] = {
         { .name = "disabled",
           .what = "guest-get-users and guest-get-fsinfo listed disabled and refused (qemu-ga --block-rpcs)",
           .disabled = blocked_commands },
+        { .name = "errors",
+          .what = "every command but sync, ping and info fails with a 4 KB error text of terminal escapes, "
+                  "control characters and lone surrogates",
+          .error_replies = true },
         { .name = "bare",
           .what = "only guest-sync, guest-sync-delimited, guest-ping, guest-info",
           .listed = bare_commands },
@@ -190,6 +195,13 @@ static const char *const bad_strings[] = {
         "rtl\\u202eevil\\ufeff\\uffff",
 };
 #define N_BAD_STRINGS (sizeof bad_strings / sizeof *bad_strings)
+
+/* errors: the text of every error, valid JSON that libvirt's parser (yajl)
+ * decodes into an ANSI escape, control characters and invalid UTF-8 (a lone
+ * surrogate), then pads with 3-byte characters past 4 KB. libvirt quotes it
+ * in its error message. */
+#define ERROR_TEXT "\\u001b[31mREFUSED\\u001b[0m \\udc80 ctl\\u0001\\u007f\\r\\nnext line "
+#define ERROR_TEXT_LEN 4096
 
 /* badjson: what a command gets instead of its reply, in turn. The first is
  * cut short (then a newline) and carries an ANSI escape and invalid UTF-8:
@@ -325,6 +337,14 @@ static void out_fat(unsigned i) {
 }
 
 /* ---- replies (shapes as qemu-ga 7.2 sends them) ---- */
+
+static void reply_error(const char *cmd) {
+        static const char pattern[] = "\xe6\x8b\x92"; /* 拒 */
+        out_fmt("{\"error\": {\"class\": \"GenericError\", \"desc\": \"%s: " ERROR_TEXT, cmd);
+        for (size_t n = 0; n < ERROR_TEXT_LEN; n += sizeof pattern - 1)
+                out_str(pattern);
+        out_str("\"}}\n");
+}
 
 static void reply_info(void) {
         if (mode->wrong_types)
@@ -654,6 +674,8 @@ static void handle_line(const char *line) {
                 out_fmt("{\"error\": {\"class\": \"GenericError\", "
                         "\"desc\": \"The command %s has been disabled for this instance\"}}\n",
                         cmd);
+        else if (mode->error_replies && strcmp(cmd, "guest-ping") != 0 && strcmp(cmd, "guest-info") != 0)
+                reply_error(cmd);
         else if (strcmp(cmd, "guest-ping") == 0)
                 out_str("{\"return\": {}}\n");
         else if (strcmp(cmd, "guest-info") == 0)
