@@ -57,8 +57,17 @@ static char *error_message(const char *what) {
         return s;
 }
 
-static bool last_error_is_unresponsive_agent(void) {
-        return virt_error_last(NULL, NULL) == -ETIMEDOUT;
+/* Whether the agent call that started at started_usec timed out. libvirt
+ * says "unresponsive" (VIR_ERR_AGENT_UNRESPONSIVE) for an agent that did not
+ * answer in time, but also, at once, for one it refuses since it sent
+ * garbage ("not available due to an error") or that went away mid-call:
+ * those failed. A timeout waited at least libvirt's shortest wait, the
+ * guest-sync's min(5 s, response timeout); with the domain's own timeout
+ * kept (unknown here), every "unresponsive" counts. */
+static bool agent_timed_out(const AgentPool *p, uint64_t started_usec) {
+        int timeout = p->config.response_timeout;
+        uint64_t wait_usec = timeout > 0 ? (uint64_t) (timeout < 5 ? timeout : 5) * 1000000ULL : 0;
+        return virt_error_last(NULL, NULL) == -ETIMEDOUT && now_usec() - started_usec >= wait_usec / 2;
 }
 
 /* libvirt answers success but leaves a kind out when the agent's reply for
@@ -187,10 +196,11 @@ static void collect(AgentPool *p, virConnectPtr *worker_connection, const AgentJ
 
         unsigned supported = GUEST_KIND_ALL;
         if (plan[GUEST_KIND_AGENT_INDEX] != KIND_PLAN_SKIP) {
+                uint64_t t0 = now_usec();
                 text = virDomainQemuAgentCommand(dom, guest_kind_info(GUEST_KIND_AGENT)->raw_command,
                                                  VIR_DOMAIN_QEMU_AGENT_COMMAND_DEFAULT, 0);
                 if (!text) {
-                        if (last_error_is_unresponsive_agent())
+                        if (agent_timed_out(p, t0))
                                 outcome[GUEST_KIND_AGENT_INDEX] = KIND_OUTCOME_HUNG;
                         m->error = error_message("guest-info failed");
                         goto out;
@@ -218,9 +228,10 @@ static void collect(AgentPool *p, virConnectPtr *worker_connection, const AgentJ
                 if (!(supported & GUEST_KIND_FSFREEZE))
                         outcome[fi] = KIND_OUTCOME_UNSUPPORTED;
                 else {
+                        uint64_t t0 = now_usec();
                         int r = collect_kind_raw(dom, GUEST_KIND_FSFREEZE, m, read_bytes);
                         oom = r == -ENOMEM;
-                        hung = r < 0 && !oom && last_error_is_unresponsive_agent();
+                        hung = r < 0 && !oom && agent_timed_out(p, t0);
                         outcome[fi] = r >= 0 ? KIND_OUTCOME_OK : hung ? KIND_OUTCOME_HUNG : KIND_OUTCOME_FAILED;
                         frozen = r >= 0 && m->data.guest && m->data.guest->fsfreeze == GUEST_FREEZE_FROZEN;
                 }
@@ -246,18 +257,20 @@ static void collect(AgentPool *p, virConnectPtr *worker_connection, const AgentJ
                                 outcome[i] = KIND_OUTCOME_UNSUPPORTED;
                                 continue;
                         }
+                        uint64_t t0 = now_usec();
                         int r = pass == KIND_PLAN_RAW ? collect_kind_raw(dom, kind, m, read_bytes)
                                                       : collect_kind(dom, kind, m);
                         oom = r == -ENOMEM;
-                        hung = r < 0 && !oom && last_error_is_unresponsive_agent();
+                        hung = r < 0 && !oom && agent_timed_out(p, t0);
                         if (r == -EIO && !hung && pass == KIND_PLAN_TYPED && guest_kinds[i].raw_command) {
                                 /* libvirt could not read this agent's reply (an
                                  * old agent's shape, say): the command's own
                                  * reply may still be read, and then is so from
                                  * now on. */
+                                t0 = now_usec();
                                 r = collect_kind_raw(dom, kind, m, read_bytes);
                                 oom = r == -ENOMEM;
-                                hung = r < 0 && !oom && last_error_is_unresponsive_agent();
+                                hung = r < 0 && !oom && agent_timed_out(p, t0);
                                 if (r >= 0)
                                         m->data.raw_fallback_kinds |= kind;
                         }

@@ -220,8 +220,8 @@ static void test_fat_replies(void **state) {
         printf("# fat VM: %ld commands, UserCount %u (ListUsers %ld), FilesystemCount %u (ListFilesystems %ld), "
                "%ld interfaces\n",
                commands, users, list_users, filesystems, list_fs, ifaces);
-        /* 12 commands, one of them fat */
-        assert_int_equal(commands, 11);
+        /* 13 commands, one of them fat */
+        assert_int_equal(commands, 12);
         assert_int_equal(users, 1000);
         assert_int_equal(filesystems, 300);
         assert_in_range(list_users, 1, 256);

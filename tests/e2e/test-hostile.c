@@ -1,7 +1,7 @@
 /* End to end: hostile guest agents. Next to a well-behaved VM with the real
  * qemu-ga (tests/vm/guest.env), VMs whose agent is tests/vm/hostile-agent.c
  * (tests/vm/guest-hostile.env), one per mode, run in four batches of at
- * most four. For each batch: the daemon stays up, its memory stays bounded,
+ * most five. For each batch: the daemon stays up, its memory stays bounded,
  * the bus keeps answering (Ping latency before vs during), the good VM's
  * Refresh() keeps succeeding; then for each bad VM: what the daemon
  * publishes is bounded, valid UTF-8 and marked where cut, and the daemon's
@@ -16,6 +16,7 @@
  * invalid UTF-8 in guest-info losing all guest data; one big kind costing
  * all the others; failures and agent flapping logged once per poll; guest
  * text (terminal escapes) written into the log. All fixed; the tests stay. */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -84,9 +85,16 @@ static Vm vms[] = {
         { .mode = "interfaces", .batch = 2 }, { .mode = "longstrings", .batch = 2 },
         { .mode = "badutf8", .batch = 3 },    { .mode = "badutf8data", .batch = 3 },
         { .mode = "wrongtypes", .batch = 3 }, { .mode = "good", .batch = 3 },
-        { .mode = "maxed", .batch = 4 },
+        { .mode = "maxed", .batch = 4 },      { .mode = "old", .batch = 4 },
+        { .mode = "disabled", .batch = 4 },   { .mode = "bare", .batch = 4 },
+        { .mode = "errors", .batch = 4 },
 };
 #define N_VMS (sizeof vms / sizeof *vms)
+
+/* GuestDataStatus's kinds, in its order */
+#define ALL_KINDS                                                                                                      \
+        ((const char *const[]){ "agent", "os", "hostname", "timezone", "users", "filesystems", "interfaces",           \
+                                "fsfreeze", NULL })
 
 static Harness H;
 static char good_path[256], hostile_dir[512];
@@ -324,7 +332,8 @@ typedef struct Published {
         uint32_t user_count, fs_count;
         size_t n_users, n_list_users, n_fs, n_list_fs, n_ifaces, n_guest_only, n_commands;
         char hostname[2048], os_name[2048], pretty_name[2048], os_version[2048], agent_version[2048];
-        char first_user[2048];
+        char first_user[2048], first_mount[2048];
+        uint64_t first_login;
 } Published;
 
 static void check_string(Published *p, const char *where, const char *s) {
@@ -576,8 +585,10 @@ static void inspect(const Vm *vm, Published *p) {
                         const char *name, *domain;
                         uint64_t t;
                         if (sd_bus_message_enter_container(m, 'a', "(ssta{sv})") > 0 &&
-                            sd_bus_message_read(m, "(ssta{sv})", &name, &domain, &t, 0) > 0)
+                            sd_bus_message_read(m, "(ssta{sv})", &name, &domain, &t, 0) > 0) {
                                 snprintf(p->first_user, sizeof p->first_user, "%s", name);
+                                p->first_login = t;
+                        }
                         sd_bus_message_unref(m);
                 }
         }
@@ -587,6 +598,15 @@ static void inspect(const Vm *vm, Published *p) {
                 harness_get_property(&H, vm->path, FS_IFACE, "FilesystemCount", 'u', &p->fs_count);
                 p->n_fs = get_array(vm, FS_IFACE, "Filesystems", "(ssstta(ssa{sv})a{sv})", p);
                 p->n_list_fs = call_array(vm, FS_IFACE, "ListFilesystems", "(ssstta(ssa{sv})a{sv})", p);
+                sd_bus_message *m = NULL;
+                if (sd_bus_call_method(H.bus, BUS_NAME, vm->path, FS_IFACE, "ListFilesystems", NULL, &m, "") >= 0) {
+                        const char *disk, *mount;
+                        if (sd_bus_message_enter_container(m, 'a', "(ssstta(ssa{sv})a{sv})") > 0 &&
+                            sd_bus_message_enter_container(m, 'r', "ssstta(ssa{sv})a{sv}") > 0 &&
+                            sd_bus_message_read(m, "ss", &disk, &mount) > 0)
+                                snprintf(p->first_mount, sizeof p->first_mount, "%s", mount);
+                        sd_bus_message_unref(m);
+                }
         }
 
         p->interfaces = get_all(vm, NETWORK_IFACE, p);
@@ -715,6 +735,195 @@ static bool wait_guest_data(const Vm *vm, int timeout_s) {
         return false;
 }
 
+/* ---- each kind's state, and why there is no data ---- */
+
+/* dbus/org.guestinfod.GuestInfo1.Domain.xml: a message is sanitized and at
+ * most this long. */
+#define STATUS_MESSAGE_MAX 512
+
+typedef struct KindState {
+        char state[64];
+        uint64_t collected;
+        char message[2048];
+} KindState;
+
+/* Calls f for each entry of the VM's GuestDataStatus; false if it cannot be read. */
+static bool each_kind_state(const Vm *vm, void (*f)(const Vm *, const char *, const KindState *, void *),
+                            void *userdata) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *m = NULL;
+        int r = sd_bus_get_property(H.bus, BUS_NAME, vm->path, DOMAIN_IFACE, "GuestDataStatus", &e, &m, "a(sstsa{sv})");
+        if (r < 0) {
+                problem("%s: GuestDataStatus cannot be read: %s: %s", vm->name, e.name, e.message);
+                sd_bus_error_free(&e);
+                return false;
+        }
+        r = sd_bus_message_enter_container(m, 'a', "(sstsa{sv})");
+        while (r > 0 && (r = sd_bus_message_enter_container(m, 'r', "sstsa{sv}")) > 0) {
+                const char *kind, *state, *message;
+                KindState ks;
+                if ((r = sd_bus_message_read(m, "sst", &kind, &state, &ks.collected)) < 0 ||
+                    (r = sd_bus_message_read(m, "s", &message)) < 0 || (r = sd_bus_message_skip(m, "a{sv}")) < 0 ||
+                    (r = sd_bus_message_exit_container(m)) < 0)
+                        break;
+                snprintf(ks.state, sizeof ks.state, "%s", state);
+                snprintf(ks.message, sizeof ks.message, "%s", message);
+                f(vm, kind, &ks, userdata);
+                r = 1;
+        }
+        if (r < 0)
+                problem("%s: reading GuestDataStatus failed: %s", vm->name, strerror(-r));
+        sd_bus_message_unref(m);
+        return r >= 0;
+}
+
+typedef struct FindKind {
+        const char *kind;
+        KindState *ret;
+        bool found;
+} FindKind;
+
+static void find_kind(const Vm *vm, const char *kind, const KindState *ks, void *userdata) {
+        FindKind *f = userdata;
+        if (strcmp(kind, f->kind) == 0) {
+                *f->ret = *ks;
+                f->found = true;
+        }
+}
+
+/* Waits (up to timeout_s) until kind is in state want; a problem if not.
+ * *ret: the last entry read. */
+static bool expect_state(const Vm *vm, const char *kind, const char *want, int timeout_s, KindState *ret) {
+        double end = harness_now() + timeout_s;
+        KindState ks = { .state = "" };
+        FindKind f = { kind, &ks, false };
+        for (;;) {
+                f.found = false;
+                if (each_kind_state(vm, find_kind, &f) && f.found && strcmp(ks.state, want) == 0)
+                        break;
+                if (harness_now() >= end) {
+                        problem("%s: %s is %s (message \"%s\"), want %s", vm->name, kind,
+                                f.found ? ks.state : "missing from GuestDataStatus", shown(ks.message), want);
+                        break;
+                }
+                harness_settle(&H, 250);
+        }
+        if (ret)
+                *ret = ks;
+        return f.found && strcmp(ks.state, want) == 0;
+}
+
+/* kinds[i] is in states[i]: fresh ones collected (with a time), the others
+ * without a message unless they failed or timed out. */
+static void expect_states(const Vm *vm, const char *const kinds[], const char *const states[], int timeout_s) {
+        for (size_t i = 0; kinds[i]; i++) {
+                KindState ks;
+                if (!expect_state(vm, kinds[i], states[i], timeout_s, &ks))
+                        continue;
+                bool failed = strcmp(states[i], "failed") == 0 || strcmp(states[i], "timed-out") == 0;
+                if (strcmp(states[i], "fresh") == 0 && ks.collected == 0)
+                        problem("%s: %s is fresh but its collected time is 0", vm->name, kinds[i]);
+                if (failed != (ks.message[0] != '\0'))
+                        problem("%s: %s is %s with message \"%s\"", vm->name, kinds[i], states[i], shown(ks.message));
+        }
+}
+
+/* Every message in GuestDataStatus: bounded, valid UTF-8, no control
+ * characters (the guest's text reaches them through libvirt's errors). */
+static void check_message(const Vm *vm, const char *kind, const KindState *ks, void *userdata) {
+        size_t len = strlen(ks->message);
+        bool clean = utf8_valid(ks->message, len);
+        for (size_t i = 0; clean && i < len; i++)
+                clean = (unsigned char) ks->message[i] >= 0x20 && ks->message[i] != 0x7f;
+        if (len > STATUS_MESSAGE_MAX || !clean)
+                problem("%s: the %s message is %zu bytes%s: \"%s\"", vm->name, kind, len,
+                        clean ? "" : ", not clean text", shown(ks->message));
+}
+
+/* Waits (up to timeout_s) until GuestDataReason is want. */
+static void expect_reason(const Vm *vm, const char *want, int timeout_s) {
+        double end = harness_now() + timeout_s;
+        char *got = NULL;
+        for (;;) {
+                free(got);
+                got = NULL;
+                if (harness_get_property(&H, vm->path, DOMAIN_IFACE, "GuestDataReason", 's', &got) >= 0 &&
+                    strcmp(got, want) == 0)
+                        break;
+                if (harness_now() >= end) {
+                        problem("%s: GuestDataReason \"%s\", want \"%s\"", vm->name, got ? got : "(unreadable)", want);
+                        break;
+                }
+                harness_settle(&H, 250);
+        }
+        free(got);
+}
+
+static void expect_string_prop(const Vm *vm, const char *iface, const char *prop, const char *want) {
+        char got[2048];
+        copy_prop(vm, iface, prop, got, sizeof got);
+        if (strcmp(got, want) != 0)
+                problem("%s: %s is \"%s\", want \"%s\"", vm->name, prop, shown(got), want);
+}
+
+/* Whether the agent was sent the command (or one starting so): the hostile
+ * agent logs the first commands it gets to the guest's console. */
+static bool agent_was_sent(const Vm *vm, const char *command) {
+        char path[700], needle[128], line[4096];
+        bool found = false;
+        snprintf(path, sizeof path, "%s/%s-console.log", hostile_dir, vm->name);
+        snprintf(needle, sizeof needle, "hostile-agent: <- %s", command);
+        FILE *f = fopen(path, "re");
+        if (!f) {
+                problem("%s: no console log %s", vm->name, path);
+                return false;
+        }
+        while (!found && fgets(line, sizeof line, f))
+                found = strstr(line, needle) != NULL;
+        fclose(f);
+        return found;
+}
+
+/* A kind the agent does not have, or has blocked, is no failure. */
+static void expect_no_failure_logged(const Vm *vm) {
+        if (log_says(vm, "gave no"))
+                problem("%s: the daemon logged a failure for it", vm->name);
+}
+
+/* The VM's interfaces hold this address (any prefix). */
+static bool has_address(const Vm *vm, const char *address) {
+        sd_bus_message *m = NULL;
+        bool found = false;
+        if (sd_bus_get_property(H.bus, BUS_NAME, vm->path, NETWORK_IFACE, "Interfaces", NULL, &m,
+                                "a(sssa(ssy)asa{sv})") < 0)
+                return false;
+        if (sd_bus_message_enter_container(m, 'a', "(sssa(ssy)asa{sv})") > 0)
+                while (!found && sd_bus_message_enter_container(m, 'r', "sssa(ssy)asa{sv}") > 0) {
+                        const char *type, *addr;
+                        uint8_t prefix;
+                        sd_bus_message_skip(m, "sss");
+                        if (sd_bus_message_enter_container(m, 'a', "(ssy)") > 0) {
+                                while (!found && sd_bus_message_read(m, "(ssy)", &type, &addr, &prefix) > 0)
+                                        found = strcmp(addr, address) == 0;
+                                sd_bus_message_exit_container(m);
+                        }
+                        if (!found)
+                                sd_bus_message_skip(m, "asa{sv}");
+                        sd_bus_message_exit_container(m);
+                }
+        sd_bus_message_unref(m);
+        return found;
+}
+
+/* libvirt's own typed call for a section (virsh guestinfo --user, ...):
+ * its exit status, its words in *out. */
+static int libvirt_guestinfo(const Vm *vm, const char *section, char **out) {
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd, "virsh -q -c '%s' guestinfo %s --%s 2>&1", H.uri, vm->name, section);
+        char *argv[] = { "sh", "-c", cmd, NULL };
+        return harness_run(argv, 60, out);
+}
+
 /* What every mode must satisfy, after its mode-specific checks. */
 static void finish_mode(const Vm *vm) {
         size_t failures, n = log_lines_about(vm, true, &failures);
@@ -728,6 +937,7 @@ static void finish_mode(const Vm *vm) {
                 problem("%s: the daemon reported the same missing data %zu times: one failure, logged again and "
                         "again",
                         vm->name, failures);
+        each_kind_state(vm, check_message, NULL);
         if (!harness_daemon_running(&H))
                 problem("guestinfod is not running any more");
         long rss = daemon_rss_kib();
@@ -967,7 +1177,7 @@ static void test_batch3_badutf8_badutf8data_wrongtypes_good(void **state) {
         run_batch(3);
 }
 
-static void test_batch4_maxed(void **state) {
+static void test_batch4_maxed_old_disabled_bare_errors(void **state) {
         run_batch(4);
 }
 
@@ -980,6 +1190,9 @@ static void test_silent(void **state) {
         inspect(vm, &p);
         if (p.os || p.users || p.filesystems)
                 problem("%s: guest data exported from an agent that never answered", vm->name);
+        expect_states(vm, (const char *const[]){ "agent", "os", "users", NULL },
+                      (const char *const[]){ "timed-out", "timed-out", "timed-out" }, 10);
+        expect_reason(vm, "agent-timed-out", 10);
         finish_mode(vm);
 }
 
@@ -990,14 +1203,25 @@ static void test_slow(void **state) {
         inspect(vm, &p);
         if (p.os || p.users || p.filesystems)
                 problem("%s: guest data exported from an agent that answers only after %d s", vm->name, 30);
+        expect_states(vm, (const char *const[]){ "agent", "os", "users", NULL },
+                      (const char *const[]){ "timed-out", "timed-out", "timed-out" }, 10);
+        expect_reason(vm, "agent-timed-out", 10);
         finish_mode(vm);
 }
 
+/* Garbage for replies: each kind failed, with libvirt's words about the
+ * garbage made clean text (finish_mode checks every message). */
 static void test_badjson(void **state) {
         Vm *vm = vm_by_mode("badjson");
         Published p;
+        KindState ks;
         check_bad_refresh(vm, ERROR_AGENT_FAILED);
         inspect(vm, &p);
+        expect_states(vm, (const char *const[]){ "agent", "os", "users", NULL },
+                      (const char *const[]){ "failed", "failed", "failed" }, 10);
+        if (expect_state(vm, "agent", "failed", 1, &ks))
+                printf("# %s: agent failed: \"%s\"\n", vm->name, shown(ks.message));
+        expect_reason(vm, "agent-failed", 10);
         finish_mode(vm);
 }
 
@@ -1191,9 +1415,14 @@ static void test_good(void **state) {
         if (p.n_ifaces != 1 || p.n_guest_only != 0)
                 problem("%s: %zu interfaces (%zu guest-only), want the NIC merged with eth0 only", vm->name, p.n_ifaces,
                         p.n_guest_only);
-        if (strcmp(p.agent_version, "7.2.0-hostile") != 0 || p.n_commands != 12)
-                problem("%s: AgentVersion '%s' with %zu commands, want '7.2.0-hostile' with 12", vm->name,
+        if (strcmp(p.agent_version, "7.2.0-hostile") != 0 || p.n_commands != 13)
+                problem("%s: AgentVersion '%s' with %zu commands, want '7.2.0-hostile' with 13", vm->name,
                         p.agent_version, p.n_commands);
+        expect_states(vm, ALL_KINDS,
+                      (const char *const[]){ "fresh", "fresh", "fresh", "fresh", "fresh", "fresh", "fresh", "fresh" },
+                      10);
+        expect_reason(vm, "", 10);
+        expect_string_prop(vm, DOMAIN_IFACE, "FsFreezeStatus", "thawed");
         free(hostname);
         free(os_name);
         free(user);
@@ -1271,8 +1500,8 @@ static void test_maxed(void **state) {
                 problem("%s: FilesystemCount %u, ListFilesystems() %zu: want 260 and a non-empty cut list", vm->name,
                         p.fs_count, p.n_list_fs);
         /* the agent's own commands come first: all kept, so every kind is asked for */
-        if (p.n_commands < 11 || p.n_commands >= 611)
-                problem("%s: %zu commands kept of 611: want the first ones, cut", vm->name, p.n_commands);
+        if (p.n_commands < 13 || p.n_commands >= 613)
+                problem("%s: %zu commands kept of 613: want the first ones, cut", vm->name, p.n_commands);
         if (p.n_guest_only == 0)
                 problem("%s: no guest-only interface kept", vm->name);
         if (p.max_len > 1024)
@@ -1292,6 +1521,167 @@ static void test_maxed(void **state) {
                         "%zu strings cut)",
                         GOOD_VM, g.os, g.users, g.filesystems, g.n_commands, g.n_cut);
         check_managed_objects("with the maxed-out VM");
+        finish_mode(vm);
+}
+
+/* An old agent (CentOS 6's, macOS's): no osinfo, host name, timezone or
+ * freeze status, and its users, filesystems and interfaces in shapes
+ * libvirt 9.0's typed calls refuse (a user without a login time, a
+ * filesystem without disks, addresses without prefixes). Each of those is
+ * then read from the agent's own reply: fresh, with the guest's values. */
+static void test_old(void **state) {
+        static const char *const sections[] = { "user", "filesystem", "interface" };
+        Vm *vm = vm_by_mode("old");
+        Published p;
+        if (!wait_guest_data(vm, 10))
+                problem("%s: no guest data published for an old agent", vm->name);
+        inspect(vm, &p);
+
+        /* libvirt itself cannot read them: what is published came raw */
+        for (size_t i = 0; i < 3; i++) {
+                char *out = NULL;
+                int r = libvirt_guestinfo(vm, sections[i], &out);
+                printf("# %s: virsh guestinfo --%s: status %d: %s\n", vm->name, sections[i], r, shown(out ? out : ""));
+                if (r == 0)
+                        problem("%s: libvirt reads its %s reply: the mode no longer needs the raw fallback", vm->name,
+                                sections[i]);
+                free(out);
+        }
+        expect_states(vm, ALL_KINDS,
+                      (const char *const[]){ "fresh", "unsupported", "unsupported", "unsupported", "fresh", "fresh",
+                                             "fresh", "unsupported" },
+                      10);
+        expect_reason(vm, "", 10);
+        expect_string_prop(vm, DOMAIN_IFACE, "FsFreezeStatus", "");
+
+        /* the values: one user without a login time, /data without disks,
+         * eth0 merged with the NIC, its addresses without prefixes */
+        char *user = spec_value("guest-hostile.env", "${GUEST_USERS%%:*}");
+        char *mount = spec_value("guest-hostile.env", "$DATA_DISK_MOUNT");
+        char *ipv4 = spec_value("guest-hostile.env", "${GUEST_IPV4%%/*}");
+        char *ipv6 = spec_value("guest-hostile.env", "${GUEST_IPV6%%/*}");
+        assert_non_null(user);
+        assert_non_null(mount);
+        assert_non_null(ipv4);
+        assert_non_null(ipv6);
+        if (p.user_count != 1 || strcmp(p.first_user, user) != 0 || p.first_login != 0)
+                problem("%s: UserCount %u, first user '%s' logged in at %" PRIu64 ": want 1, '%s', 0 (not said)",
+                        vm->name, p.user_count, p.first_user, p.first_login, user);
+        if (p.fs_count != 1 || strcmp(p.first_mount, mount) != 0)
+                problem("%s: FilesystemCount %u, first at '%s': want 1, '%s'", vm->name, p.fs_count, p.first_mount,
+                        mount);
+        if (p.n_ifaces != 1 || p.n_guest_only != 0 || !has_address(vm, ipv4) || !has_address(vm, ipv6))
+                problem("%s: %zu interfaces (%zu guest-only), %s %s: want the NIC merged with eth0 holding both",
+                        vm->name, p.n_ifaces, p.n_guest_only, has_address(vm, ipv4) ? "with" : "without", ipv4);
+        if (p.n_commands != 7)
+                problem("%s: %zu commands, the agent lists 7", vm->name, p.n_commands);
+        free(user);
+        free(mount);
+        free(ipv4);
+        free(ipv6);
+        expect_no_failure_logged(vm);
+        finish_mode(vm);
+}
+
+/* guest-get-users and guest-get-fsinfo blocked by the guest's admin
+ * (listed "enabled": false, refused if called): disabled, not failed, and
+ * never sent; everything else as from a good agent. */
+static void test_disabled(void **state) {
+        Vm *vm = vm_by_mode("disabled");
+        Published p;
+        if (!wait_guest_data(vm, 10))
+                problem("%s: no guest data published", vm->name);
+        inspect(vm, &p);
+        expect_states(
+                vm, ALL_KINDS,
+                (const char *const[]){ "fresh", "fresh", "fresh", "fresh", "disabled", "disabled", "fresh", "fresh" },
+                10);
+        expect_reason(vm, "", 10);
+        expect_string_prop(vm, DOMAIN_IFACE, "FsFreezeStatus", "thawed");
+        char *hostname = spec_value("guest-hostile.env", "$GUEST_HOSTNAME");
+        assert_non_null(hostname);
+        expect_string_prop(vm, OS_IFACE, "Hostname", hostname);
+        free(hostname);
+        if (p.n_ifaces != 1)
+                problem("%s: %zu interfaces, want the NIC merged with eth0", vm->name, p.n_ifaces);
+        if (p.n_commands != 13)
+                problem("%s: %zu commands, the agent lists 13", vm->name, p.n_commands);
+        if (agent_was_sent(vm, "guest-get-users") || agent_was_sent(vm, "guest-get-fsinfo"))
+                problem("%s: the agent was sent a command it lists disabled", vm->name);
+        expect_no_failure_logged(vm);
+        finish_mode(vm);
+}
+
+/* An agent with no command for guest data: the reason says so, every kind
+ * is unsupported, nothing is asked of it but guest-info, nothing fails. */
+static void test_bare(void **state) {
+        Vm *vm = vm_by_mode("bare");
+        Published p;
+        expect_reason(vm, "agent-lacks-commands", 10);
+        inspect(vm, &p);
+        if (p.os || p.users || p.filesystems)
+                problem("%s: guest data exported for an agent that has none (OS %d, Users %d, Filesystems %d)",
+                        vm->name, p.os, p.users, p.filesystems);
+        expect_states(vm, ALL_KINDS,
+                      (const char *const[]){ "fresh", "unsupported", "unsupported", "unsupported", "unsupported",
+                                             "unsupported", "unsupported", "unsupported" },
+                      10);
+        expect_string_prop(vm, DOMAIN_IFACE, "FsFreezeStatus", "");
+        if (p.n_commands != 4)
+                problem("%s: %zu commands, the agent lists 4", vm->name, p.n_commands);
+        if (agent_was_sent(vm, "guest-get-") || agent_was_sent(vm, "guest-network-") ||
+            agent_was_sent(vm, "guest-fsfreeze-"))
+                problem("%s: the agent was sent a command it does not list", vm->name);
+        double took;
+        const char *error_name;
+        if (refresh(vm->path, 30, &took, &error_name) < 0)
+                problem("%s: Refresh() failed (%s): nothing failed, the agent has nothing to say", vm->name,
+                        error_name);
+        expect_no_failure_logged(vm);
+        finish_mode(vm);
+}
+
+typedef struct GuestWords {
+        size_t n_failed, n_quoted, longest;
+} GuestWords;
+
+static void count_guest_words(const Vm *vm, const char *kind, const KindState *ks, void *userdata) {
+        GuestWords *w = userdata;
+        size_t len = strlen(ks->message);
+        if (strcmp(ks->state, "failed") != 0)
+                return;
+        w->n_failed++;
+        w->n_quoted += strstr(ks->message, "REFUSED") != NULL;
+        if (len > w->longest)
+                w->longest = len;
+}
+
+/* Every command for guest data answers an error of 4 KB with terminal
+ * escapes, control characters and a lone surrogate, which libvirt quotes:
+ * each kind failed, its message the guest's words made clean text (checked
+ * by finish_mode: at most 512 bytes, valid UTF-8, no control characters),
+ * and logged once. */
+static void test_errors(void **state) {
+        Vm *vm = vm_by_mode("errors");
+        Published p;
+        GuestWords w = { 0 };
+        expect_reason(vm, "agent-failed", 10);
+        inspect(vm, &p);
+        if (p.os || p.users || p.filesystems)
+                problem("%s: guest data exported from an agent that refuses everything", vm->name);
+        expect_states(
+                vm, ALL_KINDS,
+                (const char *const[]){ "fresh", "failed", "failed", "failed", "failed", "failed", "failed", "failed" },
+                10);
+        each_kind_state(vm, count_guest_words, &w);
+        KindState ks;
+        if (expect_state(vm, "os", "failed", 1, &ks))
+                printf("# %s: os failed: \"%s\"\n", vm->name, shown(ks.message));
+        printf("# %s: %zu kinds failed, %zu quoting the guest, longest message %zu bytes\n", vm->name, w.n_failed,
+               w.n_quoted, w.longest);
+        if (w.n_quoted != 7 || w.longest < STATUS_MESSAGE_MAX / 2)
+                problem("%s: %zu of 7 messages quote the guest, the longest is %zu bytes: want all, cut near %d",
+                        vm->name, w.n_quoted, w.longest, STATUS_MESSAGE_MAX);
         finish_mode(vm);
 }
 
@@ -1338,8 +1728,12 @@ int main(void) {
                 cmocka_unit_test_setup(test_badutf8data, reset_problems),
                 cmocka_unit_test_setup(test_wrongtypes, reset_problems),
                 cmocka_unit_test_setup(test_good, reset_problems),
-                cmocka_unit_test_setup(test_batch4_maxed, reset_problems),
+                cmocka_unit_test_setup(test_batch4_maxed_old_disabled_bare_errors, reset_problems),
                 cmocka_unit_test_setup(test_maxed, reset_problems),
+                cmocka_unit_test_setup(test_old, reset_problems),
+                cmocka_unit_test_setup(test_disabled, reset_problems),
+                cmocka_unit_test_setup(test_bare, reset_problems),
+                cmocka_unit_test_setup(test_errors, reset_problems),
                 cmocka_unit_test_setup(test_daemon_log_is_clean, reset_problems),
         };
         return cmocka_run_group_tests_name("e2e: hostile guest agents", tests, group_setup, group_teardown);

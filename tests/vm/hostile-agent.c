@@ -51,20 +51,34 @@
 typedef struct Mode {
         const char *name;
         const char *what;
-        bool silent;          /* never answers */
-        int delay_s;          /* every reply waits this long */
-        bool flap;            /* port opened and closed 10 times a second */
-        unsigned users;       /* users reported (default 1) */
-        unsigned filesystems; /* filesystems reported (default 1) */
-        unsigned interfaces;  /* synthetic interfaces added to the real ones */
-        size_t long_len;      /* hostname, OS fields and user names this long */
-        bool bad_utf8;        /* names decode to invalid UTF-8 and NULs */
-        bool bad_utf8_info;   /* ... in guest-info's version too */
-        bool bad_json;        /* command replies are malformed */
-        bool wrong_types;     /* numbers for strings, objects for arrays... */
-        bool maxed;           /* every string at or past its cap, every list past its count */
-        size_t fat_len;       /* the second entry of every list carries this many bytes of {} */
+        bool silent;                 /* never answers */
+        int delay_s;                 /* every reply waits this long */
+        bool flap;                   /* port opened and closed 10 times a second */
+        unsigned users;              /* users reported (default 1) */
+        unsigned filesystems;        /* filesystems reported (default 1) */
+        unsigned interfaces;         /* synthetic interfaces added to the real ones */
+        size_t long_len;             /* hostname, OS fields and user names this long */
+        bool bad_utf8;               /* names decode to invalid UTF-8 and NULs */
+        bool bad_utf8_info;          /* ... in guest-info's version too */
+        bool bad_json;               /* command replies are malformed */
+        bool wrong_types;            /* numbers for strings, objects for arrays... */
+        bool maxed;                  /* every string at or past its cap, every list past its count */
+        size_t fat_len;              /* the second entry of every list carries this many bytes of {} */
+        const char *const *listed;   /* the only commands it has (NULL-terminated); NULL: all of commands[] */
+        const char *const *disabled; /* listed "enabled": false and refused, as qemu-ga's --block-rpcs does */
+        bool old_shapes;             /* replies in an old agent's shapes, which libvirt 9.0's typed calls refuse */
+        bool error_replies;          /* every command but sync, ping and info answers a hostile error */
 } Mode;
+
+/* An old agent (CentOS 6's, macOS's): no guest-get-osinfo, host name,
+ * timezone or freeze status. */
+static const char *const old_commands[] = {
+        "guest-sync",       "guest-sync-delimited", "guest-ping", "guest-info", "guest-network-get-interfaces",
+        "guest-get-fsinfo", "guest-get-users",      NULL,
+};
+/* An agent with nothing to say about its guest. */
+static const char *const bare_commands[] = { "guest-sync", "guest-sync-delimited", "guest-ping", "guest-info", NULL };
+static const char *const blocked_commands[] = { "guest-get-users", "guest-get-fsinfo", NULL };
 
 static const Mode modes[] = {
         { .name = "good", .what = "behaves: small, valid answers to every command" },
@@ -84,9 +98,24 @@ static const Mode modes[] = {
         { .name = "badjson", .what = "malformed or truncated JSON replies", .bad_json = true },
         { .name = "wrongtypes", .what = "numbers for strings, objects for arrays", .wrong_types = true },
         { .name = "flap", .what = "closes and reopens the port 10 times a second", .flap = true },
+        { .name = "old",
+          .what = "an old agent: no osinfo, host name, timezone, fsfreeze; users, filesystems and interfaces in "
+                  "shapes libvirt refuses",
+          .listed = old_commands,
+          .old_shapes = true },
+        { .name = "disabled",
+          .what = "guest-get-users and guest-get-fsinfo listed disabled and refused (qemu-ga --block-rpcs)",
+          .disabled = blocked_commands },
+        { .name = "errors",
+          .what = "every command but sync, ping and info fails with a 4 KB error text of terminal escapes, "
+                  "control characters and lone surrogates",
+          .error_replies = true },
+        { .name = "bare",
+          .what = "only guest-sync, guest-sync-delimited, guest-ping, guest-info",
+          .listed = bare_commands },
         { .name = "maxed",
           .what = "everything at its cap: 1100-byte text everywhere, 64-byte MACs, addresses and command "
-                  "names, 300 users, 260 filesystems (17 disks), 260 interfaces (33 addresses), 611 commands",
+                  "names, 300 users, 260 filesystems (17 disks), 260 interfaces (33 addresses), 613 commands",
           .users = 300,
           .filesystems = 260,
           .interfaces = 260,
@@ -127,8 +156,26 @@ static const char *const commands[] = {
         "guest-get-disks",
         "guest-network-get-interfaces",
         "guest-get-load",
+        "guest-fsfreeze-status",
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
+
+static bool in_list(const char *const *list, const char *name) {
+        for (; list && *list; list++)
+                if (strcmp(*list, name) == 0)
+                        return true;
+        return false;
+}
+
+/* Whether this mode's agent has the command at all. */
+static bool has_command(const char *name) {
+        if (mode->listed)
+                return in_list(mode->listed, name);
+        for (size_t i = 0; i < N_COMMANDS; i++)
+                if (strcmp(commands[i], name) == 0)
+                        return true;
+        return false;
+}
 
 /* badutf8: JSON string bodies that libvirt's parser (yajl) decodes into
  * invalid UTF-8 or NUL bytes: a lone low surrogate becomes ED B2 80 (or
@@ -148,6 +195,13 @@ static const char *const bad_strings[] = {
         "rtl\\u202eevil\\ufeff\\uffff",
 };
 #define N_BAD_STRINGS (sizeof bad_strings / sizeof *bad_strings)
+
+/* errors: the text of every error, valid JSON that libvirt's parser (yajl)
+ * decodes into an ANSI escape, control characters and invalid UTF-8 (a lone
+ * surrogate), then pads with 3-byte characters past 4 KB. libvirt quotes it
+ * in its error message. */
+#define ERROR_TEXT "\\u001b[31mREFUSED\\u001b[0m \\udc80 ctl\\u0001\\u007f\\r\\nnext line "
+#define ERROR_TEXT_LEN 4096
 
 /* badjson: what a command gets instead of its reply, in turn. The first is
  * cut short (then a newline) and carries an ANSI escape and invalid UTF-8:
@@ -284,6 +338,14 @@ static void out_fat(unsigned i) {
 
 /* ---- replies (shapes as qemu-ga 7.2 sends them) ---- */
 
+static void reply_error(const char *cmd) {
+        static const char pattern[] = "\xe6\x8b\x92"; /* 拒 */
+        out_fmt("{\"error\": {\"class\": \"GenericError\", \"desc\": \"%s: " ERROR_TEXT, cmd);
+        for (size_t n = 0; n < ERROR_TEXT_LEN; n += sizeof pattern - 1)
+                out_str(pattern);
+        out_str("\"}}\n");
+}
+
 static void reply_info(void) {
         if (mode->wrong_types)
                 /* the daemon parses this one itself: libvirt passes it through */
@@ -296,9 +358,13 @@ static void reply_info(void) {
                 out_name(VERSION, 0, NAME_LONG | NAME_INFO);
                 out_str(", \"supported_commands\": [");
         }
-        for (size_t i = 0; i < N_COMMANDS; i++) {
-                out_fmt("%s{\"enabled\": true, \"name\": \"%s\", \"success-response\": true", i ? ", " : "",
-                        commands[i]);
+        for (size_t i = 0, n = 0; i < N_COMMANDS; i++) {
+                if (!has_command(commands[i]))
+                        continue;
+                /* old agents (before qemu-ga 1.7) do not say success-response */
+                out_fmt("%s{\"enabled\": %s, \"name\": \"%s\"%s", n++ ? ", " : "",
+                        in_list(mode->disabled, commands[i]) ? "false" : "true", commands[i],
+                        mode->old_shapes ? "" : ", \"success-response\": true");
                 out_fat((unsigned) i);
                 out_str("}");
         }
@@ -399,7 +465,9 @@ static void reply_users(void) {
                         out_name("CORP", i, NAME_LONG);
                 } else if (i % 3 == 2)
                         out_str(", \"domain\": \"CORP\"");
-                out_fmt(", \"login-time\": %u.5", 1700000000u + i);
+                /* old: no login time (libvirt's typed call refuses the reply) */
+                if (!mode->old_shapes)
+                        out_fmt(", \"login-time\": %u.5", 1700000000u + i);
                 out_fat(i);
                 out_str("}");
         }
@@ -444,11 +512,13 @@ static void reply_fsinfo(void) {
                 snprintf(mount, sizeof mount, n > 1 ? "/mnt/fs%05u" : "/data", i);
                 out_str(i ? ", {\"name\": \"vda\", \"mountpoint\": " : "{\"name\": \"vda\", \"mountpoint\": ");
                 out_name(mount, i, 0);
-                out_fmt(", \"type\": \"ext4\", \"used-bytes\": %u, \"total-bytes\": 1073741824, "
-                        "\"disk\": [{\"serial\": \"HOSTILE-%05u\", \"bus-type\": \"virtio\", \"bus\": 0, "
-                        "\"target\": 0, \"unit\": 0, \"pci-controller\": {\"domain\": 0, \"bus\": 0, "
-                        "\"slot\": 4, \"function\": 0}, \"dev\": \"/dev/vda\"}]",
-                        4096 * (i + 1), i);
+                out_fmt(", \"type\": \"ext4\", \"used-bytes\": %u, \"total-bytes\": 1073741824", 4096 * (i + 1));
+                /* old: no disk list (libvirt's typed call refuses the reply) */
+                if (!mode->old_shapes)
+                        out_fmt(", \"disk\": [{\"serial\": \"HOSTILE-%05u\", \"bus-type\": \"virtio\", \"bus\": 0, "
+                                "\"target\": 0, \"unit\": 0, \"pci-controller\": {\"domain\": 0, \"bus\": 0, "
+                                "\"slot\": 4, \"function\": 0}, \"dev\": \"/dev/vda\"}]",
+                                i);
                 out_fat(i);
                 out_str("}");
         }
@@ -458,8 +528,12 @@ static void reply_fsinfo(void) {
 static void out_address(bool first, int family, const void *addr, unsigned prefix) {
         char buf[INET6_ADDRSTRLEN] = "";
         inet_ntop(family, addr, buf, sizeof buf);
-        out_fmt("%s{\"ip-address-type\": \"%s\", \"ip-address\": \"%s\", \"prefix\": %u}", first ? "" : ", ",
-                family == AF_INET6 ? "ipv6" : "ipv4", buf, prefix);
+        out_fmt("%s{\"ip-address-type\": \"%s\", \"ip-address\": \"%s\"", first ? "" : ", ",
+                family == AF_INET6 ? "ipv6" : "ipv4", buf);
+        /* old: no prefix (libvirt's typed call refuses the reply) */
+        if (!mode->old_shapes)
+                out_fmt(", \"prefix\": %u", prefix);
+        out_str("}");
 }
 
 static unsigned prefix_len(const struct sockaddr *mask) {
@@ -591,6 +665,17 @@ static void handle_line(const char *line) {
                 out_fmt("{\"return\": %s}\n", id);
         } else if (mode->bad_json)
                 out_str(bad_replies[bad_turn++ % N_BAD_REPLIES]);
+        else if (!has_command(cmd))
+                out_fmt("{\"error\": {\"class\": \"CommandNotFound\", "
+                        "\"desc\": \"The command %s has not been found\"}}\n",
+                        cmd);
+        else if (in_list(mode->disabled, cmd))
+                /* qemu-ga's words for a command its admin blocked */
+                out_fmt("{\"error\": {\"class\": \"GenericError\", "
+                        "\"desc\": \"The command %s has been disabled for this instance\"}}\n",
+                        cmd);
+        else if (mode->error_replies && strcmp(cmd, "guest-ping") != 0 && strcmp(cmd, "guest-info") != 0)
+                reply_error(cmd);
         else if (strcmp(cmd, "guest-ping") == 0)
                 out_str("{\"return\": {}}\n");
         else if (strcmp(cmd, "guest-info") == 0)
@@ -611,6 +696,8 @@ static void handle_line(const char *line) {
                 reply_interfaces();
         else if (strcmp(cmd, "guest-get-load") == 0)
                 reply_load();
+        else if (strcmp(cmd, "guest-fsfreeze-status") == 0)
+                out_str(mode->wrong_types ? "{\"return\": {\"status\": 1}}\n" : "{\"return\": \"thawed\"}\n");
         else
                 out_fmt("{\"error\": {\"class\": \"CommandNotFound\", "
                         "\"desc\": \"The command %s has not been found\"}}\n",
