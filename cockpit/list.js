@@ -35,7 +35,7 @@ function values(model, path) {
         addresses: addrs.join(" "),
         fresh: freshness(d),
         /* GuestDataReason, when the daemon publishes it: shown on the agent cell */
-        reason: guestDataReason(d) || "",
+        reason: guestDataReason(d) ? fmt.reason(guestDataReason(d)) : "",
     };
 }
 

@@ -149,12 +149,13 @@ export function freshness(d) {
     return t;
 }
 
-/* Why a domain shows no guest data, in words. */
-export function missingReason(d, _) {
+/* Why a domain shows no guest data, in words (words(reason) for the
+ * daemon's GuestDataReason). */
+export function missingReason(d, _, words) {
     if (!d)
         return _("The VM is gone.");
     if (guestDataReason(d))
-        return guestDataReason(d);
+        return words ? words(guestDataReason(d)) : guestDataReason(d);
     if (d.State !== "running")
         return _("The VM is not running.");
     if (!d.AgentConnected)
