@@ -57,23 +57,6 @@ export function plain(v) {
     return String(v);
 }
 
-/* GuestDataReason in words; one a newer daemon adds, as it is (text). */
-export function reason(r) {
-    const words = {
-        "libvirt-disconnected": _("guestinfod has lost libvirt: these are the last known values."),
-        paused: _("The VM is paused: values are kept, not refreshed."),
-        "not-running": _("The VM is not running."),
-        "no-agent-channel": _("The VM has no guest agent channel."),
-        "agent-not-connected": _("The guest agent is not connected."),
-        frozen: _("The guest's filesystems are frozen: values are kept until the thaw."),
-        collecting: _("The guest agent is connected; its first answer is awaited."),
-        "agent-timed-out": _("The guest agent did not answer in time."),
-        "agent-failed": _("The guest agent gave nothing."),
-        "agent-lacks-commands": _("The guest agent offers none of the commands for guest data."),
-    };
-    return Object.prototype.hasOwnProperty.call(words, r) ? words[r] : String(r);
-}
-
 /* FsFreezeStatus in words; "" (unknown) is left out by the caller. */
 export function freeze(f) {
     const words = { frozen: _("frozen"), thawed: _("thawed") };

@@ -149,13 +149,29 @@ export function freshness(d) {
     return t;
 }
 
-/* Why a domain shows no guest data, in words (words(reason) for the
- * daemon's GuestDataReason). */
-export function missingReason(d, _, words) {
+/* GuestDataReason in words; one a newer daemon adds, as it is. */
+function reasonText(reason, _) {
+    const texts = {
+        "libvirt-disconnected": _("guestinfod has lost libvirt; these are the last known values."),
+        paused: _("The VM is paused; values are kept, not refreshed."),
+        "not-running": _("The VM is not running."),
+        "no-agent-channel": _("The VM has no guest agent channel."),
+        "agent-not-connected": _("The guest agent is not connected."),
+        frozen: _("The guest's filesystems are frozen; values are kept until the thaw."),
+        collecting: _("The guest agent has not answered yet."),
+        "agent-timed-out": _("The guest agent did not answer in time."),
+        "agent-failed": _("The guest agent gave nothing."),
+        "agent-lacks-commands": _("The guest agent offers none of the commands for guest data."),
+    };
+    return Object.prototype.hasOwnProperty.call(texts, reason) ? texts[reason] : reason;
+}
+
+/* Why a domain shows no guest data, in words. */
+export function missingReason(d, _) {
     if (!d)
         return _("The VM is gone.");
     if (guestDataReason(d))
-        return words ? words(guestDataReason(d)) : guestDataReason(d);
+        return reasonText(guestDataReason(d), _);
     if (d.State !== "running")
         return _("The VM is not running.");
     if (!d.AgentConnected)

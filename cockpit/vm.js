@@ -96,7 +96,7 @@ export class VmView {
         const k = {};
         for (const kind of KINDS)
             k[kind] = this.model.kind(kind, this.path);
-        const reason = missingReason(d, _, fmt.reason);
+        const reason = missingReason(d, _);
 
         /* The agent's command list is fetched again when the agent changes. */
         const agentKey = d.AgentConnected + "/" + d.AgentVersion;

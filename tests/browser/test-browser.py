@@ -140,16 +140,18 @@ def case_vm_page(s):
     assert text_of(s, "#gi-vm-state") == "Running"
     assert text_of(s, "#gi-uuid") == uuid
     assert text_of(s, "#gi-agent-connected") == "no"
-    # The test driver's domain has no agent channel: the daemon's GuestDataReason, in words.
-    assert text_of(s, "#gi-os .gi-missing") == "The VM has no guest agent channel."
+    # The test driver's domain has no agent channel: the page says so, from
+    # the daemon's GuestDataReason.
+    assert text_of(s, "#gi-os .gi-missing") == "The VM has no guest agent channel.", text_of(s, "#gi-os .gi-missing")
     assert text_of(s, "#gi-reason") == "The VM has no guest agent channel."
-    # Its GuestDataStatus: every kind the daemon publishes, none asked, none collected.
+    # Its interfaces come from the domain XML, without an agent.
+    assert mac in text_of(s, "#gi-net-table"), (mac, text_of(s, "#gi-net-table"))
+
+    # Its GuestDataStatus: every kind the daemon publishes, none asked, none collected; no freeze known.
     kinds = kinds_table(s)
     assert [k[0] for k in kinds] == DAEMON_KINDS, kinds
     assert all(k[1:3] == ["not-asked", "never"] for k in kinds), kinds
     assert text_of(s, "#gi-freeze") is None
-    # Its interfaces come from the domain XML, without an agent.
-    assert mac in text_of(s, "#gi-net-table"), (mac, text_of(s, "#gi-net-table"))
     # Stopped: the reason follows, live.
     s.virsh("destroy test")
     wait_for("the stopped VM's reason", lambda: text_of(s, "#gi-reason") == "The VM is not running.", timeout=LIVE_S)
@@ -205,7 +207,7 @@ def case_guest_data(s):
     wait_for("the list", lambda: names_in_list(s) == ["build-01", "db-01", "web-01"])
     open_vm(s, "db-01")
     assert text_of(s, "#gi-os-name") == "Debian GNU/Linux 12 (bookworm)"
-    assert text_of(s, "#gi-reason") == "The VM is paused: values are kept, not refreshed."
+    assert text_of(s, "#gi-reason") == "The VM is paused; values are kept, not refreshed."
     s.find("#gi-back").click()
     wait_for("the list", lambda: names_in_list(s) == ["build-01", "db-01", "web-01"])
     open_vm(s, "build-01")
@@ -460,7 +462,7 @@ def case_real_vm(s):
     # Suspend and resume, live.
     s.virsh("suspend guest1")
     wait_for("Paused", lambda: text_of(s, "#gi-vm-state") == "Paused", timeout=LIVE_S)
-    wait_for("the paused reason", lambda: text_of(s, "#gi-reason") == "The VM is paused: values are kept, not refreshed.",
+    wait_for("the paused reason", lambda: text_of(s, "#gi-reason") == "The VM is paused; values are kept, not refreshed.",
              timeout=LIVE_S)
     s.virsh("resume guest1")
     wait_for("Running", lambda: text_of(s, "#gi-vm-state") == "Running", timeout=LIVE_S)
