@@ -443,7 +443,9 @@ def case_real_vm(s):
     s.screenshot("vm-real.png", full=True)
 
     # A change inside the guest, live; the page redrawn keeps the commands as the user opened them.
-    s.find(".gi-commands summary").click()
+    # Clicked in the page's own script: the body is redrawn at each GuestDataStatus change (every 2 s here),
+    # which would make an element found beforehand stale.
+    s.driver.execute_script("document.querySelector('.gi-commands summary').click()")
     assert s.driver.execute_script("return document.getElementById('gi-commands-details').open")
     s.guest_exec("guest1", "hostname renamed-in-guest")
     wait_for("the new hostname", lambda: text_of(s, "#gi-hostname") == "renamed-in-guest", timeout=60)
