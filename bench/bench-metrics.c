@@ -62,8 +62,11 @@ static long rss_kib(void) {
         return kib;
 }
 
-/* Every string at the cap the daemon gives it (docs/dbus-api.md). */
+/* Every string at the cap the daemon gives it (docs/dbus-api.md), and
+ * every kind the daemon publishes collected. */
 static Vm *maxed_fleet(void) {
+        static const char *const kinds[] = { "agent", "os",          "hostname",   "timezone",
+                                             "users", "filesystems", "interfaces", "fsfreeze" };
         Vm *vms = calloc(N_VMS, sizeof *vms);
         if (!vms)
                 abort();
@@ -88,6 +91,13 @@ static Vm *maxed_fleet(void) {
                 v->kernel_release = filled(128, 'k');
                 v->machine = filled(64, 'm');
                 v->hostname = filled(255, 'h');
+                v->data_reason = strdup("");
+                v->fsfreeze = strdup("thawed");
+                v->n_kind_status = ELEMENTSOF(kinds);
+                v->kind_status = calloc(ELEMENTSOF(kinds), sizeof *v->kind_status);
+                for (size_t k = 0; k < ELEMENTSOF(kinds); k++)
+                        v->kind_status[k] = (VmKindStatus){ strdup(kinds[k]), strdup("fresh"), 1700000000123456ULL + k,
+                                                            strdup("") };
                 v->user_count = 10;
                 v->filesystem_count = N_FS;
                 v->n_filesystems = N_FS;

@@ -20,6 +20,9 @@ void metrics_daemon_done(MetricsDaemon *d) {
 typedef struct Kept {
         size_t n;
         size_t index[METRICS_MAX_FILESYSTEMS];
+        /* the same for vm->kind_status */
+        size_t n_kinds;
+        size_t kind_index[METRICS_MAX_KINDS];
 } Kept;
 
 typedef void (*VmFamilyWriter)(PromText *t, const char *metric, const Vm *vm, const Kept *kept);
@@ -133,6 +136,30 @@ static int keep_filesystems(const Vm *vm, Kept *kept) {
         return 0;
 }
 
+/* The kinds of guest data that get series: the first METRICS_MAX_KINDS
+ * whose kind label, as written, differs from every earlier one's (two
+ * series with one label set would fail the scrape). Returns -ENOMEM or 0. */
+static int keep_kinds(const Vm *vm, Kept *kept) {
+        char(*written)[PROM_LABEL_BUF_MAX] = NULL;
+
+        kept->n_kinds = 0;
+        if (vm->n_kind_status == 0)
+                return 0;
+        written = malloc(METRICS_MAX_KINDS * sizeof *written);
+        if (!written)
+                return -ENOMEM;
+        for (size_t i = 0; i < vm->n_kind_status && kept->n_kinds < METRICS_MAX_KINDS; i++) {
+                bool same = false;
+                prom_label_value(vm->kind_status[i].kind, written[kept->n_kinds], sizeof written[0]);
+                for (size_t k = 0; k < kept->n_kinds && !same; k++)
+                        same = streq(written[kept->n_kinds], written[k]);
+                if (!same)
+                        kept->kind_index[kept->n_kinds++] = i;
+        }
+        free(written);
+        return 0;
+}
+
 static void write_filesystem_bytes(PromText *t, const char *metric, const Vm *vm, const Kept *kept, bool used) {
         if (!vm->has_guest_data)
                 return;
@@ -167,6 +194,46 @@ static void write_dropped(PromText *t, const char *metric, const Vm *vm, const K
         prom_sample_u64(t, metric, l, 2, reported - kept->n);
 }
 
+/* GuestDataReason as a label; "" while collected as usual. Absent from a
+ * guestinfod older than the property. */
+static void write_reason(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
+        if (!vm->data_reason)
+                return;
+        const PromLabel l[] = { { "name", vm->name }, { "uuid", vm->uuid }, { "reason", vm->data_reason } };
+        prom_sample_u64(t, metric, l, ELEMENTSOF(l), 1);
+}
+
+/* FsFreezeStatus: no sample while unknown ("") or an unknown word. */
+static void write_fs_frozen(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
+        PromLabel l[2];
+        if (!vm->fsfreeze || !(streq(vm->fsfreeze, "frozen") || streq(vm->fsfreeze, "thawed")))
+                return;
+        vm_labels(vm, l);
+        prom_sample_u64(t, metric, l, 2, streq(vm->fsfreeze, "frozen"));
+}
+
+/* One sample per kind, its state as a label: a state the client does not
+ * know yet goes out as it is, one series all the same. */
+static void write_kind_state(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
+        for (size_t i = 0; i < kept->n_kinds; i++) {
+                const VmKindStatus *k = &vm->kind_status[kept->kind_index[i]];
+                const PromLabel l[] = {
+                        { "name", vm->name }, { "uuid", vm->uuid }, { "kind", k->kind }, { "state", k->state }
+                };
+                prom_sample_u64(t, metric, l, ELEMENTSOF(l), 1);
+        }
+}
+
+static void write_kind_collected(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
+        for (size_t i = 0; i < kept->n_kinds; i++) {
+                const VmKindStatus *k = &vm->kind_status[kept->kind_index[i]];
+                if (k->collected_usec == 0) /* never: no sample rather than 1970 */
+                        continue;
+                const PromLabel l[] = { { "name", vm->name }, { "uuid", vm->uuid }, { "kind", k->kind } };
+                prom_sample_double(t, metric, l, ELEMENTSOF(l), (double) k->collected_usec / 1e6);
+        }
+}
+
 static const struct {
         const char *name, *type, *help;
         VmFamilyWriter write;
@@ -194,6 +261,17 @@ static const struct {
           "Filesystems the guest reported that have no capacity and used series: without sizes, duplicates, "
           "past the 10 the bus carries or the cap of " STRINGIFY(METRICS_MAX_FILESYSTEMS) " per VM.",
           write_dropped },
+        { "guestinfod_vm_guest_data_reason", "gauge",
+          "Why the guest data is absent or not refreshed as a label (\"\" while collected as usual); always 1.",
+          write_reason },
+        { "guestinfod_vm_fs_frozen", "gauge",
+          "Whether the guest's filesystems are frozen (1) or thawed (0); no sample while unknown.", write_fs_frozen },
+        { "guestinfod_vm_guest_data_state", "gauge",
+          "The state of each kind of guest data (fresh, failed, timed-out, ...) as a label; always 1.",
+          write_kind_state },
+        { "guestinfod_vm_guest_data_collected_timestamp_seconds", "gauge",
+          "When the published value of each kind of guest data was collected, in seconds since the epoch.",
+          write_kind_collected },
 };
 
 void metrics_write(PromText *t, const MetricsDaemon *d, const Vm *vms, size_t n) {
@@ -216,7 +294,7 @@ void metrics_write(PromText *t, const MetricsDaemon *d, const Vm *vms, size_t n)
                 return;
         }
         for (size_t i = 0; i < n; i++)
-                if (keep_filesystems(&vms[i], &kept[i]) < 0) {
+                if (keep_filesystems(&vms[i], &kept[i]) < 0 || keep_kinds(&vms[i], &kept[i]) < 0) {
                         t->failed = true;
                         free(kept);
                         return;

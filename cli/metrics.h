@@ -14,6 +14,9 @@
 /* At most this many filesystem series per VM (capacity and used each);
  * the rest are counted in guestinfod_vm_filesystems_dropped. */
 #define METRICS_MAX_FILESYSTEMS 32
+/* At most this many kinds of guest data per VM get state and collected
+ * series (the daemon publishes 8 today; more may come). */
+#define METRICS_MAX_KINDS 16
 
 typedef struct MetricsDaemon {
         bool up; /* guestinfod answered; false: only guestinfod_up 0 is written */

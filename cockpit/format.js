@@ -56,3 +56,9 @@ export function plain(v) {
         return Object.entries(v).map(([k, x]) => k + "=" + plain(x)).join(", ");
     return String(v);
 }
+
+/* FsFreezeStatus in words; "" (unknown) is left out by the caller. */
+export function freeze(f) {
+    const words = { frozen: _("frozen"), thawed: _("thawed") };
+    return Object.prototype.hasOwnProperty.call(words, f) ? words[f] : String(f);
+}

@@ -3,7 +3,7 @@
  * changes, or a sorted-on value does. */
 import { el, setText } from "./dom.js";
 import * as fmt from "./format.js";
-import { freshness, guestDataReason } from "./model.js";
+import { freshness, guestDataReason, missingReason } from "./model.js";
 
 const _ = cockpit.gettext;
 
@@ -35,7 +35,7 @@ function values(model, path) {
         addresses: addrs.join(" "),
         fresh: freshness(d),
         /* GuestDataReason, when the daemon publishes it: shown on the agent cell */
-        reason: guestDataReason(d) || "",
+        reason: guestDataReason(d) ? missingReason(d, _) : "",
     };
 }
 

@@ -2,7 +2,7 @@
  * change (one VM is small; the list is the part that must be cheap). */
 import { el, replace, setText } from "./dom.js";
 import * as fmt from "./format.js";
-import { KINDS, freshness, guestDataStatus, missingReason } from "./model.js";
+import { KINDS, freshness, guestDataReason, guestDataStatus, missingReason } from "./model.js";
 
 const _ = cockpit.gettext;
 
@@ -157,8 +157,9 @@ export class VmView {
             [_("Last change"), d.AgentLastTransitionTime ? fmt.age(d.AgentLastTransitionTime, now) : ""],
             [_("Last heard"), d.AgentLastProbeTime ? fmt.age(d.AgentLastProbeTime, now) : ""],
             [_("Collected"), freshness(d) ? fmt.age(freshness(d), now) : "", "gi-collected"],
-            [_("Filesystem freeze"), typeof d.FsFreezeStatus === "string" ? d.FsFreezeStatus : undefined, "gi-freeze"],
-            [_("Why data is missing"), !os ? reason : undefined, "gi-reason"],
+            [_("Filesystem freeze"), typeof d.FsFreezeStatus === "string" && d.FsFreezeStatus ? fmt.freeze(d.FsFreezeStatus) : undefined, "gi-freeze"],
+            /* also with data: a paused or frozen VM's is kept, not refreshed */
+            [_("Why data is missing"), !os || guestDataReason(d) ? reason : undefined, "gi-reason"],
         ]), commands && commands.length
             ? el("details", { class: "gi-commands", id: "gi-commands-details", open: this.commandsOpen,
                               /* the page is redrawn on every change: keep it as the user left it */

@@ -73,12 +73,14 @@ int main(int argc, char **argv) {
                 return 2;
         }
 
-        /* The ordinary profile, with qemu-ga 7.2's guest-info reply. */
+        /* The ordinary profile, with qemu-ga 7.2's guest-info reply and
+         * guest-fsfreeze-status's. */
         size_t n = 0;
-        for (const char *const *kv = guest_profile_ordinary(); *kv && n < ELEMENTSOF(ordinary_kv) - 2; kv++)
+        for (const char *const *kv = guest_profile_ordinary(); *kv && n < ELEMENTSOF(ordinary_kv) - 3; kv++)
                 ordinary_kv[n++] = *kv;
         snprintf(ordinary_agent, sizeof ordinary_agent, "guest-info=%s", guest_profile_ordinary_agent());
         ordinary_kv[n++] = ordinary_agent;
+        ordinary_kv[n++] = "fsfreeze=thawed";
         ordinary_kv[n] = NULL;
 
         const FakeVm hostile_vms[] = {

@@ -7,6 +7,7 @@ usage: test-browser.py CASE      (one of the names in CASES)
 Each case starts its own parts and stops them by PID, also on failure."""
 
 import os
+import re
 import sys
 import time
 
@@ -21,6 +22,8 @@ FOREIGN = "img, script, svg, iframe, video, object, b, i, u, a[href='x']"
 # How long a change on the bus may take to show (it takes ~100 ms; the
 # bound leaves room for a loaded 2-core machine).
 LIVE_S = 10
+# The kinds of GuestDataStatus, in the daemon's order (docs/dbus-api.md).
+DAEMON_KINDS = ["agent", "os", "hostname", "timezone", "users", "filesystems", "interfaces", "fsfreeze"]
 
 
 def domain_xml(name, uuid=None):
@@ -95,6 +98,12 @@ def text_of(s, css):
     return s.driver.execute_script("const e = document.querySelector(arguments[0]); return e && e.textContent", css)
 
 
+def kinds_table(s):
+    """The VM page's "Data kinds" card: [kind, state, collected, message] a row."""
+    return s.driver.execute_script("return [...document.querySelectorAll('#gi-kinds-table tbody tr')]"
+                                   ".map(r => [...r.cells].map(c => c.textContent))")
+
+
 # ---- the cases ----
 
 def case_list(s):
@@ -137,8 +146,18 @@ def case_vm_page(s):
     assert text_of(s, "#gi-reason") == "The VM has no guest agent channel."
     # Its interfaces come from the domain XML, without an agent.
     assert mac in text_of(s, "#gi-net-table"), (mac, text_of(s, "#gi-net-table"))
+
+    # Its GuestDataStatus: every kind the daemon publishes, none asked, none collected; no freeze known.
+    kinds = kinds_table(s)
+    assert [k[0] for k in kinds] == DAEMON_KINDS, kinds
+    assert all(k[1:3] == ["not-asked", "never"] for k in kinds), kinds
+    assert text_of(s, "#gi-freeze") is None
+    # Stopped: the reason follows, live.
+    s.virsh("destroy test")
+    wait_for("the stopped VM's reason", lambda: text_of(s, "#gi-reason") == "The VM is not running.", timeout=LIVE_S)
     s.find("#gi-back").click()
     wait_for("back to the list", lambda: names_in_list(s) == ["test"])
+    assert row_of(s, "test")[1] == "Shut off"
     s.check_console()
 
 
@@ -167,6 +186,12 @@ def case_guest_data(s):
     assert "192.168.122.10/24" in net and "52:54:00:12:34:56" in net, net
     assert text_of(s, "#gi-agent-version") == "7.2.19"
     wait_for("the agent's commands", lambda: (text_of(s, ".gi-commands summary") or "").endswith("enabled"))
+    # Each kind fresh, collected when the fake daemon started (seconds ago); the freeze as the agent said.
+    kinds = kinds_table(s)
+    assert [k[0] for k in kinds] == DAEMON_KINDS, kinds
+    assert all(k[1] == "fresh" and re.fullmatch(r"\d+ s ago", k[2]) and k[3] == "" for k in kinds), kinds
+    assert text_of(s, "#gi-freeze") == "thawed"
+    assert text_of(s, "#gi-reason") is None
     s.screenshot("vm.png", full=True)
     # The shell's dark style, as Cockpit keeps it, is followed.
     s.driver.execute_script("localStorage.setItem('shell:style', 'dark')")
@@ -177,6 +202,18 @@ def case_guest_data(s):
     rgb = [int(x) for x in bg[bg.index("(") + 1:bg.index(")")].split(",")[:3]]
     assert sum(rgb) < 3 * 100, "a card in the dark style is %s" % bg
     s.screenshot("vm-dark.png")
+    # The paused VM keeps its data and says why it is not refreshed; the stopped one says why it has none.
+    s.find("#gi-back").click()
+    wait_for("the list", lambda: names_in_list(s) == ["build-01", "db-01", "web-01"])
+    open_vm(s, "db-01")
+    assert text_of(s, "#gi-os-name") == "Debian GNU/Linux 12 (bookworm)"
+    assert text_of(s, "#gi-reason") == "The VM is paused; values are kept, not refreshed."
+    s.find("#gi-back").click()
+    wait_for("the list", lambda: names_in_list(s) == ["build-01", "db-01", "web-01"])
+    open_vm(s, "build-01")
+    assert text_of(s, "#gi-os .gi-missing") == "The VM is not running."
+    assert text_of(s, "#gi-reason") == "The VM is not running."
+    assert all(k[1:3] == ["not-asked", "never"] for k in kinds_table(s)), kinds_table(s)
     s.check_console()
 
 
@@ -394,10 +431,21 @@ def case_real_vm(s):
     assert spec("$GUEST_MAC") in text_of(s, "#gi-net-table")
     assert text_of(s, "#gi-agent-connected") == "yes"
     wait_for("the agent's commands", lambda: (text_of(s, ".gi-commands summary") or "").endswith("enabled"))
+    # The real daemon's GuestDataStatus from the real qemu-ga: every kind fresh, with its real age, and the
+    # guest's FsFreezeStatus; no reason while collected as usual.
+    wait_for("every kind fresh", lambda: [k[:2] for k in kinds_table(s)] == [[k, "fresh"] for k in DAEMON_KINDS],
+             timeout=60)
+    kinds = kinds_table(s)
+    assert all(re.fullmatch(r"\d+ (s|min) ago", k[2]) and k[3] == "" for k in kinds), kinds
+    log("kinds on the real guest's page: %s" % kinds)
+    assert text_of(s, "#gi-freeze") == "thawed"
+    assert text_of(s, "#gi-reason") is None
     s.screenshot("vm-real.png", full=True)
 
     # A change inside the guest, live; the page redrawn keeps the commands as the user opened them.
-    s.find(".gi-commands summary").click()
+    # Clicked in the page's own script: the body is redrawn at each GuestDataStatus change (every 2 s here),
+    # which would make an element found beforehand stale.
+    s.driver.execute_script("document.querySelector('.gi-commands summary').click()")
     assert s.driver.execute_script("return document.getElementById('gi-commands-details').open")
     s.guest_exec("guest1", "hostname renamed-in-guest")
     wait_for("the new hostname", lambda: text_of(s, "#gi-hostname") == "renamed-in-guest", timeout=60)
@@ -416,8 +464,11 @@ def case_real_vm(s):
     # Suspend and resume, live.
     s.virsh("suspend guest1")
     wait_for("Paused", lambda: text_of(s, "#gi-vm-state") == "Paused", timeout=LIVE_S)
+    wait_for("the paused reason", lambda: text_of(s, "#gi-reason") == "The VM is paused; values are kept, not refreshed.",
+             timeout=LIVE_S)
     s.virsh("resume guest1")
     wait_for("Running", lambda: text_of(s, "#gi-vm-state") == "Running", timeout=LIVE_S)
+    wait_for("no reason once running", lambda: text_of(s, "#gi-reason") is None, timeout=60)
     # Refresh (allowed: the daemon on a session bus asks nobody).
     s.find("#gi-refresh").click()
     wait_for("the refresh done", lambda: s.driver.execute_script(
@@ -491,8 +542,9 @@ Promise.all([import("./vm.js"), import("./list.js")]).then(([vm, list]) => {
 
 
 def case_status_hook(s):
-    """The hook for GuestDataStatus and GuestDataReason (not published by the daemon yet): read when present,
-    ignored when absent. The page's real views, fed a domain object of the coming shape."""
+    """GuestDataStatus and GuestDataReason read when present, ignored when absent (an older daemon), and a
+    state and reason the page does not know (a newer daemon's) shown as text. The page's real views, fed domain
+    objects; the real daemon's are in vm-page, guest-data and real-vm."""
     s.start_all(fake="ordinary")
     s.open()
     out = s.driver.execute_async_script(STATUS_HOOK_JS)

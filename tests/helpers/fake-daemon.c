@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libvirt/libvirt.h>
 
@@ -11,6 +12,8 @@
 #include "domain-devices.h"
 #include "fake-daemon.h"
 #include "guest-info.h"
+#include "guest-kinds.h"
+#include "kind-status.h"
 
 /* ---- the model ---- */
 
@@ -19,14 +22,17 @@ static bool ends_with(const char *s, const char *suffix) {
         return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-/* Not a typed parameter: the agent's guest-info reply. */
+/* Not typed parameters: the agent's guest-info reply, and what
+ * guest-fsfreeze-status said ("thawed" or "frozen"). */
 #define AGENT_KEY "guest-info="
+#define FSFREEZE_KEY "fsfreeze="
 
 static int typed_params(const char *const *kv, virTypedParameterPtr *params, int *n) {
         int max = 0;
 
         for (; *kv; kv++) {
-                if (strncmp(*kv, AGENT_KEY, strlen(AGENT_KEY)) == 0)
+                if (strncmp(*kv, AGENT_KEY, strlen(AGENT_KEY)) == 0 ||
+                    strncmp(*kv, FSFREEZE_KEY, strlen(FSFREEZE_KEY)) == 0)
                         continue;
                 const char *eq = strchr(*kv, '=');
                 char key[VIR_TYPED_PARAM_FIELD_LENGTH];
@@ -59,11 +65,34 @@ static int parse_devices(const FakeVm *vm, DomainDevices **ret) {
         return r;
 }
 
+/* Each asked kind's state after the collection, as the daemon's scheduler
+ * sets it: fresh now, or failed keeping no value. */
+static int set_status(Domain *d, unsigned requested, unsigned failed) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t now = (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+
+        for (int i = 0; i < GUEST_KIND_COUNT; i++) {
+                unsigned kind = guest_kinds[i].kind;
+                int r = 0;
+                if (!(requested & kind))
+                        continue;
+                if (failed & kind)
+                        r = kind_status_set(&d->status[i], KIND_STATE_FAILED, 0, "the fake collection failed");
+                else
+                        r = kind_status_set(&d->status[i], KIND_STATE_FRESH, now, NULL);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* One collection's result into d, as collect_apply_result() takes it. */
 static int collect(Domain *d, const FakeVm *vm) {
-        unsigned kinds = GUEST_KIND_ALL & ~(unsigned) GUEST_KIND_AGENT;
+        unsigned kinds = GUEST_KIND_ALL & ~(unsigned) (GUEST_KIND_AGENT | GUEST_KIND_FSFREEZE);
         GuestData data = { .kinds_requested = kinds };
         unsigned failed = vm->failed_kinds & kinds;
+        GuestFreeze freeze = GUEST_FREEZE_UNKNOWN;
         virTypedParameterPtr params = NULL;
         int n = 0, r;
 
@@ -74,6 +103,10 @@ static int collect(Domain *d, const FakeVm *vm) {
                         r = agent_info_parse_json(json, strlen(json), &data.agent);
                         if (r < 0)
                                 return r;
+                } else if (strncmp(*kv, FSFREEZE_KEY, strlen(FSFREEZE_KEY)) == 0) {
+                        data.kinds_requested |= GUEST_KIND_FSFREEZE;
+                        freeze = strcmp(*kv + strlen(FSFREEZE_KEY), "frozen") == 0 ? GUEST_FREEZE_FROZEN
+                                                                                   : GUEST_FREEZE_THAWED;
                 }
         r = typed_params(vm->guest, &params, &n);
         if (r >= 0)
@@ -81,6 +114,12 @@ static int collect(Domain *d, const FakeVm *vm) {
         virTypedParamsFree(params, n);
         if (r >= 0)
                 r = parse_devices(vm, &data.devices);
+        if (r >= 0 && data.guest && freeze != GUEST_FREEZE_UNKNOWN) {
+                data.guest->fsfreeze = freeze;
+                data.guest->kinds |= GUEST_KIND_FSFREEZE;
+        }
+        if (r >= 0)
+                r = set_status(d, data.kinds_requested, failed);
         if (r >= 0) {
                 (void) domain_take_guest_data(d, &data);
                 d->guest_exported = d->guest != NULL;

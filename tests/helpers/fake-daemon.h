@@ -28,7 +28,10 @@ typedef struct FakeVm {
          * with libvirt 9.0's keys ("hostname=vm1", "if.0.addr.count=2"),
          * NULL-terminated: keys ending in "count" or "prefix" are unsigned,
          * "timezone.offset" an int, the rest strings; "guest-info=JSON" is
-         * the agent's guest-info reply (version and commands). NULL: nothing
+         * the agent's guest-info reply (version and commands), "fsfreeze=
+         * thawed" or "=frozen" what guest-fsfreeze-status said. Each kind
+         * asked is then "fresh", collected now, as GuestDataStatus says
+         * (failed_kinds "failed"). NULL: nothing
          * collected, the guest data is not exported. */
         const char *const *guest;
         /* GuestKind bits that this collection did not get (not parsed). */

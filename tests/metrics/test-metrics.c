@@ -81,6 +81,7 @@ static const char *const web_guest[] = {
         "fs.0.name=vda1",
         "fs.0.mountpoint=/",
         "fs.0.fstype=ext4",
+        "fsfreeze=thawed",
         "guest-info={\"return\":{\"version\":\"7.2.0\",\"supported_commands\":[]}}",
         NULL,
 };
@@ -167,6 +168,20 @@ static void test_output_passes_promtool(void **state) {
         assert_null(strstr(r.out, "disk_name=\"sr0\""));
         assert_non_null(strstr(r.out, "guestinfod_vm_filesystem_used_bytes{name=\"web\",uuid=\"" UUID_WEB
                                       "\",disk_name=\"vda1\",mount_point=\"/\",fs_type=\"ext4\"} 3221225472\n"));
+        /* how fresh each kind is, from the daemon's own GuestDataStatus */
+        assert_non_null(strstr(r.out, "\nguestinfod_vm_guest_data_state{name=\"web\",uuid=\"" UUID_WEB
+                                      "\",kind=\"filesystems\",state=\"fresh\"} 1\n"));
+        assert_non_null(strstr(r.out,
+                               "\nguestinfod_vm_guest_data_collected_timestamp_seconds{name=\"web\",uuid=\"" UUID_WEB
+                               "\",kind=\"filesystems\"} "));
+        assert_non_null(
+                strstr(r.out, "\nguestinfod_vm_guest_data_reason{name=\"web\",uuid=\"" UUID_WEB "\",reason=\"\"} 1\n"));
+        assert_non_null(strstr(r.out, "\nguestinfod_vm_guest_data_reason{name=\"off\",uuid=\"" UUID_OFF
+                                      "\",reason=\"not-running\"} 1\n"));
+        assert_non_null(strstr(r.out, "\nguestinfod_vm_fs_frozen{name=\"web\",uuid=\"" UUID_WEB "\"} 0\n"));
+        assert_null(strstr(r.out, "guestinfod_vm_fs_frozen{name=\"off\""));
+        /* the stopped VM was never collected: no timestamps */
+        assert_null(strstr(r.out, "guestinfod_vm_guest_data_collected_timestamp_seconds{name=\"off\""));
         /* the maxed guest: every label value within the bound */
         for (const char *p = r.out; (p = strstr(p, "=\"")); p += 2) {
                 const char *q = p + 2;
@@ -295,6 +310,15 @@ static void test_textfile_through_prometheus(void **state) {
                             "Evil\"} 1\nguestinfod_up 0\n# TYPE x counter");
         json_decref(metric);
         assert_true(prom_query_one(s, "guestinfod_up", NULL) == 1);
+        /* when the guest's filesystems were collected: the fake model's
+         * collection ran at setup, seconds ago */
+        double collected = prom_query_one(
+                s, "guestinfod_vm_guest_data_collected_timestamp_seconds{name=\"web\",kind=\"filesystems\"}", NULL);
+        double now = (double) time(NULL);
+        fprintf(stderr, "web's filesystems collected %.1f s before the query\n", now - collected);
+        assert_true(collected > now - 120 && collected <= now + 1);
+        assert_true(prom_query_one(s, "guestinfod_vm_guest_data_reason{name=\"off\",reason=\"not-running\"}", NULL) ==
+                    1);
         /* node-exporter read the file without complaint */
         assert_true(prom_query_one(s, "node_textfile_scrape_error", NULL) == 0);
 
@@ -362,6 +386,10 @@ static void test_textfile_follows_the_real_daemon(void **state) {
                 usleep(100 * 1000);
         assert_true(file_contains(path, "guestinfod_vm_running{name=\"test\",uuid=\"" TEST_UUID "\"} 1\n"));
         assert_true(file_contains(path, "guestinfod_libvirt_connected 1\n"));
+        /* the test driver's domain has no agent channel: the daemon says so */
+        assert_true(file_contains(path, "guestinfod_vm_guest_data_reason{name=\"test\",uuid=\"" TEST_UUID
+                                        "\",reason=\"no-agent-channel\"} 1\n"));
+        assert_false(file_contains(path, "guestinfod_vm_guest_data_collected_timestamp_seconds{name=\"test\""));
 
         /* six changes in a row, then quiet: each rewrite an interval or more
          * after the one before, the last one with the last state */

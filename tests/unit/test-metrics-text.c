@@ -206,8 +206,8 @@ static void test_families_of_vms(void **state) {
         assert_null(strstr(s, "guestinfod_vm_users{name=\"off\""));
         assert_null(strstr(s, "guestinfod_vm_info{name=\"off\""));
         /* every family once, HELP before TYPE, its samples right after */
-        assert_int_equal(count(s, "# HELP "), 15);
-        assert_int_equal(count(s, "# TYPE "), 15);
+        assert_int_equal(count(s, "# HELP "), 19);
+        assert_int_equal(count(s, "# TYPE "), 19);
         for (const char *p = s; (p = strstr(p, "# TYPE ")); p++) {
                 char name[128];
                 assert_int_equal(sscanf(p, "# TYPE %127s", name), 1);
@@ -258,6 +258,92 @@ static void test_filesystems_capped_and_deduplicated(void **state) {
         prom_text_done(&t);
 }
 
+static void test_freshness_of_each_kind(void **state) {
+        VmKindStatus k[] = {
+                { (char *) "agent", (char *) "fresh", 1700000000250000ULL, (char *) "" },
+                { (char *) "os", (char *) "not-asked", 0, (char *) "" },
+                { (char *) "filesystems", (char *) "timed-out", 1699999990000000ULL, (char *) "no answer in 5 s" },
+                /* a state and a kind of a newer daemon, a hostile-looking one,
+                 * and a kind twice: one series */
+                { (char *) "disks", (char *) "some-new\"state\n", 1700000001000000ULL, (char *) "" },
+                { (char *) "agent", (char *) "failed", 1, (char *) "" },
+        };
+        Vm vms[] = {
+                { .name = (char *) "web",
+                  .uuid = (char *) "u1",
+                  .state = (char *) "running",
+                  .data_reason = (char *) "",
+                  .fsfreeze = (char *) "frozen",
+                  .kind_status = k,
+                  .n_kind_status = ELEMENTSOF(k) },
+                { .name = (char *) "off",
+                  .uuid = (char *) "u2",
+                  .state = (char *) "shutoff",
+                  .data_reason = (char *) "not-running",
+                  .fsfreeze = (char *) "" },
+                { .name = (char *) "thawed",
+                  .uuid = (char *) "u3",
+                  .data_reason = (char *) "frozen-ish-new",
+                  .fsfreeze = (char *) "thawed" },
+                /* a guestinfod older than the properties: no samples */
+                { .name = (char *) "old", .uuid = (char *) "u4" },
+        };
+        MetricsDaemon d = { .up = true };
+        PromText t = {};
+
+        metrics_write(&t, &d, vms, ELEMENTSOF(vms));
+        assert_false(t.failed);
+        const char *s = t.data;
+        assert_non_null(strstr(
+                s, "\nguestinfod_vm_guest_data_state{name=\"web\",uuid=\"u1\",kind=\"agent\",state=\"fresh\"} 1\n"));
+        assert_non_null(strstr(
+                s, "\nguestinfod_vm_guest_data_state{name=\"web\",uuid=\"u1\",kind=\"os\",state=\"not-asked\"} 1\n"));
+        assert_non_null(strstr(s, "\nguestinfod_vm_guest_data_state{name=\"web\",uuid=\"u1\",kind=\"filesystems\","
+                                  "state=\"timed-out\"} 1\n"));
+        assert_non_null(strstr(s, "\nguestinfod_vm_guest_data_state{name=\"web\",uuid=\"u1\",kind=\"disks\",state="
+                                  "\"some-new\\\"state\\n\"} 1\n"));
+        assert_int_equal(count(s, "\nguestinfod_vm_guest_data_state{"), 4);
+        assert_null(strstr(s, "state=\"failed\""));
+        /* the message is never a label: a series per failure */
+        assert_null(strstr(s, "no answer"));
+        assert_non_null(strstr(s, "\nguestinfod_vm_guest_data_collected_timestamp_seconds{name=\"web\",uuid=\"u1\","
+                                  "kind=\"agent\"} 1700000000.25\n"));
+        assert_non_null(strstr(s, "\nguestinfod_vm_guest_data_collected_timestamp_seconds{name=\"web\",uuid=\"u1\","
+                                  "kind=\"filesystems\"} 1699999990\n"));
+        /* never collected: no sample */
+        assert_null(strstr(s, "kind=\"os\"}"));
+        assert_int_equal(count(s, "\nguestinfod_vm_guest_data_collected_timestamp_seconds{"), 3);
+        assert_non_null(strstr(s, "\nguestinfod_vm_fs_frozen{name=\"web\",uuid=\"u1\"} 1\n"));
+        assert_non_null(strstr(s, "\nguestinfod_vm_fs_frozen{name=\"thawed\",uuid=\"u3\"} 0\n"));
+        assert_int_equal(count(s, "\nguestinfod_vm_fs_frozen{"), 2);
+        assert_non_null(strstr(s, "\nguestinfod_vm_guest_data_reason{name=\"web\",uuid=\"u1\",reason=\"\"} 1\n"));
+        assert_non_null(
+                strstr(s, "\nguestinfod_vm_guest_data_reason{name=\"off\",uuid=\"u2\",reason=\"not-running\"} 1\n"));
+        assert_non_null(strstr(
+                s, "\nguestinfod_vm_guest_data_reason{name=\"thawed\",uuid=\"u3\",reason=\"frozen-ish-new\"} 1\n"));
+        assert_null(strstr(s, "name=\"old\",uuid=\"u4\",reason"));
+        assert_int_equal(count(s, "\nguestinfod_vm_guest_data_reason{"), 3);
+        prom_text_done(&t);
+}
+
+static void test_kinds_capped(void **state) {
+        enum { N = METRICS_MAX_KINDS + 5 };
+        VmKindStatus k[N];
+        char kinds[N][16];
+        for (int i = 0; i < N; i++) {
+                snprintf(kinds[i], sizeof kinds[i], "k%d", i);
+                k[i] = (VmKindStatus){ kinds[i], (char *) "fresh", 1700000000000000ULL, (char *) "" };
+        }
+        Vm vm = { .name = (char *) "v", .uuid = (char *) "u", .kind_status = k, .n_kind_status = N };
+        MetricsDaemon d = { .up = true };
+        PromText t = {};
+        metrics_write(&t, &d, &vm, 1);
+        assert_false(t.failed);
+        assert_int_equal(count(t.data, "\nguestinfod_vm_guest_data_state{"), METRICS_MAX_KINDS);
+        assert_int_equal(count(t.data, "\nguestinfod_vm_guest_data_collected_timestamp_seconds{"), METRICS_MAX_KINDS);
+        prom_text_done(&t);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_escapes_quotes_backslashes_newlines),
@@ -267,6 +353,8 @@ int main(void) {
                 cmocka_unit_test(test_daemon_down_says_only_that),
                 cmocka_unit_test(test_families_of_vms),
                 cmocka_unit_test(test_filesystems_capped_and_deduplicated),
+                cmocka_unit_test(test_freshness_of_each_kind),
+                cmocka_unit_test(test_kinds_capped),
         };
         return cmocka_run_group_tests_name("unit: Prometheus text of guestinfoctl metrics", tests, NULL, NULL);
 }
