@@ -234,6 +234,50 @@ static void write_kind_collected(PromText *t, const char *metric, const Vm *vm, 
         }
 }
 
+/* The agent gave this kind in this session: its values are not just 0s. */
+static bool kind_collected(const Vm *vm, const char *kind) {
+        for (size_t i = 0; i < vm->n_kind_status; i++)
+                if (streq(vm->kind_status[i].kind, kind))
+                        return vm->kind_status[i].collected_usec != 0;
+        return false;
+}
+
+static void write_vcpus(PromText *t, const char *metric, const Vm *vm, bool online) {
+        PromLabel l[2];
+        if (!vm->has_guest_data || !kind_collected(vm, "vcpus"))
+                return;
+        vm_labels(vm, l);
+        prom_sample_u64(t, metric, l, 2, online ? vm->vcpus_online : vm->vcpus_configured);
+}
+
+static void write_vcpus_configured(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
+        write_vcpus(t, metric, vm, false);
+}
+
+static void write_vcpus_online(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
+        write_vcpus(t, metric, vm, true);
+}
+
+static void write_load(PromText *t, const char *metric, const Vm *vm, int which) {
+        PromLabel l[2];
+        if (!vm->has_guest_data || !kind_collected(vm, "load"))
+                return;
+        vm_labels(vm, l);
+        prom_sample_double(t, metric, l, 2, vm->load[which]);
+}
+
+static void write_load1(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
+        write_load(t, metric, vm, 0);
+}
+
+static void write_load5(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
+        write_load(t, metric, vm, 1);
+}
+
+static void write_load15(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
+        write_load(t, metric, vm, 2);
+}
+
 static const struct {
         const char *name, *type, *help;
         VmFamilyWriter write;
@@ -272,6 +316,16 @@ static const struct {
         { "guestinfod_vm_guest_data_collected_timestamp_seconds", "gauge",
           "When the published value of each kind of guest data was collected, in seconds since the epoch.",
           write_kind_collected },
+        { "guestinfod_vm_vcpus", "gauge", "How many vCPUs the guest sees; no sample until its agent said.",
+          write_vcpus_configured },
+        { "guestinfod_vm_vcpus_online", "gauge",
+          "How many of the guest's vCPUs are online; no sample until its agent said.", write_vcpus_online },
+        { "guestinfod_vm_load1", "gauge", "The guest's 1 minute load average (guest-get-load, qemu-ga 10.0).",
+          write_load1 },
+        { "guestinfod_vm_load5", "gauge", "The guest's 5 minute load average (guest-get-load, qemu-ga 10.0).",
+          write_load5 },
+        { "guestinfod_vm_load15", "gauge", "The guest's 15 minute load average (guest-get-load, qemu-ga 10.0).",
+          write_load15 },
 };
 
 void metrics_write(PromText *t, const MetricsDaemon *d, const Vm *vms, size_t n) {

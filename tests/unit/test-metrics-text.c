@@ -205,9 +205,27 @@ static void test_families_of_vms(void **state) {
         /* no guest data, no guest series */
         assert_null(strstr(s, "guestinfod_vm_users{name=\"off\""));
         assert_null(strstr(s, "guestinfod_vm_info{name=\"off\""));
+        /* vCPUs and load: no sample until the agent gave them */
+        assert_null(strstr(s, "guestinfod_vm_vcpus{"));
+        assert_null(strstr(s, "guestinfod_vm_load1{"));
+        VmKindStatus ks[] = {
+                { .kind = (char *) "vcpus", .state = (char *) "fresh", .collected_usec = 1, .message = (char *) "" },
+                { .kind = (char *) "load", .state = (char *) "unsupported", .message = (char *) "" }
+        };
+        vms[0].kind_status = ks;
+        vms[0].n_kind_status = 2;
+        vms[0].vcpus_configured = 4;
+        vms[0].vcpus_online = 3;
+        prom_text_reset(&t);
+        metrics_write(&t, &d, vms, 2);
+        s = t.data;
+        assert_non_null(strstr(s, "\nguestinfod_vm_vcpus{name=\"web\",uuid=\"u1\"} 4\n"));
+        assert_non_null(strstr(s, "\nguestinfod_vm_vcpus_online{name=\"web\",uuid=\"u1\"} 3\n"));
+        /* an agent without guest-get-load: never collected, no sample */
+        assert_null(strstr(s, "guestinfod_vm_load1{"));
         /* every family once, HELP before TYPE, its samples right after */
-        assert_int_equal(count(s, "# HELP "), 19);
-        assert_int_equal(count(s, "# TYPE "), 19);
+        assert_int_equal(count(s, "# HELP "), 24);
+        assert_int_equal(count(s, "# TYPE "), 24);
         for (const char *p = s; (p = strstr(p, "# TYPE ")); p++) {
                 char name[128];
                 assert_int_equal(sscanf(p, "# TYPE %127s", name), 1);
