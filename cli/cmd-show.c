@@ -428,29 +428,28 @@ static int print_json(const Vm *vm) {
         json_t *tz =
                 g ? json_pack("{s:s?, s:i}", "name", vm->timezone_name, "offset", vm->timezone_offset) : json_null();
         /* null until the agent gave them (an older agent has no guest-get-load) */
-        json_t *vcpus = g && kind_collected(vm, "vcpus")
-                                ? json_pack("{s:I, s:I, s:I}", "configured", (json_int_t) vm->vcpus_configured, "online",
-                                            (json_int_t) vm->vcpus_online, "offlinable",
-                                            (json_int_t) vm->vcpus_offlinable)
-                                : json_null();
+        json_t *vcpus =
+                g && kind_collected(vm, "vcpus")
+                        ? json_pack("{s:I, s:I, s:I}", "configured", (json_int_t) vm->vcpus_configured, "online",
+                                    (json_int_t) vm->vcpus_online, "offlinable", (json_int_t) vm->vcpus_offlinable)
+                        : json_null();
         json_t *load = g && kind_collected(vm, "load") ? json_pack("{s:f, s:f, s:f}", "load1", vm->load[0], "load5",
                                                                    vm->load[1], "load15", vm->load[2])
                                                        : json_null();
 
         /* without guest data its keys are null, so a script can tell "no
          * agent" from "no users" */
-        return json_print(json_pack("{s:s?, s:s?, s:s?, s:b, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-                                    "s:o}",
-                                    "name", vm->name, "uuid", vm->uuid, "state", vm->state, "persistent",
-                                    vm->persistent, "id", vm->id, "agent", agent, "guestData", data, "os",
-                                    g ? os_json(vm) : json_null(), "hostname",
-                                    json_string_or_null(g ? vm->hostname : NULL), "timezone", tz, "vcpus", vcpus,
-                                    "loadAverage", load, "interfaces",
-                                    interfaces_json(vm), "filesystems", g ? filesystems_json(vm) : json_null(),
-                                    "filesystemCount", g ? json_integer(vm->filesystem_count) : json_null(), "users",
-                                    g ? users_json(vm) : json_null(), "userCount",
-                                    g ? json_integer(vm->user_count) : json_null()),
-                          true);
+        return json_print(
+                json_pack(
+                        "{s:s?, s:s?, s:s?, s:b, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+                        "s:o}",
+                        "name", vm->name, "uuid", vm->uuid, "state", vm->state, "persistent", vm->persistent, "id",
+                        vm->id, "agent", agent, "guestData", data, "os", g ? os_json(vm) : json_null(), "hostname",
+                        json_string_or_null(g ? vm->hostname : NULL), "timezone", tz, "vcpus", vcpus, "loadAverage",
+                        load, "interfaces", interfaces_json(vm), "filesystems", g ? filesystems_json(vm) : json_null(),
+                        "filesystemCount", g ? json_integer(vm->filesystem_count) : json_null(), "users",
+                        g ? users_json(vm) : json_null(), "userCount", g ? json_integer(vm->user_count) : json_null()),
+                true);
 }
 
 int cmd_show(BusClient *c, const CliOptions *o, const char *name) {

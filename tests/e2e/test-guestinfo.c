@@ -611,8 +611,7 @@ static unsigned full_collections(void) {
         unsigned n = 0;
         FILE *f = fopen(H.daemon_log, "re");
         while (f && fgets(line, sizeof line, f))
-                if (strstr(line, " (everything) from ") &&
-                    strstr(line, "from the agent of '" FULL_VM "'"))
+                if (strstr(line, " (everything) from ") && strstr(line, "from the agent of '" FULL_VM "'"))
                         n++;
         if (f)
                 fclose(f);
