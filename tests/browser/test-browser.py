@@ -23,7 +23,10 @@ FOREIGN = "img, script, svg, iframe, video, object, b, i, u, a[href='x']"
 # bound leaves room for a loaded 2-core machine).
 LIVE_S = 10
 # The kinds of GuestDataStatus, in the daemon's order (docs/dbus-api.md).
-DAEMON_KINDS = ["agent", "os", "hostname", "timezone", "users", "filesystems", "interfaces", "fsfreeze"]
+DAEMON_KINDS = ["agent", "os", "hostname", "timezone", "users", "filesystems", "interfaces", "fsfreeze", "vcpus",
+                "load"]
+# What the real qemu-ga 7.2 of the test guest answers: every kind but the load (guest-get-load is 10.0's).
+REAL_AGENT_STATES = [[k, "unsupported" if k == "load" else "fresh"] for k in DAEMON_KINDS]
 
 
 def domain_xml(name, uuid=None):
@@ -433,10 +436,9 @@ def case_real_vm(s):
     wait_for("the agent's commands", lambda: (text_of(s, ".gi-commands summary") or "").endswith("enabled"))
     # The real daemon's GuestDataStatus from the real qemu-ga: every kind fresh, with its real age, and the
     # guest's FsFreezeStatus; no reason while collected as usual.
-    wait_for("every kind fresh", lambda: [k[:2] for k in kinds_table(s)] == [[k, "fresh"] for k in DAEMON_KINDS],
-             timeout=60)
+    wait_for("every kind fresh", lambda: [k[:2] for k in kinds_table(s)] == REAL_AGENT_STATES, timeout=60)
     kinds = kinds_table(s)
-    assert all(re.fullmatch(r"\d+ (s|min) ago", k[2]) and k[3] == "" for k in kinds), kinds
+    assert all(re.fullmatch(r"\d+ (s|min) ago", k[2]) and k[3] == "" for k in kinds if k[0] != "load"), kinds
     log("kinds on the real guest's page: %s" % kinds)
     assert text_of(s, "#gi-freeze") == "thawed"
     assert text_of(s, "#gi-reason") is None
