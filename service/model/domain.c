@@ -188,11 +188,10 @@ bool domain_frozen(const Domain *d) {
 
 /* Why the agent gave nothing (yet): its own kind's state, else the data's. */
 static const char *unanswered_reason(const Domain *d) {
-        unsigned timed_out = 0, failed = 0, asked = 0;
+        unsigned timed_out = 0, failed = 0;
         for (int i = 0; i < GUEST_KIND_COUNT; i++) {
                 unsigned kind = guest_kinds[i].kind;
                 KindState st = d->status[i].state;
-                asked |= st != KIND_STATE_NOT_ASKED ? kind : 0;
                 timed_out |= st == KIND_STATE_TIMED_OUT ? kind : 0;
                 failed |= st == KIND_STATE_FAILED ? kind : 0;
         }
