@@ -23,13 +23,13 @@ static sd_bus *bus;
 static BusDomain *domains;
 
 /* The signal's own cost: each property's getter into one message. */
-static int marshal(Domain *d, unsigned properties) {
+static int marshal(Domain *d, DomainProperties properties) {
         sd_bus_message *m = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
         size_t n;
         const BusDomainInterface *interfaces = bus_domain_interfaces(&n);
         int r = sd_bus_message_new_signal(bus, &m, "/a", "a.b", "C");
-        for (unsigned bit = 1; r >= 0 && bit; bit <<= 1) {
+        for (DomainProperties bit = 1; r >= 0 && bit; bit <<= 1) {
                 const char *iface, *name = (properties & bit) ? bus_domain_property_name(bit, &iface) : NULL;
                 for (size_t i = 0; name && i < n; i++)
                         for (const sd_bus_vtable *v = interfaces[i].vtable + 1; r >= 0 && v->type != _SD_BUS_VTABLE_END;
@@ -55,7 +55,7 @@ static void run(const char *label, size_t n, const char *const *guest, const cha
                 fprintf(stderr, "cannot build the model\n");
                 exit(1);
         }
-        const unsigned collection = domain_exported_properties() | DOMAIN_PROPERTY_INTERFACES;
+        const DomainProperties collection = domain_exported_properties() | DOMAIN_PROPERTY_INTERFACES;
         Domain *d;
         double t0 = bench_now();
         HASHMAP_FOREACH (d, m->domains, i)
@@ -70,7 +70,7 @@ static void run(const char *label, size_t n, const char *const *guest, const cha
 
         const struct {
                 const char *what;
-                unsigned properties;
+                DomainProperties properties;
         } flushes[] = { { "State", DOMAIN_PROPERTY_STATE }, { "a collection's properties", collection } };
         for (size_t k = 0; k < sizeof flushes / sizeof *flushes; k++) {
                 t0 = bench_now();

@@ -611,7 +611,7 @@ const BusDomainInterface *bus_domain_interfaces(size_t *ret_n) {
 /* ---- change signals ---- */
 
 static const struct {
-        unsigned bit;
+        DomainProperties bit;
         const char *interface;
         const char *name;
 } property_table[] = {
@@ -649,7 +649,7 @@ static const struct {
         { DOMAIN_PROPERTY_OS_LOAD_AVERAGE, OS_INTERFACE, "LoadAverage" },
 };
 
-const char *bus_domain_property_name(unsigned bit, const char **ret_interface) {
+const char *bus_domain_property_name(DomainProperties bit, const char **ret_interface) {
         for (size_t k = 0; k < ELEMENTSOF(property_table); k++)
                 if (property_table[k].bit == bit) {
                         *ret_interface = property_table[k].interface;
@@ -658,7 +658,7 @@ const char *bus_domain_property_name(unsigned bit, const char **ret_interface) {
         return NULL;
 }
 
-int bus_domain_emit_changes(BusDomain *b, Domain *d, unsigned properties) {
+int bus_domain_emit_changes(BusDomain *b, Domain *d, DomainProperties properties) {
         static const struct {
                 const char *name;
                 bool guest_only; /* exists only while the guest data is exported */

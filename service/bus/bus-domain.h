@@ -21,7 +21,7 @@ const BusDomainInterface *bus_domain_interfaces(size_t *ret_n);
 
 /* The property a DomainProperty bit stands for, and its interface; NULL if
  * none. */
-const char *bus_domain_property_name(unsigned bit, const char **ret_interface);
+const char *bus_domain_property_name(DomainProperties bit, const char **ret_interface);
 
 /* use_polkit: Refresh() asks polkit first (the system bus). */
 int bus_domain_new(sd_bus *bus, Manager *m, bool use_polkit, BusDomain **ret);
@@ -29,6 +29,6 @@ int bus_domain_new(sd_bus *bus, Manager *m, bool use_polkit, BusDomain **ret);
 BusDomain *bus_domain_free(BusDomain *b);
 
 /* PropertiesChanged for the properties bits of d, one signal per interface. */
-int bus_domain_emit_changes(BusDomain *b, Domain *d, unsigned properties);
+int bus_domain_emit_changes(BusDomain *b, Domain *d, DomainProperties properties);
 /* InterfacesAdded / InterfacesRemoved for OS, Users, Filesystems. */
 int bus_domain_emit_guest_exported(BusDomain *b, Domain *d, bool exported);

@@ -67,7 +67,7 @@ static void unqueue_domain(Publisher *p, Domain *d) {
 
 /* Returns whether a signal went out. */
 static bool emit_domain_changes(Publisher *p, Domain *d) {
-        unsigned changes = bus_told_changes(p->bus, p->domains, d, d->pending_changes);
+        DomainProperties changes = bus_told_changes(p->bus, p->domains, d, d->pending_changes);
         if (changes == 0)
                 return false;
         int r = bus_domain_emit_changes(p->domains, d, changes);
@@ -175,7 +175,7 @@ static void on_domain_removed(Manager *m, Domain *d, void *userdata) {
                 log_warning_errno(r, "Failed to announce removal of domain '%s', ignoring: %m", d->log_name);
 }
 
-static void on_domain_changed(Manager *m, Domain *d, unsigned properties, void *userdata) {
+static void on_domain_changed(Manager *m, Domain *d, DomainProperties properties, void *userdata) {
         Publisher *p = userdata;
 
         bus_tree_forget(p->tree, d);

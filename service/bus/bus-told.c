@@ -9,8 +9,6 @@
 #include "helpers.h"
 #include "siphash.h"
 
-_Static_assert(sizeof(unsigned) * 8 <= DOMAIN_PROPERTY_BITS, "a fingerprint for every property bit");
-
 /* Drawn once: whoever does not know it cannot make two values collide. */
 static uint8_t key[16];
 static bool keyed;
@@ -34,7 +32,7 @@ typedef struct Property {
         const sd_bus_vtable *entry;
 } Property;
 
-static bool find_property(unsigned bit, Property *ret) {
+static bool find_property(DomainProperties bit, Property *ret) {
         const char *interface, *name = bus_domain_property_name(bit, &interface);
         size_t n;
         const BusDomainInterface *interfaces = bus_domain_interfaces(&n);
@@ -122,19 +120,19 @@ static int hash_values(sd_bus_message *m, SipHash *s) {
 /* The fingerprints of the properties bits of d that its object has now,
  * by bit number into out: one message holds their values, one variant
  * each, as their getters write them; *ret_done: the bits done. */
-static int fingerprint(sd_bus *bus, BusDomain *b, Domain *d, unsigned properties, uint64_t out[DOMAIN_PROPERTY_BITS],
-                       unsigned *ret_done) {
+static int fingerprint(sd_bus *bus, BusDomain *b, Domain *d, DomainProperties properties,
+                       uint64_t out[DOMAIN_PROPERTY_BITS], DomainProperties *ret_done) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
         char path[DOMAIN_OBJECT_PATH_MAX];
-        unsigned done = 0;
+        DomainProperties done = 0;
         int r;
 
         r = domain_object_path_buf(d->uuid, path);
         if (r >= 0)
                 r = sd_bus_message_new_signal(bus, &m, path, "org.freedesktop.DBus.Properties", "PropertiesChanged");
         for (unsigned i = 0; r >= 0 && i < DOMAIN_PROPERTY_BITS; i++) {
-                unsigned bit = 1u << i;
+                DomainProperties bit = DOMAIN_PROPERTY_BIT(i);
                 Property p;
                 void *found = b;
                 if (!(properties & bit) || !find_property(bit, &p))
@@ -159,7 +157,7 @@ static int fingerprint(sd_bus *bus, BusDomain *b, Domain *d, unsigned properties
                 r = sd_bus_message_rewind(m, true);
         for (unsigned i = 0; r >= 0 && i < DOMAIN_PROPERTY_BITS; i++) {
                 SipHash s;
-                if (!(done & (1u << i)))
+                if (!(done & DOMAIN_PROPERTY_BIT(i)))
                         continue;
                 siphash_init(&s, hash_key());
                 r = sd_bus_message_enter_container(m, 'v', NULL);
@@ -175,33 +173,33 @@ static int fingerprint(sd_bus *bus, BusDomain *b, Domain *d, unsigned properties
         return 0;
 }
 
-void bus_told_forget(Domain *d, unsigned properties) {
+void bus_told_forget(Domain *d, DomainProperties properties) {
         d->told_known &= ~properties;
 }
 
-void bus_told_record(sd_bus *bus, BusDomain *b, Domain *d, unsigned properties) {
+void bus_told_record(sd_bus *bus, BusDomain *b, Domain *d, DomainProperties properties) {
         uint64_t now[DOMAIN_PROPERTY_BITS];
-        unsigned done;
+        DomainProperties done;
 
         bus_told_forget(d, properties);
         if (fingerprint(bus, b, d, properties, now, &done) < 0)
                 return; /* unknown: the next change is sent whatever it is */
         for (unsigned i = 0; i < DOMAIN_PROPERTY_BITS; i++)
-                if (done & (1u << i))
+                if (done & DOMAIN_PROPERTY_BIT(i))
                         d->told[i] = now[i];
         d->told_known |= done;
 }
 
-unsigned bus_told_changes(sd_bus *bus, BusDomain *b, Domain *d, unsigned properties) {
+DomainProperties bus_told_changes(sd_bus *bus, BusDomain *b, Domain *d, DomainProperties properties) {
         uint64_t now[DOMAIN_PROPERTY_BITS];
-        unsigned done, send = 0;
+        DomainProperties done, send = 0;
 
         if (fingerprint(bus, b, d, properties, now, &done) < 0) {
                 bus_told_forget(d, properties);
                 return properties;
         }
         for (unsigned i = 0; i < DOMAIN_PROPERTY_BITS; i++) {
-                unsigned bit = 1u << i;
+                DomainProperties bit = DOMAIN_PROPERTY_BIT(i);
                 if (!(done & bit))
                         continue;
                 if (!(d->told_known & bit) || d->told[i] != now[i])

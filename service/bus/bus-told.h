@@ -18,14 +18,14 @@
 
 /* The properties bits of d, as they are now, are what the clients know.
  * Those whose interface d's object does not have are forgotten. */
-void bus_told_record(sd_bus *bus, BusDomain *b, Domain *d, unsigned properties);
+void bus_told_record(sd_bus *bus, BusDomain *b, Domain *d, DomainProperties properties);
 
 /* The clients know nothing of these any more (their interface went). */
-void bus_told_forget(Domain *d, unsigned properties);
+void bus_told_forget(Domain *d, DomainProperties properties);
 
 /* Of the properties bits of d, those to signal: whose value is not what
  * the clients were told, or was never told. They count as told from now
  * on: if the signal is not sent, bus_told_forget() them. Properties whose
  * interface d's object does not have are left out (and forgotten). Out of
  * memory: all of them, forgotten. */
-unsigned bus_told_changes(sd_bus *bus, BusDomain *b, Domain *d, unsigned properties);
+DomainProperties bus_told_changes(sd_bus *bus, BusDomain *b, Domain *d, DomainProperties properties);

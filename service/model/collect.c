@@ -463,7 +463,7 @@ void collect_apply_result(CollectScheduler *s, Domain *d, VirtMsg *msg, CollectR
                           msg->data.duration_usec / 1e6);
 
                 bool was_frozen = domain_frozen(d);
-                unsigned changed = domain_take_guest_data(d, &msg->data);
+                DomainProperties changed = domain_take_guest_data(d, &msg->data);
                 if (was_frozen && !domain_frozen(d)) {
                         /* Thawed: what was kept is asked again at once. */
                         log_debug("The guest of '%s' is thawed.", d->log_name);

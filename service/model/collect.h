@@ -58,10 +58,10 @@ typedef struct CollectDone {
  * order: the guest interfaces appeared or went, properties changed,
  * collections ended. The scheduler itself calls no hook. */
 typedef struct CollectReport {
-        int exported;        /* 1: OS, Users, Filesystems appear; -1: they go; 0: neither */
-        unsigned changed;    /* DomainProperty bits of d */
-        CollectDone done[2]; /* the one in flight, and the one queued behind it */
-        size_t n_done;       /* collections that ended */
+        int exported;             /* 1: OS, Users, Filesystems appear; -1: they go; 0: neither */
+        DomainProperties changed; /* DomainProperty bits of d */
+        CollectDone done[2];      /* the one in flight, and the one queued behind it */
+        size_t n_done;            /* collections that ended */
 } CollectReport;
 
 /* After d changed (or appeared: was_usable false): starts a full collection

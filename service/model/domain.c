@@ -104,7 +104,7 @@ bool domain_agent_usable(const Domain *d) {
 }
 
 /* Recomputes the merged interfaces; DOMAIN_PROPERTY_INTERFACES if they changed. */
-static unsigned remerge_interfaces(Domain *d) {
+static DomainProperties remerge_interfaces(Domain *d) {
         const GuestInfo *guest = d->guest && (d->guest->kinds & GUEST_KIND_INTERFACES) ? d->guest : NULL;
         MergedInterfaces *merged = NULL;
 
@@ -119,11 +119,11 @@ static unsigned remerge_interfaces(Domain *d) {
         return DOMAIN_PROPERTY_INTERFACES;
 }
 
-int domain_update(Domain *d, DomainInfo *info) {
+int domain_update(Domain *d, DomainInfo *info, DomainProperties *ret_changed) {
         int r = set_names(d, info->name ? info->name : "");
         if (r < 0)
                 return r;
-        unsigned changed = (unsigned) r;
+        DomainProperties changed = (DomainProperties) r;
         if (d->state != info->state) {
                 d->state = info->state;
                 changed |= DOMAIN_PROPERTY_STATE;
@@ -143,11 +143,12 @@ int domain_update(Domain *d, DomainInfo *info) {
                 info->devices = NULL;
                 changed |= remerge_interfaces(d);
         }
-        return (int) changed;
+        *ret_changed = changed;
+        return 0;
 }
 
-unsigned domain_update_agent(Domain *d, AgentState agent, uint64_t usec) {
-        unsigned changed = 0;
+DomainProperties domain_update_agent(Domain *d, AgentState agent, uint64_t usec) {
+        DomainProperties changed = 0;
         bool connected;
 
         if (agent > AGENT_STATE_UNKNOWN && agent < _AGENT_STATE_MAX)
@@ -222,7 +223,7 @@ const char *domain_guest_data_reason(const Domain *d) {
         return unanswered_reason(d);
 }
 
-unsigned domain_update_reason(Domain *d) {
+DomainProperties domain_update_reason(Domain *d) {
         const char *r = domain_guest_data_reason(d);
         if (d->reason && strcmp(d->reason, r) == 0)
                 return 0;
@@ -230,8 +231,8 @@ unsigned domain_update_reason(Domain *d) {
         return DOMAIN_PROPERTY_GUEST_DATA_REASON;
 }
 
-static unsigned os_changes(const GuestOS *a, const GuestOS *b) {
-        unsigned c = 0;
+static DomainProperties os_changes(const GuestOS *a, const GuestOS *b) {
+        DomainProperties c = 0;
         c |= streq_null(a->id, b->id) ? 0 : DOMAIN_PROPERTY_OS_ID;
         c |= streq_null(a->name, b->name) ? 0 : DOMAIN_PROPERTY_OS_NAME;
         c |= streq_null(a->pretty_name, b->pretty_name) ? 0 : DOMAIN_PROPERTY_OS_PRETTY_NAME;
@@ -245,16 +246,16 @@ static unsigned os_changes(const GuestOS *a, const GuestOS *b) {
         return c;
 }
 
-static unsigned os_kind_changes(const GuestInfo *old, const GuestInfo *fresh) {
+static DomainProperties os_kind_changes(const GuestInfo *old, const GuestInfo *fresh) {
         return os_changes(&old->os, &fresh->os);
 }
 
-static unsigned hostname_changes(const GuestInfo *old, const GuestInfo *fresh) {
+static DomainProperties hostname_changes(const GuestInfo *old, const GuestInfo *fresh) {
         return streq_null(old->hostname, fresh->hostname) ? 0 : DOMAIN_PROPERTY_OS_HOSTNAME;
 }
 
-static unsigned timezone_changes(const GuestInfo *old, const GuestInfo *fresh) {
-        unsigned c = 0;
+static DomainProperties timezone_changes(const GuestInfo *old, const GuestInfo *fresh) {
+        DomainProperties c = 0;
         if (!streq_null(old->timezone_name, fresh->timezone_name))
                 c |= DOMAIN_PROPERTY_OS_TIMEZONE_NAME;
         if (old->timezone_offset != fresh->timezone_offset)
@@ -262,8 +263,8 @@ static unsigned timezone_changes(const GuestInfo *old, const GuestInfo *fresh) {
         return c;
 }
 
-static unsigned users_changes(const GuestInfo *old, const GuestInfo *fresh) {
-        unsigned c = 0;
+static DomainProperties users_changes(const GuestInfo *old, const GuestInfo *fresh) {
+        DomainProperties c = 0;
         /* The property is the summary: only its first SUMMARY_MAX count. */
         if (!guest_users_equal(old->users, min_size(old->n_users, SUMMARY_MAX), fresh->users,
                                min_size(fresh->n_users, SUMMARY_MAX)))
@@ -273,8 +274,8 @@ static unsigned users_changes(const GuestInfo *old, const GuestInfo *fresh) {
         return c;
 }
 
-static unsigned filesystems_changes(const GuestInfo *old, const GuestInfo *fresh) {
-        unsigned c = 0;
+static DomainProperties filesystems_changes(const GuestInfo *old, const GuestInfo *fresh) {
+        DomainProperties c = 0;
         if (!guest_filesystems_equal(old->filesystems, min_size(old->n_filesystems, SUMMARY_MAX), fresh->filesystems,
                                      min_size(fresh->n_filesystems, SUMMARY_MAX)))
                 c |= DOMAIN_PROPERTY_FILESYSTEMS;
@@ -283,18 +284,18 @@ static unsigned filesystems_changes(const GuestInfo *old, const GuestInfo *fresh
         return c;
 }
 
-static unsigned vcpus_changes(const GuestInfo *old, const GuestInfo *fresh) {
+static DomainProperties vcpus_changes(const GuestInfo *old, const GuestInfo *fresh) {
         return old->vcpus_configured == fresh->vcpus_configured && old->vcpus_online == fresh->vcpus_online &&
                                old->vcpus_offlinable == fresh->vcpus_offlinable
                        ? 0
                        : DOMAIN_PROPERTY_OS_VCPUS;
 }
 
-static unsigned load_changes(const GuestInfo *old, const GuestInfo *fresh) {
+static DomainProperties load_changes(const GuestInfo *old, const GuestInfo *fresh) {
         return memcmp(old->load, fresh->load, sizeof old->load) == 0 ? 0 : DOMAIN_PROPERTY_OS_LOAD_AVERAGE;
 }
 
-static unsigned fsfreeze_changes(const GuestInfo *old, const GuestInfo *fresh) {
+static DomainProperties fsfreeze_changes(const GuestInfo *old, const GuestInfo *fresh) {
         return old->fsfreeze == fresh->fsfreeze ? 0 : DOMAIN_PROPERTY_FS_FREEZE_STATUS;
 }
 
@@ -304,8 +305,8 @@ static unsigned fsfreeze_changes(const GuestInfo *old, const GuestInfo *fresh) {
  * with the domain's NICs: both are compared apart. */
 static const struct {
         GuestKind kind;
-        unsigned properties;
-        unsigned (*changes)(const GuestInfo *old, const GuestInfo *fresh);
+        DomainProperties properties;
+        DomainProperties (*changes)(const GuestInfo *old, const GuestInfo *fresh);
 } kind_properties[GUEST_KIND_COUNT] = {
         { GUEST_KIND_AGENT, DOMAIN_PROPERTY_AGENT_VERSION | DOMAIN_PROPERTY_AGENT_SUPPORTED_COMMANDS, NULL },
         { GUEST_KIND_OS,
@@ -325,15 +326,15 @@ static const struct {
         { GUEST_KIND_LOAD, DOMAIN_PROPERTY_OS_LOAD_AVERAGE, load_changes },
 };
 
-unsigned domain_kind_properties(unsigned kinds) {
-        unsigned p = 0;
+DomainProperties domain_kind_properties(unsigned kinds) {
+        DomainProperties p = 0;
         for (size_t i = 0; i < GUEST_KIND_COUNT; i++)
                 if (kinds & kind_properties[i].kind)
                         p |= kind_properties[i].properties;
         return p;
 }
 
-unsigned domain_exported_properties(void) {
+DomainProperties domain_exported_properties(void) {
         unsigned kinds = 0;
         for (size_t i = 0; i < GUEST_KIND_COUNT; i++)
                 if (guest_kinds[i].exported)
@@ -342,9 +343,9 @@ unsigned domain_exported_properties(void) {
 }
 
 /* What changes on the bus when the kinds of `fresh` replace those of `old`. */
-static unsigned guest_changes(const GuestInfo *old, const GuestInfo *fresh) {
+static DomainProperties guest_changes(const GuestInfo *old, const GuestInfo *fresh) {
         static const GuestInfo empty = { 0 };
-        unsigned c = 0;
+        DomainProperties c = 0;
 
         if (!old)
                 old = &empty;
@@ -354,8 +355,8 @@ static unsigned guest_changes(const GuestInfo *old, const GuestInfo *fresh) {
         return c;
 }
 
-unsigned domain_take_guest_data(Domain *d, GuestData *data) {
-        unsigned changed = 0;
+DomainProperties domain_take_guest_data(Domain *d, GuestData *data) {
+        DomainProperties changed = 0;
 
         if (data->agent) {
                 const char *old_version = d->agent_info ? d->agent_info->version : NULL;
@@ -386,8 +387,8 @@ unsigned domain_take_guest_data(Domain *d, GuestData *data) {
         return changed;
 }
 
-unsigned domain_drop_guest_data(Domain *d) {
-        unsigned changed = 0;
+DomainProperties domain_drop_guest_data(Domain *d) {
+        DomainProperties changed = 0;
 
         if (d->agent_info) {
                 if (d->agent_info->version)

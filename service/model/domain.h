@@ -8,53 +8,56 @@
 #include "kind-status.h"
 #include "virt-message.h"
 
-/* Bits naming the properties that changed, for PropertiesChanged. Each bus
- * interface owns a range (see bus-domain.c for the names). */
+/* Bits naming the properties that changed, for PropertiesChanged (see
+ * bus-domain.c for the names); a set of them is a DomainProperties. */
+typedef uint64_t DomainProperties;
+#define DOMAIN_PROPERTY_BIT(n) (UINT64_C(1) << (n))
+
 typedef enum DomainProperty {
         /* org.guestinfod.GuestInfo1.Domain */
-        DOMAIN_PROPERTY_NAME = 1u << 0,
-        DOMAIN_PROPERTY_STATE = 1u << 1,
-        DOMAIN_PROPERTY_PERSISTENT = 1u << 2,
-        DOMAIN_PROPERTY_ID = 1u << 3,
-        DOMAIN_PROPERTY_AGENT_CONNECTED = 1u << 4,
-        DOMAIN_PROPERTY_AGENT_LAST_TRANSITION_TIME = 1u << 5,
-        DOMAIN_PROPERTY_AGENT_LAST_PROBE_TIME = 1u << 6,
-        DOMAIN_PROPERTY_AGENT_VERSION = 1u << 7,
-        DOMAIN_PROPERTY_AGENT_SUPPORTED_COMMANDS = 1u << 8,
+        DOMAIN_PROPERTY_NAME = DOMAIN_PROPERTY_BIT(0),
+        DOMAIN_PROPERTY_STATE = DOMAIN_PROPERTY_BIT(1),
+        DOMAIN_PROPERTY_PERSISTENT = DOMAIN_PROPERTY_BIT(2),
+        DOMAIN_PROPERTY_ID = DOMAIN_PROPERTY_BIT(3),
+        DOMAIN_PROPERTY_AGENT_CONNECTED = DOMAIN_PROPERTY_BIT(4),
+        DOMAIN_PROPERTY_AGENT_LAST_TRANSITION_TIME = DOMAIN_PROPERTY_BIT(5),
+        DOMAIN_PROPERTY_AGENT_LAST_PROBE_TIME = DOMAIN_PROPERTY_BIT(6),
+        DOMAIN_PROPERTY_AGENT_VERSION = DOMAIN_PROPERTY_BIT(7),
+        DOMAIN_PROPERTY_AGENT_SUPPORTED_COMMANDS = DOMAIN_PROPERTY_BIT(8),
         /* org.guestinfod.GuestInfo1.OS */
-        DOMAIN_PROPERTY_OS_ID = 1u << 9,
-        DOMAIN_PROPERTY_OS_NAME = 1u << 10,
-        DOMAIN_PROPERTY_OS_PRETTY_NAME = 1u << 11,
-        DOMAIN_PROPERTY_OS_VERSION = 1u << 12,
-        DOMAIN_PROPERTY_OS_VERSION_ID = 1u << 13,
-        DOMAIN_PROPERTY_OS_KERNEL_RELEASE = 1u << 14,
-        DOMAIN_PROPERTY_OS_KERNEL_VERSION = 1u << 15,
-        DOMAIN_PROPERTY_OS_MACHINE = 1u << 16,
-        DOMAIN_PROPERTY_OS_VARIANT = 1u << 17,
-        DOMAIN_PROPERTY_OS_VARIANT_ID = 1u << 18,
-        DOMAIN_PROPERTY_OS_HOSTNAME = 1u << 19,
-        DOMAIN_PROPERTY_OS_TIMEZONE_NAME = 1u << 20,
-        DOMAIN_PROPERTY_OS_TIMEZONE_OFFSET = 1u << 21,
+        DOMAIN_PROPERTY_OS_ID = DOMAIN_PROPERTY_BIT(9),
+        DOMAIN_PROPERTY_OS_NAME = DOMAIN_PROPERTY_BIT(10),
+        DOMAIN_PROPERTY_OS_PRETTY_NAME = DOMAIN_PROPERTY_BIT(11),
+        DOMAIN_PROPERTY_OS_VERSION = DOMAIN_PROPERTY_BIT(12),
+        DOMAIN_PROPERTY_OS_VERSION_ID = DOMAIN_PROPERTY_BIT(13),
+        DOMAIN_PROPERTY_OS_KERNEL_RELEASE = DOMAIN_PROPERTY_BIT(14),
+        DOMAIN_PROPERTY_OS_KERNEL_VERSION = DOMAIN_PROPERTY_BIT(15),
+        DOMAIN_PROPERTY_OS_MACHINE = DOMAIN_PROPERTY_BIT(16),
+        DOMAIN_PROPERTY_OS_VARIANT = DOMAIN_PROPERTY_BIT(17),
+        DOMAIN_PROPERTY_OS_VARIANT_ID = DOMAIN_PROPERTY_BIT(18),
+        DOMAIN_PROPERTY_OS_HOSTNAME = DOMAIN_PROPERTY_BIT(19),
+        DOMAIN_PROPERTY_OS_TIMEZONE_NAME = DOMAIN_PROPERTY_BIT(20),
+        DOMAIN_PROPERTY_OS_TIMEZONE_OFFSET = DOMAIN_PROPERTY_BIT(21),
         /* org.guestinfod.GuestInfo1.Users */
-        DOMAIN_PROPERTY_USERS = 1u << 22,
-        DOMAIN_PROPERTY_USER_COUNT = 1u << 23,
+        DOMAIN_PROPERTY_USERS = DOMAIN_PROPERTY_BIT(22),
+        DOMAIN_PROPERTY_USER_COUNT = DOMAIN_PROPERTY_BIT(23),
         /* org.guestinfod.GuestInfo1.Filesystems */
-        DOMAIN_PROPERTY_FILESYSTEMS = 1u << 24,
-        DOMAIN_PROPERTY_FILESYSTEM_COUNT = 1u << 25,
+        DOMAIN_PROPERTY_FILESYSTEMS = DOMAIN_PROPERTY_BIT(24),
+        DOMAIN_PROPERTY_FILESYSTEM_COUNT = DOMAIN_PROPERTY_BIT(25),
         /* org.guestinfod.GuestInfo1.Network */
-        DOMAIN_PROPERTY_INTERFACES = 1u << 26,
+        DOMAIN_PROPERTY_INTERFACES = DOMAIN_PROPERTY_BIT(26),
         /* org.guestinfod.GuestInfo1.Domain again: freshness, reasons */
-        DOMAIN_PROPERTY_GUEST_DATA_STATUS = 1u << 27,
-        DOMAIN_PROPERTY_GUEST_DATA_REASON = 1u << 28,
-        DOMAIN_PROPERTY_FS_FREEZE_STATUS = 1u << 29,
-        /* org.guestinfod.GuestInfo1.OS again; the last bits of an unsigned:
-         * the next property widens them */
-        DOMAIN_PROPERTY_OS_VCPUS = 1u << 30,
-        DOMAIN_PROPERTY_OS_LOAD_AVERAGE = 1u << 31,
+        DOMAIN_PROPERTY_GUEST_DATA_STATUS = DOMAIN_PROPERTY_BIT(27),
+        DOMAIN_PROPERTY_GUEST_DATA_REASON = DOMAIN_PROPERTY_BIT(28),
+        DOMAIN_PROPERTY_FS_FREEZE_STATUS = DOMAIN_PROPERTY_BIT(29),
+        /* org.guestinfod.GuestInfo1.OS again */
+        DOMAIN_PROPERTY_OS_VCPUS = DOMAIN_PROPERTY_BIT(30),
+        DOMAIN_PROPERTY_OS_LOAD_AVERAGE = DOMAIN_PROPERTY_BIT(31),
 } DomainProperty;
 
-/* Room for every DomainProperty bit (one per bit of an unsigned). */
+/* How many DomainProperty bits there are (at most 64). */
 #define DOMAIN_PROPERTY_BITS 32
+_Static_assert(DOMAIN_PROPERTY_BITS <= 64, "a DomainProperties holds every bit");
 
 /* The longest name published, in bytes after sanitizing (a longer one is
  * cut and ends with "…"). Every name a QEMU domain can have fits unchanged:
@@ -146,7 +149,7 @@ struct Domain {
         bool seen;
 
         /* The bus layer's queue of pending PropertiesChanged (see bus-publisher.c). */
-        unsigned pending_changes;
+        DomainProperties pending_changes;
         Domain *changes_prev, *changes_next;
         bool in_changes_queue;
         uint64_t changes_emitted_usec; /* CLOCK_MONOTONIC of its latest PropertiesChanged */
@@ -154,7 +157,7 @@ struct Domain {
          * a fingerprint of its value (see bus-told.c); told_known: the
          * DomainProperty bits whose fingerprint is there. */
         uint64_t told[DOMAIN_PROPERTY_BITS];
-        unsigned told_known;
+        DomainProperties told_known;
         bool told_baselined; /* what the clients learnt at first sight is in told[] */
 };
 
@@ -162,13 +165,13 @@ struct Domain {
 int domain_new(DomainInfo *info, Domain **ret);
 Domain *domain_free(Domain *d);
 
-/* Copies info into d (takes info->devices). Returns the DomainProperty bits
- * whose value changed (0 if none), or -ENOMEM. */
-int domain_update(Domain *d, DomainInfo *info);
+/* Copies info into d (takes info->devices) and sets *changed to the
+ * DomainProperty bits whose value changed. Returns 0 or -ENOMEM. */
+int domain_update(Domain *d, DomainInfo *info, DomainProperties *changed);
 
 /* Applies what is known about the agent (from the live XML or an agent
  * event). Returns the DomainProperty bits that changed. */
-unsigned domain_update_agent(Domain *d, AgentState agent, uint64_t usec);
+DomainProperties domain_update_agent(Domain *d, AgentState agent, uint64_t usec);
 
 /* d is named name: by libvirt's name, or by its published one. */
 bool domain_has_libvirt_name(const Domain *d, const char *name);
@@ -179,13 +182,13 @@ bool domain_agent_usable(const Domain *d);
 
 /* Moves a finished collection's data into the cache (data is left empty).
  * Returns the DomainProperty bits that changed. */
-unsigned domain_take_guest_data(Domain *d, GuestData *data);
+DomainProperties domain_take_guest_data(Domain *d, GuestData *data);
 
 /* The DomainProperty bits the kinds (GuestKind bits) feed. */
-unsigned domain_kind_properties(unsigned kinds);
+DomainProperties domain_kind_properties(unsigned kinds);
 /* Those of the kinds whose interfaces appear with the agent's data
  * (GuestKindInfo.exported): InterfacesAdded carries their values. */
-unsigned domain_exported_properties(void);
+DomainProperties domain_exported_properties(void);
 
 /* Reasons for GuestDataReason (static strings). */
 #define DOMAIN_REASON_LIBVIRT_DISCONNECTED "libvirt-disconnected"
@@ -203,11 +206,11 @@ unsigned domain_exported_properties(void);
  * collected as usual (the first that applies, in the order above). */
 const char *domain_guest_data_reason(const Domain *d);
 /* Sets d->reason; returns DOMAIN_PROPERTY_GUEST_DATA_REASON if it changed. */
-unsigned domain_update_reason(Domain *d);
+DomainProperties domain_update_reason(Domain *d);
 
 /* The guest's filesystems are frozen, as the agent last said. */
 bool domain_frozen(const Domain *d);
 
 /* Forgets everything the agent said (agent gone, domain stopped). Returns
  * the DomainProperty bits that changed. */
-unsigned domain_drop_guest_data(Domain *d);
+DomainProperties domain_drop_guest_data(Domain *d);

@@ -125,7 +125,7 @@ static void set_connected(Manager *m, bool connected) {
         /* Every domain says its values are the last known. */
         HASHMAP_FOREACH (d, m->domains, i) {
                 d->libvirt_disconnected = !connected;
-                unsigned changed = domain_update_reason(d);
+                DomainProperties changed = domain_update_reason(d);
                 if (changed)
                         CALL_HOOK(m, domain_changed, d, changed, m->hooks_userdata);
         }
@@ -152,7 +152,7 @@ static void log_agent_transition(Domain *d) {
         d->agent_log_suppressed = 0;
 }
 
-void manager_domain_changed(Manager *m, Domain *d, unsigned properties) {
+void manager_domain_changed(Manager *m, Domain *d, DomainProperties properties) {
         if (properties & DOMAIN_PROPERTY_AGENT_CONNECTED)
                 log_agent_transition(d);
         properties |= domain_update_reason(d);
@@ -174,7 +174,7 @@ static void report_collect(Manager *m, Domain *d, const CollectReport *r) {
         if (r->exported)
                 CALL_HOOK(m, domain_guest_exported, d, r->exported > 0, m->hooks_userdata);
         /* a collection started or ended: the reason may say so */
-        unsigned changed = r->changed | domain_update_reason(d);
+        DomainProperties changed = r->changed | domain_update_reason(d);
         if (changed)
                 manager_domain_changed(m, d, changed);
         answer_refreshes(r);
@@ -192,12 +192,13 @@ static void add_or_update_domain(Manager *m, DomainInfo *info) {
 
         if (d) {
                 bool was_usable = domain_agent_usable(d);
+                DomainProperties changed;
                 d->seen = true;
-                r = domain_update(d, info);
+                r = domain_update(d, info, &changed);
                 if (r < 0)
                         log_error_errno(r, "Failed to update domain '%s': %m", info->uuid);
-                else if (r > 0)
-                        manager_domain_changed(m, d, (unsigned) r);
+                else if (changed)
+                        manager_domain_changed(m, d, changed);
                 collect_updated(m, d, was_usable);
                 return;
         }
@@ -335,7 +336,8 @@ void manager_apply(Manager *m, VirtMsg *msg) {
                 d = manager_get_domain(m, msg->domain.uuid);
                 if (d) {
                         bool was_usable = domain_agent_usable(d);
-                        unsigned changed = domain_update_agent(d, msg->domain.agent, msg->domain.agent_probe_usec);
+                        DomainProperties changed =
+                                domain_update_agent(d, msg->domain.agent, msg->domain.agent_probe_usec);
                         if (changed)
                                 manager_domain_changed(m, d, changed);
                         collect_updated(m, d, was_usable);

@@ -31,7 +31,7 @@ typedef struct ManagerHooks {
         void (*domain_added)(Manager *m, Domain *d, void *userdata);
         /* Called while d is still in the model; it is freed right after. */
         void (*domain_removed)(Manager *m, Domain *d, void *userdata);
-        void (*domain_changed)(Manager *m, Domain *d, unsigned properties, void *userdata);
+        void (*domain_changed)(Manager *m, Domain *d, DomainProperties properties, void *userdata);
         void (*manager_changed)(Manager *m, unsigned properties, void *userdata);
         /* The first full list of domains is in the model. */
         void (*synced)(Manager *m, void *userdata);
@@ -77,7 +77,7 @@ int manager_start(Manager *m);
 void manager_apply(Manager *m, VirtMsg *msg);
 
 /* Tells the hooks (and the log) that properties of d changed. */
-void manager_domain_changed(Manager *m, Domain *d, unsigned properties);
+void manager_domain_changed(Manager *m, Domain *d, DomainProperties properties);
 
 Domain *manager_get_domain(Manager *m, const char *uuid);
 Domain *manager_find_domain_by_name(Manager *m, const char *name);

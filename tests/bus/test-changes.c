@@ -106,7 +106,7 @@ static int teardown(void **state) {
         return 0;
 }
 
-static void changed(unsigned properties) {
+static void changed(DomainProperties properties) {
         manager_domain_changed(model, dom, properties);
 }
 
@@ -201,7 +201,7 @@ static void export(bool exported) {
  * refreshed to an equal one sends nothing; one that changes and changes
  * back in one pass neither. Removed and added again: told again. */
 static void test_guest_lists(void **state) {
-        const unsigned guest = domain_exported_properties();
+        const DomainProperties guest = domain_exported_properties();
 
         set_guest(guest_data("root"));
         export(true);
@@ -261,7 +261,7 @@ static void set_agent(AgentInfo *a) {
 /* AgentSupportedCommands travels as an invalidation: sent when the list
  * differs from the one the clients could read when last told, only then. */
 static void test_commands_invalidated_only_when_changed(void **state) {
-        const unsigned agent_bits = DOMAIN_PROPERTY_AGENT_VERSION | DOMAIN_PROPERTY_AGENT_SUPPORTED_COMMANDS;
+        const DomainProperties agent_bits = DOMAIN_PROPERTY_AGENT_VERSION | DOMAIN_PROPERTY_AGENT_SUPPORTED_COMMANDS;
 
         set_agent(agent(true));
         changed(agent_bits);

@@ -120,7 +120,9 @@ static void test_no_channel_is_quietly_never_connected(void **state) {
         assert_int_equal(d->agent_last_transition_usec, 0);
         assert_int_equal(domain_update_agent(d, AGENT_STATE_NO_CHANNEL, 200), 0);
         /* and a full update with the same values says nothing either */
-        assert_int_equal(domain_update(d, &info), 0);
+        DomainProperties changed = ~(DomainProperties) 0;
+        assert_int_equal(domain_update(d, &info, &changed), 0);
+        assert_int_equal(changed, 0);
         domain_free(d);
 }
 

@@ -63,11 +63,11 @@ static int teardown(void **state) {
         return 0;
 }
 
-static unsigned changes(Fixture *f, unsigned properties) {
+static DomainProperties changes(Fixture *f, DomainProperties properties) {
         return bus_told_changes(f->bus, f->domains, f->d, properties);
 }
 
-static void record(Fixture *f, unsigned properties) {
+static void record(Fixture *f, DomainProperties properties) {
         bus_told_record(f->bus, f->domains, f->d, properties);
 }
 
@@ -155,7 +155,7 @@ static void test_change_and_change_back(void **state) {
 static void test_guest_data(void **state) {
         Fixture *f = *state;
         Domain *d = f->d;
-        const unsigned guest = domain_exported_properties();
+        const DomainProperties guest = domain_exported_properties();
 
         record(f, ~0u);
         set_guest(d, guest_data("vm1host", "root"));
@@ -195,7 +195,7 @@ static void test_guest_data(void **state) {
 static void test_explicit_commands(void **state) {
         Fixture *f = *state;
         Domain *d = f->d;
-        const unsigned agent_bits = DOMAIN_PROPERTY_AGENT_VERSION | DOMAIN_PROPERTY_AGENT_SUPPORTED_COMMANDS;
+        const DomainProperties agent_bits = DOMAIN_PROPERTY_AGENT_VERSION | DOMAIN_PROPERTY_AGENT_SUPPORTED_COMMANDS;
 
         set_agent(d, agent(true));
         record(f, ~0u);

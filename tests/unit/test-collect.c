@@ -76,7 +76,7 @@ static int64_t refresh(Manager *m, Domain *d) {
         w->seq = d->collect.seq + (linked_to(d->collect.waiting[1], &w->collect) ? 1 : 0);
         return (int64_t) w->seq;
 }
-static void on_changed(Manager *m, Domain *d, unsigned props, void *u) {
+static void on_changed(Manager *m, Domain *d, DomainProperties props, void *u) {
         if (props & DOMAIN_PROPERTY_OS_HOSTNAME)
                 record("hostname;");
         if (props & DOMAIN_PROPERTY_AGENT_VERSION)

@@ -23,10 +23,10 @@
 #define SEC 1000000ULL
 
 static Manager *current;
-static unsigned changed_props;
+static DomainProperties changed_props;
 static int exported_calls;
 
-static void on_changed(Manager *m, Domain *d, unsigned props, void *u) {
+static void on_changed(Manager *m, Domain *d, DomainProperties props, void *u) {
         changed_props |= props;
 }
 

@@ -109,10 +109,10 @@ static void test_properties_exist_on_the_bus(void **state) {
 /* The model's bits for a kind are exactly the properties the table names. */
 static void test_model_bits_match_the_table(void **state) {
         for (int i = 0; i < GUEST_KIND_COUNT; i++) {
-                unsigned bits = domain_kind_properties(guest_kinds[i].kind);
+                DomainProperties bits = domain_kind_properties(guest_kinds[i].kind);
                 size_t n_bits = 0, n_names = 0;
 
-                for (unsigned bit = 1; bit; bit <<= 1) {
+                for (DomainProperties bit = 1; bit; bit <<= 1) {
                         if (!(bits & bit))
                                 continue;
                         const char *interface = NULL, *name = bus_domain_property_name(bit, &interface);
@@ -127,7 +127,7 @@ static void test_model_bits_match_the_table(void **state) {
                 assert_int_equal(n_bits, n_names);
         }
         /* what InterfacesAdded carries: the exported kinds' properties */
-        unsigned exported = 0;
+        DomainProperties exported = 0;
         for (int i = 0; i < GUEST_KIND_COUNT; i++)
                 if (guest_kinds[i].exported)
                         exported |= domain_kind_properties(guest_kinds[i].kind);

@@ -1,5 +1,6 @@
 /* The model as a state machine: results from the collectors in, hook calls
  * out. No libvirt, no bus: every call the bus layer would see is recorded. */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,8 +40,8 @@ static void on_removed(Manager *m, Domain *d, void *u) {
         assert_ptr_equal(manager_get_domain(m, d->uuid), d);
         record(u, "removed %s;", d->uuid + 35);
 }
-static void on_changed(Manager *m, Domain *d, unsigned props, void *u) {
-        record(u, "changed %s 0x%x;", d->uuid + 35, props);
+static void on_changed(Manager *m, Domain *d, DomainProperties props, void *u) {
+        record(u, "changed %s 0x%" PRIx64 ";", d->uuid + 35, props);
 }
 static void on_manager_changed(Manager *m, unsigned props, void *u) {
         record(u, "manager 0x%x;", props);
