@@ -166,6 +166,14 @@ static void print_os(const Vm *vm) {
                 snprintf(buf, sizeof buf, "%.2f %.2f %.2f (1, 5, 15 min)", vm->load[0], vm->load[1], vm->load[2]);
                 field("Load average", buf, true);
         }
+        if (kind_collected(vm, "clock")) {
+                double s = (double) vm->clock_offset_usec / 1e6;
+                snprintf(buf, sizeof buf, "%+.3f s (%s the host's)", s,
+                         s >= 1    ? "ahead of"
+                         : s <= -1 ? "behind"
+                                   : "within a second of");
+                field("Clock offset", buf, true);
+        }
 }
 
 /* Prints the table under a heading; false when out of memory. */
@@ -257,6 +265,38 @@ static Table *filesystems_table(const Vm *vm) {
         return t;
 }
 
+/* "a, b" of a NULL-terminated list: malloc'ed, NULL without memory. */
+static char *joined(char *const *l) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        for (size_t k = 0; f && l && l[k]; k++)
+                fprintf(f, "%s%s", k ? ", " : "", l[k]);
+        if (f && fclose(f) == 0)
+                return text;
+        free(text);
+        return NULL;
+}
+
+static Table *disks_table(const Vm *vm) {
+        static const char *const headers[] = { "DEVICE", "PARTITION",   "BUILT ON", "SERIAL",
+                                               "BUS",    "DOMAIN DISK", "SOURCE" };
+        Table *t = table_new(ELEMENTSOF(headers), headers);
+
+        for (size_t i = 0; t && i < vm->n_guest_disks; i++) {
+                const VmGuestDisk *d = &vm->guest_disks[i];
+                _cleanup_(freep) char *deps = joined(d->dependencies);
+                const char *row[] = { d->name,  d->partition ? "yes" : "no", deps, d->serial, d->bus, d->target,
+                                      d->source };
+                int r = deps ? table_add_row(t, row) : -1;
+                if (r < 0) {
+                        table_free(t);
+                        return NULL;
+                }
+        }
+        return t;
+}
+
 static Table *users_table(const Vm *vm) {
         static const char *const headers[] = { "NAME", "DOMAIN", "LOGIN TIME" };
         Table *t = table_new(ELEMENTSOF(headers), headers);
@@ -299,6 +339,11 @@ static int print_text(const Vm *vm) {
                 heading(h, sizeof h, "Filesystems", vm->filesystem_count, vm->n_filesystems);
                 if (!print_table(h, filesystems_table(vm)))
                         return cli_error(-ENOMEM, "Out of memory.");
+                if (kind_collected(vm, "disks")) {
+                        heading(h, sizeof h, "Disks", vm->disk_count, vm->n_guest_disks);
+                        if (!print_table(h, disks_table(vm)))
+                                return cli_error(-ENOMEM, "Out of memory.");
+                }
                 heading(h, sizeof h, "Users", vm->user_count, vm->n_users);
                 if (!print_table(h, users_table(vm)))
                         return cli_error(-ENOMEM, "Out of memory.");
@@ -379,6 +424,30 @@ static json_t *filesystems_json(const Vm *vm) {
         return a;
 }
 
+static json_t *guest_disks_json(const Vm *vm) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < vm->n_guest_disks; i++) {
+                const VmGuestDisk *d = &vm->guest_disks[i];
+                json_t *deps = json_array();
+                for (size_t k = 0; deps && d->dependencies && d->dependencies[k]; k++)
+                        if (json_array_append_new(deps, json_string(d->dependencies[k])) < 0) {
+                                json_decref(deps);
+                                deps = NULL;
+                        }
+                /* "" on the bus is unknown: null here */
+                if (json_array_append_new(a, json_pack("{s:s, s:b, s:o, s:o, s:o, s:o, s:o}", "name", d->name,
+                                                       "partition", d->partition, "dependencies", deps, "serial",
+                                                       json_string_or_null(d->serial[0] ? d->serial : NULL), "busType",
+                                                       json_string_or_null(d->bus[0] ? d->bus : NULL), "target",
+                                                       json_string_or_null(d->target[0] ? d->target : NULL), "source",
+                                                       json_string_or_null(d->source[0] ? d->source : NULL))) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
 static json_t *users_json(const Vm *vm) {
         json_t *a = json_array();
         for (size_t i = 0; a && i < vm->n_users; i++)
@@ -436,19 +505,25 @@ static int print_json(const Vm *vm) {
         json_t *load = g && kind_collected(vm, "load") ? json_pack("{s:f, s:f, s:f}", "load1", vm->load[0], "load5",
                                                                    vm->load[1], "load15", vm->load[2])
                                                        : json_null();
+        json_t *disks = g && kind_collected(vm, "disks") ? guest_disks_json(vm) : json_null();
+        json_t *clock =
+                g && kind_collected(vm, "clock") ? json_real((double) vm->clock_offset_usec / 1e6) : json_null();
 
         /* without guest data its keys are null, so a script can tell "no
          * agent" from "no users" */
         return json_print(
-                json_pack(
-                        "{s:s?, s:s?, s:s?, s:b, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-                        "s:o}",
-                        "name", vm->name, "uuid", vm->uuid, "state", vm->state, "persistent", vm->persistent, "id",
-                        vm->id, "agent", agent, "guestData", data, "os", g ? os_json(vm) : json_null(), "hostname",
-                        json_string_or_null(g ? vm->hostname : NULL), "timezone", tz, "vcpus", vcpus, "loadAverage",
-                        load, "interfaces", interfaces_json(vm), "filesystems", g ? filesystems_json(vm) : json_null(),
-                        "filesystemCount", g ? json_integer(vm->filesystem_count) : json_null(), "users",
-                        g ? users_json(vm) : json_null(), "userCount", g ? json_integer(vm->user_count) : json_null()),
+                json_pack("{s:s?, s:s?, s:s?, s:b, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+                          "s:o, s:o, s:o, s:o}",
+                          "name", vm->name, "uuid", vm->uuid, "state", vm->state, "persistent", vm->persistent, "id",
+                          vm->id, "agent", agent, "guestData", data, "os", g ? os_json(vm) : json_null(), "hostname",
+                          json_string_or_null(g ? vm->hostname : NULL), "timezone", tz, "vcpus", vcpus, "loadAverage",
+                          load, "interfaces", interfaces_json(vm), "filesystems",
+                          g ? filesystems_json(vm) : json_null(), "filesystemCount",
+                          g ? json_integer(vm->filesystem_count) : json_null(), "users",
+                          g ? users_json(vm) : json_null(), "userCount", g ? json_integer(vm->user_count) : json_null(),
+                          "disks", disks, "diskCount",
+                          g && kind_collected(vm, "disks") ? json_integer(vm->disk_count) : json_null(),
+                          "clockOffsetSeconds", clock),
                 true);
 }
 

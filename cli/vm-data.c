@@ -69,10 +69,22 @@ static void free_filesystems(Vm *vm) {
         vm->n_filesystems = 0;
 }
 
+static void free_guest_disks(Vm *vm) {
+        for (size_t i = 0; i < vm->n_guest_disks; i++) {
+                VmGuestDisk *d = &vm->guest_disks[i];
+                free(d->name), free(d->serial), free(d->bus), free(d->target), free(d->source);
+                strv_free(d->dependencies);
+        }
+        free(vm->guest_disks);
+        vm->guest_disks = NULL;
+        vm->n_guest_disks = 0;
+}
+
 void vm_drop_lists(Vm *vm) {
         free_commands(vm);
         free_interfaces(vm);
         free_users(vm);
+        free_guest_disks(vm);
         free_addresses(vm->addresses, vm->n_addresses);
         vm->addresses = NULL;
         vm->n_addresses = 0;
@@ -100,6 +112,7 @@ void vm_done(Vm *vm) {
         free_interfaces(vm);
         free_users(vm);
         free_filesystems(vm);
+        free_guest_disks(vm);
         free_addresses(vm->addresses, vm->n_addresses);
         *vm = (Vm){};
 }
@@ -155,6 +168,7 @@ DEFINE_BASIC_READER(read_bool, 'b')
 DEFINE_BASIC_READER(read_int32, 'i')
 DEFINE_BASIC_READER(read_uint32, 'u')
 DEFINE_BASIC_READER(read_uint64, 't')
+DEFINE_BASIC_READER(read_int64, 'x')
 
 static int read_commands(sd_bus_message *m, Vm *vm, size_t offset) {
         const char *name;
@@ -319,6 +333,41 @@ static int read_filesystems(sd_bus_message *m, Vm *vm, size_t offset) {
         return sd_bus_message_exit_container(m);
 }
 
+static int read_guest_disks(sd_bus_message *m, Vm *vm, size_t offset) {
+        const char *name, *serial, *bus, *target, *source;
+        int partition, r;
+
+        free_guest_disks(vm);
+        r = sd_bus_message_enter_container(m, 'a', DISK_SIGNATURE);
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'r', DISK_FIELDS)) > 0) {
+                VmGuestDisk *d = grow((void **) &vm->guest_disks, &vm->n_guest_disks, sizeof *d);
+                if (!d)
+                        return -ENOMEM;
+                r = sd_bus_message_read(m, "sb", &name, &partition);
+                if (r >= 0)
+                        r = sd_bus_message_read_strv(m, &d->dependencies);
+                if (r >= 0)
+                        r = sd_bus_message_read(m, "ssss", &serial, &bus, &target, &source);
+                if (r < 0)
+                        return r;
+                d->partition = partition;
+                if (set_string(&d->name, name) < 0 || set_string(&d->serial, serial) < 0 ||
+                    set_string(&d->bus, bus) < 0 || set_string(&d->target, target) < 0 ||
+                    set_string(&d->source, source) < 0)
+                        return -ENOMEM;
+                r = skip_extra(m);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
 static int read_vcpus(sd_bus_message *m, Vm *vm, size_t offset) {
         int r = sd_bus_message_enter_container(m, 'r', VCPUS_FIELDS);
         if (r >= 0)
@@ -405,6 +454,7 @@ static const Property os_properties[] = {
         FIELD("TimezoneOffset", "i", read_int32, timezone_offset),
         LIST("Vcpus", VCPUS_SIGNATURE, read_vcpus),
         LIST("LoadAverage", LOAD_AVERAGE_SIGNATURE, read_load_average),
+        FIELD("ClockOffset", "x", read_int64, clock_offset_usec),
         {},
 };
 
@@ -417,6 +467,8 @@ static const Property users_properties[] = {
 static const Property filesystems_properties[] = {
         LIST("Filesystems", "a" FILESYSTEM_SIGNATURE, read_filesystems),
         FIELD("FilesystemCount", "u", read_uint32, filesystem_count),
+        LIST("Disks", "a" DISK_SIGNATURE, read_guest_disks),
+        FIELD("DiskCount", "u", read_uint32, disk_count),
         {},
 };
 

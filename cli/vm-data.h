@@ -49,6 +49,14 @@ typedef struct VmFilesystem {
         size_t n_disks;
 } VmFilesystem;
 
+/* Filesystems.Disks: one of the guest's block devices. */
+typedef struct VmGuestDisk {
+        char *name; /* the guest's device, "/dev/vda" */
+        int partition;
+        char **dependencies; /* NULL-terminated */
+        char *serial, *bus, *target, *source;
+} VmGuestDisk;
+
 /* Domain.GuestDataStatus: one kind of guest data. */
 typedef struct VmKindStatus {
         char *kind;
@@ -104,16 +112,20 @@ typedef struct Vm {
         int32_t timezone_offset;
         uint32_t vcpus_configured, vcpus_online, vcpus_offlinable; /* OS.Vcpus */
         double load[3];                                            /* OS.LoadAverage: 1, 5, 15 min */
+        int64_t clock_offset_usec;                                 /* OS.ClockOffset: guest less host */
         VmUser *users;
         size_t n_users;
         uint32_t user_count;
         VmFilesystem *filesystems;
         size_t n_filesystems;
         uint32_t filesystem_count;
+        VmGuestDisk *guest_disks;
+        size_t n_guest_disks;
+        uint32_t disk_count;
 } Vm;
 
 void vm_done(Vm *vm);
-/* Frees the VM's interfaces, addresses, users and commands, and its
+/* Frees the VM's interfaces, addresses, users, commands and disks, and its
  * filesystems' disks (the counts stay). */
 void vm_drop_lists(Vm *vm);
 void vm_free_many(Vm *vms, size_t n);

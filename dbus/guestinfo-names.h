@@ -87,3 +87,7 @@
 #define VCPUS_SIGNATURE "(" VCPUS_FIELDS ")"
 /* OS.LoadAverage: over 1, 5 and 15 minutes */
 #define LOAD_AVERAGE_SIGNATURE "(ddd)"
+/* Filesystems.Disks: guest device, partition, dependencies, serial, bus,
+ * domain disk target, its source, more */
+#define DISK_FIELDS "sbasssss" EXTRA_SIGNATURE
+#define DISK_SIGNATURE "(" DISK_FIELDS ")"

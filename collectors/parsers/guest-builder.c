@@ -135,11 +135,17 @@ static size_t filesystem_cost(const GuestFilesystem *fs) {
                EXTRA_COST;
 }
 
-/* (ssa{sv}): serial, bus type, more; alias and device are kept, not published */
+/* A string entry of an a{sv}, {key: <s value>}: aligned to 8, the key,
+ * the signature "s" (3 bytes, padded to 4), the value; 0 when absent. */
+static size_t extra_string_cost(const char *key, const char *value) {
+        return value ? ALIGN8_PAD + str_cost(key) + 4 + str_cost(value) : 0;
+}
+
+/* (ssa{sv}): serial, bus type, more {Device, Target} (device, alias) */
 static size_t disk_cost(const GuestFsDisk *d) {
         size_t bus = str_cost(d->bus_type);
         return str_cost(d->serial) + (bus > BUS_TYPE_RESERVE ? bus : BUS_TYPE_RESERVE) + EXTRA_COST +
-               str_cost(d->alias) + str_cost(d->device);
+               extra_string_cost("Target", d->alias) + extra_string_cost("Device", d->device);
 }
 
 /* (ssy) of an address as the model keeps it ("a/p"): the prefix travels as

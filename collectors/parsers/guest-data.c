@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "guest-data.h"
+#include "guest-disks.h"
 #include "helpers.h"
 
 /* ---- allocation, moving, comparing ---- */
@@ -100,6 +101,7 @@ GuestInfo *guest_info_free(GuestInfo *g) {
         users_free(g->users, g->n_users);
         filesystems_free(g->filesystems, g->n_filesystems);
         interfaces_free(g->interfaces, g->n_interfaces);
+        guest_disks_free(g->disks);
         free(g);
         return NULL;
 }
@@ -163,6 +165,13 @@ void guest_info_take_kinds(GuestInfo *dst, GuestInfo *src) {
         }
         if (k & GUEST_KIND_LOAD)
                 memcpy(dst->load, src->load, sizeof dst->load);
+        if (k & GUEST_KIND_DISKS) {
+                guest_disks_free(dst->disks);
+                dst->disks = src->disks;
+                src->disks = NULL;
+        }
+        if (k & GUEST_KIND_CLOCK)
+                dst->clock_offset_usec = src->clock_offset_usec;
         dst->kinds |= k;
 }
 

@@ -130,6 +130,10 @@ typedef struct GuestInfo {
         unsigned vcpus_configured, vcpus_online, vcpus_offlinable;
         /* guest-get-load: the 1, 5 and 15 minute load averages */
         double load[3];
+        /* guest-get-disks: the guest's block devices; NULL if none */
+        struct GuestDisks *disks;
+        /* virDomainGetTime: the guest's clock less the host's, in µs */
+        int64_t clock_offset_usec;
 } GuestInfo;
 
 GuestInfo *guest_info_new(void);

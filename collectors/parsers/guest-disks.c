@@ -78,7 +78,7 @@ static int take_text(GuestText t, size_t max, size_t *spent, char **ret) {
         char *s = utf8_sanitize(t.s, t.len, max);
         if (!s)
                 return -ENOMEM;
-        size_t l = strlen(s) + 1;
+        size_t l = (4 + strlen(s) + 1 + 3) & ~(size_t) 3; /* as dbus-1 marshals it, padded */
         if (*spent + l > GUEST_DISKS_BUDGET) {
                 free(s);
                 return -ENOSPC;
@@ -97,6 +97,11 @@ static int add_disk(GuestDisks *d, const DiskIn *in, size_t *spent, bool *full) 
 
         if (*full || !in->name.s || d->n_items >= GUEST_DISKS_MAX)
                 return 0;
+        if (*spent + DISK_WIRE_FIXED > GUEST_DISKS_BUDGET) {
+                *full = true;
+                return 0;
+        }
+        *spent += DISK_WIRE_FIXED;
         r = take_text(in->name, GUEST_DISK_DEVICE_MAX, spent, &disk.name);
         if (r >= 0)
                 r = take_text(in->serial, GUEST_DISK_SERIAL_MAX, spent, &disk.serial);

@@ -5,7 +5,9 @@
  *
  * Untrusted like all guest data: every string valid UTF-8 and cut to its
  * cap, at most GUEST_DISKS_MAX disks of at most GUEST_DISK_DEPS_MAX
- * dependencies each, and all of them within GUEST_DISKS_BUDGET bytes; the
+ * dependencies each, and all of them within GUEST_DISKS_BUDGET bytes as
+ * Filesystems.Disks carries them (DISK_WIRE_FIXED per disk beside its
+ * strings; the domain disk's source, the host's own, is not charged); the
  * count the guest claimed is kept (n_reported). Plain data: no bus. */
 #pragma once
 
@@ -14,11 +16,15 @@
 
 #include <libvirt/libvirt.h>
 
+#include "guest-builder.h" /* GUEST_DISKS_BUDGET */
 #include "guest-data.h"
 
-#define GUEST_DISKS_MAX 256             /* disks kept */
-#define GUEST_DISK_DEPS_MAX 16          /* dependencies kept per disk */
-#define GUEST_DISKS_BUDGET (64u * 1024) /* bytes of strings of all disks */
+#define GUEST_DISKS_MAX 256    /* disks kept */
+#define GUEST_DISK_DEPS_MAX 16 /* dependencies kept per disk */
+/* A disk's (sbasssssa{sv}) beside its guest strings: the padding before
+ * it, the boolean, the dependencies' length, the a{sv}, four strings empty
+ * at least, and the "Alias" entry's key and signature */
+#define DISK_WIRE_FIXED (4u + 4 + 4 + 8 + 4 * 8 + 20)
 /* name, partition, dependencies of ~20 bytes, address of ~250 bytes */
 #define JSON_DISK_MAX 4096u
 

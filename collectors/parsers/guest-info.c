@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "guest-builder.h"
+#include "guest-disks.h"
 #include "guest-info.h"
 #include "helpers.h"
 
@@ -494,7 +495,13 @@ int guest_info_from_typed_params(const virTypedParameter *params, int n, unsigne
         if (r < 0)
                 goto fail;
         parser_done(&p);
-        *ret = guest_builder_take_guest(&p.b);
+        GuestInfo *g = guest_builder_take_guest(&p.b);
+        /* the guest's own disks: a list of their own, bounded there */
+        if ((kinds & GUEST_KIND_DISKS) && (r = guest_disks_from_typed_params(params, p.n, &g->disks)) < 0) {
+                guest_info_free(g);
+                return r;
+        }
+        *ret = g;
         return 0;
 
 fail:

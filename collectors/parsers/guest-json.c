@@ -18,6 +18,7 @@
 #include "guest-json.h"
 #include "guest-builder.h"
 #include "guest-data.h"
+#include "guest-disks.h"
 #include "guest-load.h"
 #include "guest-vcpus.h"
 #include "json-budget.h"
@@ -180,6 +181,23 @@ static int freeze_from_agent_json(const char *json, size_t len, GuestInfo **ret)
         return 0;
 }
 
+/* guest-get-disks: its own decoder, bounded there. */
+static int disks_from_agent_json(const char *json, size_t len, GuestInfo **ret) {
+        GuestDisks *d = NULL;
+        int r = guest_disks_from_agent_json(json, len, &d);
+        if (r < 0)
+                return r;
+        GuestInfo *g = guest_info_new();
+        if (!g) {
+                guest_disks_free(d);
+                return -ENOMEM;
+        }
+        g->kinds = GUEST_KIND_DISKS;
+        g->disks = d;
+        *ret = g;
+        return 0;
+}
+
 /* guest-get-vcpus and guest-get-load: their own decoders, bounded there. */
 static int scalars_from_agent_json(unsigned kind, const char *json, size_t len, GuestInfo **ret) {
         GuestVcpus v = { 0 };
@@ -207,6 +225,8 @@ int guest_info_from_agent_json(unsigned kind, const char *json, size_t len, Gues
                 return freeze_from_agent_json(json, len, ret);
         if (kind == GUEST_KIND_VCPUS || kind == GUEST_KIND_LOAD)
                 return scalars_from_agent_json(kind, json, len, ret);
+        if (kind == GUEST_KIND_DISKS)
+                return disks_from_agent_json(json, len, ret);
         size_t entry_max = kind == GUEST_KIND_USERS         ? JSON_USER_MAX
                            : kind == GUEST_KIND_FILESYSTEMS ? JSON_FILESYSTEM_MAX
                            : kind == GUEST_KIND_INTERFACES  ? JSON_INTERFACE_MAX

@@ -4,6 +4,7 @@
 #include <libvirt/libvirt.h>
 
 #include "guest-data.h"
+#include "guest-disks.h"
 #include "guest-kinds.h"
 
 /* The bus names are the contract's (dbus/); the unit tests hold these
@@ -130,6 +131,29 @@ const GuestKindInfo guest_kinds[GUEST_KIND_COUNT] = {
                 .raw_command = "{\"execute\":\"guest-get-load\"}",
                 .interface = BUS_OS,
                 .properties = PROPERTIES("LoadAverage"),
+                .exported = true,
+        },
+        {
+                .kind = GUEST_KIND_DISKS,
+                .name = "disks",
+                .interval_sec = 60,
+                .command = "guest-get-disks",
+                .libvirt_type = VIR_DOMAIN_GUEST_INFO_DISKS,
+                .answered_key = "disk.count",
+                .raw_command = "{\"execute\":\"guest-get-disks\"}",
+                .list_max = GUEST_DISKS_MAX,
+                .interface = BUS_FILESYSTEMS,
+                .properties = PROPERTIES("Disks", "DiskCount"),
+                .exported = true,
+        },
+        {
+                /* virDomainGetTime: not a guest-info kind, read on its own */
+                .kind = GUEST_KIND_CLOCK,
+                .name = "clock",
+                .interval_sec = 60,
+                .command = "guest-get-time",
+                .interface = BUS_OS,
+                .properties = PROPERTIES("ClockOffset"),
                 .exported = true,
         },
 };

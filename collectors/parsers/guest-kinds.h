@@ -19,10 +19,12 @@ typedef enum GuestKind {
         GUEST_KIND_FSFREEZE = 1u << 7,    /* guest-fsfreeze-status */
         GUEST_KIND_VCPUS = 1u << 8,       /* guest-get-vcpus */
         GUEST_KIND_LOAD = 1u << 9,        /* guest-get-load (qemu-ga 10.0) */
-        GUEST_KIND_ALL = (1u << 10) - 1,
+        GUEST_KIND_DISKS = 1u << 10,      /* guest-get-disks */
+        GUEST_KIND_CLOCK = 1u << 11,      /* guest-get-time, through virDomainGetTime */
+        GUEST_KIND_ALL = (1u << 12) - 1,
 } GuestKind;
 
-#define GUEST_KIND_COUNT 10      /* bits of GuestKind */
+#define GUEST_KIND_COUNT 12      /* bits of GuestKind */
 #define GUEST_KIND_AGENT_INDEX 0 /* the agent's own kind comes first: the others depend on it */
 #define GUEST_KIND_FSFREEZE_INDEX 7
 

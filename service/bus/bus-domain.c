@@ -8,6 +8,7 @@
 #include "bus-paths.h"
 #include "bus-polkit.h"
 #include "bus-wire.h"
+#include "guest-disks.h"
 #include "interface-merge.h"
 #include "ip-address.h"
 #include "kubevirt-json.h"
@@ -339,6 +340,8 @@ static int property_get_load_average(sd_bus *bus, const char *path, const char *
                                      g ? g->load[2] : 0.0);
 }
 
+DEFINE_GETTER(property_get_clock_offset, "x", d->guest ? d->guest->clock_offset_usec : 0)
+
 #define OS_PROPERTY(name, getter) SD_BUS_PROPERTY(name, "s", getter, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
 
 static const sd_bus_vtable os_vtable[] = {
@@ -359,6 +362,7 @@ static const sd_bus_vtable os_vtable[] = {
         SD_BUS_PROPERTY("Vcpus", VCPUS_SIGNATURE, property_get_vcpus, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("LoadAverage", LOAD_AVERAGE_SIGNATURE, property_get_load_average, 0,
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ClockOffset", "x", property_get_clock_offset, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END,
 };
 
@@ -418,6 +422,57 @@ static const sd_bus_vtable users_vtable[] = {
 
 /* ---- org.guestinfod.GuestInfo1.Filesystems ---- */
 
+/* What links a filesystem's disk to an entry of Disks: the guest's device
+ * ("/dev/vda") and the domain disk ("vda"), when known. */
+static int append_fs_disk_extra(sd_bus_message *m, const GuestFsDisk *disk) {
+        int r = sd_bus_message_open_container(m, 'a', EXTRA_ENTRY_SIGNATURE);
+        if (r >= 0 && disk->device)
+                r = sd_bus_message_append(m, EXTRA_ENTRY_SIGNATURE, "Device", "s", disk->device);
+        if (r >= 0 && disk->alias)
+                r = sd_bus_message_append(m, EXTRA_ENTRY_SIGNATURE, "Target", "s", disk->alias);
+        return r < 0 ? r : sd_bus_message_close_container(m);
+}
+
+static int append_disks(sd_bus_message *m, const GuestDisks *disks) {
+        int r = sd_bus_message_open_container(m, 'a', DISK_SIGNATURE);
+        for (size_t i = 0; r >= 0 && disks && i < disks->n_items; i++) {
+                const GuestDisk *k = &disks->items[i];
+                r = sd_bus_message_open_container(m, 'r', DISK_FIELDS);
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "sb", str_or_empty(k->name), k->partition);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'a', "s");
+                for (size_t j = 0; r >= 0 && j < k->n_dependencies; j++)
+                        r = sd_bus_message_append(m, "s", str_or_empty(k->dependencies[j]));
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "ssss", str_or_empty(k->serial), str_or_empty(k->bus),
+                                                  str_or_empty(k->target), str_or_empty(k->source));
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'a', EXTRA_ENTRY_SIGNATURE);
+                if (r >= 0 && k->guest_alias)
+                        r = sd_bus_message_append(m, EXTRA_ENTRY_SIGNATURE, "Alias", "s", k->guest_alias);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+        }
+        return r < 0 ? r : sd_bus_message_close_container(m);
+}
+
+static int property_get_disks(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Domain *d = userdata;
+        return append_disks(reply, d->guest ? d->guest->disks : NULL);
+}
+
+DEFINE_GETTER(property_get_disk_count, "u",
+              (uint32_t) (d->guest && d->guest->disks && d->guest->disks->n_reported < UINT32_MAX
+                                  ? d->guest->disks->n_reported
+                          : d->guest && d->guest->disks ? UINT32_MAX
+                                                        : 0))
+
 static int append_filesystems(sd_bus_message *m, const GuestInfo *g, size_t max) {
         int r = sd_bus_message_open_container(m, 'a', FILESYSTEM_SIGNATURE);
         if (r < 0)
@@ -437,7 +492,7 @@ static int append_filesystems(sd_bus_message *m, const GuestInfo *g, size_t max)
                                 r = sd_bus_message_append(m, "ss", str_or_empty(f->disks[k].serial),
                                                           str_or_empty(f->disks[k].bus_type));
                         if (r >= 0)
-                                r = append_extra(m);
+                                r = append_fs_disk_extra(m, &f->disks[k]);
                         if (r >= 0)
                                 r = sd_bus_message_close_container(m);
                 }
@@ -483,6 +538,8 @@ static const sd_bus_vtable filesystems_vtable[] = {
         SD_BUS_PROPERTY("FilesystemCount", "u", property_get_filesystem_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("ListFilesystems", SD_BUS_NO_ARGS, SD_BUS_RESULT("a" FILESYSTEM_SIGNATURE, filesystems),
                                 method_list_filesystems, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_PROPERTY("Disks", "a" DISK_SIGNATURE, property_get_disks, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("DiskCount", "u", property_get_disk_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END,
 };
 
@@ -647,6 +704,9 @@ static const struct {
         { DOMAIN_PROPERTY_FS_FREEZE_STATUS, DOMAIN_INTERFACE, "FsFreezeStatus" },
         { DOMAIN_PROPERTY_OS_VCPUS, OS_INTERFACE, "Vcpus" },
         { DOMAIN_PROPERTY_OS_LOAD_AVERAGE, OS_INTERFACE, "LoadAverage" },
+        { DOMAIN_PROPERTY_OS_CLOCK_OFFSET, OS_INTERFACE, "ClockOffset" },
+        { DOMAIN_PROPERTY_DISKS, FILESYSTEMS_INTERFACE, "Disks" },
+        { DOMAIN_PROPERTY_DISK_COUNT, FILESYSTEMS_INTERFACE, "DiskCount" },
 };
 
 const char *bus_domain_property_name(DomainProperties bit, const char **ret_interface) {

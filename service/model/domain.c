@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "domain-devices.h"
+#include "guest-clock.h"
+#include "guest-disks.h"
 #include "domain.h"
 #include "interface-merge.h"
 
@@ -295,6 +297,16 @@ static DomainProperties load_changes(const GuestInfo *old, const GuestInfo *fres
         return memcmp(old->load, fresh->load, sizeof old->load) == 0 ? 0 : DOMAIN_PROPERTY_OS_LOAD_AVERAGE;
 }
 
+static DomainProperties disks_changes(const GuestInfo *old, const GuestInfo *fresh) {
+        size_t n_old = old->disks ? old->disks->n_reported : 0, n_fresh = fresh->disks ? fresh->disks->n_reported : 0;
+        return (guest_disks_equal(old->disks, fresh->disks) ? 0 : DOMAIN_PROPERTY_DISKS) |
+               (n_old == n_fresh ? 0 : DOMAIN_PROPERTY_DISK_COUNT);
+}
+
+static DomainProperties clock_changes(const GuestInfo *old, const GuestInfo *fresh) {
+        return old->clock_offset_usec == fresh->clock_offset_usec ? 0 : DOMAIN_PROPERTY_OS_CLOCK_OFFSET;
+}
+
 static DomainProperties fsfreeze_changes(const GuestInfo *old, const GuestInfo *fresh) {
         return old->fsfreeze == fresh->fsfreeze ? 0 : DOMAIN_PROPERTY_FS_FREEZE_STATUS;
 }
@@ -324,6 +336,8 @@ static const struct {
         { GUEST_KIND_FSFREEZE, DOMAIN_PROPERTY_FS_FREEZE_STATUS, fsfreeze_changes },
         { GUEST_KIND_VCPUS, DOMAIN_PROPERTY_OS_VCPUS, vcpus_changes },
         { GUEST_KIND_LOAD, DOMAIN_PROPERTY_OS_LOAD_AVERAGE, load_changes },
+        { GUEST_KIND_DISKS, DOMAIN_PROPERTY_DISKS | DOMAIN_PROPERTY_DISK_COUNT, disks_changes },
+        { GUEST_KIND_CLOCK, DOMAIN_PROPERTY_OS_CLOCK_OFFSET, clock_changes },
 };
 
 DomainProperties domain_kind_properties(unsigned kinds) {
@@ -370,6 +384,11 @@ DomainProperties domain_take_guest_data(Domain *d, GuestData *data) {
         }
 
         if (data->guest) {
+                /* The offset moves by the reply's time and the drift at every
+                 * read: it is published again only once it moved enough. */
+                if ((data->guest->kinds & GUEST_KIND_CLOCK) && d->guest && (d->guest->kinds & GUEST_KIND_CLOCK) &&
+                    !guest_clock_offset_changed(true, d->guest->clock_offset_usec, data->guest->clock_offset_usec))
+                        data->guest->clock_offset_usec = d->guest->clock_offset_usec;
                 changed |= guest_changes(d->guest, data->guest);
                 if (!d->guest) {
                         d->guest = data->guest;

@@ -53,10 +53,14 @@ typedef enum DomainProperty {
         /* org.guestinfod.GuestInfo1.OS again */
         DOMAIN_PROPERTY_OS_VCPUS = DOMAIN_PROPERTY_BIT(30),
         DOMAIN_PROPERTY_OS_LOAD_AVERAGE = DOMAIN_PROPERTY_BIT(31),
+        DOMAIN_PROPERTY_OS_CLOCK_OFFSET = DOMAIN_PROPERTY_BIT(32),
+        /* org.guestinfod.GuestInfo1.Filesystems again */
+        DOMAIN_PROPERTY_DISKS = DOMAIN_PROPERTY_BIT(33),
+        DOMAIN_PROPERTY_DISK_COUNT = DOMAIN_PROPERTY_BIT(34),
 } DomainProperty;
 
 /* How many DomainProperty bits there are (at most 64). */
-#define DOMAIN_PROPERTY_BITS 32
+#define DOMAIN_PROPERTY_BITS 35
 _Static_assert(DOMAIN_PROPERTY_BITS <= 64, "a DomainProperties holds every bit");
 
 /* The longest name published, in bytes after sanitizing (a longer one is

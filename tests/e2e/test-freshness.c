@@ -28,12 +28,12 @@
 #define AGENT_TIMEOUT_S 3
 
 /* The kinds the daemon publishes today, in GuestDataStatus's order. */
-static const char *const kinds[] = { "agent",       "os",         "hostname", "timezone", "users",
-                                     "filesystems", "interfaces", "fsfreeze", "vcpus",    "load" };
+static const char *const kinds[] = { "agent",      "os",       "hostname", "timezone", "users", "filesystems",
+                                     "interfaces", "fsfreeze", "vcpus",    "load",     "disks", "clock" };
 #define LOAD 9 /* qemu-ga 7.2 has no guest-get-load (10.0): never asked */
 /* every kind the real agent answers, fresh; the load unsupported */
-static const char *const all_fresh[] = { "fresh", "fresh", "fresh", "fresh", "fresh",
-                                         "fresh", "fresh", "fresh", "fresh", "unsupported" };
+static const char *const all_fresh[] = { "fresh", "fresh", "fresh", "fresh",       "fresh", "fresh",
+                                         "fresh", "fresh", "fresh", "unsupported", "fresh", "fresh" };
 #define N_KINDS (sizeof kinds / sizeof *kinds)
 
 typedef struct KindRow {
@@ -75,7 +75,8 @@ static int group_setup(void **state) {
          * explain them collected again within seconds of it */
         assert_int_equal(harness_start_daemon(&H, H.uri, 60, "--agent-timeout=3", "--interval=os=300",
                                               "--interval=hostname=300", "--interval=timezone=300",
-                                              "--interval=agent=300", "--interval=vcpus=3", "--log-level=debug", NULL),
+                                              "--interval=agent=300", "--interval=vcpus=3", "--interval=clock=3",
+                                              "--log-level=debug", NULL),
                          0);
         setenv("DBUS_SESSION_BUS_ADDRESS", H.bus_address, 1);
         assert_int_equal(harness_virsh(&H, "start %s", AGENT_VM), 0);
@@ -320,6 +321,113 @@ static void test_vcpu_offline(void **state) {
         assert_int_equal(online, 2);
 }
 
+/* Filesystems.Disks: the guest's data disk is the domain's vdb, with the
+ * serial the domain gives it and the domain disk's source; the
+ * filesystem on it names the same device. */
+static void test_disks(void **state) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *m = NULL;
+        const char *name, *serial, *bus, *target, *source;
+        int partition, found = 0;
+        char data_device[256] = "";
+
+        assert_true(sd_bus_get_property(H.bus, "org.guestinfod.GuestInfo1", agent_path,
+                                        "org.guestinfod.GuestInfo1.Filesystems", "Disks", &error, &m,
+                                        "a" DISK_SIGNATURE) >= 0);
+        assert_int_equal(sd_bus_message_enter_container(m, 'a', DISK_SIGNATURE), 1);
+        while (sd_bus_message_enter_container(m, 'r', DISK_FIELDS) > 0) {
+                assert_true(sd_bus_message_read(m, "sb", &name, &partition) > 0);
+                assert_true(sd_bus_message_skip(m, "as") >= 0);
+                assert_true(sd_bus_message_read(m, "ssss", &serial, &bus, &target, &source) > 0);
+                assert_true(sd_bus_message_skip(m, EXTRA_SIGNATURE) >= 0);
+                assert_true(sd_bus_message_exit_container(m) >= 0);
+                printf("# disk %s partition=%d serial=%s bus=%s target=%s source=%s\n", name, partition, serial, bus,
+                       target, source);
+                if (strcmp(serial, "GI-DATA-0001") == 0) {
+                        found++;
+                        assert_false(partition);
+                        assert_string_equal(bus, "virtio");
+                        assert_true(strlen(target) == 3 && strncmp(target, "vd", 2) == 0);
+                        assert_non_null(strstr(source, "data.img"));
+                        snprintf(data_device, sizeof data_device, "%s", name);
+                }
+        }
+        sd_bus_message_unref(m);
+        m = NULL;
+        assert_int_equal(found, 1);
+        assert_true(strncmp(data_device, "/dev/vd", 7) == 0);
+        uint32_t count = 0;
+        assert_true(harness_get_property(&H, agent_path, "org.guestinfod.GuestInfo1.Filesystems", "DiskCount", 'u',
+                                         &count) >= 0);
+        assert_true(count >= 1);
+
+        /* a filesystem on that disk links to it by its device */
+        assert_true(sd_bus_get_property(H.bus, "org.guestinfod.GuestInfo1", agent_path,
+                                        "org.guestinfod.GuestInfo1.Filesystems", "Filesystems", &error, &m,
+                                        "a" FILESYSTEM_SIGNATURE) >= 0);
+        int linked = 0;
+        assert_int_equal(sd_bus_message_enter_container(m, 'a', FILESYSTEM_SIGNATURE), 1);
+        while (sd_bus_message_enter_container(m, 'r', FILESYSTEM_FIELDS) > 0) {
+                assert_true(sd_bus_message_skip(m, "ssstt") >= 0);
+                assert_int_equal(sd_bus_message_enter_container(m, 'a', FILESYSTEM_DISK_SIGNATURE), 1);
+                while (sd_bus_message_enter_container(m, 'r', FILESYSTEM_DISK_FIELDS) > 0) {
+                        assert_true(sd_bus_message_read(m, "ss", &serial, &bus) > 0);
+                        assert_int_equal(sd_bus_message_enter_container(m, 'a', EXTRA_ENTRY_SIGNATURE), 1);
+                        while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+                                const char *key, *value;
+                                assert_true(sd_bus_message_read(m, "s", &key) > 0);
+                                assert_true(sd_bus_message_read(m, "v", "s", &value) > 0);
+                                if (strcmp(key, "Device") == 0 && strcmp(value, data_device) == 0 &&
+                                    strcmp(serial, "GI-DATA-0001") == 0)
+                                        linked++;
+                                assert_true(sd_bus_message_exit_container(m) >= 0);
+                        }
+                        assert_true(sd_bus_message_exit_container(m) >= 0);
+                        assert_true(sd_bus_message_exit_container(m) >= 0);
+                }
+                assert_true(sd_bus_message_exit_container(m) >= 0);
+                assert_true(sd_bus_message_skip(m, EXTRA_SIGNATURE) >= 0);
+                assert_true(sd_bus_message_exit_container(m) >= 0);
+        }
+        sd_bus_message_unref(m);
+        assert_true(linked >= 1);
+}
+
+static int64_t read_clock_offset(void) {
+        int64_t offset = 0;
+        assert_true(harness_get_property(&H, agent_path, "org.guestinfod.GuestInfo1.OS", "ClockOffset", 'x', &offset) >=
+                    0);
+        return offset;
+}
+
+/* The guest's clock set an hour ahead through the agent (virsh domtime:
+ * guest-set-time) shows as an offset of an hour, and back again. */
+static void test_clock_offset(void **state) {
+        int64_t offset = read_clock_offset();
+        printf("# clock offset %.3f s\n", (double) offset / 1e6);
+        assert_true(offset > -30 * INT64_C(1000000) && offset < 30 * INT64_C(1000000));
+
+        /* the agent sets the time, then fails to write the guest's missing
+         * RTC: its answer is not what is tested, the clock is */
+        (void) harness_virsh(&H, "domtime %s --time %lld", AGENT_VM, (long long) time(NULL) + 3600);
+        double t0 = harness_now();
+        do {
+                harness_settle(&H, 250);
+                offset = read_clock_offset();
+        } while ((offset < 3570 * INT64_C(1000000) || offset > 3630 * INT64_C(1000000)) && harness_now() - t0 < 20);
+        printf("# clock offset %.3f s, %.1f s after the guest's clock was set an hour ahead\n", (double) offset / 1e6,
+               harness_now() - t0);
+        assert_true(offset >= 3570 * INT64_C(1000000) && offset <= 3630 * INT64_C(1000000));
+
+        (void) harness_virsh(&H, "domtime %s --now", AGENT_VM);
+        t0 = harness_now();
+        do {
+                harness_settle(&H, 250);
+                offset = read_clock_offset();
+        } while ((offset < -30 * INT64_C(1000000) || offset > 30 * INT64_C(1000000)) && harness_now() - t0 < 20);
+        assert_true(offset > -30 * INT64_C(1000000) && offset < 30 * INT64_C(1000000));
+}
+
 /* A failed freeze test leaves no frozen guest behind. */
 static int thaw_teardown(void **state) {
         (void) harness_virsh(&H, "domfsthaw %s", AGENT_VM);
@@ -386,6 +494,8 @@ int main(void) {
                 cmocka_unit_test(test_no_agent_channel),
                 cmocka_unit_test(test_every_kind_fresh),
                 cmocka_unit_test(test_vcpu_offline),
+                cmocka_unit_test(test_disks),
+                cmocka_unit_test(test_clock_offset),
                 cmocka_unit_test_teardown(test_freeze_and_thaw, thaw_teardown),
                 cmocka_unit_test(test_agent_killed_and_back),
                 cmocka_unit_test(test_agent_not_answering),

@@ -173,9 +173,9 @@ static void test_hostile(void **state) {
         size_t bytes = 0;
         for (size_t i = 0; i < d->n_items; i++) {
                 assert_true(d->items[i].n_dependencies <= GUEST_DISK_DEPS_MAX);
-                bytes += strlen(d->items[i].name) + 1;
+                bytes += DISK_WIRE_FIXED + strlen(d->items[i].name) + 5;
                 for (size_t k = 0; k < d->items[i].n_dependencies; k++)
-                        bytes += strlen(d->items[i].dependencies[k]) + 1;
+                        bytes += strlen(d->items[i].dependencies[k]) + 5;
         }
         assert_true(bytes <= GUEST_DISKS_BUDGET);
         guest_disks_free(d);
