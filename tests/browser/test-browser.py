@@ -661,6 +661,74 @@ def case_refresh_polkit(s):
     s.check_console()
 
 
+def refresh_outcome(s):
+    """What the last Refresh showed: "done", "denied", "failed", or None while it runs."""
+    return s.driver.execute_script(
+        "if (document.getElementById('gi-refresh').disabled) return null;"
+        "for (const w of ['done', 'denied', 'failed'])"
+        "    if (document.getElementById('gi-refresh-' + w)) return w;"
+        "return null")
+
+
+def case_refresh_real(s):
+    """Refresh through polkit on the real guest with the real qemu-ga: denied by the action's default and shown
+    as such, then allowed by a rule picked up live; the success is shown, and a hostname changed inside the guest
+    just before appears at once, where the daemon's interval (an hour here) would show it much later."""
+    includedir, member = private_machine(s)
+    s.start_system_bus(includedir)
+    s.start_polkitd()
+    s.start_vm()
+    # Every kind an hour apart: only the Refresh brings a change in time.
+    s.start_daemon(*["--interval=%s=3600" % k for k in DAEMON_KINDS])
+    s.start_cockpit(user=member)
+    s.start_browser()
+    s.open()
+    wait_for("guest1 in the list", lambda: names_in_list(s) == ["guest1"])
+    open_vm(s, "guest1")
+    hostname = spec("$GUEST_HOSTNAME")
+    wait_for("the guest's hostname", lambda: text_of(s, "#gi-hostname") == hostname, timeout=120)
+    mark_page(s)
+
+    s.guest_exec("guest1", "hostname refreshed-in-guest")
+    s.find("#gi-refresh").click()
+    wait_for("the denial", lambda: refresh_outcome(s) == "denied", timeout=30)
+    assert text_of(s, "#gi-refresh-denied .pf-c-alert__title") == "Not permitted: polkit refused this refresh."
+    assert text_of(s, "#gi-refresh-denied .gi-error-detail").startswith(
+        "Refresh is not allowed: authentication is required"), text_of(s, "#gi-refresh-denied .gi-error-detail")
+    assert s.driver.execute_script("return getComputedStyle(document.getElementById('gi-refresh-denied')).display")\
+        != "none"
+    # Denied, nothing collected: the old hostname stays (a few seconds, to be sure).
+    time.sleep(4)
+    assert text_of(s, "#gi-hostname") == hostname, text_of(s, "#gi-hostname")
+
+    with open(os.path.join(s.rules, "50-guestinfod-test.rules"), "w") as f:
+        f.write('polkit.addRule(function(action, subject) {\n'
+                '    if (action.id == "org.guestinfod.guestinfo1.refresh" && subject.isInGroup("%s"))\n'
+                '        return polkit.Result.YES;\n'
+                '});\n' % BUS_GROUP)
+    os.chmod(os.path.join(s.rules, "50-guestinfod-test.rules"), 0o644)
+
+    # polkitd reads the rule within moments; until then the page keeps saying "denied".
+    def succeeded():
+        outcome = refresh_outcome(s)
+        if outcome == "done":
+            return True
+        if outcome is not None:
+            assert outcome == "denied", text_of(s, "#gi-refresh-status")
+            s.find("#gi-refresh").click()
+        return False
+    t0 = time.monotonic()
+    wait_for("the refresh allowed by the rule", succeeded, timeout=60, step=0.5)
+    assert text_of(s, "#gi-refresh-done .pf-c-alert__title") == "Collected from the guest agent."
+    wait_for("the new hostname after the refresh", lambda: text_of(s, "#gi-hostname") == "refreshed-in-guest",
+             timeout=5)
+    log("refresh allowed and the new hostname shown %.1f s after the rule was written" % (time.monotonic() - t0))
+    assert text_of(s, "#gi-refresh-denied") is None
+    s.screenshot("refresh-real.png")
+    assert_not_reloaded(s)
+    s.check_console()
+
+
 def case_scale_guests(s):
     """1000 VMs each with a full guest report (OS, users, filesystems, interfaces): five objects apiece."""
     s.start_all(fake="many")
@@ -703,9 +771,10 @@ CASES = {
     "status-hook": case_status_hook,
     "real-vm": case_real_vm,
     "refresh-polkit": case_refresh_polkit,
+    "refresh-real": case_refresh_real,
 }
 # Cases that change the machine's files, in a mount namespace of their own.
-PRIVATE_MOUNTS = {"refresh-polkit"}
+PRIVATE_MOUNTS = {"refresh-polkit", "refresh-real"}
 
 
 def main():
