@@ -564,6 +564,51 @@ def case_status_hook(s):
     s.check_console()
 
 
+def case_german(s):
+    """Cockpit's language set to German, as the shell's language menu does (the CockpitLang cookie): the bridge
+    serves the page's po.js from po.de.js and the page shows German, its own strings and the title alike."""
+    s.start_all(fake="ordinary")
+    s.driver.get(s.url())
+    s.driver.add_cookie({"name": "CockpitLang", "value": "de", "path": "/"})
+    s.open()
+    wait_for("the list", lambda: names_in_list(s) == ["build-01", "db-01", "web-01"])
+    assert s.driver.execute_script("return [cockpit.language, document.documentElement.lang, document.title]") == \
+        ["de", "de", "Gastinformationen"]
+    heads = s.driver.execute_script("return [...document.querySelectorAll('#gi-list th')].map(h => h.textContent)")
+    assert [h.strip(" ▲▼") for h in heads] == ["Name", "Zustand", "Agent", "Betriebssystem", "Hostname", "Adressen",
+                                              "Erfasst"], heads
+    assert text_of(s, ".gi-list-page h2") == "Virtuelle Maschinen"
+    assert s.find("#gi-filter").get_attribute("placeholder") == "Nach Name, Betriebssystem, Hostname oder Adresse filtern"
+    assert row_of(s, "web-01")[1:3] == ["Läuft", "Verbunden"], row_of(s, "web-01")
+    assert row_of(s, "db-01")[1] == "Pausiert"
+    assert row_of(s, "build-01")[1:3] == ["Ausgeschaltet", "Nicht verbunden"]
+    assert re.fullmatch(r"vor \d+ (s|min)", row_of(s, "web-01")[6]), row_of(s, "web-01")
+    assert text_of(s, "#gi-count") == "3 VMs"  # ngettext, with the catalog's plural forms
+    s.screenshot("list-de.png")
+    open_vm(s, "web-01")
+    assert text_of(s, "#gi-refresh") == "Aktualisieren"
+    assert text_of(s, "#gi-back") == "Virtuelle Maschinen"
+    titles = s.driver.execute_script("return [...document.querySelectorAll('.gi-card .pf-c-card__title')]"
+                                     ".map(t => t.textContent)")
+    assert titles == ["Virtuelle Maschine", "Betriebssystem", "Benutzer", "Dateisysteme", "Netzwerkschnittstellen",
+                      "Gastagent", "Datenarten"], titles
+    assert text_of(s, "#gi-agent-connected") == "ja"
+    assert text_of(s, "#gi-freeze") == "aufgetaut"
+    wait_for("the agent's commands", lambda: re.fullmatch(r"\d+ Befehle, \d+ aktiviert",
+                                                          text_of(s, ".gi-commands summary") or ""))
+    s.find("#gi-back").click()
+    wait_for("the list", lambda: names_in_list(s) == ["build-01", "db-01", "web-01"])
+    open_vm(s, "build-01")
+    assert text_of(s, "#gi-os .gi-missing") == "Die VM läuft nicht."
+    # English once the cookie is gone: the catalog is the language's, not the page's.
+    s.driver.delete_cookie("CockpitLang")
+    s.driver.refresh()
+    wait_for("the page ready", lambda: s.driver.execute_script("return document.body.dataset.ready === 'true'"))
+    assert s.driver.execute_script("return cockpit.language") == "en"
+    wait_for("the English page", lambda: text_of(s, "#gi-os .gi-missing") == "The VM is not running.")
+    s.check_console()
+
+
 MEMBER_UID = 64999
 BUS_GROUP = "libvirt"  # the default of the bus_group build option
 
@@ -772,6 +817,7 @@ CASES = {
     "real-vm": case_real_vm,
     "refresh-polkit": case_refresh_polkit,
     "refresh-real": case_refresh_real,
+    "german": case_german,
 }
 # Cases that change the machine's files, in a mount namespace of their own.
 PRIVATE_MOUNTS = {"refresh-polkit", "refresh-real"}
