@@ -609,6 +609,163 @@ def case_german(s):
     s.check_console()
 
 
+# The colour seen at an empty spot of the page (the bottom left corner): the first element there, or one of its
+# parents, with a background of its own; null when all are transparent (the shell's shows through the frame).
+PAGE_BACKGROUND_JS = """
+let e = arguments[0] || document.elementFromPoint(4, window.innerHeight - 4);
+for (; e; e = e.parentElement) {
+    const c = getComputedStyle(e).backgroundColor;
+    if (c && c !== "rgba(0, 0, 0, 0)" && c !== "transparent")
+        return c;
+}
+return null;
+"""
+
+
+def look(s, frame, name_css):
+    """A page in the shell's frame: its font family (the body's and a VM name's in the list) and the background
+    seen at an empty spot, through the frame if the page's own is transparent."""
+    def inside():
+        v = s.driver.execute_script(
+            "const n = document.querySelector(arguments[0]);"
+            "return { body: getComputedStyle(document.body).fontFamily, name: n && getComputedStyle(n).fontFamily,"
+            "         dark: document.documentElement.classList.contains('pf-theme-dark') }", name_css)
+        v["background"] = s.driver.execute_script(PAGE_BACKGROUND_JS, None)
+        return v
+    v = in_frame(s, frame, inside)
+    if v["background"] is None:
+        v["background"] = s.driver.execute_script(PAGE_BACKGROUND_JS, s.find("iframe[name='cockpit1:localhost/%s']"
+                                                                             % frame))
+        v["through-frame"] = True
+    return v
+
+
+def menu_click(s, label):
+    """An entry of the shell's menu, clicked (in the shell's document)."""
+    s.driver.switch_to.default_content()
+    s.driver.execute_script("[...document.querySelectorAll('a')].find(a => a.textContent.trim() === arguments[0])"
+                            ".click()", label)
+
+
+def in_frame(s, name, fn):
+    s.driver.switch_to.default_content()
+    s.driver.switch_to.frame(s.find("iframe[name='cockpit1:localhost/%s']" % name))
+    try:
+        return fn()
+    finally:
+        s.driver.switch_to.default_content()
+
+
+def side_by_side(s, left, right, out):
+    """One PNG of two screenshots side by side, drawn by the browser (a canvas on a blank page)."""
+    import base64
+    from stack import BUILD
+    imgs = []
+    for p in (left, right):
+        with open(p, "rb") as f:
+            imgs.append("data:image/png;base64," + base64.b64encode(f.read()).decode())
+    s.driver.get("about:blank")
+    url = s.driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        Promise.all(arguments[0].map(src => new Promise((ok, bad) => {
+            const i = new Image(); i.onload = () => ok(i); i.onerror = bad; i.src = src;
+        }))).then(([a, b]) => {
+            const c = document.createElement("canvas"), gap = 8;
+            c.width = a.width + gap + b.width;
+            c.height = Math.max(a.height, b.height);
+            const g = c.getContext("2d");
+            g.fillStyle = "#8a8d90";
+            g.fillRect(0, 0, c.width, c.height);
+            g.drawImage(a, 0, 0);
+            g.drawImage(b, a.width + gap, 0);
+            done(c.toDataURL("image/png"));
+        }).catch(e => done("error: " + e));""", imgs)
+    assert url.startswith("data:image/png;base64,"), url[:200]
+    path = os.path.join(BUILD, "tests/browser", out)
+    with open(path, "wb") as f:
+        f.write(base64.b64decode(url.split(",", 1)[1]))
+    log("screenshot", path)
+    return path
+
+
+def case_beside_machines(s):
+    """The page beside Debian's cockpit-machines, in one shell: cockpit-machines (from /usr/share/cockpit) reads
+    libvirt-dbus, our page reads guestinfod, both on the private bus as the system bus, both from the private
+    libvirtd with the real test guest. Both list guest1 as running; both have the same font and the same page
+    background, in the light style and in the dark."""
+    s.start_bus()
+    s.start_vm()
+    s.system_libvirt_socket()
+    s.start_libvirt_dbus()
+    s.start_daemon()
+    s.start_cockpit()
+    s.start_browser(width=1100, height=800)
+
+    s.driver.get(s.shell_url("system"))
+    # cockpit-machines checks for KVM (virt-host-validate) and, without it (QEMU under TCG here), shows "Hardware
+    # virtualization is disabled" until the user presses Ignore, which it keeps in this localStorage key.
+    s.driver.execute_script("localStorage.setItem('virtualization-disabled-ignored', 'true');"
+                            "localStorage.setItem('shell:style', 'light')")
+    s.driver.get(s.shell_url("machines"))
+    wait_for("cockpit-machines' frame", lambda: s.driver.execute_script(
+        "return !!document.querySelector('iframe[name=\"cockpit1:localhost/machines\"]')"), timeout=30)
+
+    def machines_row():
+        return s.driver.execute_script(
+            "const a = [...document.querySelectorAll('a.vm-list-item-name')].find(a => a.textContent === 'guest1');"
+            "return a && [...a.closest('tr').cells].map(c => c.textContent)")
+    row = in_frame(s, "machines", lambda: wait_for("guest1 in cockpit-machines", machines_row, timeout=60))
+    log("cockpit-machines' row: %r" % row)
+    assert row[0] == "guest1" and "Running" in row, row
+    names = in_frame(s, "machines", lambda: s.driver.execute_script(
+        "return [...document.querySelectorAll('a.vm-list-item-name')].map(a => a.textContent)"))
+    assert names == ["guest1"], names
+    theirs = look(s, "machines", "a.vm-list-item-name")
+    left = s.screenshot("beside-machines-1.png")
+
+    # What cockpit-machines could not read here, for the log (its alert, if any).
+    log("cockpit-machines' alerts: %r" % in_frame(s, "machines", lambda: s.driver.execute_script(
+        "return [...document.querySelectorAll('.pf-c-alert')].map(a => a.textContent)")))
+    # Ours, from the same shell's menu: the machines frame stays in that document.
+    menu_click(s, "Guest info")
+    wait_for("the page's frame", lambda: s.driver.execute_script(
+        "return !!document.querySelector('iframe[name=\"cockpit1:localhost/guestinfo\"]')"), timeout=30)
+    in_frame(s, "guestinfo", lambda: wait_for("guest1 in our list", lambda: s.driver.execute_script(
+        "return document.body.dataset.ready === 'true' && [...document.querySelectorAll('#gi-rows tr')]"
+        ".map(r => [r.cells[0].textContent, r.cells[1].textContent]).join()") == "guest1,Running", timeout=60))
+    assert s.driver.execute_script("return document.querySelectorAll('iframe[name^=\"cockpit1:localhost/\"]')"
+                                   ".length") >= 2
+    ours = look(s, "guestinfo", "#gi-rows a.gi-name")
+    log("light: cockpit-machines %r, ours %r" % (theirs, ours))
+    assert not theirs["dark"] and not ours["dark"], (theirs, ours)
+    assert ours["body"] == theirs["body"] and ours["name"] == theirs["name"], (theirs, ours)
+    assert ours["background"] == theirs["background"], (theirs, ours)
+    right = s.screenshot("beside-machines-2.png")
+
+    # The dark style, chosen in the shell (its localStorage key, which every frame of the origin hears of): both
+    # pages follow without a reload.
+    s.driver.execute_script("localStorage.setItem('shell:style', 'dark');"
+                            "window.dispatchEvent(new StorageEvent('storage', { key: 'shell:style' }))")
+    ours_dark = wait_for("our page dark", lambda: (lambda v: v["dark"] and v)(look(s, "guestinfo", "#gi-rows a.gi-name")))
+    right_dark = s.screenshot("beside-machines-2-dark.png")
+    # Measured where it is shown: the shell hides the frames not in front.
+    menu_click(s, "Virtual machines")
+    theirs_dark = wait_for("cockpit-machines dark", lambda: (lambda v: v["dark"] and v)(
+        look(s, "machines", "a.vm-list-item-name")))
+    left_dark = s.screenshot("beside-machines-1-dark.png")
+    log("dark: cockpit-machines %r, ours %r" % (theirs_dark, ours_dark))
+    assert ours_dark["background"] == theirs_dark["background"] != theirs["background"], (theirs_dark, ours_dark)
+    assert ours_dark["body"] == theirs_dark["body"] and ours_dark["name"] == theirs_dark["name"], \
+        (theirs_dark, ours_dark)
+    console = s.console()
+    log("cockpit-machines' console warnings and errors: %r" % [
+        e["message"][:300] for e in console if e.get("level") in ("SEVERE", "WARNING") and "/machines/" in e["message"]])
+    bad = [e for e in console if e.get("level") == "SEVERE" and "/guestinfo/" in e.get("message", "")]
+    assert not bad, "console errors of the page: %r" % bad
+    side_by_side(s, left, right, "beside-machines.png")
+    side_by_side(s, left_dark, right_dark, "beside-machines-dark.png")
+
+
 MEMBER_UID = 64999
 BUS_GROUP = "libvirt"  # the default of the bus_group build option
 
@@ -818,9 +975,10 @@ CASES = {
     "refresh-polkit": case_refresh_polkit,
     "refresh-real": case_refresh_real,
     "german": case_german,
+    "beside-machines": case_beside_machines,
 }
 # Cases that change the machine's files, in a mount namespace of their own.
-PRIVATE_MOUNTS = {"refresh-polkit", "refresh-real"}
+PRIVATE_MOUNTS = {"refresh-polkit", "refresh-real", "beside-machines"}
 
 
 def main():
