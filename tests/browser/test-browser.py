@@ -600,6 +600,15 @@ def case_german(s):
     wait_for("the list", lambda: names_in_list(s) == ["build-01", "db-01", "web-01"])
     open_vm(s, "build-01")
     assert text_of(s, "#gi-os .gi-missing") == "Die VM läuft nicht."
+    build01 = "#" + s.driver.current_url.split("#", 1)[1]
+    # The shell's menu: Cockpit translates the manifest's label with the page's catalog.
+    s.driver.get(s.shell_url("system"))
+    wait_for("the shell's menu in German", lambda: s.driver.execute_script(
+        "return [...document.querySelectorAll('nav a')].some(a => a.textContent.trim() === 'Gastinformationen')"),
+        timeout=30)
+    s.open(build01)
+    wait_for("build-01's page", lambda: text_of(s, "#gi-vm-name") == "build-01")
+    assert text_of(s, "#gi-os .gi-missing") == "Die VM läuft nicht."
     # English once the cookie is gone: the catalog is the language's, not the page's.
     s.driver.delete_cookie("CockpitLang")
     s.driver.refresh()
