@@ -25,6 +25,9 @@ function followTheme() {
 }
 
 function main() {
+    /* po.js has set the user's language, if it has a catalog */
+    document.documentElement.lang = cockpit.language;
+    cockpit.translate();
     followTheme();
     const model = new Model();
     const app = document.getElementById("app");

@@ -76,6 +76,7 @@ class Stack:
         self.port = None
         self.driver = None
         self.chromedriver = None
+        self.mounts = []  # in this process's own mount namespace, unmounted at stop
         atexit.register(self.stop)
         # meson's timeout sends SIGTERM: clean up on the way out.
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -133,6 +134,8 @@ class Stack:
             subprocess.run([os.path.join(SOURCE, "tests/vm/libvirtd.sh"), "stop", self.libvirtd_state],
                            env=dict(os.environ, LIBVIRTD_DRIVER="test"), timeout=30)
             self.libvirtd_state = None
+        while self.mounts:
+            subprocess.run(["umount", "--lazy", self.mounts.pop()], timeout=30)
         if self.dir and not os.environ.get("BROWSER_KEEP"):
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = None
@@ -214,6 +217,38 @@ class Stack:
                            capture_output=True, text=True, timeout=200)
         assert r.returncode == 0, "the agent of guest1 did not connect: " + r.stderr[-3000:]
         return self.uri
+
+    def system_libvirt_socket(self):
+        """qemu:///system reaches the private libvirtd: in this process's own mount namespace (the test runs under
+        unshare -m), /run is an overlay whose upper layer is a private tmpfs, holding /run/libvirt/libvirt-sock
+        (and virtqemud-sock, which libvirt's client tries first) as links to the private socket. The machine's
+        /run stays as it is. For clients that hard-code the URI (libvirt-dbus)."""
+        assert os.environ.get("BROWSER_PRIVATE_MOUNTS"), "needs the case in PRIVATE_MOUNTS"
+        layer = os.path.join(self.dir, "run-layer")
+        os.makedirs(layer)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", layer], check=True, timeout=30)
+        self.mounts.append(layer)
+        for d in ("upper", "work"):
+            os.makedirs(os.path.join(layer, d))
+        subprocess.run(["mount", "-t", "overlay", "overlay", "-o", "lowerdir=/run,upperdir=%s/upper,workdir=%s/work"
+                        % (layer, layer), "/run"], check=True, timeout=30)
+        self.mounts.append("/run")
+        sock = os.path.join(self.vm_state or self.libvirtd_state, "sock", "libvirt-sock")
+        os.makedirs("/run/libvirt", exist_ok=True)
+        for name in ("libvirt-sock", "virtqemud-sock"):
+            os.symlink(sock, os.path.join("/run/libvirt", name))
+
+    def start_libvirt_dbus(self):
+        """libvirt-dbus (the D-Bus API cockpit-machines reads) on the private bus as the system bus; it opens
+        qemu:///system, which system_libvirt_socket leads to the private libvirtd."""
+        self.spawn("libvirt-dbus", ["/usr/sbin/libvirt-dbus", "--system"],
+                   env={"DBUS_SYSTEM_BUS_ADDRESS": self.bus})
+
+        def owned():
+            r = subprocess.run(["busctl", "--address=" + self.bus, "status", "org.libvirt"], capture_output=True,
+                               timeout=10)
+            return r.returncode == 0
+        wait_for("org.libvirt on the bus", owned)
 
     def guest_exec(self, domain, shell):
         """Runs a shell command inside the guest through its agent (guest-exec)."""

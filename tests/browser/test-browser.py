@@ -564,6 +564,217 @@ def case_status_hook(s):
     s.check_console()
 
 
+def case_german(s):
+    """Cockpit's language set to German, as the shell's language menu does (the CockpitLang cookie): the bridge
+    serves the page's po.js from po.de.js and the page shows German, its own strings and the title alike."""
+    s.start_all(fake="ordinary")
+    s.driver.get(s.url())
+    s.driver.add_cookie({"name": "CockpitLang", "value": "de", "path": "/"})
+    s.open()
+    wait_for("the list", lambda: names_in_list(s) == ["build-01", "db-01", "web-01"])
+    assert s.driver.execute_script("return [cockpit.language, document.documentElement.lang, document.title]") == \
+        ["de", "de", "Gastinformationen"]
+    heads = s.driver.execute_script("return [...document.querySelectorAll('#gi-list th')].map(h => h.textContent)")
+    assert [h.strip(" ▲▼") for h in heads] == ["Name", "Zustand", "Agent", "Betriebssystem", "Hostname", "Adressen",
+                                              "Erfasst"], heads
+    assert text_of(s, ".gi-list-page h2") == "Virtuelle Maschinen"
+    assert s.find("#gi-filter").get_attribute("placeholder") == "Nach Name, Betriebssystem, Hostname oder Adresse filtern"
+    assert row_of(s, "web-01")[1:3] == ["Läuft", "Verbunden"], row_of(s, "web-01")
+    assert row_of(s, "db-01")[1] == "Pausiert"
+    assert row_of(s, "build-01")[1:3] == ["Ausgeschaltet", "Nicht verbunden"]
+    assert re.fullmatch(r"vor \d+ (s|min)", row_of(s, "web-01")[6]), row_of(s, "web-01")
+    assert text_of(s, "#gi-count") == "3 VMs"  # ngettext, with the catalog's plural forms
+    s.screenshot("list-de.png")
+    open_vm(s, "web-01")
+    assert text_of(s, "#gi-refresh") == "Aktualisieren"
+    assert text_of(s, "#gi-back") == "Virtuelle Maschinen"
+    titles = s.driver.execute_script("return [...document.querySelectorAll('.gi-card .pf-c-card__title')]"
+                                     ".map(t => t.textContent)")
+    assert titles == ["Virtuelle Maschine", "Betriebssystem", "Benutzer", "Dateisysteme", "Netzwerkschnittstellen",
+                      "Gastagent", "Datenarten"], titles
+    assert text_of(s, "#gi-agent-connected") == "ja"
+    assert text_of(s, "#gi-freeze") == "aufgetaut"
+    wait_for("the agent's commands", lambda: re.fullmatch(r"\d+ Befehle, \d+ aktiviert",
+                                                          text_of(s, ".gi-commands summary") or ""))
+    s.find("#gi-back").click()
+    wait_for("the list", lambda: names_in_list(s) == ["build-01", "db-01", "web-01"])
+    open_vm(s, "build-01")
+    assert text_of(s, "#gi-os .gi-missing") == "Die VM läuft nicht."
+    build01 = "#" + s.driver.current_url.split("#", 1)[1]
+    # The shell's menu: Cockpit translates the manifest's label with the page's catalog.
+    s.driver.get(s.shell_url("system"))
+    wait_for("the shell's menu in German", lambda: s.driver.execute_script(
+        "return [...document.querySelectorAll('nav a')].some(a => a.textContent.trim() === 'Gastinformationen')"),
+        timeout=30)
+    s.open(build01)
+    wait_for("build-01's page", lambda: text_of(s, "#gi-vm-name") == "build-01")
+    assert text_of(s, "#gi-os .gi-missing") == "Die VM läuft nicht."
+    # English once the cookie is gone: the catalog is the language's, not the page's.
+    s.driver.delete_cookie("CockpitLang")
+    s.driver.refresh()
+    wait_for("the page ready", lambda: s.driver.execute_script("return document.body.dataset.ready === 'true'"))
+    assert s.driver.execute_script("return cockpit.language") == "en"
+    wait_for("the English page", lambda: text_of(s, "#gi-os .gi-missing") == "The VM is not running.")
+    s.check_console()
+
+
+# The colour seen at an empty spot of the page (the bottom left corner): the first element there, or one of its
+# parents, with a background of its own; null when all are transparent (the shell's shows through the frame).
+PAGE_BACKGROUND_JS = """
+let e = arguments[0] || document.elementFromPoint(4, window.innerHeight - 4);
+for (; e; e = e.parentElement) {
+    const c = getComputedStyle(e).backgroundColor;
+    if (c && c !== "rgba(0, 0, 0, 0)" && c !== "transparent")
+        return c;
+}
+return null;
+"""
+
+
+def look(s, frame, name_css):
+    """A page in the shell's frame: its font family (the body's and a VM name's in the list) and the background
+    seen at an empty spot, through the frame if the page's own is transparent."""
+    def inside():
+        v = s.driver.execute_script(
+            "const n = document.querySelector(arguments[0]);"
+            "return { body: getComputedStyle(document.body).fontFamily, name: n && getComputedStyle(n).fontFamily,"
+            "         dark: document.documentElement.classList.contains('pf-theme-dark') }", name_css)
+        v["background"] = s.driver.execute_script(PAGE_BACKGROUND_JS, None)
+        return v
+    v = in_frame(s, frame, inside)
+    if v["background"] is None:
+        v["background"] = s.driver.execute_script(PAGE_BACKGROUND_JS, s.find("iframe[name='cockpit1:localhost/%s']"
+                                                                             % frame))
+        v["through-frame"] = True
+    return v
+
+
+def menu_click(s, label):
+    """An entry of the shell's menu, clicked (in the shell's document)."""
+    s.driver.switch_to.default_content()
+    s.driver.execute_script("[...document.querySelectorAll('a')].find(a => a.textContent.trim() === arguments[0])"
+                            ".click()", label)
+
+
+def in_frame(s, name, fn):
+    s.driver.switch_to.default_content()
+    s.driver.switch_to.frame(s.find("iframe[name='cockpit1:localhost/%s']" % name))
+    try:
+        return fn()
+    finally:
+        s.driver.switch_to.default_content()
+
+
+def side_by_side(s, left, right, out):
+    """One PNG of two screenshots side by side, drawn by the browser (a canvas on a blank page)."""
+    import base64
+    from stack import BUILD
+    imgs = []
+    for p in (left, right):
+        with open(p, "rb") as f:
+            imgs.append("data:image/png;base64," + base64.b64encode(f.read()).decode())
+    s.driver.get("about:blank")
+    url = s.driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        Promise.all(arguments[0].map(src => new Promise((ok, bad) => {
+            const i = new Image(); i.onload = () => ok(i); i.onerror = bad; i.src = src;
+        }))).then(([a, b]) => {
+            const c = document.createElement("canvas"), gap = 8;
+            c.width = a.width + gap + b.width;
+            c.height = Math.max(a.height, b.height);
+            const g = c.getContext("2d");
+            g.fillStyle = "#8a8d90";
+            g.fillRect(0, 0, c.width, c.height);
+            g.drawImage(a, 0, 0);
+            g.drawImage(b, a.width + gap, 0);
+            done(c.toDataURL("image/png"));
+        }).catch(e => done("error: " + e));""", imgs)
+    assert url.startswith("data:image/png;base64,"), url[:200]
+    path = os.path.join(BUILD, "tests/browser", out)
+    with open(path, "wb") as f:
+        f.write(base64.b64decode(url.split(",", 1)[1]))
+    log("screenshot", path)
+    return path
+
+
+def case_beside_machines(s):
+    """The page beside Debian's cockpit-machines, in one shell: cockpit-machines (from /usr/share/cockpit) reads
+    libvirt-dbus, our page reads guestinfod, both on the private bus as the system bus, both from the private
+    libvirtd with the real test guest. Both list guest1 as running; both have the same font and the same page
+    background, in the light style and in the dark."""
+    s.start_bus()
+    s.start_vm()
+    s.system_libvirt_socket()
+    s.start_libvirt_dbus()
+    s.start_daemon()
+    s.start_cockpit()
+    s.start_browser(width=1100, height=800)
+
+    s.driver.get(s.shell_url("system"))
+    # cockpit-machines checks for KVM (virt-host-validate) and, without it (QEMU under TCG here), shows "Hardware
+    # virtualization is disabled" until the user presses Ignore, which it keeps in this localStorage key.
+    s.driver.execute_script("localStorage.setItem('virtualization-disabled-ignored', 'true');"
+                            "localStorage.setItem('shell:style', 'light')")
+    s.driver.get(s.shell_url("machines"))
+    wait_for("cockpit-machines' frame", lambda: s.driver.execute_script(
+        "return !!document.querySelector('iframe[name=\"cockpit1:localhost/machines\"]')"), timeout=30)
+
+    def machines_row():
+        return s.driver.execute_script(
+            "const a = [...document.querySelectorAll('a.vm-list-item-name')].find(a => a.textContent === 'guest1');"
+            "return a && [...a.closest('tr').cells].map(c => c.textContent)")
+    row = in_frame(s, "machines", lambda: wait_for("guest1 in cockpit-machines", machines_row, timeout=60))
+    log("cockpit-machines' row: %r" % row)
+    assert row[0] == "guest1" and "Running" in row, row
+    names = in_frame(s, "machines", lambda: s.driver.execute_script(
+        "return [...document.querySelectorAll('a.vm-list-item-name')].map(a => a.textContent)"))
+    assert names == ["guest1"], names
+    theirs = look(s, "machines", "a.vm-list-item-name")
+    left = s.screenshot("beside-machines-1.png")
+
+    # What cockpit-machines could not read here, for the log (its alert, if any).
+    log("cockpit-machines' alerts: %r" % in_frame(s, "machines", lambda: s.driver.execute_script(
+        "return [...document.querySelectorAll('.pf-c-alert')].map(a => a.textContent)")))
+    # Ours, from the same shell's menu: the machines frame stays in that document.
+    menu_click(s, "Guest info")
+    wait_for("the page's frame", lambda: s.driver.execute_script(
+        "return !!document.querySelector('iframe[name=\"cockpit1:localhost/guestinfo\"]')"), timeout=30)
+    in_frame(s, "guestinfo", lambda: wait_for("guest1 in our list", lambda: s.driver.execute_script(
+        "return document.body.dataset.ready === 'true' && [...document.querySelectorAll('#gi-rows tr')]"
+        ".map(r => [r.cells[0].textContent, r.cells[1].textContent]).join()") == "guest1,Running", timeout=60))
+    assert s.driver.execute_script("return document.querySelectorAll('iframe[name^=\"cockpit1:localhost/\"]')"
+                                   ".length") >= 2
+    ours = look(s, "guestinfo", "#gi-rows a.gi-name")
+    log("light: cockpit-machines %r, ours %r" % (theirs, ours))
+    assert not theirs["dark"] and not ours["dark"], (theirs, ours)
+    assert ours["body"] == theirs["body"] and ours["name"] == theirs["name"], (theirs, ours)
+    assert ours["background"] == theirs["background"], (theirs, ours)
+    right = s.screenshot("beside-machines-2.png")
+
+    # The dark style, chosen in the shell (its localStorage key, which every frame of the origin hears of): both
+    # pages follow without a reload.
+    s.driver.execute_script("localStorage.setItem('shell:style', 'dark');"
+                            "window.dispatchEvent(new StorageEvent('storage', { key: 'shell:style' }))")
+    ours_dark = wait_for("our page dark", lambda: (lambda v: v["dark"] and v)(look(s, "guestinfo", "#gi-rows a.gi-name")))
+    right_dark = s.screenshot("beside-machines-2-dark.png")
+    # Measured where it is shown: the shell hides the frames not in front.
+    menu_click(s, "Virtual machines")
+    theirs_dark = wait_for("cockpit-machines dark", lambda: (lambda v: v["dark"] and v)(
+        look(s, "machines", "a.vm-list-item-name")))
+    left_dark = s.screenshot("beside-machines-1-dark.png")
+    log("dark: cockpit-machines %r, ours %r" % (theirs_dark, ours_dark))
+    assert ours_dark["background"] == theirs_dark["background"] != theirs["background"], (theirs_dark, ours_dark)
+    assert ours_dark["body"] == theirs_dark["body"] and ours_dark["name"] == theirs_dark["name"], \
+        (theirs_dark, ours_dark)
+    console = s.console()
+    log("cockpit-machines' console warnings and errors: %r" % [
+        e["message"][:300] for e in console if e.get("level") in ("SEVERE", "WARNING") and "/machines/" in e["message"]])
+    bad = [e for e in console if e.get("level") == "SEVERE" and "/guestinfo/" in e.get("message", "")]
+    assert not bad, "console errors of the page: %r" % bad
+    side_by_side(s, left, right, "beside-machines.png")
+    side_by_side(s, left_dark, right_dark, "beside-machines-dark.png")
+
+
 MEMBER_UID = 64999
 BUS_GROUP = "libvirt"  # the default of the bus_group build option
 
@@ -661,6 +872,74 @@ def case_refresh_polkit(s):
     s.check_console()
 
 
+def refresh_outcome(s):
+    """What the last Refresh showed: "done", "denied", "failed", or None while it runs."""
+    return s.driver.execute_script(
+        "if (document.getElementById('gi-refresh').disabled) return null;"
+        "for (const w of ['done', 'denied', 'failed'])"
+        "    if (document.getElementById('gi-refresh-' + w)) return w;"
+        "return null")
+
+
+def case_refresh_real(s):
+    """Refresh through polkit on the real guest with the real qemu-ga: denied by the action's default and shown
+    as such, then allowed by a rule picked up live; the success is shown, and a hostname changed inside the guest
+    just before appears at once, where the daemon's interval (an hour here) would show it much later."""
+    includedir, member = private_machine(s)
+    s.start_system_bus(includedir)
+    s.start_polkitd()
+    s.start_vm()
+    # Every kind an hour apart: only the Refresh brings a change in time.
+    s.start_daemon(*["--interval=%s=3600" % k for k in DAEMON_KINDS])
+    s.start_cockpit(user=member)
+    s.start_browser()
+    s.open()
+    wait_for("guest1 in the list", lambda: names_in_list(s) == ["guest1"])
+    open_vm(s, "guest1")
+    hostname = spec("$GUEST_HOSTNAME")
+    wait_for("the guest's hostname", lambda: text_of(s, "#gi-hostname") == hostname, timeout=120)
+    mark_page(s)
+
+    s.guest_exec("guest1", "hostname refreshed-in-guest")
+    s.find("#gi-refresh").click()
+    wait_for("the denial", lambda: refresh_outcome(s) == "denied", timeout=30)
+    assert text_of(s, "#gi-refresh-denied .pf-c-alert__title") == "Not permitted: polkit refused this refresh."
+    assert text_of(s, "#gi-refresh-denied .gi-error-detail").startswith(
+        "Refresh is not allowed: authentication is required"), text_of(s, "#gi-refresh-denied .gi-error-detail")
+    assert s.driver.execute_script("return getComputedStyle(document.getElementById('gi-refresh-denied')).display")\
+        != "none"
+    # Denied, nothing collected: the old hostname stays (a few seconds, to be sure).
+    time.sleep(4)
+    assert text_of(s, "#gi-hostname") == hostname, text_of(s, "#gi-hostname")
+
+    with open(os.path.join(s.rules, "50-guestinfod-test.rules"), "w") as f:
+        f.write('polkit.addRule(function(action, subject) {\n'
+                '    if (action.id == "org.guestinfod.guestinfo1.refresh" && subject.isInGroup("%s"))\n'
+                '        return polkit.Result.YES;\n'
+                '});\n' % BUS_GROUP)
+    os.chmod(os.path.join(s.rules, "50-guestinfod-test.rules"), 0o644)
+
+    # polkitd reads the rule within moments; until then the page keeps saying "denied".
+    def succeeded():
+        outcome = refresh_outcome(s)
+        if outcome == "done":
+            return True
+        if outcome is not None:
+            assert outcome == "denied", text_of(s, "#gi-refresh-status")
+            s.find("#gi-refresh").click()
+        return False
+    t0 = time.monotonic()
+    wait_for("the refresh allowed by the rule", succeeded, timeout=60, step=0.5)
+    assert text_of(s, "#gi-refresh-done .pf-c-alert__title") == "Collected from the guest agent."
+    wait_for("the new hostname after the refresh", lambda: text_of(s, "#gi-hostname") == "refreshed-in-guest",
+             timeout=5)
+    log("refresh allowed and the new hostname shown %.1f s after the rule was written" % (time.monotonic() - t0))
+    assert text_of(s, "#gi-refresh-denied") is None
+    s.screenshot("refresh-real.png")
+    assert_not_reloaded(s)
+    s.check_console()
+
+
 def case_scale_guests(s):
     """1000 VMs each with a full guest report (OS, users, filesystems, interfaces): five objects apiece."""
     s.start_all(fake="many")
@@ -703,9 +982,12 @@ CASES = {
     "status-hook": case_status_hook,
     "real-vm": case_real_vm,
     "refresh-polkit": case_refresh_polkit,
+    "refresh-real": case_refresh_real,
+    "german": case_german,
+    "beside-machines": case_beside_machines,
 }
 # Cases that change the machine's files, in a mount namespace of their own.
-PRIVATE_MOUNTS = {"refresh-polkit"}
+PRIVATE_MOUNTS = {"refresh-polkit", "refresh-real", "beside-machines"}
 
 
 def main():
