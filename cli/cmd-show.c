@@ -1,4 +1,5 @@
 /* guestinfoctl show VM: everything known about one VM, grouped. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,6 +298,65 @@ static Table *disks_table(const Vm *vm) {
         return t;
 }
 
+/* One row per NIC or disk, a column per counter (keys[i] headed
+ * headers[i + 1]); "-" for a counter the guest did not send. */
+static Table *counters_table(const VmCounterSet *sets, size_t n, const char *const *headers, const char *const *keys,
+                             size_t n_keys) {
+        Table *t = table_new(n_keys + 1, headers);
+        for (size_t i = 0; t && i < n; i++) {
+                char cells[16][24];
+                const char *row[17] = { sets[i].name };
+                for (size_t k = 0; k < n_keys && k < 16; k++) {
+                        uint64_t v = vm_counter(&sets[i], keys[k]);
+                        if (v == UINT64_MAX)
+                                snprintf(cells[k], sizeof cells[k], "-");
+                        else
+                                snprintf(cells[k], sizeof cells[k], "%" PRIu64, v);
+                        row[k + 1] = cells[k];
+                }
+                if (table_add_row(t, row) < 0) {
+                        table_free(t);
+                        return NULL;
+                }
+        }
+        return t;
+}
+
+/* The counters, when a counter kind was read. */
+static bool print_counters(const Vm *vm) {
+        static const char *const nic_headers[] = { "NIC",      "RX BYTES",   "RX PACKETS", "RX ERRS",   "RX DROPPED",
+                                                   "TX BYTES", "TX PACKETS", "TX ERRS",    "TX DROPPED" };
+        static const char *const nic_keys[] = { "rx-bytes", "rx-packets", "rx-errs", "rx-dropped",
+                                                "tx-bytes", "tx-packets", "tx-errs", "tx-dropped" };
+        static const char *const disk_headers[] = {
+                "DISK", "READS", "READ SECTORS", "WRITES", "WRITE SECTORS", "IO MS"
+        };
+        static const char *const disk_keys[] = { "read-ios", "read-sectors", "write-ios", "write-sectors",
+                                                 "total-ticks" };
+
+        if (kind_collected(vm, "nic-counters") &&
+            !print_table("NIC counters", counters_table(vm->nic_counters, vm->n_nic_counters, nic_headers, nic_keys,
+                                                        ELEMENTSOF(nic_keys))))
+                return false;
+        if (kind_collected(vm, "disk-counters") &&
+            !print_table("Disk counters", counters_table(vm->disk_counters, vm->n_disk_counters, disk_headers,
+                                                         disk_keys, ELEMENTSOF(disk_keys))))
+                return false;
+        if (kind_collected(vm, "cpu-counters")) {
+                static const char *const cpu_keys[] = { "user", "nice", "system", "idle", "iowait", "steal" };
+                printf("\nCPU time (%u CPUs summed, ms)\n", vm->counter_cpus);
+                for (size_t k = 0; k < ELEMENTSOF(cpu_keys); k++) {
+                        uint64_t v = vm_counter(&vm->cpu_counters, cpu_keys[k]);
+                        char buf[32];
+                        if (v == UINT64_MAX)
+                                continue;
+                        snprintf(buf, sizeof buf, "%" PRIu64, v);
+                        field(cpu_keys[k], buf, true);
+                }
+        }
+        return true;
+}
+
 static Table *users_table(const Vm *vm) {
         static const char *const headers[] = { "NAME", "DOMAIN", "LOGIN TIME" };
         Table *t = table_new(ELEMENTSOF(headers), headers);
@@ -346,6 +406,8 @@ static int print_text(const Vm *vm) {
                 }
                 heading(h, sizeof h, "Users", vm->user_count, vm->n_users);
                 if (!print_table(h, users_table(vm)))
+                        return cli_error(-ENOMEM, "Out of memory.");
+                if (!print_counters(vm))
                         return cli_error(-ENOMEM, "Out of memory.");
         }
         return output_flush();
@@ -448,6 +510,44 @@ static json_t *guest_disks_json(const Vm *vm) {
         return a;
 }
 
+static json_t *counter_values_json(const VmCounterSet *s) {
+        json_t *o = json_object();
+        for (size_t k = 0; o && k < s->n_items; k++)
+                if (json_object_set_new(
+                            o, s->items[k].key,
+                            json_integer((json_int_t) (s->items[k].value > INT64_MAX ? INT64_MAX
+                                                                                     : s->items[k].value))) < 0) {
+                        json_decref(o);
+                        return NULL;
+                }
+        return o;
+}
+
+static json_t *counter_list_json(const VmCounterSet *sets, size_t n) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < n; i++)
+                if (json_array_append_new(a, json_pack("{s:s, s:o}", "name", sets[i].name, "counters",
+                                                       counter_values_json(&sets[i]))) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        return a;
+}
+
+/* Each part null until its kind was read. */
+static json_t *counters_json(const Vm *vm) {
+        bool nics = kind_collected(vm, "nic-counters"), cpu = kind_collected(vm, "cpu-counters"),
+             disks = kind_collected(vm, "disk-counters");
+        if (!nics && !cpu && !disks)
+                return json_null();
+        return json_pack("{s:o, s:o, s:o}", "nics",
+                         nics ? counter_list_json(vm->nic_counters, vm->n_nic_counters) : json_null(), "cpu",
+                         cpu ? json_pack("{s:I, s:o}", "cpus", (json_int_t) vm->counter_cpus, "counters",
+                                         counter_values_json(&vm->cpu_counters))
+                             : json_null(),
+                         "disks", disks ? counter_list_json(vm->disk_counters, vm->n_disk_counters) : json_null());
+}
+
 static json_t *users_json(const Vm *vm) {
         json_t *a = json_array();
         for (size_t i = 0; a && i < vm->n_users; i++)
@@ -513,7 +613,7 @@ static int print_json(const Vm *vm) {
          * agent" from "no users" */
         return json_print(
                 json_pack("{s:s?, s:s?, s:s?, s:b, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-                          "s:o, s:o, s:o, s:o}",
+                          "s:o, s:o, s:o, s:o, s:o}",
                           "name", vm->name, "uuid", vm->uuid, "state", vm->state, "persistent", vm->persistent, "id",
                           vm->id, "agent", agent, "guestData", data, "os", g ? os_json(vm) : json_null(), "hostname",
                           json_string_or_null(g ? vm->hostname : NULL), "timezone", tz, "vcpus", vcpus, "loadAverage",
@@ -523,7 +623,7 @@ static int print_json(const Vm *vm) {
                           g ? users_json(vm) : json_null(), "userCount", g ? json_integer(vm->user_count) : json_null(),
                           "disks", disks, "diskCount",
                           g && kind_collected(vm, "disks") ? json_integer(vm->disk_count) : json_null(),
-                          "clockOffsetSeconds", clock),
+                          "clockOffsetSeconds", clock, "counters", g ? counters_json(vm) : json_null()),
                 true);
 }
 

@@ -69,6 +69,32 @@ static void free_filesystems(Vm *vm) {
         vm->n_filesystems = 0;
 }
 
+static void counter_set_done(VmCounterSet *s) {
+        for (size_t i = 0; i < s->n_items; i++)
+                free(s->items[i].key);
+        free(s->items);
+        free(s->name);
+        *s = (VmCounterSet){};
+}
+
+static void free_counters(Vm *vm) {
+        for (size_t i = 0; i < vm->n_nic_counters; i++)
+                counter_set_done(&vm->nic_counters[i]);
+        for (size_t i = 0; i < vm->n_disk_counters; i++)
+                counter_set_done(&vm->disk_counters[i]);
+        free(vm->nic_counters), free(vm->disk_counters);
+        counter_set_done(&vm->cpu_counters);
+        vm->nic_counters = vm->disk_counters = NULL;
+        vm->n_nic_counters = vm->n_disk_counters = 0;
+}
+
+uint64_t vm_counter(const VmCounterSet *set, const char *key) {
+        for (size_t i = 0; set && i < set->n_items; i++)
+                if (streq(set->items[i].key, key))
+                        return set->items[i].value;
+        return UINT64_MAX;
+}
+
 static void free_guest_disks(Vm *vm) {
         for (size_t i = 0; i < vm->n_guest_disks; i++) {
                 VmGuestDisk *d = &vm->guest_disks[i];
@@ -85,6 +111,7 @@ void vm_drop_lists(Vm *vm) {
         free_interfaces(vm);
         free_users(vm);
         free_guest_disks(vm);
+        free_counters(vm);
         free_addresses(vm->addresses, vm->n_addresses);
         vm->addresses = NULL;
         vm->n_addresses = 0;
@@ -113,6 +140,7 @@ void vm_done(Vm *vm) {
         free_users(vm);
         free_filesystems(vm);
         free_guest_disks(vm);
+        free_counters(vm);
         free_addresses(vm->addresses, vm->n_addresses);
         *vm = (Vm){};
 }
@@ -366,6 +394,61 @@ static int read_guest_disks(sd_bus_message *m, Vm *vm, size_t offset) {
         if (r < 0)
                 return r;
         return sd_bus_message_exit_container(m);
+}
+
+/* An a{st} of counters into s. */
+static int read_counter_values(sd_bus_message *m, VmCounterSet *s) {
+        const char *key;
+        uint64_t value;
+        int r = sd_bus_message_enter_container(m, 'a', "{st}");
+        while (r >= 0 && (r = sd_bus_message_read(m, "{st}", &key, &value)) > 0) {
+                VmCounter *c = grow((void **) &s->items, &s->n_items, sizeof *c);
+                if (!c || set_string(&c->key, key) < 0)
+                        return -ENOMEM;
+                c->value = value;
+        }
+        return r < 0 ? r : sd_bus_message_exit_container(m);
+}
+
+static int read_counter_list(sd_bus_message *m, VmCounterSet **sets, size_t *n) {
+        const char *name;
+        int r = sd_bus_message_enter_container(m, 'a', COUNTER_ENTRY_SIGNATURE);
+        while (r >= 0 && (r = sd_bus_message_enter_container(m, 'r', COUNTER_ENTRY_FIELDS)) > 0) {
+                VmCounterSet *s = grow((void **) sets, n, sizeof *s);
+                if (!s)
+                        return -ENOMEM;
+                r = sd_bus_message_read(m, "s", &name);
+                if (r >= 0 && set_string(&s->name, name) < 0)
+                        r = -ENOMEM;
+                if (r >= 0)
+                        r = read_counter_values(m, s);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+        }
+        return r < 0 ? r : sd_bus_message_exit_container(m);
+}
+
+/* GetCounters' reply: NICs, CPUs, disks, more. */
+static int read_counters(sd_bus_message *m, Vm *vm, size_t offset) {
+        const char *key;
+        free_counters(vm);
+        int r = read_counter_list(m, &vm->nic_counters, &vm->n_nic_counters);
+        if (r >= 0)
+                r = read_counter_values(m, &vm->cpu_counters);
+        if (r >= 0)
+                r = read_counter_list(m, &vm->disk_counters, &vm->n_disk_counters);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(m, 'a', EXTRA_ENTRY_SIGNATURE);
+        while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                r = sd_bus_message_read(m, "s", &key);
+                if (r >= 0 && streq(key, "CpuCount") && sd_bus_message_verify_type(m, 'v', "u") > 0)
+                        r = sd_bus_message_read(m, "v", "u", &vm->counter_cpus);
+                else if (r >= 0)
+                        r = sd_bus_message_skip(m, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+        }
+        return r < 0 ? r : sd_bus_message_exit_container(m);
 }
 
 static int read_vcpus(sd_bus_message *m, Vm *vm, size_t offset) {
@@ -964,6 +1047,12 @@ int vm_load(BusClient *c, const char *path, const char *vm_name, Vm *ret) {
                 r = load_interface(c, path, FILESYSTEMS_INTERFACE, vm_name, &vm);
         if (r > 0)
                 r = load_list(c, path, FILESYSTEMS_INTERFACE, METHOD_LIST_FILESYSTEMS, read_filesystems, vm_name, &vm);
+        /* the counters, from a guestinfod that has them */
+        if (r >= 0) {
+                int k = load_list(c, path, DOMAIN_INTERFACE, METHOD_GET_COUNTERS, read_counters, vm_name, &vm);
+                if (k < 0)
+                        r = k;
+        }
         if (r < 0) {
                 vm_done(&vm);
                 return r;

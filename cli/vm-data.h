@@ -57,6 +57,19 @@ typedef struct VmGuestDisk {
         char *serial, *bus, *target, *source;
 } VmGuestDisk;
 
+/* Domain.GetCounters: one NIC's or disk's counters (or the CPUs'), by the
+ * agent's names, only those the guest sent. */
+typedef struct VmCounter {
+        char *key;
+        uint64_t value;
+} VmCounter;
+
+typedef struct VmCounterSet {
+        char *name; /* "eth0", "vda"; NULL for the CPUs */
+        VmCounter *items;
+        size_t n_items;
+} VmCounterSet;
+
 /* Domain.GuestDataStatus: one kind of guest data. */
 typedef struct VmKindStatus {
         char *kind;
@@ -122,7 +135,18 @@ typedef struct Vm {
         VmGuestDisk *guest_disks;
         size_t n_guest_disks;
         uint32_t disk_count;
+
+        /* Domain.GetCounters (vm_load only) */
+        VmCounterSet *nic_counters;
+        size_t n_nic_counters;
+        VmCounterSet cpu_counters;
+        uint32_t counter_cpus;
+        VmCounterSet *disk_counters;
+        size_t n_disk_counters;
 } Vm;
+
+/* The counter called key of set, or UINT64_MAX. */
+uint64_t vm_counter(const VmCounterSet *set, const char *key);
 
 void vm_done(Vm *vm);
 /* Frees the VM's interfaces, addresses, users, commands and disks, and its

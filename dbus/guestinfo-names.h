@@ -38,6 +38,7 @@
 #define METHOD_GET_USER_LIST "GetUserList"
 #define METHOD_GET_FILESYSTEM_LIST "GetFilesystemList"
 #define METHOD_GET_INTERFACES "GetInterfaces"
+#define METHOD_GET_COUNTERS "GetCounters"
 /* Users and Filesystems methods */
 #define METHOD_LIST_USERS "ListUsers"
 #define METHOD_LIST_FILESYSTEMS "ListFilesystems"
@@ -91,3 +92,8 @@
  * domain disk target, its source, more */
 #define DISK_FIELDS "sbasssss" EXTRA_SIGNATURE
 #define DISK_SIGNATURE "(" DISK_FIELDS ")"
+/* Domain.GetCounters: NICs and disks each (name, counters by the agent's
+ * names); the guest's CPUs summed, by name; more */
+#define COUNTER_ENTRY_FIELDS "sa{st}"
+#define COUNTER_ENTRY_SIGNATURE "(" COUNTER_ENTRY_FIELDS ")"
+#define COUNTERS_SIGNATURE "a" COUNTER_ENTRY_SIGNATURE "a{st}a" COUNTER_ENTRY_SIGNATURE EXTRA_SIGNATURE

@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "guest-builder.h"
+#include "guest-data.h"
 #include "guest-counters.h"
+#include "guest-kinds.h"
 #include "json-budget.h"
 #include "json-return.h"
 
@@ -111,5 +113,57 @@ int guest_cpu_counters_from_agent_json(const char *json, size_t len, GuestCpuCou
         }
         json_decref(array);
         *ret = c;
+        return 0;
+}
+
+GuestCounters *guest_counters_free(GuestCounters *c) {
+        if (!c)
+                return NULL;
+        guest_counter_list_done(&c->nics);
+        guest_counter_list_done(&c->disks);
+        free(c);
+        return NULL;
+}
+
+int guest_counters_take(GuestCounters **dst, GuestCounters *src, unsigned kinds) {
+        if (!src || !(kinds & GUEST_KIND_COUNTERS))
+                return 0;
+        if (!*dst && !(*dst = calloc(1, sizeof **dst)))
+                return -ENOMEM;
+        if (kinds & GUEST_KIND_NIC_COUNTERS) {
+                guest_counter_list_done(&(*dst)->nics);
+                (*dst)->nics = src->nics;
+                src->nics = (GuestCounterList){ 0 };
+        }
+        if (kinds & GUEST_KIND_CPU_COUNTERS)
+                (*dst)->cpu = src->cpu;
+        if (kinds & GUEST_KIND_DISK_COUNTERS) {
+                guest_counter_list_done(&(*dst)->disks);
+                (*dst)->disks = src->disks;
+                src->disks = (GuestCounterList){ 0 };
+        }
+        return 0;
+}
+
+int guest_counters_info_from_agent_json(unsigned kind, const char *json, size_t len, GuestInfo **ret) {
+        GuestCounters *c = calloc(1, sizeof *c);
+        int r;
+
+        if (!c)
+                return -ENOMEM;
+        r = kind == GUEST_KIND_NIC_COUNTERS    ? guest_nic_counters_from_agent_json(json, len, &c->nics)
+            : kind == GUEST_KIND_CPU_COUNTERS  ? guest_cpu_counters_from_agent_json(json, len, &c->cpu)
+            : kind == GUEST_KIND_DISK_COUNTERS ? guest_disk_counters_from_agent_json(json, len, &c->disks)
+                                               : -EINVAL;
+        GuestInfo *g = r >= 0 ? guest_info_new() : NULL;
+        if (r >= 0 && !g)
+                r = -ENOMEM;
+        if (r < 0) {
+                guest_counters_free(c);
+                return r;
+        }
+        g->kinds = kind;
+        g->counters = c;
+        *ret = g;
         return 0;
 }

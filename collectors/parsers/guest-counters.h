@@ -89,6 +89,23 @@ typedef struct GuestCpuCounters {
 
 void guest_counter_list_done(GuestCounterList *l);
 
+struct GuestInfo; /* guest-data.h */
+
+/* What GuestInfo keeps of the three counter kinds. */
+typedef struct GuestCounters {
+        GuestCounterList nics;  /* GUEST_KIND_NIC_COUNTERS */
+        GuestCpuCounters cpu;   /* GUEST_KIND_CPU_COUNTERS */
+        GuestCounterList disks; /* GUEST_KIND_DISK_COUNTERS */
+} GuestCounters;
+
+GuestCounters *guest_counters_free(GuestCounters *c);
+/* Moves the counters of the kinds (GuestKind bits) from src into *dst
+ * (allocated when NULL). Returns 0 or -ENOMEM. */
+int guest_counters_take(GuestCounters **dst, GuestCounters *src, unsigned kinds);
+/* A GuestInfo of kind (one counter kind) from the agent's reply to its
+ * command. Returns 0, -EINVAL, -E2BIG or -ENOMEM. */
+int guest_counters_info_from_agent_json(unsigned kind, const char *json, size_t len, struct GuestInfo **ret);
+
 /* The replies, {"return":[...]}: 0, -EINVAL, -E2BIG or -ENOMEM. An entry
  * without a name is not kept (a NIC without "statistics" is kept with no
  * counter). */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "guest-data.h"
+#include "guest-counters.h"
 #include "guest-disks.h"
 #include "helpers.h"
 
@@ -102,6 +103,7 @@ GuestInfo *guest_info_free(GuestInfo *g) {
         filesystems_free(g->filesystems, g->n_filesystems);
         interfaces_free(g->interfaces, g->n_interfaces);
         guest_disks_free(g->disks);
+        guest_counters_free(g->counters);
         free(g);
         return NULL;
 }
@@ -172,6 +174,13 @@ void guest_info_take_kinds(GuestInfo *dst, GuestInfo *src) {
         }
         if (k & GUEST_KIND_CLOCK)
                 dst->clock_offset_usec = src->clock_offset_usec;
+        if ((k & GUEST_KIND_COUNTERS) && src->counters) {
+                if (!dst->counters) {
+                        dst->counters = src->counters;
+                        src->counters = NULL;
+                } else
+                        (void) guest_counters_take(&dst->counters, src->counters, k); /* dst has them: no allocation */
+        }
         dst->kinds |= k;
 }
 

@@ -134,6 +134,8 @@ typedef struct GuestInfo {
         struct GuestDisks *disks;
         /* virDomainGetTime: the guest's clock less the host's, in µs */
         int64_t clock_offset_usec;
+        /* the counters (guest-counters.h); NULL until read */
+        struct GuestCounters *counters;
 } GuestInfo;
 
 GuestInfo *guest_info_new(void);

@@ -18,6 +18,7 @@
 #include "guest-json.h"
 #include "guest-builder.h"
 #include "guest-data.h"
+#include "guest-counters.h"
 #include "guest-disks.h"
 #include "guest-load.h"
 #include "guest-vcpus.h"
@@ -227,6 +228,8 @@ int guest_info_from_agent_json(unsigned kind, const char *json, size_t len, Gues
                 return scalars_from_agent_json(kind, json, len, ret);
         if (kind == GUEST_KIND_DISKS)
                 return disks_from_agent_json(json, len, ret);
+        if (kind & GUEST_KIND_COUNTERS)
+                return guest_counters_info_from_agent_json(kind, json, len, ret);
         size_t entry_max = kind == GUEST_KIND_USERS         ? JSON_USER_MAX
                            : kind == GUEST_KIND_FILESYSTEMS ? JSON_FILESYSTEM_MAX
                            : kind == GUEST_KIND_INTERFACES  ? JSON_INTERFACE_MAX

@@ -4,6 +4,7 @@
 #include <libvirt/libvirt.h>
 
 #include "guest-data.h"
+#include "guest-counters.h"
 #include "guest-disks.h"
 #include "guest-kinds.h"
 
@@ -16,6 +17,9 @@
 #define BUS_NETWORK "org.guestinfod.GuestInfo1.Network"
 
 #define PROPERTIES(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define NO_PROPERTIES ((const char *const[]){ NULL })
+/* Three agent calls more per VM: every 5 minutes unless asked otherwise. */
+#define COUNTERS_INTERVAL_SEC 300
 
 const GuestKindInfo guest_kinds[GUEST_KIND_COUNT] = {
         {
@@ -155,6 +159,42 @@ const GuestKindInfo guest_kinds[GUEST_KIND_COUNT] = {
                 .interface = BUS_OS,
                 .properties = PROPERTIES("ClockOffset"),
                 .exported = true,
+        },
+        /* Counters change at every read: a property would signal each
+         * time. Read on request (GetCounters) from what the last read
+         * kept, at a long interval unless --interval says otherwise. */
+        {
+                /* libvirt's typed call drops the statistics */
+                .kind = GUEST_KIND_NIC_COUNTERS,
+                .name = "nic-counters",
+                .interval_sec = COUNTERS_INTERVAL_SEC,
+                .command = "guest-network-get-interfaces",
+                .raw_command = "{\"execute\":\"guest-network-get-interfaces\"}",
+                .list_max = GUEST_COUNTERS_MAX,
+                .interface = BUS_DOMAIN,
+                .properties = NO_PROPERTIES,
+                .method = "GetCounters",
+        },
+        {
+                .kind = GUEST_KIND_CPU_COUNTERS,
+                .name = "cpu-counters",
+                .interval_sec = COUNTERS_INTERVAL_SEC,
+                .command = "guest-get-cpustats",
+                .raw_command = "{\"execute\":\"guest-get-cpustats\"}",
+                .interface = BUS_DOMAIN,
+                .properties = NO_PROPERTIES,
+                .method = "GetCounters",
+        },
+        {
+                .kind = GUEST_KIND_DISK_COUNTERS,
+                .name = "disk-counters",
+                .interval_sec = COUNTERS_INTERVAL_SEC,
+                .command = "guest-get-diskstats",
+                .raw_command = "{\"execute\":\"guest-get-diskstats\"}",
+                .list_max = GUEST_COUNTERS_MAX,
+                .interface = BUS_DOMAIN,
+                .properties = NO_PROPERTIES,
+                .method = "GetCounters",
         },
 };
 

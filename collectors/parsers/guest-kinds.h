@@ -21,10 +21,15 @@ typedef enum GuestKind {
         GUEST_KIND_LOAD = 1u << 9,        /* guest-get-load (qemu-ga 10.0) */
         GUEST_KIND_DISKS = 1u << 10,      /* guest-get-disks */
         GUEST_KIND_CLOCK = 1u << 11,      /* guest-get-time, through virDomainGetTime */
-        GUEST_KIND_ALL = (1u << 12) - 1,
+        /* counters: offered by Domain.GetCounters, never as properties */
+        GUEST_KIND_NIC_COUNTERS = 1u << 12,  /* guest-network-get-interfaces' statistics */
+        GUEST_KIND_CPU_COUNTERS = 1u << 13,  /* guest-get-cpustats (qemu-ga 7.1) */
+        GUEST_KIND_DISK_COUNTERS = 1u << 14, /* guest-get-diskstats (qemu-ga 7.1) */
+        GUEST_KIND_ALL = (1u << 15) - 1,
 } GuestKind;
 
-#define GUEST_KIND_COUNT 12      /* bits of GuestKind */
+#define GUEST_KIND_COUNT 15 /* bits of GuestKind */
+#define GUEST_KIND_COUNTERS (GUEST_KIND_NIC_COUNTERS | GUEST_KIND_CPU_COUNTERS | GUEST_KIND_DISK_COUNTERS)
 #define GUEST_KIND_AGENT_INDEX 0 /* the agent's own kind comes first: the others depend on it */
 #define GUEST_KIND_FSFREEZE_INDEX 7
 
@@ -48,7 +53,9 @@ typedef struct GuestKindInfo {
                                       * once libvirt could not carry it; NULL: never */
         size_t list_max;               /* entries kept of its list; 0: not a list */
         const char *interface;         /* the bus interface it feeds */
-        const char *const *properties; /* its properties there, NULL-terminated */
+        const char *const *properties; /* its properties there, NULL-terminated (none for the
+                                      * counters, which change at every read) */
+        const char *method;            /* the method there that returns it; NULL: its properties do */
         bool exported;                 /* its interface is on a domain object only while the
                                       * agent's data is (InterfacesAdded carries its values) */
 } GuestKindInfo;

@@ -8,6 +8,7 @@
 #include "bus-paths.h"
 #include "bus-polkit.h"
 #include "bus-wire.h"
+#include "guest-counters.h"
 #include "guest-disks.h"
 #include "interface-merge.h"
 #include "ip-address.h"
@@ -267,6 +268,59 @@ static int method_get_interfaces(sd_bus_message *message, void *userdata, sd_bus
         return reply_json(message, kubevirt_interfaces_json(d->interfaces), error);
 }
 
+/* {name: value} of the counters the guest sent (bit i of has: names[i]). */
+static int append_counter_values(sd_bus_message *m, const char *const *names, size_t n, const uint64_t *v,
+                                 uint32_t has) {
+        int r = sd_bus_message_open_container(m, 'a', "{st}");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                if (has & (UINT32_C(1) << i))
+                        r = sd_bus_message_append(m, "{st}", names[i], v[i]);
+        return r < 0 ? r : sd_bus_message_close_container(m);
+}
+
+static int append_counter_list(sd_bus_message *m, const GuestCounterList *l, const char *const *names, size_t n) {
+        int r = sd_bus_message_open_container(m, 'a', COUNTER_ENTRY_SIGNATURE);
+        for (size_t i = 0; r >= 0 && l && i < l->n_items; i++) {
+                r = sd_bus_message_open_container(m, 'r', COUNTER_ENTRY_FIELDS);
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", l->items[i].name);
+                if (r >= 0)
+                        r = append_counter_values(m, names, n, l->items[i].v, l->items[i].has);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+        }
+        return r < 0 ? r : sd_bus_message_close_container(m);
+}
+
+static uint32_t clamp_u32(size_t n) {
+        return n < UINT32_MAX ? (uint32_t) n : UINT32_MAX;
+}
+
+/* What the last reads of the counter kinds kept: they change at every
+ * read, so they are no properties. Empty until read (GuestDataStatus says
+ * whether and when each kind was). */
+static int method_get_counters(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Domain *d = userdata;
+        const GuestCounters *c = d->guest ? d->guest->counters : NULL;
+        static const GuestCpuCounters no_cpu;
+        const GuestCpuCounters *cpu = c ? &c->cpu : &no_cpu;
+        int r = sd_bus_message_new_method_return(message, &reply);
+        if (r >= 0)
+                r = append_counter_list(reply, c ? &c->nics : NULL, guest_nic_counter_names, _NIC_COUNTER_MAX);
+        if (r >= 0)
+                r = append_counter_values(reply, guest_cpu_counter_names, _CPU_COUNTER_MAX, cpu->v, cpu->has);
+        if (r >= 0)
+                r = append_counter_list(reply, c ? &c->disks : NULL, guest_disk_counter_names, _DISK_COUNTER_MAX);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "a{sv}", 3, "CpuCount", "u", clamp_u32(cpu->n_cpus), "NicCount", "u",
+                                          clamp_u32(c ? c->nics.n_reported : 0), "DiskCount", "u",
+                                          clamp_u32(c ? c->disks.n_reported : 0));
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 static const sd_bus_vtable domain_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Name", "s", property_get_name, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -297,6 +351,10 @@ static const sd_bus_vtable domain_vtable[] = {
                                 method_get_filesystem_list, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetInterfaces", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", json), method_get_interfaces,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS(METHOD_GET_COUNTERS, SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a" COUNTER_ENTRY_SIGNATURE, nics, "a{st}", cpu,
+                                              "a" COUNTER_ENTRY_SIGNATURE, disks, EXTRA_SIGNATURE, more),
+                                method_get_counters, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 

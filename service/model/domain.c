@@ -338,6 +338,10 @@ static const struct {
         { GUEST_KIND_LOAD, DOMAIN_PROPERTY_OS_LOAD_AVERAGE, load_changes },
         { GUEST_KIND_DISKS, DOMAIN_PROPERTY_DISKS | DOMAIN_PROPERTY_DISK_COUNT, disks_changes },
         { GUEST_KIND_CLOCK, DOMAIN_PROPERTY_OS_CLOCK_OFFSET, clock_changes },
+        /* the counters feed a method, no property */
+        { GUEST_KIND_NIC_COUNTERS, 0, NULL },
+        { GUEST_KIND_CPU_COUNTERS, 0, NULL },
+        { GUEST_KIND_DISK_COUNTERS, 0, NULL },
 };
 
 DomainProperties domain_kind_properties(unsigned kinds) {

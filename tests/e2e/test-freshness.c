@@ -3,8 +3,10 @@
  * reasons and per-kind states through a freeze and thaw (virsh
  * domfsfreeze/domfsthaw), an agent killed and back, an agent that stops
  * answering. */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,12 +30,13 @@
 #define AGENT_TIMEOUT_S 3
 
 /* The kinds the daemon publishes today, in GuestDataStatus's order. */
-static const char *const kinds[] = { "agent",      "os",       "hostname", "timezone", "users", "filesystems",
-                                     "interfaces", "fsfreeze", "vcpus",    "load",     "disks", "clock" };
+static const char *const kinds[] = { "agent",       "os",         "hostname",     "timezone",     "users",
+                                     "filesystems", "interfaces", "fsfreeze",     "vcpus",        "load",
+                                     "disks",       "clock",      "nic-counters", "cpu-counters", "disk-counters" };
 #define LOAD 9 /* qemu-ga 7.2 has no guest-get-load (10.0): never asked */
 /* every kind the real agent answers, fresh; the load unsupported */
-static const char *const all_fresh[] = { "fresh", "fresh", "fresh", "fresh",       "fresh", "fresh",
-                                         "fresh", "fresh", "fresh", "unsupported", "fresh", "fresh" };
+static const char *const all_fresh[] = { "fresh", "fresh",       "fresh", "fresh", "fresh", "fresh", "fresh", "fresh",
+                                         "fresh", "unsupported", "fresh", "fresh", "fresh", "fresh", "fresh" };
 #define N_KINDS (sizeof kinds / sizeof *kinds)
 
 typedef struct KindRow {
@@ -76,7 +79,8 @@ static int group_setup(void **state) {
         assert_int_equal(harness_start_daemon(&H, H.uri, 60, "--agent-timeout=3", "--interval=os=300",
                                               "--interval=hostname=300", "--interval=timezone=300",
                                               "--interval=agent=300", "--interval=vcpus=3", "--interval=clock=3",
-                                              "--log-level=debug", NULL),
+                                              "--interval=nic-counters=3", "--interval=cpu-counters=3",
+                                              "--interval=disk-counters=3", "--log-level=debug", NULL),
                          0);
         setenv("DBUS_SESSION_BUS_ADDRESS", H.bus_address, 1);
         assert_int_equal(harness_virsh(&H, "start %s", AGENT_VM), 0);
@@ -428,6 +432,103 @@ static void test_clock_offset(void **state) {
         assert_true(offset > -30 * INT64_C(1000000) && offset < 30 * INT64_C(1000000));
 }
 
+/* One counter of GetCounters: of the entry called entry in the NIC (or
+ * disk) list, or of the CPUs when entry is NULL; UINT64_MAX if absent. */
+static uint64_t read_counter(bool disks, const char *entry, const char *counter, uint32_t *ret_cpus) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *m = NULL;
+        uint64_t found = UINT64_MAX;
+        const char *name, *key;
+        uint64_t value;
+
+        assert_true(sd_bus_call_method(H.bus, "org.guestinfod.GuestInfo1", agent_path, DOMAIN_IFACE,
+                                       METHOD_GET_COUNTERS, &error, &m, "") >= 0);
+        for (int part = 0; part < 3; part++) {
+                bool list = part != 1;
+                bool wanted = entry ? list && (part == 2) == disks : part == 1;
+                if (list)
+                        assert_int_equal(sd_bus_message_enter_container(m, 'a', COUNTER_ENTRY_SIGNATURE), 1);
+                while (!list || sd_bus_message_enter_container(m, 'r', COUNTER_ENTRY_FIELDS) > 0) {
+                        name = NULL;
+                        if (list)
+                                assert_true(sd_bus_message_read(m, "s", &name) > 0);
+                        assert_int_equal(sd_bus_message_enter_container(m, 'a', "{st}"), 1);
+                        while (sd_bus_message_read(m, "{st}", &key, &value) > 0)
+                                if (wanted && (!entry || strcmp(name, entry) == 0) && strcmp(key, counter) == 0)
+                                        found = value;
+                        assert_true(sd_bus_message_exit_container(m) >= 0);
+                        if (!list)
+                                break;
+                        assert_true(sd_bus_message_exit_container(m) >= 0);
+                }
+                if (list)
+                        assert_true(sd_bus_message_exit_container(m) >= 0);
+        }
+        const char *k;
+        assert_int_equal(sd_bus_message_enter_container(m, 'a', "{sv}"), 1);
+        while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+                assert_true(sd_bus_message_read(m, "s", &k) > 0);
+                if (strcmp(k, "CpuCount") == 0 && ret_cpus)
+                        assert_true(sd_bus_message_read(m, "v", "u", ret_cpus) > 0);
+                else
+                        assert_true(sd_bus_message_skip(m, "v") >= 0);
+                assert_true(sd_bus_message_exit_container(m) >= 0);
+        }
+        sd_bus_message_unref(m);
+        return found;
+}
+
+/* Waits until read_counter(...) is at least min; returns what it read. */
+static uint64_t wait_counter(bool disks, const char *entry, const char *counter, uint64_t min) {
+        double t0 = harness_now();
+        uint64_t v;
+        do {
+                harness_settle(&H, 250);
+                v = read_counter(disks, entry, counter, NULL);
+        } while ((v == UINT64_MAX || v < min) && harness_now() - t0 < 20);
+        return v;
+}
+
+/* Traffic and I/O inside the guest (run there through the agent's
+ * guest-exec) move its NIC and disk counters; its CPUs' time moves. */
+static void test_counters(void **state) {
+        uint32_t cpus = 0;
+        uint64_t user0 = read_counter(false, NULL, "user", &cpus), idle0 = read_counter(false, NULL, "idle", NULL);
+        uint64_t lo0 = read_counter(false, "lo", "rx-packets", NULL);
+        uint64_t sectors0 = read_counter(true, "vda", "read-sectors", NULL);
+        printf("# counters: %u CPUs user %" PRIu64 " idle %" PRIu64 " ms; lo rx-packets %" PRIu64
+               "; vda read-sectors %" PRIu64 "\n",
+               cpus, user0, idle0, lo0, sectors0);
+        assert_int_equal(cpus, 2);
+        assert_true(user0 != UINT64_MAX && idle0 != UINT64_MAX);
+        assert_true(lo0 != UINT64_MAX);
+        assert_true(sectors0 != UINT64_MAX);
+
+        /* 20 pings on the guest's loopback: 20 packets received, at least */
+        assert_int_equal(harness_virsh(&H,
+                                       "qemu-agent-command %s {\"execute\":\"guest-exec\",\"arguments\":{\"path\":"
+                                       "\"/bin/ping\",\"arg\":[\"-c\",\"20\",\"-i\",\"0.05\",\"127.0.0.1\"]}}",
+                                       AGENT_VM),
+                         0);
+        uint64_t lo1 = wait_counter(false, "lo", "rx-packets", lo0 + 20);
+        printf("# lo rx-packets %" PRIu64 " after 20 pings\n", lo1);
+        assert_true(lo1 != UINT64_MAX && lo1 >= lo0 + 20);
+
+        /* the whole 16 MiB data disk read, past the page cache: 32768 sectors */
+        assert_int_equal(harness_virsh(&H,
+                                       "qemu-agent-command %s {\"execute\":\"guest-exec\",\"arguments\":{\"path\":"
+                                       "\"/bin/dd\",\"arg\":[\"if=/dev/vda\",\"of=/dev/null\",\"bs=65536\","
+                                       "\"iflag=direct\"]}}",
+                                       AGENT_VM),
+                         0);
+        uint64_t sectors1 = wait_counter(true, "vda", "read-sectors", sectors0 + 32768);
+        printf("# vda read-sectors %" PRIu64 " after reading the disk\n", sectors1);
+        assert_true(sectors1 != UINT64_MAX && sectors1 >= sectors0 + 32768);
+
+        uint64_t idle1 = wait_counter(false, NULL, "idle", idle0 + 1);
+        assert_true(idle1 > idle0);
+}
+
 /* A failed freeze test leaves no frozen guest behind. */
 static int thaw_teardown(void **state) {
         (void) harness_virsh(&H, "domfsthaw %s", AGENT_VM);
@@ -496,6 +597,7 @@ int main(void) {
                 cmocka_unit_test(test_vcpu_offline),
                 cmocka_unit_test(test_disks),
                 cmocka_unit_test(test_clock_offset),
+                cmocka_unit_test(test_counters),
                 cmocka_unit_test_teardown(test_freeze_and_thaw, thaw_teardown),
                 cmocka_unit_test(test_agent_killed_and_back),
                 cmocka_unit_test(test_agent_not_answering),

@@ -958,8 +958,8 @@ static void test_agent_kinds(void **state) {
                         "{\"name\":\"guest-network-get-interfaces\",\"enabled\":true},"
                         "{\"name\":\"guest-get-fsinfo\",\"enabled\":true}]}}");
         assert_null(a->version);
-        assert_int_equal(agent_info_supported_kinds(a),
-                         GUEST_KIND_AGENT | GUEST_KIND_OS | GUEST_KIND_INTERFACES | GUEST_KIND_FILESYSTEMS);
+        assert_int_equal(agent_info_supported_kinds(a), GUEST_KIND_AGENT | GUEST_KIND_OS | GUEST_KIND_INTERFACES |
+                                                                GUEST_KIND_NIC_COUNTERS | GUEST_KIND_FILESYSTEMS);
         agent_info_free(a);
         assert_int_equal(agent_info_supported_kinds(NULL), GUEST_KIND_AGENT);
 }
