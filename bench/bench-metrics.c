@@ -435,6 +435,7 @@ static void textfile_rewrites(void) {
         }
         if (stat(path, &st) < 0)
                 st.st_size = 0;
+        double peak = (double) bench_rss(textfile_pid, "VmHWM"), rss = (double) bench_rss(textfile_pid, "VmRSS");
         bench_stop(&textfile_pid);
         fake_daemon_stop(&server);
         serving = false;
@@ -455,6 +456,8 @@ static void textfile_rewrites(void) {
         printf("# guestinfoctl metrics --textfile, %d ordinary VMs, file %s: a rewrite after one VM changed "
                "(median of %d) beside one reading the whole fleet (median of %d)\n",
                N_VMS, bench_fmt_bytes((double) st.st_size), CHANGE_ROUNDS, FULL_ROUNDS);
+        printf("#   guestinfoctl resident %s at the end, peak %s\n", bench_fmt_bytes(rss), bench_fmt_bytes(peak));
+        bench_row("metrics: --textfile peak RSS, 10000 ordinary VMs", bench_fmt_bytes(peak), "-", "-", "-", "-", "-");
         for (size_t w = 0; w < ELEMENTSOF(what); w++) {
                 double a[CHANGE_ROUNDS], b[FULL_ROUNDS];
                 for (int r = 0; r < CHANGE_ROUNDS; r++)
