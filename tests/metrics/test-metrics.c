@@ -603,6 +603,74 @@ static void test_textfile_rewrites_only_what_changed(void **state) {
         free(before), free(after), free(removed);
 }
 
+#define UUID_REAL_A "c0000000-0000-4000-8000-00000000aa01"
+#define UUID_REAL_B "c0000000-0000-4000-8000-00000000bb01"
+
+/* The same with the real daemon on the test hypervisor: the domain
+ * suspended changes its own lines only; one undefined disappears. */
+static void test_textfile_real_daemon_one_vm_changes(void **state) {
+        char dir[512], path[600];
+        CtlProcess p;
+        struct stat st;
+
+        /* the test driver's domains live while a connection holds them:
+         * the daemon's, first */
+        assert_int_equal(harness_start_libvirtd(&H, "test"), 0);
+        assert_int_equal(harness_start_daemon(&H, H.uri, 30, NULL), 0);
+        assert_int_equal(harness_virsh(&H, "define %s", harness_test_domain_xml(&H, "real-a", UUID_REAL_A)), 0);
+        assert_int_equal(harness_virsh(&H, "start real-a"), 0);
+        assert_int_equal(harness_virsh(&H, "define %s", harness_test_domain_xml(&H, "real-b", UUID_REAL_B)), 0);
+        snprintf(dir, sizeof dir, "%s/textfile-real-changes", H.dir);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        snprintf(path, sizeof path, "%s/guestinfod.prom", dir);
+        assert_int_equal(ctl_start(&p, "--user", "metrics", "--textfile", dir, "--interval", "0.2", NULL), 0);
+        for (int i = 0; i < 100 && !file_contains(path, "guestinfod_domains 3\n"); i++)
+                usleep(100 * 1000);
+        assert_true(file_contains(path, "guestinfod_domains 3\n"));
+        assert_int_equal(stat(path, &st), 0);
+        ino_t ino = st.st_ino;
+        char *before = read_text(path);
+        assert_promtool_passes(before);
+
+        /* the test driver's own domain suspended: its lines only */
+        assert_int_equal(harness_virsh(&H, "suspend test"), 0);
+        char *after = NULL;
+        for (int i = 0;
+             i < 10 && !(after && strstr(after, "guestinfod_vm_running{name=\"test\",uuid=\"" TEST_UUID "\"} 0\n"));
+             i++) {
+                free(after);
+                after = next_text(path, &ino);
+        }
+        assert_non_null(strstr(after, "guestinfod_vm_running{name=\"test\",uuid=\"" TEST_UUID "\"} 0\n"));
+        assert_promtool_passes(after);
+        char *rest_before = lines_without(before, TEST_UUID), *rest_after = lines_without(after, TEST_UUID);
+        assert_string_equal(rest_after, rest_before);
+        assert_string_not_equal(after, before);
+        free(rest_before), free(rest_after);
+
+        /* real-b undefined: gone, the rest as it was but the count */
+        assert_int_equal(harness_virsh(&H, "undefine real-b"), 0);
+        char *removed = NULL;
+        for (int i = 0; i < 10 && !(removed && strstr(removed, "\nguestinfod_domains 2\n")); i++) {
+                free(removed);
+                removed = next_text(path, &ino);
+        }
+        assert_promtool_passes(removed);
+        assert_null(strstr(removed, UUID_REAL_B));
+        rest_before = lines_without(after, UUID_REAL_B);
+        char *count = strstr(rest_before, "\nguestinfod_domains 3\n");
+        assert_non_null(count);
+        count[strlen("\nguestinfod_domains ")] = '2';
+        assert_string_equal(removed, rest_before);
+        free(rest_before);
+        assert_non_null(strstr(removed, "guestinfod_vm_running{name=\"real-a\",uuid=\"" UUID_REAL_A "\"} 1\n"));
+
+        assert_int_equal(ctl_stop(&p, SIGTERM), 0);
+        assert_int_equal(harness_stop_daemon(&H), 0);
+        assert_int_equal(harness_stop_libvirtd(&H), 0);
+        free(before), free(after), free(removed);
+}
+
 static int teardown_children(void **state) {
         ctl_stop_all();
         prom_stack_stop(&stack);
@@ -621,6 +689,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_textfile_through_prometheus, teardown_children),
                 cmocka_unit_test_teardown(test_textfile_follows_the_real_daemon, teardown_children),
                 cmocka_unit_test_teardown(test_textfile_rewrites_only_what_changed, teardown_children),
+                cmocka_unit_test_teardown(test_textfile_real_daemon_one_vm_changes, teardown_children),
         };
         return cmocka_run_group_tests_name("metrics: guestinfoctl metrics with promtool, node-exporter, Prometheus",
                                            tests, group_setup, group_teardown);
