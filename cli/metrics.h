@@ -15,7 +15,7 @@
  * the rest are counted in guestinfod_vm_filesystems_dropped. */
 #define METRICS_MAX_FILESYSTEMS 32
 /* At most this many kinds of guest data per VM get state and collected
- * series (the daemon publishes 8 today; more may come). */
+ * series (the daemon publishes 10 today; more may come). */
 #define METRICS_MAX_KINDS 16
 
 typedef struct MetricsDaemon {
