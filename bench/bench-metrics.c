@@ -9,15 +9,26 @@
  *     wall time of `guestinfoctl metrics`, its peak memory, the file size;
  *   - the same with 10000 maxed-out VMs, too many for one GetManagedObjects
  *     reply (about 855 fit, docs/dbus-api.md): ListDomains and a GetAll per
- *     VM. */
+ *     VM;
+ *   - `guestinfoctl metrics --textfile` over 10000 ordinary VMs: what one
+ *     rewrite costs when one VM changed (the VM's GetAll, the others' series
+ *     kept) beside a rewrite that reads the whole fleet again (as every
+ *     rewrite did before, and as one still does when the daemon comes back):
+ *     CPU of the daemon's serving thread, of guestinfoctl and of
+ *     dbus-daemon, and the bytes of every message over the bus (a
+ *     dbus-monitor --pcap of the bus meanwhile). */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -33,8 +44,13 @@
 static Harness H;
 static FakeDaemon server;
 static bool serving;
+static pid_t textfile_pid, monitor_pid;
 
 static void cleanup(void) {
+        if (monitor_pid > 0)
+                bench_stop(&monitor_pid);
+        if (textfile_pid > 0)
+                bench_stop(&textfile_pid);
         if (serving)
                 fake_daemon_stop(&server);
         serving = false;
@@ -236,16 +252,288 @@ static void over_the_bus(bool maxed) {
         bench_row(metric, bench_fmt_bytes((double) size), "-", "-", "-", "-", "-");
 }
 
-int main(void) {
+/* ---- --textfile: a rewrite after one change ---- */
+
+#define CHANGE_ROUNDS 7
+#define FULL_ROUNDS 3
+#define MANY 1000
+#define MANY_ROUNDS 3
+
+typedef struct Cost {
+        double wall, client_cpu, daemon_cpu, bus_cpu, bytes, messages;
+} Cost;
+
+/* Time on a CPU of a process so far (all its threads), in seconds, from
+ * /proc/PID/schedstat (nanoseconds: a one-VM rewrite is well under a tick). */
+static double cpu_seconds(pid_t pid) {
+        char path[64];
+        unsigned long long ns = 0;
+        snprintf(path, sizeof path, "/proc/%d/schedstat", (int) pid);
+        FILE *f = fopen(path, "re");
+        if (!f || fscanf(f, "%llu", &ns) != 1)
+                ns = 0;
+        if (f)
+                fclose(f);
+        return (double) ns / 1e9;
+}
+
+/* The daemon's bus code runs in this thread of ours. */
+static double serving_cpu(void) {
+        clockid_t clock;
+        struct timespec ts;
+        if (pthread_getcpuclockid(server.thread, &clock) != 0 || clock_gettime(clock, &ts) < 0)
+                return NAN;
+        return (double) ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* dbus-monitor --pcap of the whole bus into path, once it listens. */
+static void monitor_start(const char *path) {
+        struct stat st;
+        monitor_pid = fork();
+        if (monitor_pid < 0)
+                abort();
+        if (monitor_pid == 0) {
+                int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (fd < 0 || dup2(fd, 1) < 0)
+                        _exit(127);
+                execlp("dbus-monitor", "dbus-monitor", "--session", "--pcap", (char *) NULL);
+                _exit(127);
+        }
+        /* the pcap header is written once it is a monitor */
+        for (int i = 0; i < 500 && (stat(path, &st) < 0 || st.st_size < 24); i++)
+                usleep(10 * 1000);
+        usleep(200 * 1000);
+}
+
+/* Stops the monitor; the messages it saw and their bytes. */
+static void monitor_stop(const char *path, double *bytes, double *messages) {
+        unsigned char header[16];
+        *bytes = *messages = 0;
+        usleep(100 * 1000);
+        bench_stop(&monitor_pid);
+        FILE *f = fopen(path, "re");
+        if (!f || fseek(f, 24, SEEK_SET) < 0) {
+                if (f)
+                        fclose(f);
+                return;
+        }
+        while (fread(header, 1, sizeof header, f) == sizeof header) {
+                uint32_t len = header[8] | header[9] << 8 | header[10] << 16 | (uint32_t) header[11] << 24;
+                *bytes += len;
+                *messages += 1;
+                if (fseek(f, len, SEEK_CUR) < 0)
+                        break;
+        }
+        fclose(f);
+}
+
+/* Waits until the file is replaced; seconds waited, or -1. */
+static double wait_rewrite(const char *path, ino_t *ino, double timeout_s) {
+        struct stat st;
+        double start = bench_now();
+        while (bench_now() < start + timeout_s) {
+                if (stat(path, &st) == 0 && st.st_ino != *ino) {
+                        *ino = st.st_ino;
+                        return bench_now() - start;
+                }
+                usleep(1000);
+        }
+        return -1;
+}
+
+static Manager *change_model;
+static unsigned change_index, change_count;
+
+/* In the serving thread: change_count VMs' filesystem use changes from
+ * change_index on, as the daemon signals it. */
+static int change_some(FakeDaemon *f, void *userdata) {
+        for (unsigned i = 0; i < change_count; i++) {
+                char uuid[37];
+                snprintf(uuid, sizeof uuid, "c0000000-0000-4000-8000-%012u", (change_index + i) % N_VMS);
+                Domain *d = manager_get_domain(change_model, uuid);
+                if (!d || !d->guest || d->guest->n_filesystems == 0)
+                        return -ENOENT;
+                d->guest->filesystems[0].used_bytes += 4096;
+                int r = bus_domain_emit_changes(f->domains, d, DOMAIN_PROPERTY_FILESYSTEMS);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Waits for the rewrites that follow (the ones a burst of signals spread
+ * over, an interval apart) until none comes for a second; seconds from
+ * start to the last one. */
+static double wait_quiet(const char *path, ino_t *ino, double start) {
+        double last = bench_now();
+        while (wait_rewrite(path, ino, 1.0) >= 0)
+                last = bench_now();
+        return last - start;
+}
+
+/* count VMs change at once, rounds times: what the rewrites after cost. */
+static void measure_changes(const char *path, const char *pcap, ino_t *ino, unsigned count, int rounds, Cost *costs) {
+        for (int r = 0; r < rounds; r++) {
+                Cost *c = &costs[r];
+                monitor_start(pcap);
+                double client = cpu_seconds(textfile_pid), daemon = serving_cpu(), bus = cpu_seconds(H.bus_pid);
+                double start = bench_now();
+                change_index = (unsigned) (r * 1429 % N_VMS);
+                change_count = count;
+                if (fake_daemon_call(&server, change_some, NULL) < 0 || wait_rewrite(path, ino, 60) < 0) {
+                        fprintf(stderr, "no rewrite after a change\n");
+                        exit(1);
+                }
+                c->wall = wait_quiet(path, ino, start);
+                monitor_stop(pcap, &c->bytes, &c->messages);
+                c->client_cpu = cpu_seconds(textfile_pid) - client;
+                c->daemon_cpu = serving_cpu() - daemon;
+                c->bus_cpu = cpu_seconds(H.bus_pid) - bus;
+                usleep(300 * 1000);
+        }
+}
+
+static void textfile_rewrites(void) {
+        char dir[600], path[700], pcap[700], exe[600], metric[160];
+        Cost one[CHANGE_ROUNDS], many[MANY_ROUNDS], full[FULL_ROUNDS];
+        struct stat st;
+        ino_t ino = 0;
+
+        change_model = guest_profile_model(N_VMS, guest_profile_ordinary(), guest_profile_ordinary_agent(), "vm", 0);
+        if (!change_model || fake_daemon_start(&server, change_model, false) < 0) {
+                fprintf(stderr, "cannot serve the model\n");
+                exit(1);
+        }
+        serving = true;
+        snprintf(dir, sizeof dir, "%s/textfile", H.dir);
+        snprintf(path, sizeof path, "%s/guestinfod.prom", dir);
+        snprintf(pcap, sizeof pcap, "%s/bus.pcap", H.dir);
+        snprintf(exe, sizeof exe, "%s/cli/guestinfoctl", harness_build_root());
+        if (mkdir(dir, 0755) < 0)
+                abort();
+        char *const argv[] = {
+                exe, "--user", "--timeout=120", "metrics", "--textfile", dir, "--interval", "0.1", NULL
+        };
+        textfile_pid = bench_spawn(argv, NULL, NULL);
+        if (textfile_pid < 0 || wait_rewrite(path, &ino, 120) < 0) {
+                fprintf(stderr, "guestinfoctl metrics --textfile wrote nothing\n");
+                exit(1);
+        }
+        (void) wait_quiet(path, &ino, bench_now());
+
+        /* one VM changes: its GetAll, the rest kept; then a thousand (a
+         * 10 s round of interfaces over the fleet, each moving the VM's
+         * GuestDataStatus times, at --interval 1) */
+        measure_changes(path, pcap, &ino, 1, CHANGE_ROUNDS, one);
+        measure_changes(path, pcap, &ino, MANY, MANY_ROUNDS, many);
+
+        /* the daemon comes back: everything read again, as every rewrite
+         * did before */
+        for (int r = 0; r < FULL_ROUNDS; r++) {
+                Cost *c = &full[r];
+                fake_daemon_stop(&server);
+                serving = false;
+                if (wait_rewrite(path, &ino, 60) < 0) { /* guestinfod_up 0 */
+                        fprintf(stderr, "no rewrite after the daemon left\n");
+                        exit(1);
+                }
+                (void) wait_quiet(path, &ino, bench_now());
+                usleep(300 * 1000);
+                monitor_start(pcap);
+                double client = cpu_seconds(textfile_pid), bus = cpu_seconds(H.bus_pid);
+                double start = bench_now();
+                if (fake_daemon_start(&server, change_model, false) < 0) {
+                        fprintf(stderr, "cannot serve the model\n");
+                        exit(1);
+                }
+                serving = true;
+                if (wait_rewrite(path, &ino, 120) < 0) {
+                        fprintf(stderr, "no rewrite after the daemon came back\n");
+                        exit(1);
+                }
+                c->wall = wait_quiet(path, &ino, start);
+                monitor_stop(pcap, &c->bytes, &c->messages);
+                c->client_cpu = cpu_seconds(textfile_pid) - client;
+                c->daemon_cpu = serving_cpu(); /* the thread is new */
+                c->bus_cpu = cpu_seconds(H.bus_pid) - bus;
+                usleep(300 * 1000);
+        }
+        if (stat(path, &st) < 0)
+                st.st_size = 0;
+        double peak = (double) bench_rss(textfile_pid, "VmHWM"), rss = (double) bench_rss(textfile_pid, "VmRSS");
+        bench_stop(&textfile_pid);
+        fake_daemon_stop(&server);
+        serving = false;
+        manager_free(change_model);
+
+        static const struct {
+                const char *name;
+                size_t offset;
+                bool bytes;
+        } what[] = {
+                { "wall, change to last rename", offsetof(Cost, wall), false },
+                { "guestinfoctl CPU", offsetof(Cost, client_cpu), false },
+                { "daemon CPU (bus code)", offsetof(Cost, daemon_cpu), false },
+                { "dbus-daemon CPU", offsetof(Cost, bus_cpu), false },
+                { "bytes over the bus", offsetof(Cost, bytes), true },
+                { "messages over the bus", offsetof(Cost, messages), true },
+        };
+        printf("# guestinfoctl metrics --textfile, %d ordinary VMs, file %s: a rewrite after one VM changed "
+               "(median of %d), after %d changed (median of %d), one reading the whole fleet (median of %d)\n",
+               N_VMS, bench_fmt_bytes((double) st.st_size), CHANGE_ROUNDS, MANY, MANY_ROUNDS, FULL_ROUNDS);
+        printf("#   guestinfoctl resident %s at the end, peak %s\n", bench_fmt_bytes(rss), bench_fmt_bytes(peak));
+        bench_row("metrics: --textfile peak RSS, 10000 ordinary VMs", bench_fmt_bytes(peak), "-", "-", "-", "-", "-");
+        printf("#   %-24s %12s  %12s  %12s\n", "", "one VM", "1000 VMs", "whole fleet");
+        for (size_t w = 0; w < ELEMENTSOF(what); w++) {
+                double a[CHANGE_ROUNDS], m[MANY_ROUNDS], b[FULL_ROUNDS];
+                for (int r = 0; r < CHANGE_ROUNDS; r++)
+                        a[r] = *(double *) ((char *) &one[r] + what[w].offset);
+                for (int r = 0; r < MANY_ROUNDS; r++)
+                        m[r] = *(double *) ((char *) &many[r] + what[w].offset);
+                for (int r = 0; r < FULL_ROUNDS; r++)
+                        b[r] = *(double *) ((char *) &full[r] + what[w].offset);
+                double ma = bench_median(a, CHANGE_ROUNDS), mm = bench_median(m, MANY_ROUNDS),
+                       mb = bench_median(b, FULL_ROUNDS);
+                char va[64], vm[64], vb[64];
+                if (what[w].offset == offsetof(Cost, messages)) {
+                        snprintf(va, sizeof va, "%.0f", ma);
+                        snprintf(vm, sizeof vm, "%.0f", mm);
+                        snprintf(vb, sizeof vb, "%.0f", mb);
+                } else {
+                        snprintf(va, sizeof va, "%s", what[w].bytes ? bench_fmt_bytes(ma) : bench_fmt_time(ma));
+                        snprintf(vm, sizeof vm, "%s", what[w].bytes ? bench_fmt_bytes(mm) : bench_fmt_time(mm));
+                        snprintf(vb, sizeof vb, "%s", what[w].bytes ? bench_fmt_bytes(mb) : bench_fmt_time(mb));
+                }
+                printf("#   %-24s %12s  %12s  %12s\n", what[w].name, va, vm, vb);
+                snprintf(metric, sizeof metric, "metrics: --textfile rewrite, 1 of 10000 VMs changed: %s",
+                         what[w].name);
+                bench_row(metric, va, "whole fleet read again (before)", vb, ma > 0 ? bench_fmt_ratio(mb / ma) : "-",
+                          "-", "-");
+                snprintf(metric, sizeof metric, "metrics: --textfile rewrite, 1000 of 10000 VMs changed: %s",
+                         what[w].name);
+                bench_row(metric, vm, "whole fleet read again (before)", vb, mm > 0 ? bench_fmt_ratio(mb / mm) : "-",
+                          "-", "-");
+        }
+}
+
+/* bench-metrics [textfile]: everything, or the --textfile rewrites only. */
+int main(int argc, char *argv[]) {
+        bool only_textfile = argc > 1 && strcmp(argv[1], "textfile") == 0;
+
         if (harness_init(&H) < 0)
                 return 1;
         bench_init(600);
         bench_on_exit(cleanup);
-        in_process();
+        if (!only_textfile)
+                in_process();
         if (harness_start_bus(&H) < 0)
                 return 1;
-        over_the_bus(false);
-        over_the_bus(true);
+        if (!only_textfile) {
+                over_the_bus(false);
+                over_the_bus(true);
+        }
+        textfile_rewrites();
         cleanup();
         return 0;
 }

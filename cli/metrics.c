@@ -328,7 +328,9 @@ static const struct {
           write_load15 },
 };
 
-void metrics_write(PromText *t, const MetricsDaemon *d, const Vm *vms, size_t n) {
+_Static_assert(ELEMENTSOF(vm_families) == METRICS_VM_FAMILIES, "METRICS_VM_FAMILIES is the table's size");
+
+void metrics_write_daemon(PromText *t, const MetricsDaemon *d) {
         prom_family(t, "guestinfod_up", "gauge", "Whether guestinfod answered on the bus when this was written.");
         prom_sample_u64(t, "guestinfod_up", NULL, 0, d->up);
         if (!d->up)
@@ -341,6 +343,30 @@ void metrics_write(PromText *t, const MetricsDaemon *d, const Vm *vms, size_t n)
         prom_sample_u64(t, "guestinfod_libvirt_connected", NULL, 0, d->libvirt_connected);
         prom_family(t, "guestinfod_domains", "gauge", "How many libvirt domains guestinfod publishes.");
         prom_sample_u64(t, "guestinfod_domains", NULL, 0, d->domain_count);
+}
+
+void metrics_write_family_head(PromText *t, size_t family) {
+        prom_family(t, vm_families[family].name, vm_families[family].type, vm_families[family].help);
+}
+
+void metrics_write_vm(PromText *t, const Vm *vm, size_t offsets[METRICS_VM_FAMILIES + 1]) {
+        Kept kept;
+
+        if (keep_filesystems(vm, &kept) < 0 || keep_kinds(vm, &kept) < 0) {
+                t->failed = true;
+                return;
+        }
+        for (size_t f = 0; f < METRICS_VM_FAMILIES; f++) {
+                offsets[f] = t->len;
+                vm_families[f].write(t, vm_families[f].name, vm, &kept);
+        }
+        offsets[METRICS_VM_FAMILIES] = t->len;
+}
+
+void metrics_write(PromText *t, const MetricsDaemon *d, const Vm *vms, size_t n) {
+        metrics_write_daemon(t, d);
+        if (!d->up)
+                return;
 
         Kept *kept = n > 0 ? calloc(n, sizeof *kept) : NULL;
         if (n > 0 && !kept) {
@@ -354,7 +380,7 @@ void metrics_write(PromText *t, const MetricsDaemon *d, const Vm *vms, size_t n)
                         return;
                 }
         for (size_t f = 0; f < ELEMENTSOF(vm_families); f++) {
-                prom_family(t, vm_families[f].name, vm_families[f].type, vm_families[f].help);
+                metrics_write_family_head(t, f);
                 for (size_t i = 0; i < n; i++)
                         vm_families[f].write(t, vm_families[f].name, &vms[i], &kept[i]);
         }

@@ -15,13 +15,14 @@
  * the rest are counted in guestinfod_vm_filesystems_dropped. */
 #define METRICS_MAX_FILESYSTEMS 32
 /* At most this many kinds of guest data per VM get state and collected
- * series (the daemon publishes 8 today; more may come). */
+ * series (the daemon publishes 10 today; more may come). */
 #define METRICS_MAX_KINDS 16
 
 typedef struct MetricsDaemon {
         bool up; /* guestinfod answered; false: only guestinfod_up 0 is written */
         bool libvirt_connected;
         uint32_t domain_count;
+        bool domain_count_known; /* the daemon has DomainCount */
         char *version;
 } MetricsDaemon;
 
@@ -29,3 +30,13 @@ void metrics_daemon_done(MetricsDaemon *d);
 
 /* Appends every family to t (t->failed if out of memory). */
 void metrics_write(PromText *t, const MetricsDaemon *d, const Vm *vms, size_t n);
+
+/* The same in pieces, for a text rebuilt from VMs rendered one at a time
+ * (metrics-fleet.c): metrics_write() is metrics_write_daemon(), then, if
+ * d->up, for each per-VM family its head and every VM's samples of it. */
+#define METRICS_VM_FAMILIES 20
+void metrics_write_daemon(PromText *t, const MetricsDaemon *d);
+void metrics_write_family_head(PromText *t, size_t family);
+/* Appends vm's samples of every per-VM family, family after family:
+ * family f's are at offsets[f] to offsets[f + 1] of t->data. */
+void metrics_write_vm(PromText *t, const Vm *vm, size_t offsets[METRICS_VM_FAMILIES + 1]);

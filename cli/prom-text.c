@@ -48,6 +48,10 @@ static void append(PromText *t, const char *s, size_t n) {
         t->data[t->len] = '\0';
 }
 
+void prom_text_append(PromText *t, const char *s, size_t n) {
+        append(t, s, n);
+}
+
 static void append_str(PromText *t, const char *s) {
         append(t, s, strlen(s));
 }

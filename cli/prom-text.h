@@ -27,6 +27,10 @@ void prom_text_done(PromText *t);
 /* Empties the text, keeping its memory. */
 void prom_text_reset(PromText *t);
 
+/* n bytes of text already in the format (a piece written before), as
+ * they are. */
+void prom_text_append(PromText *t, const char *s, size_t n);
+
 /* "# HELP name help" and "# TYPE name type": type is "gauge", "counter",
  * ... name a fixed, valid metric name; help is escaped as the format wants. */
 void prom_family(PromText *t, const char *name, const char *type, const char *help);

@@ -903,6 +903,10 @@ int vm_load_each(BusClient *c, VmLoaded loaded, Vm **ret, size_t *ret_n) {
         return 0;
 }
 
+int vm_load_paths(BusClient *c, VmLoaded loaded, Vm *vms, size_t n) {
+        return load_each_properties(c, vms, n, loaded);
+}
+
 int vm_load_all(BusClient *c, Vm **ret, size_t *ret_n) {
         return load_tree(c, false, NULL, ret, ret_n);
 }

@@ -180,6 +180,11 @@ int vm_load_tree(BusClient *c, VmLoaded loaded, Vm **ret, size_t *ret_n);
  * meanwhile is left out. Returns 0 or -errno (cli.h), having said why. */
 int vm_load_each(BusClient *c, VmLoaded loaded, Vm **ret, size_t *ret_n);
 
+/* vm_load_each() for the VMs of vms[0..n), each with its path set: a VM
+ * gone meanwhile is left empty (vm_done(): no path). Returns 0 or -errno
+ * (cli.h), having said why. */
+int vm_load_paths(BusClient *c, VmLoaded loaded, Vm *vms, size_t n);
+
 /* Every VM, sorted by name, from one ListSummaries call: path, name, UUID,
  * state, AgentConnected, has_guest_data, and with guest data the OS's pretty
  * name and the hostname; addresses; nothing else. Returns 0; -EOPNOTSUPP,

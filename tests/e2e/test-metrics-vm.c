@@ -7,7 +7,8 @@
  * the guest shows up within the rewrite interval plus a scrape of the
  * daemon publishing it; an agent killed shows up as a 0; hostile agents
  * (every string and list past its cap; invalid UTF-8) keep the text valid
- * for promtool and the scrape whole. */
+ * for promtool and the scrape whole; every kind the real agent answers is
+ * fresh, collected minutes ago by the host's clock, with no reason. */
 #include <math.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -40,12 +42,27 @@
 #define BADUTF8_VM "hx-badutf8data"
 #define BADUTF8_UUID "93000000-0000-4000-8000-000000000003"
 
+/* Kinds the daemon asks the agent (docs/dbus-api.md) that the real
+ * qemu-ga 7.2 answers; it has no guest-get-load (10.0's). A kind a newer
+ * daemon adds is held to fresh, or unsupported without a timestamp. */
+static const char *const FRESH_KINDS[] = { "agent",       "os",         "hostname", "timezone", "users",
+                                           "filesystems", "interfaces", "fsfreeze", "vcpus" };
+#define UNSUPPORTED_KIND "load"
+
 static Harness H;
 static PromStack S;
+static double setup_started; /* the host's clock, seconds since the epoch */
 static CtlProcess P;
 static char guest_dir[512], hostile_dir[512];
 
+static double wall_now(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (double) ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static int group_setup(void **state) {
+        setup_started = wall_now();
         assert_int_equal(harness_setup(&H), 0);
         snprintf(guest_dir, sizeof guest_dir, "%s/guest", H.dir);
         assert_int_equal(guest_build(&H, SPEC, guest_dir), 0);
@@ -144,6 +161,106 @@ static void test_guest_data_in_prometheus(void **state) {
         assert_true(prom_query_one(&S, "guestinfod_vm_users{name=\"" VM "\"}", NULL) == n_users);
         assert_true(prom_query_one(&S, "node_textfile_scrape_error", NULL) == 0);
         free(mount), free(os_id), free(users);
+}
+
+static bool at_least_n(double v, void *userdata) {
+        return v >= (double) *(size_t *) userdata;
+}
+
+static const char *label(json_t *series, const char *name) {
+        return json_string_value(json_object_get(json_object_get(series, "metric"), name));
+}
+
+static double value_of(json_t *series) {
+        const char *text = json_string_value(json_array_get(json_object_get(series, "value"), 1));
+        return text ? strtod(text, NULL) : NAN;
+}
+
+/* The index of kind in FRESH_KINDS, or -1. */
+static int fresh_kind(const char *kind) {
+        for (size_t i = 0; i < sizeof FRESH_KINDS / sizeof FRESH_KINDS[0]; i++)
+                if (strcmp(kind, FRESH_KINDS[i]) == 0)
+                        return (int) i;
+        return -1;
+}
+
+/* How fresh the real guest's data is, as Prometheus has it: every kind the
+ * real agent answers fresh, collected since this test started by the
+ * host's clock, no reason (collected as usual: reason="", which Prometheus
+ * keeps as no reason label at all), filesystems thawed. */
+static void test_freshness_in_prometheus(void **state) {
+        size_t n_fresh = sizeof FRESH_KINDS / sizeof FRESH_KINDS[0], fresh = 0;
+        bool seen[sizeof FRESH_KINDS / sizeof FRESH_KINDS[0]] = {}, seen_unsupported = false;
+        char unsupported[16][64];
+        size_t n_unsupported = 0;
+        json_t *all, *series;
+        size_t i;
+
+        /* the first rounds of every kind may still be running */
+        double waited = prom_wait_until(&S, "count(guestinfod_vm_guest_data_state{name=\"" VM "\",state=\"fresh\"})",
+                                        at_least_n, &n_fresh, 60, NULL);
+        printf("# every answered kind fresh in Prometheus after %.2f s\n", waited);
+        assert_true(waited >= 0);
+
+        all = prom_query_all(&S, "guestinfod_vm_guest_data_state{name=\"" VM "\"}");
+        assert_non_null(all);
+        json_array_foreach(all, i, series) {
+                const char *kind = label(series, "kind"), *st = label(series, "state");
+                assert_non_null(kind);
+                assert_non_null(st);
+                printf("# state of %s: %s\n", kind, st);
+                assert_true(value_of(series) == 1);
+                assert_string_equal(label(series, "uuid"), VM_UUID);
+                int k = fresh_kind(kind);
+                if (strcmp(kind, UNSUPPORTED_KIND) == 0) {
+                        assert_string_equal(st, "unsupported");
+                        seen_unsupported = true;
+                } else if (k >= 0 || strcmp(st, "unsupported") != 0) {
+                        assert_string_equal(st, "fresh");
+                        if (k >= 0)
+                                seen[k] = true;
+                        fresh++;
+                }
+                if (strcmp(st, "unsupported") == 0 && n_unsupported < 16)
+                        snprintf(unsupported[n_unsupported++], sizeof unsupported[0], "%s", kind);
+        }
+        for (size_t k = 0; k < n_fresh; k++)
+                assert_true(seen[k]);
+        assert_true(seen_unsupported);
+        json_decref(all);
+
+        /* each fresh kind collected by the daemon this test started, in the
+         * last minutes of the host's clock; an unsupported one never */
+        all = prom_query_all(&S, "guestinfod_vm_guest_data_collected_timestamp_seconds{name=\"" VM "\"}");
+        assert_non_null(all);
+        double now = wall_now();
+        size_t collected = 0;
+        json_array_foreach(all, i, series) {
+                const char *kind = label(series, "kind");
+                double at = value_of(series);
+                assert_non_null(kind);
+                printf("# %s collected %.1f s before the query (the test started %.1f s before)\n", kind, now - at,
+                       now - setup_started);
+                for (size_t u = 0; u < n_unsupported; u++)
+                        assert_string_not_equal(kind, unsupported[u]);
+                assert_true(at >= setup_started - 1 && at <= now + 1);
+                assert_true(now - at <= 600);
+                collected++;
+        }
+        assert_int_equal(collected, fresh);
+        json_decref(all);
+
+        /* one reason series, the empty one */
+        all = prom_query_all(&S, "guestinfod_vm_guest_data_reason{name=\"" VM "\"}");
+        assert_non_null(all);
+        assert_int_equal(json_array_size(all), 1);
+        series = json_array_get(all, 0);
+        assert_true(value_of(series) == 1);
+        assert_true(label(series, "reason") == NULL || strcmp(label(series, "reason"), "") == 0);
+        json_decref(all);
+        assert_true(prom_query_one(&S, "guestinfod_vm_guest_data_reason{name=\"" VM "\",reason=\"\"}", NULL) == 1);
+
+        assert_true(prom_query_one(&S, "guestinfod_vm_fs_frozen{name=\"" VM "\"}", NULL) == 0);
 }
 
 /* Runs sh -c command in the guest (guest-exec) and waits for its end. */
@@ -262,9 +379,8 @@ static void test_hostile_guests(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_guest_data_in_prometheus),
-                cmocka_unit_test(test_a_change_in_the_guest),
-                cmocka_unit_test(test_agent_down_and_back),
+                cmocka_unit_test(test_guest_data_in_prometheus), cmocka_unit_test(test_freshness_in_prometheus),
+                cmocka_unit_test(test_a_change_in_the_guest),    cmocka_unit_test(test_agent_down_and_back),
                 cmocka_unit_test(test_hostile_guests),
         };
         return cmocka_run_group_tests_name("e2e: a real guest's metrics through node-exporter and Prometheus", tests,

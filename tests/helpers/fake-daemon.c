@@ -2,7 +2,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libvirt/libvirt.h>
 
@@ -229,6 +232,44 @@ static int count_calls(sd_bus_message *message, void *userdata, sd_bus_error *er
         return 1;
 }
 
+/* fake_daemon_call()'s request, in the serving thread. */
+static int on_call(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        FakeDaemon *f = userdata;
+        uint64_t n;
+
+        (void) !read(fd, &n, sizeof n);
+        pthread_mutex_lock(&f->call_lock);
+        if (f->call_pending) {
+                f->call_result = f->call_fn(f, f->call_userdata);
+                f->call_pending = false;
+                pthread_cond_broadcast(&f->call_done);
+        }
+        pthread_mutex_unlock(&f->call_lock);
+        return 0;
+}
+
+int fake_daemon_call(FakeDaemon *f, int (*fn)(FakeDaemon *f, void *userdata), void *userdata) {
+        uint64_t one = 1;
+        int r;
+
+        if (!f->running)
+                return -ESRCH;
+        pthread_mutex_lock(&f->call_lock);
+        f->call_fn = fn;
+        f->call_userdata = userdata;
+        f->call_pending = true;
+        if (write(f->call_fd, &one, sizeof one) != sizeof one) {
+                f->call_pending = false;
+                pthread_mutex_unlock(&f->call_lock);
+                return -errno;
+        }
+        while (f->call_pending)
+                pthread_cond_wait(&f->call_done, &f->call_lock);
+        r = f->call_result;
+        pthread_mutex_unlock(&f->call_lock);
+        return r;
+}
+
 /* An event loop as the daemon's: the whole-tree calls take turns from it. */
 static void *serve(void *userdata) {
         FakeDaemon *f = userdata;
@@ -245,10 +286,18 @@ int fake_daemon_start(FakeDaemon *f, Manager *m, bool old) {
 int fake_daemon_start_full(FakeDaemon *f, Manager *m, bool old, bool sd_bus_tree) {
         int r;
 
-        *f = (FakeDaemon){};
+        *f = (FakeDaemon){ .call_fd = -1 };
+        pthread_mutex_init(&f->call_lock, NULL);
+        pthread_cond_init(&f->call_done, NULL);
         r = sd_bus_open_user(&f->bus);
         if (r >= 0)
                 r = sd_event_new(&f->event);
+        if (r >= 0) {
+                f->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+                r = f->call_fd < 0 ? -errno : 0;
+        }
+        if (r >= 0)
+                r = sd_event_add_io(f->event, &f->call_source, f->call_fd, EPOLLIN, on_call, f);
         if (r >= 0)
                 r = sd_bus_attach_event(f->bus, f->event, SD_EVENT_PRIORITY_NORMAL);
         if (r >= 0 && old) {
@@ -293,5 +342,9 @@ void fake_daemon_stop(FakeDaemon *f) {
         if (f->bus)
                 (void) sd_bus_detach_event(f->bus);
         f->bus = sd_bus_flush_close_unref(f->bus);
+        f->call_source = sd_event_source_unref(f->call_source);
         f->event = sd_event_unref(f->event);
+        if (f->call_fd > 0) /* 0: a FakeDaemon never started */
+                close(f->call_fd);
+        f->call_fd = -1;
 }

@@ -42,7 +42,9 @@ typedef struct FakeVm {
  * (domain_new, domain_take_guest_data), connected to libvirt. */
 int fake_model_new(const FakeVm *vms, size_t n, Manager **ret);
 
-typedef struct FakeDaemon {
+typedef struct FakeDaemon FakeDaemon;
+
+struct FakeDaemon {
         sd_bus *bus;
         sd_event *event;
         BusDomain *domains;
@@ -60,7 +62,16 @@ typedef struct FakeDaemon {
          * guestinfod answers them when the reply would not fit in a bus
          * message (a fleet too big for the test to build). */
         atomic_uint refuse;
-} FakeDaemon;
+        /* fake_daemon_call(): the request, and the serving thread woken */
+        pthread_mutex_t call_lock;
+        pthread_cond_t call_done;
+        int (*call_fn)(struct FakeDaemon *f, void *userdata);
+        void *call_userdata;
+        int call_result;
+        bool call_pending;
+        int call_fd;
+        sd_event_source *call_source;
+};
 
 enum {
         FAKE_REFUSE_GET_MANAGED_OBJECTS = 1 << 0,
@@ -80,5 +91,9 @@ int fake_daemon_start(FakeDaemon *f, Manager *m, bool old);
 /* The same; sd_bus_tree: without guestinfod's whole-tree calls
  * (bus-tree.h), so sd-bus answers GetManagedObjects itself, as before. */
 int fake_daemon_start_full(FakeDaemon *f, Manager *m, bool old, bool sd_bus_tree);
+/* Runs fn(f, userdata) in the serving thread, where the model and the bus
+ * may be touched (a change, then its signal: bus_domain_emit_changes on
+ * f->domains), and waits for it; returns what fn returned. */
+int fake_daemon_call(FakeDaemon *f, int (*fn)(FakeDaemon *f, void *userdata), void *userdata);
 /* Stops serving, gives the name back, disconnects. */
 void fake_daemon_stop(FakeDaemon *f);

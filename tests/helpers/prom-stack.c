@@ -175,6 +175,24 @@ double prom_query_one(const PromStack *s, const char *promql, json_t **ret_metri
         return v;
 }
 
+json_t *prom_query_all(const PromStack *s, const char *promql) {
+        char url[200];
+
+        snprintf(url, sizeof url, "%s/api/v1/query", s->prom_url);
+        char *out = curl(url, promql);
+        if (!out)
+                return NULL;
+        json_t *j = json_loads(out, 0, NULL);
+        free(out);
+        json_t *result = json_incref(json_object_get(json_object_get(j, "data"), "result"));
+        json_decref(j);
+        if (result && !json_is_array(result)) {
+                json_decref(result);
+                result = NULL;
+        }
+        return result;
+}
+
 static bool equals(double value, void *userdata) {
         return value == *(double *) userdata;
 }

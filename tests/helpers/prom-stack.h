@@ -27,6 +27,9 @@ void prom_stack_stop(PromStack *s);
 /* The value of the query's only series (NaN if none or not one), with its
  * labels if ret_metric (json_decref them). */
 double prom_query_one(const PromStack *s, const char *promql, json_t **ret_metric);
+/* Every series of the query's result (an array of {"metric", "value"}),
+ * or NULL if the query failed; json_decref it. */
+json_t *prom_query_all(const PromStack *s, const char *promql);
 /* Seconds until the query's value is want, or -1 if not within timeout_s. */
 double prom_wait_value(const PromStack *s, const char *promql, double want, int timeout_s);
 /* Seconds until the query's value is non-NaN and pass(value), or -1. */

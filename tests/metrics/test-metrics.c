@@ -29,6 +29,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "bus-paths.h"
 #include "ctl.h"
 #include "fake-daemon.h"
 #include "guest-profiles.h"
@@ -426,10 +427,285 @@ static void test_textfile_follows_the_real_daemon(void **state) {
         assert_int_equal(harness_stop_libvirtd(&H), 0);
 }
 
+/* ---- --textfile rewrites only what changed ---- */
+
+#define UUID_A "c0000000-0000-4000-8000-0000000000a1"
+#define UUID_B "c0000000-0000-4000-8000-0000000000b1"
+#define UUID_C "c0000000-0000-4000-8000-0000000000c1"
+
+static Manager *small_model;
+static FakeDaemon small;
+
+static char *read_text(const char *path) {
+        FILE *f = fopen(path, "r");
+        if (!f)
+                return NULL;
+        char *text = calloc(1, 1 << 20);
+        assert_non_null(text);
+        size_t n = fread(text, 1, (1 << 20) - 1, f);
+        text[n] = '\0';
+        fclose(f);
+        return text;
+}
+
+/* The lines of text that do not contain needle, in their order. */
+static char *lines_without(const char *text, const char *needle) {
+        char *out = calloc(1, strlen(text) + 1), *o = out;
+        assert_non_null(out);
+        for (const char *p = text; *p;) {
+                const char *end = strchr(p, '\n');
+                size_t n = end ? (size_t) (end - p) + 1 : strlen(p);
+                char *line = strndup(p, n);
+                if (!strstr(line, needle))
+                        o = stpcpy(o, line);
+                free(line);
+                p += n;
+        }
+        return out;
+}
+
+/* Waits for the file to be replaced (a new inode) and returns the new text. */
+static char *next_text(const char *path, ino_t *ino) {
+        struct stat st;
+        for (int i = 0; i < 100; i++) {
+                if (stat(path, &st) == 0 && st.st_ino != *ino) {
+                        *ino = st.st_ino;
+                        return read_text(path);
+                }
+                usleep(50 * 1000);
+        }
+        fail_msg("%s was not rewritten", path);
+        return NULL;
+}
+
+static void assert_promtool_passes(const char *text) {
+        char *complaints = NULL;
+        int check = prom_check_metrics(H.dir, text, &complaints);
+        if (check != 0 || strcmp(complaints, "") != 0)
+                fprintf(stderr, "promtool check metrics: exit %d\n%s\n--- the text:\n%s\n", check, complaints, text);
+        assert_int_equal(check, 0);
+        assert_string_equal(complaints, "");
+        free(complaints);
+}
+
+/* In the serving thread: VM b's root filesystem fills, the daemon says so. */
+static int fill_b(FakeDaemon *f, void *userdata) {
+        Domain *d = manager_get_domain(small_model, UUID_B);
+        if (!d || !d->guest || d->guest->n_filesystems == 0)
+                return -ENOENT;
+        d->guest->filesystems[0].used_bytes = 7 * GIB;
+        int r = bus_domain_emit_changes(f->domains, d, DOMAIN_PROPERTY_FILESYSTEMS);
+        return r < 0 ? r : 0;
+}
+
+/* In the serving thread: a VM is undefined; the daemon tells it
+ * (InterfacesRemoved) if tell, else only the new
+ * DomainCount goes out, as if the client had missed InterfacesRemoved. */
+static int remove_vm(const char *uuid, bool tell) {
+        char *path = NULL;
+        Domain *d = manager_get_domain(small_model, uuid);
+        if (!d || domain_object_path(uuid, &path) < 0)
+                return -ENOENT;
+        hashmap_remove(small_model->domains, uuid);
+        domain_free(d);
+        int r = 0;
+        if (tell)
+                r = sd_bus_emit_interfaces_removed(small.bus, path, DOMAIN_INTERFACE, NETWORK_INTERFACE, OS_INTERFACE,
+                                                   USERS_INTERFACE, FILESYSTEMS_INTERFACE, NULL);
+        if (r >= 0)
+                r = sd_bus_emit_properties_changed(small.bus, MANAGER_PATH, MANAGER_INTERFACE, "DomainCount", NULL);
+        free(path);
+        return r < 0 ? r : 0;
+}
+
+static int remove_c(FakeDaemon *f, void *userdata) {
+        return remove_vm(UUID_C, true);
+}
+
+static int remove_a_quietly(FakeDaemon *f, void *userdata) {
+        return remove_vm(UUID_A, false);
+}
+
+/* After one VM changes, the next rewrite asks for that VM only (one GetAll
+ * besides the Manager's, no GetManagedObjects), and the file differs in
+ * that VM's changed series only; a VM removed disappears with the rest
+ * untouched but the domain count; every text passes promtool. */
+static void test_textfile_rewrites_only_what_changed(void **state) {
+        const FakeVm vms[] = {
+                { "a", UUID_A, DOMAIN_STATE_RUNNING, true, NULL, web_guest, 0 },
+                { "b", UUID_B, DOMAIN_STATE_RUNNING, true, NULL, web_guest, 0 },
+                { "c", UUID_C, DOMAIN_STATE_RUNNING, true, NULL, web_guest, 0 },
+        };
+        char dir[512], path[600];
+        struct stat st;
+        CtlProcess p;
+
+        assert_int_equal(fake_model_new(vms, ELEMENTSOF(vms), &small_model), 0);
+        for (size_t i = 0; i < ELEMENTSOF(vms); i++) {
+                Domain *d = manager_get_domain(small_model, vms[i].uuid);
+                d->guest->filesystems[0].used_bytes = 3 * GIB;
+                d->guest->filesystems[0].total_bytes = 10 * GIB;
+                d->guest->filesystems[0].has_bytes = true;
+        }
+        assert_int_equal(fake_daemon_start(&small, small_model, false), 0);
+        snprintf(dir, sizeof dir, "%s/textfile-changes", H.dir);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        snprintf(path, sizeof path, "%s/guestinfod.prom", dir);
+        assert_int_equal(ctl_start(&p, "--user", "metrics", "--textfile", dir, "--interval", "0.2", NULL), 0);
+        for (int i = 0; i < 100 && stat(path, &st) < 0; i++)
+                usleep(50 * 1000);
+        assert_int_equal(stat(path, &st), 0);
+        ino_t ino = st.st_ino;
+        char *before = read_text(path);
+        assert_non_null(before);
+        assert_promtool_passes(before);
+        assert_non_null(strstr(before, "guestinfod_domains 3\n"));
+
+        /* one VM changes */
+        unsigned get_all = atomic_load(&small.get_all_calls), tree = atomic_load(&small.get_managed_objects_calls),
+                 list = atomic_load(&small.list_domains_calls);
+        assert_int_equal(fake_daemon_call(&small, fill_b, NULL), 0);
+        char *after = next_text(path, &ino);
+        assert_promtool_passes(after);
+        /* asked: the Manager's properties and b's, nothing else */
+        assert_int_equal(atomic_load(&small.get_all_calls) - get_all, 2);
+        assert_int_equal(atomic_load(&small.get_managed_objects_calls), tree);
+        assert_int_equal(atomic_load(&small.list_domains_calls), list);
+        /* the rest byte for byte, b's used bytes the new figure */
+        char *rest_before = lines_without(before, "uuid=\"" UUID_B "\""),
+             *rest_after = lines_without(after, "uuid=\"" UUID_B "\"");
+        assert_string_equal(rest_after, rest_before);
+        free(rest_before), free(rest_after);
+        const char *used_b = "guestinfod_vm_filesystem_used_bytes{name=\"b\",uuid=\"" UUID_B
+                             "\",disk_name=\"vda1\",mount_point=\"/\",fs_type=\"ext4\"} ";
+        assert_non_null(strstr(before, used_b));
+        rest_before = lines_without(before, used_b), rest_after = lines_without(after, used_b);
+        assert_string_equal(rest_after, rest_before);
+        free(rest_before), free(rest_after);
+        char line[512];
+        snprintf(line, sizeof line, "\n%s%llu\n", used_b, 7 * GIB);
+        assert_non_null(strstr(after, line));
+        /* the same as a one-shot read of everything */
+        CtlResult whole;
+        assert_int_equal(ctl_run(&whole, false, T, "--user", "metrics", NULL), 0);
+        assert_string_equal(after, whole.out);
+        ctl_result_free(&whole);
+
+        /* one VM removed: gone, the rest as it was but the domain count */
+        get_all = atomic_load(&small.get_all_calls);
+        tree = atomic_load(&small.get_managed_objects_calls);
+        assert_int_equal(fake_daemon_call(&small, remove_c, NULL), 0);
+        char *removed = next_text(path, &ino);
+        assert_promtool_passes(removed);
+        assert_null(strstr(removed, UUID_C));
+        assert_non_null(strstr(removed, "\nguestinfod_domains 2\n"));
+        assert_int_equal(atomic_load(&small.get_all_calls) - get_all, 2);
+        assert_int_equal(atomic_load(&small.get_managed_objects_calls), tree);
+        rest_before = lines_without(after, "uuid=\"" UUID_C "\"");
+        char *count = strstr(rest_before, "\nguestinfod_domains 3\n");
+        assert_non_null(count);
+        count[strlen("\nguestinfod_domains ")] = '2';
+        assert_string_equal(removed, rest_before);
+        free(rest_before);
+
+        /* a removal whose InterfacesRemoved was missed: DomainCount says
+         * one VM less than the file holds, so everything is read again */
+        tree = atomic_load(&small.get_managed_objects_calls);
+        assert_int_equal(fake_daemon_call(&small, remove_a_quietly, NULL), 0);
+        char *resynced = next_text(path, &ino);
+        assert_promtool_passes(resynced);
+        assert_null(strstr(resynced, UUID_A));
+        assert_non_null(strstr(resynced, "\nguestinfod_domains 1\n"));
+        assert_int_equal(atomic_load(&small.get_managed_objects_calls) - tree, 1);
+        rest_before = lines_without(removed, "uuid=\"" UUID_A "\"");
+        count = strstr(rest_before, "\nguestinfod_domains 2\n");
+        assert_non_null(count);
+        count[strlen("\nguestinfod_domains ")] = '1';
+        assert_string_equal(resynced, rest_before);
+        free(rest_before);
+        free(resynced);
+
+        assert_int_equal(ctl_stop(&p, SIGTERM), 0);
+        fake_daemon_stop(&small);
+        manager_free(small_model);
+        small_model = NULL;
+        free(before), free(after), free(removed);
+}
+
+#define UUID_REAL_A "c0000000-0000-4000-8000-00000000aa01"
+#define UUID_REAL_B "c0000000-0000-4000-8000-00000000bb01"
+
+/* The same with the real daemon on the test hypervisor: the domain
+ * suspended changes its own lines only; one undefined disappears. */
+static void test_textfile_real_daemon_one_vm_changes(void **state) {
+        char dir[512], path[600];
+        CtlProcess p;
+        struct stat st;
+
+        /* the test driver's domains live while a connection holds them:
+         * the daemon's, first */
+        assert_int_equal(harness_start_libvirtd(&H, "test"), 0);
+        assert_int_equal(harness_start_daemon(&H, H.uri, 30, NULL), 0);
+        assert_int_equal(harness_virsh(&H, "define %s", harness_test_domain_xml(&H, "real-a", UUID_REAL_A)), 0);
+        assert_int_equal(harness_virsh(&H, "start real-a"), 0);
+        assert_int_equal(harness_virsh(&H, "define %s", harness_test_domain_xml(&H, "real-b", UUID_REAL_B)), 0);
+        snprintf(dir, sizeof dir, "%s/textfile-real-changes", H.dir);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        snprintf(path, sizeof path, "%s/guestinfod.prom", dir);
+        assert_int_equal(ctl_start(&p, "--user", "metrics", "--textfile", dir, "--interval", "0.2", NULL), 0);
+        for (int i = 0; i < 100 && !file_contains(path, "guestinfod_domains 3\n"); i++)
+                usleep(100 * 1000);
+        assert_true(file_contains(path, "guestinfod_domains 3\n"));
+        assert_int_equal(stat(path, &st), 0);
+        ino_t ino = st.st_ino;
+        char *before = read_text(path);
+        assert_promtool_passes(before);
+
+        /* the test driver's own domain suspended: its lines only */
+        assert_int_equal(harness_virsh(&H, "suspend test"), 0);
+        char *after = NULL;
+        for (int i = 0;
+             i < 10 && !(after && strstr(after, "guestinfod_vm_running{name=\"test\",uuid=\"" TEST_UUID "\"} 0\n"));
+             i++) {
+                free(after);
+                after = next_text(path, &ino);
+        }
+        assert_non_null(strstr(after, "guestinfod_vm_running{name=\"test\",uuid=\"" TEST_UUID "\"} 0\n"));
+        assert_promtool_passes(after);
+        char *rest_before = lines_without(before, TEST_UUID), *rest_after = lines_without(after, TEST_UUID);
+        assert_string_equal(rest_after, rest_before);
+        assert_string_not_equal(after, before);
+        free(rest_before), free(rest_after);
+
+        /* real-b undefined: gone, the rest as it was but the count */
+        assert_int_equal(harness_virsh(&H, "undefine real-b"), 0);
+        char *removed = NULL;
+        for (int i = 0; i < 10 && !(removed && strstr(removed, "\nguestinfod_domains 2\n")); i++) {
+                free(removed);
+                removed = next_text(path, &ino);
+        }
+        assert_promtool_passes(removed);
+        assert_null(strstr(removed, UUID_REAL_B));
+        rest_before = lines_without(after, UUID_REAL_B);
+        char *count = strstr(rest_before, "\nguestinfod_domains 3\n");
+        assert_non_null(count);
+        count[strlen("\nguestinfod_domains ")] = '2';
+        assert_string_equal(removed, rest_before);
+        free(rest_before);
+        assert_non_null(strstr(removed, "guestinfod_vm_running{name=\"real-a\",uuid=\"" UUID_REAL_A "\"} 1\n"));
+
+        assert_int_equal(ctl_stop(&p, SIGTERM), 0);
+        assert_int_equal(harness_stop_daemon(&H), 0);
+        assert_int_equal(harness_stop_libvirtd(&H), 0);
+        free(before), free(after), free(removed);
+}
+
 static int teardown_children(void **state) {
         ctl_stop_all();
         prom_stack_stop(&stack);
         stop_serving();
+        if (small.running)
+                fake_daemon_stop(&small);
         return 0;
 }
 
@@ -441,6 +717,8 @@ int main(void) {
                 cmocka_unit_test_teardown(test_usage_errors, teardown_children),
                 cmocka_unit_test_teardown(test_textfile_through_prometheus, teardown_children),
                 cmocka_unit_test_teardown(test_textfile_follows_the_real_daemon, teardown_children),
+                cmocka_unit_test_teardown(test_textfile_rewrites_only_what_changed, teardown_children),
+                cmocka_unit_test_teardown(test_textfile_real_daemon_one_vm_changes, teardown_children),
         };
         return cmocka_run_group_tests_name("metrics: guestinfoctl metrics with promtool, node-exporter, Prometheus",
                                            tests, group_setup, group_teardown);

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "metrics-fleet.h"
 #include "metrics.h"
 #include "prom-text.h"
 
@@ -362,6 +363,85 @@ static void test_kinds_capped(void **state) {
         prom_text_done(&t);
 }
 
+/* The fleet of --textfile: VMs rendered one at a time, the text rebuilt
+ * family after family, byte for byte metrics_write()'s for the same VMs in
+ * name order, after a VM changes, is renamed, added and removed. */
+static void test_fleet_text_as_metrics_write(void **state) {
+        VmFilesystem f[] = { fs("vda1", "/", "ext4", 1000, 4000) };
+        Vm vms[] = {
+                { .path = (char *) "/p/1",
+                  .name = (char *) "alpha",
+                  .uuid = (char *) "u1",
+                  .state = (char *) "running",
+                  .agent_connected = 1,
+                  .has_guest_data = true,
+                  .os_id = (char *) "debian",
+                  .user_count = 1,
+                  .filesystems = f,
+                  .n_filesystems = 1,
+                  .filesystem_count = 1 },
+                { .path = (char *) "/p/2",
+                  .name = (char *) "beta",
+                  .uuid = (char *) "u2",
+                  .state = (char *) "shutoff" },
+                { .path = (char *) "/p/3",
+                  .name = (char *) "gamma",
+                  .uuid = (char *) "u3",
+                  .state = (char *) "running",
+                  .has_guest_data = true,
+                  .filesystems = f,
+                  .n_filesystems = 1,
+                  .filesystem_count = 1 },
+        };
+        MetricsDaemon d = { .up = true, .libvirt_connected = true, .domain_count = 3, .version = (char *) "1.0" };
+        MetricsFleet fleet = {};
+        PromText want = {}, got = {};
+
+        /* given in path order 3, 1, 2: written in name order all the same */
+        Vm shuffled[] = { vms[2], vms[0], vms[1] };
+        assert_int_equal(metrics_fleet_replace_all(&fleet, shuffled, 3), 0);
+        metrics_write(&want, &d, vms, 3);
+        metrics_fleet_write(&fleet, &d, &got);
+        assert_false(got.failed);
+        assert_string_equal(got.data, want.data);
+
+        /* beta runs now, and gamma is renamed "aaa": first */
+        vms[1].state = (char *) "running";
+        vms[2].name = (char *) "aaa";
+        assert_int_equal(metrics_fleet_set(&fleet, &vms[1]), 0);
+        assert_int_equal(metrics_fleet_set(&fleet, &vms[2]), 0);
+        Vm by_name[] = { vms[2], vms[0], vms[1] };
+        prom_text_reset(&want);
+        metrics_write(&want, &d, by_name, 3);
+        metrics_fleet_write(&fleet, &d, &got);
+        assert_string_equal(got.data, want.data);
+        assert_non_null(strstr(got.data, "\nguestinfod_vm_running{name=\"beta\",uuid=\"u2\"} 1\n"));
+
+        /* alpha removed; a path never held is nothing */
+        metrics_fleet_remove(&fleet, "/p/1");
+        metrics_fleet_remove(&fleet, "/p/9");
+        assert_false(metrics_fleet_has(&fleet, "/p/1"));
+        assert_int_equal(fleet.n, 2);
+        d.domain_count = 2;
+        Vm left[] = { vms[2], vms[1] };
+        prom_text_reset(&want);
+        metrics_write(&want, &d, left, 2);
+        metrics_fleet_write(&fleet, &d, &got);
+        assert_string_equal(got.data, want.data);
+        assert_null(strstr(got.data, "u1"));
+
+        /* the daemon down: that alone */
+        MetricsDaemon down = {};
+        prom_text_reset(&want);
+        metrics_write(&want, &down, NULL, 0);
+        metrics_fleet_write(&fleet, &down, &got);
+        assert_string_equal(got.data, want.data);
+
+        metrics_fleet_done(&fleet);
+        prom_text_done(&want);
+        prom_text_done(&got);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_escapes_quotes_backslashes_newlines),
@@ -373,6 +453,7 @@ int main(void) {
                 cmocka_unit_test(test_filesystems_capped_and_deduplicated),
                 cmocka_unit_test(test_freshness_of_each_kind),
                 cmocka_unit_test(test_kinds_capped),
+                cmocka_unit_test(test_fleet_text_as_metrics_write),
         };
         return cmocka_run_group_tests_name("unit: Prometheus text of guestinfoctl metrics", tests, NULL, NULL);
 }
