@@ -29,6 +29,11 @@ int fleet_read_guestinfod(sd_bus *bus, FleetCount *c);
  * of the reply. */
 int fleet_read_guestinfod_summaries(sd_bus *bus, FleetCount *c);
 
+/* The same two reads from another peer on the bus (dest), e.g. bench-floor,
+ * which answers with guestinfod's own reply bytes. */
+int fleet_read_objects_from(sd_bus *bus, const char *dest, FleetCount *c);
+int fleet_read_summaries_from(sd_bus *bus, const char *dest, FleetCount *c);
+
 /* libvirt-dbus: ListDomains on root (e.g. /org/libvirt/Test), then
  * GetHostname(0) and InterfaceAddresses(source, 0) for every domain, up to
  * window calls in flight (its worker pool has 4 threads: it gets to use
