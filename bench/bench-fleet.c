@@ -9,6 +9,8 @@
  *   libvirt-dbus   ListDomains, then GetHostname + InterfaceAddresses per
  *                  domain: one call at a time, and 16 in flight (its best
  *                  case)
+ *   python3-libvirt  listAllDomains, then hostname() + interfaceAddresses()
+ *                  per domain (bench/fleet-python.py), a process per read
  *   virsh loop     virsh list, then virsh domhostname + virsh domifaddr per
  *                  domain, over a sample of domains, extrapolated to N
  * Also the CPU time of every process involved, per read, and guestinfod's
@@ -52,7 +54,7 @@ typedef struct Options {
 
 typedef struct SizeResult {
         size_t n;
-        double gi, summaries, ctl, ldbus_seq, ldbus, virsh;
+        double gi, summaries, ctl, ldbus_seq, ldbus, virsh, python;
         double gi_cpu, ldbus_seq_cpu; /* CPU of every process involved, per read */
         /* Against the floor, in alternating rounds: guestinfod's reply and
          * the same bytes from bench-floor, read by the same code. */
@@ -243,6 +245,21 @@ static void measure(sd_bus *bus, const Options *o, size_t n, SizeResult *res) {
                        n, c.vms, c.vms, window, bench_fmt_time(med), k, describe(&c));
         }
 
+        /* python3-libvirt, the script most users write: a process per read,
+         * as many as the libvirt-dbus budget allows, at least one. */
+        double budget = bench_now() + o->ldbus_budget, *inner = calloc(64, sizeof(double));
+        for (k = 0; k < o->ldbus_reps && k < 64 && (k == 0 || bench_now() < budget); k++) {
+                double t0 = bench_now();
+                if (fleet_read_python(H.uri, false, &c, &inner[k]) < 0)
+                        fprintf(stderr, "bench-fleet: the python3-libvirt script failed\n");
+                t[k] = bench_now() - t0;
+        }
+        res->python = bench_median(t, (size_t) k);
+        printf("# N=%zu python3-libvirt listAllDomains + hostname + interfaceAddresses, one call at a time: median "
+               "%s of %d (the script's own time from the open %s); returned %s\n",
+               n, bench_fmt_time(res->python), k, bench_fmt_time(bench_median(inner, (size_t) k)), describe(&c));
+        free(inner);
+
         /* virsh: the list, then a sample of domains spread over the list. */
         char **names = NULL;
         size_t n_names = 0;
@@ -286,6 +303,8 @@ static void rows(const Options *o, const SizeResult *r) {
                  r->n);
         bench_row(metric, bench_fmt_time(r->gi), peer, bench_fmt_time(r->virsh), bench_fmt_ratio(ratio),
                   "≥ 500× faster", bench_met(ratio >= 500));
+        bench_row(metric, bench_fmt_time(r->gi), "python3-libvirt script, one call at a time",
+                  bench_fmt_time(r->python), bench_fmt_ratio(r->python / r->gi), "-", "-");
         snprintf(metric, sizeof metric, "fleet read, %zu VMs: CPU of all processes per read", r->n);
         bench_row(metric, bench_fmt_time(r->gi_cpu), "libvirt-dbus, one call at a time",
                   bench_fmt_time(r->ldbus_seq_cpu), bench_fmt_ratio(r->ldbus_seq_cpu / r->gi_cpu), "-", "-");
@@ -298,6 +317,8 @@ static void rows(const Options *o, const SizeResult *r) {
         ratio = r->ldbus / r->summaries;
         bench_row(metric, bench_fmt_time(r->summaries), peer, bench_fmt_time(r->ldbus), bench_fmt_ratio(ratio),
                   "≥ 50× faster", bench_met(ratio >= 50));
+        bench_row(metric, bench_fmt_time(r->summaries), "python3-libvirt script, one call at a time",
+                  bench_fmt_time(r->python), bench_fmt_ratio(r->python / r->summaries), "-", "-");
         if (!isnan(r->ctl)) {
                 snprintf(peer, sizeof peer, "virsh loop (%zu of %zu timed)",
                          o->virsh_sample < r->n ? o->virsh_sample : r->n, r->n);

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -384,6 +385,27 @@ int fleet_virsh_pair(const char *uri, const char *name, bool agent_source, doubl
         free(host);
         free(addrs);
         return r1 == 0 && r2 == 0 ? 0 : -EIO;
+}
+
+/* --- python3-libvirt --- */
+
+int fleet_read_python(const char *uri, bool agent_source, FleetCount *c, double *script_s) {
+        char *out = NULL;
+        char *argv[] = { "/usr/bin/python3", (char *) bench_source_path("bench/fleet-python.py"), (char *) uri,
+                         agent_source ? "agent" : NULL, NULL };
+
+        memset(c, 0, sizeof *c);
+        *script_s = NAN;
+        int r = bench_run(argv, 900, &out);
+        if (r != 0 || !out ||
+            sscanf(out, "vms %zu hostname %zu ip %zu ips %zu errors %zu seconds %lf", &c->vms, &c->with_hostname,
+                   &c->with_ip, &c->ips, &c->errors, script_s) != 6) {
+                c->errors++;
+                free(out);
+                return r < 0 ? r : -EIO;
+        }
+        free(out);
+        return 0;
 }
 
 /* --- guestinfoctl --- */

@@ -48,6 +48,13 @@ int fleet_read_libvirt_dbus(sd_bus *bus, const char *root, unsigned source, size
 int fleet_virsh_list(const char *uri, double *list_s, char ***names, size_t *n_names);
 int fleet_virsh_pair(const char *uri, const char *name, bool agent_source, double *pair_s, FleetCount *c);
 
+/* The python3-libvirt script (bench/fleet-python.py): listAllDomains, then
+ * hostname() and interfaceAddresses() per domain, one call at a time, run
+ * as a process as a user runs it, with Debian's /usr/bin/python3 (where
+ * python3-libvirt is). *script_s: its own time from the open to
+ * the end (the interpreter's start left out). */
+int fleet_read_python(const char *uri, bool agent_source, FleetCount *c, double *script_s);
+
 /* guestinfoctl --user list, if build/cli/guestinfoctl exists: its lines
  * counted into c. Returns -ENOENT if it does not exist. */
 int fleet_read_guestinfoctl(FleetCount *c);
