@@ -9,9 +9,14 @@
  *   libvirt-dbus   ListDomains, then GetHostname + InterfaceAddresses per
  *                  domain: one call at a time, and 16 in flight (its best
  *                  case)
+ *   python3-libvirt  listAllDomains, then hostname() + interfaceAddresses()
+ *                  per domain (bench/fleet-python.py), a process per read
  *   virsh loop     virsh list, then virsh domhostname + virsh domifaddr per
  *                  domain, over a sample of domains, extrapolated to N
- * Also the CPU time of every process involved, per read. Sizes are measured
+ * Also the CPU time of every process involved, per read, and guestinfod's
+ * two calls against their floor: bench-floor (floor.c) answering with the
+ * bytes guestinfod replied, captured once, read by the same client code
+ * (--floor-only: that alone). Sizes are measured
  * in increasing order in one run: the domains of the smaller size stay, more
  * are added, guestinfod is restarted. */
 #include <errno.h>
@@ -26,9 +31,12 @@
 #include "harness.h"
 
 static Harness H;
-static pid_t ldbus_pid;
+static pid_t ldbus_pid, floor_pid;
+
+#define FLOOR_NAME "org.guestinfod.BenchFloor"
 
 static void cleanup(void) {
+        bench_stop(&floor_pid);
         bench_stop(&ldbus_pid);
         harness_cleanup(&H);
 }
@@ -41,12 +49,16 @@ typedef struct Options {
         double ldbus_budget; /* seconds */
         size_t virsh_sample; /* domains timed in the virsh loop */
         size_t window;       /* libvirt-dbus calls in flight */
+        bool floor_only;     /* guestinfod against the floor, no other peer */
 } Options;
 
 typedef struct SizeResult {
         size_t n;
-        double gi, summaries, ctl, ldbus_seq, ldbus, virsh;
+        double gi, summaries, ctl, ldbus_seq, ldbus, virsh, python;
         double gi_cpu, ldbus_seq_cpu; /* CPU of every process involved, per read */
+        /* Against the floor, in alternating rounds: guestinfod's reply and
+         * the same bytes from bench-floor, read by the same code. */
+        double floor_gi_summaries, floor_summaries, floor_gi_objects, floor_objects;
 } SizeResult;
 
 /* CPU seconds so far of everything a read can involve: guestinfod,
@@ -71,6 +83,77 @@ static const char *describe(const FleetCount *c) {
         snprintf(b, sizeof buf[0], "%zu VMs, %zu with a hostname, %zu with an IP (%zu addresses), %zu errors", c->vms,
                  c->with_hostname, c->with_ip, c->ips, c->errors);
         return b;
+}
+
+/* bench-floor on the same bus, holding guestinfod's replies of now. */
+static int start_floor(sd_bus *bus) {
+        char log[400];
+        char *argv[] = { (char *) bench_build_path("bench/bench-floor"), FLOOR_NAME, NULL };
+        snprintf(log, sizeof log, "%s/bench-floor.log", H.dir);
+        bench_stop(&floor_pid);
+        floor_pid = bench_spawn(argv, NULL, log);
+        if (floor_pid < 0)
+                return (int) floor_pid;
+        return bench_wait_name(bus, FLOOR_NAME, 120000);
+}
+
+/* guestinfod and the floor in turns, so that both see the same load; then
+ * each one's median. */
+static void measure_floor(sd_bus *bus, const Options *o, size_t n, SizeResult *res) {
+        int reps = o->reps < 64 ? o->reps : 64;
+        double *t[4];
+        FleetCount c[4];
+        double cpu_gi = 0, cpu_floor = 0, cpu_bus[2] = { 0 };
+
+        for (int i = 0; i < 4; i++)
+                t[i] = calloc((size_t) reps, sizeof(double));
+        /* a warm-up of each */
+        fleet_read_summaries_from(bus, FLOOR_NAME, &c[1]);
+        fleet_read_objects_from(bus, FLOOR_NAME, &c[3]);
+        for (int k = 0; k < reps; k++)
+                for (int i = 0; i < 4; i++) {
+                        const char *dest = i % 2 ? FLOOR_NAME : BENCH_BUS_NAME;
+                        pid_t pid = i % 2 ? floor_pid : H.daemon_pid;
+                        double c0 = bench_cpu_seconds(pid), b0 = bench_cpu_seconds(H.bus_pid), t0 = bench_now();
+                        if (i < 2)
+                                fleet_read_summaries_from(bus, dest, &c[i]);
+                        else
+                                fleet_read_objects_from(bus, dest, &c[i]);
+                        t[i][k] = bench_now() - t0;
+                        *(i % 2 ? &cpu_floor : &cpu_gi) += bench_cpu_seconds(pid) - c0;
+                        cpu_bus[i % 2] += bench_cpu_seconds(H.bus_pid) - b0;
+                }
+        res->floor_gi_summaries = bench_median(t[0], (size_t) reps);
+        res->floor_summaries = bench_median(t[1], (size_t) reps);
+        res->floor_gi_objects = bench_median(t[2], (size_t) reps);
+        res->floor_objects = bench_median(t[3], (size_t) reps);
+        printf("# N=%zu floor (bench-floor: guestinfod's reply bytes, no marshalling), %d rounds in turns: "
+               "ListSummaries %s against guestinfod %s (%s / %s); GetManagedObjects %s against %s (%s / %s)\n",
+               n, reps, bench_fmt_time(res->floor_summaries), bench_fmt_time(res->floor_gi_summaries), describe(&c[1]),
+               describe(&c[0]), bench_fmt_time(res->floor_objects), bench_fmt_time(res->floor_gi_objects),
+               describe(&c[3]), describe(&c[2]));
+        printf("# N=%zu CPU per read over both calls: guestinfod %s, bench-floor %s; dbus-daemon %s for "
+               "guestinfod's, %s for the floor's\n",
+               n, bench_fmt_time(cpu_gi / (2 * reps)), bench_fmt_time(cpu_floor / (2 * reps)),
+               bench_fmt_time(cpu_bus[0] / (2 * reps)), bench_fmt_time(cpu_bus[1] / (2 * reps)));
+        for (int i = 0; i < 4; i++)
+                free(t[i]);
+}
+
+static void floor_rows(const SizeResult *r) {
+        char metric[160];
+        double ratio;
+
+        snprintf(metric, sizeof metric, "fleet read, %zu VMs: ListSummaries against the floor", r->n);
+        ratio = r->floor_gi_summaries / r->floor_summaries;
+        bench_row(metric, bench_fmt_time(r->floor_gi_summaries), "same reply bytes from bench-floor",
+                  bench_fmt_time(r->floor_summaries), bench_fmt_ratio(ratio), "≤ 1.2× the floor",
+                  bench_met(ratio <= 1.2));
+        snprintf(metric, sizeof metric, "fleet read, %zu VMs: GetManagedObjects against the floor", r->n);
+        ratio = r->floor_gi_objects / r->floor_objects;
+        bench_row(metric, bench_fmt_time(r->floor_gi_objects), "same reply bytes from bench-floor",
+                  bench_fmt_time(r->floor_objects), bench_fmt_ratio(ratio), "≤ 1.3× the floor",
+                  bench_met(ratio <= 1.3));
 }
 
 static void measure(sd_bus *bus, const Options *o, size_t n, SizeResult *res) {
@@ -162,6 +245,21 @@ static void measure(sd_bus *bus, const Options *o, size_t n, SizeResult *res) {
                        n, c.vms, c.vms, window, bench_fmt_time(med), k, describe(&c));
         }
 
+        /* python3-libvirt, the script most users write: a process per read,
+         * as many as the libvirt-dbus budget allows, at least one. */
+        double budget = bench_now() + o->ldbus_budget, *inner = calloc(64, sizeof(double));
+        for (k = 0; k < o->ldbus_reps && k < 64 && (k == 0 || bench_now() < budget); k++) {
+                double t0 = bench_now();
+                if (fleet_read_python(H.uri, false, &c, &inner[k]) < 0)
+                        fprintf(stderr, "bench-fleet: the python3-libvirt script failed\n");
+                t[k] = bench_now() - t0;
+        }
+        res->python = bench_median(t, (size_t) k);
+        printf("# N=%zu python3-libvirt listAllDomains + hostname + interfaceAddresses, one call at a time: median "
+               "%s of %d (the script's own time from the open %s); returned %s\n",
+               n, bench_fmt_time(res->python), k, bench_fmt_time(bench_median(inner, (size_t) k)), describe(&c));
+        free(inner);
+
         /* virsh: the list, then a sample of domains spread over the list. */
         char **names = NULL;
         size_t n_names = 0;
@@ -205,6 +303,8 @@ static void rows(const Options *o, const SizeResult *r) {
                  r->n);
         bench_row(metric, bench_fmt_time(r->gi), peer, bench_fmt_time(r->virsh), bench_fmt_ratio(ratio),
                   "≥ 500× faster", bench_met(ratio >= 500));
+        bench_row(metric, bench_fmt_time(r->gi), "python3-libvirt script, one call at a time",
+                  bench_fmt_time(r->python), bench_fmt_ratio(r->python / r->gi), "-", "-");
         snprintf(metric, sizeof metric, "fleet read, %zu VMs: CPU of all processes per read", r->n);
         bench_row(metric, bench_fmt_time(r->gi_cpu), "libvirt-dbus, one call at a time",
                   bench_fmt_time(r->ldbus_seq_cpu), bench_fmt_ratio(r->ldbus_seq_cpu / r->gi_cpu), "-", "-");
@@ -217,6 +317,8 @@ static void rows(const Options *o, const SizeResult *r) {
         ratio = r->ldbus / r->summaries;
         bench_row(metric, bench_fmt_time(r->summaries), peer, bench_fmt_time(r->ldbus), bench_fmt_ratio(ratio),
                   "≥ 50× faster", bench_met(ratio >= 50));
+        bench_row(metric, bench_fmt_time(r->summaries), "python3-libvirt script, one call at a time",
+                  bench_fmt_time(r->python), bench_fmt_ratio(r->python / r->summaries), "-", "-");
         if (!isnan(r->ctl)) {
                 snprintf(peer, sizeof peer, "virsh loop (%zu of %zu timed)",
                          o->virsh_sample < r->n ? o->virsh_sample : r->n, r->n);
@@ -242,13 +344,10 @@ static int parse_sizes(const char *s, Options *o) {
 int main(int argc, char *argv[]) {
         Options o = { .reps = 11, .ldbus_reps = 5, .ldbus_budget = 60, .virsh_sample = 100, .window = 16 };
         static const struct option options[] = {
-                { "sizes", required_argument, NULL, 's' },
-                { "reps", required_argument, NULL, 'r' },
-                { "ldbus-reps", required_argument, NULL, 'l' },
-                { "ldbus-budget", required_argument, NULL, 'b' },
-                { "virsh-sample", required_argument, NULL, 'v' },
-                { "window", required_argument, NULL, 'w' },
-                {},
+                { "sizes", required_argument, NULL, 's' },        { "reps", required_argument, NULL, 'r' },
+                { "ldbus-reps", required_argument, NULL, 'l' },   { "ldbus-budget", required_argument, NULL, 'b' },
+                { "virsh-sample", required_argument, NULL, 'v' }, { "window", required_argument, NULL, 'w' },
+                { "floor-only", no_argument, NULL, 'f' },         {},
         };
         parse_sizes("1000,10000", &o);
         for (int c; (c = getopt_long(argc, argv, "", options, NULL)) >= 0;) {
@@ -271,6 +370,9 @@ int main(int argc, char *argv[]) {
                         break;
                 case 'w':
                         o.window = strtoul(optarg, NULL, 10);
+                        break;
+                case 'f':
+                        o.floor_only = true;
                         break;
                 default:
                         return 2;
@@ -309,6 +411,7 @@ int main(int argc, char *argv[]) {
         size_t defined = 0;
         for (size_t i = 0; i < o.n_sizes; i++) {
                 size_t n = o.sizes[i];
+                bench_stop(&floor_pid);
                 harness_stop_daemon(&H);
                 double t0 = bench_now();
                 if (n > defined && bench_define_domains(conn, "fleet", defined, n - defined, true) < 0)
@@ -321,11 +424,20 @@ int main(int argc, char *argv[]) {
                         return 1;
                 }
                 printf("# guestinfod ready with %zu domains after %s\n", n, bench_fmt_time(H.ready_seconds));
+                res[i].n = n;
+                if (start_floor(bus) < 0) {
+                        fprintf(stderr, "bench-fleet: bench-floor did not start (see its log in %s)\n", H.dir);
+                        return 1;
+                }
+                measure_floor(bus, &o, n, &res[i]);
+                floor_rows(&res[i]);
+                if (o.floor_only)
+                        continue;
                 measure(bus, &o, n, &res[i]);
                 rows(&o, &res[i]);
         }
 
-        if (o.n_sizes >= 2) {
+        if (o.n_sizes >= 2 && !o.floor_only) {
                 const SizeResult *a = &res[0], *b = &res[o.n_sizes - 1];
                 static const char *const names[] = { "libvirt-dbus one at a time", "libvirt-dbus in flight",
                                                      "virsh loop" };

@@ -1,7 +1,10 @@
 /* 3. Scale: N domains in a test-driver node XML, served by a hand-started
  * libvirtd (test+unix:///abs/node.xml?socket=...). Each connection to such
  * a URI makes libvirtd parse the file into a private driver instance, for
- * guestinfod and for its peers alike.
+ * guestinfod and for its peers alike, and that parse dominates both sides.
+ * --plain: a plain libvirtd instead, the N domains defined and started
+ * through the API in its shared test:///default, nothing parsed per
+ * connection; there the target is against virsh list --all.
  *
  *   start → READY   guestinfod's fork to READY=1, against a child process
  *                   doing exactly the libvirt calls guestinfod makes per
@@ -63,7 +66,7 @@ static int peer_read(const char *uri) {
         free(doms);
         double t3 = bench_now();
         virConnectClose(c);
-        printf("# peer: open %s (libvirtd parses the node file), list %s, %d × (state, persistent, XML) %s, %s of "
+        printf("# peer: open %s (on a node file: libvirtd parses it), list %s, %d × (state, persistent, XML) %s, %s of "
                "XML; its own CPU %s\n",
                bench_fmt_time(t1 - t0), bench_fmt_time(t2 - t1), n, bench_fmt_time(t3 - t2),
                bench_fmt_bytes((double) xml_bytes), bench_fmt_time(bench_cpu_seconds(0)));
@@ -261,13 +264,11 @@ static void name_wakeups(pid_t pid, int seconds) {
 int main(int argc, char *argv[]) {
         size_t n = 10000;
         int reps = 3;
-        bool use_strace = true;
+        bool use_strace = true, plain = false;
         static const struct option options[] = {
-                { "domains", required_argument, NULL, 'n' },
-                { "reps", required_argument, NULL, 'r' },
-                { "no-strace", no_argument, NULL, 's' },
-                { "peer-read", required_argument, NULL, 'p' },
-                {},
+                { "domains", required_argument, NULL, 'n' },   { "reps", required_argument, NULL, 'r' },
+                { "no-strace", no_argument, NULL, 's' },       { "plain", no_argument, NULL, 'P' },
+                { "peer-read", required_argument, NULL, 'p' }, {},
         };
         for (int c; (c = getopt_long(argc, argv, "", options, NULL)) >= 0;) {
                 if (c == 'n')
@@ -276,6 +277,8 @@ int main(int argc, char *argv[]) {
                         reps = atoi(optarg);
                 else if (c == 's')
                         use_strace = false;
+                else if (c == 'P')
+                        plain = true;
                 else if (c == 'p') {
                         bench_init(600);
                         return peer_read(optarg);
@@ -294,11 +297,26 @@ int main(int argc, char *argv[]) {
                 return 1;
         }
         char node[400], uri[1400];
-        snprintf(node, sizeof node, "%s/node.xml", H.dir);
-        if (bench_write_node_xml(node, "scale", n) < 0)
-                return 1;
-        const char *socket = strstr(H.uri, "?socket=");
-        snprintf(uri, sizeof uri, "test+unix://%s%s", node, socket ? socket : "");
+        if (plain) {
+                virConnectPtr c = virConnectOpen(H.uri);
+                if (!c)
+                        return 1;
+                bench_remove_default_domain(c);
+                double t0 = bench_now();
+                if (bench_define_domains(c, "scale", 0, n, true) < 0)
+                        return 1;
+                printf("# plain libvirtd (test:///default): %zu domains defined and started in %s\n", n,
+                       bench_fmt_time(bench_now() - t0));
+                /* Kept open: the test driver drops test:///default's
+                 * domains when its last connection closes. */
+                snprintf(uri, sizeof uri, "%s", H.uri);
+        } else {
+                snprintf(node, sizeof node, "%s/node.xml", H.dir);
+                if (bench_write_node_xml(node, "scale", n) < 0)
+                        return 1;
+                const char *socket = strstr(H.uri, "?socket=");
+                snprintf(uri, sizeof uri, "test+unix://%s%s", node, socket ? socket : "");
+        }
 
         char self[512];
         ssize_t l = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -310,7 +328,9 @@ int main(int argc, char *argv[]) {
                 double lcpu = bench_cpu_seconds(lpid);
                 t_peer[r] = time_peer(self, uri);
                 printf("# libvirtd CPU during the peer: %s\n", bench_fmt_time(bench_cpu_seconds(lpid) - lcpu));
+                lcpu = bench_cpu_seconds(lpid);
                 t_virsh[r] = time_virsh_list(uri);
+                printf("# libvirtd CPU during virsh list --all: %s\n", bench_fmt_time(bench_cpu_seconds(lpid) - lcpu));
                 lcpu = bench_cpu_seconds(lpid);
                 if (harness_start_daemon(&H, uri, 600, NULL) < 0) {
                         fprintf(stderr, "bench-scale: guestinfod did not get ready with %zu domains\n", n);
@@ -398,12 +418,16 @@ int main(int argc, char *argv[]) {
                 name_wakeups(gpid, 10);
 
         char metric[160], buf[64], peer_buf[64];
-        snprintf(metric, sizeof metric, "scale, %zu VMs: start → READY", n);
-        bench_row(metric, bench_fmt_time(ready), "libvirt: open + list + same reads (3 RPC/domain)",
-                  bench_fmt_time(peer), bench_fmt_ratio(ready_ratio), "≤ 1.5× (median of rounds)",
-                  bench_met(ready_ratio <= 1.5));
-        bench_row(metric, bench_fmt_time(ready), "virsh list --all (1 RPC/domain)", bench_fmt_time(vlist),
-                  bench_fmt_ratio(virsh_ratio), "-", "-");
+        /* On a node file both sides pay libvirtd's parse of it: there the
+         * rows are context. On a plain libvirtd virsh list --all is the
+         * peer with a target. */
+        snprintf(metric, sizeof metric, "scale, %zu VMs%s: start → READY", n,
+                 plain ? ", plain libvirtd" : ", node-file URI (parsed per connection)");
+        bench_row(metric, bench_fmt_time(ready), "virsh list --all (1 RPC/domain), median of rounds' ratios",
+                  bench_fmt_time(vlist), bench_fmt_ratio(virsh_ratio), plain ? "≤ 1.2×" : "-",
+                  plain ? bench_met(virsh_ratio <= 1.2) : "-");
+        bench_row(metric, bench_fmt_time(ready), "libvirt: open + list + the same reads (3 RPC/domain)",
+                  bench_fmt_time(peer), bench_fmt_ratio(ready_ratio), "-", "-");
         snprintf(metric, sizeof metric, "scale, %zu VMs: daemon memory, peak VmHWM", n);
         bench_row(metric, bench_fmt_bytes((double) hwm), "libvirtd VmRSS (context)",
                   bench_fmt_bytes((double) libvirtd_rss), bench_fmt_ratio((double) hwm / (double) libvirtd_rss),

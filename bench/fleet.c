@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,13 +105,17 @@ static int read_object(sd_bus_message *m, FleetCount *c) {
 }
 
 int fleet_read_guestinfod(sd_bus *bus, FleetCount *c) {
+        return fleet_read_objects_from(bus, BENCH_BUS_NAME, c);
+}
+
+int fleet_read_objects_from(sd_bus *bus, const char *dest, FleetCount *c) {
         sd_bus_message *reply = NULL;
         int r;
 
         memset(c, 0, sizeof *c);
         double t0 = bench_now();
-        r = bench_call(bus, BENCH_BUS_NAME, BENCH_MANAGER_PATH, "org.freedesktop.DBus.ObjectManager",
-                       "GetManagedObjects", 120, &reply, NULL);
+        r = bench_call(bus, dest, BENCH_MANAGER_PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", 120,
+                       &reply, NULL);
         c->call_s = bench_now() - t0;
         if (r >= 0)
                 r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
@@ -151,13 +156,16 @@ static int read_summary(sd_bus_message *m, FleetCount *c) {
 }
 
 int fleet_read_guestinfod_summaries(sd_bus *bus, FleetCount *c) {
+        return fleet_read_summaries_from(bus, BENCH_BUS_NAME, c);
+}
+
+int fleet_read_summaries_from(sd_bus *bus, const char *dest, FleetCount *c) {
         sd_bus_message *reply = NULL;
         int r;
 
         memset(c, 0, sizeof *c);
         double t0 = bench_now();
-        r = bench_call(bus, BENCH_BUS_NAME, BENCH_MANAGER_PATH, BENCH_MANAGER_IFACE, "ListSummaries", 120, &reply,
-                       NULL);
+        r = bench_call(bus, dest, BENCH_MANAGER_PATH, BENCH_MANAGER_IFACE, "ListSummaries", 120, &reply, NULL);
         c->call_s = bench_now() - t0;
         if (r >= 0)
                 r = sd_bus_message_enter_container(reply, 'a', "(osssbbssa(ssy)a{sv})");
@@ -377,6 +385,27 @@ int fleet_virsh_pair(const char *uri, const char *name, bool agent_source, doubl
         free(host);
         free(addrs);
         return r1 == 0 && r2 == 0 ? 0 : -EIO;
+}
+
+/* --- python3-libvirt --- */
+
+int fleet_read_python(const char *uri, bool agent_source, FleetCount *c, double *script_s) {
+        char *out = NULL;
+        char *argv[] = { "/usr/bin/python3", (char *) bench_source_path("bench/fleet-python.py"), (char *) uri,
+                         agent_source ? "agent" : NULL, NULL };
+
+        memset(c, 0, sizeof *c);
+        *script_s = NAN;
+        int r = bench_run(argv, 900, &out);
+        if (r != 0 || !out ||
+            sscanf(out, "vms %zu hostname %zu ip %zu ips %zu errors %zu seconds %lf", &c->vms, &c->with_hostname,
+                   &c->with_ip, &c->ips, &c->errors, script_s) != 6) {
+                c->errors++;
+                free(out);
+                return r < 0 ? r : -EIO;
+        }
+        free(out);
+        return 0;
 }
 
 /* --- guestinfoctl --- */

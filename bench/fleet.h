@@ -29,6 +29,11 @@ int fleet_read_guestinfod(sd_bus *bus, FleetCount *c);
  * of the reply. */
 int fleet_read_guestinfod_summaries(sd_bus *bus, FleetCount *c);
 
+/* The same two reads from another peer on the bus (dest), e.g. bench-floor,
+ * which answers with guestinfod's own reply bytes. */
+int fleet_read_objects_from(sd_bus *bus, const char *dest, FleetCount *c);
+int fleet_read_summaries_from(sd_bus *bus, const char *dest, FleetCount *c);
+
 /* libvirt-dbus: ListDomains on root (e.g. /org/libvirt/Test), then
  * GetHostname(0) and InterfaceAddresses(source, 0) for every domain, up to
  * window calls in flight (its worker pool has 4 threads: it gets to use
@@ -42,6 +47,13 @@ int fleet_read_libvirt_dbus(sd_bus *bus, const char *root, unsigned source, size
  * so callers can pick the sample; pass NULL to time the list only. */
 int fleet_virsh_list(const char *uri, double *list_s, char ***names, size_t *n_names);
 int fleet_virsh_pair(const char *uri, const char *name, bool agent_source, double *pair_s, FleetCount *c);
+
+/* The python3-libvirt script (bench/fleet-python.py): listAllDomains, then
+ * hostname() and interfaceAddresses() per domain, one call at a time, run
+ * as a process as a user runs it, with Debian's /usr/bin/python3 (where
+ * python3-libvirt is). *script_s: its own time from the open to
+ * the end (the interpreter's start left out). */
+int fleet_read_python(const char *uri, bool agent_source, FleetCount *c, double *script_s);
 
 /* guestinfoctl --user list, if build/cli/guestinfoctl exists: its lines
  * counted into c. Returns -ENOENT if it does not exist. */

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include <libvirt/libvirt.h>
+#include <libxml/parser.h>
 
 #include "alloc-failure.h"
 #include "domain-devices.h"
@@ -30,6 +31,7 @@ typedef struct Job {
         QueueItem item;
         JobType type;
         virConnectPtr conn; /* CONNECTION_LOST: a reference to the connection that closed */
+        virDomainPtr dom;   /* REFRESH_DOMAIN: a reference to the event's handle */
         char uuid[UUID_STRING_MAX];
         char *reason;
         AgentState agent;    /* AGENT_EVENT */
@@ -124,6 +126,8 @@ static void job_free_item(QueueItem *item) {
                 return; /* part of the session */
         if (j->conn)
                 virConnectClose(j->conn);
+        if (j->dom)
+                virDomainFree(j->dom);
         free(j->reason);
         free(j);
 }
@@ -296,6 +300,49 @@ static int list_persistent(virConnectPtr conn, ListKind kind, unsigned char (**r
         return 0;
 }
 
+/* The XMLs of a list are read by this many threads at once, on the one
+ * connection: libvirtd serves a client's calls with several workers, and
+ * each reply is parsed here while libvirtd formats the next ones. Serial,
+ * the start waited for the sum of both (bench-scale --plain). Within
+ * libvirtd's default max_client_requests (5). */
+#define LIST_READERS 4
+
+typedef struct ListRead {
+        VirtSession *s;
+        virDomainStatsRecordPtr *records;
+        unsigned char (*persistent)[VIR_UUID_BUFLEN];
+        size_t n_persistent;
+        DomainInfo *infos; /* one per record */
+        int *results;      /* one per record: 1 until read */
+        atomic_int next;
+        int n;
+} ListRead;
+
+static int read_listed(ListRead *lr, int i) {
+        virDomainPtr dom = lr->records[i]->dom;
+        unsigned char uuid[VIR_UUID_BUFLEN];
+        int state;
+
+        if (virDomainGetUUID(dom, uuid) < 0)
+                return -EIO;
+        /* A domain defined after the second list, or made transient since
+         * the first, is put right by its own event. */
+        bool is_persistent = bsearch(uuid, lr->persistent, lr->n_persistent, sizeof *lr->persistent, uuid_compare);
+        if (virTypedParamsGetInt(lr->records[i]->params, lr->records[i]->nparams, "state.state", &state) == 1)
+                return fill_domain_info(dom, state, is_persistent, &lr->infos[i]);
+        return read_domain_info(dom, &lr->infos[i]);
+}
+
+static void *list_reader(void *userdata) {
+        ListRead *lr = userdata;
+        for (int i; !stopping(lr->s) && (i = atomic_fetch_add(&lr->next, 1)) < lr->n;) {
+                lr->results[i] = read_listed(lr, i);
+                if (lr->results[i] < 0 && lr->results[i] != -ENOENT)
+                        break; /* the list fails: the others stop at their next */
+        }
+        return NULL;
+}
+
 /* Every domain of a kind with its state and persistence in two calls, then
  * one XML each: three round trips per domain would make start-up wait on
  * libvirtd. Returns -EOPNOTSUPP if the driver has no bulk stats. */
@@ -311,23 +358,51 @@ static int list_domains_bulk(VirtSession *s, ListKind kind, DomainList *l) {
         int r = list_persistent(conn, kind, &persistent, &n_persistent);
         if (r >= 0)
                 r = domain_list_reserve(l, (size_t) n);
-        for (int i = 0; r >= 0 && i < n && !stopping(s); i++) {
-                virDomainPtr dom = records[i]->dom;
-                unsigned char uuid[VIR_UUID_BUFLEN];
-                int state;
+        int *results = r >= 0 ? malloc((n > 0 ? n : 1) * sizeof *results) : NULL;
+        if (r >= 0 && !results)
+                r = -ENOMEM;
+        if (r >= 0) {
+                /* Read into the slots after the list's end, then kept in
+                 * order: the vanished ones dropped. */
+                ListRead lr = { .s = s,
+                                .records = records,
+                                .persistent = persistent,
+                                .n_persistent = n_persistent,
+                                .infos = l->infos + l->k,
+                                .results = results,
+                                .n = n };
+                pthread_t readers[LIST_READERS - 1];
+                size_t n_readers = 0;
 
-                if (virDomainGetUUID(dom, uuid) < 0) {
-                        r = -EIO;
-                        break;
+                for (int i = 0; i < n; i++)
+                        results[i] = 1;
+                atomic_init(&lr.next, 0);
+                xmlInitParser(); /* once, before threads parse (idempotent) */
+                /* Fewer helpers if threads cannot be had: the worker reads too. */
+                while (n_readers < (size_t) (LIST_READERS - 1) && n > 64 &&
+                       pthread_create(&readers[n_readers], NULL, list_reader, &lr) == 0)
+                        n_readers++;
+                list_reader(&lr);
+                for (size_t i = 0; i < n_readers; i++)
+                        pthread_join(readers[i], NULL);
+
+                size_t first = l->k;
+                for (int i = 0; i < n; i++) {
+                        DomainInfo *info = &l->infos[first + (size_t) i];
+                        if (results[i] == 0) {
+                                if (&l->infos[l->k] != info) {
+                                        l->infos[l->k] = *info;
+                                        memset(info, 0, sizeof *info);
+                                }
+                                l->k++;
+                                continue;
+                        }
+                        domain_info_done(info);
+                        if (results[i] != -ENOENT && results[i] != 1 && r >= 0)
+                                r = results[i];
                 }
-                /* A domain defined after the second list, or made transient
-                 * since the first, is put right by its own event. */
-                bool is_persistent = bsearch(uuid, persistent, n_persistent, sizeof *persistent, uuid_compare);
-                if (virTypedParamsGetInt(records[i]->params, records[i]->nparams, "state.state", &state) == 1)
-                        r = domain_list_add(l, fill_domain_info(dom, state, is_persistent, &l->infos[l->k]));
-                else
-                        r = domain_list_add(l, read_domain_info(dom, &l->infos[l->k]));
         }
+        free(results);
         free(persistent);
         virDomainStatsRecordListFree(records);
         return r < 0 ? r : n;
@@ -485,6 +560,9 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
                 free(j);
                 return 0;
         }
+        /* Kept to name the domain in a bulk read (refresh_batch). */
+        if (virDomainRef(dom) == 0)
+                j->dom = dom;
         queue_push(s->jobs, &j->item);
         return 0;
 }
@@ -699,49 +777,193 @@ static void do_agent_event(VirtSession *s, Job *j) {
         queue_push(s->results, &m->item);
 }
 
+/* A burst of lifecycle events (a define and a start are two) comes far
+ * faster than domains can be re-read one by one, three or four round trips
+ * each to a libvirtd busy with the burst itself. The refreshes queued
+ * together are read together: each domain once, whatever number of events
+ * named it, its state and persistence for all of them in two calls, then
+ * one XML each. */
+#define REFRESH_BATCH_MAX 256
+
+/* The persistent ones among doms, their raw UUIDs sorted. */
+static int list_persistent_of(virDomainPtr *doms, unsigned char (**ret)[VIR_UUID_BUFLEN], size_t *ret_n) {
+        virDomainStatsRecordPtr *records = NULL;
+        int n = virDomainListGetStats(doms, VIR_DOMAIN_STATS_STATE, &records,
+                                      VIR_CONNECT_GET_ALL_DOMAINS_STATS_PERSISTENT);
+        if (n < 0)
+                return -EIO;
+        unsigned char(*uuids)[VIR_UUID_BUFLEN] = calloc(n > 0 ? n : 1, sizeof *uuids);
+        int r = uuids ? 0 : -ENOMEM;
+        for (int i = 0; r >= 0 && i < n; i++)
+                if (virDomainGetUUID(records[i]->dom, uuids[i]) < 0)
+                        r = -EIO;
+        virDomainStatsRecordListFree(records);
+        if (r < 0) {
+                free(uuids);
+                return r;
+        }
+        qsort(uuids, n, sizeof *uuids, uuid_compare);
+        *ret = uuids;
+        *ret_n = n;
+        return 0;
+}
+
+/* Pushes what reading one listed domain gave, as do_refresh_domain does. */
+static void push_refresh(VirtSession *s, virDomainPtr dom, int state, bool persistent, const char *uuid) {
+        VirtMsg *m = msg_new(s, VIRT_MSG_DOMAIN_UPDATED);
+        if (!m)
+                return;
+        int r = fill_domain_info(dom, state, persistent, &m->domain);
+        if (r == -ENOMEM) {
+                virt_msg_free(m);
+                queue_resync(s);
+                return;
+        }
+        if (r == -ENOENT) {
+                domain_info_done(&m->domain);
+                m->type = VIRT_MSG_DOMAIN_GONE;
+                snprintf(m->domain.uuid, sizeof m->domain.uuid, "%s", uuid);
+        } else if (r < 0) {
+                virt_msg_free(m);
+                return;
+        }
+        queue_push(s->results, &m->item);
+}
+
+/* jobs[0..n): distinct domains. Those the bulk read listed are answered
+ * and their job set to NULL; the caller reads the others one by one (a
+ * domain gone meanwhile is not listed). Fails if the driver has no bulk
+ * read or a handle is of an older connection. */
+static int refresh_bulk(VirtSession *s, Job **jobs, size_t n) {
+        virDomainPtr doms[REFRESH_BATCH_MAX + 1];
+        virDomainStatsRecordPtr *records = NULL;
+        unsigned char(*persistent)[VIR_UUID_BUFLEN] = NULL;
+        size_t n_persistent = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                if (!jobs[i]->dom || virDomainGetConnect(jobs[i]->dom) != s->conn)
+                        return -EINVAL;
+                doms[i] = jobs[i]->dom;
+        }
+        doms[n] = NULL;
+        int n_records = virDomainListGetStats(doms, VIR_DOMAIN_STATS_STATE, &records, 0);
+        if (n_records < 0)
+                return -EIO;
+        int r = list_persistent_of(doms, &persistent, &n_persistent);
+        for (int i = 0; r >= 0 && i < n_records && !stopping(s); i++) {
+                virDomainPtr dom = records[i]->dom;
+                unsigned char uuid[VIR_UUID_BUFLEN];
+                char uuid_string[UUID_STRING_MAX];
+                int state;
+
+                if (virDomainGetUUID(dom, uuid) < 0 || virDomainGetUUIDString(dom, uuid_string) < 0)
+                        continue;
+                size_t k = 0;
+                while (k < n && (!jobs[k] || strcmp(jobs[k]->uuid, uuid_string) != 0))
+                        k++;
+                if (k == n)
+                        continue; /* not asked for: never, but the others stay right */
+                /* The record's handle, not the event's: its id is of now. */
+                bool is_persistent = bsearch(uuid, persistent, n_persistent, sizeof *persistent, uuid_compare);
+                if (virTypedParamsGetInt(records[i]->params, records[i]->nparams, "state.state", &state) != 1)
+                        continue; /* read one by one */
+                push_refresh(s, dom, state, is_persistent, uuid_string);
+                job_free_item(&jobs[k]->item);
+                jobs[k] = NULL;
+        }
+        free(persistent);
+        virDomainStatsRecordListFree(records);
+        return r;
+}
+
+/* jobs[0..n): refreshes queued together; frees them. */
+static void refresh_batch(VirtSession *s, Job **jobs, size_t n) {
+        size_t k = 0;
+
+        /* One read per domain, after its last event: the others say no more. */
+        for (size_t i = 0; i < n; i++) {
+                bool later = false;
+                for (size_t m = i + 1; m < n && !later; m++)
+                        later = strcmp(jobs[i]->uuid, jobs[m]->uuid) == 0;
+                if (later)
+                        job_free_item(&jobs[i]->item);
+                else
+                        jobs[k++] = jobs[i];
+        }
+        if (k > 1 && s->conn && !stopping(s))
+                (void) refresh_bulk(s, jobs, k);
+        for (size_t i = 0; i < k; i++) {
+                if (!jobs[i])
+                        continue;
+                if (s->conn && !stopping(s))
+                        do_refresh_domain(s, jobs[i], VIRT_MSG_DOMAIN_UPDATED);
+                job_free_item(&jobs[i]->item);
+        }
+}
+
+/* Runs one job and frees it; true if it was the stop. */
+static bool run_job(VirtSession *s, Job *j) {
+        bool stop = j->type == JOB_STOP;
+
+        /* From now on a lost event queues it again: it is read after. */
+        if (j->type == JOB_RESYNC)
+                atomic_store(&s->resync_queued, false);
+
+        /* Nobody waits for the answers any more. */
+        if (stopping(s) && !stop) {
+                job_free_item(&j->item);
+                return false;
+        }
+
+        switch (j->type) {
+        case JOB_RESYNC:
+                do_connect(s);
+                break;
+        case JOB_CONNECTION_LOST:
+                do_connection_lost(s, j);
+                break;
+        case JOB_REFRESH_DOMAIN:
+                do_refresh_domain(s, j, VIRT_MSG_DOMAIN_UPDATED);
+                break;
+        case JOB_DEVICE_EVENT:
+                do_refresh_domain(s, j, VIRT_MSG_DEVICE_EVENT);
+                break;
+        case JOB_REBOOT:
+                do_refresh_domain(s, j, VIRT_MSG_REBOOTED);
+                break;
+        case JOB_AGENT_EVENT:
+                do_agent_event(s, j);
+                break;
+        case JOB_STOP:
+                disconnect(s);
+                break;
+        }
+        job_free_item(&j->item);
+        return stop;
+}
+
+static Job *pop_job(Queue *q, bool wait) {
+        QueueItem *item = wait ? queue_pop_wait(q) : queue_pop(q);
+        return item ? QUEUE_CONTAINER(item, Job, item) : NULL;
+}
+
 static void *worker_main(void *userdata) {
         VirtSession *s = userdata;
+        Job *batch[REFRESH_BATCH_MAX];
 
         for (;;) {
-                QueueItem *item = queue_pop_wait(s->jobs);
-                Job *j = QUEUE_CONTAINER(item, Job, item);
-                bool stop = j->type == JOB_STOP;
+                Job *j = pop_job(s->jobs, true);
+                size_t n = 0;
 
-                /* From now on a lost event queues it again: it is read after. */
-                if (j->type == JOB_RESYNC)
-                        atomic_store(&s->resync_queued, false);
-
-                /* Nobody waits for the answers any more. */
-                if (stopping(s) && !stop) {
-                        job_free_item(item);
-                        continue;
+                /* The refreshes queued now, up to the first other job,
+                 * which runs after them: the order of the queue holds. */
+                while (j && j->type == JOB_REFRESH_DOMAIN && n < REFRESH_BATCH_MAX) {
+                        batch[n++] = j;
+                        j = pop_job(s->jobs, false);
                 }
-
-                switch (j->type) {
-                case JOB_RESYNC:
-                        do_connect(s);
-                        break;
-                case JOB_CONNECTION_LOST:
-                        do_connection_lost(s, j);
-                        break;
-                case JOB_REFRESH_DOMAIN:
-                        do_refresh_domain(s, j, VIRT_MSG_DOMAIN_UPDATED);
-                        break;
-                case JOB_DEVICE_EVENT:
-                        do_refresh_domain(s, j, VIRT_MSG_DEVICE_EVENT);
-                        break;
-                case JOB_REBOOT:
-                        do_refresh_domain(s, j, VIRT_MSG_REBOOTED);
-                        break;
-                case JOB_AGENT_EVENT:
-                        do_agent_event(s, j);
-                        break;
-                case JOB_STOP:
-                        disconnect(s);
-                        break;
-                }
-                job_free_item(item);
-                if (stop) {
+                if (n > 0)
+                        refresh_batch(s, batch, n);
+                if (j && run_job(s, j)) {
                         session_unref(s);
                         return NULL;
                 }
