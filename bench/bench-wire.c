@@ -14,12 +14,19 @@
  *     command names exactly at theirs (a longer one is dropped); one NIC
  *     whose MAC the guest's first interface has, so that its addresses
  *     merge in.
+ * Both also carry the later kinds: disks (typed parameters: 2 ordinary, or
+ * 1000 far past their caps with 20 dependencies each), the clock, vCPUs,
+ * and the counters (the agent's replies: 2 NICs, 2 CPUs and 2 disks, or
+ * 1000 NICs and disks with names past their caps and 4096 CPUs).
  * Reported per VM: the bodies of Properties.GetAll for each of its
  * interfaces (what GetManagedObjects and InterfacesAdded carry of it),
  * summed; Get(AgentSupportedCommands); ListUsers() and ListFilesystems();
- * and the body of GetManagedObjects for both. Sizes are the dbus-1 wire
- * format's (service/bus/bus-wire.c), headers not counted. */
+ * Get(Disks) against the disks' share of the budget and GetCounters();
+ * the heap the later kinds take; and the body of GetManagedObjects for
+ * both. Sizes are the dbus-1 wire format's (service/bus/bus-wire.c),
+ * headers not counted. */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +40,8 @@
 #include "bus-paths.h"
 #include "domain-devices.h"
 #include "guest-builder.h"
+#include "guest-counters.h"
+#include "guest-disks.h"
 #include "guest-info.h"
 #include "log.h"
 #include "manager.h"
@@ -201,6 +210,110 @@ static int add_params_maxed(virTypedParameterPtr *params, int *n, int *max) {
         return r < 0 ? -ENOMEM : 0;
 }
 
+/* guest-get-disks as libvirt's typed parameters. */
+static int add_params_disks(virTypedParameterPtr *params, int *n, int *max, bool maxed) {
+        char key[80], val[64];
+        char *s = long_string('d');
+        int r = 0;
+#define S(k, v) r |= virTypedParamsAddString(params, n, max, (k), (v))
+        if (!s)
+                return -ENOMEM;
+        r |= virTypedParamsAddUInt(params, n, max, "disk.count", maxed ? 100000 : 2);
+        for (int i = 0; i < (maxed ? MAXED_COUNT : 2); i++) {
+                snprintf(key, sizeof key, "disk.%d.name", i);
+                snprintf(val, sizeof val, i ? "/dev/vda1" : "/dev/vda");
+                S(key, maxed ? s : val);
+                snprintf(key, sizeof key, "disk.%d.partition", i);
+                r |= virTypedParamsAddBoolean(params, n, max, key, i > 0);
+                snprintf(key, sizeof key, "disk.%d.serial", i);
+                S(key, maxed ? s : "SER-00001");
+                snprintf(key, sizeof key, "disk.%d.alias", i);
+                S(key, maxed ? s : "vda");
+                for (int k = 0; k < (maxed ? MAXED_DISKS : i); k++) {
+                        snprintf(key, sizeof key, "disk.%d.dependency.%d.name", i, k);
+                        S(key, maxed ? s : "/dev/vda");
+                }
+        }
+#undef S
+        free(s);
+        return r < 0 ? -ENOMEM : 0;
+}
+
+/* One counter kind's agent reply: n entries (CPUs, NICs, disks), each
+ * name past its cap when maxed. */
+static char *counters_json(unsigned kind, int n, bool maxed) {
+        char *json = NULL, *name = maxed ? long_string('n') : NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&json, &len);
+        if (!f) {
+                free(name);
+                return NULL;
+        }
+        fputs("{\"return\":[", f);
+        for (int i = 0; i < n; i++) {
+                const char *sep = i ? "," : "";
+                if (kind == GUEST_KIND_CPU_COUNTERS)
+                        fprintf(f,
+                                "%s{\"type\":\"linux\",\"cpu\":%d,\"user\":123456,\"nice\":1,\"system\":"
+                                "23456,\"idle\":9876543,\"iowait\":12,\"irq\":3,\"softirq\":4,\"steal\":5,"
+                                "\"guest\":0,\"guestnice\":0}",
+                                sep, i);
+                else if (kind == GUEST_KIND_NIC_COUNTERS)
+                        fprintf(f,
+                                "%s{\"name\":\"%s%d\",\"statistics\":{\"rx-bytes\":1234567890,\"rx-packets\":"
+                                "123456,\"rx-errs\":0,\"rx-dropped\":0,\"tx-bytes\":987654321,\"tx-packets\":"
+                                "65432,\"tx-errs\":0,\"tx-dropped\":0}}",
+                                sep, maxed ? name : "eth", i);
+                else
+                        fprintf(f,
+                                "%s{\"name\":\"%s%d\",\"major\":253,\"minor\":%d,\"stats\":{\"read-ios\":1,"
+                                "\"read-merges\":2,\"read-sectors\":3,\"read-ticks\":4,\"write-ios\":5,"
+                                "\"write-merges\":6,\"write-sectors\":7,\"write-ticks\":8,\"ios-pgr\":9,"
+                                "\"total-ticks\":10,\"weight-ticks\":11,\"discard-ios\":12,\"discard-merges\":13,"
+                                "\"discard-sectors\":14,\"discard-ticks\":15,\"flush-ios\":16,\"flush-ticks\":17}}",
+                                sep, maxed ? name : "vd", i, i);
+        }
+        fputs("]}", f);
+        fclose(f);
+        free(name);
+        return json;
+}
+
+/* The later kinds into g: disks, clock, vCPUs, counters. */
+static int add_later_kinds(GuestInfo *g, bool maxed) {
+        static const unsigned counter_kinds[] = { GUEST_KIND_NIC_COUNTERS, GUEST_KIND_CPU_COUNTERS,
+                                                  GUEST_KIND_DISK_COUNTERS };
+        virTypedParameterPtr params = NULL;
+        int n = 0, max = 0;
+        GuestInfo *part = NULL;
+        int r = add_params_disks(&params, &n, &max, maxed);
+        if (r >= 0)
+                r = guest_info_from_typed_params(params, n, GUEST_KIND_DISKS, &part);
+        virTypedParamsFree(params, n);
+        if (r < 0)
+                return r;
+        guest_info_take_kinds(g, part);
+        guest_info_free(part);
+        for (size_t i = 0; i < sizeof counter_kinds / sizeof *counter_kinds; i++) {
+                int entries =
+                        counter_kinds[i] == GUEST_KIND_CPU_COUNTERS ? (maxed ? 4096 : 2) : (maxed ? MAXED_COUNT : 2);
+                char *json = counters_json(counter_kinds[i], entries, maxed);
+                r = json ? guest_counters_info_from_agent_json(counter_kinds[i], json, strlen(json), &part) : -ENOMEM;
+                free(json);
+                if (r < 0)
+                        return r;
+                guest_info_take_kinds(g, part);
+                guest_info_free(part);
+        }
+        g->kinds |= GUEST_KIND_CLOCK | GUEST_KIND_VCPUS;
+        g->clock_offset_usec = maxed ? INT64_MIN : -1234567;
+        g->vcpus_configured = g->vcpus_online = maxed ? 4096 : 2;
+        return 0;
+}
+
+/* Heap the later kinds of each VM took (mallinfo2 around add_later_kinds). */
+static size_t later_kinds_heap[2];
+
 static char *guest_info_json(bool maxed) {
         char *json = NULL, *name = string_of('c', AGENT_COMMAND_NAME_MAX), *version = long_string('v');
         size_t len = 0;
@@ -266,10 +379,17 @@ static int add_vm(Manager *m, const char *uuid, const char *name, bool maxed) {
         if (r >= 0)
                 r = guest_info_from_typed_params(params, n, GUEST_KIND_ALL & ~(unsigned) GUEST_KIND_AGENT, &data.guest);
         virTypedParamsFree(params, n);
+        if (r >= 0) {
+                struct mallinfo2 before = mallinfo2();
+                r = add_later_kinds(data.guest, maxed);
+                later_kinds_heap[maxed] = mallinfo2().uordblks - before.uordblks;
+        }
         if (r >= 0)
                 r = domain_devices_parse_xml(xml, strlen(xml), &data.devices);
         if (r >= 0) {
                 guest_info_fill_bus_types(data.guest, data.devices);
+                if (data.guest->disks)
+                        (void) guest_disks_link_domain(data.guest->disks, data.devices);
                 (void) domain_take_guest_data(d, &data);
                 d->guest_exported = true;
         }
@@ -353,7 +473,7 @@ static size_t reply_size(sd_bus *c, const char *path, const char *iface, const c
 }
 
 typedef struct Sizes {
-        size_t get_all[5], object, commands, list_users, list_filesystems;
+        size_t get_all[5], object, commands, list_users, list_filesystems, disks, counters;
 } Sizes;
 
 static const char *const interfaces[] = {
@@ -375,6 +495,8 @@ static void measure(sd_bus *c, const char *uuid, Sizes *s) {
                                  "AgentSupportedCommands");
         s->list_users = reply_size(c, path, interfaces[2], "ListUsers", "", NULL, NULL);
         s->list_filesystems = reply_size(c, path, interfaces[3], "ListFilesystems", "", NULL, NULL);
+        s->disks = reply_size(c, path, "org.freedesktop.DBus.Properties", "Get", "ss", interfaces[3], "Disks");
+        s->counters = reply_size(c, path, interfaces[0], "GetCounters", "", NULL, NULL);
         free(path);
 }
 
@@ -414,14 +536,32 @@ int main(void) {
         printf("#   Get(AgentSupportedCommands): %zu / %zu\n", ord.commands, big.commands);
         printf("#   ListUsers(): %zu / %zu\n", ord.list_users, big.list_users);
         printf("#   ListFilesystems(): %zu / %zu\n", ord.list_filesystems, big.list_filesystems);
+        printf("#   Get(Disks): %zu / %zu (the disks' share of the budget: %u)\n", ord.disks, big.disks,
+               GUEST_DISKS_BUDGET);
+        printf("#   GetCounters(): %zu / %zu (no property: asked for, never signalled)\n", ord.counters, big.counters);
+        printf("#   heap of the disks, clock, vCPUs and counters: %zu / %zu\n", later_kinds_heap[0],
+               later_kinds_heap[1]);
         printf("#   GetManagedObjects with both: %zu\n", gmo);
         printf("#   with the bus's 32 MiB message limit, maxed-out VMs per GetManagedObjects: %zu\n",
                big.object ? (size_t) (32u << 20) / big.object : 0);
 
         bench_row("largest VM on the wire: object of a maxed-out guest (GetAll bodies)",
                   bench_fmt_bytes((double) big.object), "ordinary guest's object", bench_fmt_bytes((double) ord.object),
-                  bench_fmt_ratio((double) big.object / (double) ord.object), "≤ 64 KiB",
-                  bench_met(big.object <= 65536));
+                  bench_fmt_ratio((double) big.object / (double) ord.object), "≤ the VM's budget (88 KiB)",
+                  bench_met(big.object <= GUEST_DATA_BUDGET));
+        bench_row("disks of a maxed-out guest: Get(Disks)", bench_fmt_bytes((double) big.disks),
+                  "ordinary guest's disks", bench_fmt_bytes((double) ord.disks),
+                  bench_fmt_ratio((double) big.disks / (double) (ord.disks ? ord.disks : 1)),
+                  "≤ the disks' share (8 KiB)", bench_met(big.disks <= GUEST_DISKS_BUDGET));
+        bench_row("counters of a maxed-out guest: GetCounters()", bench_fmt_bytes((double) big.counters),
+                  "ordinary guest's counters", bench_fmt_bytes((double) ord.counters),
+                  bench_fmt_ratio((double) big.counters / (double) (ord.counters ? ord.counters : 1)), "-", "-");
+        bench_row("heap of the later kinds (disks, clock, vCPUs, counters), maxed-out guest",
+                  bench_fmt_bytes((double) later_kinds_heap[1]), "ordinary guest's",
+                  bench_fmt_bytes((double) later_kinds_heap[0]),
+                  bench_fmt_ratio((double) later_kinds_heap[1] /
+                                  (double) (later_kinds_heap[0] ? later_kinds_heap[0] : 1)),
+                  "-", "-");
         bus_domain_free(s.domains);
         sd_bus_flush_close_unref(s.bus);
         manager_free(m);

@@ -42,12 +42,23 @@ static void read_counters(json_t *o, const char *const *names, size_t n, uint64_
         }
 }
 
+/* What an entry costs as GetCounters carries it, (sa{st}), rounded up:
+ * the struct's padding, its name, the array's length and padding, and
+ * per counter an entry's padding, its key and its value. */
+static size_t entry_cost(const GuestCounterEntry *e, const char *const *names, size_t n_names) {
+        size_t cost = 4 + ((4 + strlen(e->name) + 1 + 3) & ~(size_t) 3) + 8;
+        for (size_t i = 0; i < n_names; i++)
+                if (e->has & (UINT32_C(1) << i))
+                        cost += 4 + ((4 + strlen(names[i]) + 1 + 3) & ~(size_t) 3) + 8;
+        return cost;
+}
+
 static int read_list(const char *json, size_t len, size_t element_max, const char *stats_member,
                      const char *const *names, size_t n_names, size_t name_max, GuestCounterList *ret) {
         JsonKeep keep = json_keep(GUEST_COUNTERS_MAX, element_max);
         GuestCounterList l = { 0 };
         json_t *array = NULL;
-        size_t count = 0;
+        size_t count = 0, spent = 0;
         int r = json_load_return_array(json, len, &keep, &array, &count);
 
         *ret = l;
@@ -67,12 +78,28 @@ static int read_list(const char *json, size_t len, size_t element_max, const cha
                         break;
                 }
                 read_counters(json_object_get(o, stats_member), names, n_names, e->v, &e->has);
+                /* the list's share of the budget spent: this one and the rest are dropped */
+                spent += entry_cost(e, names, n_names);
+                if (spent > GUEST_COUNTERS_BUDGET) {
+                        free(e->name);
+                        *e = (GuestCounterEntry){ 0 };
+                        break;
+                }
                 l.n_items++;
         }
         json_decref(array);
         if (r < 0) {
                 guest_counter_list_done(&l);
                 return r;
+        }
+        /* room for every entry was taken; the budget may have kept fewer */
+        if (l.n_items < m) {
+                GuestCounterEntry *fit = l.n_items ? realloc(l.items, l.n_items * sizeof *l.items) : NULL;
+                if (fit || l.n_items == 0) {
+                        if (l.n_items == 0)
+                                free(l.items);
+                        l.items = fit;
+                }
         }
         *ret = l;
         return 0;
