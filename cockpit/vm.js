@@ -143,8 +143,8 @@ export class VmView {
                 : missing(_("Nobody is logged in.")))
             : missing(reason)));
 
-        /* The guest's disks, by device ("/dev/vda") and by name ("vda"), for
-         * the filesystems' links to them. */
+        /* The guest's disks, their rows by device ("/dev/vda") for the
+         * filesystems' links to them. */
         const disks = k.Filesystems && kindCollected(d, "disks") && Array.isArray(k.Filesystems.Disks) ? k.Filesystems.Disks : null;
         const diskRows = new Map();
         const disksTable = disks && disks.length ? this.disksTable(disks, diskRows) : null;
