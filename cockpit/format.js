@@ -62,3 +62,41 @@ export function freeze(f) {
     const words = { frozen: _("frozen"), thawed: _("thawed") };
     return Object.prototype.hasOwnProperty.call(words, f) ? words[f] : String(f);
 }
+
+/* A span of whole seconds: "42 s", "3 min 20 s", "1 h 0 min", "2 d 3 h". */
+export function duration(s) {
+    if (s < 60)
+        return cockpit.format(_("$0 s"), s);
+    if (s < 3600)
+        return cockpit.format(_("$0 min $1 s"), Math.floor(s / 60), s % 60);
+    if (s < 86400)
+        return cockpit.format(_("$0 h $1 min"), Math.floor(s / 3600), Math.floor(s % 3600 / 60));
+    return cockpit.format(_("$0 d $1 h"), Math.floor(s / 86400), Math.floor(s % 86400 / 3600));
+}
+
+/* OS.ClockOffset, the guest's clock less the host's in µs, in words. */
+export function clockOffset(usec) {
+    const n = Number(usec);
+    if (!Number.isFinite(n))
+        return _("unknown");
+    if (Math.abs(n) < 1000000)
+        return _("within a second of the host");
+    const text = duration(Math.round(Math.abs(n) / 1000000));
+    return cockpit.format(n > 0 ? _("$0 ahead of the host") : _("$0 behind the host"), text);
+}
+
+/* OS.LoadAverage (1, 5, 15 minutes). */
+export function load(l) {
+    if (!Array.isArray(l) || l.length < 3 || !l.slice(0, 3).every(x => Number.isFinite(Number(x))))
+        return _("unknown");
+    return l.slice(0, 3).map(x => Number(x).toFixed(2)).join(" / ");
+}
+
+/* A string from an a{sv} as cockpit gives it ({t, v} per entry); "" if
+ * absent or not a string. */
+export function extraString(more, key) {
+    const v = more && Object.prototype.hasOwnProperty.call(more, key) ? more[key] : null;
+    if (v && typeof v === "object" && v.t === "s")
+        return String(v.v);
+    return typeof v === "string" ? v : "";
+}

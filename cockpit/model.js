@@ -134,6 +134,19 @@ export function guestDataStatus(d) {
             .map(s => ({ kind: String(s[0]), state: String(s[1]), collected: Number(s[2]) || 0, message: String(s[3]), more: s[4] || {} }));
 }
 
+/* Whether a kind's value was collected (GuestDataStatus: fresh, or kept
+ * from an earlier collection); a kind "not-asked" or "unsupported" has
+ * only the daemon's zeros. False without GuestDataStatus. */
+export function kindCollected(d, kind) {
+    const s = kindStatus(d, kind);
+    return !!s && (s.state === "fresh" || s.collected > 0);
+}
+
+/* A kind's GuestDataStatus entry, or null. */
+export function kindStatus(d, kind) {
+    return (guestDataStatus(d) || []).find(s => s.kind === kind) || null;
+}
+
 export function guestDataReason(d) {
     return d && typeof d.GuestDataReason === "string" && d.GuestDataReason ? d.GuestDataReason : null;
 }

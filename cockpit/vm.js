@@ -2,7 +2,7 @@
  * change (one VM is small; the list is the part that must be cheap). */
 import { el, replace, setText } from "./dom.js";
 import * as fmt from "./format.js";
-import { KINDS, freshness, guestDataReason, guestDataStatus, missingReason } from "./model.js";
+import { KINDS, freshness, guestDataReason, guestDataStatus, kindCollected, kindStatus, missingReason } from "./model.js";
 
 const _ = cockpit.gettext;
 
@@ -43,6 +43,7 @@ export class VmView {
         this.commands = null;
         this.commandsFor = null;
         this.commandsOpen = false;
+        this.diskShown = null; /* the Disks row a filesystem's disk was followed to */
         this.status = el("div", { id: "gi-refresh-status", "aria-live": "polite" });
         this.refreshButton = el("button", { class: "pf-c-button pf-m-secondary", id: "gi-refresh", type: "button", onclick: () => this.refresh() },
                                 _("Refresh"));
@@ -125,6 +126,12 @@ export class VmView {
                 [_("Machine"), os.Machine],
                 [_("Hostname"), os.Hostname, "gi-hostname"],
                 [_("Time zone"), os.TimezoneName ? os.TimezoneName + " (UTC" + (os.TimezoneOffset >= 0 ? "+" : "") + (os.TimezoneOffset / 3600) + ")" : ""],
+                /* only what the agent said: a kind not asked or unsupported has the daemon's zeros */
+                [_("vCPUs"), kindCollected(d, "vcpus") && Array.isArray(os.Vcpus)
+                    ? cockpit.format(_("$0 of $1 online"), Number(os.Vcpus[1]), Number(os.Vcpus[0]))
+                    : undefined, "gi-vcpus"],
+                [_("Load (1, 5, 15 min)"), kindCollected(d, "load") ? fmt.load(os.LoadAverage) : undefined, "gi-load"],
+                [_("Clock"), kindCollected(d, "clock") ? fmt.clockOffset(os.ClockOffset) : undefined, "gi-clock"],
             ])
             : missing(reason)));
 
@@ -136,14 +143,30 @@ export class VmView {
                 : missing(_("Nobody is logged in.")))
             : missing(reason)));
 
+        /* The guest's disks, their rows by device ("/dev/vda") for the
+         * filesystems' links to them. */
+        const disks = k.Filesystems && kindCollected(d, "disks") && Array.isArray(k.Filesystems.Disks) ? k.Filesystems.Disks : null;
+        const diskRows = new Map();
+        const disksTable = disks && disks.length ? this.disksTable(disks, diskRows) : null;
+
         cards.push(card(_("Filesystems"), "gi-filesystems", k.Filesystems
             ? (k.Filesystems.Filesystems.length
                 ? [table("gi-fs-table", [_("Mount point"), _("Device"), _("Type"), _("Usage"), _("Disks")],
                          k.Filesystems.Filesystems.map(f => [f[1], f[0], f[2], usage(f[3], f[4]),
-                             (f[5] || []).map(x => [x[0] || _("no serial"), x[1]].filter(Boolean).join(" · ")).join(", ")])),
+                             joined((f[5] || []).map(x => this.fsDisk(x, diskRows)), ", ")])),
                    k.Filesystems.FilesystemCount > k.Filesystems.Filesystems.length ? el("p", {}, cockpit.format(_("$0 filesystems in all"), k.Filesystems.FilesystemCount)) : null]
                 : missing(_("The guest reported no filesystems.")))
             : missing(reason)));
+
+        const disksState = kindStatus(d, "disks");
+        if (disksState || (k.Filesystems && Array.isArray(k.Filesystems.Disks)))
+            cards.push(card(_("Disks"), "gi-disks", disks
+                ? (disksTable
+                    ? [disksTable, k.Filesystems.DiskCount > disks.length ? el("p", {}, cockpit.format(_("$0 disks in all"), k.Filesystems.DiskCount)) : null]
+                    : missing(_("The guest reported no disks.")))
+                : missing(disksState && (disksState.state === "unsupported" || disksState.state === "disabled")
+                    ? _("The guest agent does not list the guest's disks.")
+                    : reason)));
 
         cards.push(card(_("Network interfaces"), "gi-network", k.Network
             ? table("gi-net-table", [_("Device"), _("Guest name"), _("MAC"), _("Addresses"), _("Sources")],
@@ -186,6 +209,58 @@ export class VmView {
 
         replace(this.body, cards);
     }
+
+    /* Filesystems.Disks, (name, partition, dependencies, serial, bus,
+     * target, source, more), one row each; rows by name into byName. */
+    disksTable(disks, byName) {
+        const t = table("gi-disks-table", [_("Device"), _("Partition"), _("Built on"), _("Serial"), _("Bus"), _("Domain disk"), _("Source")],
+                        disks.map(x => {
+                            const alias = fmt.extraString(x[7], "Alias");
+                            return [alias ? x[0] + " (" + alias + ")" : x[0], x[1] ? _("yes") : _("no"), (x[2] || []).join(", "),
+                                x[3], x[4], x[5], x[6]];
+                        }));
+        [...t.tBodies[0].rows].forEach((row, i) => {
+            const name = String(disks[i][0]);
+            if (!byName.has(name))
+                byName.set(name, row);
+            if (name === this.diskShown)
+                row.classList.add("gi-shown");
+        });
+        return t;
+    }
+
+    /* A filesystem's disk (serial, bus, more {Device, Target}): its guest
+     * device, a link to its Disks row when there is one, its domain disk. */
+    fsDisk(x, diskRows) {
+        const device = fmt.extraString(x[2], "Device");
+        const target = fmt.extraString(x[2], "Target");
+        const parts = [];
+        if (device && diskRows.has(device))
+            parts.push(el("button", { class: "pf-c-button pf-m-link pf-m-inline gi-disk-link", type: "button", onclick: () => this.showDisk(device) },
+                          device));
+        else if (device)
+            parts.push(device);
+        if (target)
+            parts.push(cockpit.format(_("domain disk $0"), target));
+        parts.push(x[0] || _("no serial"));
+        if (x[1])
+            parts.push(x[1]);
+        return joined(parts, " · ");
+    }
+
+    /* Marks the disk's row, kept through redraws, and brings it into view. */
+    showDisk(name) {
+        this.diskShown = name;
+        this.update();
+        const row = this.body.querySelector("#gi-disks-table tr.gi-shown");
+        if (row)
+            row.scrollIntoView({ block: "nearest" });
+    }
+}
+
+/* Items (strings or elements) with a separator between them. */
+function joined(items, sep) {
+    return items.flatMap((x, i) => i ? [sep, x] : [x]);
 }
 
 function usage(used, total) {

@@ -4,7 +4,8 @@
  * cockpit-bridge's system bus at that bus.
  *
  *   fake-guests hostile    guests whose every string is markup
- *   fake-guests ordinary   a Debian guest as qemu-ga reports it, and two more
+ *   fake-guests ordinary   a Debian guest as qemu-ga reports it (with its disks,
+ *                          vCPUs, load and clock), and two more
  *   fake-guests many       1000 running guests, each reporting as the ordinary one */
 #include <errno.h>
 #include <signal.h>
@@ -19,6 +20,32 @@
 #define NIC(mac, alias)                                                                                                \
         "<interface type='network'><mac address='" mac "'/><source network='default'/><alias name='" alias             \
         "'/></interface>"
+#define DISK(target, source)                                                                                           \
+        "<disk type='file' device='disk'><source file='" source "'/><target dev='" target "' bus='virtio'/></disk>"
+
+/* Beside the ordinary profile: what guest-get-disks says of its disk and
+ * partitions (filesystems link to them by device), two vCPUs, the load and
+ * a clock an hour ahead. */
+static const char *const ordinary_more[] = {
+        "fs.0.disk.0.device=/dev/vda",
+        "fs.1.disk.0.device=/dev/vda",
+        "disk.count=3",
+        "disk.0.name=/dev/vda",
+        "disk.0.serial=0QEMU_QEMU_HARDDISK_drive-virtio-disk0",
+        "disk.0.alias=vda",
+        "disk.1.name=/dev/vda1",
+        "disk.1.partition=yes",
+        "disk.1.dependency.count=1",
+        "disk.1.dependency.0.name=/dev/vda",
+        "disk.2.name=/dev/vda15",
+        "disk.2.partition=yes",
+        "disk.2.dependency.count=1",
+        "disk.2.dependency.0.name=/dev/vda",
+        "vcpus=2,2,1",
+        "load=0.52,0.41,0.30",
+        "clock=3600000000",
+        NULL,
+};
 
 /* Markup in every field the page shows: it must come out as these very
  * characters, and no element of it may appear in the page. */
@@ -41,6 +68,17 @@ static const char *const hostile[] = {
         "fs.0.disk.count=1",
         "fs.0.disk.0.serial=<video src=x>",
         "fs.0.disk.0.alias=vda",
+        "fs.0.disk.0.device=<img src=x onerror=alert(8)>",
+        "disk.count=2",
+        "disk.0.name=<img src=x onerror=alert(8)>",
+        "disk.0.serial=<b>serial</b>",
+        "disk.0.alias=vda",
+        "disk.0.guest_alias=<svg onload=alert(9)>",
+        "disk.0.guest_bus=<u>bus</u>",
+        "disk.1.name=<i>part</i>",
+        "disk.1.partition=yes",
+        "disk.1.dependency.count=1",
+        "disk.1.dependency.0.name=<img src=x onerror=alert(8)>",
         "if.count=1",
         "if.0.name=<object data=x>",
         "if.0.hwaddr=52:54:00:00:00:01",
@@ -78,6 +116,8 @@ int main(int argc, char **argv) {
         size_t n = 0;
         for (const char *const *kv = guest_profile_ordinary(); *kv && n < ELEMENTSOF(ordinary_kv) - 3; kv++)
                 ordinary_kv[n++] = *kv;
+        for (const char *const *kv = ordinary_more; *kv && n < ELEMENTSOF(ordinary_kv) - 3; kv++)
+                ordinary_kv[n++] = *kv;
         snprintf(ordinary_agent, sizeof ordinary_agent, "guest-info=%s", guest_profile_ordinary_agent());
         ordinary_kv[n++] = ordinary_agent;
         ordinary_kv[n++] = "fsfreeze=thawed";
@@ -85,13 +125,15 @@ int main(int argc, char **argv) {
 
         const FakeVm hostile_vms[] = {
                 { "hostile", "c0000000-0000-4000-8000-000000000001", DOMAIN_STATE_RUNNING, true,
-                  NIC("52:54:00:00:00:01", "net0"), hostile, 0 },
+                  NIC("52:54:00:00:00:01", "net0") DISK("vda", "/images/&lt;img src=x onerror=alert(10)&gt;.img"),
+                  hostile, 0 },
         };
         const FakeVm ordinary_vms[] = {
                 { "web-01", "c0000000-0000-4000-8000-000000000002", DOMAIN_STATE_RUNNING, true,
-                  NIC("52:54:00:12:34:56", "net0"), ordinary_kv, 0 },
+                  NIC("52:54:00:12:34:56", "net0") DISK("vda", "/var/lib/libvirt/images/web-01.qcow2"), ordinary_kv,
+                  0 },
                 { "db-01", "c0000000-0000-4000-8000-000000000003", DOMAIN_STATE_PAUSED, true,
-                  NIC("52:54:00:12:34:57", "net0"), ordinary_kv, 0 },
+                  NIC("52:54:00:12:34:57", "net0") DISK("vda", "/var/lib/libvirt/images/db-01.qcow2"), ordinary_kv, 0 },
                 { "build-01", "c0000000-0000-4000-8000-000000000004", DOMAIN_STATE_SHUTOFF, false, NULL, NULL, 0 },
         };
         if (strcmp(argv[1], "many") == 0) {

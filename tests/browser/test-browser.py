@@ -8,6 +8,7 @@ Each case starts its own parts and stops them by PID, also on failure."""
 
 import os
 import re
+import subprocess
 import sys
 import time
 
@@ -24,7 +25,7 @@ FOREIGN = "img, script, svg, iframe, video, object, b, i, u, a[href='x']"
 LIVE_S = 10
 # The kinds of GuestDataStatus, in the daemon's order (docs/dbus-api.md).
 DAEMON_KINDS = ["agent", "os", "hostname", "timezone", "users", "filesystems", "interfaces", "fsfreeze", "vcpus",
-                "load"]
+                "load", "disks", "clock"]
 # What the real qemu-ga 7.2 of the test guest answers: every kind but the load (guest-get-load is 10.0's).
 REAL_AGENT_STATES = [[k, "unsupported" if k == "load" else "fresh"] for k in DAEMON_KINDS]
 
@@ -99,6 +100,21 @@ def open_vm(s, name):
 
 def text_of(s, css):
     return s.driver.execute_script("const e = document.querySelector(arguments[0]); return e && e.textContent", css)
+
+
+def table_rows(s, table_id):
+    """A table of the VM page: [cell text, ...] a row."""
+    return s.driver.execute_script("return [...document.querySelectorAll(arguments[0])]"
+                                   ".map(r => [...r.cells].map(c => c.textContent))", "#%s tbody tr" % table_id)
+
+
+def follow_disk_link(s, device):
+    """Clicks a filesystem's link to its disk; the Disks row it marks."""
+    links = [b for b in s.driver.find_elements("css selector", "#gi-fs-table .gi-disk-link") if b.text == device]
+    assert links, "no link to the disk %r in %r" % (device, text_of(s, "#gi-fs-table"))
+    s.driver.execute_script("arguments[0].click()", links[0])
+    return s.driver.execute_script("const r = document.querySelector('#gi-disks-table tr.gi-shown');"
+                                   "return r && [...r.cells].map(c => c.textContent)")
 
 
 def kinds_table(s):
@@ -185,6 +201,19 @@ def case_guest_data(s):
     mounts = s.driver.execute_script("return [...document.querySelectorAll('#gi-fs-table tbody tr')]"
                                      ".map(r => r.cells[0].textContent)")
     assert mounts == ["/", "/boot/efi"], mounts
+    # The guest's disks, linked to the domain's (target, source) and from the filesystems by device.
+    assert table_rows(s, "gi-disks-table") == [
+        ["/dev/vda", "no", "", "0QEMU_QEMU_HARDDISK_drive-virtio-disk0", "virtio", "vda",
+         "/var/lib/libvirt/images/web-01.qcow2"],
+        ["/dev/vda1", "yes", "/dev/vda", "", "", "", ""],
+        ["/dev/vda15", "yes", "/dev/vda", "", "", "", ""]], table_rows(s, "gi-disks-table")
+    fs_disks = [r[4] for r in table_rows(s, "gi-fs-table")]
+    assert fs_disks == ["/dev/vda · domain disk vda · 0QEMU_QEMU_HARDDISK_drive-virtio-disk0 · virtio"] * 2, fs_disks
+    assert follow_disk_link(s, "/dev/vda")[0] == "/dev/vda"
+    # vCPUs, load and clock, from their kinds.
+    assert text_of(s, "#gi-vcpus") == "2 of 2 online"
+    assert text_of(s, "#gi-load") == "0.52 / 0.41 / 0.30"
+    assert text_of(s, "#gi-clock") == "1 h 0 min ahead of the host"
     net = text_of(s, "#gi-net-table")
     assert "192.168.122.10/24" in net and "52:54:00:12:34:56" in net, net
     assert text_of(s, "#gi-agent-version") == "7.2.19"
@@ -217,6 +246,9 @@ def case_guest_data(s):
     assert text_of(s, "#gi-os .gi-missing") == "The VM is not running."
     assert text_of(s, "#gi-reason") == "The VM is not running."
     assert all(k[1:3] == ["not-asked", "never"] for k in kinds_table(s)), kinds_table(s)
+    # Kinds not asked: no vCPUs, load or clock from the daemon's zeros; the disks' reason.
+    assert [text_of(s, c) for c in ["#gi-vcpus", "#gi-load", "#gi-clock"]] == [None] * 3
+    assert text_of(s, "#gi-disks .gi-missing") == "The VM is not running."
     s.check_console()
 
 
@@ -248,9 +280,16 @@ def case_hostile_guest(s):
     for literal in [HOSTILE, "<img src=x onerror=alert(2)>", "<script>alert(3)</script>", "<i>id</i>",
                     "<img src=x onerror=alert(4)>", "<a href=x>d</a>", "<svg onload=alert(5)>", "/<iframe src=x>",
                     "<video src=x>", "<object data=x>", "<img src=x onerror=alert(6)>",
-                    "<img src=x onerror=alert(7)>"]:
+                    "<img src=x onerror=alert(7)>", "<img src=x onerror=alert(8)> (<svg onload=alert(9)>)",
+                    "<b>serial</b>", "<u>bus</u>", "<i>part</i>", "/images/<img src=x onerror=alert(10)>.img"]:
         assert literal in text, "%r is not shown as text" % literal
     assert text_of(s, "#gi-hostname") == HOSTILE
+    # The disk rows, each field as text; the filesystem's link to its disk by a device name of markup.
+    assert table_rows(s, "gi-disks-table") == [
+        ["<img src=x onerror=alert(8)> (<svg onload=alert(9)>)", "no", "", "<b>serial</b>", "<u>bus</u>", "vda",
+         "/images/<img src=x onerror=alert(10)>.img"],
+        ["<i>part</i>", "yes", "<img src=x onerror=alert(8)>", "", "", "", ""]], table_rows(s, "gi-disks-table")
+    assert follow_disk_link(s, "<img src=x onerror=alert(8)>")[3] == "<b>serial</b>"
     no_foreign_elements(s)
     no_alert(s)
     s.check_console()
@@ -393,7 +432,6 @@ def case_scale(s):
 
 def spec(expr):
     """What tests/vm/guest.env says the guest reports."""
-    import subprocess
     from stack import SOURCE
     return subprocess.run(["sh", "-c", '. "$1"; printf %%s "%s"' % expr, "sh",
                            os.path.join(SOURCE, "tests/vm/guest.env")],
@@ -431,6 +469,20 @@ def case_real_vm(s):
     # The data disk's usage bar, from the guest's own numbers.
     assert s.driver.execute_script("return document.querySelectorAll('#gi-fs-table .pf-c-progress').length") >= 1
     assert spec("$DATA_DISK_SERIAL") in text_of(s, "#gi-fs-table")
+    # The data disk among the guest's disks: the domain's disk (target and source as virsh domblklist has
+    # them), linked from its filesystem by the guest's device.
+    wait_for("the data disk", lambda: any(r[3] == spec("$DATA_DISK_SERIAL") for r in table_rows(s, "gi-disks-table")),
+             timeout=60)
+    data = [r for r in table_rows(s, "gi-disks-table") if r[3] == spec("$DATA_DISK_SERIAL")]
+    blk = [line.split(None, 1) for line in s.virsh("domblklist guest1").splitlines()
+           if line.strip() and not line.strip().startswith(("Target", "-"))]
+    assert len(data) == 1 and [data[0][5], data[0][6]] in blk, (data, blk)
+    assert re.fullmatch(r"/dev/vd[a-z]+", data[0][0]) and data[0][1:3] == ["no", ""] and data[0][4] == "virtio", data
+    log("the data disk on the real guest's page: %s" % data[0])
+    data_fs = [r[4] for r in table_rows(s, "gi-fs-table") if r[0] == spec("$DATA_DISK_MOUNT")]
+    assert data_fs == ["%s · domain disk %s · %s · virtio" % (data[0][0], data[0][5], spec("$DATA_DISK_SERIAL"))], \
+        data_fs
+    assert follow_disk_link(s, data[0][0]) == data[0]
     assert spec("$GUEST_MAC") in text_of(s, "#gi-net-table")
     assert text_of(s, "#gi-agent-connected") == "yes"
     wait_for("the agent's commands", lambda: (text_of(s, ".gi-commands summary") or "").endswith("enabled"))
@@ -440,6 +492,21 @@ def case_real_vm(s):
     kinds = kinds_table(s)
     assert all(re.fullmatch(r"\d+ (s|min) ago", k[2]) and k[3] == "" for k in kinds if k[0] != "load"), kinds
     log("kinds on the real guest's page: %s" % kinds)
+    # vCPUs as the domain has them, all online; no load (qemu-ga 7.2 has no guest-get-load); the clock
+    # as the host's.
+    vcpus = int(s.virsh("vcpucount guest1 --live --active").strip())
+    assert text_of(s, "#gi-vcpus") == "%d of %d online" % (vcpus, vcpus), text_of(s, "#gi-vcpus")
+    assert text_of(s, "#gi-load") is None
+    # The guest's clock starts from the RTC's whole seconds: it may be a second or so off, as the daemon says.
+    uuid = s.virsh("domuuid guest1").strip().replace("-", "")
+    offset = int(subprocess.run(["busctl", "--address=" + s.bus, "get-property", "org.guestinfod.GuestInfo1",
+                                 "/org/guestinfod/GuestInfo1/domain/" + uuid, "org.guestinfod.GuestInfo1.OS",
+                                 "ClockOffset"], capture_output=True, text=True, check=True,
+                                timeout=10).stdout.split()[1])
+    log("the real guest's clock offset: %d µs, on the page: %s" % (offset, text_of(s, "#gi-clock")))
+    assert abs(offset) < 5000000, offset
+    assert text_of(s, "#gi-clock") == ("within a second of the host" if abs(offset) < 1000000 else "%d s %s the host" % (
+        round(abs(offset) / 1e6), "ahead of" if offset > 0 else "behind")), (offset, text_of(s, "#gi-clock"))
     assert text_of(s, "#gi-freeze") == "thawed"
     assert text_of(s, "#gi-reason") is None
     s.screenshot("vm-real.png", full=True)
@@ -590,8 +657,10 @@ def case_german(s):
     assert text_of(s, "#gi-back") == "Virtuelle Maschinen"
     titles = s.driver.execute_script("return [...document.querySelectorAll('.gi-card .pf-c-card__title')]"
                                      ".map(t => t.textContent)")
-    assert titles == ["Virtuelle Maschine", "Betriebssystem", "Benutzer", "Dateisysteme", "Netzwerkschnittstellen",
-                      "Gastagent", "Datenarten"], titles
+    assert titles == ["Virtuelle Maschine", "Betriebssystem", "Benutzer", "Dateisysteme", "Datenträger",
+                      "Netzwerkschnittstellen", "Gastagent", "Datenarten"], titles
+    assert text_of(s, "#gi-vcpus") == "2 von 2 online"
+    assert text_of(s, "#gi-clock") == "1 h 0 min vor der Uhr des Hosts"
     assert text_of(s, "#gi-agent-connected") == "ja"
     assert text_of(s, "#gi-freeze") == "aufgetaut"
     wait_for("the agent's commands", lambda: re.fullmatch(r"\d+ Befehle, \d+ aktiviert",
@@ -785,7 +854,6 @@ def private_machine(s):
     bus group, all throw-away copies bind-mounted over the machine's, which keeps its own.
     Returns (uid, gid) of the member."""
     import json
-    import subprocess
     from stack import BUILD
 
     def sh(cmd):

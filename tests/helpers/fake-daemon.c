@@ -14,6 +14,7 @@
 #include "bus-paths.h"
 #include "domain-devices.h"
 #include "fake-daemon.h"
+#include "guest-disks.h"
 #include "guest-info.h"
 #include "guest-kinds.h"
 #include "kind-status.h"
@@ -25,17 +26,41 @@ static bool ends_with(const char *s, const char *suffix) {
         return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-/* Not typed parameters: the agent's guest-info reply, and what
- * guest-fsfreeze-status said ("thawed" or "frozen"). */
+/* Not typed parameters: the agent's guest-info reply, what
+ * guest-fsfreeze-status said ("thawed" or "frozen"), guest-get-vcpus'
+ * "configured,online,offlinable", guest-get-load's "1,5,15" and
+ * virDomainGetTime's clock offset in µs. */
 #define AGENT_KEY "guest-info="
 #define FSFREEZE_KEY "fsfreeze="
+#define VCPUS_KEY "vcpus="
+#define LOAD_KEY "load="
+#define CLOCK_KEY "clock="
+
+static bool starts_with(const char *s, const char *prefix) {
+        return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static bool raw_key(const char *kv) {
+        return starts_with(kv, AGENT_KEY) || starts_with(kv, FSFREEZE_KEY) || starts_with(kv, VCPUS_KEY) ||
+               starts_with(kv, LOAD_KEY) || starts_with(kv, CLOCK_KEY);
+}
+
+/* The values of the keys that libvirt has no typed parameters for. */
+static void take_raw(GuestInfo *g, const char *kv) {
+        if (starts_with(kv, VCPUS_KEY))
+                (void) sscanf(kv + strlen(VCPUS_KEY), "%u,%u,%u", &g->vcpus_configured, &g->vcpus_online,
+                              &g->vcpus_offlinable);
+        else if (starts_with(kv, LOAD_KEY))
+                (void) sscanf(kv + strlen(LOAD_KEY), "%lf,%lf,%lf", &g->load[0], &g->load[1], &g->load[2]);
+        else if (starts_with(kv, CLOCK_KEY))
+                g->clock_offset_usec = strtoll(kv + strlen(CLOCK_KEY), NULL, 10);
+}
 
 static int typed_params(const char *const *kv, virTypedParameterPtr *params, int *n) {
         int max = 0;
 
         for (; *kv; kv++) {
-                if (strncmp(*kv, AGENT_KEY, strlen(AGENT_KEY)) == 0 ||
-                    strncmp(*kv, FSFREEZE_KEY, strlen(FSFREEZE_KEY)) == 0)
+                if (raw_key(*kv))
                         continue;
                 const char *eq = strchr(*kv, '=');
                 char key[VIR_TYPED_PARAM_FIELD_LENGTH];
@@ -48,6 +73,8 @@ static int typed_params(const char *const *kv, virTypedParameterPtr *params, int
                         r = virTypedParamsAddUInt(params, n, &max, key, (unsigned) strtoul(eq + 1, NULL, 10));
                 else if (strcmp(key, "timezone.offset") == 0)
                         r = virTypedParamsAddInt(params, n, &max, key, (int) strtol(eq + 1, NULL, 10));
+                else if (ends_with(key, "partition"))
+                        r = virTypedParamsAddBoolean(params, n, &max, key, strcmp(eq + 1, "yes") == 0);
                 else
                         r = virTypedParamsAddString(params, n, &max, key, eq + 1);
                 if (r < 0)
@@ -117,6 +144,13 @@ static int collect(Domain *d, const FakeVm *vm) {
         virTypedParamsFree(params, n);
         if (r >= 0)
                 r = parse_devices(vm, &data.devices);
+        /* the disks' bus types and links to the domain's, as the daemon sets them */
+        if (r >= 0 && data.guest && data.devices)
+                guest_info_fill_bus_types(data.guest, data.devices);
+        if (r >= 0 && data.guest && data.guest->disks)
+                r = guest_disks_link_domain(data.guest->disks, data.devices);
+        for (const char *const *kv = vm->guest; r >= 0 && data.guest && *kv; kv++)
+                take_raw(data.guest, *kv);
         if (r >= 0 && data.guest && freeze != GUEST_FREEZE_UNKNOWN) {
                 data.guest->fsfreeze = freeze;
                 data.guest->kinds |= GUEST_KIND_FSFREEZE;

@@ -22,14 +22,17 @@ typedef struct FakeVm {
         const char *uuid;
         DomainState state;
         bool agent_connected;
-        /* What goes inside the domain XML's <devices> (its <interface>s). */
+        /* What goes inside the domain XML's <devices> (its <interface>s and <disk>s). */
         const char *devices;
         /* One collection's result as libvirt's typed parameters, "key=value"
          * with libvirt 9.0's keys ("hostname=vm1", "if.0.addr.count=2"),
          * NULL-terminated: keys ending in "count" or "prefix" are unsigned,
-         * "timezone.offset" an int, the rest strings; "guest-info=JSON" is
-         * the agent's guest-info reply (version and commands), "fsfreeze=
-         * thawed" or "=frozen" what guest-fsfreeze-status said. Each kind
+         * "timezone.offset" an int, those ending in "partition" booleans
+         * ("yes"), the rest strings; "guest-info=JSON" is the agent's
+         * guest-info reply (version and commands), "fsfreeze=thawed" or
+         * "=frozen" what guest-fsfreeze-status said, "vcpus=2,2,1",
+         * "load=0.5,0.4,0.3" and "clock=USEC" the vCPUs, the load averages
+         * and the clock offset. Each kind
          * asked is then "fresh", collected now, as GuestDataStatus says
          * (failed_kinds "failed"). NULL: nothing
          * collected, the guest data is not exported. */
