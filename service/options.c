@@ -93,6 +93,9 @@ void options_help(const char *program) {
                "      --interval=KIND=SECONDS\n",
                program, "org.guestinfod.GuestInfo1", DEFAULT_URI, COLLECT_WORKERS_MAX, COLLECT_TIMEOUT_MAX);
         print_wrapped(interval);
+        printf("      --backoff=FACTOR  ask a kind whose value did not change up to FACTOR times less\n"
+               "                        often, doubling at each unchanged read: 1 (never), 2, 4, 8\n"
+               "                        (default) or 16; any event or change snaps it back\n");
         printf("  -h, --help            show this help\n"
                "  -V, --version         show the version\n");
 }
@@ -118,13 +121,17 @@ static bool uri_is_text(const char *uri) {
 }
 
 int options_parse(int argc, char **argv, Options *o, char *error_buf, size_t error_size) {
-        static const struct option longopts[] = {
-                { "connect", required_argument, NULL, 'c' },  { "system", no_argument, NULL, 's' },
-                { "user", no_argument, NULL, 'u' },           { "log-level", required_argument, NULL, 'l' },
-                { "help", no_argument, NULL, 'h' },           { "version", no_argument, NULL, 'V' },
-                { "workers", required_argument, NULL, 'w' },  { "agent-timeout", required_argument, NULL, 't' },
-                { "interval", required_argument, NULL, 'i' }, {}
-        };
+        static const struct option longopts[] = { { "connect", required_argument, NULL, 'c' },
+                                                  { "system", no_argument, NULL, 's' },
+                                                  { "user", no_argument, NULL, 'u' },
+                                                  { "log-level", required_argument, NULL, 'l' },
+                                                  { "help", no_argument, NULL, 'h' },
+                                                  { "version", no_argument, NULL, 'V' },
+                                                  { "workers", required_argument, NULL, 'w' },
+                                                  { "agent-timeout", required_argument, NULL, 't' },
+                                                  { "interval", required_argument, NULL, 'i' },
+                                                  { "backoff", required_argument, NULL, 'b' },
+                                                  {} };
         int c;
         long v;
 
@@ -205,6 +212,13 @@ int options_parse(int argc, char **argv, Options *o, char *error_buf, size_t err
                         o->collect.interval_usec[k] = (uint64_t) v * 1000000ULL;
                         break;
                 }
+                case 'b':
+                        if (parse_number(optarg, 1, COLLECT_BACKOFF_MAX, &v) < 0 || (v & (v - 1)) != 0) {
+                                snprintf(error_buf, error_size, "--backoff needs 1, 2, 4, 8 or 16, got '%s'", optarg);
+                                return -EINVAL;
+                        }
+                        o->collect.backoff_max = (unsigned) v;
+                        break;
                 case 'h':
                         options_help(argv[0]);
                         return 0;

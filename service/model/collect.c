@@ -20,6 +20,7 @@ void collect_scheduler_done(CollectScheduler *s) {
 void collect_config_default(CollectConfig *c) {
         c->workers = 4;
         c->agent_timeout = 10;
+        c->backoff_max = COLLECT_BACKOFF_DEFAULT;
         for (int i = 0; i < GUEST_KIND_COUNT; i++)
                 c->interval_usec[i] = guest_kinds[i].interval_sec * 1000000ULL;
 }
@@ -179,6 +180,14 @@ static void drop_guest_data(Domain *d, CollectReport *report) {
         report->changed |= domain_drop_guest_data(d);
 }
 
+/* Back to the configured intervals: an event or a change says the guest
+ * is moving. */
+static void snap_back(Domain *d, unsigned kinds) {
+        for (int i = 0; i < GUEST_KIND_COUNT; i++)
+                if (kinds & (1u << i))
+                        d->collect.backoff[i] = 0;
+}
+
 /* What the agent said stays valid while it is connected and the domain
  * exists as a running (or paused) machine; a paused one is just not asked. */
 static bool keeps_guest_data(const Domain *d) {
@@ -202,6 +211,7 @@ void collect_domain_updated(CollectScheduler *s, Domain *d, bool was_usable, Col
                 return;
         /* Agent (re)connected, domain started or resumed: everything, now. */
         memset(d->collect.due_usec, 0, sizeof d->collect.due_usec);
+        snap_back(d, GUEST_KIND_ALL);
         if (d->collect.collecting)
                 d->collect.pending_kinds = GUEST_KIND_ALL;
         else
@@ -260,6 +270,33 @@ static void lower_due(Domain *d, unsigned kinds, uint64_t at) {
                         d->collect.due_usec[i] = at;
 }
 
+/* The next read of kind i, its interval stretched by its backoff. */
+static uint64_t next_read(const CollectScheduler *s, const Domain *d, int i, uint64_t now) {
+        return now + (s->config.interval_usec[i] << d->collect.backoff[i]);
+}
+
+/* After a read: a kind that answered and whose properties did not change
+ * is asked half as often as before, down to 1/backoff_max of its interval
+ * (the counters change at every read and feed no property: they keep
+ * theirs); one that changed snaps back, and its next read comes an
+ * interval from now. */
+static void back_off(CollectScheduler *s, Domain *d, unsigned answered, DomainProperties changed, uint64_t now) {
+        unsigned max_shift = 0;
+        while ((2u << max_shift) <= s->config.backoff_max && max_shift < 4)
+                max_shift++;
+        for (int i = 0; i < GUEST_KIND_COUNT; i++) {
+                unsigned kind = guest_kinds[i].kind;
+                DomainProperties props = domain_kind_properties(kind);
+                if (!(answered & kind) || !props)
+                        continue;
+                if (changed & props) {
+                        d->collect.backoff[i] = 0;
+                        d->collect.due_usec[i] = MIN(d->collect.due_usec[i], next_read(s, d, i, now));
+                } else if (d->collect.backoff[i] < max_shift)
+                        d->collect.backoff[i]++;
+        }
+}
+
 /* The collection of everything a reboot asked for, once the boot settled:
  * due until one that started then has ended. */
 static void follow_up(Domain *d, unsigned requested) {
@@ -288,6 +325,7 @@ void collect_kinds_soon(CollectScheduler *s, Domain *d, unsigned kinds, uint64_t
         kinds &= GUEST_KIND_ALL;
         if (!kinds || !domain_agent_usable(d))
                 return;
+        snap_back(d, kinds);
         if (d->collect.collecting && delay_usec == 0) {
                 d->collect.pending_kinds |= kinds; /* submitted when it ends */
                 return;
@@ -386,7 +424,7 @@ void collect_apply_result(CollectScheduler *s, Domain *d, VirtMsg *msg, CollectR
         d->collect.collecting = false;
         for (int i = 0; i < GUEST_KIND_COUNT; i++)
                 if (requested & (1u << i))
-                        d->collect.due_usec[i] = MIN(d->collect.due_usec[i], now + s->config.interval_usec[i]);
+                        d->collect.due_usec[i] = MIN(d->collect.due_usec[i], next_read(s, d, i, now));
         follow_up(d, requested);
 
         if (!domain_agent_usable(d)) {
@@ -427,7 +465,7 @@ void collect_apply_result(CollectScheduler *s, Domain *d, VirtMsg *msg, CollectR
                 failed = requested;
         unsigned answered = requested & ~failed & ~frozen;
         const char *why = msg->error ? msg->error : msg->data.message;
-        char names[128];
+        char names[256];
         if (failed & ~d->collect.failing_kinds) {
                 kinds_to_string(failed & ~d->collect.failing_kinds, names, sizeof names);
                 log_warning("Guest agent of '%s' gave no %s (%s); will keep asking.", d->log_name, names,
@@ -463,7 +501,7 @@ void collect_apply_result(CollectScheduler *s, Domain *d, VirtMsg *msg, CollectR
                           msg->data.duration_usec / 1e6);
 
                 bool was_frozen = domain_frozen(d);
-                DomainProperties changed = domain_take_guest_data(d, &msg->data);
+                DomainProperties changed = domain_take_guest_data(d, &msg->data), taken = changed;
                 if (was_frozen && !domain_frozen(d)) {
                         /* Thawed: what was kept is asked again at once. */
                         log_debug("The guest of '%s' is thawed.", d->log_name);
@@ -478,6 +516,7 @@ void collect_apply_result(CollectScheduler *s, Domain *d, VirtMsg *msg, CollectR
                         report->exported = 1;
                 }
                 report->changed = changed;
+                back_off(s, d, answered, taken, now);
                 /* Something came back: Refresh() succeeded, even if a kind is missing. */
                 finished(report, &d->collect.waiting[0], answered ? NULL : why);
         }

@@ -16,11 +16,15 @@ typedef struct CollectConfig {
         unsigned workers;                         /* agent worker threads */
         int agent_timeout;                        /* seconds; < 0: leave libvirt's setting alone */
         uint64_t interval_usec[GUEST_KIND_COUNT]; /* by index in guest_kinds */
+        unsigned backoff_max;                     /* a kind whose value did not change is asked up to this many
+                                                   * times less often (1, 2, 4, 8 or 16; 1: never backs off) */
 } CollectConfig;
 
 #define COLLECT_WORKERS_MAX 64
 #define COLLECT_TIMEOUT_MAX 300
 #define COLLECT_INTERVAL_MAX_SEC 86400
+#define COLLECT_BACKOFF_DEFAULT 8
+#define COLLECT_BACKOFF_MAX 16
 
 void collect_config_default(CollectConfig *c);
 

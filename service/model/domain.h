@@ -92,6 +92,8 @@ typedef struct DomainCollect {
                                        * ended in this agent session; 0: none */
         char *full_error;                    /* its outcome: NULL if the agent answered */
         uint64_t due_usec[GUEST_KIND_COUNT]; /* CLOCK_MONOTONIC; 0: as soon as possible */
+        uint8_t backoff[GUEST_KIND_COUNT];   /* its interval is 2^backoff times the configured one: the
+                                       * value did not change that many reads in a row */
         unsigned failing_kinds;              /* kinds whose last collection failed (logged once) */
         unsigned raw_kinds;                  /* lists too long for libvirt: read from the agent's own reply */
         unsigned raw_failed_kinds;           /* ... and those whose own reply failed too: not tried again */

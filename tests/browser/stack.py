@@ -278,8 +278,10 @@ class Stack:
     def start_daemon(self, *extra, binary=None):
         env = {"DBUS_SESSION_BUS_ADDRESS": self.bus, "DBUS_SYSTEM_BUS_ADDRESS": self.bus}
         bus = "--system" if getattr(self, "system_bus", False) else "--user"
+        # the tests wait for guest changes at the intervals they set: no backoff
+        backoff = [] if any(a.startswith("--backoff") for a in extra) else ["--backoff=1"]
         self.daemon = self.spawn("guestinfod", [binary or os.path.join(BUILD, "service/guestinfod"), bus, "--connect",
-                                                self.uri, "--log-level=debug"] + list(extra), env=env)
+                                                self.uri, "--log-level=debug"] + backoff + list(extra), env=env)
         self.wait_bus_name()
         return self.daemon
 

@@ -311,10 +311,32 @@ static void test_filesystems(void **state) {
                 assert_string_equal(type, "ext4");
                 assert_non_null(strstr(mounts, mount));
                 assert_true(total > 0 && used <= total);
-                /* one disk: (serial, bus type, an empty a{sv}) */
-                assert_int_equal(sd_bus_message_read(m, "a" FILESYSTEM_DISK_SIGNATURE, 1, &s, &bus, 0), 1);
+                /* one disk: (serial, bus type, {Device, Target}): the guest's
+                 * device and the domain disk, as libvirt matched them */
+                const char *device = NULL, *target = NULL, *key, *value;
+                assert_int_equal(sd_bus_message_enter_container(m, 'a', FILESYSTEM_DISK_SIGNATURE), 1);
+                assert_int_equal(sd_bus_message_enter_container(m, 'r', FILESYSTEM_DISK_FIELDS), 1);
+                assert_int_equal(sd_bus_message_read(m, "ss", &s, &bus), 1);
                 assert_string_equal(s, serial);
                 assert_string_equal(bus, "virtio");
+                assert_int_equal(sd_bus_message_enter_container(m, 'a', "{sv}"), 1);
+                while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+                        assert_int_equal(sd_bus_message_read(m, "s", &key), 1);
+                        assert_int_equal(sd_bus_message_read(m, "v", "s", &value), 1);
+                        if (strcmp(key, "Device") == 0)
+                                device = value;
+                        else if (strcmp(key, "Target") == 0)
+                                target = value;
+                        assert_int_equal(sd_bus_message_exit_container(m), 1);
+                }
+                assert_non_null(device);
+                assert_non_null(target);
+                assert_true(strncmp(device, "/dev/vd", 7) == 0);
+                assert_string_equal(device + 5, target);
+                assert_int_equal(sd_bus_message_exit_container(m), 1); /* a{sv} */
+                assert_int_equal(sd_bus_message_exit_container(m), 1); /* the disk */
+                assert_true(sd_bus_message_enter_container(m, 'r', FILESYSTEM_DISK_FIELDS) <= 0);
+                assert_int_equal(sd_bus_message_exit_container(m), 1); /* the disks */
                 assert_int_equal(sd_bus_message_read(m, "a{sv}", 0), 1);
                 assert_int_equal(sd_bus_message_exit_container(m), 1);
                 n++;

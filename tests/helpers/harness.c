@@ -423,8 +423,15 @@ static int start_daemon_va(Harness *h, const char *uri, int timeout_s, va_list a
         argv[n++] = "--user";
         argv[n++] = "--connect";
         argv[n++] = (char *) uri;
-        for (char *a; n < 30 && (a = va_arg(ap, char *));)
+        bool backoff_given = false;
+        for (char *a; n < 29 && (a = va_arg(ap, char *));) {
+                backoff_given = backoff_given || strncmp(a, "--backoff", 9) == 0;
                 argv[n++] = a;
+        }
+        /* Tests wait for what the guest changes at the intervals they set:
+         * the backoff of unchanged kinds is tested where it is named. */
+        if (!backoff_given)
+                argv[n++] = "--backoff=1";
         argv[n] = NULL;
         return harness_start_daemon_argv(h, argv, timeout_s);
 }

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "helpers.h"
 #include "manager.h"
 
 #define UUID_A "00000000-0000-0000-0000-00000000000a"
@@ -902,6 +903,65 @@ static void test_reasons(void **state) {
         assert_string_equal(dom(m)->reason, DOMAIN_REASON_LIBVIRT_DISCONNECTED);
 }
 
+/* How far ahead of now the hostname's next read is, in its intervals. */
+static double hostname_due_in_intervals(Manager *m) {
+        int i = guest_kind_index(GUEST_KIND_HOSTNAME);
+        return (double) (dom(m)->collect.due_usec[i] - now_usec()) / (double) m->collect.config.interval_usec[i];
+}
+
+/* A hostname read again unchanged is asked 2, 4, then 8 times less often
+ * (the default cap); a changed one snaps back to its interval, and so does
+ * an event naming the kind. The counters, with no property, keep theirs. */
+static void test_unchanged_kinds_back_off(void **state) {
+        Manager *m = *state;
+        int h = guest_kind_index(GUEST_KIND_HOSTNAME), nic = guest_kind_index(GUEST_KIND_NIC_COUNTERS);
+
+        manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
+        manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
+        assert_int_equal(dom(m)->collect.backoff[h], 0); /* the first value is a change */
+        double want[] = { 2, 4, 8, 8, 8 };
+        for (size_t k = 0; k < ELEMENTSOF(want); k++) {
+                due_now(m, GUEST_KIND_HOSTNAME | GUEST_KIND_NIC_COUNTERS);
+                manager_apply(m, result(GUEST_KIND_HOSTNAME | GUEST_KIND_NIC_COUNTERS, "guest", NULL));
+                double in = hostname_due_in_intervals(m);
+                print_message("unchanged read %zu: next in %.2f intervals\n", k + 1, in);
+                /* this read used the backoff before it; the next one this */
+                assert_int_equal(dom(m)->collect.backoff[h], k < 3 ? k + 1 : 3);
+                assert_true(in > (k == 0 ? 0.9 : want[k - 1] - 0.1) && in <= (k == 0 ? 1.0 : want[k - 1]));
+                assert_int_equal(dom(m)->collect.backoff[nic], 0);
+        }
+        /* a changed value: an interval from now, and no backoff */
+        due_now(m, GUEST_KIND_HOSTNAME);
+        manager_apply(m, result(GUEST_KIND_HOSTNAME, "renamed", NULL));
+        assert_int_equal(dom(m)->collect.backoff[h], 0);
+        assert_true(hostname_due_in_intervals(m) <= 1.0);
+
+        /* backed off again, then an event naming the kind snaps it back */
+        for (int k = 0; k < 3; k++) {
+                due_now(m, GUEST_KIND_HOSTNAME);
+                manager_apply(m, result(GUEST_KIND_HOSTNAME, "renamed", NULL));
+        }
+        assert_int_equal(dom(m)->collect.backoff[h], 3);
+        collect_kinds_soon(&m->collect, dom(m), GUEST_KIND_HOSTNAME, 0);
+        assert_int_equal(dom(m)->collect.backoff[h], 0);
+}
+
+/* --backoff=1: never backs off. */
+static void test_backoff_off(void **state) {
+        Manager *m = *state;
+        int h = guest_kind_index(GUEST_KIND_HOSTNAME);
+
+        m->collect.config.backoff_max = 1;
+        manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
+        manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
+        for (int k = 0; k < 4; k++) {
+                due_now(m, GUEST_KIND_HOSTNAME);
+                manager_apply(m, result(GUEST_KIND_HOSTNAME, "guest", NULL));
+                assert_int_equal(dom(m)->collect.backoff[h], 0);
+                assert_true(hostname_due_in_intervals(m) <= 1.0);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_full_collection_when_agent_connects, setup, teardown),
@@ -921,6 +981,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_refused_as_frozen_asks_the_freeze_at_once, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_raw_fallback_is_kept, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reasons, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_unchanged_kinds_back_off, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_backoff_off, setup, teardown),
         };
         return cmocka_run_group_tests_name("collect", tests, NULL, NULL);
 }
