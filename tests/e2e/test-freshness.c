@@ -489,6 +489,16 @@ static uint64_t wait_counter(bool disks, const char *entry, const char *counter,
         return v;
 }
 
+/* Runs path with args (JSON strings, no spaces) inside the guest through
+ * the agent's guest-exec; does not wait for it. */
+static void guest_exec(const char *path, const char *args) {
+        assert_int_equal(harness_virsh(&H,
+                                       "qemu-agent-command %s {\"execute\":\"guest-exec\",\"arguments\":{\"path\":"
+                                       "\"%s\",\"arg\":[%s]}}",
+                                       AGENT_VM, path, args),
+                         0);
+}
+
 /* Traffic and I/O inside the guest (run there through the agent's
  * guest-exec) move its NIC and disk counters; its CPUs' time moves. */
 static void test_counters(void **state) {
@@ -505,22 +515,13 @@ static void test_counters(void **state) {
         assert_true(sectors0 != UINT64_MAX);
 
         /* 20 pings on the guest's loopback: 20 packets received, at least */
-        assert_int_equal(harness_virsh(&H,
-                                       "qemu-agent-command %s {\"execute\":\"guest-exec\",\"arguments\":{\"path\":"
-                                       "\"/bin/ping\",\"arg\":[\"-c\",\"20\",\"-i\",\"0.05\",\"127.0.0.1\"]}}",
-                                       AGENT_VM),
-                         0);
+        guest_exec("/bin/ping", "\"-c\",\"20\",\"-i\",\"0.05\",\"127.0.0.1\"");
         uint64_t lo1 = wait_counter(false, "lo", "rx-packets", lo0 + 20);
         printf("# lo rx-packets %" PRIu64 " after 20 pings\n", lo1);
         assert_true(lo1 != UINT64_MAX && lo1 >= lo0 + 20);
 
         /* the whole 16 MiB data disk read, past the page cache: 32768 sectors */
-        assert_int_equal(harness_virsh(&H,
-                                       "qemu-agent-command %s {\"execute\":\"guest-exec\",\"arguments\":{\"path\":"
-                                       "\"/bin/dd\",\"arg\":[\"if=/dev/vda\",\"of=/dev/null\",\"bs=65536\","
-                                       "\"iflag=direct\"]}}",
-                                       AGENT_VM),
-                         0);
+        guest_exec("/bin/dd", "\"if=/dev/vda\",\"of=/dev/null\",\"bs=65536\",\"iflag=direct\"");
         uint64_t sectors1 = wait_counter(true, "vda", "read-sectors", sectors0 + 32768);
         printf("# vda read-sectors %" PRIu64 " after reading the disk\n", sectors1);
         assert_true(sectors1 != UINT64_MAX && sectors1 >= sectors0 + 32768);
