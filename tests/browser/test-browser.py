@@ -25,7 +25,7 @@ FOREIGN = "img, script, svg, iframe, video, object, b, i, u, a[href='x']"
 LIVE_S = 10
 # The kinds of GuestDataStatus, in the daemon's order (docs/dbus-api.md).
 DAEMON_KINDS = ["agent", "os", "hostname", "timezone", "users", "filesystems", "interfaces", "fsfreeze", "vcpus",
-                "load", "disks", "clock"]
+                "load", "disks", "clock", "nic-counters", "cpu-counters", "disk-counters"]
 # What the real qemu-ga 7.2 of the test guest answers: every kind but the load (guest-get-load is 10.0's).
 REAL_AGENT_STATES = [[k, "unsupported" if k == "load" else "fresh"] for k in DAEMON_KINDS]
 
