@@ -47,6 +47,10 @@ typedef struct AgentInfo {
         AgentCommand *commands;
         size_t n_commands;
         size_t n_reported; /* entries in the agent's list, before the cap */
+        /* The model's (service/model/agent-share.c): domains whose agents
+         * said the same share one; 0: not shared. */
+        unsigned share_refs;
+        char share_key[17];
 } AgentInfo;
 
 AgentInfo *agent_info_free(AgentInfo *a);

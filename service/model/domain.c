@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent-share.h"
 #include "domain-devices.h"
 #include "guest-clock.h"
 #include "guest-disks.h"
@@ -87,7 +88,7 @@ int domain_new(DomainInfo *info, Domain **ret) {
 Domain *domain_free(Domain *d) {
         if (!d)
                 return NULL;
-        agent_info_free(d->agent_info);
+        agent_unshare(d->agent_info);
         guest_info_free(d->guest);
         domain_devices_free(d->devices);
         merged_interfaces_free(d->interfaces);
@@ -382,8 +383,8 @@ DomainProperties domain_take_guest_data(Domain *d, GuestData *data) {
                         changed |= DOMAIN_PROPERTY_AGENT_VERSION;
                 if (!d->agent_info || !agent_commands_equal(d->agent_info, data->agent))
                         changed |= DOMAIN_PROPERTY_AGENT_SUPPORTED_COMMANDS;
-                agent_info_free(d->agent_info);
-                d->agent_info = data->agent;
+                agent_unshare(d->agent_info);
+                d->agent_info = agent_share(data->agent);
                 data->agent = NULL;
         }
 
@@ -418,7 +419,7 @@ DomainProperties domain_drop_guest_data(Domain *d) {
                         changed |= DOMAIN_PROPERTY_AGENT_VERSION;
                 if (d->agent_info->n_commands > 0)
                         changed |= DOMAIN_PROPERTY_AGENT_SUPPORTED_COMMANDS;
-                d->agent_info = agent_info_free(d->agent_info);
+                d->agent_info = agent_unshare(d->agent_info);
         }
         /* OS, Users and Filesystems disappear as whole interfaces: no
          * PropertiesChanged for them. */

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "agent-share.h"
 #include "bus-publisher.h"
 #include "harness.h"
 
@@ -254,7 +255,7 @@ static AgentInfo *agent(bool ping_enabled) {
 }
 
 static void set_agent(AgentInfo *a) {
-        agent_info_free(dom->agent_info);
+        agent_unshare(dom->agent_info);
         dom->agent_info = a;
 }
 

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "agent-share.h"
 #include "bus-domain.h"
 #include "bus-told.h"
 #include "manager.h"
@@ -101,7 +102,7 @@ static AgentInfo *agent(bool ping_enabled) {
 }
 
 static void set_agent(Domain *d, AgentInfo *a) {
-        agent_info_free(d->agent_info);
+        agent_unshare(d->agent_info);
         d->agent_info = a;
 }
 
