@@ -974,8 +974,10 @@ int vm_load_counters(BusClient *c, Vm *vms, size_t n) {
                         if (r < 0)
                                 r = cli_error(errno_from_exit_code(exit_code_for_error(r, NULL)),
                                               "Failed to ask guestinfod: %s", strerror(-r));
-                        else
+                        else {
                                 e.pending++;
+                                r = 0;
+                        }
                 }
                 k++;
         }
