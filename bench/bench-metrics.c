@@ -269,7 +269,7 @@ static void set_model_counters(Manager *m, bool counters) {
         static const unsigned kinds[] = { GUEST_KIND_NIC_COUNTERS, GUEST_KIND_CPU_COUNTERS, GUEST_KIND_DISK_COUNTERS };
         Domain *d;
 
-        HASHMAP_FOREACH (d, m->domains, i) {
+        HASHMAP_FOREACH (d, m->domains, iter) {
                 if (!d->guest)
                         continue;
                 if (!counters) {
