@@ -337,7 +337,9 @@ static void write_counter_value(PromText *t, const char *metric, const PromLabel
                 prom_sample_u64(t, metric, l, n_labels, value);
 }
 
-/* One counter of each kept NIC or disk, its name as the label. */
+/* One counter of each kept NIC or disk, its name as the label. The
+ * counters, like every guest family, only while the guest data is
+ * published (not after the agent went). */
 static void write_set_counters(PromText *t, const char *metric, const Vm *vm, const VmCounterSet *sets,
                                const size_t *index, size_t n, const char *label, const CounterFamily *c) {
         for (size_t i = 0; i < n; i++) {
@@ -348,13 +350,13 @@ static void write_set_counters(PromText *t, const char *metric, const Vm *vm, co
 }
 
 static void write_nic(PromText *t, const char *metric, const Vm *vm, const Kept *kept, const CounterFamily *c) {
-        if (!kind_collected(vm, "nic-counters"))
+        if (!vm->has_guest_data || !kind_collected(vm, "nic-counters"))
                 return;
         write_set_counters(t, metric, vm, vm->nic_counters, kept->nic_index, kept->n_nics, "interface", c);
 }
 
 static void write_disk(PromText *t, const char *metric, const Vm *vm, const Kept *kept, const CounterFamily *c) {
-        if (!kind_collected(vm, "disk-counters"))
+        if (!vm->has_guest_data || !kind_collected(vm, "disk-counters"))
                 return;
         write_set_counters(t, metric, vm, vm->disk_counters, kept->disk_index, kept->n_disks, "disk", c);
 }
@@ -389,7 +391,7 @@ DISK_WRITER(write_disk_io_time, "total-ticks", 0, true)
 static void write_sets_dropped(PromText *t, const char *metric, const Vm *vm, const char *kind, size_t n_read,
                                uint32_t reported, size_t kept) {
         PromLabel l[2];
-        if (!kind_collected(vm, kind))
+        if (!vm->has_guest_data || !kind_collected(vm, kind))
                 return;
         size_t listed = reported > n_read ? reported : n_read;
         vm_labels(vm, l);
@@ -412,7 +414,7 @@ static void write_cpu_seconds(PromText *t, const char *metric, const Vm *vm, con
         static const char *const modes[] = { "user", "nice",    "system", "idle",  "iowait",
                                              "irq",  "softirq", "steal",  "guest", "guestnice" };
         static const CounterFamily ms = { NULL, 0, true };
-        if (!kind_collected(vm, "cpu-counters"))
+        if (!vm->has_guest_data || !kind_collected(vm, "cpu-counters"))
                 return;
         for (size_t i = 0; i < ELEMENTSOF(modes); i++) {
                 const PromLabel l[] = { { "name", vm->name }, { "uuid", vm->uuid }, { "mode", modes[i] } };

@@ -914,9 +914,10 @@ int vm_load_paths(BusClient *c, VmLoaded loaded, Vm *vms, size_t n) {
 
 /* ---- counters of many VMs ---- */
 
+/* The guest data is published and a counter kind was collected. */
 static bool has_counters(const Vm *vm) {
         static const char *const kinds[] = { "nic-counters", "cpu-counters", "disk-counters" };
-        for (size_t i = 0; vm->path && i < vm->n_kind_status; i++)
+        for (size_t i = 0; vm->path && vm->has_guest_data && i < vm->n_kind_status; i++)
                 for (size_t k = 0; k < ELEMENTSOF(kinds); k++)
                         if (vm->kind_status[i].collected_usec != 0 && streq(vm->kind_status[i].kind, kinds[k]))
                                 return true;

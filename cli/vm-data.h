@@ -196,8 +196,8 @@ int vm_load_paths(BusClient *c, VmLoaded loaded, Vm *vms, size_t n);
 int vm_load_summaries(BusClient *c, Vm **ret, size_t *ret_n);
 
 /* Domain.GetCounters for each VM of vms[0..n) (with its path and
- * GuestDataStatus read) whose GuestDataStatus says a counter kind was
- * collected, a window of calls in flight as vm_load_each() sends them: a
+ * GuestDataStatus read) with guest data whose GuestDataStatus says a
+ * counter kind was collected, a window of calls in flight as vm_load_each() sends them: a
  * fleet without counters costs no call. A VM gone meanwhile, or a
  * guestinfod without the method, keeps no counters. Returns 0 or -errno
  * (cli.h), having said why. */

@@ -490,6 +490,16 @@ static void test_clock_and_counter_families(void **state) {
         assert_non_null(strstr(t.data, "disk=\"vda\"} 18446744073709551615\n"));
         disk_items[1].value = 8;
 
+        /* the guest data not published (the agent went): no guest series */
+        vm.has_guest_data = false;
+        prom_text_reset(&t);
+        metrics_write(&t, &d, &vm, 1);
+        assert_null(strstr(t.data, "guestinfod_vm_cpu_seconds_total{"));
+        assert_null(strstr(t.data, "interface="));
+        assert_null(strstr(t.data, "disk="));
+        assert_null(strstr(t.data, "_counters_dropped{"));
+        vm.has_guest_data = true;
+
         /* kinds not collected (an agent without the commands, or not yet):
          * no sample, even with values held */
         for (size_t i = 0; i < ELEMENTSOF(counter_kinds); i++)
