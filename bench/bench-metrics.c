@@ -4,9 +4,14 @@
  *     metrics use at its field's cap, 10 filesystems each with labels past
  *     the 256-byte bound, as many as the Filesystems property carries):
  *     time to write it (cli/metrics.c), the memory it takes, its size;
+ *   - in process: the text of 1000 VMs with counters at the caps (16 NICs
+ *     and 16 disks, their names at the bound, every CPU mode): the most a
+ *     VM's counters add;
  *   - the real binary against the daemon's bus code serving 10000 VMs of
  *     ordinary guest data (tests/helpers/fake-daemon.c) on a private bus:
  *     wall time of `guestinfoctl metrics`, its peak memory, the file size;
+ *     with an ordinary guest's counters (lo, eth0, vda, vda1: a GetCounters
+ *     per VM), and without (the counter kinds never collected: no call);
  *   - the same with 10000 maxed-out VMs, too many for one GetManagedObjects
  *     reply (about 855 fit, docs/dbus-api.md): ListDomains and a GetAll per
  *     VM;
@@ -35,6 +40,9 @@
 #include "fake-daemon.h"
 #include "guest-profiles.h"
 #include "harness.h"
+#include "guest-counters.h"
+#include "guest-kinds.h"
+#include "kind-status.h"
 #include "metrics.h"
 
 #define N_VMS 10000
@@ -163,6 +171,136 @@ static void in_process(void) {
         vm_free_many(vms, N_VMS);
 }
 
+/* The counters of a VM at the caps: 16 NICs and 16 disks named at the
+ * 256-byte bound (unique in their first bytes), every counter, the clock. */
+static void add_counters_at_caps(Vm *v) {
+        static const char *const kinds[] = { "clock", "nic-counters", "cpu-counters", "disk-counters" };
+        static const char *const nic_keys[] = { "rx-bytes", "rx-packets", "rx-errs", "rx-dropped",
+                                                "tx-bytes", "tx-packets", "tx-errs", "tx-dropped" };
+        static const char *const cpu_keys[] = { "user", "nice",    "system", "idle",  "iowait",
+                                                "irq",  "softirq", "steal",  "guest", "guestnice" };
+        static const char *const disk_keys[] = { "read-ios", "read-sectors", "write-ios", "write-sectors",
+                                                 "total-ticks" };
+        size_t n = v->n_kind_status;
+        v->kind_status = realloc(v->kind_status, (n + ELEMENTSOF(kinds)) * sizeof *v->kind_status);
+        if (!v->kind_status)
+                abort();
+        for (size_t k = 0; k < ELEMENTSOF(kinds); k++)
+                v->kind_status[n + k] =
+                        (VmKindStatus){ strdup(kinds[k]), strdup("fresh"), 1700000000123456ULL, strdup("") };
+        v->n_kind_status = n + ELEMENTSOF(kinds);
+        v->clock_offset_usec = -123456;
+        v->n_nic_counters = v->n_disk_counters = 16;
+        v->nic_counters = calloc(16, sizeof *v->nic_counters);
+        v->disk_counters = calloc(16, sizeof *v->disk_counters);
+        if (!v->nic_counters || !v->disk_counters)
+                abort();
+        for (size_t i = 0; i < 16; i++) {
+                VmCounterSet *nic = &v->nic_counters[i], *disk = &v->disk_counters[i];
+                nic->name = filled(256, 'e');
+                snprintf(nic->name, 256, "eth%zu-", i);
+                nic->name[strlen(nic->name)] = 'e';
+                disk->name = filled(256, 'd');
+                snprintf(disk->name, 256, "vd%zu-", i);
+                disk->name[strlen(disk->name)] = 'd';
+                nic->n_items = ELEMENTSOF(nic_keys);
+                nic->items = calloc(nic->n_items, sizeof *nic->items);
+                disk->n_items = ELEMENTSOF(disk_keys);
+                disk->items = calloc(disk->n_items, sizeof *disk->items);
+                if (!nic->items || !disk->items)
+                        abort();
+                for (size_t k = 0; k < nic->n_items; k++)
+                        nic->items[k] = (VmCounter){ strdup(nic_keys[k]), 123456789012ULL + k };
+                for (size_t k = 0; k < disk->n_items; k++)
+                        disk->items[k] = (VmCounter){ strdup(disk_keys[k]), 123456789012ULL + k };
+        }
+        v->cpu_counters.n_items = ELEMENTSOF(cpu_keys);
+        v->cpu_counters.items = calloc(ELEMENTSOF(cpu_keys), sizeof *v->cpu_counters.items);
+        if (!v->cpu_counters.items)
+                abort();
+        for (size_t k = 0; k < ELEMENTSOF(cpu_keys); k++)
+                v->cpu_counters.items[k] = (VmCounter){ strdup(cpu_keys[k]), 123456789ULL + k };
+}
+
+#define N_COUNTER_VMS 1000
+
+/* The text of maxed-out VMs without and with counters at the caps: what
+ * the counters add to a VM's text at most. */
+static void in_process_counters(void) {
+        MetricsDaemon d = { .up = true, .libvirt_connected = true, .domain_count = N_VMS, .version = (char *) "1.0" };
+        double times[ROUNDS];
+        PromText without = {}, with = {};
+
+        Vm *vms = maxed_fleet();
+        metrics_write(&without, &d, vms, N_COUNTER_VMS);
+        for (size_t i = 0; i < N_COUNTER_VMS; i++)
+                add_counters_at_caps(&vms[i]);
+        for (int r = 0; r < ROUNDS; r++) {
+                prom_text_done(&with);
+                double start = bench_now();
+                metrics_write(&with, &d, vms, N_COUNTER_VMS);
+                times[r] = bench_now() - start;
+        }
+        if (without.failed || with.failed) {
+                fprintf(stderr, "out of memory\n");
+                exit(1);
+        }
+        double median = bench_median(times, ROUNDS);
+        printf("# in process, %d maxed-out VMs with counters at the caps (16 NICs, 16 disks): %s median of %d, "
+               "text %s (%s a VM; %s a VM without counters)\n",
+               N_COUNTER_VMS, bench_fmt_time(median), ROUNDS, bench_fmt_bytes((double) with.len),
+               bench_fmt_bytes((double) with.len / N_COUNTER_VMS),
+               bench_fmt_bytes((double) without.len / N_COUNTER_VMS));
+        bench_row("metrics: write text of 1000 maxed VMs with counters at the caps (in process)",
+                  bench_fmt_time(median), "-", "-", "-", "-", "-");
+        bench_row("metrics: text size a VM, maxed with counters at the caps",
+                  bench_fmt_bytes((double) with.len / N_COUNTER_VMS), "-", "-", "-", "-", "-");
+        prom_text_done(&without);
+        prom_text_done(&with);
+        vm_free_many(vms, N_VMS);
+}
+
+/* An ordinary guest's counters on each VM of m (lo and eth0, vda and
+ * vda1, two CPUs), as the daemon keeps its latest reads; or, counters
+ * false, the counter kinds never collected (an agent without the
+ * commands), so that no GetCounters is asked. */
+static void set_model_counters(Manager *m, bool counters) {
+        static const char *const nics[] = { "lo", "eth0" }, *const disks[] = { "vda", "vda1" };
+        static const unsigned kinds[] = { GUEST_KIND_NIC_COUNTERS, GUEST_KIND_CPU_COUNTERS, GUEST_KIND_DISK_COUNTERS };
+        Domain *d;
+
+        HASHMAP_FOREACH (d, m->domains, iter) {
+                if (!d->guest)
+                        continue;
+                if (!counters) {
+                        for (size_t k = 0; k < ELEMENTSOF(kinds); k++)
+                                if (kind_status_set(&d->status[guest_kind_index(kinds[k])], KIND_STATE_UNSUPPORTED, 0,
+                                                    NULL) < 0)
+                                        abort();
+                        continue;
+                }
+                GuestCounters *c = calloc(1, sizeof *c);
+                if (!c || !(c->nics.items = calloc(2, sizeof *c->nics.items)) ||
+                    !(c->disks.items = calloc(2, sizeof *c->disks.items)))
+                        abort();
+                for (size_t i = 0; i < 2; i++) {
+                        c->nics.items[i].name = strdup(nics[i]);
+                        c->disks.items[i].name = strdup(disks[i]);
+                        for (int k = 0; k < _DISK_COUNTER_MAX; k++)
+                                c->nics.items[i].v[k] = c->disks.items[i].v[k] = 1234567890ULL + (uint64_t) k;
+                        c->nics.items[i].has = (1u << _NIC_COUNTER_MAX) - 1;
+                        c->disks.items[i].has = (1u << _DISK_COUNTER_MAX) - 1;
+                }
+                c->nics.n_items = c->nics.n_reported = c->disks.n_items = c->disks.n_reported = 2;
+                for (int k = 0; k < _CPU_COUNTER_MAX; k++)
+                        c->cpu.v[k] = 123456789ULL + (uint64_t) k;
+                c->cpu.has = (1u << _CPU_COUNTER_MAX) - 1;
+                c->cpu.n_cpus = 2;
+                guest_counters_free(d->guest->counters);
+                d->guest->counters = c;
+        }
+}
+
 /* guestinfoctl --user metrics > out: wall time, peak RSS, output size.
  * The peak is read from /proc while it runs (every 2 ms; the high-water
  * mark only grows): wait4's ru_maxrss would count the moment after fork,
@@ -211,8 +349,8 @@ static int run_ctl(const char *out, double *seconds, long *maxrss_kib, off_t *si
         return 0;
 }
 
-static void over_the_bus(bool maxed) {
-        const char *kind = maxed ? "maxed-out" : "ordinary";
+static void over_the_bus(bool maxed, bool counters) {
+        const char *kind = maxed ? "maxed-out" : counters ? "ordinary (with counters)" : "ordinary (no counters)";
         int rounds = maxed ? 3 : ROUNDS;
         char out[600], metric[128];
         double times[ROUNDS];
@@ -222,22 +360,27 @@ static void over_the_bus(bool maxed) {
         Manager *m =
                 maxed ? guest_profile_model(N_VMS, guest_profile_maxed(), guest_profile_maxed_agent(), "vm", 0)
                       : guest_profile_model(N_VMS, guest_profile_ordinary(), guest_profile_ordinary_agent(), "vm", 0);
+        if (m)
+                set_model_counters(m, counters);
         if (!m || fake_daemon_start(&server, m, false) < 0) {
                 fprintf(stderr, "cannot serve the model\n");
                 exit(1);
         }
         serving = true;
         snprintf(out, sizeof out, "%s/metrics.prom", H.dir);
+        unsigned counter_calls = atomic_load(&server.get_counters_calls);
         for (int r = 0; r < rounds; r++)
                 if (run_ctl(out, &times[r], &rss[r], &size) < 0) {
                         fprintf(stderr, "guestinfoctl metrics failed\n");
                         exit(1);
                 }
+        counter_calls = atomic_load(&server.get_counters_calls) - counter_calls;
         fake_daemon_stop(&server);
         serving = false;
         manager_free(m);
 
         double median = bench_median(times, rounds);
+        printf("# %u GetCounters calls a run\n", counter_calls / rounds);
         long peak = 0;
         for (int r = 0; r < rounds; r++)
                 peak = rss[r] > peak ? rss[r] : peak;
@@ -401,6 +544,8 @@ static void textfile_rewrites(void) {
         ino_t ino = 0;
 
         change_model = guest_profile_model(N_VMS, guest_profile_ordinary(), guest_profile_ordinary_agent(), "vm", 0);
+        if (change_model)
+                set_model_counters(change_model, true);
         if (!change_model || fake_daemon_start(&server, change_model, false) < 0) {
                 fprintf(stderr, "cannot serve the model\n");
                 exit(1);
@@ -525,13 +670,16 @@ int main(int argc, char *argv[]) {
                 return 1;
         bench_init(600);
         bench_on_exit(cleanup);
-        if (!only_textfile)
+        if (!only_textfile) {
                 in_process();
+                in_process_counters();
+        }
         if (harness_start_bus(&H) < 0)
                 return 1;
         if (!only_textfile) {
-                over_the_bus(false);
-                over_the_bus(true);
+                over_the_bus(false, true);
+                over_the_bus(false, false);
+                over_the_bus(true, false);
         }
         textfile_rewrites();
         cleanup();

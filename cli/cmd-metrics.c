@@ -2,7 +2,8 @@
  * guest data in Prometheus's text format, on stdout once, or kept current
  * in DIR/guestinfod.prom for node-exporter's textfile collector. Two calls
  * read everything: the Manager's GetAll and GetManagedObjects (for a fleet
- * too big for one bus message, ListDomains and a GetAll per VM). */
+ * too big for one bus message, ListDomains and a GetAll per VM), and a
+ * GetCounters per VM whose counters were collected. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -81,11 +82,19 @@ static int read_daemon(BusClient *c, MetricsDaemon *d) {
 
 /* Every VM (the lists the metrics do not use dropped as each is read):
  * one GetManagedObjects, or for a fleet too big for one message a call
- * per VM. */
+ * per VM; then GetCounters of the VMs whose counters were collected. */
 static int read_vms(BusClient *c, Vm **ret, size_t *ret_n) {
         int r = vm_load_tree(c, vm_drop_lists, ret, ret_n);
         if (r == -E2BIG)
                 r = vm_load_each(c, vm_drop_lists, ret, ret_n);
+        if (r == 0) {
+                r = vm_load_counters(c, *ret, *ret_n);
+                if (r < 0) {
+                        vm_free_many(*ret, *ret_n);
+                        *ret = NULL;
+                        *ret_n = 0;
+                }
+        }
         return r;
 }
 
@@ -215,6 +224,9 @@ static int read_changed(Textfile *tf) {
         }
         if (r == 0 && n > 0)
                 r = vm_load_paths(tf->client, vm_drop_lists, vms, n);
+        /* a counter kind read again moved GuestDataStatus: its VM is here */
+        if (r == 0 && n > 0)
+                r = vm_load_counters(tf->client, vms, n);
         for (size_t i = 0; r == 0 && i < n; i++)
                 if (vms[i].path)
                         r = metrics_fleet_set(&tf->fleet, &vms[i]) < 0 ? cli_error(-ENOMEM, "Out of memory.") : 0;

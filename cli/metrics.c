@@ -23,6 +23,9 @@ typedef struct Kept {
         /* the same for vm->kind_status */
         size_t n_kinds;
         size_t kind_index[METRICS_MAX_KINDS];
+        /* the same for vm->nic_counters and vm->disk_counters */
+        size_t n_nics, nic_index[METRICS_MAX_NICS];
+        size_t n_disks, disk_index[METRICS_MAX_DISKS];
 } Kept;
 
 typedef void (*VmFamilyWriter)(PromText *t, const char *metric, const Vm *vm, const Kept *kept);
@@ -160,6 +163,32 @@ static int keep_kinds(const Vm *vm, Kept *kept) {
         return 0;
 }
 
+/* The counter sets (NICs or disks) that get series: the first max whose
+ * name, as written, differs from every earlier one's. Returns -ENOMEM or
+ * 0. */
+static int keep_sets(const VmCounterSet *sets, size_t n, size_t max, size_t *index, size_t *ret_n) {
+        char(*written)[PROM_LABEL_BUF_MAX] = NULL;
+        size_t kept = 0;
+
+        *ret_n = 0;
+        if (n == 0)
+                return 0;
+        written = malloc(max * sizeof *written);
+        if (!written)
+                return -ENOMEM;
+        for (size_t i = 0; i < n && kept < max; i++) {
+                bool same = false;
+                prom_label_value(sets[i].name, written[kept], sizeof written[0]);
+                for (size_t k = 0; k < kept && !same; k++)
+                        same = streq(written[kept], written[k]);
+                if (!same)
+                        index[kept++] = i;
+        }
+        free(written);
+        *ret_n = kept;
+        return 0;
+}
+
 static void write_filesystem_bytes(PromText *t, const char *metric, const Vm *vm, const Kept *kept, bool used) {
         if (!vm->has_guest_data)
                 return;
@@ -278,6 +307,121 @@ static void write_load15(PromText *t, const char *metric, const Vm *vm, const Ke
         write_load(t, metric, vm, 2);
 }
 
+/* OS.ClockOffset, in seconds: guest less host. */
+static void write_clock_offset(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
+        PromLabel l[2];
+        if (!vm->has_guest_data || !kind_collected(vm, "clock"))
+                return;
+        vm_labels(vm, l);
+        prom_sample_double(t, metric, l, 2, (double) vm->clock_offset_usec / 1e6);
+}
+
+/* The agent's counter key of a family, and what one unit of it is in the
+ * family's base unit: sectors of 512 bytes, or milliseconds (ms true). */
+typedef struct CounterFamily {
+        const char *key;
+        uint64_t bytes_per_unit; /* 0: as it is */
+        bool ms;
+} CounterFamily;
+
+static void write_counter_value(PromText *t, const char *metric, const PromLabel *l, size_t n_labels,
+                                const CounterFamily *c, uint64_t value) {
+        if (value == UINT64_MAX) /* the guest did not send it */
+                return;
+        if (c->ms)
+                prom_sample_thousandths(t, metric, l, n_labels, value);
+        else if (c->bytes_per_unit > 0)
+                prom_sample_u64(t, metric, l, n_labels,
+                                value > UINT64_MAX / c->bytes_per_unit ? UINT64_MAX : value * c->bytes_per_unit);
+        else
+                prom_sample_u64(t, metric, l, n_labels, value);
+}
+
+/* One counter of each kept NIC or disk, its name as the label. The
+ * counters, like every guest family, only while the guest data is
+ * published (not after the agent went). */
+static void write_set_counters(PromText *t, const char *metric, const Vm *vm, const VmCounterSet *sets,
+                               const size_t *index, size_t n, const char *label, const CounterFamily *c) {
+        for (size_t i = 0; i < n; i++) {
+                const VmCounterSet *set = &sets[index[i]];
+                const PromLabel l[] = { { "name", vm->name }, { "uuid", vm->uuid }, { label, set->name } };
+                write_counter_value(t, metric, l, ELEMENTSOF(l), c, vm_counter(set, c->key));
+        }
+}
+
+static void write_nic(PromText *t, const char *metric, const Vm *vm, const Kept *kept, const CounterFamily *c) {
+        if (!vm->has_guest_data || !kind_collected(vm, "nic-counters"))
+                return;
+        write_set_counters(t, metric, vm, vm->nic_counters, kept->nic_index, kept->n_nics, "interface", c);
+}
+
+static void write_disk(PromText *t, const char *metric, const Vm *vm, const Kept *kept, const CounterFamily *c) {
+        if (!vm->has_guest_data || !kind_collected(vm, "disk-counters"))
+                return;
+        write_set_counters(t, metric, vm, vm->disk_counters, kept->disk_index, kept->n_disks, "disk", c);
+}
+
+#define NIC_WRITER(fname, key)                                                                                         \
+        static void fname(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {                           \
+                static const CounterFamily c = { key, 0, false };                                                      \
+                write_nic(t, metric, vm, kept, &c);                                                                    \
+        }
+NIC_WRITER(write_rx_bytes, "rx-bytes")
+NIC_WRITER(write_rx_packets, "rx-packets")
+NIC_WRITER(write_rx_errs, "rx-errs")
+NIC_WRITER(write_rx_dropped, "rx-dropped")
+NIC_WRITER(write_tx_bytes, "tx-bytes")
+NIC_WRITER(write_tx_packets, "tx-packets")
+NIC_WRITER(write_tx_errs, "tx-errs")
+NIC_WRITER(write_tx_dropped, "tx-dropped")
+
+#define DISK_WRITER(fname, key, bytes, ms)                                                                             \
+        static void fname(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {                           \
+                static const CounterFamily c = { key, bytes, ms };                                                     \
+                write_disk(t, metric, vm, kept, &c);                                                                   \
+        }
+DISK_WRITER(write_disk_reads, "read-ios", 0, false)
+DISK_WRITER(write_disk_writes, "write-ios", 0, false)
+DISK_WRITER(write_disk_read_bytes, "read-sectors", 512, false)
+DISK_WRITER(write_disk_written_bytes, "write-sectors", 512, false)
+DISK_WRITER(write_disk_io_time, "total-ticks", 0, true)
+
+/* The entries the guest listed less those with series: duplicates, past
+ * the daemon's cap and ours. */
+static void write_sets_dropped(PromText *t, const char *metric, const Vm *vm, const char *kind, size_t n_read,
+                               uint32_t reported, size_t kept) {
+        PromLabel l[2];
+        if (!vm->has_guest_data || !kind_collected(vm, kind))
+                return;
+        size_t listed = reported > n_read ? reported : n_read;
+        vm_labels(vm, l);
+        prom_sample_u64(t, metric, l, 2, listed - kept);
+}
+
+static void write_nics_dropped(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
+        write_sets_dropped(t, metric, vm, "nic-counters", vm->n_nic_counters, vm->counter_nics_reported, kept->n_nics);
+}
+
+static void write_disks_dropped(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
+        write_sets_dropped(t, metric, vm, "disk-counters", vm->n_disk_counters, vm->counter_disks_reported,
+                           kept->n_disks);
+}
+
+/* The CPUs summed, one series per mode the guest sent; the agent counts in
+ * milliseconds. Only the known modes: the label's values stay a fixed few
+ * whatever the daemon sends. */
+static void write_cpu_seconds(PromText *t, const char *metric, const Vm *vm, const Kept *kept) {
+        static const char *const modes[] = { "user", "nice",    "system", "idle",  "iowait",
+                                             "irq",  "softirq", "steal",  "guest", "guestnice" };
+        static const CounterFamily ms = { NULL, 0, true };
+        if (!vm->has_guest_data || !kind_collected(vm, "cpu-counters"))
+                return;
+        for (size_t i = 0; i < ELEMENTSOF(modes); i++) {
+                const PromLabel l[] = { { "name", vm->name }, { "uuid", vm->uuid }, { "mode", modes[i] } };
+                write_counter_value(t, metric, l, ELEMENTSOF(l), &ms, vm_counter(&vm->cpu_counters, modes[i]));
+        }
+}
+
 static const struct {
         const char *name, *type, *help;
         VmFamilyWriter write;
@@ -326,9 +470,60 @@ static const struct {
           write_load5 },
         { "guestinfod_vm_load15", "gauge", "The guest's 15 minute load average (guest-get-load, qemu-ga 10.0).",
           write_load15 },
+        { "guestinfod_vm_clock_offset_seconds", "gauge",
+          "The guest's clock less the host's, in seconds (positive: the guest is ahead); no sample until its agent "
+          "said.",
+          write_clock_offset },
+        { "guestinfod_vm_cpu_seconds_total", "counter",
+          "Seconds the guest's CPUs spent in each mode, summed over its CPUs (guest-get-cpustats, qemu-ga 7.1).",
+          write_cpu_seconds },
+        { "guestinfod_vm_network_receive_bytes_total", "counter",
+          "Bytes the guest's NIC received, as the guest counts.", write_rx_bytes },
+        { "guestinfod_vm_network_receive_packets_total", "counter",
+          "Packets the guest's NIC received, as the guest counts.", write_rx_packets },
+        { "guestinfod_vm_network_receive_errors_total", "counter",
+          "Receive errors of the guest's NIC, as the guest counts.", write_rx_errs },
+        { "guestinfod_vm_network_receive_drop_total", "counter",
+          "Received packets the guest's NIC dropped, as the guest counts.", write_rx_dropped },
+        { "guestinfod_vm_network_transmit_bytes_total", "counter",
+          "Bytes the guest's NIC transmitted, as the guest counts.", write_tx_bytes },
+        { "guestinfod_vm_network_transmit_packets_total", "counter",
+          "Packets the guest's NIC transmitted, as the guest counts.", write_tx_packets },
+        { "guestinfod_vm_network_transmit_errors_total", "counter",
+          "Transmit errors of the guest's NIC, as the guest counts.", write_tx_errs },
+        { "guestinfod_vm_network_transmit_drop_total", "counter",
+          "Packets to transmit the guest's NIC dropped, as the guest counts.", write_tx_dropped },
+        { "guestinfod_vm_network_counters_dropped", "gauge",
+          "NICs the guest reported counters for that have no series: duplicates, past the daemon's 256 or the cap "
+          "of " STRINGIFY(METRICS_MAX_NICS) " per VM.",
+          write_nics_dropped },
+        { "guestinfod_vm_disk_reads_completed_total", "counter",
+          "Reads the guest's disk completed, as the guest counts (guest-get-diskstats, qemu-ga 7.1).",
+          write_disk_reads },
+        { "guestinfod_vm_disk_writes_completed_total", "counter",
+          "Writes the guest's disk completed, as the guest counts (guest-get-diskstats, qemu-ga 7.1).",
+          write_disk_writes },
+        { "guestinfod_vm_disk_read_bytes_total", "counter",
+          "Bytes the guest read from its disk (sectors of 512 bytes, as the guest counts).", write_disk_read_bytes },
+        { "guestinfod_vm_disk_written_bytes_total", "counter",
+          "Bytes the guest wrote to its disk (sectors of 512 bytes, as the guest counts).", write_disk_written_bytes },
+        { "guestinfod_vm_disk_io_time_seconds_total", "counter",
+          "Seconds the guest's disk spent doing I/O, as the guest counts.", write_disk_io_time },
+        { "guestinfod_vm_disk_counters_dropped", "gauge",
+          "Disks the guest reported counters for that have no series: duplicates, past the daemon's 256 or the cap "
+          "of " STRINGIFY(METRICS_MAX_DISKS) " per VM.",
+          write_disks_dropped },
 };
 
 _Static_assert(ELEMENTSOF(vm_families) == METRICS_VM_FAMILIES, "METRICS_VM_FAMILIES is the table's size");
+
+static int keep_all(const Vm *vm, Kept *kept) {
+        if (keep_filesystems(vm, kept) < 0 || keep_kinds(vm, kept) < 0 ||
+            keep_sets(vm->nic_counters, vm->n_nic_counters, METRICS_MAX_NICS, kept->nic_index, &kept->n_nics) < 0 ||
+            keep_sets(vm->disk_counters, vm->n_disk_counters, METRICS_MAX_DISKS, kept->disk_index, &kept->n_disks) < 0)
+                return -ENOMEM;
+        return 0;
+}
 
 void metrics_write_daemon(PromText *t, const MetricsDaemon *d) {
         prom_family(t, "guestinfod_up", "gauge", "Whether guestinfod answered on the bus when this was written.");
@@ -352,7 +547,7 @@ void metrics_write_family_head(PromText *t, size_t family) {
 void metrics_write_vm(PromText *t, const Vm *vm, size_t offsets[METRICS_VM_FAMILIES + 1]) {
         Kept kept;
 
-        if (keep_filesystems(vm, &kept) < 0 || keep_kinds(vm, &kept) < 0) {
+        if (keep_all(vm, &kept) < 0) {
                 t->failed = true;
                 return;
         }
@@ -374,7 +569,7 @@ void metrics_write(PromText *t, const MetricsDaemon *d, const Vm *vms, size_t n)
                 return;
         }
         for (size_t i = 0; i < n; i++)
-                if (keep_filesystems(&vms[i], &kept[i]) < 0 || keep_kinds(&vms[i], &kept[i]) < 0) {
+                if (keep_all(&vms[i], &kept[i]) < 0) {
                         t->failed = true;
                         free(kept);
                         return;

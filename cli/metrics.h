@@ -17,6 +17,11 @@
 /* At most this many kinds of guest data per VM get state and collected
  * series (the daemon publishes 10 today; more may come). */
 #define METRICS_MAX_KINDS 16
+/* At most this many NICs and disks per VM get counter series; the rest are
+ * counted in guestinfod_vm_network_counters_dropped and
+ * guestinfod_vm_disk_counters_dropped. */
+#define METRICS_MAX_NICS 16
+#define METRICS_MAX_DISKS 16
 
 typedef struct MetricsDaemon {
         bool up; /* guestinfod answered; false: only guestinfod_up 0 is written */
@@ -34,7 +39,7 @@ void metrics_write(PromText *t, const MetricsDaemon *d, const Vm *vms, size_t n)
 /* The same in pieces, for a text rebuilt from VMs rendered one at a time
  * (metrics-fleet.c): metrics_write() is metrics_write_daemon(), then, if
  * d->up, for each per-VM family its head and every VM's samples of it. */
-#define METRICS_VM_FAMILIES 20
+#define METRICS_VM_FAMILIES 37
 void metrics_write_daemon(PromText *t, const MetricsDaemon *d);
 void metrics_write_family_head(PromText *t, size_t family);
 /* Appends vm's samples of every per-VM family, family after family:

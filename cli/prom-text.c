@@ -214,3 +214,21 @@ void prom_sample_double(PromText *t, const char *name, const PromLabel *labels, 
                 snprintf(number, sizeof number, " %.17g\n", value);
         append_str(t, number);
 }
+
+void prom_sample_thousandths(PromText *t, const char *name, const PromLabel *labels, size_t n_labels, uint64_t value) {
+        char number[40];
+        uint64_t fraction = value % 1000;
+        int digits = 3;
+
+        sample_start(t, name, labels, n_labels);
+        if (fraction == 0) {
+                snprintf(number, sizeof number, " %" PRIu64 "\n", value / 1000);
+                append_str(t, number);
+                return;
+        }
+        /* no trailing zeros: 1.5, not 1.500 */
+        for (; fraction % 10 == 0; fraction /= 10)
+                digits--;
+        snprintf(number, sizeof number, " %" PRIu64 ".%0*" PRIu64 "\n", value / 1000, digits, fraction);
+        append_str(t, number);
+}

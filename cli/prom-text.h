@@ -39,6 +39,10 @@ void prom_sample_u64(PromText *t, const char *name, const PromLabel *labels, siz
 /* The same with a float, NaN and ±Inf as the format spells them. */
 void prom_sample_double(PromText *t, const char *name, const PromLabel *labels, size_t n_labels, double value);
 
+/* The same with value / 1000 as exact decimal text ("12.345", "3"): a
+ * count of milliseconds as seconds, without a binary float's "12.345000000000001". */
+void prom_sample_thousandths(PromText *t, const char *name, const PromLabel *labels, size_t n_labels, uint64_t value);
+
 /* The label value as written between the quotes (valid UTF-8, at most
  * PROM_LABEL_VALUE_MAX bytes before escaping, escaped) into buf of size
  * bytes, NUL-terminated; returns its length, or size if buf is too small.

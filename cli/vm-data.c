@@ -78,6 +78,7 @@ static void counter_set_done(VmCounterSet *s) {
 }
 
 static void free_counters(Vm *vm) {
+        vm->counter_cpus = vm->counter_nics_reported = vm->counter_disks_reported = 0;
         for (size_t i = 0; i < vm->n_nic_counters; i++)
                 counter_set_done(&vm->nic_counters[i]);
         for (size_t i = 0; i < vm->n_disk_counters; i++)
@@ -443,6 +444,10 @@ static int read_counters(sd_bus_message *m, Vm *vm, size_t offset) {
                 r = sd_bus_message_read(m, "s", &key);
                 if (r >= 0 && streq(key, "CpuCount") && sd_bus_message_verify_type(m, 'v', "u") > 0)
                         r = sd_bus_message_read(m, "v", "u", &vm->counter_cpus);
+                else if (r >= 0 && streq(key, "NicCount") && sd_bus_message_verify_type(m, 'v', "u") > 0)
+                        r = sd_bus_message_read(m, "v", "u", &vm->counter_nics_reported);
+                else if (r >= 0 && streq(key, "DiskCount") && sd_bus_message_verify_type(m, 'v', "u") > 0)
+                        r = sd_bus_message_read(m, "v", "u", &vm->counter_disks_reported);
                 else if (r >= 0)
                         r = sd_bus_message_skip(m, "v");
                 if (r >= 0)
@@ -905,6 +910,84 @@ int vm_load_each(BusClient *c, VmLoaded loaded, Vm **ret, size_t *ret_n) {
 
 int vm_load_paths(BusClient *c, VmLoaded loaded, Vm *vms, size_t n) {
         return load_each_properties(c, vms, n, loaded);
+}
+
+/* ---- counters of many VMs ---- */
+
+/* The guest data is published and a counter kind was collected. */
+static bool has_counters(const Vm *vm) {
+        static const char *const kinds[] = { "nic-counters", "cpu-counters", "disk-counters" };
+        for (size_t i = 0; vm->path && vm->has_guest_data && i < vm->n_kind_status; i++)
+                for (size_t k = 0; k < ELEMENTSOF(kinds); k++)
+                        if (vm->kind_status[i].collected_usec != 0 && streq(vm->kind_status[i].kind, kinds[k]))
+                                return true;
+        return false;
+}
+
+static int on_counters_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        EachCall *call = userdata;
+        Each *e = call->each;
+        const sd_bus_error *error = sd_bus_message_get_error(m);
+        int r;
+
+        e->pending--;
+        call->slot = sd_bus_slot_unref(call->slot);
+        if (e->error < 0)
+                return 0;
+        if (error) {
+                /* gone meanwhile, or a guestinfod older than the method */
+                if (bus_error_is_absent(error) || sd_bus_error_has_name(error, BUS_ERROR_NO_SUCH_DOMAIN) ||
+                    sd_bus_error_has_name(error, SD_BUS_ERROR_UNKNOWN_METHOD))
+                        return 0;
+                e->error = bus_client_report(e->client, -sd_bus_error_get_errno(error), error, call->vm->name);
+                return 0;
+        }
+        r = read_counters(m, call->vm, 0);
+        if (r < 0) {
+                free_counters(call->vm);
+                e->error = parse_failed(r);
+        }
+        return 0;
+}
+
+int vm_load_counters(BusClient *c, Vm *vms, size_t n) {
+        Each e = { .client = c };
+        EachCall *calls = NULL;
+        size_t n_calls = 0;
+        int r = 0;
+
+        for (size_t i = 0; i < n; i++)
+                n_calls += has_counters(&vms[i]);
+        if (n_calls == 0)
+                return 0;
+        calls = calloc(n_calls, sizeof *calls);
+        if (!calls)
+                return cli_error(-ENOMEM, "Out of memory.");
+        (void) sd_bus_set_method_call_timeout(c->bus, c->timeout_usec);
+        for (size_t i = 0, k = 0; i < n && r == 0 && e.error == 0; i++) {
+                if (!has_counters(&vms[i]))
+                        continue;
+                calls[k] = (EachCall){ .each = &e, .vm = &vms[i] };
+                r = each_wait(&e, EACH_WINDOW);
+                if (r == 0) {
+                        r = sd_bus_call_method_async(c->bus, &calls[k].slot, BUS_NAME, vms[i].path, DOMAIN_INTERFACE,
+                                                     METHOD_GET_COUNTERS, on_counters_reply, &calls[k], NULL);
+                        if (r < 0)
+                                r = cli_error(errno_from_exit_code(exit_code_for_error(r, NULL)),
+                                              "Failed to ask guestinfod: %s", strerror(-r));
+                        else {
+                                e.pending++;
+                                r = 0;
+                        }
+                }
+                k++;
+        }
+        if (r == 0)
+                r = each_wait(&e, 1);
+        for (size_t k = 0; k < n_calls; k++)
+                sd_bus_slot_unref(calls[k].slot);
+        free(calls);
+        return r < 0 ? r : e.error;
 }
 
 int vm_load_all(BusClient *c, Vm **ret, size_t *ret_n) {

@@ -136,11 +136,14 @@ typedef struct Vm {
         size_t n_guest_disks;
         uint32_t disk_count;
 
-        /* Domain.GetCounters (vm_load only) */
+        /* Domain.GetCounters (vm_load, vm_load_counters) */
         VmCounterSet *nic_counters;
         size_t n_nic_counters;
         VmCounterSet cpu_counters;
         uint32_t counter_cpus;
+        /* GetCounters' NicCount and DiskCount: the entries the guest listed,
+         * before the daemon's cap; 0 from a daemon that does not say */
+        uint32_t counter_nics_reported, counter_disks_reported;
         VmCounterSet *disk_counters;
         size_t n_disk_counters;
 } Vm;
@@ -191,6 +194,14 @@ int vm_load_paths(BusClient *c, VmLoaded loaded, Vm *vms, size_t n);
  * having said nothing, if guestinfod is older than ListSummaries; or the
  * -errno (cli.h), having said why. */
 int vm_load_summaries(BusClient *c, Vm **ret, size_t *ret_n);
+
+/* Domain.GetCounters for each VM of vms[0..n) (with its path and
+ * GuestDataStatus read) with guest data whose GuestDataStatus says a
+ * counter kind was collected, a window of calls in flight as vm_load_each() sends them: a
+ * fleet without counters costs no call. A VM gone meanwhile, or a
+ * guestinfod without the method, keeps no counters. Returns 0 or -errno
+ * (cli.h), having said why. */
+int vm_load_counters(BusClient *c, Vm *vms, size_t n);
 
 /* One VM with its full lists of users and filesystems. Returns 0 or the
  * -errno (cli.h), having said why; vm_name is for messages. */

@@ -246,6 +246,8 @@ static int count_calls(sd_bus_message *message, void *userdata, sd_bus_error *er
         } else if (sd_bus_message_is_method_call(message, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects")) {
                 atomic_fetch_add(&f->get_managed_objects_calls, 1);
                 bit = FAKE_REFUSE_GET_MANAGED_OBJECTS;
+        } else if (sd_bus_message_is_method_call(message, DOMAIN_INTERFACE, METHOD_GET_COUNTERS)) {
+                atomic_fetch_add(&f->get_counters_calls, 1);
         } else if (sd_bus_message_is_method_call(message, "org.freedesktop.DBus.Properties", "GetAll")) {
                 const char *interface = NULL;
                 atomic_fetch_add(&f->get_all_calls, 1);

@@ -61,6 +61,7 @@ struct FakeDaemon {
         atomic_uint get_managed_objects_calls;
         atomic_uint list_domains_calls;
         atomic_uint get_all_calls;
+        atomic_uint get_counters_calls;
         /* FAKE_REFUSE_* bits: those calls are answered LimitsExceeded, as
          * guestinfod answers them when the reply would not fit in a bus
          * message (a fleet too big for the test to build). */

@@ -32,8 +32,11 @@
 #include "bus-paths.h"
 #include "ctl.h"
 #include "fake-daemon.h"
+#include "guest-counters.h"
+#include "guest-kinds.h"
 #include "guest-profiles.h"
 #include "harness.h"
+#include "kind-status.h"
 #include "prom-stack.h"
 
 #define T 30
@@ -46,6 +49,7 @@
 #define TEST_UUID "6695eb01-f6a4-8304-79aa-97f2502e193f" /* the "test" domain of test:///default */
 #define EVIL_NAME "ev\"il\\vm\nname"
 #define GIB (1024ULL * 1024 * 1024)
+#define METRICS_CAP 16 /* NICs and disks with series per VM (cli/metrics.h) */
 
 /* What a guest may say to break the text: quotes, backslashes, newlines,
  * text that looks like series, invalid UTF-8, and one filesystem twice. */
@@ -102,6 +106,80 @@ static void set_bytes(const char *uuid, size_t i, uint64_t used, uint64_t total)
         d->guest->filesystems[i].has_bytes = true;
 }
 
+/* The counters as the daemon keeps its latest reads: NIC or disk i's
+ * counter k is base + 1000 i + k, the CPUs' (base + k) s and a half in the
+ * agent's milliseconds. */
+static GuestCounters *make_counters(const char *const *nics, size_t n_nics, const char *const *disks, size_t n_disks,
+                                    uint64_t base) {
+        GuestCounters *c = calloc(1, sizeof *c);
+        assert_non_null(c);
+        c->nics.items = calloc(n_nics + 1, sizeof *c->nics.items);
+        c->disks.items = calloc(n_disks + 1, sizeof *c->disks.items);
+        assert_non_null(c->nics.items);
+        assert_non_null(c->disks.items);
+        for (size_t i = 0; i < n_nics; i++) {
+                GuestCounterEntry *e = &c->nics.items[i];
+                assert_non_null(e->name = strdup(nics[i]));
+                for (int k = 0; k < _NIC_COUNTER_MAX; k++)
+                        e->v[k] = base + 1000 * i + (uint64_t) k;
+                e->has = (1u << _NIC_COUNTER_MAX) - 1;
+        }
+        c->nics.n_items = c->nics.n_reported = n_nics;
+        for (size_t i = 0; i < n_disks; i++) {
+                GuestCounterEntry *e = &c->disks.items[i];
+                assert_non_null(e->name = strdup(disks[i]));
+                for (int k = 0; k < _DISK_COUNTER_MAX; k++)
+                        e->v[k] = base + 1000 * i + (uint64_t) k;
+                e->has = (1u << _DISK_COUNTER_MAX) - 1;
+        }
+        c->disks.n_items = c->disks.n_reported = n_disks;
+        for (int k = 0; k < _CPU_COUNTER_MAX; k++)
+                c->cpu.v[k] = (base + (uint64_t) k) * 1000 + 500;
+        c->cpu.has = (1u << _CPU_COUNTER_MAX) - 1;
+        c->cpu.n_cpus = 2;
+        return c;
+}
+
+static void set_counters(Manager *m, const char *uuid, GuestCounters *c) {
+        Domain *d = manager_get_domain(m, uuid);
+        assert_non_null(d);
+        assert_non_null(d->guest);
+        guest_counters_free(d->guest->counters);
+        d->guest->counters = c;
+}
+
+#define HOSTILE_NIC "eth\"0\"} 1\nguestinfod_up 0\n# TYPE y counter"
+#define HOSTILE_NIC_LABEL "eth\\\"0\\\"} 1\\nguestinfod_up 0\\n# TYPE y counter"
+#define EVIL_NICS 20           /* past the cap of 16 */
+#define EVIL_NICS_REPORTED 300 /* the guest listed more than the daemon's 256 */
+
+/* web: a guest's usual NICs and disk; evil: hostile names, one twice, more
+ * than the cap. */
+static void set_fleet_counters(void) {
+        static const char *const web_nics[] = { "lo", "eth0" }, *const web_disks[] = { "vda" };
+        const char *evil_nics[EVIL_NICS], *const evil_disks[] = { "vd\"a\n\\" };
+        char names[EVIL_NICS][16];
+
+        evil_nics[0] = HOSTILE_NIC;
+        evil_nics[1] = HOSTILE_NIC;
+        for (int i = 2; i < EVIL_NICS; i++) {
+                snprintf(names[i], sizeof names[i], "n%d", i);
+                evil_nics[i] = names[i];
+        }
+        set_counters(M, UUID_WEB, make_counters(web_nics, 2, web_disks, 1, 5000));
+        GuestCounters *evil = make_counters(evil_nics, EVIL_NICS, evil_disks, 1, 7);
+        evil->nics.n_reported = EVIL_NICS_REPORTED;
+        set_counters(M, UUID_EVIL, evil);
+        manager_get_domain(M, UUID_WEB)->guest->clock_offset_usec = -250000;
+}
+
+static size_t occurrences(const char *text, const char *needle) {
+        size_t n = 0;
+        for (const char *p = text; (p = strstr(p, needle)); p++)
+                n++;
+        return n;
+}
+
 static void serve(void) {
         assert_int_equal(fake_daemon_start(&F, M, false), 0);
         serving = true;
@@ -116,7 +194,8 @@ static void stop_serving(void) {
 static int group_setup(void **state) {
         const FakeVm vms[] = {
                 { EVIL_NAME, UUID_EVIL, DOMAIN_STATE_RUNNING, true, NULL, evil_guest, 0 },
-                { "maxed", UUID_MAXED, DOMAIN_STATE_RUNNING, true, NULL, guest_profile_maxed(), 0 },
+                /* an agent without the counter commands: no GetCounters */
+                { "maxed", UUID_MAXED, DOMAIN_STATE_RUNNING, true, NULL, guest_profile_maxed(), GUEST_KIND_COUNTERS },
                 { "web", UUID_WEB, DOMAIN_STATE_RUNNING, true, NULL, web_guest, 0 },
                 { "off", UUID_OFF, DOMAIN_STATE_SHUTOFF, false, NULL, NULL, 0 },
         };
@@ -124,6 +203,7 @@ static int group_setup(void **state) {
         assert_int_equal(fake_model_new(vms, ELEMENTSOF(vms), &M), 0);
         set_bytes(UUID_WEB, 0, 3 * GIB, 10 * GIB);
         set_bytes(UUID_EVIL, 0, 1, 2);
+        set_fleet_counters();
         return 0;
 }
 
@@ -142,7 +222,9 @@ static PromStack stack;
 static void test_output_passes_promtool(void **state) {
         CtlResult r;
         serve();
+        unsigned counters_before = atomic_load(&F.get_counters_calls);
         int status = ctl_run(&r, false, T, "--user", "metrics", NULL);
+        unsigned counters_calls = atomic_load(&F.get_counters_calls) - counters_before;
         stop_serving();
         if (status != 0)
                 fprintf(stderr, "guestinfoctl metrics: exit %d\n%s\n", status, r.err);
@@ -193,8 +275,40 @@ static void test_output_passes_promtool(void **state) {
                 }
                 assert_true(raw <= 256);
         }
-        /* and a daemon's worth of lines, not a guest's */
-        assert_true(ctl_count_lines(r.out) < 200);
+        /* the counters: GetCounters of the two VMs whose counters were
+         * collected, not of the agent without the commands nor the VM off */
+        if (counters_calls != 2)
+                fprintf(stderr, "GetCounters calls: %u\n%s\n", counters_calls, r.out);
+        assert_int_equal(counters_calls, 2);
+        assert_non_null(strstr(r.out, "\nguestinfod_vm_cpu_seconds_total{name=\"web\",uuid=\"" UUID_WEB
+                                      "\",mode=\"user\"} 5000.5\n"));
+        assert_non_null(strstr(r.out, "\nguestinfod_vm_cpu_seconds_total{name=\"web\",uuid=\"" UUID_WEB
+                                      "\",mode=\"guestnice\"} 5009.5\n"));
+        assert_non_null(strstr(r.out, "\nguestinfod_vm_network_receive_bytes_total{name=\"web\",uuid=\"" UUID_WEB
+                                      "\",interface=\"eth0\"} 6000\n"));
+        assert_non_null(strstr(r.out, "\nguestinfod_vm_network_transmit_drop_total{name=\"web\",uuid=\"" UUID_WEB
+                                      "\",interface=\"lo\"} 5007\n"));
+        /* read-sectors (counter 2) of 512 bytes; total-ticks (9) in ms */
+        assert_non_null(strstr(r.out, "\nguestinfod_vm_disk_read_bytes_total{name=\"web\",uuid=\"" UUID_WEB
+                                      "\",disk=\"vda\"} 2561024\n"));
+        assert_non_null(strstr(r.out, "\nguestinfod_vm_disk_io_time_seconds_total{name=\"web\",uuid=\"" UUID_WEB
+                                      "\",disk=\"vda\"} 5.009\n"));
+        assert_non_null(
+                strstr(r.out, "\nguestinfod_vm_clock_offset_seconds{name=\"web\",uuid=\"" UUID_WEB "\"} -0.25\n"));
+        assert_null(strstr(r.out, "guestinfod_vm_cpu_seconds_total{name=\"maxed\""));
+        assert_null(strstr(r.out, "guestinfod_vm_network_counters_dropped{name=\"maxed\""));
+        /* the hostile NIC: one escaped label value, once; the cap said */
+        assert_int_equal(occurrences(r.out, "interface=\"" HOSTILE_NIC_LABEL "\"} 7\n"), 1);
+        assert_int_equal(occurrences(r.out, "\nguestinfod_vm_network_receive_bytes_total{name=\"ev"), METRICS_CAP);
+        assert_non_null(strstr(
+                r.out, "\nguestinfod_vm_network_counters_dropped{name=\"ev\\\"il\\\\vm\\nname\",uuid=\"" UUID_EVIL
+                       "\"} 284\n"));
+        assert_non_null(strstr(r.out, "disk=\"vd\\\"a\\n\\\\\"} 7\n"));
+        assert_null(strstr(r.out, "\n# TYPE y"));
+        /* and a daemon's worth of lines, not a guest's: 82 lines of family
+         * heads, 128 for the hostile guest's 16 NICs with series in 8
+         * families, a few dozen per VM besides (420 as written) */
+        assert_true(ctl_count_lines(r.out) < 450);
         ctl_result_free(&r);
 }
 
@@ -311,6 +425,20 @@ static void test_textfile_through_prometheus(void **state) {
                             "Evil\"} 1\nguestinfod_up 0\n# TYPE x counter");
         json_decref(metric);
         assert_true(prom_query_one(s, "guestinfod_up", NULL) == 1);
+        /* the guest's counters, and the hostile NIC's name as it is */
+        assert_true(prom_query_one(s, "guestinfod_vm_cpu_seconds_total{name=\"web\",mode=\"user\"}", NULL) == 5000.5);
+        assert_true(prom_query_one(s, "guestinfod_vm_network_receive_bytes_total{name=\"web\",interface=\"eth0\"}",
+                                   NULL) == 6000);
+        assert_true(prom_query_one(s, "guestinfod_vm_disk_read_bytes_total{name=\"web\",disk=\"vda\"}", NULL) ==
+                    2561024);
+        assert_true(prom_query_one(s, "guestinfod_vm_clock_offset_seconds{name=\"web\"}", NULL) == -0.25);
+        metric = NULL;
+        assert_true(prom_query_one(s,
+                                   "guestinfod_vm_network_receive_bytes_total{uuid=\"" UUID_EVIL
+                                   "\",interface!~\"n[0-9]+\"}",
+                                   &metric) == 7);
+        assert_string_equal(json_string_value(json_object_get(metric, "interface")), HOSTILE_NIC);
+        json_decref(metric);
         /* when the guest's filesystems were collected: the fake model's
          * collection ran at setup, seconds ago */
         double collected = prom_query_one(
@@ -498,6 +626,29 @@ static int fill_b(FakeDaemon *f, void *userdata) {
         return r < 0 ? r : 0;
 }
 
+/* In the serving thread: b's counter kinds read again, as the daemon's
+ * scheduler takes them: new values, new times, GuestDataStatus signalled. */
+static int count_b(FakeDaemon *f, void *userdata) {
+        static const char *const nics[] = { "eth0" }, *const disks[] = { "vda" };
+        static const unsigned kinds[] = { GUEST_KIND_NIC_COUNTERS, GUEST_KIND_CPU_COUNTERS, GUEST_KIND_DISK_COUNTERS };
+        Domain *d = manager_get_domain(small_model, UUID_B);
+        struct timespec ts;
+
+        if (!d || !d->guest)
+                return -ENOENT;
+        guest_counters_free(d->guest->counters);
+        d->guest->counters = make_counters(nics, 1, disks, 1, 900);
+        clock_gettime(CLOCK_REALTIME, &ts);
+        for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
+                int r = kind_status_set(&d->status[guest_kind_index(kinds[i])], KIND_STATE_FRESH,
+                                        (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000 + 1, NULL);
+                if (r < 0)
+                        return r;
+        }
+        int r = bus_domain_emit_changes(f->domains, d, DOMAIN_PROPERTY_GUEST_DATA_STATUS);
+        return r < 0 ? r : 0;
+}
+
 /* In the serving thread: a VM is undefined; the daemon tells it
  * (InterfacesRemoved) if tell, else only the new
  * DomainCount goes out, as if the client had missed InterfacesRemoved. */
@@ -546,6 +697,8 @@ static void test_textfile_rewrites_only_what_changed(void **state) {
                 d->guest->filesystems[0].used_bytes = 3 * GIB;
                 d->guest->filesystems[0].total_bytes = 10 * GIB;
                 d->guest->filesystems[0].has_bytes = true;
+                static const char *const nics[] = { "eth0" }, *const disks[] = { "vda" };
+                set_counters(small_model, vms[i].uuid, make_counters(nics, 1, disks, 1, 100));
         }
         assert_int_equal(fake_daemon_start(&small, small_model, false), 0);
         snprintf(dir, sizeof dir, "%s/textfile-changes", H.dir);
@@ -590,6 +743,33 @@ static void test_textfile_rewrites_only_what_changed(void **state) {
         assert_int_equal(ctl_run(&whole, false, T, "--user", "metrics", NULL), 0);
         assert_string_equal(after, whole.out);
         ctl_result_free(&whole);
+
+        /* b's counters read again: GuestDataStatus moves, the rewrite asks
+         * b's properties and b's counters only, b's lines change */
+        get_all = atomic_load(&small.get_all_calls);
+        tree = atomic_load(&small.get_managed_objects_calls);
+        unsigned counters = atomic_load(&small.get_counters_calls);
+        assert_int_equal(fake_daemon_call(&small, count_b, NULL), 0);
+        char *counted = next_text(path, &ino);
+        assert_promtool_passes(counted);
+        assert_int_equal(atomic_load(&small.get_all_calls) - get_all, 2);
+        assert_int_equal(atomic_load(&small.get_counters_calls) - counters, 1);
+        assert_int_equal(atomic_load(&small.get_managed_objects_calls), tree);
+        rest_before = lines_without(after, "uuid=\"" UUID_B "\"");
+        rest_after = lines_without(counted, "uuid=\"" UUID_B "\"");
+        assert_string_equal(rest_after, rest_before);
+        free(rest_before), free(rest_after);
+        assert_non_null(strstr(after, "\nguestinfod_vm_network_receive_bytes_total{name=\"b\",uuid=\"" UUID_B
+                                      "\",interface=\"eth0\"} 100\n"));
+        assert_non_null(strstr(counted, "\nguestinfod_vm_network_receive_bytes_total{name=\"b\",uuid=\"" UUID_B
+                                        "\",interface=\"eth0\"} 900\n"));
+        assert_non_null(strstr(counted, "\nguestinfod_vm_cpu_seconds_total{name=\"b\",uuid=\"" UUID_B
+                                        "\",mode=\"user\"} 900.5\n"));
+        assert_int_equal(ctl_run(&whole, false, T, "--user", "metrics", NULL), 0);
+        assert_string_equal(counted, whole.out);
+        ctl_result_free(&whole);
+        free(after);
+        after = counted;
 
         /* one VM removed: gone, the rest as it was but the domain count */
         get_all = atomic_load(&small.get_all_calls);

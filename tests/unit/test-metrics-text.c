@@ -116,6 +116,13 @@ static void test_family_and_samples(void **state) {
                                     "m_bytes -Inf\n");
         prom_text_reset(&t);
         assert_int_equal(t.len, 0);
+        /* milliseconds as exact seconds */
+        prom_sample_thousandths(&t, "s", NULL, 0, 12345);
+        prom_sample_thousandths(&t, "s", NULL, 0, 1500);
+        prom_sample_thousandths(&t, "s", NULL, 0, 7);
+        prom_sample_thousandths(&t, "s", NULL, 0, 3000);
+        prom_sample_thousandths(&t, "s", NULL, 0, 18446744073709551615ULL);
+        assert_string_equal(t.data, "s 12.345\ns 1.5\ns 0.007\ns 3\ns 18446744073709551.615\n");
         prom_text_done(&t);
 }
 
@@ -225,8 +232,8 @@ static void test_families_of_vms(void **state) {
         /* an agent without guest-get-load: never collected, no sample */
         assert_null(strstr(s, "guestinfod_vm_load1{"));
         /* every family once, HELP before TYPE, its samples right after */
-        assert_int_equal(count(s, "# HELP "), 24);
-        assert_int_equal(count(s, "# TYPE "), 24);
+        assert_int_equal(count(s, "# HELP "), 4 + METRICS_VM_FAMILIES);
+        assert_int_equal(count(s, "# TYPE "), 4 + METRICS_VM_FAMILIES);
         for (const char *p = s; (p = strstr(p, "# TYPE ")); p++) {
                 char name[128];
                 assert_int_equal(sscanf(p, "# TYPE %127s", name), 1);
@@ -363,6 +370,188 @@ static void test_kinds_capped(void **state) {
         prom_text_done(&t);
 }
 
+/* ---- clock and counters ---- */
+
+static VmCounter nic_items[][8] = {
+        { { (char *) "rx-bytes", 1000 },
+          { (char *) "rx-packets", 10 },
+          { (char *) "rx-errs", 1 },
+          { (char *) "rx-dropped", 2 },
+          { (char *) "tx-bytes", 2000 },
+          { (char *) "tx-packets", 20 },
+          { (char *) "tx-errs", 3 },
+          { (char *) "tx-dropped", 4 } },
+        /* a guest's hostile name, with only one counter sent */
+        { { (char *) "rx-bytes", 7 } },
+};
+
+static VmCounter cpu_items[] = {
+        { (char *) "user", 12345 },
+        { (char *) "system", 500 },
+        { (char *) "idle", 1000000 },
+        /* a key the client does not know: no series of its own */
+        { (char *) "future\"mode", 1 },
+};
+
+static VmCounter disk_items[] = {
+        { (char *) "read-ios", 100 },     { (char *) "read-sectors", 8 },   { (char *) "write-ios", 50 },
+        { (char *) "write-sectors", 16 }, { (char *) "total-ticks", 2500 }, { (char *) "read-ticks", 9 },
+};
+
+#define HOSTILE_NIC "eth\"0\"} 1\nguestinfod_up 0\n\xff"
+
+static VmKindStatus counter_kinds[] = {
+        { (char *) "clock", (char *) "fresh", 1, (char *) "" },
+        { (char *) "nic-counters", (char *) "fresh", 1, (char *) "" },
+        { (char *) "cpu-counters", (char *) "fresh", 1, (char *) "" },
+        { (char *) "disk-counters", (char *) "fresh", 1, (char *) "" },
+};
+
+static Vm counters_vm(VmCounterSet *nics, size_t n_nics, VmCounterSet *disks, size_t n_disks) {
+        return (Vm){ .path = (char *) "/p/c",
+                     .name = (char *) "c",
+                     .uuid = (char *) "u",
+                     .state = (char *) "running",
+                     .has_guest_data = true,
+                     .kind_status = counter_kinds,
+                     .n_kind_status = ELEMENTSOF(counter_kinds),
+                     .clock_offset_usec = -1500000,
+                     .nic_counters = nics,
+                     .n_nic_counters = n_nics,
+                     .cpu_counters = { .items = cpu_items, .n_items = ELEMENTSOF(cpu_items) },
+                     .disk_counters = disks,
+                     .n_disk_counters = n_disks };
+}
+
+static void test_clock_and_counter_families(void **state) {
+        VmCounterSet nics[] = { { (char *) "eth0", nic_items[0], 8 },
+                                { (char *) HOSTILE_NIC, nic_items[1], 1 },
+                                /* the same name twice: one set of series */
+                                { (char *) "eth0", nic_items[0], 8 } };
+        VmCounterSet disks[] = { { (char *) "vda", disk_items, ELEMENTSOF(disk_items) },
+                                 { (char *) "sd\\a\n", disk_items, 1 } };
+        Vm vm = counters_vm(nics, 3, disks, 2);
+        vm.counter_nics_reported = 5; /* the daemon kept 3 of 5 */
+        MetricsDaemon d = { .up = true };
+        PromText t = {};
+
+        metrics_write(&t, &d, &vm, 1);
+        assert_false(t.failed);
+        const char *s = t.data;
+        assert_non_null(strstr(s, "\nguestinfod_vm_clock_offset_seconds{name=\"c\",uuid=\"u\"} -1.5\n"));
+        /* the agent's milliseconds as seconds, only the modes sent */
+        assert_non_null(strstr(s, "\nguestinfod_vm_cpu_seconds_total{name=\"c\",uuid=\"u\",mode=\"user\"} 12.345\n"));
+        assert_non_null(strstr(s, "\nguestinfod_vm_cpu_seconds_total{name=\"c\",uuid=\"u\",mode=\"idle\"} 1000\n"));
+        assert_int_equal(count(s, "\nguestinfod_vm_cpu_seconds_total{"), 3);
+        assert_null(strstr(s, "future"));
+        assert_non_null(strstr(s, "# TYPE guestinfod_vm_cpu_seconds_total counter\n"));
+        static const char *const nic[][2] = {
+                { "receive_bytes", "1000" }, { "receive_packets", "10" },  { "receive_errors", "1" },
+                { "receive_drop", "2" },     { "transmit_bytes", "2000" }, { "transmit_packets", "20" },
+                { "transmit_errors", "3" },  { "transmit_drop", "4" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(nic); i++) {
+                char want[256];
+                snprintf(want, sizeof want,
+                         "\nguestinfod_vm_network_%s_total{name=\"c\",uuid=\"u\",interface=\"eth0\"} %s\n", nic[i][0],
+                         nic[i][1]);
+                assert_non_null(strstr(s, want));
+                snprintf(want, sizeof want, "# TYPE guestinfod_vm_network_%s_total counter\n", nic[i][0]);
+                assert_non_null(strstr(s, want));
+                snprintf(want, sizeof want, "\nguestinfod_vm_network_%s_total{", nic[i][0]);
+                /* eth0 once; the hostile NIC only where it sent a value */
+                assert_int_equal(count(s, want), i == 0 ? 2 : 1);
+        }
+        /* the hostile name as one escaped label value */
+        assert_non_null(strstr(s, "\nguestinfod_vm_network_receive_bytes_total{name=\"c\",uuid=\"u\",interface="
+                                  "\"eth\\\"0\\\"} 1\\nguestinfod_up 0\\n\xef\xbf\xbd\"} 7\n"));
+        assert_null(strstr(s, "\nguestinfod_up 0"));
+        /* 5 listed, 2 with series */
+        assert_non_null(strstr(s, "\nguestinfod_vm_network_counters_dropped{name=\"c\",uuid=\"u\"} 3\n"));
+        assert_non_null(strstr(s, "\nguestinfod_vm_disk_counters_dropped{name=\"c\",uuid=\"u\"} 0\n"));
+        /* sectors of 512 bytes; ticks in ms */
+        assert_non_null(
+                strstr(s, "\nguestinfod_vm_disk_reads_completed_total{name=\"c\",uuid=\"u\",disk=\"vda\"} 100\n"));
+        assert_non_null(
+                strstr(s, "\nguestinfod_vm_disk_writes_completed_total{name=\"c\",uuid=\"u\",disk=\"vda\"} 50\n"));
+        assert_non_null(strstr(s, "\nguestinfod_vm_disk_read_bytes_total{name=\"c\",uuid=\"u\",disk=\"vda\"} 4096\n"));
+        assert_non_null(
+                strstr(s, "\nguestinfod_vm_disk_written_bytes_total{name=\"c\",uuid=\"u\",disk=\"vda\"} 8192\n"));
+        assert_non_null(
+                strstr(s, "\nguestinfod_vm_disk_io_time_seconds_total{name=\"c\",uuid=\"u\",disk=\"vda\"} 2.5\n"));
+        assert_non_null(strstr(
+                s, "\nguestinfod_vm_disk_reads_completed_total{name=\"c\",uuid=\"u\",disk=\"sd\\\\a\\n\"} 100\n"));
+        assert_int_equal(count(s, "\nguestinfod_vm_disk_read_bytes_total{"), 1);
+
+        /* a sector count past what bytes can hold: saturated, not wrapped */
+        disk_items[1].value = UINT64_MAX / 2;
+        prom_text_reset(&t);
+        metrics_write(&t, &d, &vm, 1);
+        assert_non_null(strstr(t.data, "disk=\"vda\"} 18446744073709551615\n"));
+        disk_items[1].value = 8;
+
+        /* the guest data not published (the agent went): no guest series */
+        vm.has_guest_data = false;
+        prom_text_reset(&t);
+        metrics_write(&t, &d, &vm, 1);
+        assert_null(strstr(t.data, "guestinfod_vm_cpu_seconds_total{"));
+        assert_null(strstr(t.data, "interface="));
+        assert_null(strstr(t.data, "disk="));
+        assert_null(strstr(t.data, "_counters_dropped{"));
+        vm.has_guest_data = true;
+
+        /* kinds not collected (an agent without the commands, or not yet):
+         * no sample, even with values held */
+        for (size_t i = 0; i < ELEMENTSOF(counter_kinds); i++)
+                counter_kinds[i].collected_usec = 0;
+        prom_text_reset(&t);
+        metrics_write(&t, &d, &vm, 1);
+        s = t.data;
+        assert_null(strstr(s, "guestinfod_vm_clock_offset_seconds{"));
+        assert_null(strstr(s, "guestinfod_vm_cpu_seconds_total{"));
+        assert_null(strstr(s, "{name=\"c\",uuid=\"u\",interface="));
+        assert_null(strstr(s, "{name=\"c\",uuid=\"u\",disk="));
+        assert_null(strstr(s, "_counters_dropped{"));
+        for (size_t i = 0; i < ELEMENTSOF(counter_kinds); i++)
+                counter_kinds[i].collected_usec = 1;
+        prom_text_done(&t);
+}
+
+static void test_counter_sets_capped(void **state) {
+        enum { N = METRICS_MAX_NICS + METRICS_MAX_DISKS + 7 };
+        VmCounterSet nics[N], disks[N];
+        char names[N][16];
+        for (int i = 0; i < N; i++) {
+                snprintf(names[i], sizeof names[i], "n%d", i);
+                nics[i] = (VmCounterSet){ names[i], nic_items[0], 8 };
+                disks[i] = (VmCounterSet){ names[i], disk_items, ELEMENTSOF(disk_items) };
+        }
+        Vm vm = counters_vm(nics, N, disks, N);
+        vm.counter_disks_reported = 256 + 44;
+        MetricsDaemon d = { .up = true };
+        PromText t = {};
+        metrics_write(&t, &d, &vm, 1);
+        assert_false(t.failed);
+        assert_int_equal(count(t.data, "\nguestinfod_vm_network_transmit_bytes_total{"), METRICS_MAX_NICS);
+        assert_int_equal(count(t.data, "\nguestinfod_vm_disk_io_time_seconds_total{"), METRICS_MAX_DISKS);
+        char want[128];
+        snprintf(want, sizeof want, "\nguestinfod_vm_network_counters_dropped{name=\"c\",uuid=\"u\"} %d\n",
+                 N - METRICS_MAX_NICS);
+        assert_non_null(strstr(t.data, want));
+        snprintf(want, sizeof want, "\nguestinfod_vm_disk_counters_dropped{name=\"c\",uuid=\"u\"} %d\n",
+                 256 + 44 - METRICS_MAX_DISKS);
+        assert_non_null(strstr(t.data, want));
+        /* the fleet of --textfile writes the same */
+        MetricsFleet fleet = {};
+        PromText got = {};
+        assert_int_equal(metrics_fleet_set(&fleet, &vm), 0);
+        metrics_fleet_write(&fleet, &d, &got);
+        assert_string_equal(got.data, t.data);
+        metrics_fleet_done(&fleet);
+        prom_text_done(&got);
+        prom_text_done(&t);
+}
+
 /* The fleet of --textfile: VMs rendered one at a time, the text rebuilt
  * family after family, byte for byte metrics_write()'s for the same VMs in
  * name order, after a VM changes, is renamed, added and removed. */
@@ -453,6 +642,8 @@ int main(void) {
                 cmocka_unit_test(test_filesystems_capped_and_deduplicated),
                 cmocka_unit_test(test_freshness_of_each_kind),
                 cmocka_unit_test(test_kinds_capped),
+                cmocka_unit_test(test_clock_and_counter_families),
+                cmocka_unit_test(test_counter_sets_capped),
                 cmocka_unit_test(test_fleet_text_as_metrics_write),
         };
         return cmocka_run_group_tests_name("unit: Prometheus text of guestinfoctl metrics", tests, NULL, NULL);
