@@ -50,6 +50,12 @@
 #define KUBEVIRT_GUESTINFO_PER_MIN (5 * 60.0 / 10)
 #define KUBEVIRT_PER_MIN                                                                                               \
         (KUBEVIRT_AGENT_PER_MIN + KUBEVIRT_FSINFO_PER_MIN + KUBEVIRT_FSFREEZE_PER_MIN + KUBEVIRT_GUESTINFO_PER_MIN)
+/* Its earlier poller (agent_poller.go with five command groups, at the same
+ * flags' defaults): guest-info 300 s, guest-get-fsinfo 300 s,
+ * guest-fsfreeze-status 5 s, guest-get-users 10 s (qemu-agent-user-interval),
+ * and guest-network-get-interfaces, guest-get-osinfo, guest-get-timezone,
+ * guest-get-host-name every qemu-agent-sys-interval (120 s). */
+#define KUBEVIRT_EARLIER_PER_MIN (60.0 / 300 + 60.0 / 300 + 60.0 / 5 + 60.0 / 10 + 4 * 60.0 / 120)
 /* The kinds KubeVirt asks for: guest-info, os, hostname, timezone, users,
  * filesystems, interfaces, fsfreeze. */
 #define KUBEVIRT_KINDS                                                                                                 \
@@ -286,6 +292,9 @@ int main(int argc, char *argv[]) {
                "guest-fsfreeze-status %.1f, GetGuestInfo's 5 commands %.1f: %.1f calls per VM per minute\n",
                KUBEVIRT_AGENT_PER_MIN, KUBEVIRT_FSINFO_PER_MIN, KUBEVIRT_FSFREEZE_PER_MIN, KUBEVIRT_GUESTINFO_PER_MIN,
                KUBEVIRT_PER_MIN);
+        printf("# KubeVirt's earlier poller (five command groups, sys commands every 120 s): %.1f calls per VM per "
+               "minute\n",
+               KUBEVIRT_EARLIER_PER_MIN);
         /* KubeVirt's calls priced at what one of guestinfod's cost libvirtd */
         double per_call = plain.calls > 0 ? plain.libvirtd_cpu / plain.calls : 0;
         printf("# libvirtd CPU per agent call (--backoff=1): %.3f ms; KubeVirt's calls at that price: %.2f ms per VM "
