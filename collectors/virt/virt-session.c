@@ -718,6 +718,25 @@ static void do_connection_lost(VirtSession *s, Job *j) {
         queue_push(s->results, &m->item);
 }
 
+/* Pushes m, filled by reading domain uuid with outcome r: the domain's
+ * values, its going (-ENOENT), a re-sync (out of memory) or nothing. */
+static void push_read(VirtSession *s, VirtMsg *m, int r, const char *uuid) {
+        if (r == -ENOMEM) {
+                virt_msg_free(m);
+                queue_resync(s);
+                return;
+        }
+        if (r == -ENOENT) {
+                domain_info_done(&m->domain);
+                m->type = VIRT_MSG_DOMAIN_GONE;
+                snprintf(m->domain.uuid, sizeof m->domain.uuid, "%s", uuid);
+        } else if (r < 0) {
+                virt_msg_free(m);
+                return;
+        }
+        queue_push(s->results, &m->item);
+}
+
 /* Re-reads the domain j names: type (DOMAIN_UPDATED; DEVICE_EVENT or
  * REBOOTED with what the event said) with its current values, or GONE if
  * it vanished. */
@@ -748,21 +767,7 @@ static void do_refresh_domain(VirtSession *s, const Job *j, VirtMsgType type) {
         m->device = j->device;
         int r = read_domain_info(dom, &m->domain);
         virDomainFree(dom);
-        if (r == -ENOMEM) {
-                virt_msg_free(m);
-                m = NULL;
-                queue_resync(s);
-                return;
-        }
-        if (r == -ENOENT) {
-                domain_info_done(&m->domain);
-                m->type = VIRT_MSG_DOMAIN_GONE;
-                snprintf(m->domain.uuid, sizeof m->domain.uuid, "%s", uuid);
-        } else if (r < 0) {
-                virt_msg_free(m);
-                return;
-        }
-        queue_push(s->results, &m->item);
+        push_read(s, m, r, uuid);
 }
 
 static void do_agent_event(VirtSession *s, Job *j) {
@@ -813,21 +818,7 @@ static void push_refresh(VirtSession *s, virDomainPtr dom, int state, bool persi
         VirtMsg *m = msg_new(s, VIRT_MSG_DOMAIN_UPDATED);
         if (!m)
                 return;
-        int r = fill_domain_info(dom, state, persistent, &m->domain);
-        if (r == -ENOMEM) {
-                virt_msg_free(m);
-                queue_resync(s);
-                return;
-        }
-        if (r == -ENOENT) {
-                domain_info_done(&m->domain);
-                m->type = VIRT_MSG_DOMAIN_GONE;
-                snprintf(m->domain.uuid, sizeof m->domain.uuid, "%s", uuid);
-        } else if (r < 0) {
-                virt_msg_free(m);
-                return;
-        }
-        queue_push(s->results, &m->item);
+        push_read(s, m, fill_domain_info(dom, state, persistent, &m->domain), uuid);
 }
 
 /* jobs[0..n): distinct domains. Those the bulk read listed are answered
