@@ -24,10 +24,6 @@ static unsigned long bytes_held;
 static uint8_t key[16];
 static bool keyed;
 
-static Interned *of_text(char *s) {
-        return (Interned *) (s - offsetof(Interned, text));
-}
-
 /* Keyed, so that a guest cannot choose strings that all land in one run. */
 static uint64_t hash_text(const char *s, size_t len) {
         SipHash h;
@@ -101,16 +97,23 @@ out:
 void intern_unref(char *s) {
         if (!s)
                 return;
-        Interned *e = of_text(s);
+        uint64_t hash = hash_text(s, strlen(s));
 
         pthread_mutex_lock(&lock);
+        size_t i = n_slots ? find(s, hash) : 0;
+        Interned *e = n_slots && slots[i] && slots[i]->text == s ? slots[i] : NULL;
+        if (!e) {
+                /* not from intern_take (a copy made elsewhere): its own */
+                pthread_mutex_unlock(&lock);
+                free(s);
+                return;
+        }
         if (--e->refs > 0) {
                 pthread_mutex_unlock(&lock);
                 return;
         }
         /* Out of the table; then the entries after it in its run move up
          * into the gap if their own slot is not between it and them. */
-        size_t i = find(e->text, e->hash);
         slots[i] = NULL;
         n_used--;
         bytes_held -= sizeof *e + strlen(e->text) + 1;

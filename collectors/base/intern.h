@@ -9,7 +9,8 @@
  * s NULL: NULL. */
 char *intern_take(char *s);
 
-/* Drops one holder of s (from intern_take); NULL: nothing. */
+/* Drops one holder of s (from intern_take); a string that is not the
+ * table's copy (made elsewhere, e.g. by a test) is freed; NULL: nothing. */
 void intern_unref(char *s);
 
 /* Distinct strings held, and the bytes they take (their text and count). */
