@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "guest-builder.h"
+#include "intern.h"
 #include "helpers.h"
 #include "ip-address.h"
 
@@ -57,13 +58,13 @@ static int text_cut(GuestText t, size_t cap, char **ret) {
         *ret = NULL;
         if (!t.s)
                 return 0;
-        *ret = utf8_sanitize(t.s, t.len, cap);
+        *ret = intern_take(utf8_sanitize(t.s, t.len, cap));
         return *ret ? 0 : -ENOMEM;
 }
 
 /* A structural value: sanitized, or absent (*ret NULL) if the guest sent
  * more than cap bytes or it is longer than cap once made valid. */
-static int text_whole(GuestText t, size_t cap, char **ret) {
+static int sanitize_whole(GuestText t, size_t cap, char **ret) {
         *ret = NULL;
         if (!t.s || t.len > cap)
                 return 0;
@@ -79,6 +80,15 @@ static int text_whole(GuestText t, size_t cap, char **ret) {
         return 0;
 }
 
+/* The same, interned (intern.h). */
+static int text_whole(GuestText t, size_t cap, char **ret) {
+        int r = sanitize_whole(t, cap, ret);
+        if (r < 0 || !*ret)
+                return r;
+        *ret = intern_take(*ret);
+        return *ret ? 0 : -ENOMEM;
+}
+
 static int replace(char **dst, GuestText t, size_t cap) {
         char *s;
         int r;
@@ -88,7 +98,7 @@ static int replace(char **dst, GuestText t, size_t cap) {
         r = text_cut(t, cap, &s);
         if (r < 0)
                 return r;
-        free(*dst);
+        intern_unref(*dst);
         *dst = s;
         return 0;
 }
@@ -279,7 +289,15 @@ void guest_builder_set_timezone_offset(GuestBuilder *b, int64_t seconds) {
 int guest_builder_set_agent_version(GuestBuilder *b, GuestText v) {
         if (!b->agent)
                 return 0;
-        return replace(&b->agent->version, v, AGENT_VERSION_MAX);
+        /* AgentInfo's own, not interned: it is shared whole (agent-share.c) */
+        if (!v.s)
+                return 0;
+        char *s = utf8_sanitize(v.s, v.len, AGENT_VERSION_MAX);
+        if (!s)
+                return -ENOMEM;
+        free(b->agent->version);
+        b->agent->version = s;
+        return 0;
 }
 
 void guest_builder_set_reported(GuestBuilder *b, GuestList list, uint64_t n) {
@@ -416,11 +434,11 @@ static int address_string(const GuestAddressIn *a, int family, char **ret) {
                 return 0;
         }
         r = asprintf(&s, "%s/%" PRIu64, bare, a->prefix);
-        free(bare);
+        intern_unref(bare);
         if (r < 0)
                 return -ENOMEM;
-        *ret = s;
-        return 0;
+        *ret = intern_take(s);
+        return *ret ? 0 : -ENOMEM;
 }
 
 /* IPv4 first, then IPv6, each in the guest's order, while they fit. */
@@ -449,7 +467,7 @@ static int add_addresses(GuestBuilder *b, GuestInterface *iface, const GuestInte
                         if (!s)
                                 continue;
                         if (!spend(b, GUEST_LIST_INTERFACES, address_cost(s, family == 4))) {
-                                free(s);
+                                intern_unref(s);
                                 return 0;
                         }
                         iface->addresses[iface->n_addresses++] = s;
@@ -472,8 +490,13 @@ int guest_builder_add_interface(GuestBuilder *b, const GuestInterfaceIn *in) {
                 return r;
         r = text_cut(in->name, GUEST_INTERFACE_NAME_MAX, &iface.name);
         if (r >= 0)
-                r = text_whole(in->mac, GUEST_MAC_MAX, &iface.mac);
-        ascii_lower(iface.mac);
+                r = sanitize_whole(in->mac, GUEST_MAC_MAX, &iface.mac);
+        ascii_lower(iface.mac); /* before it is shared */
+        if (iface.mac) {
+                iface.mac = intern_take(iface.mac);
+                if (!iface.mac && r >= 0)
+                        r = -ENOMEM;
+        }
         if (r >= 0 && spend(b, GUEST_LIST_INTERFACES, interface_cost(&iface))) {
                 r = add_addresses(b, &iface, in);
                 g->interfaces[g->n_interfaces++] = iface;
@@ -493,7 +516,7 @@ int agent_builder_add_command(GuestBuilder *b, GuestText name, bool enabled) {
         r = grow(b, GUEST_LIST_COMMANDS, (void **) &a->commands, a->n_commands, sizeof *a->commands);
         if (r <= 0)
                 return r;
-        r = text_whole(name, AGENT_COMMAND_NAME_MAX, &s);
+        r = sanitize_whole(name, AGENT_COMMAND_NAME_MAX, &s); /* AgentInfo is shared whole (agent-share.c) */
         if (r < 0 || !s)
                 return r;
         if (!spend(b, GUEST_LIST_COMMANDS, command_cost(s))) {

@@ -11,6 +11,7 @@
 #include "guest-counters.h"
 #include "guest-disks.h"
 #include "helpers.h"
+#include "intern.h"
 
 /* ---- allocation, moving, comparing ---- */
 
@@ -38,13 +39,13 @@ static const char *os_field_const(const GuestOS *os, size_t i) {
 
 static void os_done(GuestOS *os) {
         for (size_t i = 0; i < N_OS_FIELDS; i++)
-                free(*os_field(os, i));
+                intern_unref(*os_field(os, i));
         memset(os, 0, sizeof *os);
 }
 
 void guest_user_done(GuestUser *u) {
-        free(u->name);
-        free(u->domain);
+        intern_unref(u->name);
+        intern_unref(u->domain);
 }
 
 static void users_free(GuestUser *users, size_t n) {
@@ -54,16 +55,16 @@ static void users_free(GuestUser *users, size_t n) {
 }
 
 void guest_fs_disk_done(GuestFsDisk *d) {
-        free(d->serial);
-        free(d->alias);
-        free(d->device);
-        free(d->bus_type);
+        intern_unref(d->serial);
+        intern_unref(d->alias);
+        intern_unref(d->device);
+        intern_unref(d->bus_type);
 }
 
 void guest_filesystem_done(GuestFilesystem *fs) {
-        free(fs->disk_name);
-        free(fs->mount_point);
-        free(fs->fs_type);
+        intern_unref(fs->disk_name);
+        intern_unref(fs->mount_point);
+        intern_unref(fs->fs_type);
         for (size_t i = 0; i < fs->n_disks; i++)
                 guest_fs_disk_done(&fs->disks[i]);
         free(fs->disks);
@@ -76,10 +77,10 @@ static void filesystems_free(GuestFilesystem *fss, size_t n) {
 }
 
 void guest_interface_done(GuestInterface *iface) {
-        free(iface->name);
-        free(iface->mac);
+        intern_unref(iface->name);
+        intern_unref(iface->mac);
         for (size_t i = 0; i < iface->n_addresses; i++)
-                free(iface->addresses[i]);
+                intern_unref(iface->addresses[i]);
         free(iface->addresses);
 }
 
@@ -97,8 +98,8 @@ GuestInfo *guest_info_free(GuestInfo *g) {
         if (!g)
                 return NULL;
         os_done(&g->os);
-        free(g->hostname);
-        free(g->timezone_name);
+        intern_unref(g->hostname);
+        intern_unref(g->timezone_name);
         users_free(g->users, g->n_users);
         filesystems_free(g->filesystems, g->n_filesystems);
         interfaces_free(g->interfaces, g->n_interfaces);
@@ -121,12 +122,12 @@ void guest_info_take_kinds(GuestInfo *dst, GuestInfo *src) {
                 memset(&src->os, 0, sizeof src->os);
         }
         if (k & GUEST_KIND_HOSTNAME) {
-                free(dst->hostname);
+                intern_unref(dst->hostname);
                 dst->hostname = src->hostname;
                 src->hostname = NULL;
         }
         if (k & GUEST_KIND_TIMEZONE) {
-                free(dst->timezone_name);
+                intern_unref(dst->timezone_name);
                 dst->timezone_name = src->timezone_name;
                 dst->timezone_offset = src->timezone_offset;
                 dst->has_timezone_offset = src->has_timezone_offset;
@@ -257,9 +258,9 @@ void guest_info_fill_bus_types(GuestInfo *g, const DomainDevices *devices) {
                                         bus = devices->disks[k].bus;
                                         break;
                                 }
-                        free(disk->bus_type);
+                        intern_unref(disk->bus_type);
                         /* No way to report a failed copy: the bus stays unknown. */
-                        disk->bus_type = bus ? strdup(bus) : NULL;
+                        disk->bus_type = bus ? intern_take(strdup(bus)) : NULL;
                 }
         }
 }

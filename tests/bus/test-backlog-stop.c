@@ -149,18 +149,21 @@ static void test_burst_read_right(void **state) {
         snprintf(last_uuid, sizeof last_uuid, "b1c10900-0000-4000-8000-%012zx", (size_t) MIXED - 1);
         assert_int_equal(harness_domain_path(last_uuid, &path), 0);
         double end = harness_now() + 30;
-        for (char *st = NULL; harness_now() < end; free(st), st = NULL) {
+        char *st = NULL;
+        for (; harness_now() < end; free(st), st = NULL) {
                 if (harness_get_property(&H, path, DOMAIN_IFACE, "State", 's', &st) >= 0 &&
                     strcmp(st, mixed_final(MIXED - 1)) == 0)
                         break;
                 harness_settle(&H, 50);
         }
+        free(st); /* the value that ended the wait */
         free(path);
         harness_settle(&H, 200);
 
         for (size_t i = 0; i < MIXED; i++) {
-                char uuid[37], *st = NULL;
+                char uuid[37];
                 int persistent = -1;
+                st = NULL;
                 snprintf(uuid, sizeof uuid, "b1c10900-0000-4000-8000-%012zx", i);
                 assert_int_equal(harness_domain_path(uuid, &path), 0);
                 int r = harness_get_property(&H, path, DOMAIN_IFACE, "State", 's', &st);

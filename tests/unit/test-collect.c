@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "intern.h"
 #include "helpers.h"
 #include "manager.h"
 
@@ -120,7 +121,7 @@ static VirtMsg *result(unsigned kinds, const char *hostname, const char *error) 
         m->data.guest = guest_info_new();
         m->data.guest->kinds = kinds & ~(unsigned) GUEST_KIND_AGENT;
         if (hostname)
-                m->data.guest->hostname = strdup(hostname);
+                m->data.guest->hostname = intern_take(strdup(hostname));
         if (kinds & GUEST_KIND_FSFREEZE)
                 m->data.guest->fsfreeze = GUEST_FREEZE_THAWED;
         if (kinds & GUEST_KIND_AGENT) {

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "intern.h"
 #include "bus-domain.h"
 #include "collect.h"
 #include "guest-disks.h"
@@ -179,20 +180,20 @@ static void test_a_full_reply_changes_every_kind(void **state) {
                         &g->os.version_id, &g->os.kernel_release, &g->os.kernel_version, &g->os.machine,
                         &g->os.variant,    &g->os.variant_id };
         for (size_t i = 0; i < sizeof os / sizeof *os; i++)
-                *os[i] = strdup("x");
-        g->hostname = strdup("guest");
-        g->timezone_name = strdup("CET");
+                *os[i] = intern_take(strdup("x"));
+        g->hostname = intern_take(strdup("guest"));
+        g->timezone_name = intern_take(strdup("CET"));
         g->timezone_offset = 3600;
         g->has_timezone_offset = true;
         g->users = calloc(1, sizeof *g->users);
-        g->users[0].name = strdup("root");
+        g->users[0].name = intern_take(strdup("root"));
         g->n_users = g->n_users_reported = 1;
         g->filesystems = calloc(1, sizeof *g->filesystems);
-        g->filesystems[0].mount_point = strdup("/");
+        g->filesystems[0].mount_point = intern_take(strdup("/"));
         g->n_filesystems = g->n_filesystems_reported = 1;
         g->interfaces = calloc(1, sizeof *g->interfaces);
-        g->interfaces[0].name = strdup("eth0");
-        g->interfaces[0].mac = strdup("52:54:00:00:00:01");
+        g->interfaces[0].name = intern_take(strdup("eth0"));
+        g->interfaces[0].mac = intern_take(strdup("52:54:00:00:00:01"));
         g->n_interfaces = g->n_interfaces_reported = 1;
         g->fsfreeze = GUEST_FREEZE_FROZEN;
         g->vcpus_configured = g->vcpus_online = 2;

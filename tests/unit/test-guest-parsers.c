@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "intern.h"
 #include "agent-info.h"
 #include "domain-devices.h"
 #include "guest-builder.h"
@@ -815,6 +816,22 @@ static void test_take_kinds(void **state) {
         guest_info_free(dst);
 }
 
+/* Guest strings are interned (a and b share them): a change is another
+ * string, the old one kept to put back. */
+static char *with_char(char **field, size_t at, char c) {
+        char *old = *field, *copy = strdup(old);
+        assert_non_null(copy);
+        copy[at] = c;
+        *field = intern_take(copy);
+        assert_non_null(*field);
+        return old;
+}
+
+static void restore_text(char **field, char *old) {
+        intern_unref(*field);
+        *field = old;
+}
+
 static void test_equality(void **state) {
         GuestInfo *a = harness_guest(), *b = harness_guest();
         char *saved;
@@ -828,9 +845,9 @@ static void test_equality(void **state) {
         assert_true(guest_filesystems_equal(NULL, 0, NULL, 0));
 
         /* the last OS field, then one gone */
-        b->os.variant_id[0] = 'T';
+        saved = with_char(&b->os.variant_id, 0, 'T');
         assert_false(guest_os_equal(&a->os, &b->os));
-        b->os.variant_id[0] = 't';
+        restore_text(&b->os.variant_id, saved);
         saved = b->os.id;
         b->os.id = NULL;
         assert_false(guest_os_equal(&a->os, &b->os));
@@ -841,13 +858,13 @@ static void test_equality(void **state) {
         b->users[1].login_time += 0.001;
         assert_false(guest_users_equal(a->users, a->n_users, b->users, b->n_users));
         b->users[1].login_time = a->users[1].login_time;
-        b->users[1].domain = strdup("D");
+        b->users[1].domain = intern_take(strdup("D"));
         assert_false(guest_users_equal(a->users, a->n_users, b->users, b->n_users));
-        free(b->users[1].domain);
+        intern_unref(b->users[1].domain);
         b->users[1].domain = NULL;
-        b->users[0].name[0] = 'A';
+        saved = with_char(&b->users[0].name, 0, 'A');
         assert_false(guest_users_equal(a->users, a->n_users, b->users, b->n_users));
-        b->users[0].name[0] = 'a';
+        restore_text(&b->users[0].name, saved);
         assert_false(guest_users_equal(a->users, a->n_users, b->users, 1));
         assert_true(guest_users_equal(a->users, a->n_users, b->users, b->n_users));
 
@@ -859,19 +876,19 @@ static void test_equality(void **state) {
         fb[1].has_bytes = false;
         assert_false(guest_filesystems_equal(fa, na, fb, nb));
         fb[1].has_bytes = true;
-        fb[1].disks[0].serial[0] = 'X';
+        saved = with_char(&fb[1].disks[0].serial, 0, 'X');
         assert_false(guest_filesystems_equal(fa, na, fb, nb));
-        fb[1].disks[0].serial[0] = 'G';
-        fb[1].disks[0].bus_type = strdup("virtio");
+        restore_text(&fb[1].disks[0].serial, saved);
+        fb[1].disks[0].bus_type = intern_take(strdup("virtio"));
         assert_false(guest_filesystems_equal(fa, na, fb, nb));
-        free(fb[1].disks[0].bus_type);
+        intern_unref(fb[1].disks[0].bus_type);
         fb[1].disks[0].bus_type = NULL;
         fb[1].n_disks = 0;
         assert_false(guest_filesystems_equal(fa, na, fb, nb));
         fb[1].n_disks = 1;
-        fb[0].mount_point[1] = 'D';
+        saved = with_char(&fb[0].mount_point, 1, 'D');
         assert_false(guest_filesystems_equal(fa, na, fb, nb));
-        fb[0].mount_point[1] = 'd';
+        restore_text(&fb[0].mount_point, saved);
         assert_false(guest_filesystems_equal(fa, na, fb, 1));
         assert_true(guest_filesystems_equal(fa, na, fb, nb));
 
@@ -1163,8 +1180,8 @@ static void test_domain_harness(void **state) {
         assert_str(g->filesystems[0].disks[0].bus_type, "virtio");
         assert_str(g->filesystems[1].disks[0].bus_type, "virtio");
         /* a disk the domain does not have: unknown bus */
-        free(g->filesystems[1].disks[0].alias);
-        g->filesystems[1].disks[0].alias = strdup("vdz");
+        intern_unref(g->filesystems[1].disks[0].alias);
+        g->filesystems[1].disks[0].alias = intern_take(strdup("vdz"));
         guest_info_fill_bus_types(g, d);
         assert_str(g->filesystems[0].disks[0].bus_type, "virtio");
         assert_null(g->filesystems[1].disks[0].bus_type);

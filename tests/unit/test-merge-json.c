@@ -17,6 +17,7 @@
 #include "guest-builder.h"
 #include "guest-data.h"
 #include "interface-merge.h"
+#include "intern.h"
 #include "kubevirt-json.h"
 
 /* ---- fixtures ---- */
@@ -31,6 +32,11 @@ static char *xstrdup(const char *s) {
         return d;
 }
 
+/* A guest's string: interned, as the builder makes them (intern.h). */
+static char *gstrdup(const char *s) {
+        return s ? intern_take(xstrdup(s)) : NULL;
+}
+
 static void *grow(void *p, size_t n, size_t size) {
         p = realloc(p, n * size);
         assert_non_null(p);
@@ -38,14 +44,14 @@ static void *grow(void *p, size_t n, size_t size) {
 }
 
 /* A NULL-terminated list of addresses, copied. */
-static char **addresses(va_list ap, size_t *n) {
+static char **addresses(va_list ap, size_t *n, char *(*copy)(const char *) ) {
         char **v = NULL;
         const char *a;
 
         *n = 0;
         while ((a = va_arg(ap, const char *))) {
                 v = grow(v, *n + 1, sizeof *v);
-                v[(*n)++] = xstrdup(a);
+                v[(*n)++] = copy(a);
         }
         return v;
 }
@@ -65,7 +71,7 @@ static void add_nic(DomainDevices *d, const char *alias, const char *mac, size_t
         nic = &d->nics[d->n_nics++];
         *nic = (DomainNic){ .alias = xstrdup(alias), .mac = xstrdup(mac), .n_ipv4 = n_ipv4 };
         va_start(ap, n_ipv4);
-        nic->addresses = addresses(ap, &nic->n_addresses);
+        nic->addresses = addresses(ap, &nic->n_addresses, xstrdup);
         va_end(ap);
 }
 
@@ -83,9 +89,9 @@ static void add_iface(GuestInfo *g, const char *name, const char *mac, size_t n_
 
         g->interfaces = grow(g->interfaces, g->n_interfaces + 1, sizeof *g->interfaces);
         i = &g->interfaces[g->n_interfaces++];
-        *i = (GuestInterface){ .name = xstrdup(name), .mac = xstrdup(mac), .n_ipv4 = n_ipv4 };
+        *i = (GuestInterface){ .name = gstrdup(name), .mac = gstrdup(mac), .n_ipv4 = n_ipv4 };
         va_start(ap, n_ipv4);
-        i->addresses = addresses(ap, &i->n_addresses);
+        i->addresses = addresses(ap, &i->n_addresses, gstrdup);
         va_end(ap);
         g->n_interfaces_reported = g->n_interfaces;
 }
@@ -93,7 +99,7 @@ static void add_iface(GuestInfo *g, const char *name, const char *mac, size_t n_
 static void add_user(GuestInfo *g, const char *name, const char *domain, double login_time) {
         g->users = grow(g->users, g->n_users + 1, sizeof *g->users);
         g->users[g->n_users++] =
-                (GuestUser){ .name = xstrdup(name), .domain = xstrdup(domain), .login_time = login_time };
+                (GuestUser){ .name = gstrdup(name), .domain = gstrdup(domain), .login_time = login_time };
         g->n_users_reported = g->n_users;
 }
 
@@ -104,19 +110,19 @@ static void add_fs(GuestInfo *g, const char *disk_name, const char *mount_point,
 
         g->filesystems = grow(g->filesystems, g->n_filesystems + 1, sizeof *g->filesystems);
         f = &g->filesystems[g->n_filesystems++];
-        *f = (GuestFilesystem){ .disk_name = xstrdup(disk_name),
-                                .mount_point = xstrdup(mount_point),
-                                .fs_type = xstrdup(fs_type),
+        *f = (GuestFilesystem){ .disk_name = gstrdup(disk_name),
+                                .mount_point = gstrdup(mount_point),
+                                .fs_type = gstrdup(fs_type),
                                 .used_bytes = used,
                                 .total_bytes = total,
                                 .has_bytes = used || total };
         if (serial || bus) {
                 f->disks = calloc(1, sizeof *f->disks);
                 assert_non_null(f->disks);
-                f->disks[0] = (GuestFsDisk){ .serial = xstrdup(serial),
-                                             .alias = xstrdup("vda"),
-                                             .device = xstrdup("/dev/vda"),
-                                             .bus_type = xstrdup(bus) };
+                f->disks[0] = (GuestFsDisk){ .serial = gstrdup(serial),
+                                             .alias = gstrdup("vda"),
+                                             .device = gstrdup("/dev/vda"),
+                                             .bus_type = gstrdup(bus) };
                 f->n_disks = 1;
         }
         g->n_filesystems_reported = g->n_filesystems;
@@ -363,10 +369,7 @@ static void test_merge_guest_only_cap(void **state) {
         /* exactly 10 guest-only: nothing dropped */
         for (int i = 10; i < 12; i++) {
                 GuestInterface *it = &g->interfaces[i + 1];
-                free(it->name);
-                free(it->mac);
-                free(it->addresses[0]);
-                free(it->addresses);
+                guest_interface_done(it);
         }
         g->n_interfaces = g->n_interfaces_reported = 11;
         m = merge(d, g);
@@ -435,7 +438,7 @@ static void test_merge_shared_mac_budget(void **state) {
         memset(addr, '1', GUEST_ADDRESS_MAX);
         strcpy(addr + GUEST_ADDRESS_MAX, "/24");
         for (; it->n_addresses < GUEST_ADDRESSES_MAX; it->n_addresses++, it->n_ipv4++)
-                it->addresses[it->n_addresses] = xstrdup(addr);
+                it->addresses[it->n_addresses] = gstrdup(addr);
         m = merge(d, g);
 
         size_t cost = guest_interface_cost(it), with_guest = 0;
@@ -638,18 +641,18 @@ static AgentInfo *harness_agent(void) {
 static GuestInfo *full_guest(void) {
         GuestInfo *g = guest_new();
 
-        g->os = (GuestOS){ .id = xstrdup("guestos"),
-                           .name = xstrdup("GuestOS Linux"),
-                           .pretty_name = xstrdup("GuestOS Linux 42.1 (Test Edition)"),
-                           .version = xstrdup("42.1 (Test Edition)"),
-                           .version_id = xstrdup("42.1"),
-                           .kernel_release = xstrdup("6.1.0-56-amd64"),
-                           .kernel_version = xstrdup("#1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2 (2026-11-16)"),
-                           .machine = xstrdup("x86_64"),
-                           .variant = xstrdup("Test Edition"),
-                           .variant_id = xstrdup("test") };
-        g->hostname = xstrdup("guestinfo-test");
-        g->timezone_name = xstrdup("JST");
+        g->os = (GuestOS){ .id = gstrdup("guestos"),
+                           .name = gstrdup("GuestOS Linux"),
+                           .pretty_name = gstrdup("GuestOS Linux 42.1 (Test Edition)"),
+                           .version = gstrdup("42.1 (Test Edition)"),
+                           .version_id = gstrdup("42.1"),
+                           .kernel_release = gstrdup("6.1.0-56-amd64"),
+                           .kernel_version = gstrdup("#1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2 (2026-11-16)"),
+                           .machine = gstrdup("x86_64"),
+                           .variant = gstrdup("Test Edition"),
+                           .variant_id = gstrdup("test") };
+        g->hostname = gstrdup("guestinfo-test");
+        g->timezone_name = gstrdup("JST");
         g->timezone_offset = 32400;
         g->has_timezone_offset = true;
         add_user(g, "fedora", NULL, 1580467675.876078);
@@ -731,8 +734,8 @@ static void test_guestosinfo(void **state) {
 
         /* a negative offset */
         g->timezone_offset = -18000;
-        free(g->timezone_name);
-        g->timezone_name = xstrdup("EST");
+        intern_unref(g->timezone_name);
+        g->timezone_name = gstrdup("EST");
         j = parse(kubevirt_guestosinfo_json(a, g));
         assert_string_equal(get_string(j, "timezone"), "EST, -18000");
         json_decref(j);
@@ -869,7 +872,7 @@ static void test_null_strings_omitted(void **state) {
         json_t *j, *item;
 
         add_command(a, "guest-ping", true);
-        g->os.name = xstrdup("Windows");
+        g->os.name = gstrdup("Windows");
         add_user(g, NULL, "CORP", 1.5);
         add_fs(g, "C:", NULL, "NTFS", 0, 0, NULL, "sata");
 
@@ -930,23 +933,23 @@ static void test_rejected_string(void **state) {
         GuestInfo *g = full_guest();
         MergedInterfaces *m;
 
-        free(g->hostname);
-        g->hostname = xstrdup("bad\xff");
+        intern_unref(g->hostname);
+        g->hostname = gstrdup("bad\xff");
         assert_null(kubevirt_guestosinfo_json(a, g));
-        free(g->hostname);
+        intern_unref(g->hostname);
         g->hostname = NULL;
         /* the rest still builds */
         char *s = kubevirt_guestosinfo_json(a, g);
         assert_non_null(s);
         free(s);
 
-        free(g->users[1].domain);
-        g->users[1].domain = xstrdup("\xc3");
+        intern_unref(g->users[1].domain);
+        g->users[1].domain = gstrdup("\xc3");
         assert_null(kubevirt_userlist_json(g));
         assert_null(kubevirt_guestosinfo_json(NULL, g));
 
-        free(g->filesystems[0].disks[0].serial);
-        g->filesystems[0].disks[0].serial = xstrdup("\x80");
+        intern_unref(g->filesystems[0].disks[0].serial);
+        g->filesystems[0].disks[0].serial = gstrdup("\x80");
         assert_null(kubevirt_filesystemlist_json(g));
 
         free(a->commands[1].name);
@@ -955,8 +958,8 @@ static void test_rejected_string(void **state) {
 
         DomainDevices *d = harness_devices();
         GuestInfo *hg = harness_guest();
-        free(hg->interfaces[2].addresses[2]);
-        hg->interfaces[2].addresses[2] = xstrdup("fe80::\xff");
+        intern_unref(hg->interfaces[2].addresses[2]);
+        hg->interfaces[2].addresses[2] = gstrdup("fe80::\xff");
         m = merge(d, hg);
         assert_null(kubevirt_interfaces_json(m));
         merged_interfaces_free(m);

@@ -19,6 +19,7 @@
 #include "domain-state.h"
 #include "guest-data.h"
 #include "hashmap.h"
+#include "intern.h"
 #include "ip-address.h"
 #include "log.h"
 #include "siphash.h"
@@ -291,6 +292,57 @@ static void test_login_usec(void **state) {
         assert_true(guest_user_login_usec(&u) == UINT64_MAX);
 }
 
+/* One copy per distinct text, gone with its last holder; the table keeps
+ * finding every string as others leave it (its runs close up). */
+static void test_intern(void **state) {
+        enum { N = 5000 };
+        static char *held[N];
+        unsigned long strings0, bytes0, strings, bytes;
+        char text[32];
+
+        intern_stats(&strings0, &bytes0);
+        char *a = intern_take(strdup("ext4")), *b = intern_take(strdup("ext4")), *c = intern_take(strdup("xfs"));
+        assert_non_null(a);
+        assert_ptr_equal(a, b);
+        assert_ptr_not_equal(a, c);
+        assert_string_equal(a, "ext4");
+        assert_null(intern_take(NULL));
+        intern_stats(&strings, &bytes);
+        assert_int_equal(strings, strings0 + 2);
+        intern_unref(a);
+        assert_string_equal(b, "ext4"); /* one holder left */
+        intern_unref(b);
+        intern_unref(c);
+        intern_unref(NULL);
+        /* a copy of an interned text made elsewhere is freed, the table's
+         * copy keeps its holder (leak and use-after-free checks under ASan) */
+        a = intern_take(strdup("btrfs"));
+        intern_unref(strdup("btrfs"));
+        assert_string_equal(a, "btrfs");
+        intern_unref(a);
+        intern_stats(&strings, &bytes);
+        assert_int_equal(strings, strings0);
+        assert_int_equal(bytes, bytes0);
+
+        for (int i = 0; i < N; i++) {
+                snprintf(text, sizeof text, "/mnt/%d", i);
+                held[i] = intern_take(strdup(text));
+                assert_non_null(held[i]);
+        }
+        for (int i = 1; i < N; i += 2)
+                intern_unref(held[i]);
+        for (int i = 0; i < N; i += 2) {
+                snprintf(text, sizeof text, "/mnt/%d", i);
+                char *again = intern_take(strdup(text));
+                assert_ptr_equal(again, held[i]);
+                intern_unref(again);
+                intern_unref(held[i]);
+        }
+        intern_stats(&strings, &bytes);
+        assert_int_equal(strings, strings0);
+        assert_int_equal(bytes, bytes0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_uuid_normalize),
@@ -298,6 +350,7 @@ int main(void) {
                 cmocka_unit_test(test_domain_state_names),
                 cmocka_unit_test(test_backoff),
                 cmocka_unit_test(test_hashmap),
+                cmocka_unit_test(test_intern),
                 cmocka_unit_test(test_siphash),
                 cmocka_unit_test(test_log_lines_are_safe_text),
                 cmocka_unit_test(test_error_quotes),

@@ -1,0 +1,138 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "intern.h"
+#include "siphash.h"
+
+/* The count sits just before the text: the text is what holders see. */
+typedef struct Interned {
+        unsigned long refs;
+        uint64_t hash;
+        char text[];
+} Interned;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static Interned **slots; /* open addressing, linear probing; NULL: empty */
+static size_t n_slots, n_used;
+static unsigned long bytes_held;
+static uint8_t key[16];
+static bool keyed;
+
+/* Keyed, so that a guest cannot choose strings that all land in one run. */
+static uint64_t hash_text(const char *s, size_t len) {
+        SipHash h;
+        if (!keyed) {
+                if (getrandom(key, sizeof key, GRND_NONBLOCK) != (ssize_t) sizeof key)
+                        for (size_t i = 0; i < sizeof key; i++)
+                                key[i] = (uint8_t) (((uintptr_t) &lock >> (i % 8)) ^ (i * 131u));
+                keyed = true;
+        }
+        siphash_init(&h, key);
+        siphash_feed(&h, s, len);
+        return siphash_final(&h);
+}
+
+static size_t find(const char *s, uint64_t hash) {
+        size_t i = hash & (n_slots - 1);
+        while (slots[i] && (slots[i]->hash != hash || strcmp(slots[i]->text, s) != 0))
+                i = (i + 1) & (n_slots - 1);
+        return i;
+}
+
+/* Keeps the table at most half full. */
+static int grow(void) {
+        size_t n = n_slots ? 2 * n_slots : 256;
+        Interned **old = slots;
+        size_t n_old = n_slots;
+
+        slots = calloc(n, sizeof *slots);
+        if (!slots) {
+                slots = old;
+                return -ENOMEM;
+        }
+        n_slots = n;
+        for (size_t i = 0; i < n_old; i++)
+                if (old[i])
+                        slots[find(old[i]->text, old[i]->hash)] = old[i];
+        free(old);
+        return 0;
+}
+
+char *intern_take(char *s) {
+        if (!s)
+                return NULL;
+        size_t len = strlen(s);
+        uint64_t hash = hash_text(s, len);
+        char *ret = NULL;
+
+        pthread_mutex_lock(&lock);
+        if ((n_used + 1) * 2 > n_slots && grow() < 0)
+                goto out;
+        size_t i = find(s, hash);
+        if (!slots[i]) {
+                Interned *e = malloc(sizeof *e + len + 1);
+                if (!e)
+                        goto out;
+                e->refs = 0;
+                e->hash = hash;
+                memcpy(e->text, s, len + 1);
+                slots[i] = e;
+                n_used++;
+                bytes_held += sizeof *e + len + 1;
+        }
+        slots[i]->refs++;
+        ret = slots[i]->text;
+out:
+        pthread_mutex_unlock(&lock);
+        free(s);
+        return ret;
+}
+
+void intern_unref(char *s) {
+        if (!s)
+                return;
+        uint64_t hash = hash_text(s, strlen(s));
+
+        pthread_mutex_lock(&lock);
+        size_t i = n_slots ? find(s, hash) : 0;
+        Interned *e = n_slots && slots[i] && slots[i]->text == s ? slots[i] : NULL;
+        if (!e) {
+                /* not from intern_take (a copy made elsewhere): its own */
+                pthread_mutex_unlock(&lock);
+                free(s);
+                return;
+        }
+        if (--e->refs > 0) {
+                pthread_mutex_unlock(&lock);
+                return;
+        }
+        /* Out of the table; then the entries after it in its run move up
+         * into the gap if their own slot is not between it and them. */
+        slots[i] = NULL;
+        n_used--;
+        bytes_held -= sizeof *e + strlen(e->text) + 1;
+        for (size_t j = (i + 1) & (n_slots - 1); slots[j]; j = (j + 1) & (n_slots - 1)) {
+                size_t home = slots[j]->hash & (n_slots - 1);
+                /* home in (i, j] cyclically: it stays */
+                if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
+                        continue;
+                slots[i] = slots[j];
+                slots[j] = NULL;
+                i = j;
+        }
+        pthread_mutex_unlock(&lock);
+        free(e);
+}
+
+void intern_stats(unsigned long *strings, unsigned long *bytes) {
+        pthread_mutex_lock(&lock);
+        *strings = n_used;
+        *bytes = bytes_held;
+        pthread_mutex_unlock(&lock);
+}
