@@ -94,6 +94,23 @@ out:
         return ret;
 }
 
+char *intern_copy(const char *s) {
+        if (!s)
+                return NULL;
+        uint64_t hash = hash_text(s, strlen(s));
+
+        pthread_mutex_lock(&lock);
+        size_t i = n_slots ? find(s, hash) : 0;
+        if (n_slots && slots[i]) {
+                slots[i]->refs++;
+                pthread_mutex_unlock(&lock);
+                return slots[i]->text;
+        }
+        pthread_mutex_unlock(&lock);
+        char *c = strdup(s);
+        return c ? intern_take(c) : NULL;
+}
+
 void intern_unref(char *s) {
         if (!s)
                 return;

@@ -9,6 +9,10 @@
  * s NULL: NULL. */
 char *intern_take(char *s);
 
+/* The one copy of s's text (s is left alone), for one more holder; NULL if
+ * out of memory or s NULL. */
+char *intern_copy(const char *s);
+
 /* Drops one holder of s (from intern_take); a string that is not the
  * table's copy (made elsewhere, e.g. by a test) is freed; NULL: nothing. */
 void intern_unref(char *s);

@@ -12,6 +12,7 @@
 #include "domain-xml.h"
 #include "guest-data.h"
 #include "helpers.h"
+#include "intern.h"
 
 static bool is_element(xmlNode *n, const char *name) {
         return n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, (const xmlChar *) name) == 0;
@@ -39,11 +40,13 @@ static int get_attr(xmlNode *n, const char *name, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+/* The strings of DomainDevices end up interned (intern_all), so they are
+ * dropped with intern_unref, which frees the ones not yet interned too. */
 static void nic_done(DomainNic *nic) {
-        free(nic->alias);
-        free(nic->mac);
+        intern_unref(nic->alias);
+        intern_unref(nic->mac);
         for (size_t i = 0; i < nic->n_addresses; i++)
-                free(nic->addresses[i]);
+                intern_unref(nic->addresses[i]);
         free(nic->addresses);
 }
 
@@ -97,10 +100,10 @@ DomainDevices *domain_devices_free(DomainDevices *d) {
                 nic_done(&d->nics[i]);
         free(d->nics);
         for (size_t i = 0; i < d->n_disks; i++) {
-                free(d->disks[i].target);
-                free(d->disks[i].bus);
-                free(d->disks[i].serial);
-                free(d->disks[i].source);
+                intern_unref(d->disks[i].target);
+                intern_unref(d->disks[i].bus);
+                intern_unref(d->disks[i].serial);
+                intern_unref(d->disks[i].source);
         }
         free(d->disks);
         free(d);
@@ -239,6 +242,31 @@ static int parse_devices(xmlNode *devices, DomainDevices *d) {
         return 0;
 }
 
+/* *s replaced by its interned copy; -ENOMEM (*s NULL) if out of memory. */
+static int intern_field(char **s) {
+        if (!*s)
+                return 0;
+        *s = intern_take(*s);
+        return *s ? 0 : -ENOMEM;
+}
+
+/* Once parsed and never changed again (a MAC is lowercased before), every
+ * string is held once for the fleet: bridge names, buses and most
+ * targets repeat from domain to domain. */
+static int intern_all(DomainDevices *d) {
+        int r = 0;
+        for (size_t i = 0; i < d->n_nics; i++) {
+                DomainNic *nic = &d->nics[i];
+                r |= intern_field(&nic->alias) | intern_field(&nic->mac);
+                for (size_t k = 0; k < nic->n_addresses; k++)
+                        r |= intern_field(&nic->addresses[k]);
+        }
+        for (size_t i = 0; i < d->n_disks; i++)
+                r |= intern_field(&d->disks[i].target) | intern_field(&d->disks[i].bus) |
+                     intern_field(&d->disks[i].serial) | intern_field(&d->disks[i].source);
+        return r < 0 ? -ENOMEM : 0;
+}
+
 int domain_devices_from_node(xmlNode *root, DomainDevices **ret) {
         DomainDevices *d = calloc(1, sizeof *d);
         int r = 0;
@@ -249,6 +277,8 @@ int domain_devices_from_node(xmlNode *root, DomainDevices **ret) {
         xmlNode *devices = first_child(root, "devices");
         if (devices)
                 r = parse_devices(devices, d);
+        if (r >= 0)
+                r = intern_all(d);
         if (r < 0) {
                 domain_devices_free(d);
                 return r;

@@ -232,9 +232,23 @@ int guest_builder_begin_agent(GuestBuilder *b) {
         return b->agent ? 0 : -ENOMEM;
 }
 
+/* The array trimmed to its n entries: a list grows by doubling, and the
+ * result is kept for as long as the guest says the same. */
+static void *fit(void *array, size_t n, size_t size) {
+        if (!array || n == 0)
+                return array;
+        void *p = realloc(array, n * size);
+        return p ? p : array; /* a smaller block: failing keeps the larger one */
+}
+
 GuestInfo *guest_builder_take_guest(GuestBuilder *b) {
         GuestInfo *g = b->guest;
         b->guest = NULL;
+        if (g) {
+                g->users = fit(g->users, g->n_users, sizeof *g->users);
+                g->filesystems = fit(g->filesystems, g->n_filesystems, sizeof *g->filesystems);
+                g->interfaces = fit(g->interfaces, g->n_interfaces, sizeof *g->interfaces);
+        }
         return g;
 }
 

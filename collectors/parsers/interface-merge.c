@@ -10,16 +10,19 @@
 #include "interface-merge.h"
 #include "guest-builder.h"
 #include "guest-data.h"
+#include "intern.h"
 
 static const char source_domain[] = "domain";
 static const char source_agent[] = "guest-agent";
 static const char source_both[] = "domain, guest-agent";
 
-static int strdup_or_null(const char *s, char **ret) {
+/* Merged strings are the interned copies of their sources' (most repeat
+ * across a fleet, and the guest's own are interned already). */
+static int copy_or_null(const char *s, char **ret) {
         *ret = NULL;
         if (!s)
                 return 0;
-        *ret = strdup(s);
+        *ret = intern_copy(s);
         return *ret ? 0 : -ENOMEM;
 }
 
@@ -41,7 +44,7 @@ static int copy_addresses(char *const *v4, size_t n4, char *const *v6, size_t n6
         for (size_t i = 0; i < n; i++) {
                 const char *a = i < n4 ? v4[i] : v6[i - n4];
                 /* Never leave a hole: a NULL entry would read as the end. */
-                m->ip_addresses[i] = strdup(a ? a : "");
+                m->ip_addresses[i] = intern_copy(a ? a : "");
                 if (!m->ip_addresses[i])
                         return -ENOMEM;
                 m->n_ip_addresses++;
@@ -68,10 +71,10 @@ static int add_domain_nic(const DomainNic *nic, const GuestInterface *g, MergedI
         int r;
 
         m->info_source = g ? source_both : source_domain;
-        m->name = strdup(nic->alias ? nic->alias : "");
+        m->name = intern_copy(nic->alias ? nic->alias : "");
         if (!m->name)
                 return -ENOMEM;
-        r = strdup_or_null(nic->mac, &m->mac);
+        r = copy_or_null(nic->mac, &m->mac);
         if (r < 0)
                 return r;
         size_t d4 = ipv4_count(nic->n_ipv4, nic->n_addresses), d6 = nic->n_addresses - d4;
@@ -80,7 +83,7 @@ static int add_domain_nic(const DomainNic *nic, const GuestInterface *g, MergedI
         if (!g)
                 return copy_addresses(nic->addresses, d4, d_v6, d6, m);
 
-        r = strdup_or_null(g->name, &m->interface_name);
+        r = copy_or_null(g->name, &m->interface_name);
         if (r < 0)
                 return r;
         /* Per family: what the agent says wins, but an agent silent about a
@@ -94,13 +97,13 @@ static int add_guest_only(const GuestInterface *g, MergedInterface *m) {
         int r;
 
         m->info_source = source_agent;
-        m->name = strdup("");
+        m->name = intern_copy("");
         if (!m->name)
                 return -ENOMEM;
-        r = strdup_or_null(g->name, &m->interface_name);
+        r = copy_or_null(g->name, &m->interface_name);
         if (r < 0)
                 return r;
-        r = strdup_or_null(g->mac, &m->mac);
+        r = copy_or_null(g->mac, &m->mac);
         if (r < 0)
                 return r;
         size_t g4 = ipv4_count(g->n_ipv4, g->n_addresses);
@@ -204,11 +207,11 @@ MergedInterfaces *merged_interfaces_free(MergedInterfaces *m) {
                 return NULL;
         for (size_t i = 0; i < m->n_items; i++) {
                 MergedInterface *it = &m->items[i];
-                free(it->name);
-                free(it->interface_name);
-                free(it->mac);
+                intern_unref(it->name);
+                intern_unref(it->interface_name);
+                intern_unref(it->mac);
                 for (size_t k = 0; k < it->n_ip_addresses; k++)
-                        free(it->ip_addresses[k]);
+                        intern_unref(it->ip_addresses[k]);
                 free(it->ip_addresses);
         }
         free(m->items);
