@@ -182,6 +182,12 @@ int interfaces_merge(const DomainDevices *devices, const GuestInfo *guest, Merge
         }
 
         free(merged);
+        /* room was made for every guest interface; the result is kept */
+        if (m->n_items > 0) {
+                MergedInterface *fit = realloc(m->items, m->n_items * sizeof *m->items);
+                if (fit)
+                        m->items = fit;
+        }
         *ret = m;
         return 0;
 
