@@ -35,7 +35,7 @@
 #include "guest.h"
 #include "harness.h"
 
-#define MAX_VMS 16
+#define MAX_VMS 32
 
 /* KubeVirt's agent poller (pkg/virt-launcher/virtwrap/agent-poller/
  * agent_poller.go): guest-info every qemu-agent-version-interval (300 s),
