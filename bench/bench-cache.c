@@ -28,6 +28,7 @@
 #include "bus-paths.h"
 #include "domain-devices.h"
 #include "guest-info.h"
+#include "intern.h"
 #include "kubevirt-json.h"
 #include "log.h"
 #include "manager.h"
@@ -367,6 +368,10 @@ int main(int argc, char *argv[]) {
                d->guest->hostname);
         printf("# heap in use: %s before, %s after: %s per VM\n", bench_fmt_bytes((double) before),
                bench_fmt_bytes((double) after), bench_fmt_bytes(per_vm));
+        unsigned long interned, interned_bytes;
+        intern_stats(&interned, &interned_bytes);
+        printf("# interned: %lu distinct strings (%.1f per VM), %s of them with their counts\n", interned,
+               (double) interned / (double) n_vms, bench_fmt_bytes((double) interned_bytes));
 
         /* KubeVirt JSON, every document, every VM. */
         double *tj = calloc((size_t) reps, sizeof(double));
