@@ -1,6 +1,5 @@
 #include <errno.h>
 #include <pthread.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,10 +9,10 @@
 #include "intern.h"
 #include "siphash.h"
 
-/* The count sits just before the text: the text is what holders see. */
+/* The count sits just before the text: the text is what holders see.
+ * No hash kept: 4 bytes of header, as most strings are short. */
 typedef struct Interned {
-        unsigned long refs;
-        uint64_t hash;
+        uint32_t refs;
         char text[];
 } Interned;
 
@@ -22,17 +21,19 @@ static Interned **slots; /* open addressing, linear probing; NULL: empty */
 static size_t n_slots, n_used;
 static unsigned long bytes_held;
 static uint8_t key[16];
-static bool keyed;
+static pthread_once_t keyed = PTHREAD_ONCE_INIT;
 
-/* Keyed, so that a guest cannot choose strings that all land in one run. */
+static void make_key(void) {
+        if (getrandom(key, sizeof key, GRND_NONBLOCK) != (ssize_t) sizeof key)
+                for (size_t i = 0; i < sizeof key; i++)
+                        key[i] = (uint8_t) (((uintptr_t) &lock >> (i % 8)) ^ (i * 131u));
+}
+
+/* Keyed, so that a guest cannot choose strings that all land in one run;
+ * the key made once, before any thread's first hash. */
 static uint64_t hash_text(const char *s, size_t len) {
         SipHash h;
-        if (!keyed) {
-                if (getrandom(key, sizeof key, GRND_NONBLOCK) != (ssize_t) sizeof key)
-                        for (size_t i = 0; i < sizeof key; i++)
-                                key[i] = (uint8_t) (((uintptr_t) &lock >> (i % 8)) ^ (i * 131u));
-                keyed = true;
-        }
+        pthread_once(&keyed, make_key);
         siphash_init(&h, key);
         siphash_feed(&h, s, len);
         return siphash_final(&h);
@@ -40,7 +41,7 @@ static uint64_t hash_text(const char *s, size_t len) {
 
 static size_t find(const char *s, uint64_t hash) {
         size_t i = hash & (n_slots - 1);
-        while (slots[i] && (slots[i]->hash != hash || strcmp(slots[i]->text, s) != 0))
+        while (slots[i] && strcmp(slots[i]->text, s) != 0)
                 i = (i + 1) & (n_slots - 1);
         return i;
 }
@@ -59,7 +60,7 @@ static int grow(void) {
         n_slots = n;
         for (size_t i = 0; i < n_old; i++)
                 if (old[i])
-                        slots[find(old[i]->text, old[i]->hash)] = old[i];
+                        slots[find(old[i]->text, hash_text(old[i]->text, strlen(old[i]->text)))] = old[i];
         free(old);
         return 0;
 }
@@ -80,11 +81,15 @@ char *intern_take(char *s) {
                 if (!e)
                         goto out;
                 e->refs = 0;
-                e->hash = hash;
                 memcpy(e->text, s, len + 1);
                 slots[i] = e;
                 n_used++;
                 bytes_held += sizeof *e + len + 1;
+        }
+        if (slots[i]->refs == UINT32_MAX) {
+                /* held by as many as a count holds: s stays a copy of its own */
+                pthread_mutex_unlock(&lock);
+                return s;
         }
         slots[i]->refs++;
         ret = slots[i]->text;
@@ -101,7 +106,7 @@ char *intern_copy(const char *s) {
 
         pthread_mutex_lock(&lock);
         size_t i = n_slots ? find(s, hash) : 0;
-        if (n_slots && slots[i]) {
+        if (n_slots && slots[i] && slots[i]->refs < UINT32_MAX) {
                 slots[i]->refs++;
                 pthread_mutex_unlock(&lock);
                 return slots[i]->text;
@@ -135,7 +140,7 @@ void intern_unref(char *s) {
         n_used--;
         bytes_held -= sizeof *e + strlen(e->text) + 1;
         for (size_t j = (i + 1) & (n_slots - 1); slots[j]; j = (j + 1) & (n_slots - 1)) {
-                size_t home = slots[j]->hash & (n_slots - 1);
+                size_t home = hash_text(slots[j]->text, strlen(slots[j]->text)) & (n_slots - 1);
                 /* home in (i, j] cyclically: it stays */
                 if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
                         continue;

@@ -1,6 +1,7 @@
 /* Unit tests of the small pure parts: UUIDs, object paths, state names,
  * reconnect backoff, the hash map, SipHash, log lines and error quotes,
  * addresses and login times as the bus carries them. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -343,6 +344,48 @@ static void test_intern(void **state) {
         assert_int_equal(bytes, bytes0);
 }
 
+/* Workers intern while the main thread drops: every thread gets the one
+ * copy of each text, and all of it is gone at the end. */
+enum { INTERN_THREADS = 4, INTERN_TEXTS = 2000 };
+static char *intern_seen[INTERN_THREADS][INTERN_TEXTS];
+
+static void *intern_worker(void *arg) {
+        char text[32];
+        size_t t = (size_t) (uintptr_t) arg;
+        for (int round = 0; round < 3; round++)
+                for (int i = 0; i < INTERN_TEXTS; i++) {
+                        snprintf(text, sizeof text, "shared-%d", i);
+                        char *s = intern_take(strdup(text));
+                        if (round < 2)
+                                intern_unref(s); /* take and drop, while others do */
+                        else
+                                intern_seen[t][i] = s;
+                }
+        return NULL;
+}
+
+static void test_intern_threads(void **state) {
+        pthread_t th[INTERN_THREADS];
+        unsigned long strings0, bytes0, strings, bytes;
+
+        intern_stats(&strings0, &bytes0);
+        for (size_t t = 0; t < INTERN_THREADS; t++)
+                assert_int_equal(pthread_create(&th[t], NULL, intern_worker, (void *) (uintptr_t) t), 0);
+        for (size_t t = 0; t < INTERN_THREADS; t++)
+                assert_int_equal(pthread_join(th[t], NULL), 0);
+        intern_stats(&strings, &bytes);
+        assert_int_equal(strings, strings0 + INTERN_TEXTS);
+        for (int i = 0; i < INTERN_TEXTS; i++)
+                for (size_t t = 1; t < INTERN_THREADS; t++)
+                        assert_ptr_equal(intern_seen[t][i], intern_seen[0][i]);
+        for (int i = 0; i < INTERN_TEXTS; i++)
+                for (size_t t = 0; t < INTERN_THREADS; t++)
+                        intern_unref(intern_seen[t][i]);
+        intern_stats(&strings, &bytes);
+        assert_int_equal(strings, strings0);
+        assert_int_equal(bytes, bytes0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_uuid_normalize),
@@ -351,6 +394,7 @@ int main(void) {
                 cmocka_unit_test(test_backoff),
                 cmocka_unit_test(test_hashmap),
                 cmocka_unit_test(test_intern),
+                cmocka_unit_test(test_intern_threads),
                 cmocka_unit_test(test_siphash),
                 cmocka_unit_test(test_log_lines_are_safe_text),
                 cmocka_unit_test(test_error_quotes),
