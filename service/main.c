@@ -1,4 +1,5 @@
 /* guestinfod: publishes what libvirt's guest agents report on D-Bus. */
+#include <errno.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,12 +11,28 @@
 
 #include "bus-errors.h"
 #include "bus-publisher.h"
+#include "bus-writer.h"
 #include "log.h"
 #include "manager.h"
 #include "options.h"
 
-static int open_bus(BusKind kind, sd_bus **ret) {
-        return kind == BUS_KIND_USER ? sd_bus_open_user(ret) : sd_bus_open_system(ret);
+/* Through a writer (bus-writer.h) where the bus is a socket path, as it is
+ * on every system bus; else as sd-bus connects (*ret_writer NULL). */
+static int open_bus(BusKind kind, sd_bus **ret, BusWriter **ret_writer) {
+        _cleanup_(freep) char *address = NULL;
+        bool system = kind == BUS_KIND_SYSTEM;
+        int r;
+
+        *ret_writer = NULL;
+        r = bus_writer_default_address(system, &address);
+        if (r >= 0) {
+                /* the system bus checks the callers of privileged methods */
+                r = bus_writer_connect(address, !system, system ? "system" : "user", ret, ret_writer);
+                if (r != -EPROTONOSUPPORT)
+                        return r;
+                log_debug("The bus address '%s' is not a socket path: replies are marshalled every time.", address);
+        }
+        return system ? sd_bus_open_system(ret) : sd_bus_open_user(ret);
 }
 
 static int on_bus_disconnected(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -41,6 +58,7 @@ static int run(const Options *o) {
          * objects, whose userdata is itself and the manager), then the
          * manager (it stops the threads), then the bus and the loop. */
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        _cleanup_(bus_writer_freep) BusWriter *writer = NULL; /* once the bus is closed */
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(manager_freep) Manager *m = NULL;
         _cleanup_(publisher_freep) Publisher *p = NULL;
@@ -60,7 +78,7 @@ static int run(const Options *o) {
         (void) sd_event_add_signal(event, NULL, SIGTERM, NULL, NULL);
         (void) sd_event_add_signal(event, NULL, SIGINT, NULL, NULL);
 
-        r = open_bus(o->bus, &bus);
+        r = open_bus(o->bus, &bus, &writer);
         if (r < 0)
                 return log_error_errno(
                         r, "Failed to connect to the %s bus (%s): %m", o->bus == BUS_KIND_USER ? "session" : "system",

@@ -6,6 +6,7 @@
 #include "bus-manager.h"
 #include "bus-paths.h"
 #include "bus-wire.h"
+#include "bus-writer.h"
 #include "ip-address.h"
 #include "macro.h"
 #include "uuid.h"
@@ -118,15 +119,22 @@ int bus_manager_append_summary(sd_bus_message *reply, const Domain *d, uint64_t 
 
 /* Replies with an array of one entry per domain (contents: the entry's
  * signature), each written by append, or with LimitsExceeded (naming
- * instead) when the bus would refuse the reply. */
-static int reply_with_every_domain(sd_bus_message *message, Manager *m, BusFairness *fairness, const char *contents,
+ * instead) when the bus would refuse the reply. The same reply's body goes
+ * out again while the model stays as it was (key: the method's, for the
+ * writer). */
+static int reply_with_every_domain(sd_bus_message *message, Manager *m, BusFairness *fairness, const char *key,
+                                   const char *contents,
                                    int (*append)(sd_bus_message *reply, const Domain *d, uint64_t *offset),
                                    const char *instead) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         uint64_t offset = 8; /* the array's length, padded to its first struct */
+        uint64_t generation = m->generation;
         Domain *d;
         int r;
 
+        r = bus_writer_reply_kept(message, key, generation);
+        if (r != 0)
+                return r;
         r = sd_bus_message_new_method_return(message, &reply);
         if (r < 0)
                 return r;
@@ -148,16 +156,18 @@ static int reply_with_every_domain(sd_bus_message *message, Manager *m, BusFairn
         r = sd_bus_message_close_container(reply);
         if (r < 0)
                 return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_writer_send_keeping(message, reply, key, generation);
 }
 
 int bus_manager_reply_list_domains(sd_bus_message *message, Manager *m, BusFairness *fairness) {
-        return reply_with_every_domain(message, m, fairness, DOMAIN_ENTRY_SIGNATURE, bus_manager_append_domain_entry,
+        return reply_with_every_domain(message, m, fairness, "ListDomains", DOMAIN_ENTRY_SIGNATURE,
+                                       bus_manager_append_domain_entry,
                                        "look each domain up with GetDomainByName() or GetDomainByUUID()");
 }
 
 int bus_manager_reply_list_summaries(sd_bus_message *message, Manager *m, BusFairness *fairness) {
-        return reply_with_every_domain(message, m, fairness, SUMMARY_SIGNATURE, bus_manager_append_summary,
+        return reply_with_every_domain(message, m, fairness, "ListSummaries", SUMMARY_SIGNATURE,
+                                       bus_manager_append_summary,
                                        "read the fleet with ListDomains() and each domain with Properties.GetAll()");
 }
 

@@ -6,6 +6,7 @@
 #include "bus-paths.h"
 #include "bus-tree.h"
 #include "bus-wire.h"
+#include "bus-writer.h"
 
 #define OBJECT_MANAGER_INTERFACE "org.freedesktop.DBus.ObjectManager"
 
@@ -197,6 +198,11 @@ static int reply_managed_objects(sd_bus_message *call, BusTree *t) {
         /* Every object counted since it last changed, and the whole far from
          * the limit: written straight into the reply, as sd-bus does. Else
          * each object is built apart and counted on its way in. */
+        uint64_t generation = m->generation;
+        r = bus_writer_reply_kept(call, "GetManagedObjects", generation);
+        if (r != 0)
+                return r;
+
         bool all_known;
         uint64_t remembered = remembered_total(t, &all_known);
         bool counted = !all_known || remembered > t->body_max / 4 * 3;
@@ -246,7 +252,7 @@ static int reply_managed_objects(sd_bus_message *call, BusTree *t) {
         else if (r >= 0) {
                 r = sd_bus_message_close_container(reply);
                 if (r >= 0)
-                        r = sd_bus_send(NULL, reply, NULL);
+                        r = bus_writer_send_keeping(call, reply, "GetManagedObjects", generation);
         }
         sd_bus_error_free(&error);
         return r;

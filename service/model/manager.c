@@ -20,6 +20,7 @@
 
 #define CALL_HOOK(m, name, ...)                                                                                        \
         do {                                                                                                           \
+                (m)->generation++;                                                                                     \
                 if ((m)->hooks && (m)->hooks->name)                                                                    \
                         (m)->hooks->name((m), __VA_ARGS__);                                                            \
         } while (0)
@@ -298,6 +299,7 @@ static void schedule_reconnect(Manager *m) {
 void manager_apply(Manager *m, VirtMsg *msg) {
         Domain *d;
 
+        m->generation++; /* whatever it brings: the hooks say what, not whether */
         switch (msg->type) {
         case VIRT_MSG_CONNECTED:
                 backoff_reset(&m->backoff);

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <systemd/sd-event.h>
 
@@ -61,6 +62,10 @@ struct Manager {
 
         const ManagerHooks *hooks;
         void *hooks_userdata;
+        /* Moves on every change a reader of the whole fleet can see (a
+         * domain added, removed or changed, the connection): a reply built
+         * at one generation holds as long as it stays. */
+        uint64_t generation;
 };
 
 /* event may be NULL for a model without a libvirt side (unit tests). */

@@ -12,6 +12,7 @@
 #include "agent-info.h"
 #include "bus-manager.h"
 #include "bus-paths.h"
+#include "bus-writer.h"
 #include "domain-devices.h"
 #include "fake-daemon.h"
 #include "guest-disks.h"
@@ -277,6 +278,8 @@ static int on_call(sd_event_source *s, int fd, uint32_t revents, void *userdata)
         pthread_mutex_lock(&f->call_lock);
         if (f->call_pending) {
                 f->call_result = f->call_fn(f, f->call_userdata);
+                /* whatever fn changed: the replies kept are no more */
+                f->model->generation++;
                 f->call_pending = false;
                 pthread_cond_broadcast(&f->call_done);
         }
@@ -322,10 +325,14 @@ int fake_daemon_start(FakeDaemon *f, Manager *m, bool old) {
 int fake_daemon_start_full(FakeDaemon *f, Manager *m, bool old, bool sd_bus_tree) {
         int r;
 
-        *f = (FakeDaemon){ .call_fd = -1 };
+        *f = (FakeDaemon){ .call_fd = -1, .model = m };
         pthread_mutex_init(&f->call_lock, NULL);
         pthread_cond_init(&f->call_done, NULL);
-        r = sd_bus_open_user(&f->bus);
+        /* Through a writer, as the daemon connects (service/main.c). */
+        _cleanup_(freep) char *address = NULL;
+        r = bus_writer_default_address(false, &address);
+        if (r >= 0)
+                r = bus_writer_connect(address, true, "fake-daemon", &f->bus, &f->writer);
         if (r >= 0)
                 r = sd_event_new(&f->event);
         if (r >= 0) {
@@ -378,6 +385,7 @@ void fake_daemon_stop(FakeDaemon *f) {
         if (f->bus)
                 (void) sd_bus_detach_event(f->bus);
         f->bus = sd_bus_flush_close_unref(f->bus);
+        f->writer = bus_writer_free(f->writer);
         f->call_source = sd_event_source_unref(f->call_source);
         f->event = sd_event_unref(f->event);
         if (f->call_fd > 0) /* 0: a FakeDaemon never started */

@@ -15,6 +15,7 @@
 #include "bus-domain.h"
 #include "bus-fairness.h"
 #include "bus-tree.h"
+#include "bus-writer.h"
 #include "manager.h"
 
 typedef struct FakeVm {
@@ -48,7 +49,9 @@ int fake_model_new(const FakeVm *vms, size_t n, Manager **ret);
 typedef struct FakeDaemon FakeDaemon;
 
 struct FakeDaemon {
+        Manager *model;
         sd_bus *bus;
+        BusWriter *writer;
         sd_event *event;
         BusDomain *domains;
         BusFairness *fairness;
@@ -97,7 +100,9 @@ int fake_daemon_start(FakeDaemon *f, Manager *m, bool old);
 int fake_daemon_start_full(FakeDaemon *f, Manager *m, bool old, bool sd_bus_tree);
 /* Runs fn(f, userdata) in the serving thread, where the model and the bus
  * may be touched (a change, then its signal: bus_domain_emit_changes on
- * f->domains), and waits for it; returns what fn returned. */
+ * f->domains), and waits for it; returns what fn returned. The model's
+ * generation moves after it, as the daemon's does with every change (the
+ * whole-fleet replies kept by the writer are then built again). */
 int fake_daemon_call(FakeDaemon *f, int (*fn)(FakeDaemon *f, void *userdata), void *userdata);
 /* Stops serving, gives the name back, disconnects. */
 void fake_daemon_stop(FakeDaemon *f);

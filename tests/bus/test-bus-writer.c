@@ -1,0 +1,192 @@
+/* The writer (service/bus/bus-writer.c) on a private dbus-daemon: the
+ * daemon's bus code serves a fleet with guest data through it (the fake
+ * daemon connects as guestinfod does). A whole-fleet reply sent again with
+ * its kept body must read exactly as the one marshalled; a change of the
+ * model must be in the next reply; several callers at once, with replies
+ * of megabytes that fill the socket, each get theirs whole. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fake-daemon.h"
+#include "guest-profiles.h"
+#include "guestinfo-names.h"
+#include "harness.h"
+#include "intern.h"
+
+#define OBJECT_MANAGER "org.freedesktop.DBus.ObjectManager"
+/* Enough domains for a GetManagedObjects of megabytes: more than the pipe,
+ * the socket and dbus-daemon hold at once. */
+#define FLEET 1500
+#define CALLERS 4
+
+static Harness H;
+static Manager *model;
+static FakeDaemon server;
+
+static int setup(void **state) {
+        assert_int_equal(harness_setup(&H), 0);
+        model = guest_profile_model(FLEET, guest_profile_ordinary(), guest_profile_ordinary_agent(), "vm", 0);
+        assert_non_null(model);
+        assert_int_equal(fake_daemon_start(&server, model, false), 0);
+        return 0;
+}
+
+static int teardown(void **state) {
+        fake_daemon_stop(&server);
+        model = manager_free(model);
+        harness_cleanup(&H);
+        return 0;
+}
+
+/* The whole reply as text (every value, in order), to be compared. */
+static char *dump(sd_bus_message *m) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        assert_non_null(f);
+        assert_true(sd_bus_message_rewind(m, true) >= 0);
+        assert_true(sd_bus_message_dump(m, f, SD_BUS_MESSAGE_DUMP_SUBTREE_ONLY) >= 0);
+        assert_int_equal(fclose(f), 0);
+        return text;
+}
+
+static char *call_text(sd_bus *bus, const char *path, const char *iface, const char *member) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        int r = sd_bus_call_method(bus, BUS_NAME, path, iface, member, &error, &reply, NULL);
+        if (r < 0)
+                fail_msg("%s: %s", member, error.message);
+        char *text = dump(reply);
+        sd_bus_message_unref(reply);
+        sd_bus_error_free(&error);
+        return text;
+}
+
+static BusWriterStats stats(void) {
+        BusWriterStats s;
+        assert_true(bus_writer_stats(server.bus, &s));
+        return s;
+}
+
+static int rename_first(FakeDaemon *f, void *userdata) {
+        Domain *d = manager_get_domain(model, "c0000000-0000-4000-8000-000000000000");
+        if (!d || !d->guest)
+                return -ENOENT;
+        char *h = intern_copy(userdata);
+        if (!h)
+                return -ENOMEM;
+        intern_unref(d->guest->hostname);
+        d->guest->hostname = h;
+        manager_domain_changed(model, d, DOMAIN_PROPERTY_OS_HOSTNAME);
+        return 0;
+}
+
+/* Twice the same: the second from the kept body, and read the same; after a
+ * change, the change. */
+static void check_kept(const char *path, const char *iface, const char *member) {
+        BusWriterStats s0 = stats();
+        char *first = call_text(H.bus, path, iface, member);
+        BusWriterStats s1 = stats();
+        char *second = call_text(H.bus, path, iface, member);
+        BusWriterStats s2 = stats();
+
+        assert_true(strlen(first) > 100000);
+        assert_string_equal(first, second);
+        assert_int_equal(s1.kept_sent, s0.kept_sent);         /* marshalled */
+        assert_int_equal(s1.kept_bodies, s0.kept_bodies + 1); /* and kept */
+        assert_int_equal(s2.kept_sent, s1.kept_sent + 1);     /* sent again */
+        assert_true(s2.kept_bytes > 0);
+
+        static unsigned n;
+        char name[64];
+        snprintf(name, sizeof name, "renamed-%u.example", ++n);
+        assert_int_equal(fake_daemon_call(&server, rename_first, name), 0);
+        char *third = call_text(H.bus, path, iface, member);
+        BusWriterStats s3 = stats();
+        assert_int_equal(s3.kept_sent, s2.kept_sent); /* built anew */
+        assert_non_null(strstr(third, name));
+        assert_null(strstr(first, name));
+        char *fourth = call_text(H.bus, path, iface, member);
+        assert_string_equal(third, fourth);
+        assert_int_equal(stats().kept_sent, s3.kept_sent + 1);
+        free(first);
+        free(second);
+        free(third);
+        free(fourth);
+}
+
+static void test_list_summaries_kept(void **state) {
+        check_kept(MANAGER_PATH, MANAGER_INTERFACE, "ListSummaries");
+}
+
+static void test_get_managed_objects_kept(void **state) {
+        check_kept(MANAGER_PATH, OBJECT_MANAGER, "GetManagedObjects");
+}
+
+typedef struct Answer {
+        char *text;
+        bool done;
+} Answer;
+
+static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Answer *a = userdata;
+        a->done = true;
+        if (!sd_bus_message_is_method_error(m, NULL))
+                a->text = dump(m);
+        return 0;
+}
+
+/* CALLERS connections ask GetManagedObjects and ListSummaries at once,
+ * twice over (the second round from the kept bodies, while other replies
+ * of megabytes are on their way): each reads what one caller alone reads. */
+static void test_callers_at_once(void **state) {
+        char *objects = call_text(H.bus, MANAGER_PATH, OBJECT_MANAGER, "GetManagedObjects");
+        char *summaries = call_text(H.bus, MANAGER_PATH, MANAGER_INTERFACE, "ListSummaries");
+        sd_bus *buses[CALLERS];
+        BusWriterStats s0 = stats();
+
+        for (int i = 0; i < CALLERS; i++)
+                assert_true(sd_bus_open_user(&buses[i]) >= 0);
+        for (int round = 0; round < 2; round++) {
+                Answer answers[CALLERS][2] = { 0 };
+                for (int i = 0; i < CALLERS; i++) {
+                        assert_true(sd_bus_call_method_async(buses[i], NULL, BUS_NAME, MANAGER_PATH, OBJECT_MANAGER,
+                                                             "GetManagedObjects", on_reply, &answers[i][0], NULL) >= 0);
+                        assert_true(sd_bus_call_method_async(buses[i], NULL, BUS_NAME, MANAGER_PATH, MANAGER_INTERFACE,
+                                                             "ListSummaries", on_reply, &answers[i][1], NULL) >= 0);
+                }
+                for (int i = 0; i < CALLERS; i++)
+                        for (int k = 0; k < 2; k++) {
+                                for (int tries = 0; tries < 6000 && !answers[i][k].done; tries++)
+                                        if (sd_bus_process(buses[i], NULL) == 0)
+                                                (void) sd_bus_wait(buses[i], 10 * 1000);
+                                assert_true(answers[i][k].done);
+                                assert_non_null(answers[i][k].text);
+                                assert_string_equal(answers[i][k].text, k == 0 ? objects : summaries);
+                                free(answers[i][k].text);
+                        }
+        }
+        /* every reply of both rounds went out with a kept body */
+        assert_int_equal(stats().kept_sent, s0.kept_sent + 2 * 2 * CALLERS);
+        for (int i = 0; i < CALLERS; i++)
+                sd_bus_flush_close_unref(buses[i]);
+        free(objects);
+        free(summaries);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_list_summaries_kept),
+                cmocka_unit_test(test_get_managed_objects_kept),
+                cmocka_unit_test(test_callers_at_once),
+        };
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
