@@ -31,12 +31,11 @@
 #include "harness.h"
 
 static Harness H;
-static pid_t ldbus_pid, floor_pid;
-
-#define FLOOR_NAME "org.guestinfod.BenchFloor"
+static pid_t ldbus_pid;
+static FleetFloor floor_peer;
 
 static void cleanup(void) {
-        bench_stop(&floor_pid);
+        fleet_floor_stop(&floor_peer);
         bench_stop(&ldbus_pid);
         harness_cleanup(&H);
 }
@@ -56,9 +55,6 @@ typedef struct SizeResult {
         size_t n;
         double gi, summaries, ctl, ldbus_seq, ldbus, virsh, python;
         double gi_cpu, ldbus_seq_cpu; /* CPU of every process involved, per read */
-        /* Against the floor, in alternating rounds: guestinfod's reply and
-         * the same bytes from bench-floor, read by the same code. */
-        double floor_gi_summaries, floor_summaries, floor_gi_objects, floor_objects;
 } SizeResult;
 
 /* CPU seconds so far of everything a read can involve: guestinfod,
@@ -76,84 +72,8 @@ static double cpu_all(void) {
         return sum;
 }
 
-static const char *describe(const FleetCount *c) {
-        static char buf[4][160];
-        static unsigned k;
-        char *b = buf[k++ % 4];
-        snprintf(b, sizeof buf[0], "%zu VMs, %zu with a hostname, %zu with an IP (%zu addresses), %zu errors", c->vms,
-                 c->with_hostname, c->with_ip, c->ips, c->errors);
-        return b;
-}
-
-/* bench-floor on the same bus, holding guestinfod's replies of now. */
-static int start_floor(sd_bus *bus) {
-        char log[400];
-        char *argv[] = { (char *) bench_build_path("bench/bench-floor"), FLOOR_NAME, NULL };
-        snprintf(log, sizeof log, "%s/bench-floor.log", H.dir);
-        bench_stop(&floor_pid);
-        floor_pid = bench_spawn(argv, NULL, log);
-        if (floor_pid < 0)
-                return (int) floor_pid;
-        return bench_wait_name(bus, FLOOR_NAME, 120000);
-}
-
-/* guestinfod and the floor in turns, so that both see the same load; then
- * each one's median. */
-static void measure_floor(sd_bus *bus, const Options *o, size_t n, SizeResult *res) {
-        int reps = o->reps < 64 ? o->reps : 64;
-        double *t[4];
-        FleetCount c[4];
-        double cpu_gi = 0, cpu_floor = 0, cpu_bus[2] = { 0 };
-
-        for (int i = 0; i < 4; i++)
-                t[i] = calloc((size_t) reps, sizeof(double));
-        /* a warm-up of each */
-        fleet_read_summaries_from(bus, FLOOR_NAME, &c[1]);
-        fleet_read_objects_from(bus, FLOOR_NAME, &c[3]);
-        for (int k = 0; k < reps; k++)
-                for (int i = 0; i < 4; i++) {
-                        const char *dest = i % 2 ? FLOOR_NAME : BENCH_BUS_NAME;
-                        pid_t pid = i % 2 ? floor_pid : H.daemon_pid;
-                        double c0 = bench_cpu_seconds(pid), b0 = bench_cpu_seconds(H.bus_pid), t0 = bench_now();
-                        if (i < 2)
-                                fleet_read_summaries_from(bus, dest, &c[i]);
-                        else
-                                fleet_read_objects_from(bus, dest, &c[i]);
-                        t[i][k] = bench_now() - t0;
-                        *(i % 2 ? &cpu_floor : &cpu_gi) += bench_cpu_seconds(pid) - c0;
-                        cpu_bus[i % 2] += bench_cpu_seconds(H.bus_pid) - b0;
-                }
-        res->floor_gi_summaries = bench_median(t[0], (size_t) reps);
-        res->floor_summaries = bench_median(t[1], (size_t) reps);
-        res->floor_gi_objects = bench_median(t[2], (size_t) reps);
-        res->floor_objects = bench_median(t[3], (size_t) reps);
-        printf("# N=%zu floor (bench-floor: guestinfod's reply bytes, no marshalling), %d rounds in turns: "
-               "ListSummaries %s against guestinfod %s (%s / %s); GetManagedObjects %s against %s (%s / %s)\n",
-               n, reps, bench_fmt_time(res->floor_summaries), bench_fmt_time(res->floor_gi_summaries), describe(&c[1]),
-               describe(&c[0]), bench_fmt_time(res->floor_objects), bench_fmt_time(res->floor_gi_objects),
-               describe(&c[3]), describe(&c[2]));
-        printf("# N=%zu CPU per read over both calls: guestinfod %s, bench-floor %s; dbus-daemon %s for "
-               "guestinfod's, %s for the floor's\n",
-               n, bench_fmt_time(cpu_gi / (2 * reps)), bench_fmt_time(cpu_floor / (2 * reps)),
-               bench_fmt_time(cpu_bus[0] / (2 * reps)), bench_fmt_time(cpu_bus[1] / (2 * reps)));
-        for (int i = 0; i < 4; i++)
-                free(t[i]);
-}
-
-static void floor_rows(const SizeResult *r) {
-        char metric[160];
-        double ratio;
-
-        snprintf(metric, sizeof metric, "fleet read, %zu VMs: ListSummaries against the floor", r->n);
-        ratio = r->floor_gi_summaries / r->floor_summaries;
-        bench_row(metric, bench_fmt_time(r->floor_gi_summaries), "same reply bytes from bench-floor",
-                  bench_fmt_time(r->floor_summaries), bench_fmt_ratio(ratio), "≤ 1.2× the floor",
-                  bench_met(ratio <= 1.2));
-        snprintf(metric, sizeof metric, "fleet read, %zu VMs: GetManagedObjects against the floor", r->n);
-        ratio = r->floor_gi_objects / r->floor_objects;
-        bench_row(metric, bench_fmt_time(r->floor_gi_objects), "same reply bytes from bench-floor",
-                  bench_fmt_time(r->floor_objects), bench_fmt_ratio(ratio), "≤ 1.3× the floor",
-                  bench_met(ratio <= 1.3));
+static double daemon_cpu(void *userdata) {
+        return bench_cpu_seconds(H.daemon_pid);
 }
 
 static void measure(sd_bus *bus, const Options *o, size_t n, SizeResult *res) {
@@ -181,7 +101,7 @@ static void measure(sd_bus *bus, const Options *o, size_t n, SizeResult *res) {
         res->gi = bench_median(t, (size_t) k);
         printf("# N=%zu guestinfod GetManagedObjects: median %s of %d (the call alone %s, the rest reading the "
                "reply); returned %s\n",
-               n, bench_fmt_time(res->gi), k, bench_fmt_time(bench_median(call, (size_t) k)), describe(&c));
+               n, bench_fmt_time(res->gi), k, bench_fmt_time(bench_median(call, (size_t) k)), fleet_describe(&c));
         printf("# N=%zu CPU per read: guestinfod %s, dbus-daemon %s, this client %s; all processes %s\n", n,
                bench_fmt_time(cpu_gi), bench_fmt_time(cpu_bus), bench_fmt_time(cpu_me), bench_fmt_time(res->gi_cpu));
 
@@ -205,7 +125,8 @@ static void measure(sd_bus *bus, const Options *o, size_t n, SizeResult *res) {
         res->summaries = bench_median(t, (size_t) k);
         printf("# N=%zu guestinfod ListSummaries: median %s of %d (the call alone %s, the rest reading the reply); "
                "returned %s\n",
-               n, bench_fmt_time(res->summaries), k, bench_fmt_time(bench_median(call, (size_t) k)), describe(&c));
+               n, bench_fmt_time(res->summaries), k, bench_fmt_time(bench_median(call, (size_t) k)),
+               fleet_describe(&c));
         printf("# N=%zu CPU per ListSummaries read: guestinfod %s, dbus-daemon %s, this client %s; all processes %s\n",
                n, bench_fmt_time(cpu_gi), bench_fmt_time(cpu_bus), bench_fmt_time(cpu_me),
                bench_fmt_time(summaries_cpu));
@@ -221,7 +142,7 @@ static void measure(sd_bus *bus, const Options *o, size_t n, SizeResult *res) {
                 }
                 res->ctl = bench_median(t, (size_t) k);
                 printf("# N=%zu guestinfoctl list: median %s of %d; returned %s\n", n, bench_fmt_time(res->ctl), k,
-                       describe(&c));
+                       fleet_describe(&c));
         } else
                 printf("# guestinfoctl not built (%s): skipped\n", bench_build_path("cli/guestinfoctl"));
 
@@ -242,7 +163,7 @@ static void measure(sd_bus *bus, const Options *o, size_t n, SizeResult *res) {
                 *(mode == 0 ? &res->ldbus_seq : &res->ldbus) = med;
                 printf("# N=%zu libvirt-dbus ListDomains + %zu GetHostname + %zu InterfaceAddresses, %zu in flight: "
                        "median %s of %d; returned %s\n",
-                       n, c.vms, c.vms, window, bench_fmt_time(med), k, describe(&c));
+                       n, c.vms, c.vms, window, bench_fmt_time(med), k, fleet_describe(&c));
         }
 
         /* python3-libvirt, the script most users write: a process per read,
@@ -257,7 +178,7 @@ static void measure(sd_bus *bus, const Options *o, size_t n, SizeResult *res) {
         res->python = bench_median(t, (size_t) k);
         printf("# N=%zu python3-libvirt listAllDomains + hostname + interfaceAddresses, one call at a time: median "
                "%s of %d (the script's own time from the open %s); returned %s\n",
-               n, bench_fmt_time(res->python), k, bench_fmt_time(bench_median(inner, (size_t) k)), describe(&c));
+               n, bench_fmt_time(res->python), k, bench_fmt_time(bench_median(inner, (size_t) k)), fleet_describe(&c));
         free(inner);
 
         /* virsh: the list, then a sample of domains spread over the list. */
@@ -279,7 +200,7 @@ static void measure(sd_bus *bus, const Options *o, size_t n, SizeResult *res) {
         res->virsh = list_s + (double) n * per_domain;
         printf("# N=%zu virsh loop: list %s (%zu names), domhostname + domifaddr median %s per domain over %zu "
                "sampled domains (%s) → %s for all %zu%s\n",
-               n, bench_fmt_time(list_s), n_names, bench_fmt_time(per_domain), sample, describe(&c),
+               n, bench_fmt_time(list_s), n_names, bench_fmt_time(per_domain), sample, fleet_describe(&c),
                bench_fmt_time(res->virsh), n, sample < n ? " (extrapolated)" : "");
         fleet_strv_free(names);
         free(pair);
@@ -411,7 +332,7 @@ int main(int argc, char *argv[]) {
         size_t defined = 0;
         for (size_t i = 0; i < o.n_sizes; i++) {
                 size_t n = o.sizes[i];
-                bench_stop(&floor_pid);
+                fleet_floor_stop(&floor_peer);
                 harness_stop_daemon(&H);
                 double t0 = bench_now();
                 if (n > defined && bench_define_domains(conn, "fleet", defined, n - defined, true) < 0)
@@ -425,12 +346,12 @@ int main(int argc, char *argv[]) {
                 }
                 printf("# guestinfod ready with %zu domains after %s\n", n, bench_fmt_time(H.ready_seconds));
                 res[i].n = n;
-                if (start_floor(bus) < 0) {
+                if (fleet_floor_start(bus, H.dir, &floor_peer) < 0) {
                         fprintf(stderr, "bench-fleet: bench-floor did not start (see its log in %s)\n", H.dir);
                         return 1;
                 }
-                measure_floor(bus, &o, n, &res[i]);
-                floor_rows(&res[i]);
+                fleet_floor_measure(bus, &floor_peer, o.reps, daemon_cpu, NULL, H.bus_pid);
+                fleet_floor_report(&floor_peer, n, "");
                 if (o.floor_only)
                         continue;
                 measure(bus, &o, n, &res[i]);

@@ -422,11 +422,7 @@ static double cpu_seconds(pid_t pid) {
 
 /* The daemon's bus code runs in this thread of ours. */
 static double serving_cpu(void) {
-        clockid_t clock;
-        struct timespec ts;
-        if (pthread_getcpuclockid(server.thread, &clock) != 0 || clock_gettime(clock, &ts) < 0)
-                return NAN;
-        return (double) ts.tv_sec + ts.tv_nsec / 1e9;
+        return bench_thread_cpu_seconds(server.thread);
 }
 
 /* dbus-monitor --pcap of the whole bus into path, once it listens. */

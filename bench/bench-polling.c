@@ -82,20 +82,6 @@ typedef struct Run {
         double daemon_cpu, libvirtd_cpu, libvirtd_raw_cpu; /* seconds */
 } Run;
 
-/* The machine's load average (1, 5, 15 min), in a static buffer. */
-static const char *loadavg(void) {
-        static char load[64];
-        double a, b, c;
-        FILE *f = fopen("/proc/loadavg", "re");
-        snprintf(load, sizeof load, "?");
-        if (f) {
-                if (fscanf(f, "%lf %lf %lf", &a, &b, &c) == 3)
-                        snprintf(load, sizeof load, "%.2f %.2f %.2f", a, b, c);
-                fclose(f);
-        }
-        return load;
-}
-
 static off_t file_size(const char *path) {
         struct stat st;
         return stat(path, &st) == 0 ? st.st_size : 0;
@@ -174,7 +160,7 @@ static int measure(const char *label, const char *backoff, pid_t libvirtd, doubl
         printf("# %s: %.2f agent calls (%.2f collections), guestinfod %.2f ms CPU, libvirtd %.2f ms CPU "
                "(%.2f ms with its idle cost, at the scaled intervals) per VM per minute; load average %s\n",
                label, run->calls, run->collections, run->daemon_cpu * 1e3, run->libvirtd_cpu * 1e3,
-               run->libvirtd_raw_cpu * 1e3, loadavg());
+               run->libvirtd_raw_cpu * 1e3, bench_loadavg());
         printf("# %s, calls per kind per VM per minute:", label);
         for (int i = 0; i < GUEST_KIND_COUNT; i++)
                 if (supported & (1u << i))
@@ -272,7 +258,7 @@ int main(int argc, char *argv[]) {
                 return 1;
         }
         printf("# %d VMs booted, every agent answering, in %s; load average %s\n", n_vms,
-               bench_fmt_time(bench_now() - t0), loadavg());
+               bench_fmt_time(bench_now() - t0), bench_loadavg());
 
         /* libvirtd with running VMs and nobody asking: its own cost */
         double l0 = bench_cpu_seconds(libvirtd), i0 = bench_now();

@@ -411,6 +411,27 @@ double bench_cpu_seconds(pid_t pid) {
         return (double) (ut + st) / (double) sysconf(_SC_CLK_TCK);
 }
 
+double bench_thread_cpu_seconds(pthread_t thread) {
+        clockid_t clock;
+        struct timespec ts;
+        if (pthread_getcpuclockid(thread, &clock) != 0 || clock_gettime(clock, &ts) < 0)
+                return NAN;
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+const char *bench_loadavg(void) {
+        static char load[64];
+        double a, b, c;
+        FILE *f = fopen("/proc/loadavg", "re");
+        snprintf(load, sizeof load, "?");
+        if (f) {
+                if (fscanf(f, "%lf %lf %lf", &a, &b, &c) == 3)
+                        snprintf(load, sizeof load, "%.2f %.2f %.2f", a, b, c);
+                fclose(f);
+        }
+        return load;
+}
+
 pid_t bench_pid_from_file(const char *path) {
         int pid = 0;
         FILE *f = fopen(path, "re");

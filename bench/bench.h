@@ -7,6 +7,7 @@
  * bench/run collects the RESULT lines of every benchmark into one table. */
 #pragma once
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -93,6 +94,13 @@ int bench_call(sd_bus *bus, const char *dest, const char *path, const char *ifac
 /* CPU time (user + system, all threads) of a process so far, in seconds;
  * pid 0: this process. Clock-tick resolution (10 ms): for spans of seconds. */
 double bench_cpu_seconds(pid_t pid);
+
+/* CPU time of one thread of this process so far, in seconds (nanosecond
+ * resolution); NAN if unknown. */
+double bench_thread_cpu_seconds(pthread_t thread);
+
+/* The machine's load average (1, 5, 15 min), in a static buffer. */
+const char *bench_loadavg(void);
 
 /* The PID written in a pidfile, 0 if none. */
 pid_t bench_pid_from_file(const char *path);

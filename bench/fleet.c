@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +179,167 @@ int fleet_read_summaries_from(sd_bus *bus, const char *dest, FleetCount *c) {
         if (r < 0)
                 c->errors++;
         return r < 0 ? r : 0;
+}
+
+const char *fleet_describe(const FleetCount *c) {
+        static char buf[4][160];
+        static unsigned k;
+        char *b = buf[k++ % 4];
+        snprintf(b, sizeof buf[0], "%zu VMs, %zu with a hostname, %zu with an IP (%zu addresses), %zu errors", c->vms,
+                 c->with_hostname, c->with_ip, c->ips, c->errors);
+        return b;
+}
+
+/* --- guestinfod against its floor --- */
+
+static const char *const call_member[_FLEET_CALL_MAX] = {
+        [FLEET_LIST_SUMMARIES] = "ListSummaries",
+        [FLEET_GET_MANAGED_OBJECTS] = "GetManagedObjects",
+};
+
+/* [0] guestinfod, [1] the floor */
+static const char *const peer_name[2] = { BENCH_BUS_NAME, FLEET_FLOOR_NAME };
+
+static int read_call(sd_bus *bus, FleetCall call, const char *dest, FleetCount *c) {
+        return call == FLEET_LIST_SUMMARIES ? fleet_read_summaries_from(bus, dest, c)
+                                            : fleet_read_objects_from(bus, dest, c);
+}
+
+/* bench-floor's lines before "ready": "captured MEMBER BYTES SIGNATURE" or
+ * "refused MEMBER ERROR". */
+static int read_floor_log(const char *path, FleetFloor *f) {
+        char line[512], kind[16], member[64], value[128];
+        bool ready = false;
+        FILE *file = fopen(path, "re");
+        if (!file)
+                return -errno;
+        while (!ready && fgets(line, sizeof line, file)) {
+                ready = strcmp(line, "ready\n") == 0;
+                if (sscanf(line, "%15s %63s %127s", kind, member, value) != 3)
+                        continue;
+                for (FleetCall c = 0; c < _FLEET_CALL_MAX; c++)
+                        if (strcmp(member, call_member[c]) != 0)
+                                continue;
+                        else if (strcmp(kind, "refused") == 0)
+                                snprintf(f->refused[c], sizeof f->refused[c], "%s", value);
+                        else if (strcmp(kind, "captured") == 0)
+                                f->bytes[c] = strtoull(value, NULL, 10);
+        }
+        fclose(file);
+        return ready ? 0 : -EBADMSG;
+}
+
+int fleet_floor_start(sd_bus *bus, const char *dir, FleetFloor *f) {
+        char log[400];
+        char *argv[] = { (char *) bench_build_path("bench/bench-floor"), FLEET_FLOOR_NAME, NULL };
+        int r;
+
+        fleet_floor_stop(f);
+        memset(f, 0, sizeof *f);
+        /* a log of its own: bench_spawn appends, and the lines of a former
+         * start must not be read as this one's */
+        snprintf(log, sizeof log, "%s/bench-floor.log", dir);
+        (void) unlink(log);
+        f->pid = bench_spawn(argv, NULL, log);
+        if (f->pid < 0) {
+                r = (int) f->pid;
+                f->pid = 0;
+                return r;
+        }
+        r = bench_wait_name(bus, FLEET_FLOOR_NAME, 120000);
+        if (r >= 0)
+                r = read_floor_log(log, f);
+        if (r < 0)
+                fleet_floor_stop(f);
+        return r;
+}
+
+void fleet_floor_stop(FleetFloor *f) {
+        bench_stop(&f->pid);
+}
+
+void fleet_floor_measure(sd_bus *bus, FleetFloor *f, int rounds, double (*gi_cpu)(void *userdata), void *userdata,
+                         pid_t bus_pid) {
+        double *t[_FLEET_CALL_MAX][2];
+
+        rounds = rounds < 1 ? 1 : rounds > 64 ? 64 : rounds;
+        f->rounds = rounds;
+        snprintf(f->load_before, sizeof f->load_before, "%s", bench_loadavg());
+        memset(f->cpu_server, 0, sizeof f->cpu_server);
+        memset(f->cpu_bus, 0, sizeof f->cpu_bus);
+        memset(f->cpu_reader, 0, sizeof f->cpu_reader);
+        for (FleetCall c = 0; c < _FLEET_CALL_MAX; c++)
+                for (int p = 0; p < 2; p++) {
+                        t[c][p] = calloc((size_t) rounds, sizeof(double));
+                        if (!t[c][p])
+                                abort();
+                        /* a warm-up of each: page faults, sd-bus's buffers */
+                        if (!f->refused[c][0])
+                                read_call(bus, c, peer_name[p], &f->count[c][p]);
+                }
+        for (int k = 0; k < rounds; k++)
+                for (FleetCall c = 0; c < _FLEET_CALL_MAX; c++)
+                        for (int p = 0; p < 2 && !f->refused[c][0]; p++) {
+                                double s0 = p ? bench_cpu_seconds(f->pid) : gi_cpu(userdata),
+                                       b0 = bench_cpu_seconds(bus_pid), r0 = bench_thread_cpu_seconds(pthread_self()),
+                                       t0 = bench_now();
+                                read_call(bus, c, peer_name[p], &f->count[c][p]);
+                                t[c][p][k] = bench_now() - t0;
+                                double s1 = p ? bench_cpu_seconds(f->pid) : gi_cpu(userdata);
+                                f->cpu_server[c][p] += (s1 - s0) / rounds;
+                                f->cpu_bus[c][p] += (bench_cpu_seconds(bus_pid) - b0) / rounds;
+                                f->cpu_reader[c][p] += (bench_thread_cpu_seconds(pthread_self()) - r0) / rounds;
+                        }
+        snprintf(f->load_after, sizeof f->load_after, "%s", bench_loadavg());
+        for (FleetCall c = 0; c < _FLEET_CALL_MAX; c++)
+                for (int p = 0; p < 2; p++) {
+                        f->median[c][p] = f->refused[c][0] ? NAN : bench_median(t[c][p], (size_t) rounds);
+                        free(t[c][p]);
+                }
+}
+
+void fleet_floor_report(const FleetFloor *f, size_t n, const char *what) {
+        static const double target[_FLEET_CALL_MAX] = {
+                [FLEET_LIST_SUMMARIES] = 1.2, [FLEET_GET_MANAGED_OBJECTS] = 1.3
+        };
+        char metric[160], peer[96], goal[32];
+
+        printf("# N=%zu%s: guestinfod against its floor (bench-floor: guestinfod's reply bytes, no marshalling), "
+               "%d rounds in turns, each reply decoded by the same code; load average %s before, %s after\n",
+               n, what, f->rounds, f->load_before, f->load_after);
+        for (FleetCall c = 0; c < _FLEET_CALL_MAX; c++) {
+                const char *member = call_member[c];
+                snprintf(metric, sizeof metric, "fleet read, %zu VMs%s: %s against the floor", n, what, member);
+                snprintf(goal, sizeof goal, "≤ %.1f× the floor", target[c]);
+                if (f->refused[c][0]) {
+                        printf("# N=%zu %s: REFUSED by guestinfod (%s): the reply would not fit in a bus message "
+                               "(32 MiB); not measured\n",
+                               n, member, f->refused[c]);
+                        bench_row(metric, "refused", f->refused[c], "-", "-", goal, "NO");
+                        continue;
+                }
+                double ratio = f->median[c][0] / f->median[c][1];
+                printf("# N=%zu %s: reply body %s; guestinfod %s, floor %s: %s (target %s); guestinfod returned "
+                       "%s; the floor %s\n",
+                       n, member, bench_fmt_bytes((double) f->bytes[c]), bench_fmt_time(f->median[c][0]),
+                       bench_fmt_time(f->median[c][1]), bench_fmt_ratio(ratio), goal, fleet_describe(&f->count[c][0]),
+                       fleet_describe(&f->count[c][1]));
+                /* the whole read's CPU: where the CPUs are busy with others,
+                 * the time follows it */
+                double all[2];
+                for (int p = 0; p < 2; p++)
+                        all[p] = f->cpu_server[c][p] + f->cpu_bus[c][p] + f->cpu_reader[c][p];
+                printf("# N=%zu %s CPU per read, guestinfod's / the floor's: the server %s / %s, dbus-daemon %s / %s, "
+                       "the reader %s / %s; together %s / %s (%s)\n",
+                       n, member, bench_fmt_time(f->cpu_server[c][0]), bench_fmt_time(f->cpu_server[c][1]),
+                       bench_fmt_time(f->cpu_bus[c][0]), bench_fmt_time(f->cpu_bus[c][1]),
+                       bench_fmt_time(f->cpu_reader[c][0]), bench_fmt_time(f->cpu_reader[c][1]), bench_fmt_time(all[0]),
+                       bench_fmt_time(all[1]), bench_fmt_ratio(all[0] / all[1]));
+                snprintf(peer, sizeof peer, "same reply bytes (%s) from bench-floor",
+                         bench_fmt_bytes((double) f->bytes[c]));
+                bench_row(metric, bench_fmt_time(f->median[c][0]), peer, bench_fmt_time(f->median[c][1]),
+                          bench_fmt_ratio(ratio), goal, bench_met(ratio <= target[c]));
+        }
 }
 
 /* --- libvirt-dbus --- */

@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include <systemd/sd-bus.h>
 
@@ -33,6 +35,55 @@ int fleet_read_guestinfod_summaries(sd_bus *bus, FleetCount *c);
  * which answers with guestinfod's own reply bytes. */
 int fleet_read_objects_from(sd_bus *bus, const char *dest, FleetCount *c);
 int fleet_read_summaries_from(sd_bus *bus, const char *dest, FleetCount *c);
+
+/* guestinfod's two whole-fleet calls against their floor: bench-floor
+ * (floor.c) on the same bus, answering with the bytes guestinfod replied
+ * when it started, marshalling nothing. */
+#define FLEET_FLOOR_NAME "org.guestinfod.BenchFloor"
+
+typedef enum FleetCall {
+        FLEET_LIST_SUMMARIES,
+        FLEET_GET_MANAGED_OBJECTS,
+        _FLEET_CALL_MAX,
+} FleetCall;
+
+typedef struct FleetFloor {
+        pid_t pid; /* bench-floor */
+        /* As bench-floor captured each call: the reply body's size, or the
+         * error guestinfod answered (a reply too big for the bus), "" if
+         * none. A refused call is not measured. */
+        uint64_t bytes[_FLEET_CALL_MAX];
+        char refused[_FLEET_CALL_MAX][128];
+        /* fleet_floor_measure(), [call][0] guestinfod, [call][1] the floor:
+         * the median read, what the last read returned, and CPU per read of
+         * what answered, of dbus-daemon relaying it and of the reading
+         * thread decoding it */
+        int rounds;
+        char load_before[64], load_after[64]; /* the machine's load average */
+        double median[_FLEET_CALL_MAX][2];
+        FleetCount count[_FLEET_CALL_MAX][2];
+        double cpu_server[_FLEET_CALL_MAX][2], cpu_bus[_FLEET_CALL_MAX][2], cpu_reader[_FLEET_CALL_MAX][2];
+} FleetFloor;
+
+/* Starts bench-floor on bus (its log in dir), which asks guestinfod both
+ * calls now and keeps the replies, and waits until it owns its name. f:
+ * zeroed, or a former start (stopped first). */
+int fleet_floor_start(sd_bus *bus, const char *dir, FleetFloor *f);
+void fleet_floor_stop(FleetFloor *f);
+/* Each call read from guestinfod, then from the floor, in turns for
+ * rounds rounds (at most 64), after a warm-up of the floor, by the same
+ * decoding code (fleet_read_*_from), so both see the same load.
+ * gi_cpu(userdata): CPU seconds so far of what answers as guestinfod;
+ * bus_pid: dbus-daemon. */
+void fleet_floor_measure(sd_bus *bus, FleetFloor *f, int rounds, double (*gi_cpu)(void *userdata), void *userdata,
+                         pid_t bus_pid);
+/* Prints the measurement ("# " lines) and the two rows against the
+ * targets (ListSummaries ≤ 1.2×, GetManagedObjects ≤ 1.3× the floor);
+ * what: "" or words after "N VMs" in the metric, e.g. ", full guest data". */
+void fleet_floor_report(const FleetFloor *f, size_t n, const char *what);
+
+/* "N VMs, N with a hostname, ...": what a read returned (ring buffer). */
+const char *fleet_describe(const FleetCount *c);
 
 /* libvirt-dbus: ListDomains on root (e.g. /org/libvirt/Test), then
  * GetHostname(0) and InterfaceAddresses(source, 0) for every domain, up to

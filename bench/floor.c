@@ -5,8 +5,10 @@
  *   bench-floor NAME     (DBUS_SESSION_BUS_ADDRESS: unix:path=...)
  *
  * It asks guestinfod (org.guestinfod.GuestInfo1) both calls once, keeps the
- * two reply bodies and their signatures, takes NAME on the bus and prints
- * "ready". Every later call of either method gets a reply whose header is
+ * two reply bodies and their signatures, prints one line a call,
+ * "captured MEMBER BYTES SIGNATURE" or "refused MEMBER ERROR" (a reply too
+ * big for the bus: that call is then answered with the same error), then
+ * "ready", and takes NAME on the bus. Every later call of either method gets a reply whose header is
  * written by hand (a few dozen bytes) followed by the stored body, one
  * writev: what is left is the bus, the kernel and the reader, the same as
  * for guestinfod's reply of the same bytes. It speaks the wire protocol on
@@ -185,7 +187,7 @@ static void fill(size_t need) {
 typedef struct Msg {
         uint8_t type, flags;
         uint32_t serial, reply_serial;
-        char member[256], sender[256], sig[256];
+        char member[256], sender[256], sig[256], error[256];
         const uint8_t *body; /* valid until the next read */
         uint32_t body_len;
 } Msg;
@@ -232,6 +234,8 @@ static void read_msg(Msg *m) {
                                 copy_bounded(m->member, sizeof m->member, h + o + 4, n);
                         else if (code == F_SENDER)
                                 copy_bounded(m->sender, sizeof m->sender, h + o + 4, n);
+                        else if (code == F_ERROR)
+                                copy_bounded(m->error, sizeof m->error, h + o + 4, n);
                         o += 4 + n + 1;
                 } else if (type == 'g') {
                         uint8_t n = h[o];
@@ -263,6 +267,7 @@ static void wait_reply(uint32_t serial, Msg *m) {
 typedef struct Captured {
         const char *member;
         char sig[256];
+        char error[256]; /* guestinfod refused the call: answered with this */
         uint8_t *body;
         uint32_t body_len;
 } Captured;
@@ -273,8 +278,9 @@ static void capture(Captured *c, const char *iface) {
         send_call(GUESTINFOD, GUESTINFOD_PATH, iface, c->member, NULL, NULL);
         wait_reply(serial, &m);
         if (m.type != MSG_RETURN) {
-                fprintf(stderr, "bench-floor: %s failed\n", c->member);
-                exit(1);
+                snprintf(c->error, sizeof c->error, "%s", m.error[0] ? m.error : "org.freedesktop.DBus.Error.Failed");
+                printf("refused %s %s\n", c->member, c->error);
+                return;
         }
         c->body = malloc(m.body_len ? m.body_len : 1);
         if (!c->body)
@@ -282,6 +288,7 @@ static void capture(Captured *c, const char *iface) {
         memcpy(c->body, m.body, m.body_len);
         c->body_len = m.body_len;
         snprintf(c->sig, sizeof c->sig, "%s", m.sig);
+        printf("captured %s %u %s\n", c->member, c->body_len, c->sig);
 }
 
 static void connect_bus(void) {
@@ -347,12 +354,16 @@ static void request_name(const char *name) {
         }
 }
 
-/* A reply to call: the stored body, or an error with none. */
+/* A reply to call: the stored body, or an error with none (the one
+ * guestinfod gave, or an unknown method). */
 static void answer(const Msg *call, const Captured *c) {
         static Buf h;
+        const char *error = !c ? "org.freedesktop.DBus.Error.UnknownMethod" : c->error[0] ? c->error : NULL;
+        if (error)
+                c = NULL;
         header_begin(&h, c ? MSG_RETURN : MSG_ERROR, FLAG_NO_REPLY);
-        if (!c)
-                field_str(&h, F_ERROR, 's', "org.freedesktop.DBus.Error.UnknownMethod");
+        if (error)
+                field_str(&h, F_ERROR, 's', error);
         field_u32(&h, F_REPLY_SERIAL, call->serial);
         field_str(&h, F_DEST, 's', call->sender);
         if (c && c->sig[0])
@@ -371,10 +382,10 @@ int main(int argc, char *argv[]) {
         Captured cap[] = { { .member = "ListSummaries" }, { .member = "GetManagedObjects" } };
         capture(&cap[0], "org.guestinfod.GuestInfo1.Manager");
         capture(&cap[1], "org.freedesktop.DBus.ObjectManager");
-        request_name(argv[1]);
-        printf("ready: ListSummaries %u bytes (%s), GetManagedObjects %u bytes (%s)\n", cap[0].body_len, cap[0].sig,
-               cap[1].body_len, cap[1].sig);
+        /* before the name: whoever sees the name owned finds these lines */
+        printf("ready\n");
         fflush(stdout);
+        request_name(argv[1]);
 
         for (;;) {
                 Msg m;
