@@ -406,20 +406,6 @@ typedef struct Cost {
         double wall, client_cpu, daemon_cpu, bus_cpu, bytes, messages;
 } Cost;
 
-/* Time on a CPU of a process so far (all its threads), in seconds, from
- * /proc/PID/schedstat (nanoseconds: a one-VM rewrite is well under a tick). */
-static double cpu_seconds(pid_t pid) {
-        char path[64];
-        unsigned long long ns = 0;
-        snprintf(path, sizeof path, "/proc/%d/schedstat", (int) pid);
-        FILE *f = fopen(path, "re");
-        if (!f || fscanf(f, "%llu", &ns) != 1)
-                ns = 0;
-        if (f)
-                fclose(f);
-        return (double) ns / 1e9;
-}
-
 /* The daemon's bus code runs in this thread of ours. */
 static double serving_cpu(void) {
         return bench_thread_cpu_seconds(server.thread);
@@ -516,7 +502,8 @@ static void measure_changes(const char *path, const char *pcap, ino_t *ino, unsi
         for (int r = 0; r < rounds; r++) {
                 Cost *c = &costs[r];
                 monitor_start(pcap);
-                double client = cpu_seconds(textfile_pid), daemon = serving_cpu(), bus = cpu_seconds(H.bus_pid);
+                double client = bench_main_thread_cpu_seconds(textfile_pid), daemon = serving_cpu(),
+                       bus = bench_main_thread_cpu_seconds(H.bus_pid);
                 double start = bench_now();
                 change_index = (unsigned) (r * 1429 % N_VMS);
                 change_count = count;
@@ -526,9 +513,9 @@ static void measure_changes(const char *path, const char *pcap, ino_t *ino, unsi
                 }
                 c->wall = wait_quiet(path, ino, start);
                 monitor_stop(pcap, &c->bytes, &c->messages);
-                c->client_cpu = cpu_seconds(textfile_pid) - client;
+                c->client_cpu = bench_main_thread_cpu_seconds(textfile_pid) - client;
                 c->daemon_cpu = serving_cpu() - daemon;
-                c->bus_cpu = cpu_seconds(H.bus_pid) - bus;
+                c->bus_cpu = bench_main_thread_cpu_seconds(H.bus_pid) - bus;
                 usleep(300 * 1000);
         }
 }
@@ -582,7 +569,8 @@ static void textfile_rewrites(void) {
                 (void) wait_quiet(path, &ino, bench_now());
                 usleep(300 * 1000);
                 monitor_start(pcap);
-                double client = cpu_seconds(textfile_pid), bus = cpu_seconds(H.bus_pid);
+                double client = bench_main_thread_cpu_seconds(textfile_pid),
+                       bus = bench_main_thread_cpu_seconds(H.bus_pid);
                 double start = bench_now();
                 if (fake_daemon_start(&server, change_model, false) < 0) {
                         fprintf(stderr, "cannot serve the model\n");
@@ -595,9 +583,9 @@ static void textfile_rewrites(void) {
                 }
                 c->wall = wait_quiet(path, &ino, start);
                 monitor_stop(pcap, &c->bytes, &c->messages);
-                c->client_cpu = cpu_seconds(textfile_pid) - client;
+                c->client_cpu = bench_main_thread_cpu_seconds(textfile_pid) - client;
                 c->daemon_cpu = serving_cpu(); /* the thread is new */
-                c->bus_cpu = cpu_seconds(H.bus_pid) - bus;
+                c->bus_cpu = bench_main_thread_cpu_seconds(H.bus_pid) - bus;
                 usleep(300 * 1000);
         }
         if (stat(path, &st) < 0)

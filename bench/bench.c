@@ -411,6 +411,18 @@ double bench_cpu_seconds(pid_t pid) {
         return (double) (ut + st) / (double) sysconf(_SC_CLK_TCK);
 }
 
+double bench_main_thread_cpu_seconds(pid_t pid) {
+        char path[64];
+        unsigned long long ns;
+        snprintf(path, sizeof path, "/proc/%d/schedstat", (int) pid);
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return NAN;
+        int n = fscanf(f, "%llu", &ns);
+        fclose(f);
+        return n == 1 ? (double) ns / 1e9 : NAN;
+}
+
 double bench_thread_cpu_seconds(pthread_t thread) {
         clockid_t clock;
         struct timespec ts;

@@ -95,6 +95,10 @@ int bench_call(sd_bus *bus, const char *dest, const char *path, const char *ifac
  * pid 0: this process. Clock-tick resolution (10 ms): for spans of seconds. */
 double bench_cpu_seconds(pid_t pid);
 
+/* CPU time so far of a process's main thread, its only one for dbus-daemon
+ * and bench-floor, in seconds (from /proc/PID/schedstat: nanoseconds, for
+ * spans well under a tick); NAN if unknown. */
+double bench_main_thread_cpu_seconds(pid_t pid);
 /* CPU time of one thread of this process so far, in seconds (nanosecond
  * resolution); NAN if unknown. */
 double bench_thread_cpu_seconds(pthread_t thread);

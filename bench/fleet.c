@@ -280,14 +280,14 @@ void fleet_floor_measure(sd_bus *bus, FleetFloor *f, int rounds, double (*gi_cpu
         for (int k = 0; k < rounds; k++)
                 for (FleetCall c = 0; c < _FLEET_CALL_MAX; c++)
                         for (int p = 0; p < 2 && !f->refused[c][0]; p++) {
-                                double s0 = p ? bench_cpu_seconds(f->pid) : gi_cpu(userdata),
-                                       b0 = bench_cpu_seconds(bus_pid), r0 = bench_thread_cpu_seconds(pthread_self()),
-                                       t0 = bench_now();
+                                double s0 = p ? bench_main_thread_cpu_seconds(f->pid) : gi_cpu(userdata),
+                                       b0 = bench_main_thread_cpu_seconds(bus_pid),
+                                       r0 = bench_thread_cpu_seconds(pthread_self()), t0 = bench_now();
                                 read_call(bus, c, peer_name[p], &f->count[c][p]);
                                 t[c][p][k] = bench_now() - t0;
-                                double s1 = p ? bench_cpu_seconds(f->pid) : gi_cpu(userdata);
+                                double s1 = p ? bench_main_thread_cpu_seconds(f->pid) : gi_cpu(userdata);
                                 f->cpu_server[c][p] += (s1 - s0) / rounds;
-                                f->cpu_bus[c][p] += (bench_cpu_seconds(bus_pid) - b0) / rounds;
+                                f->cpu_bus[c][p] += (bench_main_thread_cpu_seconds(bus_pid) - b0) / rounds;
                                 f->cpu_reader[c][p] += (bench_thread_cpu_seconds(pthread_self()) - r0) / rounds;
                         }
         snprintf(f->load_after, sizeof f->load_after, "%s", bench_loadavg());
