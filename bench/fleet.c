@@ -197,6 +197,9 @@ static const char *const call_member[_FLEET_CALL_MAX] = {
         [FLEET_GET_MANAGED_OBJECTS] = "GetManagedObjects",
 };
 
+/* dbus-daemon's default max_message_size */
+#define BUS_MESSAGE_MIB 32
+
 /* [0] guestinfod, [1] the floor */
 static const char *const peer_name[2] = { BENCH_BUS_NAME, FLEET_FLOOR_NAME };
 
@@ -319,13 +322,14 @@ void fleet_floor_report(const FleetFloor *f, size_t n, const char *what) {
                         continue;
                 }
                 double ratio = f->median[c][0] / f->median[c][1];
-                printf("# N=%zu %s: reply body %s; guestinfod %s, floor %s: %s (target %s); guestinfod returned "
-                       "%s; the floor %s\n",
-                       n, member, bench_fmt_bytes((double) f->bytes[c]), bench_fmt_time(f->median[c][0]),
-                       bench_fmt_time(f->median[c][1]), bench_fmt_ratio(ratio), goal, fleet_describe(&f->count[c][0]),
-                       fleet_describe(&f->count[c][1]));
+                printf("# N=%zu %s: reply body %s (%.0f%% of the %d MiB a bus message may have); guestinfod %s, "
+                       "floor %s: %s (target %s); guestinfod returned %s; the floor %s\n",
+                       n, member, bench_fmt_bytes((double) f->bytes[c]),
+                       100.0 * (double) f->bytes[c] / (double) (BUS_MESSAGE_MIB << 20), BUS_MESSAGE_MIB,
+                       bench_fmt_time(f->median[c][0]), bench_fmt_time(f->median[c][1]), bench_fmt_ratio(ratio), goal,
+                       fleet_describe(&f->count[c][0]), fleet_describe(&f->count[c][1]));
                 /* the whole read's CPU: where the CPUs are busy with others,
-                 * the time follows it */
+                 * the time follows it more than an idle machine's would */
                 double all[2];
                 for (int p = 0; p < 2; p++)
                         all[p] = f->cpu_server[c][p] + f->cpu_bus[c][p] + f->cpu_reader[c][p];
@@ -339,6 +343,9 @@ void fleet_floor_report(const FleetFloor *f, size_t n, const char *what) {
                          bench_fmt_bytes((double) f->bytes[c]));
                 bench_row(metric, bench_fmt_time(f->median[c][0]), peer, bench_fmt_time(f->median[c][1]),
                           bench_fmt_ratio(ratio), goal, bench_met(ratio <= target[c]));
+                snprintf(metric, sizeof metric, "fleet read, %zu VMs%s: %s CPU against the floor's", n, what, member);
+                bench_row(metric, bench_fmt_time(all[0]), "server + dbus-daemon + reader, bench-floor's reply",
+                          bench_fmt_time(all[1]), bench_fmt_ratio(all[0] / all[1]), "-", "-");
         }
 }
 

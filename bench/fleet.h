@@ -77,9 +77,11 @@ void fleet_floor_stop(FleetFloor *f);
  * bus_pid: dbus-daemon. */
 void fleet_floor_measure(sd_bus *bus, FleetFloor *f, int rounds, double (*gi_cpu)(void *userdata), void *userdata,
                          pid_t bus_pid);
-/* Prints the measurement ("# " lines) and the two rows against the
- * targets (ListSummaries ≤ 1.2×, GetManagedObjects ≤ 1.3× the floor);
- * what: "" or words after "N VMs" in the metric, e.g. ", full guest data". */
+/* Prints the measurement ("# " lines) and, for each call, a row of its
+ * time against the target (ListSummaries ≤ 1.2×, GetManagedObjects ≤ 1.3×
+ * the floor) and one of the whole read's CPU (no target: on a busy
+ * machine the time follows it); what: "" or words after "N VMs" in the
+ * metric, e.g. ", full guest data". */
 void fleet_floor_report(const FleetFloor *f, size_t n, const char *what);
 
 /* "N VMs, N with a hostname, ...": what a read returned (ring buffer). */
