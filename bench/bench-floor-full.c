@@ -55,7 +55,7 @@ static int parse_sizes(const char *s, size_t sizes[MAX_SIZES], size_t *n_sizes) 
                         return -1;
                 sizes[(*n_sizes)++] = v;
         }
-        return *n_sizes ? 0 : -1;
+        return *n_sizes && !*s ? 0 : -1;
 }
 
 /* One size: the model, served, the floor taken from it, both measured. */
@@ -96,15 +96,15 @@ int main(int argc, char *argv[]) {
         };
         parse_sizes("1000,10000", sizes, &n_sizes);
         for (int c; (c = getopt_long(argc, argv, "", options, NULL)) >= 0;)
-                if (c == 'v') {
-                        if (parse_sizes(optarg, sizes, &n_sizes) < 0)
-                                return 2;
-                } else if (c == 'r')
-                        reps = atoi(optarg);
-                else
+                if (c == 'v' && parse_sizes(optarg, sizes, &n_sizes) >= 0)
+                        continue;
+                else if (c == 'r' && (reps = atoi(optarg)) >= 1 && reps <= 64)
+                        continue;
+                else {
+                        fprintf(stderr, "usage: bench-floor-full [--vms N[,N...] (at most 4, each 1-16384)] "
+                                        "[--reps 1-64]\n");
                         return 2;
-        if (reps < 1 || reps > 64)
-                return 2;
+                }
 
         if (harness_init(&H) < 0)
                 return 1;
