@@ -350,7 +350,8 @@ int main(int argc, char *argv[]) {
                         fprintf(stderr, "bench-fleet: bench-floor did not start (see its log in %s)\n", H.dir);
                         return 1;
                 }
-                fleet_floor_measure(bus, &floor_peer, o.reps, daemon_cpu, NULL, H.bus_pid);
+                fleet_floor_measure(bus, &floor_peer, o.reps,
+                                    &(FleetServer){ .cpu = daemon_cpu, .bus_pid = H.bus_pid });
                 fleet_floor_report(&floor_peer, n, "");
                 if (o.floor_only)
                         continue;

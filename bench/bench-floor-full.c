@@ -8,7 +8,10 @@
  * private dbus-daemon; bench-floor (floor.c) on the same bus keeps the
  * replies it gave and answers with those bytes, marshalling nothing. One
  * client, this process's main thread, reads and decodes each reply
- * (bench-fleet's reader), guestinfod and the floor in turns.
+ * (bench-fleet's reader), guestinfod and the floor in turns: with the
+ * model unchanged between calls (guestinfod may send the reply it kept),
+ * then with a change before each of guestinfod's calls (the reply built
+ * again, as after any change of the model).
  *
  *   bench-floor-full [--vms 1000,10000] [--reps 11]
  *
@@ -46,6 +49,16 @@ static double serving_cpu(void *userdata) {
         return bench_thread_cpu_seconds(server.thread);
 }
 
+static int nothing(FakeDaemon *f, void *userdata) {
+        return 0;
+}
+
+/* The model's generation moves with every fake_daemon_call(), as the
+ * daemon's does with every change: the replies kept are built again. */
+static void change(void *userdata) {
+        (void) fake_daemon_call(&server, nothing, NULL);
+}
+
 static int parse_sizes(const char *s, size_t sizes[MAX_SIZES], size_t *n_sizes) {
         *n_sizes = 0;
         for (char *end; *s && *n_sizes < MAX_SIZES; s = *end ? end + 1 : end) {
@@ -73,8 +86,12 @@ static int run(sd_bus *bus, size_t n, int reps) {
         if (r >= 0) {
                 printf("# N=%zu: model of %zu ordinary guests built and served, floor captured, in %s\n", n, n,
                        bench_fmt_time(bench_now() - t0));
-                fleet_floor_measure(bus, &floor_peer, reps, serving_cpu, NULL, H.bus_pid);
+                FleetServer unchanged = { .cpu = serving_cpu, .bus_pid = H.bus_pid },
+                            changed = { .cpu = serving_cpu, .before_call = change, .bus_pid = H.bus_pid };
+                fleet_floor_measure(bus, &floor_peer, reps, &unchanged);
                 fleet_floor_report(&floor_peer, n, ", full guest data");
+                fleet_floor_measure(bus, &floor_peer, reps, &changed);
+                fleet_floor_report(&floor_peer, n, ", full guest data, after a change");
         } else
                 fprintf(stderr, "bench-floor-full: %zu domains: serving or bench-floor failed (its log in %s)\n", n,
                         H.dir);

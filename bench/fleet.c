@@ -261,9 +261,19 @@ void fleet_floor_stop(FleetFloor *f) {
         bench_stop(&f->pid);
 }
 
-void fleet_floor_measure(sd_bus *bus, FleetFloor *f, int rounds, double (*gi_cpu)(void *userdata), void *userdata,
-                         pid_t bus_pid) {
+/* CPU seconds so far of peer p ([0] guestinfod, [1] the floor) */
+static double server_cpu(const FleetFloor *f, const FleetServer *server, int p) {
+        return p ? bench_main_thread_cpu_seconds(f->pid) : server->cpu(server->userdata);
+}
+
+static void before_read(const FleetServer *server, int p) {
+        if (p == 0 && server->before_call)
+                server->before_call(server->userdata);
+}
+
+void fleet_floor_measure(sd_bus *bus, FleetFloor *f, int rounds, const FleetServer *server) {
         double *t[_FLEET_CALL_MAX][2];
+        pid_t bus_pid = server->bus_pid;
 
         rounds = rounds < 1 ? 1 : rounds > 64 ? 64 : rounds;
         f->rounds = rounds;
@@ -277,19 +287,20 @@ void fleet_floor_measure(sd_bus *bus, FleetFloor *f, int rounds, double (*gi_cpu
                         if (!t[c][p])
                                 abort();
                         /* a warm-up of each: page faults, sd-bus's buffers */
-                        if (!f->refused[c][0])
+                        if (!f->refused[c][0]) {
+                                before_read(server, p);
                                 read_call(bus, c, peer_name[p], &f->count[c][p]);
+                        }
                 }
         for (int k = 0; k < rounds; k++)
                 for (FleetCall c = 0; c < _FLEET_CALL_MAX; c++)
                         for (int p = 0; p < 2 && !f->refused[c][0]; p++) {
-                                double s0 = p ? bench_main_thread_cpu_seconds(f->pid) : gi_cpu(userdata),
-                                       b0 = bench_main_thread_cpu_seconds(bus_pid),
+                                before_read(server, p);
+                                double s0 = server_cpu(f, server, p), b0 = bench_main_thread_cpu_seconds(bus_pid),
                                        r0 = bench_thread_cpu_seconds(pthread_self()), t0 = bench_now();
                                 read_call(bus, c, peer_name[p], &f->count[c][p]);
                                 t[c][p][k] = bench_now() - t0;
-                                double s1 = p ? bench_main_thread_cpu_seconds(f->pid) : gi_cpu(userdata);
-                                f->cpu_server[c][p] += (s1 - s0) / rounds;
+                                f->cpu_server[c][p] += (server_cpu(f, server, p) - s0) / rounds;
                                 f->cpu_bus[c][p] += (bench_main_thread_cpu_seconds(bus_pid) - b0) / rounds;
                                 f->cpu_reader[c][p] += (bench_thread_cpu_seconds(pthread_self()) - r0) / rounds;
                         }

@@ -70,13 +70,20 @@ typedef struct FleetFloor {
  * zeroed, or a former start (stopped first). */
 int fleet_floor_start(sd_bus *bus, const char *dir, FleetFloor *f);
 void fleet_floor_stop(FleetFloor *f);
+/* What answers as guestinfod, for fleet_floor_measure(). */
+typedef struct FleetServer {
+        double (*cpu)(void *userdata); /* its CPU seconds so far */
+        /* NULL, or run before each of its calls, untimed: e.g. the model
+         * changed, so that the reply is built again */
+        void (*before_call)(void *userdata);
+        void *userdata;
+        pid_t bus_pid; /* dbus-daemon */
+} FleetServer;
+
 /* Each call read from guestinfod, then from the floor, in turns for
- * rounds rounds (at most 64), after a warm-up of the floor, by the same
- * decoding code (fleet_read_*_from), so both see the same load.
- * gi_cpu(userdata): CPU seconds so far of what answers as guestinfod;
- * bus_pid: dbus-daemon. */
-void fleet_floor_measure(sd_bus *bus, FleetFloor *f, int rounds, double (*gi_cpu)(void *userdata), void *userdata,
-                         pid_t bus_pid);
+ * rounds rounds (at most 64), after a warm-up of each, by the same
+ * decoding code (fleet_read_*_from), so both see the same load. */
+void fleet_floor_measure(sd_bus *bus, FleetFloor *f, int rounds, const FleetServer *server);
 /* Prints the measurement ("# " lines) and, for each call, a row of its
  * time against the target (ListSummaries ≤ 1.2×, GetManagedObjects ≤ 1.3×
  * the floor) and one of the whole read's CPU (no target: on a busy
