@@ -80,9 +80,10 @@ typedef struct FleetServer {
         pid_t bus_pid; /* dbus-daemon */
 } FleetServer;
 
-/* Each call read from guestinfod, then from the floor, in turns for
- * rounds rounds (at most 64), after a warm-up of each, by the same
- * decoding code (fleet_read_*_from), so both see the same load. */
+/* Each call read from guestinfod and from the floor in turns (which one
+ * first alternates), for rounds rounds (at most 64), after a warm-up of
+ * each, by the same decoding code (fleet_read_*_from), so both see the
+ * same load. */
 void fleet_floor_measure(sd_bus *bus, FleetFloor *f, int rounds, const FleetServer *server);
 /* Prints the measurement ("# " lines) and, for each call, a row of its
  * time against the target (ListSummaries ≤ 1.2×, GetManagedObjects ≤ 1.3×
