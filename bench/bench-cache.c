@@ -324,6 +324,11 @@ int main(int argc, char *argv[]) {
                 reps = 5;
 
         bench_init(600);
+        /* The daemon's malloc settings (service/main.c, set_up_malloc): a
+         * fixed mmap threshold, so that glibc's trim threshold stays low and
+         * what the serving thread's arena freed goes back, as in the daemon. */
+        (void) mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+        (void) mallopt(M_ARENA_MAX, 2);
         log_set_max_level(LOG_LEVEL_ERROR);
         char *agent_json = read_file(bench_source_path("tests/fixtures/harness-guest-info.json"));
         if (!agent_json) {

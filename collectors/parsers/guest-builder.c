@@ -246,8 +246,12 @@ GuestInfo *guest_builder_take_guest(GuestBuilder *b) {
         b->guest = NULL;
         if (g) {
                 g->users = fit(g->users, g->n_users, sizeof *g->users);
-                g->filesystems = fit(g->filesystems, g->n_filesystems, sizeof *g->filesystems);
-                g->interfaces = fit(g->interfaces, g->n_interfaces, sizeof *g->interfaces);
+                /* one block per list, its entries' disks and addresses in it */
+                guest_info_pack(g);
+                if (!g->filesystems_packed)
+                        g->filesystems = fit(g->filesystems, g->n_filesystems, sizeof *g->filesystems);
+                if (!g->interfaces_packed)
+                        g->interfaces = fit(g->interfaces, g->n_interfaces, sizeof *g->interfaces);
         }
         return g;
 }

@@ -61,33 +61,95 @@ void guest_fs_disk_done(GuestFsDisk *d) {
         intern_unref(d->bus_type);
 }
 
-void guest_filesystem_done(GuestFilesystem *fs) {
+static void filesystem_strings_done(GuestFilesystem *fs) {
         intern_unref(fs->disk_name);
         intern_unref(fs->mount_point);
         intern_unref(fs->fs_type);
         for (size_t i = 0; i < fs->n_disks; i++)
                 guest_fs_disk_done(&fs->disks[i]);
+}
+
+void guest_filesystem_done(GuestFilesystem *fs) {
+        filesystem_strings_done(fs);
         free(fs->disks);
 }
 
-static void filesystems_free(GuestFilesystem *fss, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                guest_filesystem_done(&fss[i]);
+/* packed: the disks are in the list's block (GuestInfo.filesystems_packed). */
+static void filesystems_free(GuestFilesystem *fss, size_t n, bool packed) {
+        for (size_t i = 0; i < n; i++) {
+                filesystem_strings_done(&fss[i]);
+                if (!packed)
+                        free(fss[i].disks);
+        }
         free(fss);
 }
 
-void guest_interface_done(GuestInterface *iface) {
+static void interface_strings_done(GuestInterface *iface) {
         intern_unref(iface->name);
         intern_unref(iface->mac);
         for (size_t i = 0; i < iface->n_addresses; i++)
                 intern_unref(iface->addresses[i]);
+}
+
+void guest_interface_done(GuestInterface *iface) {
+        interface_strings_done(iface);
         free(iface->addresses);
 }
 
-static void interfaces_free(GuestInterface *ifaces, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                guest_interface_done(&ifaces[i]);
+static void interfaces_free(GuestInterface *ifaces, size_t n, bool packed) {
+        for (size_t i = 0; i < n; i++) {
+                interface_strings_done(&ifaces[i]);
+                if (!packed)
+                        free(ifaces[i].addresses);
+        }
         free(ifaces);
+}
+
+void guest_info_pack(GuestInfo *g) {
+        size_t n_disks = 0, n_addresses = 0;
+
+        if (!g)
+                return;
+        if (g->n_filesystems > 0 && !g->filesystems_packed) {
+                for (size_t i = 0; i < g->n_filesystems; i++)
+                        n_disks += g->filesystems[i].n_disks;
+                GuestFilesystem *fss = malloc(g->n_filesystems * sizeof *fss + n_disks * sizeof(GuestFsDisk));
+                if (fss) {
+                        GuestFsDisk *d = (GuestFsDisk *) (fss + g->n_filesystems);
+                        for (size_t i = 0; i < g->n_filesystems; i++) {
+                                GuestFilesystem *fs = &g->filesystems[i];
+                                fss[i] = *fs;
+                                fss[i].disks = fs->n_disks > 0 ? d : NULL;
+                                if (fs->n_disks > 0)
+                                        memcpy(d, fs->disks, fs->n_disks * sizeof *d);
+                                d += fs->n_disks;
+                                free(fs->disks);
+                        }
+                        free(g->filesystems);
+                        g->filesystems = fss;
+                        g->filesystems_packed = true;
+                }
+        }
+        if (g->n_interfaces > 0 && !g->interfaces_packed) {
+                for (size_t i = 0; i < g->n_interfaces; i++)
+                        n_addresses += g->interfaces[i].n_addresses;
+                GuestInterface *ifs = malloc(g->n_interfaces * sizeof *ifs + n_addresses * sizeof(char *));
+                if (ifs) {
+                        char **a = (char **) (ifs + g->n_interfaces);
+                        for (size_t i = 0; i < g->n_interfaces; i++) {
+                                GuestInterface *iface = &g->interfaces[i];
+                                ifs[i] = *iface;
+                                ifs[i].addresses = iface->n_addresses > 0 ? a : NULL;
+                                if (iface->n_addresses > 0)
+                                        memcpy(a, iface->addresses, iface->n_addresses * sizeof *a);
+                                a += iface->n_addresses;
+                                free(iface->addresses);
+                        }
+                        free(g->interfaces);
+                        g->interfaces = ifs;
+                        g->interfaces_packed = true;
+                }
+        }
 }
 
 GuestInfo *guest_info_new(void) {
@@ -101,8 +163,8 @@ GuestInfo *guest_info_free(GuestInfo *g) {
         intern_unref(g->hostname);
         intern_unref(g->timezone_name);
         users_free(g->users, g->n_users);
-        filesystems_free(g->filesystems, g->n_filesystems);
-        interfaces_free(g->interfaces, g->n_interfaces);
+        filesystems_free(g->filesystems, g->n_filesystems, g->filesystems_packed);
+        interfaces_free(g->interfaces, g->n_interfaces, g->interfaces_packed);
         guest_disks_free(g->disks);
         guest_counters_free(g->counters);
         free(g);
@@ -144,20 +206,24 @@ void guest_info_take_kinds(GuestInfo *dst, GuestInfo *src) {
                 src->n_users = src->n_users_reported = 0;
         }
         if (k & GUEST_KIND_FILESYSTEMS) {
-                filesystems_free(dst->filesystems, dst->n_filesystems);
+                filesystems_free(dst->filesystems, dst->n_filesystems, dst->filesystems_packed);
                 dst->filesystems = src->filesystems;
                 dst->n_filesystems = src->n_filesystems;
                 dst->n_filesystems_reported = src->n_filesystems_reported;
+                dst->filesystems_packed = src->filesystems_packed;
                 src->filesystems = NULL;
                 src->n_filesystems = src->n_filesystems_reported = 0;
+                src->filesystems_packed = false;
         }
         if (k & GUEST_KIND_INTERFACES) {
-                interfaces_free(dst->interfaces, dst->n_interfaces);
+                interfaces_free(dst->interfaces, dst->n_interfaces, dst->interfaces_packed);
                 dst->interfaces = src->interfaces;
                 dst->n_interfaces = src->n_interfaces;
                 dst->n_interfaces_reported = src->n_interfaces_reported;
+                dst->interfaces_packed = src->interfaces_packed;
                 src->interfaces = NULL;
                 src->n_interfaces = src->n_interfaces_reported = 0;
+                src->interfaces_packed = false;
         }
         if (k & GUEST_KIND_FSFREEZE)
                 dst->fsfreeze = src->fsfreeze;

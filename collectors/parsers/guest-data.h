@@ -91,9 +91,9 @@ typedef struct GuestFilesystem {
         char *mount_point;
         char *fs_type;
         uint64_t used_bytes, total_bytes;
-        bool has_bytes; /* the guest reported sizes */
         GuestFsDisk *disks;
-        size_t n_disks;
+        uint32_t n_disks; /* at most GUEST_FS_DISKS_MAX */
+        bool has_bytes;   /* the guest reported sizes */
 } GuestFilesystem;
 
 typedef struct GuestInterface {
@@ -129,6 +129,10 @@ typedef struct GuestInfo {
         size_t n_filesystems, n_filesystems_reported;
         GuestInterface *interfaces;
         size_t n_interfaces, n_interfaces_reported;
+        /* The builder packs a list and what its entries hold (disks,
+         * addresses) into one block once built: then the entries' arrays
+         * are not freed apart. A list made otherwise leaves these false. */
+        bool filesystems_packed, interfaces_packed;
         GuestFreeze fsfreeze;
         /* guest-get-vcpus: vCPUs the guest sees, online, offlinable */
         unsigned vcpus_configured, vcpus_online, vcpus_offlinable;
@@ -144,11 +148,16 @@ typedef struct GuestInfo {
 
 GuestInfo *guest_info_new(void);
 GuestInfo *guest_info_free(GuestInfo *g);
-/* Free what one entry holds (not the entry). */
+/* Free what one entry holds (not the entry), of a list not packed. */
 void guest_user_done(GuestUser *u);
 void guest_fs_disk_done(GuestFsDisk *d);
 void guest_filesystem_done(GuestFilesystem *fs);
 void guest_interface_done(GuestInterface *iface);
+
+/* Packs g's filesystems with their disks, and its interfaces with their
+ * addresses, each list in one exact block (filesystems_packed,
+ * interfaces_packed); out of memory, a list stays as it is. */
+void guest_info_pack(GuestInfo *g);
 
 /* Moves the data of every kind in src->kinds from src into dst (dst's old
  * data of those kinds is freed; src is left empty of them) and adds the kinds

@@ -37,12 +37,14 @@ typedef enum VirtMsgType {
         _VIRT_MSG_TYPE_MAX,
 } VirtMsgType;
 
-/* How a collection reads one kind, decided on the main thread. */
-typedef enum KindPlan {
+/* How a collection reads one kind, decided on the main thread: one of
+ * these, in a byte (each domain keeps one per kind). */
+enum {
         KIND_PLAN_SKIP,  /* not read: not asked for, or the agent lacks its command */
         KIND_PLAN_TYPED, /* virDomainGetGuestInfo; for the agent's kind, its guest-info */
         KIND_PLAN_RAW,   /* the agent's own reply: a list libvirt could not carry */
-} KindPlan;
+};
+typedef uint8_t KindPlan;
 
 /* What came of one kind. */
 typedef enum KindOutcome {

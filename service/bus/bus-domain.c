@@ -127,8 +127,9 @@ static int property_get_guest_data_status(sd_bus *bus, const char *path, const c
                 const KindStatus *st = &d->status[i];
                 r = sd_bus_message_open_container(reply, 'r', KIND_STATUS_FIELDS);
                 if (r >= 0)
-                        r = sd_bus_message_append(reply, "ssts", guest_kinds[i].name, kind_state_to_string(st->state),
-                                                  st->collected_usec, str_or_empty(st->message));
+                        r = sd_bus_message_append(reply, "ssts", guest_kinds[i].name,
+                                                  kind_state_to_string((KindState) st->state),
+                                                  (uint64_t) st->collected_usec, str_or_empty(st->message));
                 if (r >= 0)
                         r = append_extra(reply);
                 if (r >= 0)

@@ -77,34 +77,56 @@ typedef struct Domain Domain;
 typedef struct CollectWaiter CollectWaiter; /* service/model/collect.h */
 
 /* A domain's collection state: read and written by service/model/collect.c
- * only (its tests look). */
+ * only (its tests look). Wide fields first, so that nothing pads. */
 typedef struct DomainCollect {
-        bool collecting;                     /* a collection is in flight */
-        unsigned pending_kinds;              /* asked for while one was in flight */
         uint64_t seq;                        /* number of the latest collection submitted */
-        CollectWaiter *waiting[2];           /* Refresh() calls answered by the one in flight, by the next */
-        unsigned kinds;                      /* what the one in flight asks for */
-        KindPlan plan[GUEST_KIND_COUNT];     /* ... and how it reads each kind */
-        uint64_t started_usec;               /* CLOCK_MONOTONIC when it was submitted */
+        uint64_t started_usec;               /* CLOCK_MONOTONIC when the one in flight was submitted */
         uint64_t job;                        /* the job in flight (CollectScheduler.last_job): a result of
-                                       * another is late, for an object removed and added again */
+                                  * another is late, for an object removed and added again */
         uint64_t full_done_usec;             /* CLOCK_MONOTONIC when the latest collection of everything
-                                       * ended in this agent session; 0: none */
+                                  * ended in this agent session; 0: none */
         char *full_error;                    /* its outcome: NULL if the agent answered */
+        uint64_t address_wait_until_usec;    /* CLOCK_MONOTONIC: interfaces are asked quickly until the
+                                           * guest has a routable address, or until then; 0: not */
+        uint64_t settle_usec;                /* CLOCK_MONOTONIC: when everything is collected again
+                                           * after a reboot (see rebooted); 0: not */
+        CollectWaiter *waiting[2];           /* Refresh() calls answered by the one in flight, by the next */
         uint64_t due_usec[GUEST_KIND_COUNT]; /* CLOCK_MONOTONIC; 0: as soon as possible */
-        uint8_t backoff[GUEST_KIND_COUNT];   /* its interval is 2^backoff times the configured one: the
-                                       * value did not change that many reads in a row */
+        unsigned pending_kinds;              /* asked for while one was in flight */
+        unsigned kinds;                      /* what the one in flight asks for */
         unsigned failing_kinds;              /* kinds whose last collection failed (logged once) */
         unsigned raw_kinds;                  /* lists too long for libvirt: read from the agent's own reply */
         unsigned raw_failed_kinds;           /* ... and those whose own reply failed too: not tried again */
-        uint64_t address_wait_until_usec;    /* CLOCK_MONOTONIC: interfaces are asked quickly until the
-                                       * guest has a routable address, or until then; 0: not */
+        KindPlan plan[GUEST_KIND_COUNT];     /* how the one in flight reads each kind */
+        uint8_t backoff[GUEST_KIND_COUNT];   /* its interval is 2^backoff times the configured one: the
+                                              * value did not change that many reads in a row */
+        bool collecting;                     /* a collection is in flight */
         bool rebooted;                       /* the guest rebooted: everything again once it settled */
-        uint64_t settle_usec;                /* CLOCK_MONOTONIC: that collection of everything; 0: none */
 } DomainCollect;
 
+/* One per VM: its fields are ordered wide to narrow, so that nothing pads
+ * (bench-cache counts it). */
 struct Domain {
         char uuid[UUID_STRING_MAX];
+        bool name_is_libvirts; /* name is libvirt's own, unchanged */
+        bool persistent;
+        /* KubeVirt's AgentConnected condition (its times below). */
+        bool agent_connected;
+        /* The model's: libvirt's connection is lost (the values are the
+         * last known). */
+        bool libvirt_disconnected;
+        bool guest_exported; /* OS, Users, Filesystems are on the bus */
+        /* Set by the model on every resync: domains not seen are gone. */
+        bool seen;
+        bool in_changes_queue; /* see changes_prev below */
+        bool told_baselined;   /* what the clients learnt at first sight is in told[] */
+        DomainState state;
+        int32_t id;
+        AgentState agent_state; /* the latest read of its channel */
+        /* Agent (dis)connections are logged at most once per AGENT_LOG_QUIET_USEC. */
+        unsigned agent_log_suppressed;
+        uint64_t agent_log_usec;
+
         /* libvirt's name is untrusted: it may be any string libvirt's XML
          * parser accepts, noncharacters (which sd-bus refuses) included.
          * name: valid for D-Bus, at most DOMAIN_NAME_PUBLISHED_MAX; what the
@@ -116,21 +138,11 @@ struct Domain {
         char *name;
         char *libvirt_name;
         char *log_name;
-        bool name_is_libvirts; /* name is libvirt's own, unchanged */
-        DomainState state;
-        bool persistent;
-        int32_t id;
 
-        /* KubeVirt's AgentConnected condition. Times: µs since the epoch,
-         * 0 until first known. */
-        bool agent_connected;
+        /* Times of agent_connected: µs since the epoch, 0 until first known. */
         uint64_t agent_last_transition_usec;
         uint64_t agent_last_probe_usec;
-        AgentState agent_state; /* the latest read of its channel */
 
-        /* The model's: libvirt's connection is lost (the values are the
-         * last known). */
-        bool libvirt_disconnected;
         /* Per kind, by index in guest_kinds: how fresh, and why not. */
         KindStatus status[GUEST_KIND_COUNT];
         /* Why guest data is absent or not refreshed (GuestDataReason): one
@@ -142,29 +154,21 @@ struct Domain {
         GuestInfo *guest;             /* the kinds answered so far; NULL until answered */
         DomainDevices *devices;       /* from the latest XML read */
         MergedInterfaces *interfaces; /* devices merged with guest->interfaces */
-        bool guest_exported;          /* OS, Users, Filesystems are on the bus */
 
         /* Collection scheduling: service/model/collect.c's alone. */
         DomainCollect collect;
 
-        /* Agent (dis)connections are logged at most once per AGENT_LOG_QUIET_USEC. */
-        uint64_t agent_log_usec;
-        unsigned agent_log_suppressed;
-
-        /* Set by the model on every resync: domains not seen are gone. */
-        bool seen;
-
-        /* The bus layer's queue of pending PropertiesChanged (see bus-publisher.c). */
+        /* The bus layer's queue of pending PropertiesChanged (see
+         * bus-publisher.c); in_changes_queue above. */
         DomainProperties pending_changes;
         Domain *changes_prev, *changes_next;
-        bool in_changes_queue;
         uint64_t changes_emitted_usec; /* CLOCK_MONOTONIC of its latest PropertiesChanged */
         /* What the clients were last told of each property, by bit number:
          * a fingerprint of its value (see bus-told.c); told_known: the
-         * DomainProperty bits whose fingerprint is there. */
+         * DomainProperty bits whose fingerprint is there; told_baselined
+         * above. */
         uint64_t told[DOMAIN_PROPERTY_BITS];
         DomainProperties told_known;
-        bool told_baselined; /* what the clients learnt at first sight is in told[] */
 };
 
 /* Takes info->devices. */

@@ -16,6 +16,8 @@ const char *kind_state_to_string(KindState s) {
 }
 
 int kind_status_set(KindStatus *s, KindState state, uint64_t collected_usec, const char *message) {
+        if (collected_usec > KIND_STATUS_USEC_MAX)
+                collected_usec = KIND_STATUS_USEC_MAX;
         bool changed = s->state != state || s->collected_usec != collected_usec || !streq_ptr(s->message, message);
         int r = 0;
 

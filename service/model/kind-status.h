@@ -20,13 +20,22 @@ typedef enum KindState {
  * "frozen". */
 const char *kind_state_to_string(KindState s);
 
+/* 56 bits of µs since the epoch reach the year 4253. */
+#define KIND_STATUS_USEC_BITS 56
+#define KIND_STATUS_USEC_MAX ((UINT64_C(1) << KIND_STATUS_USEC_BITS) - 1)
+
+/* 16 bytes: one for each kind of every domain. */
 typedef struct KindStatus {
-        KindState state;
-        uint64_t collected_usec; /* CLOCK_REALTIME µs of the collection its value is from; 0: none */
-        char *message;           /* the latest failure's reason (sanitized, bounded); NULL: none */
+        char *message; /* the latest failure's reason (sanitized, bounded); NULL: none */
+        uint64_t collected_usec
+            : KIND_STATUS_USEC_BITS; /* CLOCK_REALTIME µs of the collection its value is from; 0: none */
+        uint64_t state : 64 - KIND_STATUS_USEC_BITS; /* KindState */
 } KindStatus;
 
-/* Sets s; message is copied (NULL: none). Returns whether anything changed,
+_Static_assert(_KIND_STATE_MAX <= 1 << (64 - KIND_STATUS_USEC_BITS), "a KindStatus holds every state");
+
+/* Sets s; message is copied (NULL: none); a time past
+ * KIND_STATUS_USEC_MAX is held as that. Returns whether anything changed,
  * or -ENOMEM (then the message is dropped, the rest set). */
 int kind_status_set(KindStatus *s, KindState state, uint64_t collected_usec, const char *message);
 /* Back to "not asked", no value. Returns whether anything changed. */

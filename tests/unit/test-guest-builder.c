@@ -468,12 +468,118 @@ static void test_parsers_agree(void **state) {
         free(ifs);
 }
 
+/* ---- one block per list ---- */
+
+/* What the builder hands over holds each list in one block, its entries'
+ * disks and addresses after them in order (entries without any have
+ * none), and moves whole between guests, packed or not. */
+static void test_packed(void **state) {
+        GuestBuilder b;
+        GuestInfo *g = begin(&b, GUEST_KIND_FILESYSTEMS | GUEST_KIND_INTERFACES);
+        GuestDiskIn disks[3] = {
+                { .alias = guest_text("vda"), .serial = guest_text("S1") },
+                { .device = guest_text("/dev/vdb") },
+                { .serial = guest_text("S3") },
+        };
+        GuestDiskIn nameless = { .bus_type = guest_text("virtio") };
+        GuestFilesystemIn fss[3] = {
+                { .mount_point = guest_text("/"), .disks = disks, .n_disks = 2 },
+                { .mount_point = guest_text("/none"), .disks = &nameless, .n_disks = 1 },
+                { .mount_point = guest_text("/srv"), .disks = disks, .n_disks = 3 },
+        };
+        GuestAddressIn a[3] = {
+                { .type = guest_text("ipv6"), .addr = guest_text("fd00::1"), .has_prefix = true, .prefix = 64 },
+                { .type = guest_text("ipv4"), .addr = guest_text("10.0.0.1"), .has_prefix = true, .prefix = 24 },
+                { .type = guest_text("ipx"), .addr = guest_text("1") },
+        };
+        GuestInterfaceIn ifs[3] = {
+                { .name = guest_text("eth0"), .addresses = a, .n_addresses = 2 },
+                { .name = guest_text("eth1"), .addresses = &a[2], .n_addresses = 1 },
+                { .name = guest_text("lo") },
+        };
+
+        for (int i = 0; i < 3; i++) {
+                assert_int_equal(guest_builder_add_filesystem(&b, &fss[i]), 0);
+                assert_int_equal(guest_builder_add_interface(&b, &ifs[i]), 0);
+        }
+        GuestInfo *t = guest_builder_take_guest(&b);
+        guest_builder_done(&b);
+        assert_ptr_equal(t, g);
+        assert_true(t->filesystems_packed);
+        assert_true(t->interfaces_packed);
+
+        assert_int_equal(t->n_filesystems, 3);
+        GuestFsDisk *d = (GuestFsDisk *) (t->filesystems + 3);
+        assert_ptr_equal(t->filesystems[0].disks, d);
+        assert_int_equal(t->filesystems[0].n_disks, 2);
+        assert_string_equal(d[0].alias, "vda");
+        assert_string_equal(d[0].serial, "S1");
+        assert_string_equal(d[1].device, "/dev/vdb");
+        assert_null(t->filesystems[1].disks);
+        assert_int_equal(t->filesystems[1].n_disks, 0);
+        assert_ptr_equal(t->filesystems[2].disks, d + 2);
+        assert_int_equal(t->filesystems[2].n_disks, 3);
+        assert_string_equal(d[4].serial, "S3");
+        assert_string_equal(t->filesystems[2].mount_point, "/srv");
+
+        assert_int_equal(t->n_interfaces, 3);
+        char **addr = (char **) (t->interfaces + 3);
+        assert_ptr_equal(t->interfaces[0].addresses, addr);
+        assert_int_equal(t->interfaces[0].n_addresses, 2);
+        assert_int_equal(t->interfaces[0].n_ipv4, 1);
+        assert_string_equal(addr[0], "10.0.0.1/24");
+        assert_string_equal(addr[1], "fd00::1/64");
+        assert_null(t->interfaces[1].addresses);
+        assert_null(t->interfaces[2].addresses);
+        assert_string_equal(t->interfaces[2].name, "lo");
+
+        /* into a guest whose lists were made by hand (not packed), and back */
+        GuestInfo *h = guest_info_new();
+        assert_non_null(h);
+        h->filesystems = calloc(1, sizeof *h->filesystems);
+        assert_non_null(h->filesystems);
+        h->filesystems[0].disks = calloc(1, sizeof *h->filesystems[0].disks);
+        assert_non_null(h->filesystems[0].disks);
+        h->filesystems[0].n_disks = 1;
+        h->n_filesystems = 1;
+        h->interfaces = calloc(1, sizeof *h->interfaces);
+        assert_non_null(h->interfaces);
+        h->interfaces[0].addresses = calloc(1, sizeof(char *));
+        assert_non_null(h->interfaces[0].addresses);
+        h->interfaces[0].addresses[0] = strdup("10.9.9.9");
+        h->interfaces[0].n_addresses = 1;
+        h->n_interfaces = 1;
+        h->kinds = GUEST_KIND_FILESYSTEMS | GUEST_KIND_INTERFACES;
+
+        guest_info_take_kinds(t, h); /* t's packed lists freed, h's taken */
+        assert_false(t->filesystems_packed);
+        assert_false(t->interfaces_packed);
+        assert_string_equal(t->interfaces[0].addresses[0], "10.9.9.9");
+        assert_null(h->filesystems);
+        guest_info_pack(t);
+        assert_true(t->filesystems_packed);
+        assert_true(t->interfaces_packed);
+        assert_ptr_equal(t->interfaces[0].addresses, (char **) (t->interfaces + 1));
+        assert_string_equal(t->interfaces[0].addresses[0], "10.9.9.9");
+        guest_info_take_kinds(h, t);
+        assert_true(h->filesystems_packed);
+        assert_true(h->interfaces_packed);
+        assert_false(t->filesystems_packed);
+        guest_info_free(t);
+        guest_info_free(h);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_text_caps),         cmocka_unit_test(test_structural_caps),
-                cmocka_unit_test(test_budget_users),      cmocka_unit_test(test_budget_filesystems),
-                cmocka_unit_test(test_budget_interfaces), cmocka_unit_test(test_budget_commands),
-                cmocka_unit_test(test_budget_total),      cmocka_unit_test(test_parsers_agree),
+                cmocka_unit_test(test_text_caps),
+                cmocka_unit_test(test_structural_caps),
+                cmocka_unit_test(test_budget_users),
+                cmocka_unit_test(test_budget_filesystems),
+                cmocka_unit_test(test_budget_interfaces),
+                cmocka_unit_test(test_budget_commands),
+                cmocka_unit_test(test_budget_total),
+                cmocka_unit_test(test_parsers_agree),
+                cmocka_unit_test(test_packed),
         };
         return cmocka_run_group_tests_name("guest data builder", tests, setup, NULL);
 }

@@ -1,6 +1,7 @@
 /* Unit tests of the small pure parts: UUIDs, object paths, state names,
  * reconnect backoff, the hash map, SipHash, log lines and error quotes,
- * addresses and login times as the bus carries them. */
+ * addresses and login times as the bus carries them, a kind's status
+ * packed into 16 bytes. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 #include "hashmap.h"
 #include "intern.h"
 #include "ip-address.h"
+#include "kind-status.h"
 #include "log.h"
 #include "siphash.h"
 #include "uuid.h"
@@ -386,6 +388,58 @@ static void test_intern_threads(void **state) {
         assert_int_equal(bytes, bytes0);
 }
 
+/* A status holds every state beside the largest time, and each field
+ * survives the other at its extremes; a later time is held as the largest
+ * (and setting it again is no change). */
+static void test_kind_status(void **state) {
+        static const char *const names[] = { "not-asked", "fresh",     "unsupported", "disabled",
+                                             "failed",    "timed-out", "frozen" };
+        KindStatus st = { 0 };
+
+        assert_int_equal(sizeof st, 16);
+        assert_int_equal(_KIND_STATE_MAX, sizeof names / sizeof names[0]);
+        for (int s = 0; s < _KIND_STATE_MAX; s++) {
+                const uint64_t times[] = { 0, 1, KIND_STATUS_USEC_MAX - 1, KIND_STATUS_USEC_MAX };
+                for (size_t t = 0; t < sizeof times / sizeof times[0]; t++) {
+                        assert_true(kind_status_set(&st, (KindState) s, times[t],
+                                                    s == KIND_STATE_FAILED ? "why" : NULL) >= 0);
+                        assert_int_equal(st.state, s);
+                        assert_true(st.collected_usec == times[t]);
+                        assert_string_equal(kind_state_to_string((KindState) st.state), names[s]);
+                        if (s == KIND_STATE_FAILED)
+                                assert_string_equal(st.message, "why");
+                        else
+                                assert_null(st.message);
+                        /* the same again: nothing changed */
+                        assert_int_equal(
+                                kind_status_set(&st, (KindState) s, times[t], s == KIND_STATE_FAILED ? "why" : NULL),
+                                0);
+                }
+        }
+
+        /* past 56 bits: the largest, the state untouched */
+        assert_int_equal(kind_status_set(&st, KIND_STATE_FROZEN, 5, NULL), 1);
+        assert_int_equal(kind_status_set(&st, KIND_STATE_FROZEN, KIND_STATUS_USEC_MAX + 1, NULL), 1);
+        assert_int_equal(st.state, KIND_STATE_FROZEN);
+        assert_true(st.collected_usec == KIND_STATUS_USEC_MAX);
+        assert_int_equal(kind_status_set(&st, KIND_STATE_FROZEN, UINT64_MAX, NULL), 0);
+        assert_true(st.collected_usec == KIND_STATUS_USEC_MAX);
+        assert_int_equal(st.state, KIND_STATE_FROZEN);
+
+        /* a time in every bit: 2026 in µs, and the top bit of the field */
+        assert_int_equal(kind_status_set(&st, KIND_STATE_FRESH, UINT64_C(1796000000123456), NULL), 1);
+        assert_true(st.collected_usec == UINT64_C(1796000000123456));
+        assert_int_equal(kind_status_set(&st, KIND_STATE_FRESH, UINT64_C(1) << 55, NULL), 1);
+        assert_true(st.collected_usec == UINT64_C(1) << 55);
+        assert_int_equal(st.state, KIND_STATE_FRESH);
+
+        assert_true(kind_status_reset(&st));
+        assert_int_equal(st.state, KIND_STATE_NOT_ASKED);
+        assert_true(st.collected_usec == 0);
+        assert_false(kind_status_reset(&st));
+        free(st.message);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_uuid_normalize),
@@ -400,6 +454,7 @@ int main(void) {
                 cmocka_unit_test(test_error_quotes),
                 cmocka_unit_test(test_ip_address_split),
                 cmocka_unit_test(test_login_usec),
+                cmocka_unit_test(test_kind_status),
         };
         return cmocka_run_group_tests_name("small parts", tests, NULL, NULL);
 }
