@@ -84,6 +84,8 @@ static int run(const Options *o) {
                         r, "Failed to connect to the %s bus (%s): %m", o->bus == BUS_KIND_USER ? "session" : "system",
                         o->bus == BUS_KIND_USER ? "is DBUS_SESSION_BUS_ADDRESS set?"
                                                 : "DBUS_SYSTEM_BUS_ADDRESS or /run/dbus/system_bus_socket");
+        if (writer)
+                bus_writer_set_kept_max(writer, o->keep_replies_bytes);
         (void) sd_bus_error_add_map(bus_error_map);
         r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-writer.h"
 #include "guest-data.h"
 #include "options.h"
 
@@ -96,6 +97,12 @@ void options_help(const char *program) {
         printf("      --backoff=FACTOR  ask a kind whose value did not change up to FACTOR times less\n"
                "                        often, doubling at each unchanged read: 1 (never), 2, 4, 8\n"
                "                        (default) or 16; any event or change snaps it back\n");
+        printf("      --keep-replies=MIB\n"
+               "                        keep up to MIB of GetManagedObjects, ListSummaries and\n"
+               "                        ListDomains replies, sent again while nothing changed\n"
+               "                        and dropped after a minute unasked; 0-%d (default: %llu),\n"
+               "                        0 builds every reply\n",
+               KEEP_REPLIES_MAX_MIB, (unsigned long long) (BUS_WRITER_KEPT_DEFAULT >> 20));
         printf("  -h, --help            show this help\n"
                "  -V, --version         show the version\n");
 }
@@ -131,11 +138,15 @@ int options_parse(int argc, char **argv, Options *o, char *error_buf, size_t err
                                                   { "agent-timeout", required_argument, NULL, 't' },
                                                   { "interval", required_argument, NULL, 'i' },
                                                   { "backoff", required_argument, NULL, 'b' },
+                                                  { "keep-replies", required_argument, NULL, 'k' },
                                                   {} };
         int c;
         long v;
 
-        *o = (Options){ .uri = DEFAULT_URI, .bus = BUS_KIND_SYSTEM, .log_level = LOG_LEVEL_INFO };
+        *o = (Options){ .uri = DEFAULT_URI,
+                        .bus = BUS_KIND_SYSTEM,
+                        .log_level = LOG_LEVEL_INFO,
+                        .keep_replies_bytes = BUS_WRITER_KEPT_DEFAULT };
         collect_config_default(&o->collect);
         error_buf[0] = '\0';
 
@@ -218,6 +229,14 @@ int options_parse(int argc, char **argv, Options *o, char *error_buf, size_t err
                                 return -EINVAL;
                         }
                         o->collect.backoff_max = (unsigned) v;
+                        break;
+                case 'k':
+                        if (parse_number(optarg, 0, KEEP_REPLIES_MAX_MIB, &v) < 0) {
+                                snprintf(error_buf, error_size, "--keep-replies needs MiB from 0 to %d, got '%s'",
+                                         KEEP_REPLIES_MAX_MIB, optarg);
+                                return -EINVAL;
+                        }
+                        o->keep_replies_bytes = (uint64_t) v << 20;
                         break;
                 case 'h':
                         options_help(argv[0]);

@@ -195,17 +195,18 @@ static int reply_managed_objects(sd_bus_message *call, BusTree *t) {
         Domain *d;
         int r;
 
-        /* Every object counted since it last changed, and the whole far from
-         * the limit: written straight into the reply, as sd-bus does. Else
-         * each object is built apart and counted on its way in. */
         uint64_t generation = m->generation;
         r = bus_writer_reply_kept(call, "GetManagedObjects", generation);
         if (r != 0)
                 return r;
 
+        /* Every object counted since it last changed, and the whole far from
+         * the limit (or the writer there, which never lets a message the bus
+         * would refuse go out): written straight into the reply, as sd-bus
+         * does. Else each object is built apart and counted on its way in. */
         bool all_known;
         uint64_t remembered = remembered_total(t, &all_known);
-        bool counted = !all_known || remembered > t->body_max / 4 * 3;
+        bool counted = !all_known || (remembered > t->body_max / 4 * 3 && !bus_writer_attached(bus));
         if (remembered > t->body_max)
                 return reply_too_big(call, m); /* known without building anything */
 

@@ -14,6 +14,7 @@
 #include <systemd/sd-event.h>
 
 #include "bus-frame.h"
+#include "bus-wire.h"
 #include "bus-writer.h"
 #include "log.h"
 
@@ -70,7 +71,8 @@ struct BusWriter {
         Slot slots[SLOTS_MAX];   /* the main thread's */
         sd_event_source *expiry; /* on the bus's loop, once a body is kept */
 
-        atomic_uint_fast64_t messages, kept_sent, kept_bodies, kept_bytes;
+        atomic_uint_fast64_t messages, kept_sent, kept_bodies, kept_bytes, dropped;
+        atomic_uint_fast64_t kept_max;
 
         struct BusWriter *next; /* in writers */
 };
@@ -214,7 +216,6 @@ static void send_with_kept(BusWriter *w, uint8_t *header, const BusFrame *f, con
         bus_frame_set_body_len(header, f, (uint32_t) k->len);
         struct iovec iov[2] = { { header, f->header_len }, { k->data, k->len } };
         write_all(w, iov, 2);
-        atomic_fetch_add(&w->kept_sent, 1);
 }
 
 /* One capture's body bytes as they pass. */
@@ -285,6 +286,22 @@ static void *forward(void *userdata) {
                                 p = take_pending(w, &f);
                 }
                 atomic_fetch_add(&w->messages, 1);
+                if (f.header_len + f.body_len > BUS_MESSAGE_SIZE_MAX) {
+                        /* dbus-daemon would disconnect us for it: dropped, the
+                         * caller's call times out (the tree's sizes said it fits) */
+                        log_error("Dropped a message of %zu bytes, more than the bus takes.",
+                                  f.header_len + (size_t) f.body_len);
+                        atomic_fetch_add(&w->dropped, 1);
+                        write_bytes(w, r.buf + r.out, r.start - r.out);
+                        r.out = r.start;
+                        remaining = f.header_len + f.body_len;
+                        drop = true;
+                        if (p) {
+                                kept_unref(w, p->kept);
+                                free(p);
+                        }
+                        continue;
+                }
                 if (p && !p->capture) {
                         write_bytes(w, r.buf + r.out, r.start - r.out);
                         send_with_kept(w, r.buf + r.start, &f, p->kept);
@@ -294,7 +311,7 @@ static void *forward(void *userdata) {
                         drop = true;
                 } else if (p) {
                         /* the whole header is read: it passes, the body is kept as it does */
-                        if (atomic_load(&w->kept_bytes) + f.body_len <= BUS_WRITER_KEPT_MAX) {
+                        if (atomic_load(&w->kept_bytes) + f.body_len <= atomic_load(&w->kept_max)) {
                                 p->kept->data = malloc(f.body_len ? f.body_len : 1);
                                 p->kept->len = f.body_len;
                         }
@@ -413,6 +430,7 @@ int bus_writer_connect(const char *address, bool trusted, const char *descriptio
                 goto fail;
         }
         pthread_mutex_init(&w->lock, NULL);
+        atomic_init(&w->kept_max, BUS_WRITER_KEPT_DEFAULT);
         w->pipe_fd = pipe_fds[0];
         pipe_fds[0] = -1;
         w->socket_fd = fcntl(sock, F_DUPFD_CLOEXEC, 3);
@@ -461,6 +479,10 @@ fail:
         sd_bus_unref(bus);
         bus_writer_free(w);
         return r;
+}
+
+void bus_writer_set_kept_max(BusWriter *w, uint64_t bytes) {
+        atomic_store(&w->kept_max, bytes);
 }
 
 BusWriter *bus_writer_free(BusWriter *w) {
@@ -600,10 +622,31 @@ static void unexpect(BusWriter *w, Pending *p) {
         }
 }
 
-int bus_writer_reply_kept(sd_bus_message *call, const char *key, uint64_t generation) {
+/* Replies to call with an empty array of signature, which the thread
+ * replaces by k's body. */
+static int send_in_place(BusWriter *w, sd_bus_message *call, const char *signature, Kept *k) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        BusWriter *w = writer_of(sd_bus_message_get_bus(call));
         Pending *p;
+        int r;
+
+        r = sd_bus_message_new_method_return(call, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', signature + 1);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        r = expect(w, call, false, k, &p);
+        if (r < 0)
+                return r;
+        r = sd_bus_send(NULL, reply, NULL);
+        if (r < 0)
+                unexpect(w, p);
+        return r;
+}
+
+int bus_writer_reply_kept(sd_bus_message *call, const char *key, uint64_t generation) {
+        BusWriter *w = writer_of(sd_bus_message_get_bus(call));
         int r;
 
         if (!w)
@@ -612,25 +655,52 @@ int bus_writer_reply_kept(sd_bus_message *call, const char *key, uint64_t genera
         if (!s || !s->kept || s->generation != generation ||
             !atomic_load_explicit(&s->kept->ready, memory_order_acquire))
                 return 0;
-        /* An empty array of the same signature: the thread puts the kept
-         * body in its place. */
-        r = sd_bus_message_new_method_return(call, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', s->signature + 1);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
+        r = send_in_place(w, call, s->signature, s->kept);
         if (r < 0)
                 return r;
-        r = expect(w, call, false, s->kept, &p);
-        if (r < 0)
-                return r;
-        r = sd_bus_send(NULL, reply, NULL);
-        if (r < 0) {
-                unexpect(w, p);
-                return r;
-        }
+        atomic_fetch_add(&w->kept_sent, 1);
         touch(w, s);
         return 1;
+}
+
+int bus_writer_reply_body(sd_bus_message *call, const char *key, uint64_t generation, const char *signature,
+                          uint8_t *body, size_t len) {
+        BusWriter *w = writer_of(sd_bus_message_get_bus(call));
+        int r;
+
+        if (!w || signature[0] != 'a') {
+                free(body);
+                return -EOPNOTSUPP;
+        }
+        Kept *k = calloc(1, sizeof *k);
+        char *copy = strdup(signature);
+        if (!k || !copy) {
+                free(k);
+                free(copy);
+                free(body);
+                return -ENOMEM;
+        }
+        atomic_init(&k->refs, 1);
+        k->data = body;
+        k->len = k->filled = len;
+        atomic_init(&k->ready, true);
+        atomic_fetch_add(&w->kept_bytes, len);
+        r = send_in_place(w, call, copy, k);
+        /* kept for the next callers, if it fits what may be kept */
+        Slot *s = r >= 0 && atomic_load(&w->kept_bytes) <= atomic_load(&w->kept_max) ? slot_of(w, key, true) : NULL;
+        if (s) {
+                kept_unref(w, s->kept);
+                free(s->signature);
+                s->kept = k;
+                s->signature = copy;
+                s->generation = generation;
+                atomic_fetch_add(&w->kept_bodies, 1);
+                touch(w, s);
+        } else {
+                kept_unref(w, k);
+                free(copy);
+        }
+        return r < 0 ? r : 1;
 }
 
 int bus_writer_send_keeping(sd_bus_message *call, sd_bus_message *reply, const char *key, uint64_t generation) {
@@ -639,7 +709,7 @@ int bus_writer_send_keeping(sd_bus_message *call, sd_bus_message *reply, const c
         Pending *p = NULL;
         int r;
 
-        if (!w || !signature || signature[0] != 'a')
+        if (!w || !signature || signature[0] != 'a' || atomic_load(&w->kept_max) == 0)
                 return sd_bus_send(NULL, reply, NULL);
         Slot *s = slot_of(w, key, true);
         Kept *k = s ? calloc(1, sizeof *k) : NULL;
@@ -662,6 +732,10 @@ int bus_writer_send_keeping(sd_bus_message *call, sd_bus_message *reply, const c
         return r;
 }
 
+bool bus_writer_attached(sd_bus *bus) {
+        return writer_of(bus) != NULL;
+}
+
 bool bus_writer_stats(sd_bus *bus, BusWriterStats *ret) {
         BusWriter *w = writer_of(bus);
         if (!w)
@@ -671,6 +745,7 @@ bool bus_writer_stats(sd_bus *bus, BusWriterStats *ret) {
                 .kept_sent = atomic_load(&w->kept_sent),
                 .kept_bodies = atomic_load(&w->kept_bodies),
                 .kept_bytes = atomic_load(&w->kept_bytes),
+                .dropped = atomic_load(&w->dropped),
         };
         return true;
 }

@@ -20,9 +20,11 @@
 
 typedef struct BusWriter BusWriter;
 
-/* The most the kept bodies of one connection hold in all: a whole-fleet
- * reply may be tens of MiB, and a body over the rest is not kept. */
-#define BUS_WRITER_KEPT_MAX (48ULL * 1024 * 1024)
+/* What the kept bodies of one connection hold at most in all, unless
+ * bus_writer_set_kept_max() says otherwise: a whole-fleet reply may be
+ * tens of MiB (GetManagedObjects of 10000 ordinary VMs: 30 MiB), and a body
+ * over the rest is not kept. */
+#define BUS_WRITER_KEPT_DEFAULT (48ULL * 1024 * 1024)
 
 /* The address sd_bus_open_system() (system) or sd_bus_open_user() would
  * connect to, in *ret (to free). */
@@ -41,6 +43,10 @@ int bus_writer_socket_path(const char *address, char *path, size_t size);
  * then connect as usual, without a writer. */
 int bus_writer_connect(const char *address, bool trusted, const char *description, sd_bus **ret_bus, BusWriter **ret);
 
+/* The most its kept bodies may hold from now on; 0: nothing is kept (every
+ * reply is marshalled). */
+void bus_writer_set_kept_max(BusWriter *w, uint64_t bytes);
+
 /* Once the bus is closed (sd_bus_flush_close_unref: what sd-bus still had
  * is in the pipe): waits for the thread to copy the rest, and frees. */
 BusWriter *bus_writer_free(BusWriter *w);
@@ -51,16 +57,26 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(BusWriter *, bus_writer_free);
  * yet, or kept at another generation); < 0 if sending failed. */
 int bus_writer_reply_kept(sd_bus_message *call, const char *key, uint64_t generation);
 
+/* Replies to call with body (len bytes, taken: freed by the writer), the
+ * marshalled contents of one array of signature, and keeps it under key at
+ * generation. -EOPNOTSUPP if the bus has no writer. */
+int bus_writer_reply_body(sd_bus_message *call, const char *key, uint64_t generation, const char *signature,
+                          uint8_t *body, size_t len);
+
 /* Sends reply (to call), keeping its body under key at generation as it
  * goes out, if the bus has a writer. */
 int bus_writer_send_keeping(sd_bus_message *call, sd_bus_message *reply, const char *key, uint64_t generation);
 
+/* Whether bus writes through a writer. */
+bool bus_writer_attached(sd_bus *bus);
+
 /* What a writer did, for tests and benchmarks. */
 typedef struct BusWriterStats {
         uint64_t messages;    /* copied onto the socket */
-        uint64_t kept_sent;   /* replies that went out with a kept body */
+        uint64_t kept_sent;   /* replies sent with the body of an earlier one */
         uint64_t kept_bodies; /* bodies kept */
         uint64_t kept_bytes;  /* held now */
+        uint64_t dropped;     /* too big for the bus: not sent */
 } BusWriterStats;
 
 /* false if the bus has no writer. */

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "bus-manager.h"
 #include "fake-daemon.h"
 #include "guest-profiles.h"
 #include "guestinfo-names.h"
@@ -92,6 +93,11 @@ static int rename_first(FakeDaemon *f, void *userdata) {
 /* Twice the same: the second from the kept body, and read the same; after a
  * change, the change. */
 static void check_kept(const char *path, const char *iface, const char *member) {
+        static unsigned n;
+        char name[64];
+
+        /* what an earlier test read is not for now */
+        assert_int_equal(fake_daemon_call(&server, rename_first, "start.example"), 0);
         BusWriterStats s0 = stats();
         char *first = call_text(H.bus, path, iface, member);
         BusWriterStats s1 = stats();
@@ -105,8 +111,6 @@ static void check_kept(const char *path, const char *iface, const char *member) 
         assert_int_equal(s2.kept_sent, s1.kept_sent + 1);     /* sent again */
         assert_true(s2.kept_bytes > 0);
 
-        static unsigned n;
-        char name[64];
         snprintf(name, sizeof name, "renamed-%u.example", ++n);
         assert_int_equal(fake_daemon_call(&server, rename_first, name), 0);
         char *third = call_text(H.bus, path, iface, member);
@@ -129,6 +133,62 @@ static void test_list_summaries_kept(void **state) {
 
 static void test_get_managed_objects_kept(void **state) {
         check_kept(MANAGER_PATH, OBJECT_MANAGER, "GetManagedObjects");
+}
+
+/* In the serving thread: ListSummaries as sd-bus marshals it (the code
+ * used without a writer), as text. */
+static int summaries_by_sd_bus(FakeDaemon *f, void *userdata) {
+        sd_bus_message *m = NULL;
+        Domain *d;
+        uint64_t offset = 8;
+        int r = sd_bus_message_new_signal(f->bus, &m, MANAGER_PATH, MANAGER_INTERFACE, "Test");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', SUMMARY_SIGNATURE);
+        HASHMAP_FOREACH (d, model->domains, i)
+                if (r >= 0)
+                        r = bus_manager_append_summary(m, d, &offset);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_seal(m, 1, 0);
+        if (r >= 0)
+                *(char **) userdata = dump(m);
+        sd_bus_message_unref(m);
+        return r < 0 ? r : 0;
+}
+
+/* The summaries the writer's path writes as bytes read as sd-bus's. */
+static void test_summaries_as_bytes(void **state) {
+        char *expected = NULL;
+        assert_int_equal(fake_daemon_call(&server, summaries_by_sd_bus, &expected), 0);
+        char *got = call_text(H.bus, MANAGER_PATH, MANAGER_INTERFACE, "ListSummaries");
+        assert_true(strlen(expected) > 100000);
+        assert_string_equal(got, expected);
+        free(got);
+        free(expected);
+}
+
+/* --keep-replies=0 keeps nothing; a budget smaller than the reply keeps
+ * nothing either; both still answer right. */
+static void test_budget(void **state) {
+        char *kept = call_text(H.bus, MANAGER_PATH, MANAGER_INTERFACE, "ListSummaries");
+        for (int pass = 0; pass < 2; pass++) {
+                bus_writer_set_kept_max(server.writer, pass == 0 ? 0 : 1000);
+                /* a change first: what was kept before is not for now */
+                assert_int_equal(fake_daemon_call(&server, rename_first, "budget.example"), 0);
+                BusWriterStats s0 = stats();
+                char *first = call_text(H.bus, MANAGER_PATH, MANAGER_INTERFACE, "ListSummaries");
+                char *second = call_text(H.bus, MANAGER_PATH, MANAGER_INTERFACE, "ListSummaries");
+                BusWriterStats s1 = stats();
+                assert_string_equal(first, second);
+                assert_non_null(strstr(first, "budget.example"));
+                assert_int_equal(s1.kept_sent, s0.kept_sent);
+                assert_int_equal(s1.kept_bodies, s0.kept_bodies);
+                free(first);
+                free(second);
+        }
+        bus_writer_set_kept_max(server.writer, BUS_WRITER_KEPT_DEFAULT);
+        free(kept);
 }
 
 typedef struct Answer {
@@ -184,9 +244,11 @@ static void test_callers_at_once(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_summaries_as_bytes),
                 cmocka_unit_test(test_list_summaries_kept),
                 cmocka_unit_test(test_get_managed_objects_kept),
                 cmocka_unit_test(test_callers_at_once),
+                cmocka_unit_test(test_budget),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -29,6 +29,7 @@ static void test_defaults(void **state) {
         assert_int_equal(o.collect.interval_usec[guest_kind_from_name("users")], 10000000);
         assert_int_equal(o.collect.interval_usec[guest_kind_from_name("os")], 60000000);
         assert_int_equal(o.collect.interval_usec[guest_kind_from_name("agent")], 300000000);
+        assert_int_equal(o.keep_replies_bytes, 48 << 20);
 }
 
 static void test_flags(void **state) {
@@ -57,6 +58,11 @@ static void test_flags(void **state) {
 
         assert_int_equal(PARSE(&o, err, "--agent-timeout=keep"), 1);
         assert_true(o.collect.agent_timeout < 0);
+
+        assert_int_equal(PARSE(&o, err, "--keep-replies=0"), 1);
+        assert_int_equal(o.keep_replies_bytes, 0);
+        assert_int_equal(PARSE(&o, err, "--keep-replies", "512"), 1);
+        assert_int_equal(o.keep_replies_bytes, 512ULL << 20);
 }
 
 static void test_bad_usage(void **state) {
@@ -97,6 +103,10 @@ static void test_bad_usage(void **state) {
                 { "--interval=users=0", "--interval users needs seconds from 1 to 86400, got '0'" },
                 { "--interval=users=99999999999999999999", NULL },
                 { "--interval==5", NULL },
+                { "--keep-replies=513", "--keep-replies needs MiB from 0 to 512, got '513'" },
+                { "--keep-replies=-1", NULL },
+                { "--keep-replies=1G", NULL },
+                { "--keep-replies=", NULL },
         };
         for (size_t i = 0; i < sizeof bad_values / sizeof *bad_values; i++) {
                 assert_int_equal(PARSE(&o, err, (char *) bad_values[i][0]), -EINVAL);
