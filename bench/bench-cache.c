@@ -225,9 +225,10 @@ static int add_vm(Manager *m, size_t vm, const char *agent_json) {
         return r;
 }
 
+/* malloc's, and the interned strings' slabs (mapped apart from it). */
 static size_t heap_in_use(void) {
         struct mallinfo2 mi = mallinfo2();
-        return mi.uordblks + mi.hblkhd;
+        return mi.uordblks + mi.hblkhd + intern_slab_bytes();
 }
 
 /* --- the bus side: the daemon's vtables on one end of a socketpair --- */
