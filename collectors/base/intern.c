@@ -8,6 +8,7 @@
 
 #include "intern.h"
 #include "siphash.h"
+#include "slab.h"
 
 /* The count sits just before the text: the text is what holders see.
  * No hash kept: 4 bytes of header, as most strings are short. */
@@ -15,6 +16,20 @@ typedef struct Interned {
         uint32_t refs;
         char text[];
 } Interned;
+
+/* Most interned strings are short: they go in a slab (slab.h), tighter
+ * than malloc's chunks; a longer one is malloc's. */
+static Interned *entry_new(size_t size) {
+        return size <= SLAB_BLOCK_MAX ? slab_alloc(size) : malloc(size);
+}
+
+static void entry_free(Interned *e) {
+        size_t size = sizeof *e + strlen(e->text) + 1;
+        if (size <= SLAB_BLOCK_MAX)
+                slab_free(e, size);
+        else
+                free(e);
+}
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static Interned **slots; /* open addressing, linear probing; NULL: empty */
@@ -80,7 +95,7 @@ char *intern_take(char *s) {
                 goto out;
         size_t i = find(s, hash);
         if (!slots[i]) {
-                Interned *e = malloc(sizeof *e + len + 1);
+                Interned *e = entry_new(sizeof *e + len + 1);
                 if (!e)
                         goto out;
                 e->refs = 0;
@@ -151,8 +166,8 @@ void intern_unref(char *s) {
                 slots[j] = NULL;
                 i = j;
         }
+        entry_free(e);
         pthread_mutex_unlock(&lock);
-        free(e);
 }
 
 void intern_stats(unsigned long *strings, unsigned long *bytes) {
@@ -160,4 +175,12 @@ void intern_stats(unsigned long *strings, unsigned long *bytes) {
         *strings = n_used;
         *bytes = bytes_held;
         pthread_mutex_unlock(&lock);
+}
+
+unsigned long intern_slab_bytes(void) {
+        size_t bytes, blocks;
+        pthread_mutex_lock(&lock);
+        slab_stats(&bytes, &blocks);
+        pthread_mutex_unlock(&lock);
+        return bytes;
 }

@@ -19,3 +19,7 @@ void intern_unref(char *s);
 
 /* Distinct strings held, and the bytes they take (their text and count). */
 void intern_stats(unsigned long *strings, unsigned long *bytes);
+
+/* Bytes the short strings' slabs map (slab.h): memory outside malloc's
+ * accounting (mallinfo). */
+unsigned long intern_slab_bytes(void);

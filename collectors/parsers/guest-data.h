@@ -204,14 +204,17 @@ typedef struct MergedInterface {
         char *name;           /* domain NIC alias ("" for guest-only) */
         char *interface_name; /* guest's name (NULL for domain-only) */
         char *mac;
-        char **ip_addresses; /* "a/p" or "a", IPv4 first */
-        size_t n_ip_addresses;
-        size_t n_ipv4;           /* the first n_ipv4 addresses are IPv4 */
+        char **ip_addresses;     /* "a/p" or "a", IPv4 first */
         const char *info_source; /* static: "domain", "guest-agent", "domain, guest-agent" */
+        uint32_t n_ip_addresses; /* at most GUEST_ADDRESSES_MAX (a NIC's or the guest's) */
+        uint32_t n_ipv4;         /* the first n_ipv4 addresses are IPv4 */
 } MergedInterface;
 
 typedef struct MergedInterfaces {
         MergedInterface *items;
         size_t n_items;
         size_t n_guest_only_dropped; /* guest-only interfaces beyond SUMMARY_MAX */
+        /* interfaces_merge's result is one block: this header, the items,
+         * their addresses; while it builds, they are apart */
+        bool packed;
 } MergedInterfaces;

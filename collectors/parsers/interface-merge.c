@@ -120,6 +120,35 @@ static bool charge(size_t *spent, const GuestInterface *g) {
         return true;
 }
 
+/* m, its items and their addresses moved into one exact block (the result
+ * is kept for as long as they do not change); out of memory, m as built. */
+static MergedInterfaces *pack(MergedInterfaces *m) {
+        size_t n_addresses = 0;
+
+        for (size_t i = 0; i < m->n_items; i++)
+                n_addresses += m->items[i].n_ip_addresses;
+        MergedInterfaces *p =
+                malloc(sizeof *p + m->n_items * sizeof *p->items + n_addresses * sizeof *p->items->ip_addresses);
+        if (!p)
+                return m;
+        *p = *m;
+        p->items = m->n_items > 0 ? (MergedInterface *) (p + 1) : NULL;
+        char **a = (char **) ((MergedInterface *) (p + 1) + m->n_items);
+        for (size_t i = 0; i < m->n_items; i++) {
+                MergedInterface *it = &m->items[i];
+                p->items[i] = *it;
+                p->items[i].ip_addresses = it->n_ip_addresses > 0 ? a : NULL;
+                if (it->n_ip_addresses > 0)
+                        memcpy(a, it->ip_addresses, it->n_ip_addresses * sizeof *a);
+                a += it->n_ip_addresses;
+                free(it->ip_addresses);
+        }
+        p->packed = true;
+        free(m->items);
+        free(m);
+        return p;
+}
+
 int interfaces_merge(const DomainDevices *devices, const GuestInfo *guest, MergedInterfaces **ret) {
         size_t n_nics = devices ? devices->n_nics : 0;
         size_t n_guest = guest ? guest->n_interfaces : 0;
@@ -182,13 +211,7 @@ int interfaces_merge(const DomainDevices *devices, const GuestInfo *guest, Merge
         }
 
         free(merged);
-        /* room was made for every guest interface; the result is kept */
-        if (m->n_items > 0) {
-                MergedInterface *fit = realloc(m->items, m->n_items * sizeof *m->items);
-                if (fit)
-                        m->items = fit;
-        }
-        *ret = m;
+        *ret = pack(m);
         return 0;
 
 fail:
@@ -218,9 +241,11 @@ MergedInterfaces *merged_interfaces_free(MergedInterfaces *m) {
                 intern_unref(it->mac);
                 for (size_t k = 0; k < it->n_ip_addresses; k++)
                         intern_unref(it->ip_addresses[k]);
-                free(it->ip_addresses);
+                if (!m->packed)
+                        free(it->ip_addresses);
         }
-        free(m->items);
+        if (!m->packed)
+                free(m->items);
         free(m);
         return NULL;
 }

@@ -278,6 +278,11 @@ static void test_merge_harness(void **state) {
         check_addresses(&m->items[0], "10.0.2.15/24", "fd00:10::15/64", "fe80::5054:ff:fe12:3456/64", NULL);
         check_item(&m->items[1], "", "dummy0", "02:00:00:00:99:05", "guest-agent");
         check_addresses(&m->items[1], "10.99.0.5/24", "fd00:99::5/64", "fe80::ff:fe00:9905/64", NULL);
+        /* one block: the header, the items, their addresses in order */
+        assert_true(m->packed);
+        assert_ptr_equal(m->items, (MergedInterface *) (m + 1));
+        assert_ptr_equal(m->items[0].ip_addresses, (char **) (m->items + 2));
+        assert_ptr_equal(m->items[1].ip_addresses, m->items[0].ip_addresses + 3);
 
         /* the result holds its strings: they outlive the guest's and the
          * domain's (use after free under ASan and valgrind otherwise) */
@@ -555,7 +560,18 @@ static void test_merge_no_agent(void **state) {
         m = merge(NULL, NULL);
         assert_int_equal(m->n_items, 0);
         assert_int_equal(m->n_guest_only_dropped, 0);
+        assert_true(m->packed);
+        assert_null(m->items);
         merged_interfaces_free(m);
+
+        /* only lo: room was made for it, none is kept */
+        g = guest_new();
+        add_iface(g, "lo", "00:00:00:00:00:00", 1, "127.0.0.1/8", NULL);
+        m = merge(NULL, g);
+        assert_int_equal(m->n_items, 0);
+        assert_null(m->items);
+        merged_interfaces_free(m);
+        guest_info_free(g);
 
         /* no devices, an agent: its interfaces, lo left out */
         g = harness_guest();

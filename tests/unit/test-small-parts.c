@@ -1,7 +1,7 @@
 /* Unit tests of the small pure parts: UUIDs, object paths, state names,
  * reconnect backoff, the hash map, SipHash, log lines and error quotes,
  * addresses and login times as the bus carries them, a kind's status
- * packed into 16 bytes. */
+ * packed into 16 bytes, the slabs of short strings. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +26,7 @@
 #include "kind-status.h"
 #include "log.h"
 #include "siphash.h"
+#include "slab.h"
 #include "uuid.h"
 
 static void test_uuid_normalize(void **state) {
@@ -440,6 +441,60 @@ static void test_kind_status(void **state) {
         free(st.message);
 }
 
+/* Blocks of every size are aligned, apart, and keep what is written in
+ * them; freed ones are handed out again; a slab whose blocks are all
+ * freed goes (but the last one of its size with room). */
+static void test_slab(void **state) {
+        enum { N = 20000 };
+        static unsigned char *p[N];
+        size_t bytes0, blocks0, bytes, blocks;
+
+        assert_null(slab_alloc(0));
+        assert_null(slab_alloc(SLAB_BLOCK_MAX + 1));
+        slab_free(NULL, 8);
+        slab_stats(&bytes0, &blocks0);
+        for (size_t size = 1; size <= SLAB_BLOCK_MAX; size++) {
+                size_t round0;
+                slab_stats(&round0, &blocks);
+                for (size_t i = 0; i < N; i++) {
+                        p[i] = slab_alloc(size);
+                        assert_non_null(p[i]);
+                        assert_int_equal((uintptr_t) p[i] % 8, 0);
+                        memset(p[i], (int) (i % 251), size);
+                }
+                slab_stats(&bytes, &blocks);
+                assert_int_equal(blocks, blocks0 + N);
+                /* 8-byte steps, 64 KiB slabs with a 64-byte header */
+                size_t per_slab = (64 * 1024 - 64) / ((size + 7) / 8 * 8);
+                assert_true(bytes - round0 <= ((N + per_slab - 1) / per_slab + 1) * 64 * 1024);
+                for (size_t i = 0; i < N; i++)
+                        for (size_t k = 0; k < size; k++)
+                                assert_int_equal(p[i][k], i % 251);
+                /* half freed, then taken again: the same blocks */
+                for (size_t i = 0; i < N; i += 2)
+                        slab_free(p[i], size);
+                slab_stats(&bytes, &blocks);
+                assert_int_equal(blocks, blocks0 + N / 2);
+                size_t before = bytes;
+                for (size_t i = 0; i < N; i += 2) {
+                        p[i] = slab_alloc(size);
+                        assert_non_null(p[i]);
+                        memset(p[i], (int) (i % 251), size);
+                }
+                slab_stats(&bytes, &blocks);
+                assert_int_equal(bytes, before);
+                for (size_t i = 0; i < N; i++) {
+                        assert_int_equal(p[i][0], i % 251);
+                        assert_int_equal(p[i][size - 1], i % 251);
+                        slab_free(p[i], size);
+                }
+                slab_stats(&bytes, &blocks);
+                assert_int_equal(blocks, blocks0);
+                /* at most one empty slab kept for each size so far */
+                assert_true(bytes <= bytes0 + (size + 7) / 8 * 64 * 1024);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_uuid_normalize),
@@ -455,6 +510,7 @@ int main(void) {
                 cmocka_unit_test(test_ip_address_split),
                 cmocka_unit_test(test_login_usec),
                 cmocka_unit_test(test_kind_status),
+                cmocka_unit_test(test_slab),
         };
         return cmocka_run_group_tests_name("small parts", tests, NULL, NULL);
 }
