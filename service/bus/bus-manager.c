@@ -181,7 +181,7 @@ static int reply_with_every_domain(sd_bus_message *message, Manager *m, BusFairn
                                    const char *instead) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         uint64_t offset = 8; /* the array's length, padded to its first struct */
-        uint64_t generation = m->generation;
+        uint64_t generation = m->summaries_generation;
         Domain *d;
         int r;
 
@@ -219,7 +219,7 @@ int bus_manager_reply_list_domains(sd_bus_message *message, Manager *m, BusFairn
 /* With a writer the summaries are written as bytes: a tenth of what
  * sd-bus's appending costs (bench-floor-full, after a change). */
 static int reply_summaries_as_bytes(sd_bus_message *message, Manager *m) {
-        uint64_t generation = m->generation;
+        uint64_t generation = m->summaries_generation;
         BusBytes b;
         Domain *d;
         int r;

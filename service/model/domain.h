@@ -59,6 +59,13 @@ typedef enum DomainProperty {
         DOMAIN_PROPERTY_DISK_COUNT = DOMAIN_PROPERTY_BIT(34),
 } DomainProperty;
 
+/* What a fleet summary (ListSummaries, ListDomains) shows of a domain
+ * beside its UUID; bus-manager.c writes these. */
+#define DOMAIN_SUMMARY_PROPERTIES                                                                                      \
+        (DOMAIN_PROPERTY_NAME | DOMAIN_PROPERTY_STATE | DOMAIN_PROPERTY_AGENT_CONNECTED |                              \
+         DOMAIN_PROPERTY_OS_PRETTY_NAME | DOMAIN_PROPERTY_OS_HOSTNAME | DOMAIN_PROPERTY_INTERFACES |                   \
+         DOMAIN_PROPERTY_GUEST_DATA_REASON)
+
 /* How many DomainProperty bits there are (at most 64). */
 #define DOMAIN_PROPERTY_BITS 35
 _Static_assert(DOMAIN_PROPERTY_BITS <= 64, "a DomainProperties holds every bit");

@@ -21,9 +21,19 @@
 #define CALL_HOOK(m, name, ...)                                                                                        \
         do {                                                                                                           \
                 (m)->generation++;                                                                                     \
+                (m)->summaries_generation++;                                                                           \
                 if ((m)->hooks && (m)->hooks->name)                                                                    \
                         (m)->hooks->name((m), __VA_ARGS__);                                                            \
         } while (0)
+
+/* A change that no summary shows leaves the summaries' generation. */
+static void call_domain_changed(Manager *m, Domain *d, DomainProperties properties) {
+        m->generation++;
+        if (properties & DOMAIN_SUMMARY_PROPERTIES)
+                m->summaries_generation++;
+        if (m->hooks && m->hooks->domain_changed)
+                m->hooks->domain_changed(m, d, properties, m->hooks_userdata);
+}
 
 int manager_new(sd_event *event, const char *uri, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = calloc(1, sizeof *m);
@@ -128,7 +138,7 @@ static void set_connected(Manager *m, bool connected) {
                 d->libvirt_disconnected = !connected;
                 DomainProperties changed = domain_update_reason(d);
                 if (changed)
-                        CALL_HOOK(m, domain_changed, d, changed, m->hooks_userdata);
+                        call_domain_changed(m, d, changed);
         }
 }
 
@@ -157,7 +167,7 @@ void manager_domain_changed(Manager *m, Domain *d, DomainProperties properties) 
         if (properties & DOMAIN_PROPERTY_AGENT_CONNECTED)
                 log_agent_transition(d);
         properties |= domain_update_reason(d);
-        CALL_HOOK(m, domain_changed, d, properties, m->hooks_userdata);
+        call_domain_changed(m, d, properties);
 }
 
 /* The Refresh() calls the collections that ended answer. */

@@ -66,6 +66,10 @@ struct Manager {
          * domain added, removed or changed, the connection): a reply built
          * at one generation holds as long as it stays. */
         uint64_t generation;
+        /* The same for what ListDomains and ListSummaries show: it moves for a
+         * domain added or removed, guest data exported or not, and a change
+         * of DOMAIN_SUMMARY_PROPERTIES only. */
+        uint64_t summaries_generation;
 };
 
 /* event may be NULL for a model without a libvirt side (unit tests). */

@@ -280,6 +280,7 @@ static int on_call(sd_event_source *s, int fd, uint32_t revents, void *userdata)
                 f->call_result = f->call_fn(f, f->call_userdata);
                 /* whatever fn changed: the replies kept are no more */
                 f->model->generation++;
+                f->model->summaries_generation++;
                 f->call_pending = false;
                 pthread_cond_broadcast(&f->call_done);
         }

@@ -150,6 +150,36 @@ static void test_updates_signal_only_real_changes(void **state) {
         assert_string_equal(LOG(m), "changed a 0x1000000a;");
 }
 
+/* The generations that say whether a kept whole-fleet reply still holds:
+ * any change moves the tree's; only what a summary shows moves the
+ * summaries'. */
+static void test_generations(void **state) {
+        Manager *m = *state;
+
+        manager_apply(m, connected(1, info(UUID_A, "alpha", DOMAIN_STATE_RUNNING, true, 1)));
+        Domain *d = manager_get_domain(m, UUID_A);
+        uint64_t tree = m->generation, summaries = m->summaries_generation;
+
+        manager_domain_changed(m, d, DOMAIN_PROPERTY_GUEST_DATA_STATUS | DOMAIN_PROPERTY_USERS);
+        assert_true(m->generation > tree);
+        assert_int_equal(m->summaries_generation, summaries);
+
+        for (DomainProperties p = 1; p; p <<= 1) {
+                if (!(p & DOMAIN_SUMMARY_PROPERTIES))
+                        continue;
+                tree = m->generation, summaries = m->summaries_generation;
+                manager_domain_changed(m, d, p);
+                assert_true(m->generation > tree);
+                assert_true(m->summaries_generation > summaries);
+        }
+
+        /* a domain added or gone: both */
+        tree = m->generation, summaries = m->summaries_generation;
+        manager_apply(m, updated(info(UUID_B, "beta", DOMAIN_STATE_SHUTOFF, true, -1)));
+        assert_true(m->generation > tree);
+        assert_true(m->summaries_generation > summaries);
+}
+
 static void test_rename_keeps_one_object(void **state) {
         Manager *m = *state;
 
@@ -308,6 +338,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_first_sync, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_updates_signal_only_real_changes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_rename_keeps_one_object, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_generations, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_untrusted_names, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_new_and_gone, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_disconnect_and_resync, setup, teardown),
