@@ -97,11 +97,11 @@ typedef struct GuestFilesystem {
 } GuestFilesystem;
 
 typedef struct GuestInterface {
-        char *name;       /* guest's name, e.g. "eth0" */
-        char *mac;        /* lowercase, as reported; NULL if none */
-        char **addresses; /* "10.0.2.15/24", "fd00::1/64": IPv4 first, then IPv6, else guest order */
-        size_t n_addresses;
-        size_t n_ipv4; /* the first n_ipv4 addresses are IPv4 */
+        char *name;           /* guest's name, e.g. "eth0" */
+        char *mac;            /* lowercase, as reported; NULL if none */
+        char **addresses;     /* "10.0.2.15/24", "fd00::1/64": IPv4 first, then IPv6, else guest order */
+        uint32_t n_addresses; /* at most GUEST_ADDRESSES_MAX */
+        uint32_t n_ipv4;      /* the first n_ipv4 addresses are IPv4 */
 } GuestInterface;
 
 /* guest-fsfreeze-status: whether the guest's filesystems are frozen. */
@@ -173,11 +173,11 @@ bool agent_commands_equal(const AgentInfo *a, const AgentInfo *b);
 /* ---- the domain's own view: its live XML ---- */
 
 typedef struct DomainNic {
-        char *alias;      /* <alias name='net0'/>; NULL if the domain is not running */
-        char *mac;        /* lowercase */
-        char **addresses; /* <ip address='' prefix=''/> of the NIC, as "a/p": rarely set */
-        size_t n_addresses;
-        size_t n_ipv4;
+        char *alias;          /* <alias name='net0'/>; NULL if the domain is not running */
+        char *mac;            /* lowercase */
+        char **addresses;     /* <ip address='' prefix=''/> of the NIC, as "a/p": rarely set */
+        uint32_t n_addresses; /* at most GUEST_ADDRESSES_MAX */
+        uint32_t n_ipv4;
 } DomainNic;
 
 typedef struct DomainDisk {

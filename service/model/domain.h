@@ -134,7 +134,8 @@ struct Domain {
          * libvirt_name: libvirt's own, when it differs from name and is at
          *       most DOMAIN_NAME_LOOKUP_MAX; NULL otherwise (then
          *       name_is_libvirts says whether name is libvirt's own).
-         * log_name: name made safe for a log line (text_for_log). */
+         * log_name: name made safe for a log line (text_for_log); name
+         *       itself when that is the same text. */
         char *name;
         char *libvirt_name;
         char *log_name;
