@@ -116,12 +116,17 @@ const char *guest_freeze_to_string(GuestFreeze f);
 
 typedef struct GuestInfo {
         unsigned kinds; /* GuestKind bits this reply covers */
+        /* The builder packs a list and what its entries hold (disks,
+         * addresses) into one block once built: then the entries' arrays
+         * are not freed apart. A list made otherwise leaves these false. */
+        bool filesystems_packed, interfaces_packed;
+        bool has_timezone_offset;
 
         GuestOS os;
         char *hostname;
         char *timezone_name;
         int32_t timezone_offset; /* seconds east of UTC */
-        bool has_timezone_offset;
+        GuestFreeze fsfreeze;
 
         GuestUser *users;
         size_t n_users, n_users_reported;
@@ -129,11 +134,6 @@ typedef struct GuestInfo {
         size_t n_filesystems, n_filesystems_reported;
         GuestInterface *interfaces;
         size_t n_interfaces, n_interfaces_reported;
-        /* The builder packs a list and what its entries hold (disks,
-         * addresses) into one block once built: then the entries' arrays
-         * are not freed apart. A list made otherwise leaves these false. */
-        bool filesystems_packed, interfaces_packed;
-        GuestFreeze fsfreeze;
         /* guest-get-vcpus: vCPUs the guest sees, online, offlinable */
         unsigned vcpus_configured, vcpus_online, vcpus_offlinable;
         /* guest-get-load: the 1, 5 and 15 minute load averages */
