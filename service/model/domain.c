@@ -107,7 +107,7 @@ Domain *domain_free(Domain *d) {
         merged_interfaces_free(d->interfaces);
         free(d->collect.full_error);
         for (size_t i = 0; i < GUEST_KIND_COUNT; i++)
-                free(d->status[i].message);
+                kind_status_done(&d->status[i]);
         free_log_name(d);
         free(d->name);
         free(d->libvirt_name);
