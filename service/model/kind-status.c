@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,31 +19,36 @@ const char *kind_state_to_string(KindState s) {
 /* The messages of every status, by number less one: few statuses hold
  * one (a failure's reason), so a status keeps 4 bytes, not a pointer.
  * Freed numbers are handed out again. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* models of other threads share it */
 static char **messages;
 static uint32_t n_messages, *free_numbers, n_free;
 
 static const char *message_of(uint32_t number) {
-        return number > 0 && number <= n_messages ? messages[number - 1] : NULL;
+        const char *m = NULL;
+        pthread_mutex_lock(&lock);
+        if (number > 0 && number <= n_messages)
+                m = messages[number - 1];
+        pthread_mutex_unlock(&lock);
+        return m;
 }
 
 static void message_drop(uint32_t number) {
-        if (number == 0 || number > n_messages || !messages[number - 1])
-                return;
-        free(messages[number - 1]);
-        messages[number - 1] = NULL;
-        free_numbers[n_free++] = number; /* room for every number: see message_add */
+        char *m = NULL;
+        pthread_mutex_lock(&lock);
+        if (number > 0 && number <= n_messages && messages[number - 1]) {
+                m = messages[number - 1];
+                messages[number - 1] = NULL;
+                free_numbers[n_free++] = number; /* room for every number: see message_add_locked */
+        }
+        pthread_mutex_unlock(&lock);
+        free(m);
 }
 
-/* A copy of text under a new number; 0 if out of memory. */
-static uint32_t message_add(const char *text) {
-        char *copy = strdup(text);
-        if (!copy)
-                return 0;
+/* Numbers the copy; 0 if out of memory (the copy is the caller's then). */
+static uint32_t message_add_locked(char *copy) {
         if (n_free == 0) {
-                if (n_messages == UINT32_MAX - 1) {
-                        free(copy);
+                if (n_messages == UINT32_MAX - 1)
                         return 0;
-                }
                 size_t n = n_messages ? 2 * (size_t) n_messages : 64;
                 if (n > UINT32_MAX - 1)
                         n = UINT32_MAX - 1;
@@ -52,10 +58,8 @@ static uint32_t message_add(const char *text) {
                 uint32_t *f = m ? realloc(free_numbers, n * sizeof *f) : NULL;
                 if (f)
                         free_numbers = f;
-                if (!m || !f) {
-                        free(copy);
+                if (!m || !f)
                         return 0;
-                }
                 /* the new numbers, the lowest handed out first */
                 for (size_t i = n; i > n_messages; i--) {
                         messages[i - 1] = NULL;
@@ -68,6 +72,19 @@ static uint32_t message_add(const char *text) {
         return number;
 }
 
+/* A copy of text under a new number; 0 if out of memory. */
+static uint32_t message_add(const char *text) {
+        char *copy = strdup(text);
+        if (!copy)
+                return 0;
+        pthread_mutex_lock(&lock);
+        uint32_t number = message_add_locked(copy);
+        pthread_mutex_unlock(&lock);
+        if (number == 0)
+                free(copy);
+        return number;
+}
+
 uint64_t kind_status_usec(const KindStatus *s) {
         return (uint64_t) s->usec_high << 32 | s->usec_low;
 }
@@ -77,7 +94,10 @@ const char *kind_status_message(const KindStatus *s) {
 }
 
 size_t kind_status_messages(void) {
-        return n_messages - n_free;
+        pthread_mutex_lock(&lock);
+        size_t n = n_messages - n_free;
+        pthread_mutex_unlock(&lock);
+        return n;
 }
 
 int kind_status_set(KindStatus *s, KindState state, uint64_t collected_usec, const char *message) {

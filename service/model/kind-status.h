@@ -26,7 +26,8 @@ const char *kind_state_to_string(KindState s);
 
 /* 12 bytes: one for each kind of every domain. The time is split in two
  * words (it is read with kind_status_usec()); the failure's message, rare,
- * is kept apart, by number (kind_status_message()). Main thread only. */
+ * is kept apart, by number (kind_status_message()), in one table for
+ * every model (locked). A status itself is its domain's: one thread's. */
 typedef struct KindStatus {
         uint32_t usec_low;                               /* of collected_usec (below) */
         uint32_t usec_high : KIND_STATUS_USEC_BITS - 32; /* CLOCK_REALTIME µs of the collection its value is

@@ -481,6 +481,45 @@ static void test_kind_status(void **state) {
         assert_int_equal(kind_status_messages(), held0);
 }
 
+/* Models on other threads set their statuses' messages at once: each
+ * keeps its own text, and none is left. */
+enum { STATUS_THREADS = 4, STATUS_EACH = 500 };
+
+static void *status_worker(void *arg) {
+        static KindStatus st[STATUS_THREADS][STATUS_EACH];
+        size_t t = (size_t) (uintptr_t) arg;
+        char text[48];
+        for (int round = 0; round < 4; round++) {
+                for (int i = 0; i < STATUS_EACH; i++) {
+                        snprintf(text, sizeof text, "thread %zu status %d round %d", t, i, round);
+                        if (kind_status_set(&st[t][i], KIND_STATE_FAILED, 1, text) < 0)
+                                return (void *) 1;
+                }
+                for (int i = 0; i < STATUS_EACH; i++) {
+                        snprintf(text, sizeof text, "thread %zu status %d round %d", t, i, round);
+                        if (strcmp(kind_status_message(&st[t][i]), text) != 0)
+                                return (void *) 1;
+                }
+        }
+        for (int i = 0; i < STATUS_EACH; i++)
+                kind_status_done(&st[t][i]);
+        return NULL;
+}
+
+static void test_kind_status_threads(void **state) {
+        pthread_t th[STATUS_THREADS];
+        size_t held0 = kind_status_messages();
+
+        for (size_t t = 0; t < STATUS_THREADS; t++)
+                assert_int_equal(pthread_create(&th[t], NULL, status_worker, (void *) (uintptr_t) t), 0);
+        for (size_t t = 0; t < STATUS_THREADS; t++) {
+                void *r;
+                assert_int_equal(pthread_join(th[t], &r), 0);
+                assert_null(r);
+        }
+        assert_int_equal(kind_status_messages(), held0);
+}
+
 /* Blocks of every size are aligned, apart, and keep what is written in
  * them; freed ones are handed out again; a slab whose blocks are all
  * freed goes (but the last one of its size with room). */
@@ -550,6 +589,7 @@ int main(void) {
                 cmocka_unit_test(test_ip_address_split),
                 cmocka_unit_test(test_login_usec),
                 cmocka_unit_test(test_kind_status),
+                cmocka_unit_test(test_kind_status_threads),
                 cmocka_unit_test(test_slab),
         };
         return cmocka_run_group_tests_name("small parts", tests, NULL, NULL);
