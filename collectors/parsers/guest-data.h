@@ -97,11 +97,11 @@ typedef struct GuestFilesystem {
 } GuestFilesystem;
 
 typedef struct GuestInterface {
-        char *name;       /* guest's name, e.g. "eth0" */
-        char *mac;        /* lowercase, as reported; NULL if none */
-        char **addresses; /* "10.0.2.15/24", "fd00::1/64": IPv4 first, then IPv6, else guest order */
-        size_t n_addresses;
-        size_t n_ipv4; /* the first n_ipv4 addresses are IPv4 */
+        char *name;           /* guest's name, e.g. "eth0" */
+        char *mac;            /* lowercase, as reported; NULL if none */
+        char **addresses;     /* "10.0.2.15/24", "fd00::1/64": IPv4 first, then IPv6, else guest order */
+        uint32_t n_addresses; /* at most GUEST_ADDRESSES_MAX */
+        uint32_t n_ipv4;      /* the first n_ipv4 addresses are IPv4 */
 } GuestInterface;
 
 /* guest-fsfreeze-status: whether the guest's filesystems are frozen. */
@@ -116,12 +116,17 @@ const char *guest_freeze_to_string(GuestFreeze f);
 
 typedef struct GuestInfo {
         unsigned kinds; /* GuestKind bits this reply covers */
+        /* The builder packs a list and what its entries hold (disks,
+         * addresses) into one block once built: then the entries' arrays
+         * are not freed apart. A list made otherwise leaves these false. */
+        bool filesystems_packed, interfaces_packed;
+        bool has_timezone_offset;
 
         GuestOS os;
         char *hostname;
         char *timezone_name;
         int32_t timezone_offset; /* seconds east of UTC */
-        bool has_timezone_offset;
+        GuestFreeze fsfreeze;
 
         GuestUser *users;
         size_t n_users, n_users_reported;
@@ -129,11 +134,6 @@ typedef struct GuestInfo {
         size_t n_filesystems, n_filesystems_reported;
         GuestInterface *interfaces;
         size_t n_interfaces, n_interfaces_reported;
-        /* The builder packs a list and what its entries hold (disks,
-         * addresses) into one block once built: then the entries' arrays
-         * are not freed apart. A list made otherwise leaves these false. */
-        bool filesystems_packed, interfaces_packed;
-        GuestFreeze fsfreeze;
         /* guest-get-vcpus: vCPUs the guest sees, online, offlinable */
         unsigned vcpus_configured, vcpus_online, vcpus_offlinable;
         /* guest-get-load: the 1, 5 and 15 minute load averages */
@@ -173,11 +173,11 @@ bool agent_commands_equal(const AgentInfo *a, const AgentInfo *b);
 /* ---- the domain's own view: its live XML ---- */
 
 typedef struct DomainNic {
-        char *alias;      /* <alias name='net0'/>; NULL if the domain is not running */
-        char *mac;        /* lowercase */
-        char **addresses; /* <ip address='' prefix=''/> of the NIC, as "a/p": rarely set */
-        size_t n_addresses;
-        size_t n_ipv4;
+        char *alias;          /* <alias name='net0'/>; NULL if the domain is not running */
+        char *mac;            /* lowercase */
+        char **addresses;     /* <ip address='' prefix=''/> of the NIC, as "a/p": rarely set */
+        uint32_t n_addresses; /* at most GUEST_ADDRESSES_MAX */
+        uint32_t n_ipv4;
 } DomainNic;
 
 typedef struct DomainDisk {

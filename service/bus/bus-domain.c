@@ -128,8 +128,8 @@ static int property_get_guest_data_status(sd_bus *bus, const char *path, const c
                 r = sd_bus_message_open_container(reply, 'r', KIND_STATUS_FIELDS);
                 if (r >= 0)
                         r = sd_bus_message_append(reply, "ssts", guest_kinds[i].name,
-                                                  kind_state_to_string((KindState) st->state),
-                                                  (uint64_t) st->collected_usec, str_or_empty(st->message));
+                                                  kind_state_to_string((KindState) st->state), kind_status_usec(st),
+                                                  str_or_empty(kind_status_message(st)));
                 if (r >= 0)
                         r = append_extra(reply);
                 if (r >= 0)

@@ -388,21 +388,21 @@ static bool update_status(Domain *d, const VirtMsg *msg, unsigned requested) {
                         break;
                 case KIND_OUTCOME_UNSUPPORTED:
                         r = kind_status_set(st, (disabled & kind) ? KIND_STATE_DISABLED : KIND_STATE_UNSUPPORTED,
-                                            st->collected_usec, NULL);
+                                            kind_status_usec(st), NULL);
                         break;
                 case KIND_OUTCOME_FROZEN:
-                        r = kind_status_set(st, KIND_STATE_FROZEN, st->collected_usec, NULL);
+                        r = kind_status_set(st, KIND_STATE_FROZEN, kind_status_usec(st), NULL);
                         break;
                 case KIND_OUTCOME_HUNG:
-                        r = kind_status_set(st, KIND_STATE_TIMED_OUT, st->collected_usec,
+                        r = kind_status_set(st, KIND_STATE_TIMED_OUT, kind_status_usec(st),
                                             why ? why : "the guest agent did not answer in time");
                         break;
                 case KIND_OUTCOME_NONE:
-                        r = kind_status_set(st, KIND_STATE_TIMED_OUT, st->collected_usec,
+                        r = kind_status_set(st, KIND_STATE_TIMED_OUT, kind_status_usec(st),
                                             "not asked: the guest agent did not answer an earlier command in time");
                         break;
                 default:
-                        r = kind_status_set(st, KIND_STATE_FAILED, st->collected_usec, why ? why : "no reason given");
+                        r = kind_status_set(st, KIND_STATE_FAILED, kind_status_usec(st), why ? why : "no reason given");
                         break;
                 }
                 changed |= r != 0;

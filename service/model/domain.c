@@ -19,6 +19,13 @@ static size_t min_size(size_t a, size_t b) {
         return a < b ? a : b;
 }
 
+/* log_name is name itself when that is safe for a log line. */
+static void free_log_name(Domain *d) {
+        if (d->log_name != d->name)
+                free(d->log_name);
+        d->log_name = NULL;
+}
+
 /* Derives the names of d from libvirt's (see domain.h). Returns
  * DOMAIN_PROPERTY_NAME if the published one changed, 0, or -ENOMEM. */
 static int set_names(Domain *d, const char *libvirt) {
@@ -40,10 +47,16 @@ static int set_names(Domain *d, const char *libvirt) {
                 return -ENOMEM;
         }
 
+        /* Most names are safe for a log line as they are: one copy. */
+        if (strcmp(log_name, name) == 0) {
+                free(log_name);
+                log_name = name;
+        }
+
         int changed = !d->name || strcmp(d->name, name) != 0 ? DOMAIN_PROPERTY_NAME : 0;
+        free_log_name(d);
         free(d->name);
         free(d->libvirt_name);
-        free(d->log_name);
         d->name = name;
         d->libvirt_name = libvirt_name;
         d->log_name = log_name;
@@ -94,10 +107,10 @@ Domain *domain_free(Domain *d) {
         merged_interfaces_free(d->interfaces);
         free(d->collect.full_error);
         for (size_t i = 0; i < GUEST_KIND_COUNT; i++)
-                free(d->status[i].message);
+                kind_status_done(&d->status[i]);
+        free_log_name(d);
         free(d->name);
         free(d->libvirt_name);
-        free(d->log_name);
         free(d);
         return NULL;
 }

@@ -99,17 +99,20 @@ typedef struct DomainCollect {
                                            * after a reboot (see rebooted); 0: not */
         CollectWaiter *waiting[2];           /* Refresh() calls answered by the one in flight, by the next */
         uint64_t due_usec[GUEST_KIND_COUNT]; /* CLOCK_MONOTONIC; 0: as soon as possible */
-        unsigned pending_kinds;              /* asked for while one was in flight */
-        unsigned kinds;                      /* what the one in flight asks for */
-        unsigned failing_kinds;              /* kinds whose last collection failed (logged once) */
-        unsigned raw_kinds;                  /* lists too long for libvirt: read from the agent's own reply */
-        unsigned raw_failed_kinds;           /* ... and those whose own reply failed too: not tried again */
-        KindPlan plan[GUEST_KIND_COUNT];     /* how the one in flight reads each kind */
-        uint8_t backoff[GUEST_KIND_COUNT];   /* its interval is 2^backoff times the configured one: the
+        /* Sets of GuestKind bits, 16 bits each (there are GUEST_KIND_COUNT): */
+        uint16_t pending_kinds;            /* asked for while one was in flight */
+        uint16_t kinds;                    /* what the one in flight asks for */
+        uint16_t failing_kinds;            /* kinds whose last collection failed (logged once) */
+        uint16_t raw_kinds;                /* lists too long for libvirt: read from the agent's own reply */
+        uint16_t raw_failed_kinds;         /* ... and those whose own reply failed too: not tried again */
+        KindPlan plan[GUEST_KIND_COUNT];   /* how the one in flight reads each kind */
+        uint8_t backoff[GUEST_KIND_COUNT]; /* its interval is 2^backoff times the configured one: the
                                               * value did not change that many reads in a row */
-        bool collecting;                     /* a collection is in flight */
-        bool rebooted;                       /* the guest rebooted: everything again once it settled */
+        bool collecting;                   /* a collection is in flight */
+        bool rebooted;                     /* the guest rebooted: everything again once it settled */
 } DomainCollect;
+
+_Static_assert(GUEST_KIND_ALL <= UINT16_MAX, "DomainCollect's sets of kinds hold every kind");
 
 /* One per VM: its fields are ordered wide to narrow, so that nothing pads
  * (bench-cache counts it). */
@@ -141,7 +144,8 @@ struct Domain {
          * libvirt_name: libvirt's own, when it differs from name and is at
          *       most DOMAIN_NAME_LOOKUP_MAX; NULL otherwise (then
          *       name_is_libvirts says whether name is libvirt's own).
-         * log_name: name made safe for a log line (text_for_log). */
+         * log_name: name made safe for a log line (text_for_log); name
+         *       itself when that is the same text. */
         char *name;
         char *libvirt_name;
         char *log_name;

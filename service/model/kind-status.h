@@ -24,12 +24,16 @@ const char *kind_state_to_string(KindState s);
 #define KIND_STATUS_USEC_BITS 56
 #define KIND_STATUS_USEC_MAX ((UINT64_C(1) << KIND_STATUS_USEC_BITS) - 1)
 
-/* 16 bytes: one for each kind of every domain. */
+/* 12 bytes: one for each kind of every domain. The time is split in two
+ * words (it is read with kind_status_usec()); the failure's message, rare,
+ * is kept apart, by number (kind_status_message()), in one table for
+ * every model (locked). A status itself is its domain's: one thread's. */
 typedef struct KindStatus {
-        char *message; /* the latest failure's reason (sanitized, bounded); NULL: none */
-        uint64_t collected_usec
-            : KIND_STATUS_USEC_BITS; /* CLOCK_REALTIME µs of the collection its value is from; 0: none */
-        uint64_t state : 64 - KIND_STATUS_USEC_BITS; /* KindState */
+        uint32_t usec_low;                               /* of collected_usec (below) */
+        uint32_t usec_high : KIND_STATUS_USEC_BITS - 32; /* CLOCK_REALTIME µs of the collection its value is
+                                                          * from; 0: none */
+        uint32_t state : 64 - KIND_STATUS_USEC_BITS;     /* KindState */
+        uint32_t message; /* the latest failure's reason (sanitized, bounded), by number; 0: none */
 } KindStatus;
 
 _Static_assert(_KIND_STATE_MAX <= 1 << (64 - KIND_STATUS_USEC_BITS), "a KindStatus holds every state");
@@ -40,3 +44,12 @@ _Static_assert(_KIND_STATE_MAX <= 1 << (64 - KIND_STATUS_USEC_BITS), "a KindStat
 int kind_status_set(KindStatus *s, KindState state, uint64_t collected_usec, const char *message);
 /* Back to "not asked", no value. Returns whether anything changed. */
 bool kind_status_reset(KindStatus *s);
+/* Drops what s holds (its message), when its domain goes. */
+void kind_status_done(KindStatus *s);
+
+/* CLOCK_REALTIME µs of the collection s's value is from; 0: none. */
+uint64_t kind_status_usec(const KindStatus *s);
+/* The latest failure's reason; NULL: none. Valid until s changes. */
+const char *kind_status_message(const KindStatus *s);
+/* Messages held now, for every status (tests look). */
+size_t kind_status_messages(void);

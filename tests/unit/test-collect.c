@@ -750,7 +750,7 @@ static void test_kind_states_follow_outcomes(void **state) {
         manager_apply(m, r);
 
         assert_int_equal(kind_status(m, GUEST_KIND_AGENT)->state, KIND_STATE_FRESH);
-        assert_true(kind_status(m, GUEST_KIND_AGENT)->collected_usec > 0);
+        assert_true(kind_status_usec(kind_status(m, GUEST_KIND_AGENT)) > 0);
         assert_int_equal(kind_status(m, GUEST_KIND_HOSTNAME)->state, KIND_STATE_FRESH);
         assert_int_equal(kind_status(m, GUEST_KIND_FSFREEZE)->state, KIND_STATE_FRESH);
         /* not listed: unsupported; listed disabled: disabled; neither is a failure */
@@ -759,21 +759,22 @@ static void test_kind_states_follow_outcomes(void **state) {
         assert_int_equal(dom(m)->collect.failing_kinds & (GUEST_KIND_OS | GUEST_KIND_USERS), 0);
         /* failed, with its own reason; never collected */
         assert_int_equal(kind_status(m, GUEST_KIND_FILESYSTEMS)->state, KIND_STATE_FAILED);
-        assert_string_equal(kind_status(m, GUEST_KIND_FILESYSTEMS)->message, "guest info failed: boom");
-        assert_int_equal(kind_status(m, GUEST_KIND_FILESYSTEMS)->collected_usec, 0);
+        assert_string_equal(kind_status_message(kind_status(m, GUEST_KIND_FILESYSTEMS)), "guest info failed: boom");
+        assert_int_equal(kind_status_usec(kind_status(m, GUEST_KIND_FILESYSTEMS)), 0);
         assert_int_equal(kind_status(m, GUEST_KIND_INTERFACES)->state, KIND_STATE_TIMED_OUT);
-        assert_string_equal(kind_status(m, GUEST_KIND_INTERFACES)->message, "Guest agent is not responding");
+        assert_string_equal(kind_status_message(kind_status(m, GUEST_KIND_INTERFACES)),
+                            "Guest agent is not responding");
         /* not asked after a hang: timed out too, saying so */
         assert_int_equal(kind_status(m, GUEST_KIND_TIMEZONE)->state, KIND_STATE_TIMED_OUT);
-        assert_non_null(strstr(kind_status(m, GUEST_KIND_TIMEZONE)->message, "not asked"));
+        assert_non_null(strstr(kind_status_message(kind_status(m, GUEST_KIND_TIMEZONE)), "not asked"));
         assert_string_equal(dom(m)->reason, "");
 
         /* filesystems answers: fresh, no message */
         due_now(m, GUEST_KIND_FILESYSTEMS);
         manager_apply(m, result(GUEST_KIND_FILESYSTEMS, NULL, NULL));
-        uint64_t collected = kind_status(m, GUEST_KIND_FILESYSTEMS)->collected_usec;
+        uint64_t collected = kind_status_usec(kind_status(m, GUEST_KIND_FILESYSTEMS));
         assert_int_equal(kind_status(m, GUEST_KIND_FILESYSTEMS)->state, KIND_STATE_FRESH);
-        assert_null(kind_status(m, GUEST_KIND_FILESYSTEMS)->message);
+        assert_null(kind_status_message(kind_status(m, GUEST_KIND_FILESYSTEMS)));
         assert_true(collected > 0);
         /* and fails again: the value kept is visibly older, its time kept */
         due_now(m, GUEST_KIND_FILESYSTEMS);
@@ -783,13 +784,13 @@ static void test_kind_states_follow_outcomes(void **state) {
         only_answered(r);
         manager_apply(m, r);
         assert_int_equal(kind_status(m, GUEST_KIND_FILESYSTEMS)->state, KIND_STATE_FAILED);
-        assert_int_equal(kind_status(m, GUEST_KIND_FILESYSTEMS)->collected_usec, collected);
+        assert_int_equal(kind_status_usec(kind_status(m, GUEST_KIND_FILESYSTEMS)), collected);
 
         /* the agent goes: every kind back to not asked, no time */
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_DISCONNECTED));
         for (int i = 0; i < GUEST_KIND_COUNT; i++) {
                 assert_int_equal(dom(m)->status[i].state, KIND_STATE_NOT_ASKED);
-                assert_int_equal(dom(m)->status[i].collected_usec, 0);
+                assert_int_equal(kind_status_usec(&dom(m)->status[i]), 0);
         }
         assert_string_equal(dom(m)->reason, DOMAIN_REASON_AGENT_NOT_CONNECTED);
 }
@@ -800,7 +801,7 @@ static void test_freeze_keeps_values_and_the_thaw_collects_everything(void **sta
         manager_apply(m, domain_msg(DOMAIN_STATE_RUNNING, AGENT_STATE_CONNECTED));
         manager_apply(m, result(GUEST_KIND_ALL, "guest", NULL));
         assert_string_equal(guest_freeze_to_string(dom(m)->guest->fsfreeze), "thawed");
-        uint64_t users_collected = kind_status(m, GUEST_KIND_USERS)->collected_usec;
+        uint64_t users_collected = kind_status_usec(kind_status(m, GUEST_KIND_USERS));
 
         /* frozen: the worker asked the freeze first and nothing after it */
         due_now(m, GUEST_KIND_USERS);
@@ -813,7 +814,7 @@ static void test_freeze_keeps_values_and_the_thaw_collects_everything(void **sta
         assert_true(domain_frozen(dom(m)));
         assert_string_equal(dom(m)->reason, DOMAIN_REASON_FROZEN);
         assert_int_equal(kind_status(m, GUEST_KIND_USERS)->state, KIND_STATE_FROZEN);
-        assert_int_equal(kind_status(m, GUEST_KIND_USERS)->collected_usec, users_collected);
+        assert_int_equal(kind_status_usec(kind_status(m, GUEST_KIND_USERS)), users_collected);
         assert_int_equal(dom(m)->collect.failing_kinds, 0);
         /* the values stay */
         assert_string_equal(dom(m)->guest->hostname, "guest");

@@ -216,6 +216,7 @@ static void test_untrusted_names(void **state) {
                                      "b");
         assert_string_equal(d->log_name, "a\xef\xbf\xbd"
                                          "b");
+        assert_ptr_equal(d->log_name, d->name); /* the same text: one copy */
         assert_ptr_equal(manager_find_domain_by_name(m, "a\xef\xb7\x90"
                                                         "b"),
                          d);
@@ -261,7 +262,14 @@ static void test_untrusted_names(void **state) {
         assert_null(d->libvirt_name);
         assert_null(strchr(d->log_name, '\r'));
         assert_null(strchr(d->log_name, '\x1b'));
+        assert_ptr_not_equal(d->log_name, d->name);
         assert_ptr_equal(manager_find_domain_by_name(m, "c\rd\x1b[0m"), d);
+        /* and back to a plain name: one copy again (the other freed) */
+        manager_apply(m, updated(info(UUID_C, "plain", DOMAIN_STATE_SHUTOFF, true, -1)));
+        assert_ptr_equal(d->log_name, d->name);
+        assert_string_equal(d->log_name, "plain");
+        manager_apply(m, updated(info(UUID_C, "c\rd", DOMAIN_STATE_SHUTOFF, true, -1)));
+        assert_ptr_not_equal(d->log_name, d->name);
 }
 
 static void test_new_and_gone(void **state) {

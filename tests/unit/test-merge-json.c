@@ -44,7 +44,7 @@ static void *grow(void *p, size_t n, size_t size) {
 }
 
 /* A NULL-terminated list of addresses, copied. */
-static char **addresses(va_list ap, size_t *n, char *(*copy)(const char *) ) {
+static char **addresses(va_list ap, uint32_t *n, char *(*copy)(const char *) ) {
         char **v = NULL;
         const char *a;
 

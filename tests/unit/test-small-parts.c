@@ -1,7 +1,7 @@
 /* Unit tests of the small pure parts: UUIDs, object paths, state names,
  * reconnect backoff, the hash map, SipHash, log lines and error quotes,
  * addresses and login times as the bus carries them, a kind's status
- * packed into 16 bytes, the slabs of short strings. */
+ * packed into 12 bytes, the slabs of short strings. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -397,7 +397,7 @@ static void test_kind_status(void **state) {
                                              "failed",    "timed-out", "frozen" };
         KindStatus st = { 0 };
 
-        assert_int_equal(sizeof st, 16);
+        assert_int_equal(sizeof st, 12);
         assert_int_equal(_KIND_STATE_MAX, sizeof names / sizeof names[0]);
         for (int s = 0; s < _KIND_STATE_MAX; s++) {
                 const uint64_t times[] = { 0, 1, KIND_STATUS_USEC_MAX - 1, KIND_STATUS_USEC_MAX };
@@ -405,12 +405,12 @@ static void test_kind_status(void **state) {
                         assert_true(kind_status_set(&st, (KindState) s, times[t],
                                                     s == KIND_STATE_FAILED ? "why" : NULL) >= 0);
                         assert_int_equal(st.state, s);
-                        assert_true(st.collected_usec == times[t]);
+                        assert_true(kind_status_usec(&st) == times[t]);
                         assert_string_equal(kind_state_to_string((KindState) st.state), names[s]);
                         if (s == KIND_STATE_FAILED)
-                                assert_string_equal(st.message, "why");
+                                assert_string_equal(kind_status_message(&st), "why");
                         else
-                                assert_null(st.message);
+                                assert_null(kind_status_message(&st));
                         /* the same again: nothing changed */
                         assert_int_equal(
                                 kind_status_set(&st, (KindState) s, times[t], s == KIND_STATE_FAILED ? "why" : NULL),
@@ -422,23 +422,102 @@ static void test_kind_status(void **state) {
         assert_int_equal(kind_status_set(&st, KIND_STATE_FROZEN, 5, NULL), 1);
         assert_int_equal(kind_status_set(&st, KIND_STATE_FROZEN, KIND_STATUS_USEC_MAX + 1, NULL), 1);
         assert_int_equal(st.state, KIND_STATE_FROZEN);
-        assert_true(st.collected_usec == KIND_STATUS_USEC_MAX);
+        assert_true(kind_status_usec(&st) == KIND_STATUS_USEC_MAX);
         assert_int_equal(kind_status_set(&st, KIND_STATE_FROZEN, UINT64_MAX, NULL), 0);
-        assert_true(st.collected_usec == KIND_STATUS_USEC_MAX);
+        assert_true(kind_status_usec(&st) == KIND_STATUS_USEC_MAX);
         assert_int_equal(st.state, KIND_STATE_FROZEN);
 
         /* a time in every bit: 2026 in µs, and the top bit of the field */
         assert_int_equal(kind_status_set(&st, KIND_STATE_FRESH, UINT64_C(1796000000123456), NULL), 1);
-        assert_true(st.collected_usec == UINT64_C(1796000000123456));
+        assert_true(kind_status_usec(&st) == UINT64_C(1796000000123456));
         assert_int_equal(kind_status_set(&st, KIND_STATE_FRESH, UINT64_C(1) << 55, NULL), 1);
-        assert_true(st.collected_usec == UINT64_C(1) << 55);
+        assert_true(kind_status_usec(&st) == UINT64_C(1) << 55);
         assert_int_equal(st.state, KIND_STATE_FRESH);
+
+        /* either side of the split between its two words */
+        const uint64_t split[] = { UINT32_MAX, UINT64_C(1) << 32, (UINT64_C(1) << 32) + 1,
+                                   KIND_STATUS_USEC_MAX & ~(uint64_t) UINT32_MAX };
+        for (size_t i = 0; i < sizeof split / sizeof split[0]; i++) {
+                assert_int_equal(kind_status_set(&st, KIND_STATE_TIMED_OUT, split[i], NULL), 1);
+                assert_true(kind_status_usec(&st) == split[i]);
+                assert_int_equal(st.state, KIND_STATE_TIMED_OUT);
+        }
 
         assert_true(kind_status_reset(&st));
         assert_int_equal(st.state, KIND_STATE_NOT_ASKED);
-        assert_true(st.collected_usec == 0);
+        assert_true(kind_status_usec(&st) == 0);
         assert_false(kind_status_reset(&st));
-        free(st.message);
+        kind_status_done(&st);
+
+        /* messages, kept apart by number: each its own, numbers reused,
+         * none left once their statuses are done */
+        enum { M = 1000 };
+        static KindStatus many[M];
+        char text[32];
+        size_t held0 = kind_status_messages();
+        for (int i = 0; i < M; i++) {
+                snprintf(text, sizeof text, "failure %d", i);
+                assert_int_equal(kind_status_set(&many[i], KIND_STATE_FAILED, (uint64_t) i, text), 1);
+        }
+        assert_int_equal(kind_status_messages(), held0 + M);
+        for (int i = 0; i < M; i += 2)
+                assert_true(kind_status_reset(&many[i]));
+        assert_int_equal(kind_status_messages(), held0 + M / 2);
+        for (int i = 0; i < M; i += 2) {
+                snprintf(text, sizeof text, "again %d", i);
+                assert_int_equal(kind_status_set(&many[i], KIND_STATE_FAILED, 1, text), 1);
+        }
+        for (int i = 0; i < M; i++) {
+                snprintf(text, sizeof text, i % 2 ? "failure %d" : "again %d", i);
+                assert_string_equal(kind_status_message(&many[i]), text);
+        }
+        /* the same text again is no change, another one is */
+        assert_int_equal(kind_status_set(&many[1], KIND_STATE_FAILED, 1, "failure 1"), 0);
+        assert_int_equal(kind_status_set(&many[1], KIND_STATE_FAILED, 1, "failure one"), 1);
+        assert_string_equal(kind_status_message(&many[1]), "failure one");
+        assert_int_equal(kind_status_messages(), held0 + M);
+        for (int i = 0; i < M; i++)
+                kind_status_done(&many[i]);
+        assert_int_equal(kind_status_messages(), held0);
+}
+
+/* Models on other threads set their statuses' messages at once: each
+ * keeps its own text, and none is left. */
+enum { STATUS_THREADS = 4, STATUS_EACH = 500 };
+
+static void *status_worker(void *arg) {
+        static KindStatus st[STATUS_THREADS][STATUS_EACH];
+        size_t t = (size_t) (uintptr_t) arg;
+        char text[48];
+        for (int round = 0; round < 4; round++) {
+                for (int i = 0; i < STATUS_EACH; i++) {
+                        snprintf(text, sizeof text, "thread %zu status %d round %d", t, i, round);
+                        if (kind_status_set(&st[t][i], KIND_STATE_FAILED, 1, text) < 0)
+                                return (void *) 1;
+                }
+                for (int i = 0; i < STATUS_EACH; i++) {
+                        snprintf(text, sizeof text, "thread %zu status %d round %d", t, i, round);
+                        if (strcmp(kind_status_message(&st[t][i]), text) != 0)
+                                return (void *) 1;
+                }
+        }
+        for (int i = 0; i < STATUS_EACH; i++)
+                kind_status_done(&st[t][i]);
+        return NULL;
+}
+
+static void test_kind_status_threads(void **state) {
+        pthread_t th[STATUS_THREADS];
+        size_t held0 = kind_status_messages();
+
+        for (size_t t = 0; t < STATUS_THREADS; t++)
+                assert_int_equal(pthread_create(&th[t], NULL, status_worker, (void *) (uintptr_t) t), 0);
+        for (size_t t = 0; t < STATUS_THREADS; t++) {
+                void *r;
+                assert_int_equal(pthread_join(th[t], &r), 0);
+                assert_null(r);
+        }
+        assert_int_equal(kind_status_messages(), held0);
 }
 
 /* Blocks of every size are aligned, apart, and keep what is written in
@@ -510,6 +589,7 @@ int main(void) {
                 cmocka_unit_test(test_ip_address_split),
                 cmocka_unit_test(test_login_usec),
                 cmocka_unit_test(test_kind_status),
+                cmocka_unit_test(test_kind_status_threads),
                 cmocka_unit_test(test_slab),
         };
         return cmocka_run_group_tests_name("small parts", tests, NULL, NULL);
