@@ -7,6 +7,7 @@
 #include <systemd/sd-event.h>
 
 #include "bus-fairness.h"
+#include "bus-writer.h"
 #include "hashmap.h"
 #include "helpers.h"
 #include "log.h"
@@ -37,6 +38,10 @@ struct BusFairness {
          * messages can keep it busy for longer (a flood answered
          * LimitsExceeded one by one); a backlog waits for a quiet bus. */
         sd_event_source *deadline_source;
+        /* While what was sent is still on its way out, the next call waits
+         * (the bus's other replies would queue behind it): looked at again
+         * after this. */
+        sd_event_source *backlog_source;
         Hashmap *senders;
         /* A sender that had nothing waiting goes first (fresh); one with
          * more after its turn goes to the end of the ring: a flooder's
@@ -46,6 +51,7 @@ struct BusFairness {
         size_t n_calls;
         bool yielding;
         uint64_t slice_start_usec;
+        uint64_t backlog_since_usec; /* the next call has waited for the backlog since */
 };
 
 #define STR(x) #x
@@ -126,8 +132,32 @@ static void arm_deadline(BusFairness *f) {
                 log_warning_errno(r, "Failed to schedule a waiting call, ignoring: %m");
 }
 
+static int on_backlog(sd_event_source *source, uint64_t usec, void *userdata) {
+        BusFairness *f = userdata;
+        if (f->n_calls > 0)
+                (void) sd_event_source_set_enabled(f->turn_source, SD_EVENT_ON);
+        return 0;
+}
+
 static int on_turn(sd_event_source *source, void *userdata) {
         BusFairness *f = userdata;
+
+        /* A whole tree goes out in microseconds when it was kept: without
+         * this, a flood of them would stand before every other reply. It
+         * waits a slice at most: a socket the bus does not drain must not
+         * stop the calls. */
+        if (f->n_calls > 0 && bus_writer_backlog(f->bus) > BUS_FAIRNESS_BACKLOG_MAX) {
+                uint64_t now = now_usec();
+                if (!f->backlog_since_usec)
+                        f->backlog_since_usec = now;
+                if (now < f->backlog_since_usec + BUS_FAIRNESS_SLICE_USEC) {
+                        (void) sd_event_source_set_enabled(f->turn_source, SD_EVENT_OFF);
+                        if (sd_event_source_set_time_relative(f->backlog_source, BUS_FAIRNESS_BACKLOG_WAIT_USEC) >= 0)
+                                (void) sd_event_source_set_enabled(f->backlog_source, SD_EVENT_ONESHOT);
+                        return 0;
+                }
+        }
+        f->backlog_since_usec = 0;
         Call *c = take_turn(f);
 
         if (c) {
@@ -243,6 +273,11 @@ int bus_fairness_new(sd_bus *bus, BusFairness **ret) {
                                                1000, on_deadline, f);
         if (r >= 0)
                 r = sd_event_source_set_enabled(f->deadline_source, SD_EVENT_OFF);
+        if (r >= 0)
+                r = sd_event_add_time_relative(event, &f->backlog_source, CLOCK_MONOTONIC,
+                                               BUS_FAIRNESS_BACKLOG_WAIT_USEC, 100, on_backlog, f);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(f->backlog_source, SD_EVENT_OFF);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(f);
@@ -260,6 +295,7 @@ BusFairness *bus_fairness_free(BusFairness *f) {
         hashmap_free(f->senders);
         sd_event_source_disable_unref(f->turn_source);
         sd_event_source_disable_unref(f->deadline_source);
+        sd_event_source_disable_unref(f->backlog_source);
         sd_bus_unref(f->bus);
         free(f);
         return NULL;

@@ -20,6 +20,10 @@
 #define BUS_FAIRNESS_TOTAL 1024
 /* The longest a reply being built keeps the other callers waiting. */
 #define BUS_FAIRNESS_SLICE_USEC (10 * 1000ULL)
+/* The next whole-tree call waits while more than this is still being sent
+ * (bus_writer_backlog), looking again every BUS_FAIRNESS_BACKLOG_WAIT_USEC. */
+#define BUS_FAIRNESS_BACKLOG_MAX (256 * 1024ULL)
+#define BUS_FAIRNESS_BACKLOG_WAIT_USEC (1000ULL)
 
 typedef struct BusFairness BusFairness;
 

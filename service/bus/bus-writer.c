@@ -73,6 +73,7 @@ struct BusWriter {
 
         atomic_uint_fast64_t messages, kept_sent, kept_bodies, kept_bytes, dropped;
         atomic_uint_fast64_t kept_max;
+        atomic_uint_fast64_t in_flight; /* bodies to be sent in place, not yet written */
 
         struct BusWriter *next; /* in writers */
 };
@@ -305,6 +306,7 @@ static void *forward(void *userdata) {
                 if (p && !p->capture) {
                         write_bytes(w, r.buf + r.out, r.start - r.out);
                         send_with_kept(w, r.buf + r.start, &f, p->kept);
+                        atomic_fetch_sub(&w->in_flight, p->kept->len);
                         r.start += f.header_len;
                         r.out = r.start;
                         remaining = f.body_len;
@@ -604,8 +606,8 @@ static int expect(BusWriter *w, sd_bus_message *call, bool capture, Kept *k, Pen
         return 0;
 }
 
-/* Takes p back if the thread has not seen it (sending failed). */
-static void unexpect(BusWriter *w, Pending *p) {
+/* Takes p back if the thread has not seen it (sending failed): true then. */
+static bool unexpect(BusWriter *w, Pending *p) {
         bool found = false;
         pthread_mutex_lock(&w->lock);
         for (Pending **q = &w->pending; *q; q = &(*q)->next)
@@ -620,6 +622,7 @@ static void unexpect(BusWriter *w, Pending *p) {
                 kept_unref(w, p->kept);
                 free(p);
         }
+        return found;
 }
 
 /* Replies to call with an empty array of signature, which the thread
@@ -639,9 +642,10 @@ static int send_in_place(BusWriter *w, sd_bus_message *call, const char *signatu
         r = expect(w, call, false, k, &p);
         if (r < 0)
                 return r;
+        atomic_fetch_add(&w->in_flight, k->len);
         r = sd_bus_send(NULL, reply, NULL);
-        if (r < 0)
-                unexpect(w, p);
+        if (r < 0 && unexpect(w, p))
+                atomic_fetch_sub(&w->in_flight, k->len);
         return r;
 }
 
@@ -730,6 +734,11 @@ int bus_writer_send_keeping(sd_bus_message *call, sd_bus_message *reply, const c
         if (r < 0 && p)
                 unexpect(w, p);
         return r;
+}
+
+uint64_t bus_writer_backlog(sd_bus *bus) {
+        BusWriter *w = writer_of(bus);
+        return w ? atomic_load(&w->in_flight) : 0;
 }
 
 bool bus_writer_attached(sd_bus *bus) {

@@ -67,6 +67,10 @@ int bus_writer_reply_body(sd_bus_message *call, const char *key, uint64_t genera
  * goes out, if the bus has a writer. */
 int bus_writer_send_keeping(sd_bus_message *call, sd_bus_message *reply, const char *key, uint64_t generation);
 
+/* How many bytes of kept bodies sent in place are not yet written to the
+ * socket (0 without a writer). */
+uint64_t bus_writer_backlog(sd_bus *bus);
+
 /* Whether bus writes through a writer. */
 bool bus_writer_attached(sd_bus *bus);
 
