@@ -24,7 +24,7 @@
 #define PIPE_SIZE (1024 * 1024)
 /* A body nobody asked for this long is dropped: a fleet's tree may be
  * tens of MiB, kept for readers that stopped reading. */
-#define KEPT_IDLE_USEC (60ULL * 1000 * 1000)
+#define KEPT_IDLE_USEC_DEFAULT (60ULL * 1000 * 1000)
 /* The kinds of whole-fleet replies kept (ListDomains, ListSummaries,
  * GetManagedObjects). */
 #define SLOTS_MAX 4
@@ -74,6 +74,7 @@ struct BusWriter {
         atomic_uint_fast64_t messages, kept_sent, kept_bodies, kept_bytes, dropped;
         atomic_uint_fast64_t kept_max;
         atomic_uint_fast64_t in_flight; /* bodies to be sent in place, not yet written */
+        uint64_t idle_usec;             /* a body unasked for this long is dropped */
 
         struct BusWriter *next; /* in writers */
 };
@@ -433,6 +434,7 @@ int bus_writer_connect(const char *address, bool trusted, const char *descriptio
         }
         pthread_mutex_init(&w->lock, NULL);
         atomic_init(&w->kept_max, BUS_WRITER_KEPT_DEFAULT);
+        w->idle_usec = KEPT_IDLE_USEC_DEFAULT;
         w->pipe_fd = pipe_fds[0];
         pipe_fds[0] = -1;
         w->socket_fd = fcntl(sock, F_DUPFD_CLOEXEC, 3);
@@ -550,11 +552,11 @@ static int on_expiry(sd_event_source *source, uint64_t usec, void *userdata) {
                 Slot *s = &w->slots[i];
                 if (!s->kept)
                         continue;
-                if (now >= s->used_usec + KEPT_IDLE_USEC) {
+                if (now >= s->used_usec + w->idle_usec) {
                         kept_unref(w, s->kept);
                         s->kept = NULL;
-                } else if (!next || s->used_usec + KEPT_IDLE_USEC < next)
-                        next = s->used_usec + KEPT_IDLE_USEC;
+                } else if (!next || s->used_usec + w->idle_usec < next)
+                        next = s->used_usec + w->idle_usec;
         }
         if (next) {
                 (void) sd_event_source_set_time(source, next);
@@ -563,22 +565,30 @@ static int on_expiry(sd_event_source *source, uint64_t usec, void *userdata) {
         return 0;
 }
 
-/* A slot just used: its body stays another KEPT_IDLE_USEC. */
+void bus_writer_set_idle(BusWriter *w, uint64_t usec) {
+        w->idle_usec = usec;
+        if (w->expiry) {
+                /* looked at again now, with the new time */
+                (void) sd_event_source_set_time(w->expiry, now_usec());
+                (void) sd_event_source_set_enabled(w->expiry, SD_EVENT_ONESHOT);
+        }
+}
+
+/* A slot just used: its body stays another idle_usec. */
 static void touch(BusWriter *w, Slot *s) {
         s->used_usec = now_usec();
         if (w->expiry) {
                 int enabled = SD_EVENT_OFF;
                 (void) sd_event_source_get_enabled(w->expiry, &enabled);
                 if (enabled == SD_EVENT_OFF) {
-                        (void) sd_event_source_set_time(w->expiry, s->used_usec + KEPT_IDLE_USEC);
+                        (void) sd_event_source_set_time(w->expiry, s->used_usec + w->idle_usec);
                         (void) sd_event_source_set_enabled(w->expiry, SD_EVENT_ONESHOT);
                 }
                 return;
         }
         sd_event *e = sd_bus_get_event(w->bus);
         if (e)
-                (void) sd_event_add_time(e, &w->expiry, CLOCK_MONOTONIC, s->used_usec + KEPT_IDLE_USEC, 0, on_expiry,
-                                         w);
+                (void) sd_event_add_time(e, &w->expiry, CLOCK_MONOTONIC, s->used_usec + w->idle_usec, 0, on_expiry, w);
 }
 
 /* Tells the thread about the reply to call before sd-bus writes it. */

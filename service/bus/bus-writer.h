@@ -47,6 +47,10 @@ int bus_writer_connect(const char *address, bool trusted, const char *descriptio
  * reply is marshalled). */
 void bus_writer_set_kept_max(BusWriter *w, uint64_t bytes);
 
+/* How long a kept body nobody asks for stays (60 s unless set; from the
+ * bus's thread, before the next reply is kept). */
+void bus_writer_set_idle(BusWriter *w, uint64_t usec);
+
 /* Once the bus is closed (sd_bus_flush_close_unref: what sd-bus still had
  * is in the pipe): waits for the thread to copy the rest, and frees. */
 BusWriter *bus_writer_free(BusWriter *w);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -191,6 +192,30 @@ static void test_budget(void **state) {
         free(kept);
 }
 
+static int set_idle(FakeDaemon *f, void *userdata) {
+        bus_writer_set_idle(f->writer, *(uint64_t *) userdata);
+        return 0;
+}
+
+/* A body nobody asks for again is dropped after the idle time. */
+static void test_idle_bodies_dropped(void **state) {
+        uint64_t short_idle = 200 * 1000, default_idle = 60ULL * 1000 * 1000;
+        assert_int_equal(fake_daemon_call(&server, set_idle, &short_idle), 0);
+        char *first = call_text(H.bus, MANAGER_PATH, MANAGER_INTERFACE, "ListSummaries");
+        assert_true(stats().kept_bytes > 0);
+        for (int i = 0; i < 100 && stats().kept_bytes > 0; i++)
+                usleep(20 * 1000);
+        assert_int_equal(stats().kept_bytes, 0);
+        /* and the next read builds it again, the same */
+        BusWriterStats s0 = stats();
+        char *second = call_text(H.bus, MANAGER_PATH, MANAGER_INTERFACE, "ListSummaries");
+        assert_string_equal(first, second);
+        assert_int_equal(stats().kept_sent, s0.kept_sent);
+        assert_int_equal(fake_daemon_call(&server, set_idle, &default_idle), 0);
+        free(first);
+        free(second);
+}
+
 typedef struct Answer {
         char *text;
         bool done;
@@ -249,6 +274,7 @@ int main(void) {
                 cmocka_unit_test(test_get_managed_objects_kept),
                 cmocka_unit_test(test_callers_at_once),
                 cmocka_unit_test(test_budget),
+                cmocka_unit_test(test_idle_bodies_dropped),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
