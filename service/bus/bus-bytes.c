@@ -53,7 +53,7 @@ static void put(BusBytes *b, const void *p, size_t n) {
 
 void bus_bytes_align(BusBytes *b, size_t alignment) {
         size_t pad = (alignment - b->len % alignment) % alignment;
-        if (!reserve(b, pad))
+        if (pad == 0 || !reserve(b, pad))
                 return;
         memset(b->data + b->len, 0, pad);
         b->len += pad;
