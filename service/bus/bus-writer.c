@@ -16,6 +16,7 @@
 #include "bus-frame.h"
 #include "bus-wire.h"
 #include "bus-writer.h"
+#include "guestinfo-paths.h"
 #include "log.h"
 
 /* What the thread reads from the pipe at most at once. */
@@ -366,16 +367,6 @@ int bus_writer_default_address(bool system, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-static int unhex(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 int bus_writer_socket_path(const char *address, char *path, size_t size) {
         for (const char *entry = address; entry && *entry;) {
                 const char *end = strchrnul(entry, ';');
@@ -389,9 +380,10 @@ int bus_writer_socket_path(const char *address, char *path, size_t size) {
                                         for (const char *c = kv + 5; c < kv_end; c++) {
                                                 int v = *c;
                                                 if (*c == '%') {
-                                                        if (kv_end - c < 3 || unhex(c[1]) < 0 || unhex(c[2]) < 0)
+                                                        if (kv_end - c < 3 || guestinfo_hex_digit(c[1]) < 0 ||
+                                                            guestinfo_hex_digit(c[2]) < 0)
                                                                 return -EINVAL;
-                                                        v = unhex(c[1]) << 4 | unhex(c[2]);
+                                                        v = guestinfo_hex_digit(c[1]) << 4 | guestinfo_hex_digit(c[2]);
                                                         c += 2;
                                                 }
                                                 if (v == 0 || n + 1 >= size)

@@ -172,7 +172,6 @@ static void test_summaries_as_bytes(void **state) {
 /* --keep-replies=0 keeps nothing; a budget smaller than the reply keeps
  * nothing either; both still answer right. */
 static void test_budget(void **state) {
-        char *kept = call_text(H.bus, MANAGER_PATH, MANAGER_INTERFACE, "ListSummaries");
         for (int pass = 0; pass < 2; pass++) {
                 bus_writer_set_kept_max(server.writer, pass == 0 ? 0 : 1000);
                 /* a change first: what was kept before is not for now */
@@ -189,7 +188,6 @@ static void test_budget(void **state) {
                 free(second);
         }
         bus_writer_set_kept_max(server.writer, BUS_WRITER_KEPT_DEFAULT);
-        free(kept);
 }
 
 static int set_idle(FakeDaemon *f, void *userdata) {
