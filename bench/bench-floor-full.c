@@ -9,9 +9,10 @@
  * replies it gave and answers with those bytes, marshalling nothing. One
  * client, this process's main thread, reads and decodes each reply
  * (bench-fleet's reader), guestinfod and the floor in turns: with the
- * model unchanged between calls (guestinfod may send the reply it kept),
- * then with a change before each of guestinfod's calls (the reply built
- * again, as after any change of the model).
+ * model unchanged between calls (guestinfod copies every domain's kept
+ * part), then with one domain changed before each of guestinfod's calls
+ * (its part built again, as after a change the collectors see), then with
+ * every domain changed (every part built, as after a reconnection).
  *
  *   bench-floor-full [--vms 1000,10000] [--reps 11]
  *
@@ -28,6 +29,7 @@
 #include "fleet.h"
 #include "guest-profiles.h"
 #include "harness.h"
+#include "intern.h"
 
 #define MAX_SIZES 4
 
@@ -53,10 +55,37 @@ static int nothing(FakeDaemon *f, void *userdata) {
         return 0;
 }
 
-/* The model's generation moves with every fake_daemon_call(), as the
- * daemon's does with every change: the replies kept are built again. */
-static void change(void *userdata) {
+/* Every domain counts as changed after a fake_daemon_call(): every part
+ * of the replies is built again, as after the daemon reconnects. */
+static void change_all(void *userdata) {
         (void) fake_daemon_call(&server, nothing, NULL);
+}
+
+/* One domain's hostname changes, told to the model as the collectors tell
+ * it: its part is built again, the others' copied. The next call changes
+ * the next domain, between two names of the same length. */
+static int rename_one(FakeDaemon *f, void *userdata) {
+        static unsigned calls;
+        size_t k = calls++ % manager_domain_count(f->model), n = 0;
+        Domain *d, *found = NULL;
+        HASHMAP_FOREACH (d, f->model->domains, i)
+                if (n++ == k) {
+                        found = d;
+                        break;
+                }
+        if (!found || !found->guest)
+                return -ENOENT;
+        char *h = intern_copy(calls % 2 ? "renamed-a.example" : "renamed-b.example");
+        if (!h)
+                return -ENOMEM;
+        intern_unref(found->guest->hostname);
+        found->guest->hostname = h;
+        manager_domain_changed(f->model, found, DOMAIN_PROPERTY_OS_HOSTNAME);
+        return 0;
+}
+
+static void change_one(void *userdata) {
+        (void) fake_daemon_call_told(&server, rename_one, NULL);
 }
 
 static int parse_sizes(const char *s, size_t sizes[MAX_SIZES], size_t *n_sizes) {
@@ -87,11 +116,14 @@ static int run(sd_bus *bus, size_t n, int reps) {
                 printf("# N=%zu: model of %zu ordinary guests built and served, floor captured, in %s\n", n, n,
                        bench_fmt_time(bench_now() - t0));
                 FleetServer unchanged = { .cpu = serving_cpu, .bus_pid = H.bus_pid },
-                            changed = { .cpu = serving_cpu, .before_call = change, .bus_pid = H.bus_pid };
+                            one = { .cpu = serving_cpu, .before_call = change_one, .bus_pid = H.bus_pid },
+                            all = { .cpu = serving_cpu, .before_call = change_all, .bus_pid = H.bus_pid };
                 fleet_floor_measure(bus, &floor_peer, reps, &unchanged);
                 fleet_floor_report(&floor_peer, n, ", full guest data");
-                fleet_floor_measure(bus, &floor_peer, reps, &changed);
-                fleet_floor_report(&floor_peer, n, ", full guest data, after a change");
+                fleet_floor_measure(bus, &floor_peer, reps, &one);
+                fleet_floor_report(&floor_peer, n, ", full guest data, after one domain changed");
+                fleet_floor_measure(bus, &floor_peer, reps, &all);
+                fleet_floor_report(&floor_peer, n, ", full guest data, after every domain changed");
         } else
                 fprintf(stderr, "bench-floor-full: %zu domains: serving or bench-floor failed (its log in %s)\n", n,
                         H.dir);

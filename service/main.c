@@ -104,6 +104,7 @@ static int run(const Options *o) {
         r = publisher_new(bus, event, m, o->bus == BUS_KIND_SYSTEM, &p);
         if (r < 0)
                 return log_error_errno(r, "Failed to register the bus objects: %m");
+        publisher_set_kept_max(p, o->keep_replies_bytes);
         r = manager_start(m);
         if (r < 0)
                 return log_error_errno(r, "Failed to start watching libvirt: %m");

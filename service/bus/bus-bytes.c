@@ -44,8 +44,21 @@ static bool reserve(BusBytes *b, size_t n) {
         return true;
 }
 
-static void put(BusBytes *b, const void *p, size_t n) {
-        if (!reserve(b, n))
+void bus_bytes_reserve(BusBytes *b, size_t n) {
+        /* a hint: past max, what fits */
+        if (n > b->max - b->len)
+                n = b->max - b->len;
+        if (b->failed || b->len + n <= b->cap)
+                return;
+        uint8_t *p = realloc(b->data, b->len + n);
+        if (p) {
+                b->data = p;
+                b->cap = b->len + n;
+        }
+}
+
+void bus_bytes_raw(BusBytes *b, const void *p, size_t n) {
+        if (n == 0 || !reserve(b, n))
                 return;
         memcpy(b->data + b->len, p, n);
         b->len += n;
@@ -60,16 +73,21 @@ void bus_bytes_align(BusBytes *b, size_t alignment) {
 }
 
 void bus_bytes_byte(BusBytes *b, uint8_t v) {
-        put(b, &v, 1);
+        bus_bytes_raw(b, &v, 1);
 }
 
 void bus_bytes_u32(BusBytes *b, uint32_t v) {
         bus_bytes_align(b, 4);
-        put(b, &v, 4);
+        bus_bytes_raw(b, &v, 4);
 }
 
 void bus_bytes_bool(BusBytes *b, bool v) {
         bus_bytes_u32(b, v ? 1 : 0);
+}
+
+void bus_bytes_fixed(BusBytes *b, const void *p, size_t size) {
+        bus_bytes_align(b, size);
+        bus_bytes_raw(b, p, size);
 }
 
 void bus_bytes_string(BusBytes *b, const char *s) {
@@ -79,7 +97,7 @@ void bus_bytes_string(BusBytes *b, const char *s) {
                 return;
         }
         bus_bytes_u32(b, (uint32_t) n);
-        put(b, s, n + 1);
+        bus_bytes_raw(b, s, n + 1);
 }
 
 void bus_bytes_signature(BusBytes *b, const char *s) {
@@ -89,7 +107,7 @@ void bus_bytes_signature(BusBytes *b, const char *s) {
                 return;
         }
         bus_bytes_byte(b, (uint8_t) n);
-        put(b, s, n + 1);
+        bus_bytes_raw(b, s, n + 1);
 }
 
 size_t bus_bytes_array_open(BusBytes *b, size_t element_alignment) {

@@ -22,10 +22,19 @@ void bus_bytes_init(BusBytes *b, size_t max);
 uint8_t *bus_bytes_take(BusBytes *b, size_t *ret_len);
 void bus_bytes_done(BusBytes *b);
 
+/* Room for n more bytes from now, so a body of a size known ahead is not
+ * moved as it grows. */
+void bus_bytes_reserve(BusBytes *b, size_t n);
+/* n bytes as they are: a part written apart with the same alignment. */
+void bus_bytes_raw(BusBytes *b, const void *p, size_t n);
+
 void bus_bytes_align(BusBytes *b, size_t alignment);
 void bus_bytes_byte(BusBytes *b, uint8_t v);
 void bus_bytes_u32(BusBytes *b, uint32_t v);
 void bus_bytes_bool(BusBytes *b, bool v);
+/* A fixed-size value of size 2, 4 or 8 bytes, aligned to its size (n q i
+ * u x t d). */
+void bus_bytes_fixed(BusBytes *b, const void *p, size_t size);
 /* A string or object path (s, o): valid UTF-8 without NUL, which the model
  * holds already. */
 void bus_bytes_string(BusBytes *b, const char *s);

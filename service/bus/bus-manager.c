@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bus-bytes.h"
+#include "bus-fragments.h"
 #include "bus-errors.h"
 #include "bus-manager.h"
 #include "bus-paths.h"
@@ -216,38 +217,47 @@ int bus_manager_reply_list_domains(sd_bus_message *message, Manager *m, BusFairn
 
 #define LIST_SUMMARIES_INSTEAD "read the fleet with ListDomains() and each domain with Properties.GetAll()"
 
+static int build_summary(BusBytes *b, Domain *d, void *userdata) {
+        write_summary(b, d);
+        return 0;
+}
+
 /* With a writer the summaries are written as bytes: a tenth of what
- * sd-bus's appending costs (bench-floor-full, after a change). */
-static int reply_summaries_as_bytes(sd_bus_message *message, Manager *m) {
-        uint64_t generation = m->summaries_generation;
+ * sd-bus's appending costs; each domain's kept until it changes
+ * (bus-fragments.h). */
+static int reply_summaries_as_bytes(sd_bus_message *message, Manager *m, BusFragments *fragments,
+                                    BusFairness *fairness) {
         BusBytes b;
         Domain *d;
-        int r;
+        int r = 0;
 
-        r = bus_writer_reply_kept(message, "ListSummaries", generation);
-        if (r != 0)
-                return r;
         bus_bytes_init(&b, BUS_BODY_SIZE_MAX);
+        bus_bytes_reserve(&b, bus_fragments_last_size(fragments, BUS_FRAGMENT_SUMMARY));
         size_t at = bus_bytes_array_open(&b, 8);
         HASHMAP_FOREACH (d, m->domains, i) {
-                write_summary(&b, d);
-                if (b.failed)
+                r = bus_fragments_append(fragments, &b, d, BUS_FRAGMENT_SUMMARY, build_summary, NULL);
+                if (r < 0 || b.failed)
                         break;
+                if (r > 0)
+                        bus_fairness_yield(fairness);
         }
         bus_bytes_array_close(&b, at, 8);
-        if (b.failed) {
+        if (r < 0 || b.failed) {
                 bool too_big = b.too_big;
                 bus_bytes_done(&b);
-                return too_big ? reply_too_many(message, m, LIST_SUMMARIES_INSTEAD) : -ENOMEM;
+                return too_big ? reply_too_many(message, m, LIST_SUMMARIES_INSTEAD) : r < 0 ? r : -ENOMEM;
         }
         size_t len;
         uint8_t *body = bus_bytes_take(&b, &len);
-        return bus_writer_reply_body(message, "ListSummaries", generation, "a" SUMMARY_SIGNATURE, body, len);
+        bus_fragments_set_last_size(fragments, BUS_FRAGMENT_SUMMARY, len);
+        bus_fragments_used(fragments, BUS_FRAGMENT_SUMMARY);
+        return bus_writer_reply_body(message, NULL, 0, "a" SUMMARY_SIGNATURE, body, len);
 }
 
-int bus_manager_reply_list_summaries(sd_bus_message *message, Manager *m, BusFairness *fairness) {
+int bus_manager_reply_list_summaries(sd_bus_message *message, Manager *m, BusFragments *fragments,
+                                     BusFairness *fairness) {
         if (bus_writer_attached(sd_bus_message_get_bus(message)))
-                return reply_summaries_as_bytes(message, m);
+                return reply_summaries_as_bytes(message, m, fragments, fairness);
         return reply_with_every_domain(message, m, fairness, "ListSummaries", SUMMARY_SIGNATURE,
                                        bus_manager_append_summary, LIST_SUMMARIES_INSTEAD);
 }
@@ -258,7 +268,7 @@ static int method_list_domains(sd_bus_message *message, void *userdata, sd_bus_e
 }
 
 static int method_list_summaries(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        return bus_manager_reply_list_summaries(message, userdata, NULL);
+        return bus_manager_reply_list_summaries(message, userdata, NULL, NULL);
 }
 
 static int reply_with_domain(sd_bus_message *message, Domain *d) {

@@ -4,6 +4,7 @@
 #include <systemd/sd-bus.h>
 
 #include "bus-fairness.h"
+#include "bus-fragments.h"
 #include "manager.h"
 
 #define BUS_MANAGER_SLOTS 2
@@ -18,9 +19,11 @@ void bus_manager_property_names(unsigned properties, const char **names);
 
 /* ListDomains' and ListSummaries' replies, or LimitsExceeded when the bus
  * would refuse them (bus-tree.c calls them in the sender's turn). fairness
- * may be NULL. */
+ * may be NULL; so may fragments, where each summary is kept (then nothing
+ * is). */
 int bus_manager_reply_list_domains(sd_bus_message *message, Manager *m, BusFairness *fairness);
-int bus_manager_reply_list_summaries(sd_bus_message *message, Manager *m, BusFairness *fairness);
+int bus_manager_reply_list_summaries(sd_bus_message *message, Manager *m, BusFragments *fragments,
+                                     BusFairness *fairness);
 
 /* One (sso) of ListDomains / one summary of ListSummaries into reply (inside
  * its array), *offset advancing by its bytes on the wire: what the two

@@ -344,6 +344,10 @@ int publisher_new(sd_bus *bus, sd_event *event, Manager *m, bool use_polkit, Pub
         return 0;
 }
 
+void publisher_set_kept_max(Publisher *p, uint64_t bytes) {
+        bus_tree_set_kept_max(p->tree, bytes);
+}
+
 Publisher *publisher_free(Publisher *p) {
         if (!p)
                 return NULL;

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-fragments.h"
 #include "bus-manager.h"
 #include "bus-paths.h"
 #include "bus-tree.h"
@@ -16,7 +17,14 @@ struct BusTree {
         BusFairness *fairness;
         sd_bus_slot *filter_slot;
         uint64_t body_max;
-        Hashmap *sizes; /* ObjectSize by UUID */
+        Hashmap *sizes;          /* ObjectSize by UUID */
+        BusFragments *fragments; /* with a writer: each object's bytes */
+        /* A GetManagedObjects marshalled whole, its body kept by the writer
+         * at capture_generation, to be cut into parts at the next call:
+         * the stamp of each of its objects, in order. */
+        uint64_t *capture_stamps;
+        size_t capture_n;
+        uint64_t capture_generation;
 };
 
 /* What the LimitsExceeded errors say: the calls that still work. */
@@ -185,6 +193,128 @@ static int reply_too_big(sd_bus_message *call, Manager *m) {
                                           manager_domain_count(m), BUS_MESSAGE_SIZE_MAX >> 20);
 }
 
+/* What building one object as bytes needs, and the error a getter set. */
+typedef struct ObjectBuild {
+        sd_bus *bus;
+        BusDomain *domains;
+        sd_bus_error error;
+} ObjectBuild;
+
+/* One domain's o and a{sa{sv}} as bytes, through a message of its own:
+ * the properties' getters write sd-bus messages. */
+static int build_object_bytes(BusBytes *b, Domain *d, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *object = NULL;
+        ObjectBuild *o = userdata;
+        uint64_t offset = 0;
+
+        int r = build_object(o->bus, o->domains, d, &object, &o->error);
+        if (r < 0 || !object)
+                return r; /* no interface: no bytes, no entry */
+        return wire_copy(NULL, b, object, &offset);
+}
+
+/* With a writer: the body as bytes, each object's kept until its domain
+ * changes (bus-fragments.h). */
+static int reply_managed_objects_as_bytes(sd_bus_message *call, BusTree *t) {
+        ObjectBuild o = { .bus = sd_bus_message_get_bus(call), .domains = t->domains, .error = SD_BUS_ERROR_NULL };
+        BusBytes b;
+        Domain *d;
+        int r = 0;
+
+        bus_bytes_init(&b, t->body_max);
+        bus_bytes_reserve(&b, bus_fragments_last_size(t->fragments, BUS_FRAGMENT_OBJECT));
+        size_t at = bus_bytes_array_open(&b, 8);
+        HASHMAP_FOREACH (d, t->manager->domains, i) {
+                size_t start = wire_align(b.len, 8);
+                r = bus_fragments_append(t->fragments, &b, d, BUS_FRAGMENT_OBJECT, build_object_bytes, &o);
+                if (r < 0 || b.failed)
+                        break;
+                if (r > 0) {
+                        if (b.len > start)
+                                remember_size(t, d, b.len - start);
+                        /* between two objects built, the bus's other callers get a turn */
+                        bus_fairness_yield(t->fairness);
+                }
+        }
+        bus_bytes_array_close(&b, at, 8);
+        if (r >= 0 && !b.failed) {
+                size_t len;
+                uint8_t *body = bus_bytes_take(&b, &len);
+                bus_fragments_set_last_size(t->fragments, BUS_FRAGMENT_OBJECT, len);
+                bus_fragments_used(t->fragments, BUS_FRAGMENT_OBJECT);
+                return bus_writer_reply_body(call, NULL, 0, "a{oa{sa{sv}}}", body, len);
+        }
+        bool too_big = b.too_big;
+        bus_bytes_done(&b);
+        if (r < 0 && sd_bus_error_is_set(&o.error))
+                r = sd_bus_reply_method_error(call, &o.error);
+        else if (too_big)
+                r = reply_too_big(call, t->manager);
+        else if (r >= 0)
+                r = -ENOMEM;
+        sd_bus_error_free(&o.error);
+        return r;
+}
+
+/* Cuts the kept body of the whole reply marshalled last into its objects,
+ * each kept as that object's part at the stamp it had then: the array's
+ * length, then per entry (8-aligned) the path and the a{sa{sv}}'s length
+ * and bytes. Anything that does not parse ends the cutting. */
+static void cut_capture(const uint8_t *body, size_t len, void *userdata) {
+        BusTree *t = userdata;
+        uint32_t total, n, a;
+
+        if (len < 8)
+                return;
+        memcpy(&total, body, 4);
+        size_t pos = 8, end = 8 + (size_t) total;
+        if (end > len)
+                return;
+        for (size_t k = 0; pos < end && k < t->capture_n; k++) {
+                pos = wire_align(pos, 8);
+                size_t start = pos;
+                if (pos + 4 > end)
+                        return;
+                memcpy(&n, body + pos, 4);
+                if (n > end - pos - 5 || body[pos + 4 + n] != 0)
+                        return;
+                const char *path = (const char *) body + pos + 4;
+                pos = wire_align(pos + 4 + n + 1, 4);
+                if (pos + 4 > end)
+                        return;
+                memcpy(&a, body + pos, 4);
+                pos = wire_align(pos + 4, 8);
+                if (a > end - pos)
+                        return;
+                pos += a;
+                char uuid[UUID_STRING_MAX];
+                Domain *d;
+                if (a > 0 && domain_uuid_from_path_buf(path, uuid) >= 0 && (d = manager_get_domain(t->manager, uuid)) &&
+                    d->stamp == t->capture_stamps[k]) {
+                        bus_fragments_keep(t->fragments, d, BUS_FRAGMENT_OBJECT, d->stamp, body + start, pos - start);
+                        remember_size(t, d, pos - start);
+                }
+        }
+}
+
+static void capture_done(BusTree *t, sd_bus *bus) {
+        if (t->capture_stamps)
+                (void) bus_writer_with_kept(bus, "GetManagedObjects", t->capture_generation, cut_capture, t);
+        free(t->capture_stamps);
+        t->capture_stamps = NULL;
+        t->capture_n = 0;
+}
+
+/* Whether more than a quarter of the objects would be built. */
+static bool many_to_build(BusTree *t) {
+        size_t n = manager_domain_count(t->manager), stale = 0;
+        Domain *d;
+        HASHMAP_FOREACH (d, t->manager->domains, i)
+                if (!bus_fragments_fresh(t->fragments, d, BUS_FRAGMENT_OBJECT) && ++stale > n / 4)
+                        return true;
+        return false;
+}
+
 static int reply_managed_objects(sd_bus_message *call, BusTree *t) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -195,20 +325,28 @@ static int reply_managed_objects(sd_bus_message *call, BusTree *t) {
         Domain *d;
         int r;
 
-        uint64_t generation = m->generation;
-        r = bus_writer_reply_kept(call, "GetManagedObjects", generation);
-        if (r != 0)
-                return r;
-
         /* Every object counted since it last changed, and the whole far from
          * the limit (or the writer there, which never lets a message the bus
          * would refuse go out): written straight into the reply, as sd-bus
          * does. Else each object is built apart and counted on its way in. */
-        bool all_known;
+        bool all_known, writer = bus_writer_attached(bus);
         uint64_t remembered = remembered_total(t, &all_known);
-        bool counted = !all_known || (remembered > t->body_max / 4 * 3 && !bus_writer_attached(bus));
+        bool counted = !all_known || (remembered > t->body_max / 4 * 3 && !writer);
         if (remembered > t->body_max)
                 return reply_too_big(call, m); /* known without building anything */
+
+        /* With a writer, as bytes from each object's kept part; but when
+         * many are to be built and it is written straight, sd-bus marshals
+         * the whole faster than the parts are built one by one: the writer
+         * keeps its body, cut into parts at the next call. */
+        bool capture = false;
+        if (writer) {
+                capture_done(t, bus);
+                if (counted || !many_to_build(t))
+                        return reply_managed_objects_as_bytes(call, t);
+                t->capture_stamps = calloc(manager_domain_count(m) + 1, sizeof *t->capture_stamps);
+                capture = t->capture_stamps != NULL;
+        }
 
         r = sd_bus_message_new_method_return(call, &reply);
         if (r >= 0)
@@ -229,13 +367,15 @@ static int reply_managed_objects(sd_bus_message *call, BusTree *t) {
                 uint64_t start = offset;
                 r = sd_bus_message_open_container(reply, 'e', "oa{sa{sv}}");
                 if (r >= 0 && counted)
-                        r = wire_copy(reply, object, &offset);
+                        r = wire_copy(reply, NULL, object, &offset);
                 else if (r >= 0)
                         r = append_object(reply, t->domains, d, &error);
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);
                 if (r < 0)
                         break;
+                if (capture)
+                        t->capture_stamps[t->capture_n++] = d->stamp;
                 if (counted) {
                         remember_size(t, d, offset - start);
                         if (offset > t->body_max) {
@@ -252,8 +392,16 @@ static int reply_managed_objects(sd_bus_message *call, BusTree *t) {
                 r = sd_bus_reply_method_error(call, &error);
         else if (r >= 0) {
                 r = sd_bus_message_close_container(reply);
-                if (r >= 0)
-                        r = bus_writer_send_keeping(call, reply, "GetManagedObjects", generation);
+                if (r >= 0 && capture) {
+                        t->capture_generation = m->generation;
+                        r = bus_writer_send_keeping(call, reply, "GetManagedObjects", m->generation);
+                } else if (r >= 0)
+                        r = sd_bus_send(NULL, reply, NULL);
+        }
+        if (r < 0 && capture) {
+                free(t->capture_stamps);
+                t->capture_stamps = NULL;
+                t->capture_n = 0;
         }
         sd_bus_error_free(&error);
         return r;
@@ -330,8 +478,22 @@ static int reply_introspect_domains(sd_bus_message *call, BusTree *t) {
 }
 
 void bus_tree_forget(BusTree *t, const Domain *d) {
-        if (t)
-                free(hashmap_remove(t->sizes, d->uuid));
+        if (!t)
+                return;
+        free(hashmap_remove(t->sizes, d->uuid));
+        bus_fragments_forget(t->fragments, d);
+}
+
+void bus_tree_set_kept_max(BusTree *t, uint64_t bytes) {
+        bus_fragments_set_max(t->fragments, bytes);
+}
+
+void bus_tree_set_kept_idle(BusTree *t, uint64_t usec) {
+        bus_fragments_set_idle(t->fragments, usec);
+}
+
+void bus_tree_fragments_stats(BusTree *t, BusFragmentKind kind, BusFragmentsStats *ret) {
+        bus_fragments_stats(t->fragments, kind, ret);
 }
 
 /* ---- the filter: the whole-tree calls wait for their sender's turn ---- */
@@ -342,7 +504,7 @@ static int turn_managed_objects(sd_bus_message *call, void *userdata) {
 
 static int turn_list_summaries(sd_bus_message *call, void *userdata) {
         BusTree *t = userdata;
-        return bus_manager_reply_list_summaries(call, t->manager, t->fairness);
+        return bus_manager_reply_list_summaries(call, t->manager, t->fragments, t->fairness);
 }
 
 static int turn_list_domains(sd_bus_message *call, void *userdata) {
@@ -395,6 +557,9 @@ int bus_tree_new(sd_bus *bus, Manager *m, BusDomain *domains, BusFairness *fairn
         t->sizes = hashmap_new();
         if (!t->sizes)
                 return -ENOMEM;
+        r = bus_fragments_new(sd_bus_get_event(bus), BUS_WRITER_KEPT_DEFAULT, &t->fragments);
+        if (r < 0)
+                return r;
         r = sd_bus_add_filter(bus, &t->filter_slot, on_message, t);
         if (r < 0)
                 return r;
@@ -410,6 +575,8 @@ BusTree *bus_tree_free(BusTree *t) {
         HASHMAP_FOREACH (o, t->sizes, i)
                 free(o);
         hashmap_free(t->sizes);
+        free(t->capture_stamps);
+        bus_fragments_free(t->fragments);
         free(t);
         return NULL;
 }

@@ -14,6 +14,7 @@
 
 #include "bus-domain.h"
 #include "bus-fairness.h"
+#include "bus-fragments.h"
 #include "macro.h"
 #include "manager.h"
 
@@ -24,8 +25,18 @@ int bus_tree_new(sd_bus *bus, Manager *m, BusDomain *domains, BusFairness *fairn
 BusTree *bus_tree_free(BusTree *t);
 DEFINE_TRIVIAL_CLEANUP_FUNC(BusTree *, bus_tree_free);
 
-/* d changed or goes away: its size on the wire is counted again. The
- * tree remembers each object's size and, while every object's is known
- * and the whole is far below the limit, writes the reply as sd-bus does,
- * without counting it again. Accepts NULL. */
+/* d changed or goes away: what was kept of it goes. With a writer
+ * (bus-writer.h) GetManagedObjects and ListSummaries are written as bytes
+ * and each domain's part is kept (bus-fragments.h). Without one the tree
+ * remembers each object's size and, while every object's is known and the
+ * whole is far below the limit, writes the reply as sd-bus does, without
+ * counting it again. Accepts NULL. */
 void bus_tree_forget(BusTree *t, const Domain *d);
+
+/* The most the kept parts may hold (the daemon's --keep-replies), and how
+ * long those of a call nobody makes stay (a minute unless set). */
+void bus_tree_set_kept_max(BusTree *t, uint64_t bytes);
+void bus_tree_set_kept_idle(BusTree *t, uint64_t usec);
+
+/* What the parts of kind cost and saved, for tests and benchmarks. */
+void bus_tree_fragments_stats(BusTree *t, BusFragmentKind kind, BusFragmentsStats *ret);

@@ -45,7 +45,31 @@ static uint64_t basic_size(uint64_t offset, char type, const void *value) {
         }
 }
 
-int wire_copy(sd_bus_message *dst, sd_bus_message *src, uint64_t *offset) {
+/* One basic value as bytes. */
+static int basic_bytes(BusBytes *b, char type, const void *value) {
+        switch (type) {
+        case 'y':
+                bus_bytes_byte(b, *(const uint8_t *) value);
+                return 0;
+        case 'b':
+                bus_bytes_bool(b, *(const int *) value);
+                return 0;
+        case 'g':
+                bus_bytes_signature(b, *(const char *const *) value);
+                return 0;
+        case 's':
+        case 'o':
+                bus_bytes_string(b, *(const char *const *) value);
+                return 0;
+        case 'h':
+                return -EOPNOTSUPP; /* a descriptor is not bytes */
+        default:
+                bus_bytes_fixed(b, value, wire_alignment(type));
+                return 0;
+        }
+}
+
+int wire_copy(sd_bus_message *dst, BusBytes *bytes, sd_bus_message *src, uint64_t *offset) {
         for (;;) {
                 const char *contents;
                 char type;
@@ -56,6 +80,13 @@ int wire_copy(sd_bus_message *dst, sd_bus_message *src, uint64_t *offset) {
                         return r; /* 0: the end of the container */
 
                 if (type == 'a' || type == 'r' || type == 'e' || type == 'v') {
+                        size_t at = 0, alignment = wire_alignment(contents[0]);
+                        if (bytes && type == 'a')
+                                at = bus_bytes_array_open(bytes, alignment);
+                        else if (bytes && type == 'v')
+                                bus_bytes_signature(bytes, contents);
+                        else if (bytes)
+                                bus_bytes_align(bytes, 8);
                         if (type == 'a')
                                 /* the length, then padding to the first element even when there is none */
                                 *offset = wire_align(wire_align(*offset, 4) + 4, wire_alignment(contents[0]));
@@ -67,9 +98,11 @@ int wire_copy(sd_bus_message *dst, sd_bus_message *src, uint64_t *offset) {
                         if (r >= 0 && dst)
                                 r = sd_bus_message_open_container(dst, type, contents);
                         if (r >= 0)
-                                r = wire_copy(dst, src, offset);
+                                r = wire_copy(dst, bytes, src, offset);
                         if (r >= 0 && dst)
                                 r = sd_bus_message_close_container(dst);
+                        if (bytes && type == 'a')
+                                bus_bytes_array_close(bytes, at, alignment);
                         if (r >= 0)
                                 r = sd_bus_message_exit_container(src);
                         if (r < 0)
@@ -90,6 +123,11 @@ int wire_copy(sd_bus_message *dst, sd_bus_message *src, uint64_t *offset) {
                 if (r < 0)
                         return r;
                 *offset = basic_size(*offset, type, &value);
+                if (bytes) {
+                        r = basic_bytes(bytes, type, &value);
+                        if (r < 0)
+                                return r;
+                }
                 if (dst) {
                         r = sd_bus_message_append_basic(dst, type,
                                                         type == 's' || type == 'o' || type == 'g'
@@ -105,7 +143,7 @@ int wire_body_size(sd_bus_message *m, uint64_t *ret) {
         uint64_t offset = 0;
         int r = sd_bus_message_rewind(m, true);
         if (r >= 0)
-                r = wire_copy(NULL, m, &offset);
+                r = wire_copy(NULL, NULL, m, &offset);
         if (r < 0)
                 return r;
         *ret = offset;

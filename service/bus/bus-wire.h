@@ -8,6 +8,8 @@
 
 #include <systemd/sd-bus.h>
 
+#include "bus-bytes.h"
+
 /* dbus-daemon's default max_message_size (Debian's system and session bus
  * configurations keep it): a bigger message makes the bus disconnect its
  * sender. */
@@ -33,9 +35,11 @@ static inline uint64_t wire_uint32(uint64_t offset) {
 }
 
 /* Copies the rest of src's current container (src sealed and being read)
- * into dst, adding to *offset what it takes on the wire, starting there.
- * dst NULL: only counts. */
-int wire_copy(sd_bus_message *dst, sd_bus_message *src, uint64_t *offset);
+ * into dst and as bytes into bytes (bus-bytes.h; its alignment counted
+ * from its start), adding to *offset what it takes on the wire, starting
+ * there. dst and bytes NULL: only counts. A unix fd is no bytes:
+ * -EOPNOTSUPP. */
+int wire_copy(sd_bus_message *dst, BusBytes *bytes, sd_bus_message *src, uint64_t *offset);
 
 /* The size of the body of a sealed message (it is rewound). */
 int wire_body_size(sd_bus_message *m, uint64_t *ret);

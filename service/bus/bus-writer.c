@@ -693,7 +693,8 @@ int bus_writer_reply_body(sd_bus_message *call, const char *key, uint64_t genera
         atomic_fetch_add(&w->kept_bytes, len);
         r = send_in_place(w, call, copy, k);
         /* kept for the next callers, if it fits what may be kept */
-        Slot *s = r >= 0 && atomic_load(&w->kept_bytes) <= atomic_load(&w->kept_max) ? slot_of(w, key, true) : NULL;
+        Slot *s = key && r >= 0 && atomic_load(&w->kept_bytes) <= atomic_load(&w->kept_max) ? slot_of(w, key, true)
+                                                                                            : NULL;
         if (s) {
                 kept_unref(w, s->kept);
                 free(s->signature);
@@ -736,6 +737,23 @@ int bus_writer_send_keeping(sd_bus_message *call, sd_bus_message *reply, const c
         if (r < 0 && p)
                 unexpect(w, p);
         return r;
+}
+
+int bus_writer_with_kept(sd_bus *bus, const char *key, uint64_t generation,
+                         void (*fn)(const uint8_t *body, size_t len, void *userdata), void *userdata) {
+        BusWriter *w = writer_of(bus);
+        if (!w)
+                return 0;
+        Slot *s = slot_of(w, key, false);
+        if (!s || !s->kept || s->generation != generation ||
+            !atomic_load_explicit(&s->kept->ready, memory_order_acquire))
+                return 0;
+        /* the thread may still send it in place: it holds its own reference */
+        Kept *k = TAKE_PTR(s->kept);
+        if (k->data)
+                fn(k->data, k->len, userdata);
+        kept_unref(w, k);
+        return 1;
 }
 
 uint64_t bus_writer_backlog(sd_bus *bus) {

@@ -63,13 +63,18 @@ int bus_writer_reply_kept(sd_bus_message *call, const char *key, uint64_t genera
 
 /* Replies to call with body (len bytes, taken: freed by the writer), the
  * marshalled contents of one array of signature, and keeps it under key at
- * generation. -EOPNOTSUPP if the bus has no writer. */
+ * generation (key NULL: not kept). -EOPNOTSUPP if the bus has no writer. */
 int bus_writer_reply_body(sd_bus_message *call, const char *key, uint64_t generation, const char *signature,
                           uint8_t *body, size_t len);
 
 /* Sends reply (to call), keeping its body under key at generation as it
  * goes out, if the bus has a writer. */
 int bus_writer_send_keeping(sd_bus_message *call, sd_bus_message *reply, const char *key, uint64_t generation);
+
+/* Calls fn with the body kept under key at generation, once the thread has
+ * it whole, and drops it from the writer: 1 if it did, 0 if there is none. */
+int bus_writer_with_kept(sd_bus *bus, const char *key, uint64_t generation,
+                         void (*fn)(const uint8_t *body, size_t len, void *userdata), void *userdata);
 
 /* How many bytes of kept bodies sent in place are not yet written to the
  * socket (0 without a writer). */

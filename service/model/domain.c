@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,10 +75,19 @@ bool domain_has_published_name(const Domain *d, const char *name) {
         return strcmp(d->name, name) == 0;
 }
 
+void domain_touch(Domain *d, bool summary) {
+        /* models live on several threads in tests and benchmarks */
+        static atomic_uint_fast64_t stamps;
+        d->stamp = atomic_fetch_add_explicit(&stamps, 1, memory_order_relaxed) + 1;
+        if (summary)
+                d->summary_stamp = d->stamp;
+}
+
 int domain_new(DomainInfo *info, Domain **ret) {
         Domain *d = calloc(1, sizeof *d);
         if (!d)
                 return -ENOMEM;
+        domain_touch(d, true);
 
         memcpy(d->uuid, info->uuid, sizeof d->uuid);
         d->uuid[UUID_STRING_MAX - 1] = '\0';

@@ -180,11 +180,22 @@ struct Domain {
          * above. */
         uint64_t told[DOMAIN_PROPERTY_BITS];
         DomainProperties told_known;
+
+        /* Moves whenever what a reader sees of the domain may have changed
+         * (domain_touch): unique in the process, so bytes a reader was sent
+         * at one stamp hold while it stays (bus-fragments.c). summary_stamp:
+         * the same for what its summary shows (DOMAIN_SUMMARY_PROPERTIES,
+         * the guest data exported or not), which most collections leave. */
+        uint64_t stamp, summary_stamp;
 };
 
 /* Takes info->devices. */
 int domain_new(DomainInfo *info, Domain **ret);
 Domain *domain_free(Domain *d);
+
+/* What was read of d is no more: its stamp moves, and its summary_stamp
+ * if summary (what its summary shows may have changed too). */
+void domain_touch(Domain *d, bool summary);
 
 /* Copies info into d (takes info->devices) and sets *changed to the
  * DomainProperty bits whose value changed. Returns 0 or -ENOMEM. */

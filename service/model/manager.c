@@ -28,6 +28,7 @@
 
 /* A change that no summary shows leaves the summaries' generation. */
 static void call_domain_changed(Manager *m, Domain *d, DomainProperties properties) {
+        domain_touch(d, properties & DOMAIN_SUMMARY_PROPERTIES);
         m->generation++;
         if (properties & DOMAIN_SUMMARY_PROPERTIES)
                 m->summaries_generation++;
@@ -182,8 +183,10 @@ static void answer_refreshes(const CollectReport *r) {
 
 /* The scheduler reports; the model alone calls the hooks. */
 static void report_collect(Manager *m, Domain *d, const CollectReport *r) {
-        if (r->exported)
+        if (r->exported) {
+                domain_touch(d, true);
                 CALL_HOOK(m, domain_guest_exported, d, r->exported > 0, m->hooks_userdata);
+        }
         /* a collection started or ended: the reason may say so */
         DomainProperties changed = r->changed | domain_update_reason(d);
         if (changed)
@@ -306,10 +309,36 @@ static void schedule_reconnect(Manager *m) {
                 log_error_errno(r, "Failed to schedule reconnecting to libvirt: %m");
 }
 
+/* What msg brings may change what readers see of its domain (or, not
+ * for one domain, of every domain), hooks or not: the hooks say what, not
+ * whether. What a summary shows moves with its hooks only (a collection
+ * that changed nothing of it leaves it), as the summaries' generation. */
+static void touch_for(Manager *m, const VirtMsg *msg) {
+        Domain *d;
+
+        m->generation++;
+        switch (msg->type) {
+        case VIRT_MSG_DOMAIN_UPDATED:
+        case VIRT_MSG_AGENT_EVENT:
+        case VIRT_MSG_GUEST_DATA:
+        case VIRT_MSG_DEVICE_EVENT:
+        case VIRT_MSG_REBOOTED:
+        case VIRT_MSG_DOMAIN_GONE:
+                d = manager_get_domain(m, msg->domain.uuid);
+                if (d)
+                        domain_touch(d, false);
+                break;
+        default:
+                HASHMAP_FOREACH (d, m->domains, i)
+                        domain_touch(d, true);
+                break;
+        }
+}
+
 void manager_apply(Manager *m, VirtMsg *msg) {
         Domain *d;
 
-        m->generation++; /* whatever it brings: the hooks say what, not whether */
+        touch_for(m, msg);
         switch (msg->type) {
         case VIRT_MSG_CONNECTED:
                 backoff_reset(&m->backoff);

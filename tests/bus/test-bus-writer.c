@@ -1,8 +1,10 @@
 /* The writer (service/bus/bus-writer.c) on a private dbus-daemon: the
  * daemon's bus code serves a fleet with guest data through it (the fake
  * daemon connects as guestinfod does). A whole-fleet reply sent again with
- * its kept body must read exactly as the one marshalled; a change of the
- * model must be in the next reply; several callers at once, with replies
+ * its kept body (ListDomains) or from each domain's kept part
+ * (ListSummaries, GetManagedObjects) must read exactly as the one
+ * marshalled; a change of the model must be in the next reply, and only
+ * the domain changed built again; several callers at once, with replies
  * of megabytes that fill the socket, each get theirs whole. */
 #include <errno.h>
 #include <setjmp.h>
@@ -92,10 +94,8 @@ static int rename_first(FakeDaemon *f, void *userdata) {
 }
 
 /* Twice the same: the second from the kept body, and read the same; after a
- * change, the change. */
+ * change, built again. */
 static void check_kept(const char *path, const char *iface, const char *member) {
-        static unsigned n;
-        char name[64];
 
         /* what an earlier test read is not for now */
         assert_int_equal(fake_daemon_call(&server, rename_first, "start.example"), 0);
@@ -112,13 +112,11 @@ static void check_kept(const char *path, const char *iface, const char *member) 
         assert_int_equal(s2.kept_sent, s1.kept_sent + 1);     /* sent again */
         assert_true(s2.kept_bytes > 0);
 
-        snprintf(name, sizeof name, "renamed-%u.example", ++n);
-        assert_int_equal(fake_daemon_call(&server, rename_first, name), 0);
+        assert_int_equal(fake_daemon_call(&server, rename_first, "renamed.example"), 0);
         char *third = call_text(H.bus, path, iface, member);
         BusWriterStats s3 = stats();
         assert_int_equal(s3.kept_sent, s2.kept_sent); /* built anew */
-        assert_non_null(strstr(third, name));
-        assert_null(strstr(first, name));
+        assert_string_equal(third, first);            /* no name changed */
         char *fourth = call_text(H.bus, path, iface, member);
         assert_string_equal(third, fourth);
         assert_int_equal(stats().kept_sent, s3.kept_sent + 1);
@@ -128,12 +126,145 @@ static void check_kept(const char *path, const char *iface, const char *member) 
         free(fourth);
 }
 
-static void test_list_summaries_kept(void **state) {
-        check_kept(MANAGER_PATH, MANAGER_INTERFACE, "ListSummaries");
+/* ListDomains' whole body is kept by the writer. */
+static void test_list_domains_kept(void **state) {
+        check_kept(MANAGER_PATH, MANAGER_INTERFACE, "ListDomains");
 }
 
-static void test_get_managed_objects_kept(void **state) {
-        check_kept(MANAGER_PATH, OBJECT_MANAGER, "GetManagedObjects");
+/* The first domain paused, or running again. */
+static int pause_first(FakeDaemon *f, void *userdata) {
+        Domain *d = manager_get_domain(model, "c0000000-0000-4000-8000-000000000000");
+        if (!d)
+                return -ENOENT;
+        d->state = *(bool *) userdata ? DOMAIN_STATE_PAUSED : DOMAIN_STATE_RUNNING;
+        manager_domain_changed(model, d, DOMAIN_PROPERTY_STATE);
+        return 0;
+}
+
+static BusFragmentsStats parts(BusFragmentKind kind) {
+        BusFragmentsStats s;
+        bus_tree_fragments_stats(server.tree, kind, &s);
+        return s;
+}
+
+/* ListSummaries and GetManagedObjects are each domain's kept part: read
+ * twice, the second copies every part and reads the same; after one
+ * domain changed (the model told, as the collectors tell it), that one is
+ * built again and the change is in the reply. */
+static void check_parts(BusFragmentKind kind, const char *iface, const char *member) {
+        static unsigned n;
+        char name[64];
+
+        /* every domain changed: everything is built */
+        assert_int_equal(fake_daemon_call(&server, rename_first, "start.example"), 0);
+        BusFragmentsStats s0 = parts(kind);
+        char *first = call_text(H.bus, MANAGER_PATH, iface, member);
+        BusFragmentsStats s1 = parts(kind);
+        char *second = call_text(H.bus, MANAGER_PATH, iface, member);
+        BusFragmentsStats s2 = parts(kind);
+
+        assert_true(strlen(first) > 100000);
+        assert_non_null(strstr(first, "start.example"));
+        assert_string_equal(first, second);
+        assert_int_equal(s1.built, s0.built + FLEET);
+        assert_int_equal(s1.copied, s0.copied);
+        assert_int_equal(s2.built, s1.built);
+        assert_int_equal(s2.copied, s1.copied + FLEET);
+        assert_true(s2.bytes > (uint64_t) FLEET * 100);
+
+        /* one domain changed: one built, the others copied */
+        snprintf(name, sizeof name, "renamed-%u.example", ++n);
+        assert_int_equal(fake_daemon_call_told(&server, rename_first, name), 0);
+        char *third = call_text(H.bus, MANAGER_PATH, iface, member);
+        BusFragmentsStats s3 = parts(kind);
+        assert_int_equal(s3.built, s2.built + 1);
+        assert_int_equal(s3.copied, s2.copied + FLEET - 1);
+        assert_non_null(strstr(third, name));
+        assert_null(strstr(third, "start.example"));
+        char *fourth = call_text(H.bus, MANAGER_PATH, iface, member);
+        assert_string_equal(third, fourth);
+        assert_int_equal(parts(kind).built, s3.built);
+
+        /* another property, told through the model: in the next reply */
+        bool paused = true;
+        assert_null(strstr(fourth, "\"paused\""));
+        assert_int_equal(fake_daemon_call_told(&server, pause_first, &paused), 0);
+        char *fifth = call_text(H.bus, MANAGER_PATH, iface, member);
+        assert_int_equal(parts(kind).built, s3.built + 1);
+        assert_non_null(strstr(fifth, "\"paused\""));
+        paused = false;
+        assert_int_equal(fake_daemon_call_told(&server, pause_first, &paused), 0);
+        free(first);
+        free(second);
+        free(third);
+        free(fourth);
+        free(fifth);
+}
+
+static void test_list_summaries_parts(void **state) {
+        check_parts(BUS_FRAGMENT_SUMMARY, MANAGER_INTERFACE, "ListSummaries");
+}
+
+/* The first domain persistent or not: no summary shows it. */
+static int flip_persistent(FakeDaemon *f, void *userdata) {
+        Domain *d = manager_get_domain(model, "c0000000-0000-4000-8000-000000000000");
+        if (!d)
+                return -ENOENT;
+        d->persistent = !d->persistent;
+        manager_domain_changed(model, d, DOMAIN_PROPERTY_PERSISTENT);
+        return 0;
+}
+
+/* A change that no summary shows (most collections' is GuestDataStatus)
+ * builds that domain's object again, and no summary. */
+static void test_summaries_left_by_other_changes(void **state) {
+        char *summaries = call_text(H.bus, MANAGER_PATH, MANAGER_INTERFACE, "ListSummaries");
+        char *objects = call_text(H.bus, MANAGER_PATH, OBJECT_MANAGER, "GetManagedObjects");
+        BusFragmentsStats l0 = parts(BUS_FRAGMENT_SUMMARY), o0 = parts(BUS_FRAGMENT_OBJECT);
+        assert_int_equal(fake_daemon_call_told(&server, flip_persistent, NULL), 0);
+        char *summaries2 = call_text(H.bus, MANAGER_PATH, MANAGER_INTERFACE, "ListSummaries");
+        char *objects2 = call_text(H.bus, MANAGER_PATH, OBJECT_MANAGER, "GetManagedObjects");
+        assert_int_equal(parts(BUS_FRAGMENT_SUMMARY).built, l0.built);
+        assert_int_equal(parts(BUS_FRAGMENT_SUMMARY).copied, l0.copied + FLEET);
+        assert_int_equal(parts(BUS_FRAGMENT_OBJECT).built, o0.built + 1);
+        assert_string_equal(summaries, summaries2);
+        assert_string_not_equal(objects, objects2);
+        assert_int_equal(fake_daemon_call_told(&server, flip_persistent, NULL), 0);
+        free(summaries);
+        free(summaries2);
+        free(objects);
+        free(objects2);
+}
+
+static void test_get_managed_objects_parts(void **state) {
+        check_parts(BUS_FRAGMENT_OBJECT, OBJECT_MANAGER, "GetManagedObjects");
+}
+
+/* Every domain changed, every object's size known: sd-bus marshals the
+ * whole, no part is built; the writer's copy of its body is cut into the
+ * parts, which the next call copies, reading the same. */
+static void test_get_managed_objects_cut(void **state) {
+        char *before = call_text(H.bus, MANAGER_PATH, OBJECT_MANAGER, "GetManagedObjects");
+        assert_int_equal(fake_daemon_call(&server, rename_first, "cut.example"), 0);
+        BusFragmentsStats s0 = parts(BUS_FRAGMENT_OBJECT);
+        BusWriterStats w0 = stats();
+        char *first = call_text(H.bus, MANAGER_PATH, OBJECT_MANAGER, "GetManagedObjects");
+        BusFragmentsStats s1 = parts(BUS_FRAGMENT_OBJECT);
+        assert_int_equal(s1.built, s0.built);
+        assert_int_equal(s1.copied, s0.copied);
+        assert_int_equal(stats().kept_bodies, w0.kept_bodies + 1);
+        char *second = call_text(H.bus, MANAGER_PATH, OBJECT_MANAGER, "GetManagedObjects");
+        BusFragmentsStats s2 = parts(BUS_FRAGMENT_OBJECT);
+        assert_int_equal(s2.built, s1.built);
+        assert_int_equal(s2.copied, s1.copied + FLEET);
+        assert_non_null(strstr(first, "cut.example"));
+        assert_null(strstr(before, "cut.example"));
+        assert_string_equal(first, second);
+        /* the writer's copy is gone, cut */
+        assert_int_equal(stats().kept_bytes, w0.kept_bytes);
+        free(before);
+        free(first);
+        free(second);
 }
 
 /* In the serving thread: ListSummaries as sd-bus marshals it (the code
@@ -177,11 +308,10 @@ static void test_budget(void **state) {
                 /* a change first: what was kept before is not for now */
                 assert_int_equal(fake_daemon_call(&server, rename_first, "budget.example"), 0);
                 BusWriterStats s0 = stats();
-                char *first = call_text(H.bus, MANAGER_PATH, MANAGER_INTERFACE, "ListSummaries");
-                char *second = call_text(H.bus, MANAGER_PATH, MANAGER_INTERFACE, "ListSummaries");
+                char *first = call_text(H.bus, MANAGER_PATH, MANAGER_INTERFACE, "ListDomains");
+                char *second = call_text(H.bus, MANAGER_PATH, MANAGER_INTERFACE, "ListDomains");
                 BusWriterStats s1 = stats();
                 assert_string_equal(first, second);
-                assert_non_null(strstr(first, "budget.example"));
                 assert_int_equal(s1.kept_sent, s0.kept_sent);
                 assert_int_equal(s1.kept_bodies, s0.kept_bodies);
                 free(first);
@@ -190,8 +320,47 @@ static void test_budget(void **state) {
         bus_writer_set_kept_max(server.writer, BUS_WRITER_KEPT_DEFAULT);
 }
 
+static int set_parts_max(FakeDaemon *f, void *userdata) {
+        bus_tree_set_kept_max(f->tree, *(uint64_t *) userdata);
+        return 0;
+}
+
+/* The parts' budget: 0 keeps none, every read builds every part; a few
+ * hundred bytes keep a summary or two; each reads the same. */
+static void test_parts_budget(void **state) {
+        uint64_t maxes[] = { 0, 1000, BUS_WRITER_KEPT_DEFAULT };
+        char *expected = NULL;
+        for (int pass = 0; pass < 3; pass++) {
+                assert_int_equal(fake_daemon_call(&server, set_parts_max, &maxes[pass]), 0);
+                BusFragmentsStats s0 = parts(BUS_FRAGMENT_SUMMARY);
+                char *first = call_text(H.bus, MANAGER_PATH, MANAGER_INTERFACE, "ListSummaries");
+                char *second = call_text(H.bus, MANAGER_PATH, MANAGER_INTERFACE, "ListSummaries");
+                BusFragmentsStats s1 = parts(BUS_FRAGMENT_SUMMARY);
+                assert_string_equal(first, second);
+                if (expected)
+                        assert_string_equal(first, expected);
+                assert_true(s1.bytes <= maxes[pass]);
+                if (pass == 0)
+                        assert_int_equal(s1.built, s0.built + 2 * FLEET);
+                else if (pass == 1) {
+                        assert_true(s1.copied > s0.copied);
+                        assert_true(s1.copied - s0.copied <= 1000 / 100);
+                } else
+                        assert_int_equal(s1.copied, s0.copied + FLEET);
+                free(expected);
+                expected = first;
+                free(second);
+        }
+        free(expected);
+}
+
 static int set_idle(FakeDaemon *f, void *userdata) {
         bus_writer_set_idle(f->writer, *(uint64_t *) userdata);
+        return 0;
+}
+
+static int set_parts_idle(FakeDaemon *f, void *userdata) {
+        bus_tree_set_kept_idle(f->tree, *(uint64_t *) userdata);
         return 0;
 }
 
@@ -199,17 +368,32 @@ static int set_idle(FakeDaemon *f, void *userdata) {
 static void test_idle_bodies_dropped(void **state) {
         uint64_t short_idle = 200 * 1000, default_idle = 60ULL * 1000 * 1000;
         assert_int_equal(fake_daemon_call(&server, set_idle, &short_idle), 0);
-        char *first = call_text(H.bus, MANAGER_PATH, MANAGER_INTERFACE, "ListSummaries");
+        char *first = call_text(H.bus, MANAGER_PATH, MANAGER_INTERFACE, "ListDomains");
         assert_true(stats().kept_bytes > 0);
         for (int i = 0; i < 100 && stats().kept_bytes > 0; i++)
                 usleep(20 * 1000);
         assert_int_equal(stats().kept_bytes, 0);
         /* and the next read builds it again, the same */
         BusWriterStats s0 = stats();
-        char *second = call_text(H.bus, MANAGER_PATH, MANAGER_INTERFACE, "ListSummaries");
+        char *second = call_text(H.bus, MANAGER_PATH, MANAGER_INTERFACE, "ListDomains");
         assert_string_equal(first, second);
         assert_int_equal(stats().kept_sent, s0.kept_sent);
         assert_int_equal(fake_daemon_call(&server, set_idle, &default_idle), 0);
+        free(first);
+        free(second);
+
+        /* so are the parts of a call nobody makes again */
+        assert_int_equal(fake_daemon_call(&server, set_parts_idle, &short_idle), 0);
+        first = call_text(H.bus, MANAGER_PATH, MANAGER_INTERFACE, "ListSummaries");
+        assert_true(parts(BUS_FRAGMENT_SUMMARY).bytes > 0);
+        for (int i = 0; i < 100 && parts(BUS_FRAGMENT_SUMMARY).bytes > 0; i++)
+                usleep(20 * 1000);
+        assert_int_equal(parts(BUS_FRAGMENT_SUMMARY).bytes, 0);
+        BusFragmentsStats p0 = parts(BUS_FRAGMENT_SUMMARY);
+        second = call_text(H.bus, MANAGER_PATH, MANAGER_INTERFACE, "ListSummaries");
+        assert_string_equal(first, second);
+        assert_int_equal(parts(BUS_FRAGMENT_SUMMARY).built, p0.built + FLEET);
+        assert_int_equal(fake_daemon_call(&server, set_parts_idle, &default_idle), 0);
         free(first);
         free(second);
 }
@@ -228,13 +412,13 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
 }
 
 /* CALLERS connections ask GetManagedObjects and ListSummaries at once,
- * twice over (the second round from the kept bodies, while other replies
+ * twice over (every reply copied from the kept parts, while other replies
  * of megabytes are on their way): each reads what one caller alone reads. */
 static void test_callers_at_once(void **state) {
         char *objects = call_text(H.bus, MANAGER_PATH, OBJECT_MANAGER, "GetManagedObjects");
         char *summaries = call_text(H.bus, MANAGER_PATH, MANAGER_INTERFACE, "ListSummaries");
         sd_bus *buses[CALLERS];
-        BusWriterStats s0 = stats();
+        BusFragmentsStats o0 = parts(BUS_FRAGMENT_OBJECT), l0 = parts(BUS_FRAGMENT_SUMMARY);
 
         for (int i = 0; i < CALLERS; i++)
                 assert_true(sd_bus_open_user(&buses[i]) >= 0);
@@ -257,8 +441,11 @@ static void test_callers_at_once(void **state) {
                                 free(answers[i][k].text);
                         }
         }
-        /* every reply of both rounds went out with a kept body */
-        assert_int_equal(stats().kept_sent, s0.kept_sent + 2 * 2 * CALLERS);
+        /* every reply of both rounds copied every part */
+        assert_int_equal(parts(BUS_FRAGMENT_OBJECT).built, o0.built);
+        assert_int_equal(parts(BUS_FRAGMENT_OBJECT).copied, o0.copied + 2 * CALLERS * FLEET);
+        assert_int_equal(parts(BUS_FRAGMENT_SUMMARY).built, l0.built);
+        assert_int_equal(parts(BUS_FRAGMENT_SUMMARY).copied, l0.copied + 2 * CALLERS * FLEET);
         for (int i = 0; i < CALLERS; i++)
                 sd_bus_flush_close_unref(buses[i]);
         free(objects);
@@ -268,10 +455,14 @@ static void test_callers_at_once(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_summaries_as_bytes),
-                cmocka_unit_test(test_list_summaries_kept),
-                cmocka_unit_test(test_get_managed_objects_kept),
+                cmocka_unit_test(test_list_domains_kept),
+                cmocka_unit_test(test_list_summaries_parts),
+                cmocka_unit_test(test_get_managed_objects_parts),
+                cmocka_unit_test(test_get_managed_objects_cut),
+                cmocka_unit_test(test_summaries_left_by_other_changes),
                 cmocka_unit_test(test_callers_at_once),
                 cmocka_unit_test(test_budget),
+                cmocka_unit_test(test_parts_budget),
                 cmocka_unit_test(test_idle_bodies_dropped),
         };
         return cmocka_run_group_tests(tests, setup, teardown);

@@ -278,9 +278,15 @@ static int on_call(sd_event_source *s, int fd, uint32_t revents, void *userdata)
         pthread_mutex_lock(&f->call_lock);
         if (f->call_pending) {
                 f->call_result = f->call_fn(f, f->call_userdata);
-                /* whatever fn changed: the replies kept are no more */
-                f->model->generation++;
-                f->model->summaries_generation++;
+                /* whatever fn changed: what was kept of it is no more,
+                 * unless fn tells the model itself */
+                if (f->call_touches) {
+                        Domain *d;
+                        HASHMAP_FOREACH (d, f->model->domains, i)
+                                domain_touch(d, true);
+                        f->model->generation++;
+                        f->model->summaries_generation++;
+                }
                 f->call_pending = false;
                 pthread_cond_broadcast(&f->call_done);
         }
@@ -288,13 +294,14 @@ static int on_call(sd_event_source *s, int fd, uint32_t revents, void *userdata)
         return 0;
 }
 
-int fake_daemon_call(FakeDaemon *f, int (*fn)(FakeDaemon *f, void *userdata), void *userdata) {
+static int call(FakeDaemon *f, bool touches, int (*fn)(FakeDaemon *f, void *userdata), void *userdata) {
         uint64_t one = 1;
         int r;
 
         if (!f->running)
                 return -ESRCH;
         pthread_mutex_lock(&f->call_lock);
+        f->call_touches = touches;
         f->call_fn = fn;
         f->call_userdata = userdata;
         f->call_pending = true;
@@ -308,6 +315,14 @@ int fake_daemon_call(FakeDaemon *f, int (*fn)(FakeDaemon *f, void *userdata), vo
         r = f->call_result;
         pthread_mutex_unlock(&f->call_lock);
         return r;
+}
+
+int fake_daemon_call(FakeDaemon *f, int (*fn)(FakeDaemon *f, void *userdata), void *userdata) {
+        return call(f, true, fn, userdata);
+}
+
+int fake_daemon_call_told(FakeDaemon *f, int (*fn)(FakeDaemon *f, void *userdata), void *userdata) {
+        return call(f, false, fn, userdata);
 }
 
 /* An event loop as the daemon's: the whole-tree calls take turns from it. */

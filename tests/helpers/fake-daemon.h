@@ -76,6 +76,7 @@ struct FakeDaemon {
         void *call_userdata;
         int call_result;
         bool call_pending;
+        bool call_touches;
         int call_fd;
         sd_event_source *call_source;
 };
@@ -100,9 +101,13 @@ int fake_daemon_start(FakeDaemon *f, Manager *m, bool old);
 int fake_daemon_start_full(FakeDaemon *f, Manager *m, bool old, bool sd_bus_tree);
 /* Runs fn(f, userdata) in the serving thread, where the model and the bus
  * may be touched (a change, then its signal: bus_domain_emit_changes on
- * f->domains), and waits for it; returns what fn returned. The model's
- * generation moves after it, as the daemon's does with every change (the
- * whole-fleet replies kept by the writer are then built again). */
+ * f->domains), and waits for it; returns what fn returned. Every domain
+ * counts as changed after it (domain_touch, the model's generations), as
+ * fn may have changed any without telling: what was kept of the replies is
+ * built again. */
 int fake_daemon_call(FakeDaemon *f, int (*fn)(FakeDaemon *f, void *userdata), void *userdata);
+/* The same for an fn that tells the model what it changed, as the daemon's
+ * collectors do (manager_domain_changed): nothing else counts as changed. */
+int fake_daemon_call_told(FakeDaemon *f, int (*fn)(FakeDaemon *f, void *userdata), void *userdata);
 /* Stops serving, gives the name back, disconnects. */
 void fake_daemon_stop(FakeDaemon *f);

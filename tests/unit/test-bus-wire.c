@@ -4,6 +4,7 @@
  * element even when it has none, variants' signatures. And the builder's
  * byte budget (guest-builder.c) against what the daemon's own getters
  * marshal of what it built. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -98,7 +99,7 @@ static void test_copy(void **state) {
                                           1) >= 0);
         assert_true(sd_bus_message_seal(src, 1, 0) >= 0);
         assert_true(sd_bus_message_rewind(src, true) >= 0);
-        assert_true(wire_copy(dst, src, &offset) >= 0);
+        assert_true(wire_copy(dst, NULL, src, &offset) >= 0);
         assert_true(sd_bus_message_seal(dst, 2, 0) >= 0);
         assert_int_equal(wire_body_size(dst, &size), 0);
         assert_int_equal(offset, size);
@@ -116,6 +117,77 @@ static void test_copy(void **state) {
         assert_int_equal(enabled, 1);
         sd_bus_message_unref(src);
         sd_bus_message_unref(dst);
+}
+
+/* As bytes: the same message as the D-Bus specification marshals it,
+ * worked out by hand (little-endian, as this machine and sd-bus write). */
+static void test_copy_as_bytes(void **state) {
+        /* 92 bytes; the string's own NUL is not one of them */
+        static const char expected[] =
+                /* 0: o "/p"; 7: pad; 8: a{sa{sv}}'s length 76, pad to 16 */
+                "\x02\0\0\0/p\0"
+                "\0\x4c\0\0\0\0\0\0\0"
+                /* 16: s "i.f"; 24: a{sv}'s length 60, pad to 32 */
+                "\x03\0\0\0i.f\0\x3c\0\0\0\0\0\0\0"
+                /* 32: s "A", g "s", pad, s "x" */
+                "\x01\0\0\0A\0\x01s\0\0\0\0\x01\0\0\0x\0"
+                /* 50: pad to 56; s "B", g "a(sb)" */
+                "\0\0\0\0\0\0\x01\0\0\0B\0\x05"
+                "a(sb)\0"
+                /* 69: pad; 72: a(sb)'s length 12, pad to 80; s "c", pad, b true */
+                "\0\0\0\x0c\0\0\0\0\0\0\0\x01\0\0\0c\0\0\0\x01\0\0\0";
+        sd_bus_message *src = message();
+        uint64_t offset = 0;
+        BusBytes b;
+
+        assert_true(sd_bus_message_append(src, "oa{sa{sv}}", "/p", 1, "i.f", 2, "A", "s", "x", "B", "a(sb)", 1, "c",
+                                          1) >= 0);
+        assert_true(sd_bus_message_seal(src, 1, 0) >= 0);
+        assert_true(sd_bus_message_rewind(src, true) >= 0);
+        bus_bytes_init(&b, 1 << 20);
+        assert_int_equal(wire_copy(NULL, &b, src, &offset), 0);
+        assert_false(b.failed);
+        assert_int_equal(b.len, sizeof expected - 1);
+        assert_int_equal(offset, sizeof expected - 1);
+        assert_memory_equal(b.data, expected, sizeof expected - 1);
+        bus_bytes_done(&b);
+
+        /* every basic type: y n q i u x t d s o g b */
+        sd_bus_message_unref(src);
+        src = message();
+        assert_true(sd_bus_message_append(src, "ynqiuxtdsogb", 1, -2, 3, -4, 5u, (int64_t) -6, (uint64_t) 7, 0.5, "s",
+                                          "/o", "g", 1) >= 0);
+        assert_true(sd_bus_message_seal(src, 1, 0) >= 0);
+        assert_true(sd_bus_message_rewind(src, true) >= 0);
+        bus_bytes_init(&b, 1 << 20);
+        offset = 0;
+        assert_int_equal(wire_copy(NULL, &b, src, &offset), 0);
+        uint64_t size = 0;
+        assert_int_equal(wire_body_size(src, &size), 0);
+        assert_int_equal(b.len, size);
+        int16_t n;
+        int64_t x;
+        double dbl;
+        memcpy(&n, b.data + 2, 2);
+        memcpy(&x, b.data + 16, 8);
+        memcpy(&dbl, b.data + 32, 8);
+        assert_int_equal(b.data[0], 1);
+        assert_int_equal(n, -2);
+        assert_int_equal(x, -6);
+        assert_true(dbl == 0.5);
+        bus_bytes_done(&b);
+        sd_bus_message_unref(src);
+
+        /* a descriptor is no bytes */
+        src = message();
+        assert_true(sd_bus_message_append(src, "h", 0) >= 0);
+        assert_true(sd_bus_message_seal(src, 1, 0) >= 0);
+        assert_true(sd_bus_message_rewind(src, true) >= 0);
+        bus_bytes_init(&b, 1 << 20);
+        offset = 0;
+        assert_int_equal(wire_copy(NULL, &b, src, &offset), -EOPNOTSUPP);
+        bus_bytes_done(&b);
+        sd_bus_message_unref(src);
 }
 
 /* The bytes of the entries of the list property (interface, name) of d as
@@ -320,6 +392,7 @@ int main(void) {
                 cmocka_unit_test(test_basic_types),
                 cmocka_unit_test(test_containers),
                 cmocka_unit_test(test_copy),
+                cmocka_unit_test(test_copy_as_bytes),
                 cmocka_unit_test(test_budget_users_is_the_wire_size),
                 cmocka_unit_test(test_budget_filesystems_is_the_wire_size),
                 cmocka_unit_test(test_budget_interfaces_is_the_wire_size),
