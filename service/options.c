@@ -98,10 +98,10 @@ void options_help(const char *program) {
                "                        often, doubling at each unchanged read: 1 (never), 2, 4, 8\n"
                "                        (default) or 16; any event or change snaps it back\n");
         printf("      --keep-replies=MIB\n"
-               "                        keep up to MIB of GetManagedObjects, ListSummaries and\n"
-               "                        ListDomains replies, sent again while nothing changed\n"
-               "                        and dropped after a minute unasked; 0-%d (default: %llu),\n"
-               "                        0 builds every reply\n",
+               "                        keep up to MIB of each domain's bytes in GetManagedObjects\n"
+               "                        and ListSummaries (and of the last ListDomains): a reply\n"
+               "                        builds only the domains changed since, dropped after a\n"
+               "                        minute unasked; 0-%d (default: %llu), 0 builds every reply\n",
                KEEP_REPLIES_MAX_MIB, (unsigned long long) (BUS_WRITER_KEPT_DEFAULT >> 20));
         printf("  -h, --help            show this help\n"
                "  -V, --version         show the version\n");
